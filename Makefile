@@ -1,0 +1,31 @@
+# Two entry points: `make search` (the main job) and `make test`. Each one creates or
+# updates the virtual environment from the pinned lock file first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: search test test-fast bench clean-venv
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+search: $(STAMP)
+	$(BIN)/python run_search.py $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/probe_speed.py
+	$(BIN)/python bench/search_overhead.py
+
+clean-venv:
+	rm -rf $(VENV)

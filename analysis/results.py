@@ -1,0 +1,107 @@
+"""Load finished (or running) searches from disk into tidy tables. No Ray needed.
+
+`load_results` gives one row per (trial, evaluation); `trial_table` one row per trial
+with its last evaluation, its best-ever validation score and its status.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+MANIFEST = "search.json"
+METRIC = "transfer/val"
+STATUSES = ("completed", "pruned", "errored", "running")
+
+
+class ExperimentError(ValueError):
+    """The folder is not a readable dabs-tune experiment."""
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # a line cut by a killed writer: keep what came before
+    return rows
+
+
+def _latest_checkpoint(trial_dir: Path) -> str:
+    checkpoints = sorted(trial_dir.glob("checkpoint_*"))
+    return str(checkpoints[-1]) if checkpoints else ""
+
+
+def _trial_rows(trial_dir: Path, study_status: str) -> list[dict]:
+    params_file = trial_dir / "params.json"
+    if not params_file.is_file():
+        return []
+    params = json.loads(params_file.read_text())
+    results = _read_jsonl(trial_dir / "result.json")
+    error_file = trial_dir / "error.txt"
+    error = error_file.read_text().strip().splitlines()[0] if error_file.is_file() else ""
+    finished = bool(results and results[-1].get("final"))
+    if finished:
+        status = "completed"
+    elif error:
+        status = "errored"
+    elif study_status == "finished":
+        status = "pruned"
+    else:
+        status = "running"
+    base = {"trial": trial_dir.name, "status": status, "error": error,
+            "checkpoint": _latest_checkpoint(trial_dir), "trial_dir": str(trial_dir)}
+    base.update({k: v for k, v in params.items() if not isinstance(v, (dict, list))})
+    if not results:
+        return [dict(base, iteration=0)]
+    rows = []
+    for result in results:
+        metrics = {k: v for k, v in result.items() if "/" in k or k in ("step", "seconds", "params", "final")}
+        rows.append(dict(base, iteration=result.get("training_iteration", 0), **metrics))
+    return rows
+
+
+def load_experiment(path: str | Path) -> pd.DataFrame:
+    root = Path(path)
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        raise ExperimentError(f"{root} is not a dabs-tune experiment (no {MANIFEST})")
+    try:
+        studies = json.loads(manifest.read_text())["studies"]
+    except (json.JSONDecodeError, KeyError) as error:
+        raise ExperimentError(f"{manifest} is unreadable: {error}") from None
+    rows = []
+    for study in studies:
+        study_dir = root / f"{study['domain']}-{study['objective']}"
+        if not study_dir.is_dir():
+            continue
+        for trial_dir in sorted(p for p in study_dir.iterdir() if p.is_dir()):
+            for row in _trial_rows(trial_dir, study["status"]):
+                rows.append(dict(row, experiment=root.name, study_dir=str(study_dir),
+                                 domain=study["domain"], objective=study["objective"]))
+    if not rows:
+        raise ExperimentError(f"{root} holds no trial results yet")
+    front = ["experiment", "domain", "objective", "trial", "iteration", "status"]
+    table = pd.DataFrame(rows)
+    return table[front + [c for c in table.columns if c not in front]]
+
+
+def load_results(paths: list[str | Path]) -> pd.DataFrame:
+    return pd.concat([load_experiment(p) for p in paths], ignore_index=True)
+
+
+def trial_table(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial: the last evaluation, plus `best_val` (best-ever) and `evaluations`."""
+    keys = ["experiment", "domain", "objective", "trial"]
+    ordered = results.sort_values(keys + ["iteration"])
+    last = ordered.groupby(keys, sort=False).tail(1).set_index(keys)
+    if METRIC in ordered:
+        grouped = ordered.groupby(keys, sort=False)[METRIC]
+        last["best_val"] = grouped.max()
+        last["evaluations"] = grouped.count()
+    return last.reset_index()

@@ -1,0 +1,1 @@
+"""The command line behind run_search.py: parser, one module per group of subcommands."""

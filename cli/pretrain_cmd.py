@@ -1,0 +1,80 @@
+"""`pretrain` (one run, no Ray) and `probe` (score a checkpoint on a domain's tasks)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cli.errors import UserError, parse_set
+
+
+def config_from_args(args: argparse.Namespace):
+    import yaml
+
+    from dabs_lib.config import config_from_dict
+    from trainables.settings import TRIAL_KEYS
+
+    flat, source = {}, "--set"
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise UserError(f"--config: file {str(path)!r} does not exist")
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise UserError(f"--config {path}: malformed YAML ({str(error).splitlines()[0]})") from None
+        if not isinstance(loaded, dict):
+            raise UserError(f"--config {path}: must be a mapping of key: value, but got {type(loaded).__name__}")
+        flat.update(loaded.get("config", loaded))
+        source = str(path)
+    flat.update(parse_set(args.set))
+    for flag in ("domain", "objective"):
+        if getattr(args, flag):
+            flat[flag] = getattr(args, flag)
+    if args.smoke_test:
+        flat["smoke_test"] = True
+    trial = {k: flat.pop(k) for k in list(flat) if k in TRIAL_KEYS}
+    return config_from_dict(flat, source), trial
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from dabs_lib.domains import get_domain
+    from dabs_lib.pretrain import pretrain
+    from dabs_lib.transfer import evaluate_domain
+    from trainables.pretrain_transfer import probe_protocol
+    from trainables.settings import TrialSettings
+
+    config, trial = config_from_args(args)
+    domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
+    out = Path(args.out)
+    result = pretrain(config, output_dir=out)
+    table = evaluate_domain(result.encoder, domain, probe_protocol(TrialSettings(**trial)))
+    scores = {row["task"]: row["test_score"] for row in table.to_dict("records")}
+    (out / "scores.json").write_text(json.dumps({"config": config.to_dict(), "steps": result.steps,
+                                                 "seconds": result.seconds, "test": scores}, indent=1))
+    print(table.to_string(index=False))
+    print(f"encoder: {result.checkpoint_path}\nscores: {out / 'scores.json'}")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from dabs_lib.checkpoints import load_encoder, read_checkpoint
+    from dabs_lib.domains import get_domain
+    from dabs_lib.transfer import ProbeProtocol, evaluate_domain
+
+    path = Path(args.checkpoint)
+    if path.is_dir():
+        path = path / "encoder.pt"
+    if not path.is_file():
+        raise UserError(f"checkpoint: file {str(path)!r} does not exist")
+    saved = read_checkpoint(path)["meta"].get("config", {})
+    domain_name = args.domain or saved.get("domain")
+    if not domain_name:
+        raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
+    domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=args.smoke_test or saved.get("smoke_test", False))
+    encoder = load_encoder(path, specs=domain.specs)
+    protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
+                             finetune_lr=args.finetune_lr, fewshot_sizes=tuple(args.fewshot or ()))
+    table = evaluate_domain(encoder, domain, protocol)
+    print(table.to_string(index=False))
+    return 0

@@ -1,0 +1,112 @@
+"""`search`, `resume` and the no-argument quickstart."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from cli.errors import UserError, parse_set, split_names
+from trainables.search import SearchRequest, study_names
+
+QUICKSTART = dict(
+    domains=("digits", "tabular", "tokens"),
+    objectives=("emix", "shed"),
+    num_samples=4,
+    sampler="tpe",
+    scheduler="asha",
+)
+
+
+def request_from_args(args: argparse.Namespace) -> SearchRequest:
+    return SearchRequest(
+        domains=split_names(args.domain) or ("digits",),
+        objectives=split_names(args.objective) or ("emix",),
+        num_samples=args.num_samples,
+        sampler=args.sampler,
+        scheduler=args.scheduler,
+        seed=args.seed,
+        cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial,
+        max_concurrent=args.max_concurrent,
+        storage_path=args.storage_path,
+        name=args.name or "",
+        space_files=tuple(args.space or ()),
+        overrides=parse_set(args.set),
+        baseline=not args.no_baseline,
+        multi_objective=args.multi_objective or "",
+        keep_checkpoints=args.keep_checkpoints,
+        grace_period=args.grace_period,
+        reduction_factor=args.reduction_factor,
+        reuse_actors=not args.no_reuse_actors,
+        smoke_test=args.smoke_test,
+    )
+
+
+def validate(request: SearchRequest) -> None:
+    """Everything that can be checked before Ray starts: names, flags, every search space."""
+    from search_spaces import load_space
+    from trainables.schedulers import REFUSED_SCHEDULERS, SAMPLERS, SCHEDULERS, make_sampler
+
+    checks = [
+        (request.num_samples >= 1, f"--num-samples must be >= 1, but got {request.num_samples}"),
+        (request.cpus_per_trial > 0, f"--cpus-per-trial must be > 0, but got {request.cpus_per_trial}"),
+        (request.gpus_per_trial >= 0, f"--gpus-per-trial must be >= 0, but got {request.gpus_per_trial}"),
+        (request.max_concurrent >= 0, f"--max-concurrent must be >= 0, but got {request.max_concurrent}"),
+        (request.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, but got {request.keep_checkpoints}"),
+        (request.reduction_factor >= 2, f"--reduction-factor must be >= 2, but got {request.reduction_factor}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+    if request.scheduler in REFUSED_SCHEDULERS:
+        raise UserError(f"--scheduler {request.scheduler}: {REFUSED_SCHEDULERS[request.scheduler]}")
+    for flag, name, registry in (("--sampler", request.sampler, SAMPLERS), ("--scheduler", request.scheduler, SCHEDULERS)):
+        if name not in registry:
+            raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
+    make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
+    for domain, objective in study_names(request):
+        overrides = dict(request.overrides, domain=domain, objective=objective)
+        load_space(objective, domain, list(request.space_files), overrides)
+
+
+def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> str:
+    from trainables.runner import resume_search, run_search
+
+    start = time.perf_counter()
+    if resume_uri:
+        uri, _ = resume_search(resume_uri, address, num_cpus)
+    else:
+        uri, _ = run_search(request, address, num_cpus)
+    print(f"\nsearch finished in {time.perf_counter() - start:.0f} s: {uri}")
+    from cli.report_cmd import summarize
+
+    summarize(uri)
+    return uri
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    request = request_from_args(args)
+    validate(request)
+    run_and_report(request, args.address or "", args.num_cpus)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from trainables.runner import load_manifest
+    from trainables.search import storage_abs
+
+    try:
+        load_manifest(storage_abs(args.experiment))
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from None
+    run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment)
+    return 0
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    request = SearchRequest(**QUICKSTART, storage_path=args.storage_path,
+                            name=f"quickstart_{time.strftime('%Y%m%d-%H%M%S')}", smoke_test=args.smoke_test)
+    print(f"quickstart: searching {', '.join(request.objectives)} on {', '.join(request.domains)} "
+          f"({request.num_samples} trials each, Optuna TPE + ASHA) plus the random-init baseline", flush=True)
+    validate(request)
+    run_and_report(request, "", args.num_cpus)
+    return 0

@@ -1,0 +1,94 @@
+"""Typed configuration of one pretraining run, built from a flat dict (YAML or a Tune trial).
+
+The same flat names appear in YAML search spaces, Tune configs, CLI flags, TensorBoard
+tags and exported columns: `lr`, `embed_dim`, `corruption_rate`, ... One function,
+`config_from_dict`, routes each name to its dataclass and rejects unknown names.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from dabs_lib.encoder import ModelConfig
+from dabs_lib.registry import lookup
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    domain: str = "digits"  # key of DOMAINS
+    objective: str = "emix"  # key of OBJECTIVES
+    seed: int = 0  # seeds model init, data order and corruption sampling
+    max_steps: int = 300  # optimizer steps; DABS ran 100k on GPUs, embedded domains need hundreds
+    batch_size: int = 0  # 0 = the domain's default batch size
+    lr: float = 1e-4  # AdamW peak learning rate (DABS default)
+    weight_decay: float = 1e-4  # AdamW decoupled weight decay (DABS default)
+    warmup_steps: int = 0  # linear warmup, then cosine decay to 0 (DABS: constant lr)
+    grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
+    data_seed: int = 42  # seeds the splits (DABS seeds splits with 42, training with 0)
+    data_root: str = ""  # where real datasets live; embedded domains ignore it
+    smoke_test: bool = False  # tiny domain and model, a few steps: for tests and --smoke-test
+    model: ModelConfig = field(default_factory=ModelConfig)
+    objective_config: Any = None  # the objective's own typed Config; built by config_from_dict
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat dict `config_from_dict` reads back (what YAML and Tune see)."""
+        flat = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("model", "objective_config")}
+        flat.update(dataclasses.asdict(self.model))
+        if self.objective_config is not None:
+            flat.update(dataclasses.asdict(self.objective_config))
+        return flat
+
+
+def _names(cls) -> set[str]:
+    return {f.name for f in fields(cls)}
+
+
+def _coerce(cls, values: dict[str, Any]) -> dict[str, Any]:
+    """YAML and Tune hand over ints where floats are meant (and numpy scalars): normalize."""
+    out = {}
+    types = {f.name: f.type for f in fields(cls)}
+    for key, value in values.items():
+        kind = types[key] if isinstance(types[key], str) else getattr(types[key], "__name__", "")
+        if hasattr(value, "item"):
+            value = value.item()
+        if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        out[key] = value
+    return out
+
+
+def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainConfig:
+    """Route flat keys to PretrainConfig, ModelConfig and the objective's Config.
+
+    Raises ValueError naming the unknown key and `source` (a file or flag) when a key fits
+    none of them.
+    """
+    from dabs_lib.objectives import OBJECTIVES
+
+    objective = flat.get("objective", PretrainConfig.objective)
+    objective_cls = lookup(OBJECTIVES, objective, "objective")
+    top_names = _names(PretrainConfig) - {"model", "objective_config"}
+    model_names = _names(ModelConfig)
+    objective_names = _names(objective_cls.Config)
+    top, model, objective_params = {}, {}, {}
+    for key, value in flat.items():
+        if key in top_names:
+            top[key] = value
+        elif key in model_names:
+            model[key] = value
+        elif key in objective_names:
+            objective_params[key] = value
+        else:
+            known = sorted(top_names | model_names | objective_names)
+            raise ValueError(
+                f"unknown key {key!r} in {source} for objective {objective!r}; known keys: {known}"
+            )
+    try:
+        return PretrainConfig(
+            **_coerce(PretrainConfig, top),
+            model=ModelConfig(**_coerce(ModelConfig, model)),
+            objective_config=objective_cls.Config(**_coerce(objective_cls.Config, objective_params)),
+        )
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{error} in {source}") from None

@@ -1,0 +1,118 @@
+"""`pretrain(config)`: one pretraining run, no Ray. Trainables and tests call this."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from dabs_lib.checkpoints import save_encoder
+from dabs_lib.config import PretrainConfig
+from dabs_lib.data import pretrain_loader
+from dabs_lib.domains import get_domain
+from dabs_lib.domains.base import Domain
+from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.objectives import OBJECTIVES
+from dabs_lib.registry import lookup
+from dabs_lib.system import SSLSystem
+
+# The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
+SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=32)
+SMOKE_MAX_STEPS = 4
+
+
+@dataclass
+class PretrainResult:
+    encoder: Encoder
+    checkpoint_path: Path  # the encoder checkpoint (dabs_lib.checkpoints format)
+    steps: int
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)  # last logged value of each metric
+    config: PretrainConfig | None = None
+
+
+def effective_config(config: PretrainConfig) -> PretrainConfig:
+    """Apply --smoke-test: the tiny model and a handful of steps."""
+    if not config.smoke_test:
+        return config
+    return dataclasses.replace(config, model=SMOKE_MODEL, max_steps=min(config.max_steps, SMOKE_MAX_STEPS))
+
+
+def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, torch.utils.data.Dataset]:
+    """Encoder + objective + system for `config`, and the split the objective trains on."""
+    torch.manual_seed(config.seed)
+    objective_cls = lookup(OBJECTIVES, config.objective, "objective")
+    objective_config = config.objective_config or objective_cls.Config()
+    split, online_classes = domain.pretrain, domain.pretrain_num_classes
+    if objective_cls.needs_labels:
+        task = domain.tasks[domain.supervised_task or domain.default_task]
+        split, online_classes = task.train, None
+        objective_config = dataclasses.replace(objective_config, num_classes=task.num_classes, task_kind=task.kind)
+    encoder = Encoder(domain.specs, config.model)
+    objective = objective_cls(encoder, objective_config)
+    system = SSLSystem(objective, config, online_classes, domain.pretrain_metric)
+    return system, split
+
+
+def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L.Callback], logger: bool,
+                 max_epochs: int) -> L.Trainer:
+    cuda = torch.cuda.is_available()
+    return L.Trainer(
+        accelerator="gpu" if cuda else "cpu",
+        devices=1,
+        precision="bf16-mixed" if cuda else "32-true",
+        max_steps=config.max_steps,
+        max_epochs=max_epochs,
+        logger=TensorBoardLogger(str(output_dir), name="", version="") if logger else False,
+        callbacks=list(callbacks),
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=max(1, min(10, config.max_steps // 10)),
+        default_root_dir=str(output_dir),
+    )
+
+
+def pretrain(
+    config: PretrainConfig,
+    output_dir: str | os.PathLike | None = None,
+    callbacks: Sequence[L.Callback] = (),
+    resume_from: str | os.PathLike | None = None,
+    steps_per_epoch: int = 0,
+    logger: bool = True,
+) -> PretrainResult:
+    """Pretrain one encoder and save it to `output_dir/encoder.pt`.
+
+    `steps_per_epoch` sets where epoch ends (and so callbacks' evaluation points) fall;
+    0 means one epoch of `max_steps`. `resume_from` is a Lightning checkpoint written by
+    `trainer.save_checkpoint` (search trials resume from it).
+    """
+    config = effective_config(config)
+    output_dir = Path(output_dir or tempfile.mkdtemp(prefix="dabs-pretrain-"))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
+    system, split = build_system(config, domain)
+    start = time.perf_counter()
+    steps, metrics = 0, {}
+    if system.objective.trains and config.max_steps > 0:
+        per_epoch = steps_per_epoch or config.max_steps
+        batch_size = config.batch_size or domain.batch_size
+        loader = pretrain_loader(split, batch_size, per_epoch, config.seed)
+        trainer = make_trainer(config, output_dir, callbacks, logger, -(-config.max_steps // per_epoch))
+        trainer.fit(system, loader, ckpt_path=str(resume_from) if resume_from else None)
+        steps = trainer.global_step
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    seconds = time.perf_counter() - start
+    meta = {"config": {k: v for k, v in config.to_dict().items()}, "steps": steps}
+    path = save_encoder(output_dir / "encoder.pt", system.encoder, meta)
+    return PretrainResult(system.encoder.eval(), path, steps, seconds, metrics, config)
