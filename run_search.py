@@ -32,15 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     from cli.parser import build_parser
 
     args = build_parser().parse_args(argv)
-    user_errors: tuple[type[BaseException], ...] = (UserError, KeyError, ValueError, FileNotFoundError,
-                                                     FileExistsError)
     try:
         return _dispatch(args)
-    except user_errors as error:
+    except UserError as error:
         if os.environ.get("DABS_TUNE_DEBUG"):
             raise
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"run_search.py: error: {message}".splitlines()[0], file=sys.stderr)
+        print(f"run_search.py: error: {error}".splitlines()[0], file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; continue with `run_search.py resume <experiment>`", file=sys.stderr)

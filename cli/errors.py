@@ -1,9 +1,26 @@
 """User errors: printed as one line by run_search.py, exit status 2, never a traceback."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 
 class UserError(Exception):
     """Bad input: says what must hold, what was given, and where (file, key or flag)."""
+
+
+@contextlib.contextmanager
+def user_errors(where: str = "") -> Iterator[None]:
+    """Turn the errors that bad input raises (registry KeyError, config ValueError, missing
+    files) into UserError. Used around validation only, so bugs keep their traceback."""
+    try:
+        yield
+    except UserError:
+        raise
+    except KeyError as error:
+        raise UserError(f"{where}{error.args[0] if error.args else error}") from None
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        raise UserError(f"{where}{error}") from None
 
 
 def parse_set(pairs: list[str], flag: str = "--set") -> dict:

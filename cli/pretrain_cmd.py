@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from cli.errors import UserError, parse_set
+from cli.errors import UserError, parse_set, user_errors
 
 
 def config_from_args(args: argparse.Namespace):
@@ -44,11 +44,13 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from trainables.pretrain_transfer import probe_protocol
     from trainables.settings import TrialSettings
 
-    config, trial = config_from_args(args)
-    domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
+    with user_errors():
+        config, trial = config_from_args(args)
+        domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
+        settings = TrialSettings(**trial)
     out = Path(args.out)
     result = pretrain(config, output_dir=out)
-    table = evaluate_domain(result.encoder, domain, probe_protocol(TrialSettings(**trial)))
+    table = evaluate_domain(result.encoder, domain, probe_protocol(settings))
     scores = {row["task"]: row["test_score"] for row in table.to_dict("records")}
     (out / "scores.json").write_text(json.dumps({"config": config.to_dict(), "steps": result.steps,
                                                  "seconds": result.seconds, "test": scores}, indent=1))
@@ -67,14 +69,16 @@ def cmd_probe(args: argparse.Namespace) -> int:
         path = path / "encoder.pt"
     if not path.is_file():
         raise UserError(f"checkpoint: file {str(path)!r} does not exist")
-    saved = read_checkpoint(path)["meta"].get("config", {})
-    domain_name = args.domain or saved.get("domain")
-    if not domain_name:
-        raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
-    domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=args.smoke_test or saved.get("smoke_test", False))
-    encoder = load_encoder(path, specs=domain.specs)
-    protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
-                             finetune_lr=args.finetune_lr, fewshot_sizes=tuple(args.fewshot or ()))
+    with user_errors(f"{path}: "):
+        saved = read_checkpoint(path)["meta"].get("config", {})
+        domain_name = args.domain or saved.get("domain")
+        if not domain_name:
+            raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
+        smoke = args.smoke_test or saved.get("smoke_test", False)
+        domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=smoke)
+        encoder = load_encoder(path, specs=domain.specs)
+        protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
+                                 finetune_lr=args.finetune_lr, fewshot_sizes=tuple(args.fewshot or ()))
     table = evaluate_domain(encoder, domain, protocol)
     print(table.to_string(index=False))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cli.errors import UserError, parse_set, split_names
+from cli.errors import UserError, parse_set, split_names, user_errors
 from trainables.search import SearchRequest, study_names
 
 QUICKSTART = dict(
@@ -63,8 +63,15 @@ def validate(request: SearchRequest) -> None:
         if name not in registry:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
+    if request.name:
+        from trainables import storage
+        from trainables.runner import experiment_uri
+
+        uri = experiment_uri(request, request.name)
+        if storage.exists(uri):
+            raise UserError(f"--name: experiment {uri} already exists; resume it or choose another name")
     for domain, objective in study_names(request):
-        overrides = dict(request.overrides, domain=domain, objective=objective)
+        overrides = dict(request.overrides)
         load_space(objective, domain, list(request.space_files), overrides)
 
 
@@ -84,8 +91,9 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    request = request_from_args(args)
-    validate(request)
+    with user_errors():
+        request = request_from_args(args)
+        validate(request)
     run_and_report(request, args.address or "", args.num_cpus)
     return 0
 
@@ -107,6 +115,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
                             name=f"quickstart_{time.strftime('%Y%m%d-%H%M%S')}", smoke_test=args.smoke_test)
     print(f"quickstart: searching {', '.join(request.objectives)} on {', '.join(request.domains)} "
           f"({request.num_samples} trials each, Optuna TPE + ASHA) plus the random-init baseline", flush=True)
-    validate(request)
+    with user_errors():
+        validate(request)
     run_and_report(request, "", args.num_cpus)
     return 0

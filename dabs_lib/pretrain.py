@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tempfile
 import time
@@ -61,8 +62,15 @@ def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, tor
     return system, split
 
 
+def _quiet_lightning() -> None:
+    """Lightning prints GPU/TPU availability and tips at every fit; keep warnings only."""
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L.Callback], logger: bool,
                  max_epochs: int) -> L.Trainer:
+    _quiet_lightning()
     cuda = torch.cuda.is_available()
     return L.Trainer(
         accelerator="gpu" if cuda else "cpu",

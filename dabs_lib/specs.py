@@ -118,4 +118,4 @@ def is_continuous(spec: Spec) -> bool:
 
 def ceil_count(length: int, rate: float) -> int:
     """k = ceil(L * rate), at least 1 when rate > 0: the number of corrupted positions."""
-    return min(length, max(1 if rate > 0 else 0, math.ceil(length * rate)))
+    return min(length, max(1 if rate > 0 else 0, math.ceil(length * rate - 1e-9)))  # 100*0.15 is 15.000000000000002

@@ -57,11 +57,12 @@ class SSLSystem(L.LightningModule):
             pooled = self.encoder(list(inputs)).pooled.float()
         logits = self.online(pooled)
         online_loss = F.cross_entropy(logits, labels)
-        if self.online_metric == "auroc" and logits.shape[-1] == 2:
-            from dabs_lib.transfer.metrics import auroc
+        if self.online_metric == "auroc":
+            from dabs_lib.transfer.metrics import compute_metric
 
-            score = auroc(logits.detach().softmax(-1)[:, 1], labels)
-            self.log("online/auroc", torch.as_tensor(score, dtype=torch.float32))
+            probs = logits.detach().float().softmax(-1).cpu().numpy()
+            score = compute_metric("auroc", "multiclass", probs, labels.cpu().numpy())
+            self.log("online/auroc", torch.tensor(score, dtype=torch.float32))
         else:
             self.log("online/acc", (logits.argmax(-1) == labels).float().mean())
         return online_loss

@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 from ray.tune.search.optuna import OptunaSearch
 
 FINAL_KEY = "final"
+TRIAL_NUMBER = "trial_number"
 STUDY_FILE = "study.json"
 
 
@@ -30,6 +31,13 @@ class BudgetAwareOptunaSearch(OptunaSearch):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._errored: set[str] = set()
+
+    def suggest(self, trial_id: str) -> dict | None:
+        config = super().suggest(trial_id)
+        if config is not None:
+            # The study's trial number names the trial folder (TrialNamer) and survives resume.
+            config[TRIAL_NUMBER] = self._ot_trials[trial_id].number
+        return config
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id in self._completed_trials:

@@ -39,7 +39,7 @@ def probe_protocol(settings: TrialSettings) -> ProbeProtocol:
 def final_scores(encoder, config: PretrainConfig, protocol: ProbeProtocol) -> dict[str, float]:
     """`test/<task>` and `val/<task>` for every task of the domain (plus domain averages)."""
     domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
-    table = evaluate_domain(encoder, domain, protocol)
+    table = evaluate_domain(encoder, domain, protocol, cache_dir=None)  # in memory: weights change
     scores = {}
     for row in table.to_dict("records"):
         scores[f"test/{row['task']}"] = float(row["test_score"])

@@ -18,7 +18,7 @@ from ray import tune
 
 from dabs_lib.registry import lookup
 from trainables import storage
-from trainables.optuna_search import BudgetAwareOptunaSearch
+from trainables.optuna_search import TRIAL_NUMBER, BudgetAwareOptunaSearch
 from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
 from trainables.schedulers import make_sampler, make_scheduler
@@ -77,11 +77,14 @@ def max_evaluations(space) -> int:
     return max(1, math.ceil(largest("max_steps") / largest("eval_every"))) if largest("max_steps") else 1
 
 
-def _trial_namer(domain: str, objective: str) -> Callable[[Any], str]:
-    def name(trial) -> str:
-        index = int(str(trial.trial_id).rsplit("_", 1)[-1])
-        return f"{domain}_{objective}_{index:03d}"
-    return name
+class TrialNamer:
+    """`<domain>_<objective>_<number>`, the number being the Optuna study's trial number."""
+
+    def __init__(self, domain: str, objective: str):
+        self.prefix = f"{domain}_{objective}"
+
+    def __call__(self, trial) -> str:
+        return f"{self.prefix}_{int(trial.config.get(TRIAL_NUMBER, 0)):03d}"
 
 
 def _metrics(request: SearchRequest) -> tuple[Any, Any]:
@@ -92,19 +95,19 @@ def _metrics(request: SearchRequest) -> tuple[Any, Any]:
 
 
 def build_tuner(request: SearchRequest, domain: str, objective: str, experiment: str) -> tune.Tuner:
-    from search_spaces import default_point, load_space, to_tune
+    from search_spaces import default_config, default_point, load_space, to_tune
 
-    overrides = dict(request.overrides, domain=domain, objective=objective)
+    overrides = dict(request.overrides)
     if request.smoke_test:
         overrides["smoke_test"] = True
     space = load_space(objective, domain, list(request.space_files), overrides)
     baseline = objective == "none" or not space.search
     metric, mode = _metrics(request)
+    namer = TrialNamer(domain, objective)
     tune_config = tune.TuneConfig(num_samples=1 if baseline else request.num_samples,
                                   max_concurrent_trials=request.max_concurrent or None,
                                   reuse_actors=request.reuse_actors,
-                                  trial_name_creator=_trial_namer(domain, objective),
-                                  trial_dirname_creator=_trial_namer(domain, objective))
+                                  trial_name_creator=namer, trial_dirname_creator=namer)
     if not baseline:
         sampler = make_sampler("nsga2" if request.multi_objective and request.sampler == "tpe" else request.sampler,
                                request.seed)
@@ -125,7 +128,8 @@ def build_tuner(request: SearchRequest, domain: str, objective: str, experiment:
         callbacks=[ProgressPrinter(domain, objective)],
         verbose=0,
     )
-    return tune.Tuner(trainable_for(request), param_space=to_tune(space), tune_config=tune_config,
+    param_space = default_config(space) if baseline else to_tune(space)
+    return tune.Tuner(trainable_for(request), param_space=param_space, tune_config=tune_config,
                       run_config=run_config)
 
 

@@ -17,6 +17,7 @@ class TrialSettings:
     finetune_weight_decay: float = 1e-4  # probe trainable: fine-tuning weight decay
     finetune_epochs: int = 5  # probe trainable: fine-tuning epochs
     checkpoint: str = ""  # probe trainable: the encoder checkpoint to evaluate
+    trial_number: int = 0  # the Optuna trial number, set by the searcher; names the trial folder
 
 
 TRIAL_KEYS = tuple(f.name for f in fields(TrialSettings))

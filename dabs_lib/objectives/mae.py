@@ -1,0 +1,120 @@
+"""Masked prediction ("mae" in DABS 2.0): BERT-style, not an encoder-decoder MAE.
+
+k = ceil(n_real * corruption_rate) real embeddings per example are replaced by a mask
+vector; the encoder sees the whole sequence and a per-input head reconstructs what was
+masked: the raw patch/segment/feature for continuous inputs, the token id (logits
+against the tied input embedding matrix) for token inputs. Unlike the original, every
+input kind and any mix of inputs works: each input is scored on its own token range
+(`embedding.segments`), and the loss is the mean over the inputs that had masked tokens.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from dabs_lib.encoder import Encoder
+from dabs_lib.objectives.corruption import (
+    MASK_TOKENS,
+    check_choice,
+    check_rate,
+    choose_positions,
+    make_mask_vector,
+    mask_tokens,
+    replacement_for,
+)
+from dabs_lib.specs import is_continuous
+
+REGRESSION_LOSSES = ("l2", "mse", "l1")
+
+
+@dataclass(frozen=True)
+class MaskedPredictionConfig:
+    corruption_rate: float = 0.15  # share of real tokens masked per example (DABS: 0.15)
+    mask_token: str = "zeros"  # "zeros" as DABS, or "learned" (a trained vector, starting at zeros)
+    loss: str = "l2"  # continuous inputs: "l2" un-squared distance as DABS, "mse" or "l1"; tokens use CE
+
+    def __post_init__(self) -> None:
+        check_rate("corruption_rate", self.corruption_rate)
+        check_choice("mask_token", self.mask_token, MASK_TOKENS)
+        check_choice("loss", self.loss, REGRESSION_LOSSES)
+
+
+def masked_regression_loss(pred: Tensor, target: Tensor, masked: Tensor, loss: str = "l2") -> Tensor:
+    """Mean over masked tokens of a per-token distance; pred, target (B, N, P), masked (B, N)."""
+    check_choice("loss", loss, REGRESSION_LOSSES)
+    diff = (pred.float() - target.float())[masked]  # (M, P): masked tokens only, in float32 under AMP
+    if loss == "l2":
+        per_token = torch.linalg.vector_norm(diff, dim=-1)
+    elif loss == "mse":
+        per_token = diff.pow(2).mean(dim=-1)
+    else:
+        per_token = diff.abs().mean(dim=-1)
+    return per_token.mean()
+
+
+def masked_token_loss(logits: Tensor, target: Tensor, masked: Tensor) -> Tensor:
+    """Cross-entropy over masked tokens; logits (B, N, V), target ids (B, N), masked (B, N)."""
+    return F.cross_entropy(logits[masked], target[masked].long())
+
+
+class TiedTokenHead(nn.Module):
+    """Logits against the input embedding table (weights tied, as BERT), plus a per-id bias."""
+
+    def __init__(self, vocab_size: int):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, states: Tensor, table: Tensor) -> Tensor:
+        return states @ table.T + self.bias  # (B, N, V)
+
+
+class MaskedPrediction(nn.Module):
+    Config = MaskedPredictionConfig
+    trains = True
+    needs_labels = False
+
+    def __init__(self, encoder: Encoder, config: MaskedPredictionConfig = MaskedPredictionConfig()):
+        super().__init__()
+        self.encoder = encoder
+        self.config = config
+        d = encoder.config.embed_dim
+        self.mask_vector = make_mask_vector(config.mask_token, d)
+        self.heads = nn.ModuleList(
+            nn.Linear(d, spec.token_size) if is_continuous(spec) else TiedTokenHead(spec.vocab_size)
+            for spec in encoder.specs
+        )
+
+    def _input_loss(self, index: int, states: Tensor, target: Tensor, masked: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Loss of one input on its own token range, and token accuracy for token inputs."""
+        head = self.heads[index]
+        if isinstance(head, TiedTokenHead):
+            table = self.encoder.embedding.parts[index].table.weight  # (V, D)
+            logits = head(states, table)
+            acc = (logits.argmax(-1) == target)[masked].float().mean()
+            return masked_token_loss(logits, target, masked), acc
+        return masked_regression_loss(head(states), target, masked, self.config.loss), None
+
+    def forward(self, inputs: list[Tensor], labels: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        tokens, padding_mask = self.encoder.embed(inputs)  # (B, L, D), (B, L)
+        chosen = choose_positions(padding_mask, self.config.corruption_rate)
+        corrupted = mask_tokens(tokens, chosen, replacement_for(self.mask_vector, tokens))
+        states = self.encoder.encode(corrupted, padding_mask).tokens  # (B, L, D)
+        targets = self.encoder.embedding.targets(inputs)
+        losses, accs = [], []
+        for index, (start, end) in enumerate(self.encoder.embedding.segments):
+            masked = chosen[:, start:end]  # (B, N_i)
+            if not masked.any():
+                continue
+            loss, acc = self._input_loss(index, states[:, start:end], targets[index], masked)
+            losses.append(loss)
+            if acc is not None:
+                accs.append(acc)
+        if not losses:  # every row was padding: nothing to reconstruct
+            return states.sum() * 0.0, {}
+        metrics = {"masked_frac": chosen.float().mean().detach()}
+        if accs:
+            metrics["acc"] = torch.stack(accs).mean().detach()
+        return torch.stack(losses).mean(), metrics

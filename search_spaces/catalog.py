@@ -1,0 +1,94 @@
+"""Which space files exist, and `load_space`, which picks and merges them for one pair."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dabs_lib.registry import lookup
+from search_spaces.loader import ROOT, merge, overrides_layer, read_layer, read_yaml, shown
+from search_spaces.params import SearchSpace, SearchSpaceError
+
+DEFAULTS_FILE = ROOT / "defaults.yaml"
+DOMAINS_DIR = ROOT / "domains"
+
+
+def _objectives() -> dict:
+    from dabs_lib.objectives import OBJECTIVES
+
+    return OBJECTIVES
+
+
+def domain_names() -> list[str]:
+    """DOMAINS' keys when dabs_lib.domains imports, plus every domain override file."""
+    try:
+        from dabs_lib.domains import DOMAINS
+    except ImportError:
+        DOMAINS = {}
+    return sorted(set(DOMAINS) | {p.stem for p in DOMAINS_DIR.glob("*.yaml")})
+
+
+def addon_files() -> dict[str, Path]:
+    """Shipped opt-in files (model_size, probe, ...): every top-level YAML that is not an
+    objective's and not defaults.yaml."""
+    objectives = set(_objectives())
+    return {
+        p.stem: p
+        for p in sorted(ROOT.glob("*.yaml"))
+        if p.stem not in objectives and p != DEFAULTS_FILE
+    }
+
+
+def resolve_extra(item: str) -> Path:
+    """A path to an existing file, or the name of a shipped add-on ("model_size")."""
+    path = Path(item)
+    if path.is_file():
+        return path
+    addons = addon_files()
+    if item in addons:
+        return addons[item]
+    raise SearchSpaceError(
+        f"extra search space files must be an existing path or one of {sorted(addons)}, "
+        f"but got {item!r} (no such file)"
+    )
+
+
+def _lookup(registry, name: str, what: str):
+    try:
+        return lookup(registry, name, what)
+    except KeyError as error:
+        raise SearchSpaceError(error.args[0]) from None
+
+
+def load_space(objective: str, domain: str, extra_files=(), overrides: dict | None = None) -> SearchSpace:
+    """defaults.yaml < <objective>.yaml < domains/<domain>.yaml < extra_files < overrides.
+
+    `overrides` maps a name to a constant (fixes it) or to an entry mapping (searches it).
+    Raises SearchSpaceError naming file, key, rule and value.
+    """
+    _lookup(_objectives(), objective, "objective")
+    _lookup(dict.fromkeys(domain_names()), domain, "domain")
+    objective_file = ROOT / f"{objective}.yaml"
+    if not objective_file.is_file():
+        raise SearchSpaceError(f"every objective must have a space file, but got no {shown(objective_file)}")
+    paths = [DEFAULTS_FILE, objective_file]
+    domain_file = DOMAINS_DIR / f"{domain}.yaml"
+    if domain_file.is_file():
+        paths.append(domain_file)
+    paths.extend(resolve_extra(str(item)) for item in extra_files)
+    layers = [read_layer(path, objective) for path in paths]
+    if overrides:
+        layers.append(overrides_layer(dict(overrides), objective))
+    return merge(layers, objective, domain)
+
+
+def _doc(path: Path) -> str:
+    return str(read_yaml(path, shown(path)).get("doc", "")).strip()
+
+
+def available_spaces() -> dict[str, dict[str, str]]:
+    """{"objectives"|"domains"|"addons": {name: the file's one-line doc}} for `list spaces`."""
+    objectives = {
+        name: _doc(ROOT / f"{name}.yaml") for name in sorted(_objectives()) if (ROOT / f"{name}.yaml").is_file()
+    }
+    domains = {p.stem: _doc(p) for p in sorted(DOMAINS_DIR.glob("*.yaml"))}
+    addons = {name: _doc(path) for name, path in addon_files().items()}
+    return {"objectives": objectives, "domains": domains, "addons": addons}
