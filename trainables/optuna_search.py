@@ -51,8 +51,17 @@ class BudgetAwareOptunaSearch(OptunaSearch):
         if result and result.get(FINAL_KEY) and values is not None:
             self._ot_study.tell(ot_trial, values, state=TrialState.COMPLETE)
         else:
+            self._report_last(ot_trial, result)
             self._ot_study.tell(ot_trial, None, state=TrialState.PRUNED)
         self._completed_trials.add(trial_id)
+
+    def _report_last(self, ot_trial, result: dict | None) -> None:
+        """Tune skips on_trial_result for the result that made the scheduler stop a trial."""
+        if not result or isinstance(self.metric, list) or result.get(self.metric) is None:
+            return
+        step = result.get("training_iteration", 0)
+        if step not in self._ot_study.get_trials(deepcopy=False)[ot_trial.number].intermediate_values:
+            ot_trial.report(float(result[self.metric]), step)
 
     def _values(self, result: dict | None):
         if not result:

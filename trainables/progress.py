@@ -8,15 +8,14 @@ from ray.tune import Callback
 
 
 class ProgressPrinter(Callback):
-    def __init__(self, domain: str, objective: str, stream=None):
-        self.label = f"{domain}/{objective}"
-        self.stream = stream or sys.stdout
+    def __init__(self, domain: str, objective: str):
+        self.label = f"{domain}/{objective}"  # no stream kept: Tune pickles callbacks with its state
         self.best = float("-inf")
         self.start = time.perf_counter()
 
     def _say(self, text: str) -> None:
         elapsed = time.perf_counter() - self.start
-        print(f"[{elapsed:6.1f}s] {self.label:<18} {text}", file=self.stream, flush=True)
+        print(f"[{elapsed:6.1f}s] {self.label:<18} {text}", file=sys.stdout, flush=True)
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         value = result.get("transfer/val")

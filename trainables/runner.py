@@ -66,10 +66,18 @@ def run_studies(request: SearchRequest, name: str, status: dict[str, str]) -> di
             tuner = build_tuner(request, domain, objective, name)
         status[key] = "running"
         write_manifest(uri, request, status)
-        results[key] = tuner.fit()
+        grid = tuner.fit()
+        results[key] = grid
+        if _interrupted(grid, 1 if objective == "none" else request.num_samples):
+            raise KeyboardInterrupt(f"search interrupted during {key}")
         status[key] = "finished"
         write_manifest(uri, request, status)
     return results
+
+
+def _interrupted(grid: tune.ResultGrid, expected: int) -> bool:
+    """Tune returns normally after a Ctrl-C; unfinished or missing trials tell it apart."""
+    return len(grid) < expected or grid.num_terminated + grid.num_errors < len(grid)
 
 
 def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0) -> tuple[str, dict]:
