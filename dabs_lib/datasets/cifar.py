@@ -1,0 +1,94 @@
+"""CIFAR-10 from the pickled batches in `cifar-10-batches-py/` (torchvision's on-disk layout).
+
+Pretraining uses the 50,000 training images (labels kept for the online probe); the
+transfer task trains on them minus a carved validation split and tests on `test_batch`
+(DABS's "val"). DABS's other natural-image transfer sets (natural.py: Aircraft, CU Birds,
+DTD, Traffic Sign, VGG Flower) are added as tasks when their files are present. Images are stored once at 32x32 uint8; each item is resized on read to
+3x224x224 with patch 16 (`cifar10`) or kept at 3x32x32 with patch 4 (`cifar10_small`),
+in [0, 1] without normalization, as DABS feeds them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dabs_lib.datasets.cache import ensure_processed, source_signature
+from dabs_lib.datasets import natural
+from dabs_lib.datasets.common import Archive, Source, make_task, optional_task, shrink
+from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.memmap import Field, MemmapSplit
+from dabs_lib.datasets.pickles import load_pickle
+from dabs_lib.datasets.transforms import Image
+from dabs_lib.domains.base import Domain
+from dabs_lib.specs import Image2dSpec
+
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+FOLDER = "cifar-10-batches-py"
+
+OPTIONAL = tuple(source for source, _ in natural.SETS.values())
+
+SOURCE = Source(
+    name="cifar10",
+    required=tuple(f"{FOLDER}/{b}" for b in (*TRAIN_BATCHES, TEST_BATCH)),
+    how_to_get=(
+        "Download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (md5 c58f30108f718f92721af3b95e74349a) "
+        "and extract it in {dir}, so that {dir}/cifar-10-batches-py/data_batch_1 exists."
+    ),
+    archives=(Archive("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", md5="c58f30108f718f92721af3b95e74349a"),),
+)
+
+
+def read_batch(path) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch -> images (N, 32, 32, 3) uint8 and labels (N,) int64."""
+    batch = load_pickle(path)
+    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+        raise DatasetFileError(path, "is not a CIFAR-10 batch (a dict with b'data' and b'labels' must hold)")
+    data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"], dtype=np.int64)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or len(data) != len(labels):
+        raise DatasetFileError(
+            path, f"data must be uint8 (N, 3072) with N labels, but got {data.dtype} {data.shape} and {len(labels)} labels"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise DatasetFileError(path, f"labels must be in 0..9, but got {labels.min()}..{labels.max()}")
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels  # rows are R, G, B planes
+
+
+def _preprocess(folder):
+    def build(writer) -> None:
+        parts = [read_batch(folder / FOLDER / name) for name in (*TRAIN_BATCHES, TEST_BATCH)]
+        writer.save("images", np.concatenate([images for images, _ in parts]))
+        writer.save("labels", np.concatenate([labels for _, labels in parts]))
+        writer.meta["num_train"] = int(sum(len(labels) for _, labels in parts[:-1]))
+    return build
+
+
+def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_root, smoke: bool) -> Domain:
+    folder = SOURCE.check(data_root)
+    raw = [folder / rel for rel in SOURCE.required]
+    processed = ensure_processed(
+        folder.parent, SOURCE.name, "arrays", {"version": 1, "source": source_signature(raw)}, _preprocess(folder),
+    )
+    labels = processed.load("labels", mmap=False)
+    num_train = processed.meta["num_train"]
+    fields = (Field(str(processed.path("images")), transform=Image(size)),)
+    rows = np.arange(len(labels))
+    train = MemmapSplit(f"{name}/pretrain", fields, rows[:num_train], labels[:num_train], processed.fingerprint)
+    test = MemmapSplit(f"{name}/test", fields, rows[num_train:], labels[num_train:], processed.fingerprint)
+    train, test = shrink(train, smoke), shrink(test, smoke)
+    tasks = {"cifar10": make_task("cifar10", "multiclass", "accuracy", 10, train, test, seed)}
+    for other, (source, _) in natural.SETS.items():  # DABS's other natural-image transfer sets, when present
+        tasks.update(optional_task(natural.transfer_task, source, data_root, other, data_root, size, seed, smoke) or {})
+    return Domain(
+        name=name, specs=(Image2dSpec(input_size=size, patch_size=patch, in_channels=3),), pretrain=train,
+        tasks=tasks, pretrain_num_classes=10, supervised_task="cifar10", batch_size=batch_size,
+    )
+
+
+def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
+    """CIFAR-10 at 3x224x224, patch 16 (196 tokens)."""
+    return _build("cifar10", 224, 16, 64, seed, data_root, smoke)
+
+
+def build_small(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
+    """CIFAR-10 at 3x32x32, patch 4 (64 tokens)."""
+    return _build("cifar10_small", 32, 4, 256, seed, data_root, smoke)

@@ -1,0 +1,44 @@
+"""The errors a real dataset raises, each naming the file and saying what to do.
+
+`ManualDownloadError` is a FileNotFoundError: the raw files are missing (it says what to
+download, from where, and where to put it). `DatasetFileError` is a ValueError: a file is
+there but truncated, corrupt or not in the expected layout (it names the file).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DatasetError(Exception):
+    """Base class of every dataset problem a user can fix."""
+
+
+class ManualDownloadError(DatasetError, FileNotFoundError):
+    """Raw files are missing: `how_to_get` says what to fetch, from where, and where it goes."""
+
+    def __init__(self, dataset: str, missing: Path | str, how_to_get: str):
+        self.dataset = dataset
+        self.missing = Path(missing)
+        self.how_to_get = how_to_get
+        super().__init__(f"{dataset}: {missing} is missing. {how_to_get}")
+
+
+class DatasetFileError(DatasetError, ValueError):
+    """A file exists but cannot be used: truncated, corrupt, or not the documented layout."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str = ""):
+        self.path = Path(path)
+        self.problem = problem
+        tail = f" {fix}" if fix else " Delete it and download it again."
+        super().__init__(f"{path}: {problem}.{tail}")
+
+
+class ChecksumError(DatasetFileError):
+    """A downloaded or raw file does not have its published checksum."""
+
+    def __init__(self, path: Path | str, algorithm: str, expected: str, actual: str):
+        super().__init__(
+            path,
+            f"{algorithm} must be {expected}, but got {actual} (truncated or corrupt download)",
+            "It was removed; download it again.",
+        )

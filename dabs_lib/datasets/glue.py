@@ -1,0 +1,141 @@
+"""The 10 GLUE transfer tasks from GLUE's own TSV files (the layout of `download_glue_data.py`).
+
+DABS loads GLUE through Hugging Face `datasets`, trains on `train` and reports on
+`validation` (which we call test, since GLUE's test labels are hidden); we read the same
+rows from `<data_root>/glue/<TASK>/{train,dev}.tsv` and carve validation from train.
+Metrics fixed against DABS: CoLA is MCC (DABS computed Pearson), STS-B is Spearman over
+the whole split (DABS averaged it over batches). Binary tasks have one output.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from dabs_lib.datasets.cache import ensure_processed, source_signature
+from dabs_lib.datasets.common import Source, make_task, shrink
+from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.memmap import Field, MemmapSplit
+from dabs_lib.datasets.tokenizer import encode
+from dabs_lib.datasets.transforms import AsType
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GlueTask:
+    folder: str  # GLUE's directory for the task
+    texts: tuple[str, ...]  # text columns (a pair for sentence-pair tasks); CoLA has no header: indices
+    label: str  # label column
+    kind: str  # TASK_KINDS entry
+    metric: str  # METRIC_DIRECTIONS entry
+    num_classes: int
+    names: tuple[str, ...] = ()  # label strings in class order; empty: the column is numeric
+    test_file: str = "dev.tsv"  # GLUE's dev set = DABS's "val" = our test
+    header: bool = True
+
+
+_NLI = ("entailment", "neutral", "contradiction")  # Hugging Face's MNLI label order
+_QNLI = ("entailment", "not_entailment")
+
+GLUE_TASKS = {  # SST-2 first: the default task a search optimizes (large, stable accuracy)
+    "sst2": GlueTask("SST-2", ("sentence",), "label", "binary", "accuracy", 1),
+    "cola": GlueTask("CoLA", ("3",), "1", "binary", "mcc", 1, header=False),
+    "mrpc": GlueTask("MRPC", ("#1 String", "#2 String"), "Quality", "binary", "accuracy", 1),
+    "qqp": GlueTask("QQP", ("question1", "question2"), "is_duplicate", "binary", "accuracy", 1),
+    "stsb": GlueTask("STS-B", ("sentence1", "sentence2"), "score", "regression", "spearman", 1),
+    "mnli_matched": GlueTask("MNLI", ("sentence1", "sentence2"), "gold_label", "multiclass", "accuracy", 3,
+                             names=_NLI, test_file="dev_matched.tsv"),
+    "mnli_mismatched": GlueTask("MNLI", ("sentence1", "sentence2"), "gold_label", "multiclass", "accuracy", 3,
+                                names=_NLI, test_file="dev_mismatched.tsv"),
+    "qnli": GlueTask("QNLI", ("question", "sentence"), "label", "binary", "accuracy", 1, names=_QNLI),
+    "rte": GlueTask("RTE", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1, names=_QNLI),
+    "wnli": GlueTask("WNLI", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1),
+}
+
+SOURCE = Source(
+    name="glue",
+    required=tuple(sorted({f"{t.folder}/{f}" for t in GLUE_TASKS.values() for f in ("train.tsv", t.test_file)})),
+    how_to_get=(
+        "Download the GLUE data with the GLUE baseline's download_glue_data.py "
+        "(https://github.com/nyu-mll/GLUE-baselines: `python download_glue_data.py --data_dir {dir} --tasks all`), "
+        "so that {dir}/CoLA/train.tsv, {dir}/MNLI/dev_matched.tsv, ... exist."
+    ),
+)
+
+MAX_BAD_ROWS = 0.01  # share of malformed rows tolerated (QQP's train.tsv has a few)
+
+
+def read_tsv(path, header: bool) -> tuple[list[str], list[list[str]]]:
+    """(columns, rows) of a GLUE TSV: tab-split, no quoting; malformed rows are dropped."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = [line.rstrip("\r\n").split("\t") for line in handle if line.strip()]
+    if not rows:
+        raise DatasetFileError(path, "is empty")
+    columns = rows.pop(0) if header else [str(i) for i in range(len(rows[0]))]
+    if rows and len(rows[-1]) != len(columns):
+        raise DatasetFileError(path, f"its last line has {len(rows[-1])} fields, expected {len(columns)} (truncated?)")
+    good = [row for row in rows if len(row) == len(columns)]
+    if len(rows) - len(good) > MAX_BAD_ROWS * max(len(rows), 1):
+        raise DatasetFileError(path, f"{len(rows) - len(good)} of {len(rows)} rows do not have {len(columns)} fields")
+    return columns, good
+
+
+def _column(columns: list[str], name: str, path) -> int:
+    if name not in columns:
+        raise DatasetFileError(path, f"must have a column {name!r}, but the header is {columns}")
+    return columns.index(name)
+
+
+def parse(task: GlueTask, path) -> tuple[list, np.ndarray]:
+    """Texts (strings or pairs) and labels of one file; rows with empty text are dropped, as DABS does."""
+    columns, rows = read_tsv(path, task.header)
+    text_at = [_column(columns, c, path) for c in task.texts]
+    label_at = _column(columns, task.label, path)
+    texts, labels = [], []
+    for row in rows:
+        parts = [row[i] for i in text_at]
+        value = row[label_at]
+        if any(not p.strip() for p in parts) or (task.names and value not in task.names):
+            continue
+        texts.append(parts[0] if len(parts) == 1 else tuple(parts))
+        labels.append(task.names.index(value) if task.names else value)
+    try:
+        dtype = np.float32 if task.kind == "regression" else np.int64
+        label_array = np.asarray([float(v) if isinstance(v, str) else v for v in labels]).astype(dtype)
+    except ValueError as error:
+        raise DatasetFileError(path, f"column {task.label!r} must be numeric ({error})") from error
+    if len(labels) < len(rows):
+        _log.info("%s: dropped %d rows with empty text or an unknown label", path, len(rows) - len(labels))
+    return texts, label_array
+
+
+def _processed_file(root, task: GlueTask, filename: str, tokenizer, tokenizer_id: str, seq_len: int):
+    path = SOURCE.folder(root) / task.folder / filename
+
+    def build(writer) -> None:
+        texts, labels = parse(task, path)
+        writer.save("tokens", encode(tokenizer, texts, seq_len))
+        writer.save("labels", labels)
+
+    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": seq_len, "task": repr(task),
+              "source": source_signature([path])}
+    return ensure_processed(root, SOURCE.name, f"{task.folder}-{filename.rsplit('.', 1)[0]}", params, build)
+
+
+def _split(processed, name: str, smoke: bool) -> MemmapSplit:
+    labels = processed.load("labels", mmap=False)
+    field = Field(str(processed.path("tokens")), transform=AsType("int64"))
+    return shrink(MemmapSplit(name, (field,), np.arange(len(labels)), labels, processed.fingerprint), smoke)
+
+
+def glue_tasks(root, tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool) -> dict:
+    """name -> TransferTask for the 10 GLUE tasks, tokenized with `tokenizer`."""
+    SOURCE.check(root)
+    tasks = {}
+    for name, task in GLUE_TASKS.items():
+        train = _split(_processed_file(root, task, "train.tsv", tokenizer, tokenizer_id, seq_len), name, smoke)
+        test = _split(_processed_file(root, task, task.test_file, tokenizer, tokenizer_id, seq_len), name, smoke)
+        tasks[name] = make_task(name, task.kind, task.metric, task.num_classes, train, test, seed)
+    return tasks

@@ -1,0 +1,160 @@
+"""Where each speech dataset lives and how its files, labels and splits are listed.
+
+Every lister returns `Clips` (paths, labels, parts) in a fixed order; parts follow each
+dataset's official or DABS split: 0 train, 1 val, 2 test (DABS's "val"), 3 pretraining.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dabs_lib.datasets.audio import Clips
+from dabs_lib.datasets.common import Archive, Source
+from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.splits import DABS_SEED
+
+_log = logging.getLogger(__name__)
+
+PRETRAIN_SUBSETS = ("train-clean-100", "train-clean-360", "train-other-500")
+_SLR = "https://www.openslr.org/resources/12/"
+_SHA256 = {  # published by OpenSLR (as torchaudio lists them)
+    "dev-clean": "76f87d090650617fca0cac8f88b9416e0ebf80350acb97b343a85fa903728ab3",
+    "train-clean-100": "d4ddd1d5a6ab303066f14971d768ee43278a5f2a0aa43dc716b0e64ecbbbf6e2",
+    "train-clean-360": "146a56496217e96c14334a160df97fffedd6e0a04e66b9c5af0d40be3c792ecf",
+    "train-other-500": "ddb22f27f96ec163645d53215559df6aa36515f26e01dd70798188350adcb6d2",
+}
+LIBRISPEECH = Source(
+    name="librispeech",
+    required=tuple(f"LibriSpeech/{s}" for s in (*PRETRAIN_SUBSETS, "dev-clean")),
+    how_to_get=("Download dev-clean, train-clean-100, train-clean-360 and train-other-500 (.tar.gz) from "
+                "https://www.openslr.org/12 and extract them in {dir}, so that {dir}/LibriSpeech/dev-clean exists."),
+    archives=tuple(Archive(f"{_SLR}{s}.tar.gz", sha256=h) for s, h in _SHA256.items()),
+)
+AUDIO_MNIST = Source(
+    name="audio_mnist",
+    required=("AudioMNIST/data",),
+    how_to_get="Run `git clone https://github.com/soerenab/AudioMNIST {dir}/AudioMNIST` so that {dir}/AudioMNIST/data/01 exists.",
+)
+SPEECH_COMMANDS = Source(
+    name="speech_commands",
+    required=("validation_list.txt", "testing_list.txt"),
+    how_to_get=("Download http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz and extract it in {dir}, "
+                "so that {dir}/testing_list.txt and {dir}/yes/ exist."),
+    archives=(Archive("http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz"),),
+)
+FLUENT_SPEECH = Source(
+    name="fluent_speech",
+    required=tuple(f"fluent_speech_commands_dataset/data/{s}_data.csv" for s in ("train", "valid", "test")),
+    how_to_get=("Request the Fluent Speech Commands dataset at https://fluent.ai/fluent-speech-commands-a-dataset-"
+                "for-spoken-language-understanding-research/ and extract it in {dir}, so that "
+                "{dir}/fluent_speech_commands_dataset/data/train_data.csv exists."),
+)
+
+# DABS's speaker lists for AudioMNIST (its own train/val/test split of the 60 speakers).
+AUDIO_MNIST_SPEAKERS = {
+    0: (28, 56, 7, 19, 35, 1, 6, 16, 23, 34, 46, 53, 36, 57, 9, 24, 37, 2, 8, 17, 29, 39, 48, 54, 43, 58, 14, 25, 38, 3,
+        10, 20, 30, 40, 49, 55),
+    1: (12, 47, 59, 15, 27, 41, 4, 11, 21, 31, 44, 50),
+    2: (26, 52, 60, 18, 32, 42, 5, 13, 22, 33, 45, 51),
+}
+SPEECH_COMMANDS_LABELS = (
+    "eight", "right", "happy", "three", "yes", "up", "no", "stop", "on", "four", "nine", "zero", "down", "go", "six",
+    "two", "left", "five", "off", "seven", "one", "cat", "bird", "marvin", "wow", "tree", "dog", "sheila", "bed",
+    "house", "follow", "visual", "backward", "forward", "learn", "_background_noise_",
+)
+FLUENT_LABELS = {
+    "action": ("change language", "activate", "deactivate", "increase", "decrease", "bring"),
+    "object": ("none", "music", "lights", "volume", "heat", "lamp", "newspaper", "juice", "socks", "shoes", "Chinese",
+               "Korean", "English", "German"),
+    "location": ("none", "kitchen", "bedroom", "washroom"),
+}
+
+
+def librispeech_utterances(subset_dir: Path) -> list[Path]:
+    """FLAC files listed by every chapter's `<speaker>-<chapter>.trans.txt`, sorted by utterance id."""
+    paths = []
+    for transcript in subset_dir.glob("*/*/*.trans.txt"):
+        for line in transcript.read_text().splitlines():
+            if line.strip():
+                path = transcript.parent / f"{line.split(' ', 1)[0]}.flac"
+                if not path.is_file():
+                    raise DatasetFileError(path, f"is listed in {transcript.name} but missing (incomplete extraction)")
+                paths.append(path)
+    if not paths:
+        raise DatasetFileError(subset_dir, "holds no <speaker>/<chapter>/*.trans.txt with utterances")
+    return sorted(paths, key=lambda p: p.stem)
+
+
+def _speakers(paths: list[Path]) -> np.ndarray:
+    return np.array([int(p.stem.split("-")[0]) for p in paths])
+
+
+def librispeech_pretrain(folder: Path, limit: int | None) -> Clips:
+    paths = [p for s in PRETRAIN_SUBSETS for p in librispeech_utterances(folder / "LibriSpeech" / s)[:limit]]
+    _, labels = np.unique(_speakers(paths), return_inverse=True)
+    return Clips(paths, labels, np.full(len(paths), 3))
+
+
+def librispeech_speakers(folder: Path, limit: int | None) -> Clips:
+    """dev-clean, split per speaker 80/20 exactly as DABS (RandomState(42), speakers in sorted order)."""
+    paths = librispeech_utterances(folder / "LibriSpeech" / "dev-clean")
+    speakers = _speakers(paths)
+    if limit:
+        keep = np.concatenate([np.flatnonzero(speakers == s)[:limit] for s in np.unique(speakers)])
+        paths, speakers = [paths[i] for i in sorted(keep)], speakers[np.sort(keep)]
+    parts, rng = np.full(len(paths), 2), np.random.RandomState(DABS_SEED)
+    for speaker in np.unique(speakers):
+        members = np.where(speakers == speaker)[0]
+        rng.shuffle(members)
+        parts[members[: int(0.8 * len(members))]] = 0
+    return Clips(paths, np.unique(speakers, return_inverse=True)[1], parts)
+
+
+def audio_mnist(folder: Path, limit: int | None) -> Clips:
+    paths, labels, parts = [], [], []
+    for part, speakers in AUDIO_MNIST_SPEAKERS.items():
+        for speaker in speakers:
+            files = sorted((folder / "AudioMNIST" / "data" / f"{speaker:02d}").glob("*.wav"))[:limit]
+            paths += files
+            labels += [int(f.name.split("_")[0]) for f in files]
+            parts += [part] * len(files)
+    if not paths:
+        raise DatasetFileError(folder / "AudioMNIST" / "data", "holds no <speaker>/<digit>_<speaker>_<n>.wav files")
+    return Clips(paths, np.array(labels), np.array(parts))
+
+
+def speech_commands(folder: Path, limit: int | None) -> Clips:
+    """Official lists: validation_list.txt -> val, testing_list.txt -> test, the rest -> train."""
+    lists = {part: set((folder / name).read_text().split()) for part, name in
+             ((1, "validation_list.txt"), (2, "testing_list.txt"))}
+    paths, labels, parts = [], [], []
+    for label, word in enumerate(SPEECH_COMMANDS_LABELS):
+        files = sorted((folder / word).glob("*.wav"))
+        if not files:
+            _log.warning("speech_commands: no clips for %r in %s", word, folder)
+        for path in files[:limit]:
+            rel = f"{word}/{path.name}"
+            paths.append(path)
+            labels.append(label)
+            parts.append(1 if rel in lists[1] else 2 if rel in lists[2] else 0)
+    return Clips(paths, np.array(labels), np.array(parts))
+
+
+def fluent_speech(folder: Path, limit: int | None) -> Clips:
+    """The three official CSVs; labels (N, 3) = action, object, location indices."""
+    base = folder / "fluent_speech_commands_dataset"
+    paths, labels, parts = [], [], []
+    for part, name in enumerate(("train", "valid", "test")):
+        csv = base / "data" / f"{name}_data.csv"
+        try:
+            frame = pd.read_csv(csv).head(limit)
+            rows = [[FLUENT_LABELS[k].index(v) for k, v in zip(FLUENT_LABELS, r)] for r in frame[list(FLUENT_LABELS)].itertuples(index=False)]
+        except (KeyError, ValueError, pd.errors.ParserError) as error:
+            raise DatasetFileError(csv, f"must have columns path, action, object, location with known values ({error})") from error
+        paths += [base / p for p in frame["path"]]
+        labels += rows
+        parts += [part] * len(frame)
+    return Clips(paths, np.array(labels).reshape(-1, 3), np.array(parts))
