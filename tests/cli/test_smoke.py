@@ -1,0 +1,62 @@
+"""Every subcommand with --smoke-test, as a user runs it (real processes, real files)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*argv: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), *argv], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("pretrain")
+    run_cli("pretrain", "--domain", "digits", "--objective", "shed", "--smoke-test", "--out", str(out), cwd=out)
+    return out
+
+
+def test_pretrain_writes_encoder_and_scores(pretrained):
+    scores = json.loads((pretrained / "scores.json").read_text())
+    assert (pretrained / "encoder.pt").stat().st_size > 0
+    assert set(scores["test"]) == {"novel", "all"}
+    assert all(0.0 <= v <= 1.0 for v in scores["test"].values())
+
+
+@pytest.mark.parametrize("protocol", ["linear", "finetune"])
+def test_probe_scores_a_checkpoint(pretrained, protocol):
+    done = run_cli("probe", str(pretrained / "encoder.pt"), "--protocol", protocol, "--smoke-test", cwd=pretrained)
+    assert "novel" in done.stdout and "all" in done.stdout
+
+
+@pytest.mark.parametrize("what", ["domains", "objectives", "spaces", "experiments"])
+def test_list(what, tmp_path):
+    done = run_cli("list", what, "--smoke-test", cwd=tmp_path)
+    expected = {"domains": "digits", "objectives": "emix", "spaces": "emix", "experiments": "no experiments"}
+    assert expected[what] in done.stdout
+
+
+def test_tensorboard_serves_on_loopback(tmp_path):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "search.json").write_text(json.dumps({"request": {}, "studies": []}))
+    done = run_cli("tensorboard", str(tmp_path / "exp"), "--port", "16123", "--smoke-test", cwd=tmp_path)
+    assert "http://127.0.0.1:16123/" in done.stdout and "TensorBoard answered" in done.stdout
+
+
+@pytest.mark.slow
+def test_search_smoke(tmp_path):
+    done = run_cli("search", "--domain", "tabular", "--objective", "mae", "--num-samples", "2", "--set",
+                   "max_steps=2", "--set", "eval_every=1", "--smoke-test", "--storage-path", str(tmp_path),
+                   "--name", "s", "--num-cpus", "2", cwd=tmp_path)
+    assert "tabular" in done.stdout and "mae" in done.stdout
+    manifest = json.loads((tmp_path / "s" / "search.json").read_text())
+    assert all(study["status"] == "finished" for study in manifest["studies"])
