@@ -23,10 +23,15 @@ _DOMAINS = {
     "chexpert": ("medical", "build", ("CHEXPERT",), ("XRAY8",)),
     "cifar10": ("cifar", "build", ("SOURCE",), ("OPTIONAL",)),
     "cifar10_small": ("cifar", "build_small", ("SOURCE",), ("OPTIONAL",)),
+    "eurosat": ("eurosat", "build", ("SOURCE",), ()),
     "genomics": ("genomics", "build", ("SOURCE",), ()),
     "higgs": ("higgs", "build", ("SOURCE",), ()),
     "librispeech": ("speech", "build", ("REQUIRED",), ("OPTIONAL",)),
+    "mscoco": ("mscoco", "build", ("MSCOCO",), ("OPTIONAL",)),
     "pamap2": ("pamap2", "build", ("SOURCE",), ()),
+    "pawsx": ("pawsx", "build", ("REQUIRED",), ("OPTIONAL",)),
+    "proteins": ("proteins", "build", ("PFAM",), ("OPTIONAL",)),
+    "wm811k": ("wm811k", "build", ("SOURCE",), ()),
     "wikitext103": ("wikitext", "build", ("SOURCE", "GLUE"), ("BERT_TOKENIZER",)),
 }
 

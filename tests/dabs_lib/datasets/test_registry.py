@@ -12,16 +12,22 @@ from dabs_lib.domains.base import METRIC_DIRECTIONS, TASK_KINDS
 from dabs_lib.embeddings import MultiEmbedding
 from tests.dabs_lib.datasets import miniature as mini
 from tests.dabs_lib.datasets import miniature_media as media
+from tests.dabs_lib.datasets import miniature_more as more
 
 WRITERS = {
     "chexpert": (media.write_chexpert,),
     "cifar10": (mini.write_cifar,),
     "cifar10_small": (mini.write_cifar,),
+    "eurosat": (more.write_eurosat,),
     "genomics": (mini.write_genomics,),
     "higgs": (mini.write_higgs,),
     "librispeech": (lambda root: media.write_librispeech(root, dev_utts=3),),
+    "mscoco": (more.write_mscoco, more.write_vqa),
     "pamap2": (mini.write_pamap2,),
+    "pawsx": (more.write_mc4, more.write_pawsx),
+    "proteins": (more.write_proteins,),
     "wikitext103": (mini.write_wikitext, mini.write_glue),
+    "wm811k": (more.write_wm811k,),
 }
 
 
