@@ -2,8 +2,8 @@
 
 One "epoch" here is `steps_per_epoch` optimizer steps, not a pass over the data: search
 trials evaluate and checkpoint at epoch ends, so an epoch boundary is also a clean resume
-point. The order of epoch e depends only on (seed, e), so a resumed run sees the same
-batches as an uninterrupted one.
+point. The batch of each global step depends only on the seed, so a resumed run, or one
+with another `steps_per_epoch`, sees the same batches as an uninterrupted one.
 """
 from __future__ import annotations
 
@@ -30,11 +30,20 @@ class EpochBatchSampler(Sampler[list[int]]):
         return self.steps_per_epoch
 
     def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        needed = self.steps_per_epoch * self.batch_size
-        perms = [torch.randperm(self.num_rows, generator=generator) for _ in range(-(-needed // self.num_rows))]
-        order = torch.cat(perms)[:needed].view(self.steps_per_epoch, self.batch_size)
+        # Rows come from an endless chain of seeded permutations, permutation j seeded by
+        # (seed, j); epoch e reads the slice that starts at its first global step. So the
+        # batch of global step s is the same whatever `steps_per_epoch` (eval_every) is.
+        start = self.epoch * self.steps_per_epoch * self.batch_size
+        stop = start + self.steps_per_epoch * self.batch_size
+        first, last = start // self.num_rows, (stop - 1) // self.num_rows
+        chain = torch.cat([self._permutation(j) for j in range(first, last + 1)])
+        offset = start - first * self.num_rows
+        order = chain[offset: offset + stop - start].view(self.steps_per_epoch, self.batch_size)
         return iter(order.tolist())
+
+    def _permutation(self, index: int) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
+        return torch.randperm(self.num_rows, generator=generator)
 
 
 def _collate_rows(items):

@@ -1,0 +1,37 @@
+import pytest
+import torch
+
+from dabs_lib.data import EpochBatchSampler, pretrain_loader
+from dabs_lib.domains.base import TensorSplit
+
+
+def _batches(steps_per_epoch: int, total: int, seed: int = 3) -> list[list[int]]:
+    sampler, out = EpochBatchSampler(10, 4, steps_per_epoch, seed), []
+    for epoch in range(total // steps_per_epoch):
+        sampler.set_epoch(epoch)
+        out.extend(iter(sampler))
+    return out
+
+
+def test_batch_of_each_step_does_not_depend_on_epoch_length():
+    assert _batches(1, 12) == _batches(3, 12) == _batches(12, 12)
+
+
+def test_order_depends_on_seed_and_covers_every_row():
+    assert _batches(5, 5, seed=0) != _batches(5, 5, seed=1)
+    first_pass = [row for batch in _batches(5, 5) for row in batch][:10]
+    assert sorted(first_pass) == list(range(10))
+
+
+def test_loader_yields_whole_batches_from_a_tensor_split():
+    split = TensorSplit((torch.arange(20).float().unsqueeze(1),), torch.arange(20), "t")
+    loader = pretrain_loader(split, batch_size=8, steps_per_epoch=3, seed=0)
+    batches = list(loader)
+    assert len(batches) == 3
+    inputs, labels = batches[0]
+    assert inputs[0].shape == (8, 1) and torch.equal(inputs[0][:, 0].long(), labels)
+
+
+def test_empty_split_is_refused():
+    with pytest.raises(ValueError, match="empty split"):
+        EpochBatchSampler(0, 4, 1, 0)
