@@ -6,25 +6,25 @@ import os
 import sys
 
 
+# command -> (module, function); imported on use, so `export` does not pay for Ray and Lightning.
+COMMANDS = {
+    None: ("cli.search_cmd", "cmd_quickstart"),
+    "search": ("cli.search_cmd", "cmd_search"),
+    "resume": ("cli.search_cmd", "cmd_resume"),
+    "pretrain": ("cli.pretrain_cmd", "cmd_pretrain"),
+    "probe": ("cli.pretrain_cmd", "cmd_probe"),
+    "tensorboard": ("cli.misc_cmd", "cmd_tensorboard"),
+    "list": ("cli.misc_cmd", "cmd_list"),
+    "analyze": ("cli.report_cmd", "cmd_analyze"),
+    "export": ("cli.report_cmd", "cmd_export"),
+}
+
+
 def _dispatch(args) -> int:
-    from cli import misc_cmd, pretrain_cmd, search_cmd
+    import importlib
 
-    commands = {
-        None: search_cmd.cmd_quickstart,
-        "search": search_cmd.cmd_search,
-        "resume": search_cmd.cmd_resume,
-        "pretrain": pretrain_cmd.cmd_pretrain,
-        "probe": pretrain_cmd.cmd_probe,
-        "tensorboard": misc_cmd.cmd_tensorboard,
-        "list": misc_cmd.cmd_list,
-    }
-    try:
-        from cli import report_cmd
-
-        commands.update(analyze=report_cmd.cmd_analyze, export=report_cmd.cmd_export)
-    except AttributeError:
-        pass
-    return commands[args.command](args)
+    module, function = COMMANDS[args.command]
+    return getattr(importlib.import_module(module), function)(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,10 @@
 
 `load_results` gives one row per (trial, evaluation); `trial_table` one row per trial
 with its last evaluation, its best-ever validation score and its status.
+Columns: experiment, domain, objective, trial, iteration, status (completed, pruned,
+errored, running), error (its first line), checkpoint (the trial's latest), checkpoint_at
+(this evaluation's, while it is still kept), every hyperparameter (params.json, same names
+as the YAML spaces) and every reported metric (`transfer/val`, `test/<task>`, `seconds`, ...).
 """
 from __future__ import annotations
 
@@ -13,6 +17,10 @@ import pandas as pd
 MANIFEST = "search.json"
 METRIC = "transfer/val"
 STATUSES = ("completed", "pruned", "errored", "running")
+# Columns that are neither hyperparameters nor metrics (see param_columns).
+BOOKKEEPING = ("experiment", "domain", "objective", "trial", "iteration", "status", "error", "checkpoint",
+               "checkpoint_at", "trial_dir", "study_dir", "best_val", "best_iteration", "best_checkpoint",
+               "evaluations", "step", "seconds", "params", "final", "trial_number")
 
 
 class ExperimentError(ValueError):
@@ -62,19 +70,28 @@ def _trial_rows(trial_dir: Path, study_status: str) -> list[dict]:
     rows = []
     for result in results:
         metrics = {k: v for k, v in result.items() if "/" in k or k in ("step", "seconds", "params", "final")}
-        rows.append(dict(base, iteration=result.get("training_iteration", 0), **metrics))
+        kept = trial_dir / str(result.get("checkpoint_dir_name") or "")  # num_to_keep deletes old ones
+        at = str(kept) if kept != trial_dir and kept.is_dir() else ""
+        rows.append(dict(base, iteration=result.get("training_iteration", 0), checkpoint_at=at, **metrics))
     return rows
+
+
+def read_manifest(path: str | Path) -> dict:
+    """The experiment's `search.json` (request and study statuses), or ExperimentError."""
+    manifest = Path(path) / MANIFEST
+    if not manifest.is_file():
+        raise ExperimentError(f"{path} is not a dabs-tune experiment (no {MANIFEST})")
+    try:
+        data = json.loads(manifest.read_text())
+        data["studies"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ExperimentError(f"{manifest} is unreadable: {error}") from None
+    return data
 
 
 def load_experiment(path: str | Path) -> pd.DataFrame:
     root = Path(path)
-    manifest = root / MANIFEST
-    if not manifest.is_file():
-        raise ExperimentError(f"{root} is not a dabs-tune experiment (no {MANIFEST})")
-    try:
-        studies = json.loads(manifest.read_text())["studies"]
-    except (json.JSONDecodeError, KeyError) as error:
-        raise ExperimentError(f"{manifest} is unreadable: {error}") from None
+    studies = read_manifest(root)["studies"]
     rows = []
     for study in studies:
         study_dir = root / f"{study['domain']}-{study['objective']}"
@@ -95,8 +112,14 @@ def load_results(paths: list[str | Path]) -> pd.DataFrame:
     return pd.concat([load_experiment(p) for p in paths], ignore_index=True)
 
 
+def param_columns(table: pd.DataFrame) -> list[str]:
+    """The hyperparameter columns (params.json keys) of a results or trial table."""
+    return [c for c in table.columns if "/" not in c and c not in BOOKKEEPING]
+
+
 def trial_table(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per trial: the last evaluation, plus `best_val` (best-ever) and `evaluations`."""
+    """One row per trial: the last evaluation, plus `best_val` (best-ever), `evaluations`,
+    and `best_iteration` / `best_checkpoint` (where the best-ever score was reported)."""
     keys = ["experiment", "domain", "objective", "trial"]
     ordered = results.sort_values(keys + ["iteration"])
     last = ordered.groupby(keys, sort=False).tail(1).set_index(keys)
@@ -104,4 +127,10 @@ def trial_table(results: pd.DataFrame) -> pd.DataFrame:
         grouped = ordered.groupby(keys, sort=False)[METRIC]
         last["best_val"] = grouped.max()
         last["evaluations"] = grouped.count()
+        scored = ordered.dropna(subset=[METRIC])
+        # first evaluation reaching the maximum: stable sort keeps iteration order within ties
+        peak = scored.sort_values(METRIC, ascending=False, kind="stable").groupby(keys, sort=False).head(1)
+        peak = peak.set_index(keys)
+        last["best_iteration"] = peak["iteration"]
+        last["best_checkpoint"] = peak["checkpoint_at"] if "checkpoint_at" in peak else ""
     return last.reset_index()

@@ -51,6 +51,30 @@ def _ray_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-cpus", type=int, default=0, help="CPUs of the private Ray (default: all)")
 
 
+def _report_parsers(sub) -> None:
+    p = _sub(sub, "analyze", "report on experiments: tables, plots, best configs, importance, README.md",
+             "  run_search.py analyze runs/digits_emix_20261122-101500\n"
+             "  run_search.py analyze runs/a runs/b --out reports/ab --seeds 3\n"
+             "  run_search.py analyze runs/dev --which best-ever --risk --invariance")
+    p.add_argument("experiment", nargs="+", help="experiment folder(s) (local, or copied from a cluster)")
+    p.add_argument("--out", help="report folder (default reports/<experiment name>)")
+    p.add_argument("--which", choices=["last", "best-ever"], default="last",
+                   help="rank trials by their last validation score (default; its checkpoint is kept) or best-ever")
+    p.add_argument("--seeds", type=int, default=0,
+                   help="re-run best configs, DABS defaults and baselines with k fresh seeds (starts Ray)")
+    p.add_argument("--risk", action="store_true", help="risk decomposition of the best checkpoints")
+    p.add_argument("--invariance", action="store_true", help="invariance matrix of the best checkpoints")
+    p.add_argument("--num-cpus", type=int, default=0, help="CPUs of the private Ray for --seeds (default: all)")
+    _common(p)
+    p = _sub(sub, "export", "write only the tables and best configs of experiments (fast, re-runs nothing)",
+             "  run_search.py export runs/digits_emix_20261122-101500\n"
+             "  run_search.py export runs/a runs/b --out paper/tables --which best-ever")
+    p.add_argument("experiment", nargs="+", help="experiment folder(s)")
+    p.add_argument("--out", help="output folder (default reports/<experiment name>)")
+    p.add_argument("--which", choices=["last", "best-ever"], default="last", help="as for analyze")
+    _common(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="run_search.py", description="dabs-tune: hyperparameter and benchmark "
                            "search for domain-agnostic self-supervised learning. With no arguments: the quickstart.")
@@ -88,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment"), p.add_argument("--port", type=int, default=6006)
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     _common(p)
+    _report_parsers(sub)
     p = _sub(sub, "list", "list domains, objectives, search spaces or experiments",
              "  run_search.py list domains --data-root data\n  run_search.py list experiments")
     p.add_argument("what", choices=["domains", "objectives", "spaces", "experiments"])

@@ -49,7 +49,9 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
         settings = TrialSettings(**trial)
     out = Path(args.out)
-    result = pretrain(config, output_dir=out)
+    # Epoch boundaries fix the batch order (dabs_lib.data): split steps as a search trial does,
+    # so an exported trial config reproduces the trial to the seed.
+    result = pretrain(config, output_dir=out, steps_per_epoch=settings.eval_every)
     table = evaluate_domain(result.encoder, domain, probe_protocol(settings))
     scores = {row["task"]: row["test_score"] for row in table.to_dict("records")}
     (out / "scores.json").write_text(json.dumps({"config": config.to_dict(), "steps": result.steps,

@@ -1,4 +1,4 @@
-"""`summarize` (printed after every search); `analyze` and `export` live in analysis."""
+"""`summarize` (printed after every search), `analyze` and `export` (the work lives in analysis.report)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -28,3 +28,53 @@ def summarize(uri: str) -> None:
     with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", "{:.4f}".format):
         print(table.to_string(index=False))
     print(f"\nTensorBoard: python run_search.py tensorboard {uri}")
+
+
+def _load(args):
+    """Validate the input (one-line errors, exit 2) and read the experiments."""
+    from analysis.report import load_report
+
+    from cli.errors import UserError, user_errors
+
+    if getattr(args, "seeds", 0) < 0:
+        raise UserError(f"--seeds must be >= 0, but got {args.seeds}")
+    with user_errors():
+        return load_report(args.experiment, args.which)
+
+
+def cmd_analyze(args) -> int:
+    from analysis.readme import finding_lines
+    from analysis.report import analyze
+
+    report = _load(args)
+    out, notes = analyze(report, args.out, seeds=args.seeds, risk=args.risk, invariance=args.invariance,
+                         num_cpus=args.num_cpus, smoke_test=args.smoke_test)
+    for line in finding_lines(report.transfer) + notes:
+        print(line.replace("**", ""))
+    print(f"report: {out / 'README.md'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from analysis.report import default_out, export_report
+
+    report = _load(args)
+    out = args.out or default_out(report)
+    files = export_report(report, out)
+    print(f"tables: {', '.join(str(p) for key in ('best_configs', 'transfer') for p in files[key].values())}")
+    print(f"all trials: {files['results']}")
+    for path in files["configs"].values():
+        print(f"config: {path}")
+    return 0
+
+
+def report_after_search(uri: str) -> str:
+    """The quickstart's last step: analyze its own experiment; the README's path, or a note."""
+    from analysis.report import analyze_paths
+    from trainables import storage
+
+    local = storage.local_path(uri)
+    if local is None:
+        return f"no report: {uri} is not on this machine; copy it here and run `run_search.py analyze`"
+    out, _ = analyze_paths([local])
+    return f"report: {out / 'README.md'}"

@@ -56,9 +56,18 @@ class TuneReporter(L.Callback):
         self.domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
                                  smoke=config.smoke_test)
         self.start = time.perf_counter() - seconds_before
+        self.last_step = -1
 
     def on_train_epoch_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
-        step = trainer.global_step
+        self._report(trainer, system)
+
+    def on_train_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
+        # max_steps not a multiple of eval_every: the last, partial epoch still reports.
+        if trainer.global_step != self.last_step:
+            self._report(trainer, system)
+
+    def _report(self, trainer: L.Trainer, system: L.LightningModule) -> None:
+        step = self.last_step = trainer.global_step
         encoder = system.encoder
         was_training = encoder.training
         val = probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score

@@ -1,0 +1,195 @@
+"""From experiment folders to a report folder: tables, configs, importance, plots, README.
+
+    report = load_report(["runs/dev"])            # reads files only: no Ray, no training
+    export_report(report, "reports/dev")          # tables + configs (fast)
+    analyze(["runs/dev"], "reports/dev", seeds=3) # everything, re-running seeds in a private Ray
+
+Layout of a report folder:
+    README.md                         what the search found, links to everything below
+    tables/best_configs.{md,csv,tex,json}   best trial per (domain, objective) + trial counts
+    tables/transfer.{md,csv,tex,json}       test scores: best vs DABS default vs random init
+    tables/importance.{md,csv,tex,json}     hyperparameter importance (analyze only)
+    tables/results.csv                      every trial x evaluation (the tidy results table)
+    configs/<domain>-<objective>.yaml       `run_search.py pretrain --config` reproduces the trial
+    plots/*.png                             progress, parallel coordinates, gain heat map, ...
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import tables
+from analysis.exports import write_best_configs, write_table
+from analysis.results import ExperimentError, load_experiment, read_manifest, trial_table
+
+
+@dataclass
+class Report:
+    paths: list[Path]
+    which: str
+    results: pd.DataFrame  # one row per (trial, evaluation)
+    trials: pd.DataFrame  # one row per trial
+    studies: list[tuple[str, str, str]]  # (domain, objective, manifest status) of every experiment
+    searched: dict[tuple[str, str], list[str]]  # searched params per (domain, objective)
+    best: pd.DataFrame  # tables.select_best
+    best_configs: pd.DataFrame
+    transfer: pd.DataFrame
+    averages: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    directions: dict[tuple[str, str], bool] = field(default_factory=dict)
+    seeds: int = 0  # 0: scores are the trials' own (n_seeds 1)
+    files: dict[str, object] = field(default_factory=dict)  # what was written, for the README
+    extras: dict[str, object] = field(default_factory=dict)  # risk / invariance tables
+
+    @property
+    def name(self) -> str:
+        return "+".join(p.name for p in self.paths)
+
+
+def study_files(report: Report) -> dict[tuple[str, str, str], Path]:
+    """(experiment, domain, objective) -> study.json, for every searched study on disk."""
+    out = {}
+    for path in report.paths:
+        for study in read_manifest(path)["studies"]:
+            if study["objective"] != tables.BASELINE and (path / f"{study['domain']}-{study['objective']}").is_dir():
+                out[(path.name, study["domain"], study["objective"])] = path / f"{study['domain']}-{study['objective']}" / "study.json"
+    return out
+
+
+def _searched(paths: list[Path], trials: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
+    """Searched param names per (domain, objective): the study's Optuna distributions, else
+    the params that vary among its trials."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for path in paths:
+        for study in read_manifest(path)["studies"]:
+            key = (study["domain"], study["objective"])
+            if key[1] == tables.BASELINE:
+                continue
+            file = path / f"{key[0]}-{key[1]}" / "study.json"
+            names: list[str] = []
+            if file.is_file():
+                for trial in json.loads(file.read_text()).get("trials", []):
+                    names += [n for n in trial.get("distributions", {}) if n not in names]
+            out[key] = list(dict.fromkeys(out.get(key, []) + names))
+    varying = tables.varying_params(trials)
+    for key in out:
+        if not out[key]:
+            part = trials[(trials["domain"] == key[0]) & (trials["objective"] == key[1])]
+            out[key] = [p for p in varying if p in part and part[p].nunique() > 1]
+    return out
+
+
+def domain_facts(trials: pd.DataFrame) -> tuple[dict, dict]:
+    """(Domain.averages per domain, (domain, task) -> higher is better), from the domain
+    registry; a domain that cannot be built here (data not copied) keeps what trials reported."""
+    from dabs_lib.domains import get_domain
+    from dabs_lib.domains.base import METRIC_DIRECTIONS
+
+    from analysis.extras import domain_args
+
+    averages, directions = {}, {}
+    for domain, part in trials.groupby("domain"):
+        try:
+            built = get_domain(domain, **domain_args(part.iloc[0]))
+        except (KeyError, ValueError, OSError, RuntimeError):
+            continue
+        averages[domain] = dict(built.averages)
+        directions.update({(domain, n): METRIC_DIRECTIONS[t.metric] for n, t in built.tasks.items()})
+    return averages, directions
+
+
+def load_report(paths: list[str | Path], which: str = "last") -> Report:
+    """Read experiments and build every table (no Ray, nothing re-run)."""
+    if not paths:
+        raise ExperimentError("give at least one experiment folder")
+    tables.selection_column(which)
+    paths = [Path(p).expanduser().resolve() for p in paths]
+    results = pd.concat([load_experiment(p) for p in paths], ignore_index=True)
+    trials = trial_table(results)
+    studies = [(s["domain"], s["objective"], s["status"]) for p in paths for s in read_manifest(p)["studies"]]
+    searched = _searched(paths, trials)
+    all_searched = list(dict.fromkeys(n for names in searched.values() for n in names))
+    best = tables.select_best(trials, which)
+    best_configs = tables.best_config_table(trials, which, all_searched, [(d, o) for d, o, _ in studies])
+    averages, directions = domain_facts(trials)
+    report = Report(paths, which, results, trials, studies, searched, best, best_configs, pd.DataFrame(),
+                    averages, directions)
+    set_scores(report, tables.role_scores(trials, best), seeds=0)
+    return report
+
+
+def set_scores(report: Report, scores: pd.DataFrame, seeds: int) -> None:
+    """(Re)build the transfer table from long per-seed scores."""
+    scores = tables.add_averages(scores, report.averages)
+    report.transfer = tables.transfer_table(tables.summarize_scores(scores), report.directions, report.averages)
+    report.seeds = seeds
+
+
+def export_report(report: Report, out: str | Path) -> dict:
+    """Tables and configs only (what `run_search.py export` writes)."""
+    out = Path(out)
+    report.files["best_configs"] = write_table(report.best_configs, out / "tables", "best_configs")
+    report.files["transfer"] = write_table(report.transfer, out / "tables", "transfer")
+    results = out / "tables" / "results.csv"
+    report.results.to_csv(results, index=False)
+    report.files["results"] = results
+    report.files["configs"] = write_best_configs(report.best, out / "configs")
+    return report.files
+
+
+def default_out(report: Report) -> Path:
+    return Path("reports") / report.name
+
+
+def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
+    from analysis import plots
+
+    folder = out / "plots"
+    written = {"search progress": plots.plot_progress(report.trials, folder / "progress.png"),
+               "searched parameters": plots.plot_parallel(report.trials, report.searched, folder / "parallel.png")}
+    if not report.transfer.empty:
+        written["gain over random init"] = plots.plot_gain(report.transfer, folder / "gain.png")
+    if extras.get("risk") is not None:
+        written["risk decomposition"] = plots.plot_risk(extras["risk"], folder / "risk.png")
+    if extras.get("invariance"):
+        written["invariance"] = plots.plot_invariance(extras["invariance"], folder / "invariance.png")
+    return written
+
+
+def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk: bool = False,
+            invariance: bool = False, num_cpus: int = 0, smoke_test: bool = False) -> tuple[Path, list[str]]:
+    """Write the whole report (see the module doc) for a loaded report. Returns its folder and
+    the notes a reader must see (errored, pruned or running trials, skipped parts)."""
+    from analysis.extras import run_extras
+    from analysis.importance import importance_table
+    from analysis.readme import readme_text, status_notes
+
+    out = Path(out) if out else default_out(report)
+    notes = status_notes(report.trials, report.studies)
+    if seeds:
+        from analysis.seeds import seed_scores
+
+        request = read_manifest(report.paths[0]).get("request", {})
+        scores = seed_scores(report.trials, report.best, seeds, out / "seeds", num_cpus,
+                             float(request.get("cpus_per_trial", 1.0)), float(request.get("gpus_per_trial", 0.0)),
+                             smoke_test=smoke_test)
+        set_scores(report, scores, seeds)
+    export_report(report, out)
+    report.files["importance"] = write_table(importance_table(study_files(report)), out / "tables", "importance")
+    extras = run_extras(report.trials, report.best, risk, invariance) if (risk or invariance) else {}
+    notes += extras.get("notes", [])
+    if extras.get("risk") is not None:
+        report.files["risk"] = write_table(extras["risk"], out / "tables", "risk")
+    for domain, matrix in extras.get("invariance", {}).items():
+        report.files[f"invariance {domain}"] = write_table(matrix.reset_index(), out / "tables", f"invariance-{domain}")
+    report.files["plots"] = _write_plots(report, out, extras)
+    (out / "README.md").write_text(readme_text(report, out, notes))
+    return out, notes
+
+
+def analyze_paths(paths: list[str | Path], out: str | Path | None = None, which: str = "last",
+                  **options) -> tuple[Path, list[str]]:
+    """load_report + analyze: the one call the quickstart and scripts need."""
+    return analyze(load_report(paths, which), out, **options)

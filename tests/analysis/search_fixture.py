@@ -1,0 +1,52 @@
+"""One tiny real search per test session, shared by tests/analysis and tests/cli (it is the slow part).
+
+2 domains x 1 objective x 3 trials, plus the random-init baseline of each domain, smoke-sized.
+The probe's L2 path is fixed to strong values: at the weak L2 a search may pick on smoke
+data (~60 probe examples, nearly separable) the L-BFGS probe turns last-bit feature
+differences into different predictions, and these tests compare scores to 1e-6.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from trainables.search import SearchRequest
+
+OVERRIDES = {"max_steps": 4, "eval_every": 1, "l2_min": 1e-2, "l2_max": 1e2}
+
+
+def tiny_request(storage: Path) -> SearchRequest:
+    return SearchRequest(domains=("digits", "tabular"), objectives=("emix",), num_samples=3, max_concurrent=2,
+                         storage_path=str(storage), name="exp", overrides=dict(OVERRIDES), smoke_test=True,
+                         baseline=True, seed=0)
+
+
+@functools.cache
+def tiny_experiment() -> Path:
+    from trainables.runner import run_search
+
+    root = Path(tempfile.mkdtemp(prefix="dabs-analysis-test-"))
+    atexit.register(shutil.rmtree, root, True)
+    run_search(tiny_request(root), num_cpus=2)
+    return root / "exp"
+
+
+def reported(trial_dir: Path) -> list[dict]:
+    """A trial's reports, read straight from result.json (independently of analysis)."""
+    text = (trial_dir / "result.json").read_text() if (trial_dir / "result.json").is_file() else ""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def best_by_hand(study_dir: Path) -> tuple[str, dict]:
+    """The completed trial with the highest final `transfer/val` (lowest number on ties)."""
+    finals = {}
+    for trial_dir in sorted(p for p in study_dir.iterdir() if (p / "params.json").is_file()):
+        rows = reported(trial_dir)
+        if rows and rows[-1].get("final"):
+            finals[trial_dir.name] = rows[-1]
+    name = sorted(finals, key=lambda n: (-finals[n]["transfer/val"], n))[0]
+    return name, finals[name]

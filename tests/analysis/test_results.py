@@ -1,0 +1,55 @@
+"""analysis.results on hand-made experiment folders: statuses, checkpoints, errors, bad input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.results import ExperimentError, load_experiment, param_columns, trial_table
+from tests.analysis.fake import fake_experiment
+
+
+def test_every_status_is_told_apart(tmp_path):
+    trials = trial_table(load_experiment(fake_experiment(tmp_path))).set_index("trial")
+    assert trials.loc["digits_emix_000", "status"] == "completed"
+    assert trials.loc["digits_emix_002", "status"] == "pruned"  # study finished, no final report
+    assert trials.loc["digits_emix_003", "status"] == "errored"
+    assert trials.loc["digits_emix_003", "error"] == "RuntimeError: out of memory"  # first line only
+    assert trials.loc["digits_none_000", "status"] == "completed"
+
+
+def test_unfinished_study_means_running(tmp_path):
+    trials = trial_table(load_experiment(fake_experiment(tmp_path, study_status="running"))).set_index("trial")
+    assert trials.loc["digits_emix_002", "status"] == "running"
+    assert trials.loc["digits_emix_000", "status"] == "completed"
+
+
+def test_every_evaluation_is_a_row_with_its_kept_checkpoint(tmp_path):
+    exp = fake_experiment(tmp_path)
+    results = load_experiment(exp)
+    rows = results[results["trial"] == "digits_emix_000"].set_index("iteration")
+    assert list(rows.index) == [1, 2]
+    assert rows.loc[1, "checkpoint_at"] == ""  # deleted by num_to_keep
+    assert rows.loc[2, "checkpoint_at"].endswith("digits_emix_000/checkpoint_000001")
+    assert rows.loc[2, "lr"] == pytest.approx(1e-4)  # the hyperparameter, not Lightning's logged `lr`
+    assert "lr" in param_columns(results) and "transfer/val" not in param_columns(results)
+
+
+def test_trial_table_knows_where_the_best_ever_score_was(tmp_path):
+    trials = trial_table(load_experiment(fake_experiment(tmp_path))).set_index("trial")
+    row = trials.loc["digits_emix_001"]
+    assert row["transfer/val"] == pytest.approx(0.7) and row["best_val"] == pytest.approx(0.9)
+    assert row["best_iteration"] == 1
+    assert row["best_checkpoint"].endswith("checkpoint_000000")
+    assert row["checkpoint"].endswith("checkpoint_000001")
+
+
+def test_not_an_experiment(tmp_path):
+    with pytest.raises(ExperimentError, match="no search.json"):
+        load_experiment(tmp_path)
+    (tmp_path / "search.json").write_text("{not json")
+    with pytest.raises(ExperimentError, match="unreadable"):
+        load_experiment(tmp_path)
+    (tmp_path / "search.json").write_text(json.dumps({"request": {}, "studies": []}))
+    with pytest.raises(ExperimentError, match="no trial results"):
+        load_experiment(tmp_path)
