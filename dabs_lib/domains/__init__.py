@@ -1,0 +1,44 @@
+"""The domain registry: name -> builder `build(seed=42, data_root="", smoke=False) -> Domain`.
+
+The embedded domains below need no download: two small real tables bundled with
+scikit-learn (`digits`, `tabular`) and four seeded synthetic generators whose classes
+differ only in structure self-supervision can find (`tokens`, `sensor`, `speech`,
+`captions`). Each module's docstring says exactly what its data are.
+"""
+from __future__ import annotations
+
+import functools
+
+from dabs_lib.domains import captions, digits, sensor, speech, tabular, tokens
+from dabs_lib.domains.base import Domain, DomainBuilder
+from dabs_lib.registry import lookup
+
+# Built in memory from seeded generators or scikit-learn's bundled tables; key == module name.
+EMBEDDED_DOMAINS: dict[str, DomainBuilder] = {
+    "captions": captions.build,
+    "digits": digits.build,
+    "sensor": sensor.build,
+    "speech": speech.build,
+    "tabular": tabular.build,
+    "tokens": tokens.build,
+}
+
+DOMAINS: dict[str, DomainBuilder] = dict(EMBEDDED_DOMAINS)
+# Real DABS datasets (read from `data_root`) are registered into DOMAINS below this line by
+# their own package; EMBEDDED_DOMAINS stays the set that needs no files (tests, smoke runs).
+from dabs_lib.datasets import REAL_DOMAINS; DOMAINS.update(REAL_DOMAINS)  # noqa: E402,E702
+
+
+def get_domain(name: str, seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
+    """DOMAINS[name](seed, data_root, smoke), built once per process for each argument set.
+
+    A Ray worker runs many trials on the same domain: caching spares it rebuilding the
+    tensors each time. Callers must treat the returned Domain as read-only.
+    """
+    lookup(DOMAINS, name, "domain")  # the registry's one error message for unknown names
+    return _build(name, seed, str(data_root), bool(smoke))
+
+
+@functools.cache
+def _build(name: str, seed: int, data_root: str, smoke: bool) -> Domain:
+    return DOMAINS[name](seed=seed, data_root=data_root, smoke=smoke)

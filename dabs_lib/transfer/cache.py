@@ -1,0 +1,142 @@
+"""The feature cache: featurize once per (checkpoint, dataset, split, pooling, per-token).
+
+On disk every entry is a folder `<root>/<key>/` holding `labels.npy`, `rows.npy`,
+`meta.json` and, written last, `features.npy`; each file is written to a unique temp
+name and renamed (os.replace), so concurrent trials and crashes never leave a
+half-written entry that looks complete. Reads memory-map the features. With no root,
+entries live in a small in-process LRU (for in-trial probes whose encoder keeps changing).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from dabs_lib.encoder import Encoder
+from dabs_lib.transfer.features import FeatureSet, featurize
+
+CACHE_FORMAT = 1  # bump when what is stored changes, so old entries stop matching
+CACHE_ENV = "DABS_TUNE_CACHE"
+
+
+class _DefaultCacheDir:
+    """Sentinel default: $DABS_TUNE_CACHE, else ~/.cache/dabs-tune/features (resolved per call)."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT_CACHE_DIR"
+
+
+DEFAULT_CACHE_DIR = _DefaultCacheDir()
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "dabs-tune" / "features")
+
+
+def cache_key(encoder_fp: str, dataset_fp: str, split: str, pooling: str, per_token: bool, ignore_index: int) -> str:
+    """Changes whenever the weights, the data, the split, the pooling or the feature kind change."""
+    unit = f"per_token:{ignore_index}" if per_token else "pooled"
+    text = f"v{CACHE_FORMAT}|{encoder_fp}|{dataset_fp}|{split}|{pooling}|{unit}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _save_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as handle:
+        write(handle)
+    os.replace(tmp, path)
+
+
+class FeatureCache:
+    """get/put FeatureSets by key; `root=None` keeps up to `max_entries` sets in memory."""
+
+    def __init__(self, root: str | os.PathLike | None, max_entries: int = 8):
+        self.root = Path(root).expanduser() if root is not None else None
+        self.max_entries = max_entries
+        self._memory: OrderedDict[str, FeatureSet] = OrderedDict()
+
+    def get(self, key: str) -> FeatureSet | None:
+        if self.root is None:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+            return self._memory.get(key)
+        folder = self.root / key
+        if not (folder / "features.npy").is_file():
+            return None
+        return FeatureSet(
+            np.load(folder / "features.npy", mmap_mode="r"),
+            np.load(folder / "labels.npy"),
+            np.load(folder / "rows.npy"),
+        )
+
+    def put(self, key: str, features: FeatureSet, meta: dict | None = None) -> None:
+        if self.root is None:
+            self._memory[key] = features
+            while len(self._memory) > self.max_entries:
+                self._memory.popitem(last=False)
+            return
+        folder = self.root / key
+        folder.mkdir(parents=True, exist_ok=True)
+        _save_atomic(folder / "meta.json", lambda h: h.write(json.dumps(meta or {}, indent=1).encode()))
+        _save_atomic(folder / "labels.npy", lambda h: np.save(h, np.ascontiguousarray(features.labels)))
+        _save_atomic(folder / "rows.npy", lambda h: np.save(h, np.ascontiguousarray(features.rows)))
+        _save_atomic(folder / "features.npy", lambda h: np.save(h, np.ascontiguousarray(features.features)))
+
+
+MEMORY_CACHE = FeatureCache(None)  # shared by every call that passes cache_dir=None
+
+
+def resolve_cache(cache_dir) -> FeatureCache:
+    """A FeatureCache from a path, None (in-memory), DEFAULT_CACHE_DIR or a FeatureCache."""
+    if isinstance(cache_dir, FeatureCache):
+        return cache_dir
+    if cache_dir is None:
+        return MEMORY_CACHE
+    if isinstance(cache_dir, _DefaultCacheDir):
+        return FeatureCache(default_cache_dir())
+    return FeatureCache(cache_dir)
+
+
+def cached_features(
+    encoder: Encoder,
+    encoder_fp: str,
+    dataset: Dataset,
+    split: str,
+    *,
+    cache: FeatureCache,
+    pooling: str,
+    per_token: bool = False,
+    ignore_index: int = -100,
+    batch_size: int = 256,
+    device=None,
+    where: str = "dataset",
+) -> tuple[FeatureSet, bool, float]:
+    """(features, cache_hit, featurize seconds); a hit never runs the encoder."""
+    dataset_fp = getattr(dataset, "fingerprint", None)
+    if dataset_fp is None and cache.root is not None:
+        raise ValueError(
+            f"the on-disk feature cache needs a `fingerprint` on every split, but {where} "
+            f"({type(dataset).__name__}) has none; give it one or pass cache_dir=None"
+        )
+    key = cache_key(encoder_fp, dataset_fp, split, pooling, per_token, ignore_index) if dataset_fp else None
+    found = cache.get(key) if key else None
+    if found is not None:
+        return found, True, 0.0
+    start = time.perf_counter()
+    features = featurize(
+        encoder, dataset, pooling=None if per_token else pooling, per_token=per_token, ignore_index=ignore_index,
+        batch_size=batch_size, device=device, where=where,
+    )
+    seconds = time.perf_counter() - start
+    if key:
+        meta = {"encoder": encoder_fp, "dataset": dataset_fp, "split": split, "pooling": pooling,
+                "per_token": per_token, "shape": list(features.features.shape)}
+        cache.put(key, features, meta)
+    return features, False, seconds
