@@ -7,17 +7,21 @@ from analysis.results import load_experiment, trial_table
 
 
 def best_table(uri: str) -> pd.DataFrame:
-    """Best trial (by last validation score) per (domain, objective) beside the baseline."""
+    """Test score of the best trial (by last validation score) per (domain, task) x objective,
+    random init first: the DABS results table of this search."""
     trials = trial_table(load_experiment(uri))
     done = trials[trials["status"] == "completed"]
     rows = []
     for (domain, objective), group in done.groupby(["domain", "objective"]):
         best = group.loc[group["transfer/val"].idxmax()]
-        test_cols = sorted(c for c in group.columns if c.startswith("test/") and pd.notna(best.get(c)))
-        rows.append({"domain": domain, "objective": objective, "trial": best["trial"],
-                     "transfer/val": best["transfer/val"],
-                     **{c: best[c] for c in test_cols}})
-    return pd.DataFrame(rows)
+        for column in sorted(c for c in group.columns if c.startswith("test/") and pd.notna(best.get(c))):
+            rows.append({"domain": domain, "task": column[len("test/"):], "objective": objective,
+                         "score": best[column]})
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows).pivot_table(index=["domain", "task"], columns="objective", values="score")
+    order = (["none"] if "none" in table.columns else []) + [c for c in table.columns if c != "none"]
+    return table[order].rename(columns={"none": "random init"}).reset_index()
 
 
 def summarize(uri: str) -> None:
@@ -25,6 +29,7 @@ def summarize(uri: str) -> None:
     if table.empty:
         print("no completed trials")
         return
+    print("\nbest test score per domain and task (linear probe on the frozen encoder):")
     with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", "{:.4f}".format):
         print(table.to_string(index=False))
     print(f"\nTensorBoard: python run_search.py tensorboard {uri}")

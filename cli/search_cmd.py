@@ -14,7 +14,7 @@ QUICKSTART = dict(
     sampler="tpe",
     scheduler="asha",
     # A budget that fits the whole quickstart in about 5 minutes on 2 CPU cores.
-    overrides={"max_steps": 150, "eval_every": 50},
+    overrides={"max_steps": 100, "eval_every": 50, "depth": 2},
 )
 
 
