@@ -100,12 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = _sub(sub, "probe", "score a checkpoint on every transfer task of its domain",
              "  run_search.py probe runs/pretrain/encoder.pt\n"
-             "  run_search.py probe runs/pretrain --protocol finetune --finetune-epochs 5")
+             "  run_search.py probe runs/pretrain --protocol finetune --finetune-epochs 5\n"
+             "  run_search.py probe runs/pretrain/encoder.pt --search --num-samples 16")
     p.add_argument("checkpoint"), p.add_argument("--domain")
     p.add_argument("--protocol", choices=["linear", "finetune"], default="linear")
     p.add_argument("--finetune-lr", type=float, default=1e-4)
     p.add_argument("--finetune-epochs", type=int, default=10)
     p.add_argument("--fewshot", type=int, action="append", help="examples per class, repeatable")
+    p.add_argument("--search", action="store_true",
+                   help="search the fine-tuning probe's lr, weight decay and epochs with Optuna (Ray Tune)")
+    p.add_argument("--num-samples", type=int, default=8, help="with --search: trials (default 8)")
+    p.add_argument("--sampler", default="tpe", help="with --search: tpe | random | gp | cmaes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", help="with --search: experiment name")
+    p.add_argument("--storage-path", default="runs")
+    p.add_argument("--num-cpus", type=int, default=0)
     _common(p)
     p = _sub(sub, "tensorboard", "serve TensorBoard for an experiment on 127.0.0.1",
              "  run_search.py tensorboard runs/quickstart_20261122-101500 --port 6006")

@@ -79,8 +79,48 @@ def cmd_probe(args: argparse.Namespace) -> int:
         smoke = args.smoke_test or saved.get("smoke_test", False)
         domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=smoke)
         encoder = load_encoder(path, specs=domain.specs)
+        if args.search:
+            validate_probe_search(args)
         protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
                                  finetune_lr=args.finetune_lr, fewshot_sizes=tuple(args.fewshot or ()))
+    if args.search:
+        return cmd_probe_search(args, path, domain_name)
     table = evaluate_domain(encoder, domain, protocol)
     print(table.to_string(index=False))
+    return 0
+
+
+def validate_probe_search(args: argparse.Namespace) -> None:
+    from trainables.schedulers import SAMPLERS
+
+    if args.num_samples < 1:
+        raise UserError(f"--num-samples must be >= 1, but got {args.num_samples}")
+    if args.sampler not in SAMPLERS:
+        raise UserError(f"--sampler: unknown sampler {args.sampler!r}; choose from {sorted(SAMPLERS)}")
+
+
+def cmd_probe_search(args: argparse.Namespace, checkpoint: Path, domain_name: str) -> int:
+    """`probe CHECKPOINT --search`: Optuna over the fine-tuning probe's lr, weight decay, epochs."""
+    import time
+
+    from cli.report_cmd import summarize
+    from trainables import storage
+    from trainables.probe import build_probe_tuner
+    from trainables.runner import ray_session
+    from trainables.search import storage_abs
+
+    name = args.name or f"{domain_name}_probe_{time.strftime('%Y%m%d-%H%M%S')}"
+    uri = storage.join(storage_abs(args.storage_path), name)
+    if storage.exists(uri):
+        raise UserError(f"--name: experiment {uri} already exists; choose another name")
+    manifest = {"request": {"kind": "probe", "checkpoint": str(checkpoint), "domains": [domain_name]},
+                "studies": [{"domain": domain_name, "objective": "probe", "status": "running"}]}
+    storage.write_json(storage.join(uri, "search.json"), manifest)
+    with ray_session(num_cpus=args.num_cpus):
+        tuner = build_probe_tuner(str(checkpoint.resolve()), domain_name, args.num_samples, uri,
+                                  f"{domain_name}-probe", args.sampler, args.seed, args.smoke_test)
+        tuner.fit()
+    manifest["studies"][0]["status"] = "finished"
+    storage.write_json(storage.join(uri, "search.json"), manifest)
+    summarize(uri)
     return 0

@@ -45,7 +45,7 @@ def choose_positions(padding_mask: Tensor, rate: float, generator: torch.Generat
     b, length = padding_mask.shape
     n_real = padding_mask.logical_not().sum(1).cpu()  # (B,)
     # specs.ceil_count, vectorized; float64 (on CPU, as some GPUs lack it) equals Python's product
-    k = torch.ceil(n_real.double() * rate).long().clamp(min=1 if rate > 0 else 0)
+    k = torch.ceil(n_real.double() * rate - 1e-9).long().clamp(min=1 if rate > 0 else 0)
     k = torch.minimum(k, n_real).to(padding_mask.device)  # (B,)
     scores = uniform((b, length), generator, padding_mask.device)
     scores = scores.masked_fill(padding_mask, 2.0)  # padding sorts after every real position

@@ -60,3 +60,17 @@ def test_search_smoke(tmp_path):
     assert "tabular" in done.stdout and "mae" in done.stdout
     manifest = json.loads((tmp_path / "s" / "search.json").read_text())
     assert all(study["status"] == "finished" for study in manifest["studies"])
+
+
+@pytest.mark.slow
+def test_probe_search_over_a_checkpoint(pretrained, tmp_path):
+    done = run_cli("probe", str(pretrained / "encoder.pt"), "--search", "--num-samples", "2", "--smoke-test",
+                   "--storage-path", str(tmp_path), "--name", "p", "--num-cpus", "2", cwd=tmp_path)
+    assert "digits" in done.stdout
+    study = tmp_path / "p" / "digits-probe"
+    trials = sorted(p for p in study.iterdir() if (p / "result.json").exists())
+    assert len(trials) == 2
+    first = json.loads((trials[0] / "params.json").read_text())
+    assert first["finetune_lr"] == pytest.approx(1e-4)  # the DABS setting runs first
+    states = json.loads((study / "study.json").read_text())["trials"]
+    assert [t["state"] for t in states] == ["COMPLETE", "COMPLETE"]
