@@ -151,5 +151,5 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
         pretrain=make_split((images, captions), None, index.pretrain, "captions/pretrain"),
         tasks={"mismatched": _task(images, captions, index, seed)},
         supervised_task="mismatched",
-        batch_size=32 if smoke else 128,
+        batch_size=32 if smoke else 64,  # DABS uses 64 for captioned images
     )

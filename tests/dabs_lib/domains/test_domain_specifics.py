@@ -62,14 +62,15 @@ def test_tokens_are_right_padded_with_lengths_12_to_32():
     assert torch.equal(real, torch.arange(tokens.SEQ_LEN)[None, :] < lengths[:, None])  # padding trails
 
 
-def test_tokens_successors_preserve_the_unigram_and_have_no_short_loops():
-    maps = tokens.successors(42)
-    u = tokens.unigram()
-    for successor in maps:
-        assert sorted(successor) == list(range(tokens.NUM_WORDS))  # a permutation
-        assert np.allclose(u[successor], u)  # within a band: u is stationary
-        assert (successor != np.arange(tokens.NUM_WORDS)).all()
-        assert (successor[successor] != np.arange(tokens.NUM_WORDS)).all()
+def test_tokens_pairings_are_a_round_robin_over_disjoint_categories():
+    words = tokens.categories(42)
+    assert sorted(words.ravel().tolist()) == list(range(1, tokens.NUM_WORDS + 1))
+    pairs = tokens.pairings(42)  # (classes, 4, 2)
+    assert pairs.shape == (tokens.NUM_CLASSES, tokens.NUM_CATEGORIES // 2, 2)
+    for matching in pairs:  # each class pairs up every category exactly once
+        assert sorted(matching.ravel().tolist()) == list(range(tokens.NUM_CATEGORIES))
+    every = [frozenset(p) for matching in pairs for p in matching.tolist()]
+    assert len(set(every)) == len(every) == tokens.NUM_CATEGORIES * (tokens.NUM_CATEGORIES - 1) // 2
 
 
 def test_sensor_classes_are_pairwise_separated_in_phase():

@@ -27,18 +27,21 @@ def word_counts(split) -> np.ndarray:
     return counts[:, 1:]  # padding dropped
 
 
-def bigram_counts(split) -> np.ndarray:
+def category_pairs(split) -> np.ndarray:
+    """How often each two of the 8 categories occur together: products of category counts."""
+    category_of = np.zeros(tokens.SPEC.vocab_size, dtype=np.int64) - 1
+    for category, ids in enumerate(tokens.categories(42)):
+        category_of[ids] = category
     ids = split.inputs[0].numpy()
-    v = tokens.SPEC.vocab_size
-    counts = np.zeros((len(ids), v * v))
-    np.add.at(counts, (np.arange(len(ids))[:, None], ids[:, :-1] * v + ids[:, 1:]), 1)
-    return counts
+    counts = np.stack([((category_of[ids] == k) & (ids != 0)).sum(1) for k in range(tokens.NUM_CATEGORIES)], 1)
+    upper = np.triu_indices(tokens.NUM_CATEGORIES, k=1)
+    return (counts[:, :, None] * counts[:, None, :])[:, upper[0], upper[1]].astype(float)
 
 
-def test_tokens_grammar_lives_in_bigrams_not_in_word_counts():
-    task = get_domain("tokens").tasks["grammar"]  # 4 classes: chance 0.25
-    assert probe_accuracy(bigram_counts, task, c=0.1) > 0.85
-    assert probe_accuracy(word_counts, task) < 0.4
+def test_tokens_class_lives_in_category_co_occurrence_not_in_word_counts():
+    task = get_domain("tokens").tasks["topic_pair"]  # 7 classes: chance 0.14
+    assert probe_accuracy(category_pairs, task) > 0.85
+    assert probe_accuracy(word_counts, task) < 0.3
 
 
 def relative_phase(split) -> np.ndarray:
