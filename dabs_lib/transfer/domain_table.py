@@ -1,7 +1,8 @@
 """evaluate_domain: every transfer task of a domain as one tidy table.
 
 One row per task (shots = 0: the full training split), one per few-shot size when the
-protocol asks for few-shot (test_score = mean over draws, test_std = their spread), and
+protocol asks for few-shot (task "<task>@<n>shot", so a dict keyed by task never mixes them
+up; test_score = mean over draws, test_std = their spread, l2 = median chosen strength), and
 one per entry of `domain.averages` (mean of its tasks' full-shot scores).
 """
 from __future__ import annotations
@@ -31,8 +32,9 @@ def _rows(domain: str, result: TransferResult) -> list[dict]:
     rows = [{**base, "val_score": result.val_score, "test_score": result.score, "l2": result.l2,
              "seconds": result.seconds, "shots": 0, "test_std": float("nan")}]
     for few in result.fewshot:
-        rows.append({**base, "val_score": float("nan"), "test_score": few.mean, "l2": float(np.median(few.l2s)),
-                     "seconds": float("nan"), "shots": few.shots, "test_std": few.std})
+        rows.append({**base, "task": f"{result.task}@{few.shots}shot", "val_score": float("nan"),
+                     "test_score": few.mean, "l2": float(np.median(few.l2s)), "seconds": float("nan"),
+                     "shots": few.shots, "test_std": few.std})
     return rows
 
 

@@ -60,6 +60,10 @@ def test_evaluate_domain_tidy_table_with_averages():
     full = table.set_index("task")
     expected = np.mean([full.loc["a", "test_score"], full.loc["b", "test_score"]])
     assert full.loc["ab", "test_score"] == pytest.approx(expected)
+    fewshot = evaluate_domain(tiny_encoder(), domain, ProbeProtocol(fewshot_sizes=(2,), fewshot_draws=2),
+                              cache_dir=None, tasks=("a",))
+    assert fewshot["task"].tolist() == ["a", "a@2shot"] and fewshot["shots"].tolist() == [0, 2]
+    assert fewshot["test_std"].notna().tolist() == [False, True]
     val_only = evaluate_domain(tiny_encoder(), domain, ProbeProtocol(), splits=("val",), cache_dir=None, tasks=("a",))
     assert val_only["test_score"].isna().all() and len(val_only) == 1
     with pytest.raises(ValueError, match="splits must be a non-empty subset"):
