@@ -162,8 +162,8 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
     lines = [head, "|" + "---|" * 13]
     for r in rows:
         lines.append(
-            f"| {r['domain']} | {r['task']} ({r['metric']}) | {r['encoder']} | {r['n']} | {r['ref_orig']:.1f} | "
-            f"{r['ref_train']:.1f} | {r['ours']:.2f} | {r['cached']:.2f} | {r['ref_orig'] / r['ours']:.0f}x | "
+            f"| {r['domain']} | {r['task']} ({r['metric']}) | {r['encoder']} | {r['n']} | {r['ref_orig']:.3g} | "
+            f"{r['ref_train']:.3g} | {r['ours']:.3g} | {r['cached']:.3g} | {r['ref_orig'] / r['ours']:.0f}x | "
             f"{r['ref_train'] / r['ours']:.0f}x | {100 * r['ref_score']:.2f} | {100 * r['our_score']:.2f} | "
             f"{100 * (r['our_score'] - r['ref_score']):+.2f} |"
         )

@@ -19,6 +19,7 @@ from dabs_lib.transfer import ProbeProtocol, evaluate_domain
 from trainables.optuna_search import BudgetAwareOptunaSearch
 from trainables.progress import ProgressPrinter
 from trainables.schedulers import make_sampler
+from trainables.search import TrialNamer
 from trainables.settings import split_trial_config
 
 PROBE_KEYS = ("finetune_lr", "finetune_weight_decay", "finetune_epochs")
@@ -47,12 +48,14 @@ def build_probe_tuner(checkpoint: str, domain: str, num_samples: int, storage_pa
     param_space = {k: v for k, v in to_tune(space).items() if k in PROBE_KEYS}
     param_space.update(checkpoint=str(checkpoint), domain=domain, smoke_test=smoke_test,
                        data_seed=space.fixed.get("data_seed", 42))
+    namer = TrialNamer(domain, "probe")
     searcher = BudgetAwareOptunaSearch(metric="transfer/val", mode="max", sampler=make_sampler(sampler, seed),
                                        points_to_evaluate=[default_point(space)])
     return tune.Tuner(
         tune.with_resources(probe, {"cpu": 1}),
         param_space=param_space,
-        tune_config=tune.TuneConfig(num_samples=num_samples, search_alg=searcher, reuse_actors=True),
+        tune_config=tune.TuneConfig(num_samples=num_samples, search_alg=searcher, reuse_actors=True,
+                                    trial_name_creator=namer, trial_dirname_creator=namer),
         run_config=tune.RunConfig(name=name, storage_path=storage_path, callbacks=[ProgressPrinter(domain, "probe")],
                                   verbose=0),
     )
