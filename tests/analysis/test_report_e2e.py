@@ -119,8 +119,8 @@ def test_exported_config_reproduces_the_trial_to_the_seed(experiment, report_dir
     assert scores["steps"] == final["step"]
     for task, score in scores["test"].items():
         assert abs(score - final[f"test/{task}"]) <= 1e-6, (task, score, final[f"test/{task}"])
-    trial_weights = torch.load(experiment / "digits-emix" / name / final["checkpoint_dir_name"] / "encoder.pt",
-                               weights_only=True)["state_dict"]
+    trial_checkpoint = experiment / "digits-emix" / name / final["checkpoint_dir_name"] / "encoder.pt"
+    trial_weights = torch.load(trial_checkpoint, weights_only=True)["state_dict"]
     rerun_weights = torch.load(tmp_path / "rerun" / "encoder.pt", weights_only=True)["state_dict"]
     assert trial_weights.keys() == rerun_weights.keys()
     for key, value in trial_weights.items():
