@@ -10,7 +10,8 @@ import numpy as np
 
 from dabs_lib.datasets.download import download_url, extract_archive
 from dabs_lib.datasets.errors import ManualDownloadError
-from dabs_lib.datasets.memmap import MemmapSplit
+from dabs_lib.datasets.memmap import Field, MemmapSplit
+from dabs_lib.datasets.transforms import AsType
 from dabs_lib.datasets.splits import carve_val
 from dabs_lib.domains.base import TransferTask
 
@@ -110,3 +111,10 @@ def optional_task(builder, source: Source, data_root, *args):
         _log.warning("skipping transfer task %s: %s is missing. %s", source.name, missing[0], source.instructions(data_root))
         return None
     return builder(*args)
+
+
+def token_pretrain_split(processed, name: str, smoke: bool) -> MemmapSplit:
+    """The unlabelled pretraining split over a processed `tokens.npy` (text corpora)."""
+    rows = np.arange(processed.marker["files"]["tokens.npy"]["shape"][0])
+    field = Field(str(processed.path("tokens")), transform=AsType("int64"))
+    return shrink(MemmapSplit(name, (field,), rows, np.full(len(rows), -1), processed.fingerprint), smoke)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, make_task, resolve_root, shrink
+from dabs_lib.datasets.common import Archive, Source, make_task, resolve_root, shrink, token_pretrain_split
 from dabs_lib.datasets.download import file_digest
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.glue import GlueTask, parse
@@ -154,9 +154,7 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     limit = SMOKE_LINES if smoke else None
     tokenizer, tokenizer_id = multilingual_tokenizer(root, files, limit)
     processed = _pretrain(root, files, tokenizer, tokenizer_id, limit)
-    rows = np.arange(processed.marker["files"]["tokens.npy"]["shape"][0])
-    field = Field(str(processed.path("tokens")), transform=AsType("int64"))
-    pretrain = shrink(MemmapSplit("mc4/pretrain", (field,), rows, np.full(len(rows), -1), processed.fingerprint), smoke)
+    pretrain = token_pretrain_split(processed, "mc4/pretrain", smoke)
     tasks = {}
     for lang, train_rel, test_rel in zip(LANGUAGES, PAWSX.required[:7], PAWSX.required[7:]):
         name = f"pawsx_{lang}"

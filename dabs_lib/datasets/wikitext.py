@@ -14,13 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, resolve_root, shrink
+from dabs_lib.datasets.common import Archive, Source, resolve_root, token_pretrain_split
 from dabs_lib.datasets.download import file_digest
 from dabs_lib.datasets.glue import GLUE_TASKS, glue_tasks
 from dabs_lib.datasets.glue import SOURCE as GLUE
-from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
-from dabs_lib.datasets.transforms import AsType
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
 
@@ -93,9 +91,7 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     limit = SMOKE_LINES if smoke else None
     tokenizer, tokenizer_id = english_tokenizer(root, corpus, limit)
     processed = _pretrain_tokens(root, corpus, tokenizer, tokenizer_id, limit)
-    rows = np.arange(processed.marker["files"]["tokens.npy"]["shape"][0])
-    field = Field(str(processed.path("tokens")), transform=AsType("int64"))
-    pretrain = shrink(MemmapSplit("wikitext103/pretrain", (field,), rows, np.full(len(rows), -1), processed.fingerprint), smoke)
+    pretrain = token_pretrain_split(processed, "wikitext103/pretrain", smoke)
     tasks = glue_tasks(root, tokenizer, tokenizer_id, SEQ_LEN, seed, smoke)
     spec = TokensSpec(seq_len=SEQ_LEN, vocab_size=tokenizer.get_vocab_size(), pad_id=pad_id(tokenizer))
     return Domain(
