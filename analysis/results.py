@@ -40,6 +40,22 @@ def _read_jsonl(path: Path) -> list[dict]:
     return rows
 
 
+def live_timeline(results: list[dict]) -> list[dict]:
+    """The reports of a trial's surviving run, in order.
+
+    A trial resumed after an interruption restarts from its last persisted checkpoint, so
+    reports made after that checkpoint appear twice in `result.json`: once from the lost
+    run, once from the re-run. The re-run supersedes them; this keeps only its rows.
+    """
+    kept: list[dict] = []
+    for result in results:
+        iteration = result.get("training_iteration", 0)
+        while kept and kept[-1].get("training_iteration", 0) >= iteration:
+            kept.pop()
+        kept.append(result)
+    return kept
+
+
 def _latest_checkpoint(trial_dir: Path) -> str:
     checkpoints = sorted(trial_dir.glob("checkpoint_*"))
     return str(checkpoints[-1]) if checkpoints else ""
@@ -50,7 +66,7 @@ def _trial_rows(trial_dir: Path, study_status: str) -> list[dict]:
     if not params_file.is_file():
         return []
     params = json.loads(params_file.read_text())
-    results = _read_jsonl(trial_dir / "result.json")
+    results = live_timeline(_read_jsonl(trial_dir / "result.json"))
     error_file = trial_dir / "error.txt"
     error = error_file.read_text().strip().splitlines()[0] if error_file.is_file() else ""
     finished = bool(results and results[-1].get("final"))

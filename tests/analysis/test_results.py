@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from analysis.results import ExperimentError, load_experiment, param_columns, trial_table
+from analysis.results import ExperimentError, live_timeline, load_experiment, param_columns, trial_table
 from tests.analysis.fake import fake_experiment
 
 
@@ -33,6 +33,33 @@ def test_every_evaluation_is_a_row_with_its_kept_checkpoint(tmp_path):
     assert rows.loc[2, "checkpoint_at"].endswith("digits_emix_000/checkpoint_000001")
     assert rows.loc[2, "lr"] == pytest.approx(1e-4)  # the hyperparameter, not Lightning's logged `lr`
     assert "lr" in param_columns(results) and "transfer/val" not in param_columns(results)
+
+
+@pytest.mark.parametrize("iterations, live", [
+    ([1, 2, 3], [1, 2, 3]),
+    ([1, 2, 3, 3, 4], [1, 2, 3, 4]),  # report 3 outlived its checkpoint: the re-run supersedes it
+    ([1, 2, 3, 4, 2, 3, 4, 5], [1, 2, 3, 4, 5]),  # restored from the checkpoint of report 1
+    ([], []),
+])
+def test_live_timeline_keeps_the_surviving_run(iterations, live):
+    rows = [{"training_iteration": i, "run": n} for n, i in enumerate(iterations)]
+    kept = live_timeline(rows)
+    assert [r["training_iteration"] for r in kept] == live
+    assert all(r["run"] >= iterations.index(r["training_iteration"]) for r in kept)
+    if iterations != live:  # the kept copy of a repeated report is the later one
+        assert kept[-2]["run"] == len(iterations) - 2
+
+
+def test_results_of_a_resumed_trial_have_one_row_per_evaluation(tmp_path):
+    exp = fake_experiment(tmp_path)
+    result_file = next(exp.rglob("digits_emix_000/result.json"))
+    first, second = (json.loads(line) for line in result_file.read_text().splitlines())
+    lost = dict(second, **{"transfer/val": -1.0, "final": False})  # the interrupted copy of report 2
+    result_file.write_text("\n".join(json.dumps(r) for r in (first, lost, second)) + "\n")
+    rows = load_experiment(exp)
+    rows = rows[rows["trial"] == "digits_emix_000"]
+    assert list(rows["iteration"]) == [1, 2]
+    assert rows["transfer/val"].iloc[-1] == second["transfer/val"]
 
 
 def test_trial_table_knows_where_the_best_ever_score_was(tmp_path):
