@@ -21,7 +21,7 @@ from dabs_lib.registry import lookup
 # domain -> (module, builder, required sources, optional sources); sources are module attributes
 _DOMAINS = {
     "chexpert": ("medical", "build", ("CHEXPERT",), ("XRAY8",)),
-    "cifar10": ("cifar", "build", ("SOURCE",), ("OPTIONAL",)),
+    "cifar10": ("cifar", "build", ("SOURCE",), ("PRETRAIN", "OPTIONAL")),
     "cifar10_small": ("cifar", "build_small", ("SOURCE",), ("OPTIONAL",)),
     "eurosat": ("eurosat", "build", ("SOURCE",), ()),
     "genomics": ("genomics", "build", ("SOURCE",), ()),

@@ -3,16 +3,24 @@
 Pretraining uses the 50,000 training images (labels kept for the online probe); the
 transfer task trains on them minus a carved validation split and tests on `test_batch`
 (DABS's "val"). DABS's other natural-image transfer sets (natural.py: Aircraft, CU Birds,
-DTD, Traffic Sign, VGG Flower) are added as tasks when their files are present. Images are stored once at 32x32 uint8; each item is resized on read to
-3x224x224 with patch 16 (`cifar10`) or kept at 3x32x32 with patch 4 (`cifar10_small`),
-in [0, 1] without normalization, as DABS feeds them.
+DTD, Traffic Sign, VGG Flower) are added as tasks when their files are present. Images are
+stored once at 32x32 uint8; each item is resized on read to 3x224x224 with patch 16
+(`cifar10`) or kept at 3x32x32 with patch 4 (`cifar10_small`), in [0, 1] without
+normalization, as DABS feeds them.
+
+`cifar10` pretrains on ImageNet (imagenet.py, DABS's natural-images pretraining set) when
+`<data_root>/imagenet/train/` is present, and on CIFAR-10 otherwise; the log says which
+(the pretraining split is named `imagenet/pretrain` or `cifar10/pretrain`). `cifar10_small`
+always pretrains on CIFAR-10.
 """
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets import natural
+from dabs_lib.datasets import imagenet, natural
 from dabs_lib.datasets.common import Archive, Source, make_task, optional_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
@@ -26,6 +34,9 @@ TEST_BATCH = "test_batch"
 FOLDER = "cifar-10-batches-py"
 
 OPTIONAL = tuple(source for source, _ in natural.SETS.values())
+PRETRAIN = (imagenet.IMAGENET,)  # `cifar10` only: its pretraining set when present
+
+_log = logging.getLogger(__name__)
 
 SOURCE = Source(
     name="cifar10",
@@ -62,6 +73,20 @@ def _preprocess(folder):
     return build
 
 
+def _pretrain(name: str, size: int, cifar_train: MemmapSplit, data_root, smoke: bool):
+    """(split, classes): ImageNet when `name` is `cifar10` and it is on disk, else CIFAR-10's train images."""
+    if name != "cifar10":
+        return cifar_train, 10
+    missing = imagenet.IMAGENET.missing(data_root)
+    if missing:
+        _log.warning("%s: pretraining on CIFAR-10, since ImageNet's %s is missing. %s", name, missing[0],
+                     imagenet.IMAGENET.instructions(data_root))
+        return cifar_train, 10
+    split, classes = imagenet.pretrain_split(data_root, size, smoke)
+    _log.info("%s: pretraining on ImageNet, %d images of %d classes in %s", name, len(split), classes, split.folder)
+    return shrink(split, smoke), classes
+
+
 def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_root, smoke: bool) -> Domain:
     folder = SOURCE.check(data_root)
     raw = [folder / rel for rel in SOURCE.required]
@@ -76,11 +101,12 @@ def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_ro
     test = MemmapSplit(f"{name}/test", fields, rows[num_train:], labels[num_train:], processed.fingerprint)
     train, test = shrink(train, smoke), shrink(test, smoke)
     tasks = {"cifar10": make_task("cifar10", "multiclass", "accuracy", 10, train, test, seed)}
+    pretrain, pretrain_classes = _pretrain(name, size, train, data_root, smoke)
     for other, (source, _) in natural.SETS.items():  # DABS's other natural-image transfer sets, when present
         tasks.update(optional_task(natural.transfer_task, source, data_root, other, data_root, size, seed, smoke) or {})
     return Domain(
-        name=name, specs=(Image2dSpec(input_size=size, patch_size=patch, in_channels=3),), pretrain=train,
-        tasks=tasks, pretrain_num_classes=10, supervised_task="cifar10", batch_size=batch_size,
+        name=name, specs=(Image2dSpec(input_size=size, patch_size=patch, in_channels=3),), pretrain=pretrain,
+        tasks=tasks, pretrain_num_classes=pretrain_classes, supervised_task="cifar10", batch_size=batch_size,
     )
 
 

@@ -1,12 +1,13 @@
-"""Speech: LibriSpeech 960h pretraining; LibriSpeech speakers, AudioMNIST, Speech Commands
-and Fluent Speech (action/object/location) transfer. Every item is a 1x224x224 z-scored
-log-mel spectrogram, patch 16 (see audio.py for the exact transform).
+"""Speech: LibriSpeech 960h pretraining; LibriSpeech speakers, AudioMNIST, Speech Commands,
+Fluent Speech (action/object/location) and VoxCeleb1 (1,251 speakers) transfer. Every item
+is a 1x224x224 z-scored log-mel spectrogram, patch 16 (see audio.py for the exact transform).
 
 LibriSpeech speakers (dev-clean, 40 speakers, DABS's per-speaker 80/20 split) is always
 built; the other transfer sets are built when their files are present and skipped with a
-warning otherwise (AudioMNIST and Fluent Speech need a manual download). Validation
-splits: AudioMNIST uses DABS's own validation speakers, Speech Commands and Fluent Speech
-their official validation lists; LibriSpeech speakers carves 10% of train per speaker.
+warning otherwise (AudioMNIST, Fluent Speech and VoxCeleb1 need a manual download).
+Validation splits: AudioMNIST uses DABS's own validation speakers, Speech Commands and
+Fluent Speech their official validation lists, VoxCeleb1 its iden_split.txt (1 train,
+2 val, 3 test); LibriSpeech speakers carves 10% of train per speaker.
 """
 from __future__ import annotations
 
@@ -72,8 +73,14 @@ def _fluent(root, smoke):
             for column, (key, names) in enumerate(src.FLUENT_LABELS.items())}
 
 
+def _voxceleb1(root, smoke):
+    speakers, clips = src.voxceleb1(src.VOXCELEB1.check(root), SMOKE_CLIPS if smoke else None)
+    processed = processed_clips(root, src.VOXCELEB1, "spectrograms", clips)
+    return {"voxceleb1": _official(processed, "voxceleb1", len(speakers), smoke)}
+
+
 def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
-    """LibriSpeech -> speakers (40), AudioMNIST (10), Speech Commands (36), Fluent Speech (6/14/4)."""
+    """LibriSpeech -> speakers (40), AudioMNIST (10), Speech Commands (36), Fluent Speech (6/14/4), VoxCeleb1 (1251)."""
     root = resolve_root(data_root)
     folder = src.LIBRISPEECH.check(root)
     limit = SMOKE_CLIPS if smoke else None
@@ -86,7 +93,7 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
         _split(speakers, "librispeech/train", 0, None, smoke), _split(speakers, "librispeech/test", 2, None, smoke), seed,
     )}
     for source, builder in ((src.AUDIO_MNIST, _audio_mnist), (src.SPEECH_COMMANDS, _speech_commands),
-                            (src.FLUENT_SPEECH, _fluent)):
+                            (src.FLUENT_SPEECH, _fluent), (src.VOXCELEB1, _voxceleb1)):
         tasks.update(optional_task(builder, source, root, root, smoke) or {})
     return Domain(
         name="librispeech", specs=(SPEC,), pretrain=pretrain, tasks=tasks,
@@ -95,4 +102,4 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
 
 
 REQUIRED = (src.LIBRISPEECH,)
-OPTIONAL = (src.AUDIO_MNIST, src.SPEECH_COMMANDS, src.FLUENT_SPEECH)
+OPTIONAL = (src.AUDIO_MNIST, src.SPEECH_COMMANDS, src.FLUENT_SPEECH, src.VOXCELEB1)

@@ -2,6 +2,8 @@
 
 Every lister returns `Clips` (paths, labels, parts) in a fixed order; parts follow each
 dataset's official or DABS split: 0 train, 1 val, 2 test (DABS's "val"), 3 pretraining.
+VoxCeleb1 follows its official `iden_split.txt` (1 train, 2 val, 3 test); DABS trained on
+1 and 2 and reported 3 as "val".
 """
 from __future__ import annotations
 
@@ -51,6 +53,15 @@ FLUENT_SPEECH = Source(
     how_to_get=("Request the Fluent Speech Commands dataset at https://fluent.ai/fluent-speech-commands-a-dataset-"
                 "for-spoken-language-understanding-research/ and extract it in {dir}, so that "
                 "{dir}/fluent_speech_commands_dataset/data/train_data.csv exists."),
+)
+VOXCELEB1 = Source(
+    name="voxceleb1",
+    required=("iden_split.txt", "wav"),
+    how_to_get=("Register at https://www.robots.ox.ac.uk/~vgg/data/voxceleb/vox1.html , download the VoxCeleb1 dev "
+                "and test wav releases (vox1_dev_wav.zip, its parts concatenated, and vox1_test_wav.zip) and the "
+                "identification split iden_split.txt (https://www.robots.ox.ac.uk/~vgg/data/voxceleb/meta/iden_split.txt; "
+                "1 = train, 2 = val, 3 = test); unzip both archives in {dir}, so that "
+                "{dir}/wav/id10001/1zcIwhmdeo4/00001.wav exists, and put the split file at {dir}/iden_split.txt."),
 )
 
 # DABS's speaker lists for AudioMNIST (its own train/val/test split of the 60 speakers).
@@ -158,3 +169,34 @@ def fluent_speech(folder: Path, limit: int | None) -> Clips:
         labels += rows
         parts += [part] * len(frame)
     return Clips(paths, np.array(labels).reshape(-1, 3), np.array(parts))
+
+
+def _iden_split(path: Path) -> list[tuple[int, str]]:
+    """(part 0/1/2, "id10001/<youtube id>/00001.wav") per line of VoxCeleb1's iden_split.txt."""
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2 or fields[0] not in ("1", "2", "3") or fields[1].count("/") != 2:
+            raise DatasetFileError(path, f"line {number} must be '<1|2|3> <speaker>/<video>/<clip>.wav', but got {line!r}")
+        rows.append((int(fields[0]) - 1, fields[1]))
+    if not rows:
+        raise DatasetFileError(path, "lists no clips")
+    return rows
+
+
+def voxceleb1(folder: Path, limit: int | None) -> tuple[list[str], Clips]:
+    """(every speaker of iden_split.txt, sorted; its clips), labels indexing the sorted speakers.
+    `limit` keeps the first clips of each part (the speakers stay all 1,251)."""
+    rows = _iden_split(folder / "iden_split.txt")
+    speakers = sorted({rel.split("/")[0] for _, rel in rows})
+    if limit:
+        rows = [row for part in range(3) for row in [r for r in rows if r[0] == part][:limit]]
+    paths = [folder / "wav" / rel for _, rel in rows]
+    missing = next((p for p in paths if not p.is_file()), None)
+    if missing is not None:
+        raise DatasetFileError(missing, "is listed in iden_split.txt but missing (incomplete extraction)")
+    index = {speaker: i for i, speaker in enumerate(speakers)}
+    labels = np.array([index[rel.split("/")[0]] for _, rel in rows])
+    return speakers, Clips(paths, labels, np.array([part for part, _ in rows]))

@@ -87,6 +87,28 @@ def write_fluent_speech(root: Path) -> Path:
     return base
 
 
+VOXCELEB1_PLAN = (("id10003", "Xy1", 1), ("id10003", "Xy1", 1), ("id10003", "Zz9", 2), ("id10003", "Ab2", 3),
+                  ("id10001", "1zc", 1), ("id10001", "1zc", 1), ("id10001", "Q8r", 2), ("id10001", "Q8r", 3),
+                  ("id10002", "k7E", 1), ("id10002", "k7E", 1), ("id10002", "k7E", 2), ("id10002", "m3P", 3))
+
+
+def write_voxceleb1(root: Path, plan=VOXCELEB1_PLAN) -> Path:
+    """voxceleb1/{iden_split.txt, wav/<speaker>/<video>/<NNNNN>.wav} (16 kHz PCM); speakers unsorted in the file."""
+    import soundfile
+
+    rng = np.random.default_rng(16)
+    base = root / "voxceleb1"
+    lines, counts = [], {}
+    for speaker, video, part in plan:
+        counts[speaker, video] = counts.get((speaker, video), 0) + 1
+        rel = f"{speaker}/{video}/{counts[speaker, video]:05d}.wav"
+        (base / "wav" / rel).parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(base / "wav" / rel, _tone(rng, 0.1, 16000), 16000, subtype="PCM_16")
+        lines.append(f"{part} {rel}")
+    (base / "iden_split.txt").write_text("\n".join(lines) + "\n")
+    return base
+
+
 CHEXPERT_COLUMNS = ["Path", "Sex", "Age", "Frontal/Lateral", "AP/PA", "No Finding", "Enlarged Cardiomediastinum",
                     "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema", "Consolidation", "Pneumonia",
                     "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices"]
@@ -225,4 +247,18 @@ def write_vgg_flower(root: Path, labels=(3, 1, 3, 2, 1, 1, 2, 3, 2, 1)) -> Path:
     for i in range(len(labels)):
         _rgb(rng).save(base / "jpg" / f"image_{i + 1:05d}.jpg")
     savemat(base / "imagelabels.mat", {"labels": np.array([labels], dtype=np.uint8)})
+    return base
+
+
+def write_imagenet(root: Path, wnids=("n01530575", "n01440764", "n02102040"), per_class: int = 3) -> Path:
+    """imagenet/train/<wnid>/<wnid>_<n>.JPEG (RGB JPEGs of varied sizes, one grayscale), as ILSVRC-2012 extracts."""
+    from PIL import Image
+
+    rng = np.random.default_rng(17)
+    base = root / "imagenet" / "train"
+    for c, wnid in enumerate(wnids):
+        (base / wnid).mkdir(parents=True, exist_ok=True)
+        for k in range(per_class):
+            image = _rgb(rng, (20 + 7 * k, 30 + 5 * c))
+            (image.convert("L") if (c, k) == (0, 0) else image).save(base / wnid / f"{wnid}_{k + 1}.JPEG", format="JPEG")
     return base

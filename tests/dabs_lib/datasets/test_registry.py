@@ -16,7 +16,7 @@ from tests.dabs_lib.datasets import miniature_more as more
 
 WRITERS = {
     "chexpert": (media.write_chexpert,),
-    "cifar10": (mini.write_cifar,),
+    "cifar10": (mini.write_cifar, media.write_imagenet),
     "cifar10_small": (mini.write_cifar,),
     "eurosat": (more.write_eurosat,),
     "genomics": (mini.write_genomics,),

@@ -6,9 +6,10 @@ import soundfile
 import torch
 
 from dabs_lib.datasets import audio, cache, speech
+from dabs_lib.datasets import speech_sources as src
 from dabs_lib.datasets.errors import DatasetFileError, ManualDownloadError
 from tests.dabs_lib.datasets.miniature_media import (
-    write_audio_mnist, write_fluent_speech, write_librispeech, write_speech_commands,
+    write_audio_mnist, write_fluent_speech, write_librispeech, write_speech_commands, write_voxceleb1,
 )
 
 
@@ -19,6 +20,7 @@ def speech_root(tmp_path_factory):
     write_audio_mnist(root)
     write_speech_commands(root)
     write_fluent_speech(root)
+    write_voxceleb1(root)
     return root
 
 
@@ -30,7 +32,7 @@ def domain(speech_root):
 def test_speech_specs_tasks_and_metrics(domain):
     assert domain.specs[0] == speech.SPEC and domain.specs[0].num_tokens == 196
     expected = {"librispeech": 2, "audio_mnist": 10, "speech_commands": 36,
-                "fluent_action": 6, "fluent_object": 14, "fluent_location": 4}
+                "fluent_action": 6, "fluent_object": 14, "fluent_location": 4, "voxceleb1": 3}
     assert {n: t.num_classes for n, t in domain.tasks.items()} == expected
     assert all(t.kind == "multiclass" and t.metric == "accuracy" for t in domain.tasks.values())
     assert domain.default_task == "librispeech" and domain.pretrain_num_classes == 4
@@ -77,6 +79,25 @@ def test_dabs_speaker_split_and_official_lists(domain):
     assert fluent.test.labels.tolist() == [2, 3, 9]  # lights, volume, shoes
 
 
+def test_voxceleb1_follows_iden_split(domain):
+    task = domain.tasks["voxceleb1"]
+    assert (len(task.train), len(task.val), len(task.test)) == (6, 3, 3)  # iden_split.txt's 1 / 2 / 3
+    assert task.train.labels.tolist() == [2, 2, 0, 0, 1, 1]  # file order; id10001 < id10002 < id10003
+    assert task.val.labels.tolist() == [2, 0, 1] and task.test.labels.tolist() == [2, 0, 1]
+    (spec,), label = task.test[1]
+    assert spec.shape == (1, 224, 224) and spec.dtype == torch.float32 and int(label) == 0
+    train = torch.stack([task.train[i][0][0] for i in range(len(task.train))])
+    assert abs(float(train.mean())) < 1e-2 and abs(float(train.std()) - 1) < 1e-2  # its own z-score
+
+
+def test_voxceleb1_smoke_keeps_every_speaker(speech_root):
+    speakers, clips = src.voxceleb1(speech_root / "voxceleb1", limit=1)
+    assert speakers == ["id10001", "id10002", "id10003"]
+    assert clips.parts.tolist() == [0, 1, 2] and clips.labels.tolist() == [2, 2, 2]
+    assert [p.relative_to(speech_root / "voxceleb1" / "wav").as_posix() for p in clips.paths] == [
+        "id10003/Xy1/00001.wav", "id10003/Zz9/00001.wav", "id10003/Ab2/00001.wav"]
+
+
 def test_second_build_does_no_preprocessing(speech_root, domain):
     before = dict(cache.PREPROCESS_COUNT)
     again = speech.build(data_root=str(speech_root), seed=3)
@@ -90,6 +111,21 @@ def test_optional_sets_are_skipped_with_a_warning(tmp_path, caplog):
         domain = speech.build(data_root=str(tmp_path), smoke=True)
     assert list(domain.tasks) == ["librispeech"]
     assert "git clone https://github.com/soerenab/AudioMNIST" in caplog.text
+    assert "voxceleb/vox1.html" in caplog.text and "iden_split.txt" in caplog.text
+
+
+def test_voxceleb1_missing_folder_listed_wav_and_bad_split_line(tmp_path):
+    with pytest.raises(ManualDownloadError, match="voxceleb/vox1.html") as info:
+        src.VOXCELEB1.check(tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "voxceleb1" / "iden_split.txt") in message and "wav/id10001/" in message
+    base = write_voxceleb1(tmp_path)
+    (base / "wav" / "id10002" / "m3P" / "00001.wav").unlink()
+    with pytest.raises(DatasetFileError, match="m3P/00001.wav.*listed in iden_split.txt"):
+        src.voxceleb1(base, None)
+    (base / "iden_split.txt").write_text("1 id10001/1zc/00001.wav\n4 id10001/1zc/00002.wav\n")
+    with pytest.raises(DatasetFileError, match="iden_split.txt: line 2 must be"):
+        src.voxceleb1(base, None)
 
 
 def test_missing_librispeech_names_openslr(tmp_path):
