@@ -1,26 +1,32 @@
 """`tokens`: synthetic text whose classes share every word frequency and differ only in which
 words occur together.
 
-Input: TokensSpec(seq_len=32, vocab_size=33, pad_id=0). Ids 1..32 are words, 0 is padding.
+Input: TokensSpec(seq_len=32, vocab_size=65, pad_id=0). Ids 1..64 are words, 0 is padding.
 Every sequence has a length drawn uniformly from 12..32 and is right-padded with 0 to 32.
 
-Words: 8 categories ("topics") of 4 words each; which ids form a category is drawn by
-`seed`. Within a category, word r (r = 0..3) has weight 1 / (r + 1), Zipf-like.
+Words: 8 categories ("topics") of 8 words each; which ids form a category is drawn by
+`seed`. Within a category, word r (r = 0..7) has weight 1 / (r + 1), Zipf-like.
 
 Class (`topic_pair`, 7 classes): a perfect matching of the 8 categories into 4 pairs. The 7
 classes are the 7 matchings of a round-robin schedule (a 1-factorization of the complete
 graph on 8 categories), so every pair of categories belongs to exactly one class; which
 class gets which matching is drawn by `seed`. A sequence of class c
 - picks one of its class's 4 pairs uniformly;
-- draws each word, with probability 1 - NOISE = 0.85, from one of the pair's two categories
-  (50/50), and otherwise (noise) from a uniformly drawn category of all 8;
+- draws each word's category from the pair's two categories (50/50);
 - picks the word within its category by the Zipf weights.
 Every category is in exactly one pair of every class, so each category (and each word) has
 the same probability at every position under every class: word counts carry no label (a
 linear probe on them stays near chance), and since every category belongs to every class,
 not even category counts do linearly. The class is in the co-occurrence: which two
-categories dominate a sequence together, a conjunction the encoder must build in its token
-states (masked-token prediction needs exactly that to guess a hidden word from its context).
+categories a sequence mixes, a conjunction of word groups the encoder must first discover.
+
+What makes pretraining pay: with 64 words, a random-init encoder's pooled features mix
+single words (its random embeddings know no categories), and its linear probe reaches only
+0.35-0.41 (chance 0.14). Masked prediction learns the categories from context (a hidden
+word is guessed from its neighbours' categories) and reaches 0.58-0.61 after 300 steps (lr
+1e-3, embed 64, depth 4; training seeds 0 and 1); a supervised encoder reaches 1.0, so the
+labels are fully recoverable. With 4 words per category the random encoder already reached
+0.76 and nothing beat it clearly, hence 8.
 
 Why co-occurrence and not word order: with this encoder (learned positions initialised at
 std 0.02), classes that differ only in order (bigram grammars) were not learnt within 1,000
@@ -44,11 +50,10 @@ SEQ_LEN = 32
 MIN_LEN = 12
 PAD_ID = 0
 NUM_CATEGORIES = 8
-WORDS_PER_CATEGORY = 4
+WORDS_PER_CATEGORY = 8
 NUM_WORDS = NUM_CATEGORIES * WORDS_PER_CATEGORY
 SPEC = TokensSpec(seq_len=SEQ_LEN, vocab_size=NUM_WORDS + 1, pad_id=PAD_ID)
 NUM_CLASSES = NUM_CATEGORIES - 1  # a round-robin schedule of 8 categories has 7 rounds
-NOISE = 0.15  # probability that a word comes from any category instead of the class's pair
 FULL = SplitSizes(train=1000, val=200, test=400, extra=1000)
 SMOKE = SplitSizes(train=96, val=32, test=48, extra=64)
 
@@ -83,9 +88,7 @@ def generate(labels: np.ndarray, seed: int) -> np.ndarray:
     n = len(labels)
     pair = pairings(seed)[labels, rng.integers(NUM_CATEGORIES // 2, size=n)]  # (N, 2) categories
     side = rng.integers(2, size=(n, SEQ_LEN))  # which category of the pair, (N, L)
-    topical = np.take_along_axis(pair, side, axis=1)  # (N, L)
-    noise = rng.random((n, SEQ_LEN)) < NOISE
-    category = np.where(noise, rng.integers(NUM_CATEGORIES, size=(n, SEQ_LEN)), topical)
+    category = np.take_along_axis(pair, side, axis=1)  # (N, L)
     rank = rng.choice(WORDS_PER_CATEGORY, size=(n, SEQ_LEN), p=within_category())  # (N, L)
     ids = categories(seed)[category, rank]  # (N, L) word ids
     lengths = rng.integers(MIN_LEN, SEQ_LEN + 1, size=n)
