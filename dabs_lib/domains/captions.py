@@ -15,6 +15,13 @@ Every word of a caption names a property of the image it belongs to, so telling 
 caption is the image's own needs the pairing of caption words with image regions.
 Images are z-scored per channel with the pretraining split's statistics.
 
+What pretraining finds (measured; embed 64, depth 4, 400 steps, lr 1e-3, training seeds 0
+and 1): a random-init encoder's probe stays at chance (0.48-0.49); masked prediction, which
+must guess masked caption words from the image, reaches 0.69-0.70. ShED, Capri and e-Mix
+stay at chance on this budget: only an objective that predicts one input from the other
+learns the pairing, which matches DABS's own finding that its objectives do not help on
+MSCOCO -> VQA.
+
 Sizes (full): pretraining 2,000 matched pairs (train + 1,000 extra, unlabelled); task
 `mismatched` (binary, num_classes 1, accuracy): label 1 when the caption was replaced by the
 caption of another scene of the same split (always a different word sequence), 0 when it is

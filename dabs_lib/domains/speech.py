@@ -26,6 +26,12 @@ exp(U(log 0.5, log 2)); white noise with std U(0.03, 0.15) x the clip's voiced R
 Harmonics (up to 26) weighted by Gaussian formant resonances (bandwidths 90 and 120 Hz,
 gains 1 and 0.6, floor 0.02); harmonics at or above 1.95 kHz are dropped (no aliasing).
 
+What pretraining finds (measured; embed 64, depth 4, lr 1e-3, training seeds 0 and 1): a
+random-init encoder's probe reaches 0.24-0.26 on `word` (chance 0.1), ShED after 600 steps
+0.46-0.50 (0.50 after 800), masked prediction after 400 steps 0.34-0.41; e-Mix stays at
+random init. `speaker` is mostly timbre, which even random features show (0.77-0.81;
+0.83-0.85 pretrained).
+
 Sizes (full): pretraining 2,000 clips (train + 1,000 extra, unlabelled); tasks `word`
 (default, 10 classes) and `speaker` (8 classes), both multiclass accuracy on the same rows:
 1,000 train / 200 val / 400 test. smoke: pretraining 160 (96 + 64), 32 val, 48 test.
