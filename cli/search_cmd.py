@@ -9,7 +9,7 @@ from trainables.search import SearchRequest, study_names
 
 QUICKSTART = dict(
     domains=("digits", "tabular", "tokens"),
-    objectives=("emix", "shed"),
+    objectives=("shed", "mae"),
     num_samples=4,
     sampler="tpe",
     scheduler="asha",

@@ -13,6 +13,10 @@ from typing import Any
 from dabs_lib.encoder import ModelConfig
 from dabs_lib.registry import lookup
 
+# The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
+SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=32)
+SMOKE_MAX_STEPS = 4
+
 
 @dataclass(frozen=True)
 class PretrainConfig:
@@ -92,3 +96,10 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
         )
     except (TypeError, ValueError) as error:
         raise ValueError(f"{error} in {source}") from None
+
+
+def effective_config(config: PretrainConfig) -> PretrainConfig:
+    """Apply --smoke-test: the tiny model and a handful of steps."""
+    if not config.smoke_test:
+        return config
+    return dataclasses.replace(config, model=SMOKE_MODEL, max_steps=min(config.max_steps, SMOKE_MAX_STEPS))

@@ -15,19 +15,15 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from dabs_lib.checkpoints import save_encoder
-from dabs_lib.config import PretrainConfig
+from dabs_lib.config import SMOKE_MAX_STEPS, SMOKE_MODEL, PretrainConfig, effective_config  # noqa: F401
 from dabs_lib.data import pretrain_loader
 from dabs_lib.domains import get_domain
 from dabs_lib.domains.base import Domain
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.initial import initial_encoder
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.registry import lookup
 from dabs_lib.system import SSLSystem
-
-# The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
-SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=32)
-SMOKE_MAX_STEPS = 4
-
 
 @dataclass
 class PretrainResult:
@@ -39,16 +35,8 @@ class PretrainResult:
     config: PretrainConfig | None = None
 
 
-def effective_config(config: PretrainConfig) -> PretrainConfig:
-    """Apply --smoke-test: the tiny model and a handful of steps."""
-    if not config.smoke_test:
-        return config
-    return dataclasses.replace(config, model=SMOKE_MODEL, max_steps=min(config.max_steps, SMOKE_MAX_STEPS))
-
-
 def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, torch.utils.data.Dataset]:
     """Encoder + objective + system for `config`, and the split the objective trains on."""
-    torch.manual_seed(config.seed)
     objective_cls = lookup(OBJECTIVES, config.objective, "objective")
     objective_config = config.objective_config or objective_cls.Config()
     split, online_classes = domain.pretrain, domain.pretrain_num_classes
@@ -56,7 +44,7 @@ def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, tor
         task = domain.tasks[domain.supervised_task or domain.default_task]
         split, online_classes = task.train, None
         objective_config = dataclasses.replace(objective_config, num_classes=task.num_classes, task_kind=task.kind)
-    encoder = Encoder(domain.specs, config.model)
+    encoder = initial_encoder(config, domain)  # seeds torch: the same init with or without training
     objective = objective_cls(encoder, objective_config)
     system = SSLSystem(objective, config, online_classes, domain.pretrain_metric)
     return system, split

@@ -5,6 +5,10 @@ this file only reports. Each report carries a checkpoint (Lightning trainer stat
 encoder) so a trial resumes from `ray.tune.get_checkpoint()`. The last report (at
 `max_steps`) also carries the test-split scores of every transfer task of the domain
 and `final: True`; a trial that ends without it was stopped early by the scheduler.
+
+Lightning is imported only by trials that train (`trainables.reporter`): the random-init
+baseline spares its fresh Ray worker about 10 s of imports, and the driver, which imports
+this module to build the Tuner, too.
 """
 from __future__ import annotations
 
@@ -14,13 +18,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 from ray import tune
 
 from dabs_lib.checkpoints import save_encoder
-from dabs_lib.config import PretrainConfig
+from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.domains import get_domain
-from dabs_lib.pretrain import effective_config, pretrain
+from dabs_lib.initial import initial_encoder
+from dabs_lib.objectives import OBJECTIVES
+from dabs_lib.registry import lookup
 from dabs_lib.transfer import ProbeProtocol, evaluate_domain, probe_val
 from trainables.settings import TrialSettings, split_trial_config
 
@@ -47,43 +52,6 @@ def final_scores(encoder, config: PretrainConfig, protocol: ProbeProtocol) -> di
     return scores
 
 
-class TuneReporter(L.Callback):
-    """At every epoch end (= every `eval_every` steps): probe the validation task, report."""
-
-    def __init__(self, config: PretrainConfig, settings: TrialSettings, seconds_before: float):
-        self.config = effective_config(config)
-        self.protocol = probe_protocol(settings)
-        self.domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
-                                 smoke=config.smoke_test)
-        self.start = time.perf_counter() - seconds_before
-        self.last_step = -1
-
-    def on_train_epoch_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
-        self._report(trainer, system)
-
-    def on_train_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
-        # max_steps not a multiple of eval_every: the last, partial epoch still reports.
-        if trainer.global_step != self.last_step:
-            self._report(trainer, system)
-
-    def _report(self, trainer: L.Trainer, system: L.LightningModule) -> None:
-        step = self.last_step = trainer.global_step
-        encoder = system.encoder
-        was_training = encoder.training
-        val = probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score
-        metrics: dict[str, Any] = {"transfer/val": float(val), "step": step, "params": parameter_count(encoder)}
-        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
-        if step >= self.config.max_steps:
-            metrics.update(final_scores(encoder, self.config, self.protocol), final=True)
-        encoder.train(was_training)
-        metrics["seconds"] = time.perf_counter() - self.start
-        with tempfile.TemporaryDirectory() as tmp:
-            trainer.save_checkpoint(Path(tmp) / TRAINER_CKPT)
-            save_encoder(Path(tmp) / "encoder.pt", encoder, {"step": step})
-            (Path(tmp) / STATE_FILE).write_text(json.dumps({"seconds": metrics["seconds"], "step": step}))
-            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
-
-
 def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
     checkpoint = tune.get_checkpoint()
     if checkpoint is None:
@@ -94,21 +62,34 @@ def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
     return local / TRAINER_CKPT, seconds, holder
 
 
+def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> None:
+    """`none` never trains: build the seeded initial encoder, evaluate it once, report."""
+    start = time.perf_counter()
+    config = effective_config(config)
+    domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
+    encoder = initial_encoder(config, domain).eval()
+    protocol = probe_protocol(settings)
+    val = probe_val(encoder, domain.tasks[domain.default_task], protocol).val_score
+    metrics = {"transfer/val": float(val), "step": 0, "final": True, "params": parameter_count(encoder),
+               **final_scores(encoder, config, protocol)}
+    metrics["seconds"] = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        save_encoder(Path(tmp) / "encoder.pt", encoder, {"config": config.to_dict(), "steps": 0})
+        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
+
+
 def pretrain_transfer(trial_config: dict[str, Any]) -> None:
     config, settings = split_trial_config(trial_config)
+    if not lookup(OBJECTIVES, config.objective, "objective").trains:
+        evaluate_random_init(config, settings)
+        return
+    from dabs_lib.pretrain import pretrain  # Lightning: only trials that train pay its imports
+    from trainables.reporter import TuneReporter
+
     resume_from, seconds_before, holder = _restore()
-    start = time.perf_counter()
     output_dir = Path.cwd() / "lightning"  # the trial's own folder; synced to storage with artifacts
     reporter = TuneReporter(config, settings, seconds_before)
-    result = pretrain(config, output_dir=output_dir, callbacks=[reporter], resume_from=resume_from,
-                      steps_per_epoch=settings.eval_every)
-    if result.steps == 0:  # `none` (random init) never trains: evaluate it once
-        protocol = probe_protocol(settings)
-        domain = reporter.domain
-        val = probe_val(result.encoder, domain.tasks[domain.default_task], protocol).val_score
-        metrics = {"transfer/val": float(val), "step": 0, "final": True, "params": parameter_count(result.encoder),
-                   **final_scores(result.encoder, reporter.config, protocol)}
-        metrics["seconds"] = time.perf_counter() - start
-        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(result.checkpoint_path.parent))
+    pretrain(config, output_dir=output_dir, callbacks=[reporter], resume_from=resume_from,
+             steps_per_epoch=settings.eval_every)
     if holder is not None:
         holder.cleanup()

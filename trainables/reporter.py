@@ -1,0 +1,55 @@
+"""The Lightning callback that probes and reports a training trial to Tune."""
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from ray import tune
+
+from dabs_lib.checkpoints import save_encoder
+from dabs_lib.config import PretrainConfig, effective_config
+from dabs_lib.domains import get_domain
+from dabs_lib.transfer import probe_val
+from trainables.pretrain_transfer import STATE_FILE, TRAINER_CKPT, final_scores, parameter_count, probe_protocol
+from trainables.settings import TrialSettings
+
+
+class TuneReporter(L.Callback):
+    """At every epoch end (= every `eval_every` steps): probe the validation task, report."""
+
+    def __init__(self, config: PretrainConfig, settings: TrialSettings, seconds_before: float):
+        self.config = effective_config(config)
+        self.protocol = probe_protocol(settings)
+        self.domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
+                                 smoke=config.smoke_test)
+        self.start = time.perf_counter() - seconds_before
+        self.last_step = -1
+
+    def on_train_epoch_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
+        self._report(trainer, system)
+
+    def on_train_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
+        # max_steps not a multiple of eval_every: the last, partial epoch still reports.
+        if trainer.global_step != self.last_step:
+            self._report(trainer, system)
+
+    def _report(self, trainer: L.Trainer, system: L.LightningModule) -> None:
+        step = self.last_step = trainer.global_step
+        encoder = system.encoder
+        was_training = encoder.training
+        val = probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score
+        metrics: dict[str, Any] = {"transfer/val": float(val), "step": step, "params": parameter_count(encoder)}
+        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
+        if step >= self.config.max_steps:
+            metrics.update(final_scores(encoder, self.config, self.protocol), final=True)
+        encoder.train(was_training)
+        metrics["seconds"] = time.perf_counter() - self.start
+        with tempfile.TemporaryDirectory() as tmp:
+            trainer.save_checkpoint(Path(tmp) / TRAINER_CKPT)
+            save_encoder(Path(tmp) / "encoder.pt", encoder, {"step": step})
+            (Path(tmp) / STATE_FILE).write_text(json.dumps({"seconds": metrics["seconds"], "step": step}))
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
