@@ -52,9 +52,15 @@ def _collate_rows(items):
     return inputs, labels
 
 
-def pretrain_loader(split: Dataset, batch_size: int, steps_per_epoch: int, seed: int) -> DataLoader:
+def pretrain_loader(split: Dataset, batch_size: int, steps_per_epoch: int, seed: int,
+                    workers: int = 0) -> DataLoader:
+    """Seeded batches of `split`. In-memory splits are sliced whole batches at a time;
+    sets read row by row (decoded images) use `workers` loader processes when > 0."""
+    if workers < 0:
+        raise ValueError(f"loader_workers must be >= 0, but got {workers}")
     sampler = EpochBatchSampler(len(split), batch_size, steps_per_epoch, seed)
     if isinstance(split, TensorSplit):
         # Whole batches by fancy indexing: one __getitem__ per batch instead of per row.
         return DataLoader(split, sampler=sampler, batch_size=None, collate_fn=lambda batch: batch)
-    return DataLoader(split, batch_sampler=sampler, collate_fn=_collate_rows)
+    return DataLoader(split, batch_sampler=sampler, collate_fn=_collate_rows, num_workers=workers,
+                      persistent_workers=workers > 0)

@@ -103,7 +103,7 @@ def pretrain(
     if system.objective.trains and config.max_steps > 0:
         per_epoch = steps_per_epoch or config.max_steps
         batch_size = config.batch_size or domain.batch_size
-        loader = pretrain_loader(split, batch_size, per_epoch, config.seed)
+        loader = pretrain_loader(split, batch_size, per_epoch, config.seed, config.loader_workers)
         trainer = make_trainer(config, output_dir, callbacks, logger, -(-config.max_steps // per_epoch))
         trainer.fit(system, loader, ckpt_path=str(resume_from) if resume_from else None)
         steps = trainer.global_step

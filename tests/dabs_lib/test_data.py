@@ -32,6 +32,29 @@ def test_loader_yields_whole_batches_from_a_tensor_split():
     assert inputs[0].shape == (8, 1) and torch.equal(inputs[0][:, 0].long(), labels)
 
 
+class RowByRow(torch.utils.data.Dataset):
+    """A set read one row at a time, as decoded-on-read images are."""
+
+    def __len__(self):
+        return 20
+
+    def __getitem__(self, index):
+        return (torch.full((2,), float(index)),), index
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_row_by_row_sets_give_the_same_batches_with_loader_workers(workers):
+    batches = list(pretrain_loader(RowByRow(), 8, 3, seed=0, workers=workers))
+    assert [labels.tolist() for _, labels in batches] == list(EpochBatchSampler(20, 8, 3, seed=0))
+    inputs, labels = batches[0]
+    assert torch.equal(inputs[0][:, 0].long(), labels)
+
+
+def test_negative_loader_workers_are_refused():
+    with pytest.raises(ValueError, match="loader_workers must be >= 0, but got -1"):
+        pretrain_loader(RowByRow(), 8, 3, seed=0, workers=-1)
+
+
 def test_empty_split_is_refused():
     with pytest.raises(ValueError, match="empty split"):
         EpochBatchSampler(0, 4, 1, 0)
