@@ -15,7 +15,7 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from dabs_lib.checkpoints import save_encoder
-from dabs_lib.config import SMOKE_MAX_STEPS, SMOKE_MODEL, PretrainConfig, effective_config  # noqa: F401
+from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.data import pretrain_loader
 from dabs_lib.domains import get_domain
 from dabs_lib.domains.base import Domain
