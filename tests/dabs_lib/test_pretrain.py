@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from dabs_lib.checkpoints import load_encoder
-from dabs_lib.config import PretrainConfig, config_from_dict
+from dabs_lib.config import PretrainConfig, config_from_dict, effective_config
+from dabs_lib.domains import get_domain
+from dabs_lib.initial import initial_encoder
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.pretrain import pretrain
 from dabs_lib.system import warmup_cosine
@@ -20,6 +22,20 @@ def test_pretrain_smoke_every_objective(objective, tmp_path):
     assert encoder.config == result.encoder.config
     if objective != "none":
         assert math.isfinite(result.metrics["train/loss"])
+
+
+@pytest.mark.parametrize("objective", ["none", "shed"])
+def test_initial_encoder_is_where_pretraining_starts(objective, tmp_path):
+    """The baseline trial evaluates `initial_encoder` without Lightning: it must be the very
+    encoder `pretrain` builds for the same seed (and, for `none`, returns untrained)."""
+    config = config_from_dict({"domain": "tabular", "objective": objective, "smoke_test": True, "max_steps": 0,
+                               "seed": 3})
+    built = pretrain(config, output_dir=tmp_path, logger=False).encoder.state_dict()
+    initial = initial_encoder(effective_config(config), get_domain("tabular", smoke=True)).state_dict()
+    assert built.keys() == initial.keys() and all(torch.equal(built[k], initial[k]) for k in built)
+    other = initial_encoder(effective_config(config_from_dict({"domain": "tabular", "smoke_test": True, "seed": 4})),
+                            get_domain("tabular", smoke=True)).state_dict()
+    assert not all(torch.equal(other[k], initial[k]) for k in other)
 
 
 def test_same_seed_same_weights(tmp_path):
