@@ -1,4 +1,4 @@
-"""Hyperparameter importance per (domain, objective), from the study's `study.json`.
+"""Hyperparameter importance per (domain, objective), from the study in the experiment's journal.
 
 Optuna's own evaluators on the rebuilt study (no Ray, no pickle): fANOVA (a random forest
 fitted to the completed trials, seeded) and PED-ANOVA (which params separate the top
@@ -63,18 +63,20 @@ def study_importance(study: optuna.Study, evaluators: dict = EVALUATORS) -> list
 
 
 def importance_table(study_files: dict[tuple[str, str, str], str | Path]) -> pd.DataFrame:
-    """study_files: (experiment, domain, objective) -> study.json. One row per (study,
-    evaluator, param), or one `skipped` row per study that does not qualify."""
-    from trainables.optuna_search import load_study  # the one reader of study.json
+    """study_files: (experiment, domain, objective) -> experiment folder (its journal holds the
+    study). One row per (study, evaluator, param), or one `skipped` row per study that does not qualify."""
+    from dabs_lib.experiment import ExperimentError, load_study  # the one reader of the journal
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows = []
     for (experiment, domain, objective), path in study_files.items():
         where = {"experiment": experiment, "domain": domain, "objective": objective}
-        if not Path(path).is_file():
+        try:
+            study = load_study(path, domain, objective)
+        except ExperimentError as error:
             rows.append({**where, "evaluator": "", "param": "",
-                         "importance": float("nan"), "completed_trials": 0, "skipped": f"no {Path(path).name}"})
+                         "importance": float("nan"), "completed_trials": 0, "skipped": str(error)})
             continue
-        for row in study_importance(load_study(path)):
+        for row in study_importance(study):
             rows.append({**where, **row})
     return pd.DataFrame(rows, columns=COLUMNS)

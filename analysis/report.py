@@ -15,7 +15,6 @@ Layout of a report folder:
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,29 +48,33 @@ class Report:
 
 
 def study_files(report: Report) -> dict[tuple[str, str, str], Path]:
-    """(experiment, domain, objective) -> study.json, for every searched study on disk."""
+    """(experiment, domain, objective) -> experiment folder, for every searched study (its
+    Optuna study is read from the folder's journal: dabs_lib.experiment.load_study)."""
     out = {}
     for path in report.paths:
         for study in read_manifest(path)["studies"]:
-            if study["objective"] != tables.BASELINE and (path / f"{study['domain']}-{study['objective']}").is_dir():
-                out[(path.name, study["domain"], study["objective"])] = path / f"{study['domain']}-{study['objective']}" / "study.json"
+            if study["objective"] != tables.BASELINE:
+                out[(path.name, study["domain"], study["objective"])] = path
     return out
 
 
 def _searched(paths: list[Path], trials: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
     """Searched param names per (domain, objective): the study's Optuna distributions, else
     the params that vary among its trials."""
+    from dabs_lib.experiment import journal_path, open_storage, study_name
+
     out: dict[tuple[str, str], list[str]] = {}
     for path in paths:
+        storage = open_storage(path) if journal_path(path).is_file() else None
+        studies = {s.study_name: s for s in storage.get_all_studies()} if storage else {}
         for study in read_manifest(path)["studies"]:
             key = (study["domain"], study["objective"])
             if key[1] == tables.BASELINE:
                 continue
-            file = path / f"{key[0]}-{key[1]}" / "study.json"
             names: list[str] = []
-            if file.is_file():
-                for trial in json.loads(file.read_text()).get("trials", []):
-                    names += [n for n in trial.get("distributions", {}) if n not in names]
+            found = studies.get(study_name(*key))
+            for trial in storage.get_all_trials(found._study_id, deepcopy=False) if found else []:
+                names += [n for n in trial.distributions if n not in names]
             out[key] = list(dict.fromkeys(out.get(key, []) + names))
     varying = tables.varying_params(trials)
     for key in out:

@@ -14,17 +14,22 @@ from pathlib import Path
 
 import pandas as pd
 
-MANIFEST = "search.json"
-METRIC = "transfer/val"
+from dabs_lib.experiment import (
+    ERROR_ATTR, FINAL, METRIC, PARAMS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line, journal_path,
+    open_storage, study_name,
+)
+from dabs_lib.experiment import read_manifest as _read_manifest
+
 STATUSES = ("completed", "pruned", "errored", "running")
+# Optuna trial state -> status in these tables (the journal is the source of truth)
+JOURNAL_STATUS = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "errored", "RUNNING": "running",
+                  "WAITING": "running"}
 # Columns that are neither hyperparameters nor metrics (see param_columns).
 BOOKKEEPING = ("experiment", "domain", "objective", "trial", "iteration", "status", "error", "checkpoint",
                "checkpoint_at", "trial_dir", "study_dir", "best_val", "best_iteration", "best_checkpoint",
-               "evaluations", "step", "seconds", "params", "final", "trial_number")
-
-
-class ExperimentError(ValueError):
-    """The folder is not a readable dabs-tune experiment."""
+               "evaluations", STEP, SECONDS, PARAMS, FINAL, TRIAL_NUMBER, STUDY)
+__all__ = ["ExperimentError", "METRIC", "STATUSES", "load_experiment", "load_results", "read_manifest",
+           "trial_table", "param_columns", "live_timeline", "journal_states"]
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -61,31 +66,46 @@ def _latest_checkpoint(trial_dir: Path) -> str:
     return str(checkpoints[-1]) if checkpoints else ""
 
 
-def _trial_rows(trial_dir: Path, study_status: str) -> list[dict]:
+def journal_states(experiment: Path) -> dict[tuple[str, int], tuple[str, str]]:
+    """(study, trial number) -> (status, error line) of every trial in the experiment's journal."""
+    if not journal_path(experiment).is_file():
+        return {}
+    storage = open_storage(experiment)
+    out = {}
+    for study in storage.get_all_studies():
+        for trial in storage.get_all_trials(study._study_id, deepcopy=False):
+            status = JOURNAL_STATUS.get(trial.state.name, "running")
+            out[(study.study_name, trial.number)] = (status, str(trial.user_attrs.get(ERROR_ATTR, "")))
+    return out
+
+
+def _status(results: list[dict], error: str, journal: tuple[str, str] | None) -> tuple[str, str]:
+    if journal is not None:
+        return journal[0], journal[1] or (error if journal[0] == "errored" else "")
+    if results and results[-1].get(FINAL):
+        return "completed", ""
+    return ("errored", error) if error else ("running", "")
+
+
+def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
     params_file = trial_dir / "params.json"
     if not params_file.is_file():
         return []
     params = json.loads(params_file.read_text())
     results = live_timeline(_read_jsonl(trial_dir / "result.json"))
     error_file = trial_dir / "error.txt"
-    error = error_file.read_text().strip().splitlines()[0] if error_file.is_file() else ""
-    finished = bool(results and results[-1].get("final"))
-    if finished:
-        status = "completed"
-    elif error:
-        status = "errored"
-    elif study_status == "finished":
-        status = "pruned"
-    else:
-        status = "running"
-    base = {"trial": trial_dir.name, "status": status, "error": error,
-            "checkpoint": _latest_checkpoint(trial_dir), "trial_dir": str(trial_dir)}
-    base.update({k: v for k, v in params.items() if not isinstance(v, (dict, list))})
+    error = error_line(error_file.read_text(errors="replace")) if error_file.is_file() else ""
+    study = params.get(STUDY) or study_name(params.get("domain", ""), params.get("objective", ""))
+    status, error = _status(results, error, states.get((study, int(params.get(TRIAL_NUMBER, 0)))))
+    base = {"trial": trial_dir.name, "status": status, "error": error, "domain": params.get("domain", ""),
+            "objective": study.rpartition("-")[2], "checkpoint": _latest_checkpoint(trial_dir),
+            "trial_dir": str(trial_dir)}
+    base.update({k: v for k, v in params.items() if not isinstance(v, (dict, list)) and k not in base})
     if not results:
         return [dict(base, iteration=0)]
     rows = []
     for result in results:
-        metrics = {k: v for k, v in result.items() if "/" in k or k in ("step", "seconds", "params", "final")}
+        metrics = {k: v for k, v in result.items() if "/" in k or k in (STEP, SECONDS, PARAMS, FINAL)}
         kept = trial_dir / str(result.get("checkpoint_dir_name") or "")  # num_to_keep deletes old ones
         at = str(kept) if kept != trial_dir and kept.is_dir() else ""
         rows.append(dict(base, iteration=result.get("training_iteration", 0), checkpoint_at=at, **metrics))
@@ -93,34 +113,26 @@ def _trial_rows(trial_dir: Path, study_status: str) -> list[dict]:
 
 
 def read_manifest(path: str | Path) -> dict:
-    """The experiment's `search.json` (request and study statuses), or ExperimentError."""
-    manifest = Path(path) / MANIFEST
-    if not manifest.is_file():
-        raise ExperimentError(f"{path} is not a dabs-tune experiment (no {MANIFEST})")
-    try:
-        data = json.loads(manifest.read_text())
-        data["studies"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ExperimentError(f"{manifest} is unreadable: {error}") from None
-    return data
+    """The experiment's manifest as a dict (kind, request, status, studies), or ExperimentError."""
+    return _read_manifest(path).to_dict()
 
 
 def load_experiment(path: str | Path) -> pd.DataFrame:
+    """Every trial folder of an experiment, with its status from the journal."""
     root = Path(path)
-    studies = read_manifest(root)["studies"]
+    manifest = _read_manifest(root)
+    states = journal_states(root)
     rows = []
-    for study in studies:
-        study_dir = root / f"{study['domain']}-{study['objective']}"
-        if not study_dir.is_dir():
-            continue
-        for trial_dir in sorted(p for p in study_dir.iterdir() if p.is_dir()):
-            for row in _trial_rows(trial_dir, study["status"]):
-                rows.append(dict(row, experiment=root.name, study_dir=str(study_dir),
-                                 domain=study["domain"], objective=study["objective"]))
+    for trial_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        rows += [dict(row, experiment=root.name, study_dir=str(root)) for row in _trial_rows(trial_dir, states)]
     if not rows:
         raise ExperimentError(f"{root} holds no trial results yet")
     front = ["experiment", "domain", "objective", "trial", "iteration", "status"]
     table = pd.DataFrame(rows)
+    if METRIC not in table:
+        errors = sorted({f"{r['trial']}: {r['error']}" for r in rows if r["error"]})
+        raise ExperimentError(f"{root}: no trial reported {METRIC} (search {manifest.status}; "
+                              f"{len(errors)} errored trial(s){': ' + '; '.join(errors) if errors else ''})")
     return table[front + [c for c in table.columns if c not in front]]
 
 

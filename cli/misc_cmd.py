@@ -13,9 +13,11 @@ from cli.errors import UserError
 
 
 def experiment_dir(value: str) -> Path:
+    from dabs_lib.experiment import MANIFEST
+
     path = Path(value)
-    if not (path / "search.json").is_file():
-        raise UserError(f"{value!r} is not a dabs-tune experiment folder (no search.json inside)")
+    if not (path / MANIFEST).is_file():
+        raise UserError(f"{value!r} is not a dabs-tune experiment folder (no {MANIFEST} inside)")
     return path
 
 
@@ -67,14 +69,20 @@ def list_domains(args: argparse.Namespace) -> None:
 
 
 def list_experiments(args: argparse.Namespace) -> None:
+    from dabs_lib.experiment import MANIFEST, ExperimentError, read_manifest
+
     root = Path(args.storage_path)
-    found = sorted(p.parent for p in root.glob("*/search.json")) if root.is_dir() else []
+    found = sorted(p.parent for p in root.glob(f"*/{MANIFEST}")) if root.is_dir() else []
     if not found:
         print(f"no experiments under {root}")
     for path in found:
-        studies = json.loads((path / "search.json").read_text())["studies"]
-        done = sum(s["status"] == "finished" for s in studies)
-        print(f"{str(path):<60} {done}/{len(studies)} studies finished")
+        try:
+            manifest = read_manifest(path)
+        except ExperimentError as error:
+            print(f"{str(path):<60} unreadable: {error}")
+            continue
+        done = sum(s.status == "finished" for s in manifest.studies)
+        print(f"{str(path):<60} {manifest.kind} {manifest.status}: {done}/{len(manifest.studies)} studies finished")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

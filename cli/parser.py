@@ -37,6 +37,8 @@ def _search_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpus-per-trial", type=float, default=1.0)
     p.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractions allowed, e.g. 0.5")
     p.add_argument("--max-concurrent", type=int, default=0, help="0: as many as resources allow")
+    p.add_argument("--max-failures", type=int, default=1,
+                   help="retries of an errored trial from its last checkpoint before it is closed FAIL (default 1)")
     p.add_argument("--keep-checkpoints", type=int, default=2, help="checkpoints kept per trial")
     p.add_argument("--grace-period", type=int, default=1, help="ASHA: evaluations before the first cut")
     p.add_argument("--reduction-factor", type=int, default=2, help="ASHA/HyperBand reduction factor")

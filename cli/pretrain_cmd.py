@@ -12,7 +12,7 @@ def config_from_args(args: argparse.Namespace):
     import yaml
 
     from dabs_lib.config import config_from_dict
-    from trainables.settings import TRIAL_KEYS
+    from dabs_lib.experiment import TRIAL_KEYS
 
     flat, source = {}, "--set"
     if args.config:
@@ -41,8 +41,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from dabs_lib.domains import get_domain
     from dabs_lib.pretrain import pretrain
     from dabs_lib.transfer import evaluate_domain
-    from trainables.pretrain_transfer import probe_protocol
-    from trainables.settings import TrialSettings
+    from dabs_lib.experiment import TrialSettings, probe_protocol
 
     with user_errors():
         config, trial = config_from_args(args)
@@ -103,24 +102,31 @@ def cmd_probe_search(args: argparse.Namespace, checkpoint: Path, domain_name: st
     """`probe CHECKPOINT --search`: Optuna over the fine-tuning probe's lr, weight decay, epochs."""
     import time
 
+    from dabs_lib.experiment import check_name
+
     from cli.report_cmd import summarize
     from trainables import storage
-    from trainables.probe import build_probe_tuner
+    from trainables.outcome import finish, journal_for, new_manifest, write_manifest
+    from trainables.probe import build_probe_tuner, probe_plan
     from trainables.runner import ray_session
     from trainables.search import storage_abs
 
     name = args.name or f"{domain_name}_probe_{time.strftime('%Y%m%d-%H%M%S')}"
+    with user_errors():
+        check_name(name)
     uri = storage.join(storage_abs(args.storage_path), name)
     if storage.exists(uri):
         raise UserError(f"--name: experiment {uri} already exists; choose another name")
-    manifest = {"request": {"kind": "probe", "checkpoint": str(checkpoint), "domains": [domain_name]},
-                "studies": [{"domain": domain_name, "objective": "probe", "status": "running"}]}
-    storage.write_json(storage.join(uri, "search.json"), manifest)
+    checkpoint = str(checkpoint.resolve())
+    plan = probe_plan(checkpoint, domain_name, args.num_samples, args.smoke_test)
+    manifest = new_manifest("probe", {"checkpoint": checkpoint, "domains": [domain_name], "sampler": args.sampler,
+                                      "seed": args.seed, "num_samples": args.num_samples}, [plan])
+    write_manifest(uri, manifest)
+    journal = journal_for(uri)
     with ray_session(num_cpus=args.num_cpus):
-        tuner = build_probe_tuner(str(checkpoint.resolve()), domain_name, args.num_samples, uri,
-                                  f"{domain_name}-probe", args.sampler, args.seed, args.smoke_test)
-        tuner.fit()
-    manifest["studies"][0]["status"] = "finished"
-    storage.write_json(storage.join(uri, "search.json"), manifest)
+        tuner = build_probe_tuner(checkpoint, domain_name, args.num_samples, uri, journal, args.sampler,
+                                  args.seed, args.smoke_test)
+        grid = tuner.fit()
+    finish(uri, manifest, [plan], grid, journal)
     summarize(uri)
     return 0

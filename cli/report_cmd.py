@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.results import load_experiment, trial_table
+from analysis.results import METRIC, ExperimentError, load_experiment, trial_table
 
 
 def best_table(uri: str) -> pd.DataFrame:
@@ -13,7 +13,7 @@ def best_table(uri: str) -> pd.DataFrame:
     done = trials[trials["status"] == "completed"]
     rows = []
     for (domain, objective), group in done.groupby(["domain", "objective"]):
-        best = group.loc[group["transfer/val"].idxmax()]
+        best = group.loc[group[METRIC].idxmax()]
         for column in sorted(c for c in group.columns if c.startswith("test/") and pd.notna(best.get(c))):
             rows.append({"domain": domain, "task": column[len("test/"):], "objective": objective,
                          "score": best[column]})
@@ -25,7 +25,11 @@ def best_table(uri: str) -> pd.DataFrame:
 
 
 def summarize(uri: str) -> None:
-    table = best_table(uri)
+    try:
+        table = best_table(uri)
+    except ExperimentError as error:
+        print(error)
+        return
     if table.empty:
         print("no completed trials")
         return

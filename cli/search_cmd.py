@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from cli.errors import UserError, parse_set, split_names, user_errors
-from trainables.search import SearchRequest, study_names
+from trainables.search import SearchRequest, study_pairs
 
 QUICKSTART = dict(
     domains=("digits", "tabular", "tokens"),
@@ -29,6 +30,7 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         cpus_per_trial=args.cpus_per_trial,
         gpus_per_trial=args.gpus_per_trial,
         max_concurrent=args.max_concurrent,
+        max_failures=args.max_failures,
         storage_path=args.storage_path,
         name=args.name or "",
         space_files=tuple(args.space or ()),
@@ -53,6 +55,7 @@ def validate(request: SearchRequest) -> None:
         (request.cpus_per_trial > 0, f"--cpus-per-trial must be > 0, but got {request.cpus_per_trial}"),
         (request.gpus_per_trial >= 0, f"--gpus-per-trial must be >= 0, but got {request.gpus_per_trial}"),
         (request.max_concurrent >= 0, f"--max-concurrent must be >= 0, but got {request.max_concurrent}"),
+        (request.max_failures >= 0, f"--max-failures must be >= 0, but got {request.max_failures}"),
         (request.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, but got {request.keep_checkpoints}"),
         (request.reduction_factor >= 2, f"--reduction-factor must be >= 2, but got {request.reduction_factor}"),
     ]
@@ -66,50 +69,55 @@ def validate(request: SearchRequest) -> None:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
     if request.name:
+        from dabs_lib.experiment import check_name
         from trainables import storage
+
+        check_name(request.name)
         from trainables.runner import experiment_uri
 
         uri = experiment_uri(request, request.name)
         if storage.exists(uri):
             raise UserError(f"--name: experiment {uri} already exists; resume it or choose another name")
-    for domain, objective in study_names(request):
+    for domain, objective in study_pairs(request):
         overrides = dict(request.overrides)
         load_space(objective, domain, list(request.space_files), overrides)
 
 
-def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> str:
+def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> tuple[str, int]:
+    """Run (or resume) the search and print its table; (URI, exit status): 1 when a study's
+    every trial errored, with their error lines."""
     from trainables.runner import resume_search, run_search
 
     start = time.perf_counter()
     if resume_uri:
-        uri, _ = resume_search(resume_uri, address, num_cpus)
+        uri, outcome = resume_search(resume_uri, address, num_cpus)
     else:
-        uri, _ = run_search(request, address, num_cpus)
-    print(f"\nsearch finished in {time.perf_counter() - start:.0f} s: {uri}")
+        uri, outcome = run_search(request, address, num_cpus)
+    print(f"\nsearch {outcome.status} in {time.perf_counter() - start:.0f} s: {uri}")
+    for line in outcome.errors:
+        print(f"errored: {line}")
+    if outcome.failed_studies:
+        print(f"every trial errored in: {', '.join(outcome.failed_studies)}", file=sys.stderr)
     from cli.report_cmd import summarize
 
     summarize(uri)
-    return uri
+    return uri, 1 if outcome.failed_studies else 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     with user_errors():
         request = request_from_args(args)
         validate(request)
-    run_and_report(request, args.address or "", args.num_cpus)
-    return 0
+    return run_and_report(request, args.address or "", args.num_cpus)[1]
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from trainables.runner import load_manifest
+    from trainables.outcome import load_manifest
     from trainables.search import storage_abs
 
-    try:
-        load_manifest(storage_abs(args.experiment))
-    except FileNotFoundError as error:
-        raise UserError(str(error)) from None
-    run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment)
-    return 0
+    with user_errors():
+        load_manifest(storage_abs(args.experiment), for_resume=True)
+    return run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment)[1]
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
@@ -120,8 +128,8 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
           f"({request.num_samples} trials each, Optuna TPE + ASHA) plus the random-init baseline", flush=True)
     with user_errors():
         validate(request)
-    uri = run_and_report(request, "", args.num_cpus)
+    uri, status = run_and_report(request, "", args.num_cpus)
     from cli.report_cmd import report_after_search
 
     print(report_after_search(uri))
-    return 0
+    return status

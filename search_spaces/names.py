@@ -12,10 +12,10 @@ from dataclasses import MISSING, fields
 from dabs_lib.config import PretrainConfig
 from dabs_lib.encoder import ModelConfig
 from dabs_lib.registry import lookup
-from trainables.settings import TrialSettings
+from dabs_lib.experiment import TrialSettings
 
 # Keys the trainable reads and dabs_lib never sees (it strips them before config_from_dict);
-# trainables.settings.TrialSettings is their one typed definition.
+# dabs_lib.experiment.TrialSettings is their one typed definition.
 TRIAL_KEYS: dict[str, type] = {
     f.name: {"int": int, "float": float, "str": str, "bool": bool}[f.type if isinstance(f.type, str) else f.type.__name__]
     for f in fields(TrialSettings)

@@ -23,33 +23,14 @@ from ray import tune
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.domains import get_domain
+from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, SECONDS, STATE_FILE, STEP, TRAINER_CKPT
+from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.initial import initial_encoder
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.registry import lookup
-from dabs_lib.transfer import ProbeProtocol, evaluate_domain, probe_val
-from trainables.settings import TrialSettings, split_trial_config
-
-TRAINER_CKPT = "trainer.ckpt"
-STATE_FILE = "trial_state.json"
-
-
-def parameter_count(encoder) -> int:
-    return sum(p.numel() for p in encoder.parameters())
-
-
-def probe_protocol(settings: TrialSettings) -> ProbeProtocol:
-    return ProbeProtocol(l2_min=settings.l2_min, l2_max=settings.l2_max, l2_steps=settings.l2_steps)
-
-
-def final_scores(encoder, config: PretrainConfig, protocol: ProbeProtocol) -> dict[str, float]:
-    """`test/<task>` and `val/<task>` for every task of the domain (plus domain averages)."""
-    domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
-    table = evaluate_domain(encoder, domain, protocol, cache_dir=None)  # in memory: weights change
-    scores = {}
-    for row in table.to_dict("records"):
-        scores[f"test/{row['task']}"] = float(row["test_score"])
-        scores[f"val/{row['task']}"] = float(row["val_score"])
-    return scores
+from dabs_lib.transfer import probe_val
+from trainables.scores import final_scores, parameter_count
+from trainables.settings import split_trial_config
 
 
 def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
@@ -70,11 +51,11 @@ def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> Non
     encoder = initial_encoder(config, domain).eval()
     protocol = probe_protocol(settings)
     val = probe_val(encoder, domain.tasks[domain.default_task], protocol).val_score
-    metrics = {"transfer/val": float(val), "step": 0, "final": True, "params": parameter_count(encoder),
+    metrics = {METRIC: float(val), STEP: 0, FINAL: True, PARAMS: parameter_count(encoder),
                **final_scores(encoder, config, protocol)}
-    metrics["seconds"] = time.perf_counter() - start
+    metrics[SECONDS] = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
-        save_encoder(Path(tmp) / "encoder.pt", encoder, {"config": config.to_dict(), "steps": 0})
+        save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"config": config.to_dict(), "steps": 0})
         tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
 
 

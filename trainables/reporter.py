@@ -13,9 +13,10 @@ from ray import tune
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.domains import get_domain
+from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, STATE_FILE, STEP, TRAINER_CKPT
+from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.transfer import probe_val
-from trainables.pretrain_transfer import STATE_FILE, TRAINER_CKPT, final_scores, parameter_count, probe_protocol
-from trainables.settings import TrialSettings
+from trainables.scores import final_scores, parameter_count
 
 
 class TuneReporter(L.Callback):
@@ -42,14 +43,14 @@ class TuneReporter(L.Callback):
         encoder = system.encoder
         was_training = encoder.training
         val = probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score
-        metrics: dict[str, Any] = {"transfer/val": float(val), "step": step, "params": parameter_count(encoder)}
+        metrics: dict[str, Any] = {METRIC: float(val), STEP: step, PARAMS: parameter_count(encoder)}
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
         if step >= self.config.max_steps:
-            metrics.update(final_scores(encoder, self.config, self.protocol), final=True)
+            metrics.update(final_scores(encoder, self.config, self.protocol), **{FINAL: True})
         encoder.train(was_training)
         metrics["seconds"] = time.perf_counter() - self.start
         with tempfile.TemporaryDirectory() as tmp:
             trainer.save_checkpoint(Path(tmp) / TRAINER_CKPT)
-            save_encoder(Path(tmp) / "encoder.pt", encoder, {"step": step})
+            save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"step": step})
             (Path(tmp) / STATE_FILE).write_text(json.dumps({"seconds": metrics["seconds"], "step": step}))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))

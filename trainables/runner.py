@@ -1,4 +1,4 @@
-"""Start (or join) Ray, run every study of a search request, keep the manifest current."""
+"""Start (or join) Ray, run (or resume) an experiment's one Tune run, keep the manifest current."""
 from __future__ import annotations
 
 import contextlib
@@ -11,8 +11,10 @@ from typing import Iterator
 import ray
 from ray import tune
 
+from dabs_lib.experiment import MANIFEST
 from trainables import storage
-from trainables.search import MANIFEST, SearchRequest, build_tuner, storage_abs, study_names, trainable_for
+from trainables.outcome import Outcome, finish, journal_for, load_manifest, new_manifest, write_manifest
+from trainables.search import SearchRequest, build_tuner, load_plans, storage_abs, trainable_for
 
 REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -42,78 +44,38 @@ def experiment_uri(request: SearchRequest, name: str) -> str:
     return storage.join(storage_abs(request.storage_path), name)
 
 
-def write_manifest(uri: str, request: SearchRequest, status: dict[str, str]) -> None:
-    storage.write_json(storage.join(uri, MANIFEST), {
-        "request": dataclasses.asdict(request),
-        "studies": [{"domain": d, "objective": o, "status": status.get(f"{d}-{o}", "pending")}
-                    for d, o in study_names(request)],
-    })
-
-
-def run_studies(request: SearchRequest, name: str, status: dict[str, str]) -> dict[str, tune.ResultGrid]:
-    uri = experiment_uri(request, name)
-    results = {}
-    for domain, objective in study_names(request):
-        key = f"{domain}-{objective}"
-        if status.get(key) == "finished":
-            continue
-        study_uri = storage.join(uri, key)
-        if status.get(key) == "running" and tune.Tuner.can_restore(study_uri):
-            print(f"resuming {key} from {study_uri}", flush=True)
-            tuner = tune.Tuner.restore(study_uri, trainable_for(request), resume_unfinished=True,
-                                       resume_errored=True)
-        else:
-            tuner = build_tuner(request, domain, objective, name)
-        status[key] = "running"
-        write_manifest(uri, request, status)
-        grid = tuner.fit()
-        results[key] = grid
-        if _interrupted(grid, 1 if objective == "none" else request.num_samples):
-            raise KeyboardInterrupt(f"search interrupted during {key}")
-        status[key] = "finished"
-        write_manifest(uri, request, status)
-    return results
-
-
-def _interrupted(grid: tune.ResultGrid, expected: int) -> bool:
-    """Tune returns normally after a Ctrl-C; unfinished or missing trials tell it apart."""
-    return len(grid) < expected or grid.num_terminated + grid.num_errors < len(grid)
-
-
-def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0) -> tuple[str, dict]:
-    """A new search. Returns the experiment URI and the result grid of every study."""
+def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0) -> tuple[str, Outcome]:
+    """A new search: one Tune run for every study. Returns the experiment URI and its outcome."""
     name = request.experiment_name()
     request = dataclasses.replace(request, name=name)
     uri = experiment_uri(request, name)
     if storage.exists(storage.join(uri, MANIFEST)):
         raise FileExistsError(f"experiment {uri} already exists; use `run_search.py resume {uri}` or another --name")
-    status: dict[str, str] = {}
-    write_manifest(uri, request, status)
-    with ray_session(address, num_cpus, 1 if request.gpus_per_trial else None):
-        return uri, run_studies(request, name, status)
+    plans, _ = load_plans(request)
+    manifest = new_manifest("search", dataclasses.asdict(request), plans)
+    write_manifest(uri, manifest)
+    journal = journal_for(uri)
+    with ray_session(address, num_cpus):
+        grid = build_tuner(request, uri, journal).fit()
+    return uri, finish(uri, manifest, plans, grid, journal)
 
 
-def load_manifest(uri: str) -> tuple[SearchRequest, dict[str, str]]:
-    manifest_uri = storage.join(uri, MANIFEST)
-    if not storage.exists(manifest_uri):
-        raise FileNotFoundError(f"{uri} is not a dabs-tune experiment (no {MANIFEST})")
-    data = storage.read_json(manifest_uri)
-    fields = {f.name for f in dataclasses.fields(SearchRequest)}
-    raw = {k: v for k, v in data["request"].items() if k in fields}
-    for key in ("domains", "objectives", "space_files"):
-        raw[key] = tuple(raw.get(key, ()))
-    status = {f"{s['domain']}-{s['objective']}": s["status"] for s in data["studies"]}
-    return SearchRequest(**raw), status
+def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, Outcome]:
+    """Continue an interrupted search: Tune restores every trial, the searcher its studies and
+    the scheduler its rungs; finished trials are kept, unfinished ones continue."""
+    from trainables.optuna_search import relocate_journal
 
-
-def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, dict]:
-    """Continue an interrupted search: finished studies are kept, the running one restored."""
     uri = storage_abs(uri)
-    request, status = load_manifest(uri)
+    request = load_manifest(uri, for_resume=True)
     parent, name = uri.rstrip("/").rsplit("/", 1)
     request = dataclasses.replace(request, storage_path=parent, name=name)
-    with ray_session(address, num_cpus, 1 if request.gpus_per_trial else None):
-        return uri, run_studies(request, name, status)
+    journal = journal_for(uri)
+    relocate_journal(journal)  # the experiment may have moved since tuner.pkl was written
+    with ray_session(address, num_cpus):
+        tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
+        grid = tuner.fit()
+    plans, _ = load_plans(request)
+    return uri, finish(uri, new_manifest("search", dataclasses.asdict(request), plans), plans, grid, journal)
 
 
 if __name__ == "__main__":  # pragma: no cover - debugging aid

@@ -1,11 +1,13 @@
-"""Samplers and schedulers by name: plain dicts of factories, one lookup message."""
+"""Samplers and schedulers by name (plain dicts of factories, one lookup message), and the
+scheduler that keeps one of them per study."""
 from __future__ import annotations
 
 import importlib.util
 
 import optuna
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, HyperBandScheduler, MedianStoppingRule
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, HyperBandScheduler, MedianStoppingRule, TrialScheduler
 
+from dabs_lib.experiment import STUDY
 from dabs_lib.registry import lookup
 
 
@@ -50,3 +52,89 @@ def make_scheduler(name: str, max_t: int, grace_period: int = 1, reduction_facto
     if name in REFUSED_SCHEDULERS:
         raise ValueError(f"scheduler {name!r} cannot be combined with the Optuna searcher: {REFUSED_SCHEDULERS[name]}")
     return lookup(SCHEDULERS, name, "scheduler")(max_t, grace_period, reduction_factor)
+
+
+class _StudyView:
+    """The Tune controller as one study's scheduler sees it: only that study's trials."""
+
+    def __init__(self, controller, name: str):
+        self._controller, self._name = controller, name
+
+    def get_trials(self):
+        return [t for t in self._controller.get_trials() if trial_study(t) == self._name]
+
+    def __getattr__(self, item):
+        return getattr(self._controller, item)
+
+
+def trial_study(trial) -> str:
+    return str(trial.config.get(STUDY, ""))
+
+
+class PerStudyScheduler(TrialScheduler):
+    """One scheduler (ASHA, HyperBand, median, FIFO) per study, chosen by the trial's
+    `study` key: rungs and medians never compare scores of different domains."""
+
+    def __init__(self, name: str, max_t: dict[str, int], grace_period: int = 1, reduction_factor: int = 2):
+        super().__init__()
+        make_scheduler(name, 1)  # refuse an unknown or refused name now, not at the first trial
+        self._name, self._max_t = name, dict(max_t)
+        self._grace, self._rf = grace_period, reduction_factor
+        self._metric = self._mode = None
+        self._subs: dict[str, TrialScheduler] = {}
+        self._supports_buffered_results = name != "hyperband"  # HyperBand pauses trials in step
+
+    def set_search_properties(self, metric, mode, **spec) -> bool:
+        self._metric, self._mode = metric or self._metric, mode or self._mode
+        return all(sub.set_search_properties(metric, mode, **spec) for sub in self._subs.values())
+
+    def scheduler_for(self, name: str) -> TrialScheduler:
+        if name not in self._subs:
+            sub = make_scheduler(self._name, self._max_t.get(name, 1), self._grace, self._rf)
+            if self._metric or self._mode:
+                sub.set_search_properties(self._metric, self._mode)
+            self._subs[name] = sub
+        return self._subs[name]
+
+    def _route(self, controller, trial):
+        name = trial_study(trial)
+        return self.scheduler_for(name), _StudyView(controller, name)
+
+    def on_trial_add(self, tune_controller, trial) -> None:
+        sub, view = self._route(tune_controller, trial)
+        sub.on_trial_add(view, trial)
+
+    def on_trial_error(self, tune_controller, trial) -> None:
+        sub, view = self._route(tune_controller, trial)
+        sub.on_trial_error(view, trial)
+
+    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+        sub, view = self._route(tune_controller, trial)
+        return sub.on_trial_result(view, trial, result)
+
+    def on_trial_complete(self, tune_controller, trial, result: dict) -> None:
+        sub, view = self._route(tune_controller, trial)
+        sub.on_trial_complete(view, trial, result)
+
+    def on_trial_remove(self, tune_controller, trial) -> None:
+        sub, view = self._route(tune_controller, trial)
+        sub.on_trial_remove(view, trial)
+
+    def choose_trial_to_run(self, tune_controller):
+        """Each study's own choice; of those, the trial Tune created first (fair across studies)."""
+        order = {id(t): i for i, t in enumerate(tune_controller.get_trials())}
+        chosen = [sub.choose_trial_to_run(_StudyView(tune_controller, name)) for name, sub in self._subs.items()]
+        chosen = [t for t in chosen if t is not None]
+        return min(chosen, key=lambda t: order.get(id(t), len(order)), default=None)
+
+    def debug_string(self) -> str:
+        return f"{self._name} per study ({len(self._subs)} studies)"
+
+    def get_state(self) -> dict | None:
+        """What a resume restores: ASHA's rungs (keyed by trial id). HyperBand and the median
+        rule keep Trial objects, which do not survive a restore: they start afresh."""
+        return {"subs": dict(self._subs)} if self._name in ("asha", "fifo") else None
+
+    def set_state(self, state: dict | None) -> None:
+        if state:
+            self._subs.update(state["subs"])

@@ -1,30 +1,27 @@
-"""Run a search: one Optuna study per (domain, objective), plus a random-init baseline.
+"""A search request and the one Tuner that runs every study of it.
 
-Layout under `storage_path/<name>/`:
-    search.json                  the request and the status of every study (the manifest)
-    <domain>-<objective>/        a Tune experiment: trial folders, searcher state, study.json
-    <domain>-none/               the random-init baseline (one trial)
-Each study is a separate Tuner run, so it can be resumed, analysed or deleted on its own.
+One experiment = one Tune run (layout: dabs_lib.experiment). `MultiStudySearcher` holds one
+Optuna study per (domain, objective) in `<experiment>/optuna.journal` (the random-init
+baselines first, then balanced across studies); `PerStudyScheduler` keeps early stopping
+per study; one pool of reused workers runs trials of every study side by side.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ray import tune
 
+from dabs_lib.experiment import BASELINE, METRIC, STUDY, TRIAL_NUMBER, check_name, split_study, trial_name
 from dabs_lib.registry import lookup
 from trainables import storage
-from trainables.optuna_search import TRIAL_NUMBER, BudgetAwareOptunaSearch
+from trainables.optuna_search import MultiStudySearcher, StudyPlan
 from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
-from trainables.schedulers import make_sampler, make_scheduler
+from trainables.schedulers import PerStudyScheduler
 
-METRIC = "transfer/val"
-MANIFEST = "search.json"
 OBJECTIVE_METRICS = {"seconds": "min", "params": "min"}  # second objectives for NSGA-II
 
 
@@ -35,12 +32,13 @@ class SearchRequest:
     num_samples: int = 8  # trials per (domain, objective), the DABS default included
     sampler: str = "tpe"
     scheduler: str = "asha"
-    seed: int = 0  # seeds the sampler; trial seeds come from the space
+    seed: int = 0  # with domain and objective, seeds each study's sampler; trial seeds come from the space
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
     max_concurrent: int = 0  # 0: as many as the resources allow
+    max_failures: int = 1  # in-run retries of an errored trial (from its last checkpoint) before it counts as failed
     storage_path: str = "runs"
-    name: str = ""  # experiment name; default built from domains, objectives and time
+    name: str = ""  # experiment name (one folder name); default built from domains, objectives and time
     space_files: tuple[str, ...] = ()  # extra YAML merged over the built-in spaces
     overrides: dict[str, Any] = field(default_factory=dict)  # --set key=value, fixed
     baseline: bool = True  # also run the random-init (`none`) trial per domain
@@ -53,18 +51,15 @@ class SearchRequest:
 
     def experiment_name(self) -> str:
         if self.name:
-            return self.name
+            return check_name(self.name)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return f"{'+'.join(self.domains)}_{'+'.join(self.objectives)}_{stamp}"
 
 
-def study_names(request: SearchRequest) -> list[tuple[str, str]]:
-    pairs = []
-    for domain in request.domains:
-        if request.baseline:
-            pairs.append((domain, "none"))
-        pairs.extend((domain, objective) for objective in request.objectives)
-    return pairs
+def study_pairs(request: SearchRequest) -> list[tuple[str, str]]:
+    """(domain, objective) of every study, baselines first: the order trials are handed out."""
+    pairs = [(domain, BASELINE) for domain in request.domains] if request.baseline else []
+    return pairs + [(d, o) for d in request.domains for o in request.objectives if o != BASELINE or not request.baseline]
 
 
 def max_evaluations(space) -> int:
@@ -78,65 +73,90 @@ def max_evaluations(space) -> int:
 
 
 class TrialNamer:
-    """`<domain>_<objective>_<number>`, the number being the Optuna study's trial number."""
-
-    def __init__(self, domain: str, objective: str):
-        self.prefix = f"{domain}_{objective}"
+    """`<domain>_<objective>_<number>`, the number being the trial's number in its study."""
 
     def __call__(self, trial) -> str:
-        return f"{self.prefix}_{int(trial.config.get(TRIAL_NUMBER, 0)):03d}"
+        domain, objective = split_study(str(trial.config.get(STUDY, "-")))
+        return trial_name(domain, objective, int(trial.config.get(TRIAL_NUMBER, 0)))
 
 
-def _metrics(request: SearchRequest) -> tuple[Any, Any]:
+def metrics(request: SearchRequest) -> tuple[Any, Any]:
     if not request.multi_objective:
         return METRIC, "max"
     mode = lookup(OBJECTIVE_METRICS, request.multi_objective, "second objective")
     return [METRIC, request.multi_objective], ["max", mode]
 
 
-def build_tuner(request: SearchRequest, domain: str, objective: str, experiment: str) -> tune.Tuner:
-    from search_spaces import default_config, default_point, load_space, to_tune
+def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]:
+    """Every study's plan, and its full-budget evaluation count (the scheduler's max_t)."""
+    from ray.tune.search.optuna import OptunaSearch
 
-    overrides = dict(request.overrides)
-    if request.smoke_test:
-        overrides["smoke_test"] = True
-    space = load_space(objective, domain, list(request.space_files), overrides)
-    baseline = objective == "none" or not space.search
-    metric, mode = _metrics(request)
-    namer = TrialNamer(domain, objective)
-    tune_config = tune.TuneConfig(num_samples=1 if baseline else request.num_samples,
+    from search_spaces import default_point, load_space, to_tune
+
+    overrides = dict(request.overrides, **({"smoke_test": True} if request.smoke_test else {}))
+    plans, max_t = [], {}
+    for domain, objective in study_pairs(request):
+        space = load_space(objective, domain, list(request.space_files), overrides)
+        searched = {k: v for k, v in to_tune(space).items() if k in space.search}
+        distributions = OptunaSearch.convert_search_space(searched) if objective != BASELINE else {}
+        fixed = dict(space.fixed) if distributions else {**space.fixed, **default_point(space)}
+        trials = 1 if not distributions else request.num_samples
+        plan = StudyPlan(domain, objective, trials, fixed, distributions, default_point(space) if distributions else {})
+        plans.append(plan)
+        max_t[plan.name] = max_evaluations(space)
+    return plans, max_t
+
+
+@dataclass(frozen=True)
+class TrialResources:
+    """Resources of one trial, from its config: the GPU share goes to real-data domains when
+    the request mixes them with embedded ones (those run on CPU beside them)."""
+
+    cpus: float
+    gpus: float
+    cpu_only_domains: frozenset = frozenset()
+
+    def __call__(self, config: dict) -> dict[str, float]:
+        gpus = 0.0 if config.get("domain") in self.cpu_only_domains else self.gpus
+        return {"cpu": self.cpus, "gpu": gpus}
+
+
+def trainable_for(request: SearchRequest):
+    from dabs_lib.datasets import REAL_DOMAINS
+
+    real = {d for d in request.domains if d in REAL_DOMAINS}
+    cpu_only = frozenset(set(request.domains) - real) if real and request.gpus_per_trial else frozenset()
+    return tune.with_resources(pretrain_transfer, TrialResources(request.cpus_per_trial, request.gpus_per_trial,
+                                                                 cpu_only))
+
+
+def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tune.Tuner:
+    """The one Tuner of an experiment: every study, one searcher, one scheduler per study."""
+    plans, max_t = load_plans(request)
+    metric, mode = metrics(request)
+    sampler = "nsga2" if request.multi_objective and request.sampler == "tpe" else request.sampler
+    searcher = MultiStudySearcher(plans, journal, metric, mode, sampler, request.seed)
+    scheduler = PerStudyScheduler("fifo" if request.multi_objective else request.scheduler, max_t,
+                                  request.grace_period, request.reduction_factor)
+    searcher.attach(scheduler)
+    single = not request.multi_objective
+    namer = TrialNamer()
+    parent, name = experiment_uri.rstrip("/").rsplit("/", 1)
+    tune_config = tune.TuneConfig(num_samples=-1, search_alg=searcher, scheduler=scheduler,
+                                  metric=metric if single else None, mode=mode if single else None,
                                   max_concurrent_trials=request.max_concurrent or None,
                                   reuse_actors=request.reuse_actors,
                                   trial_name_creator=namer, trial_dirname_creator=namer)
-    if not baseline:
-        sampler = make_sampler("nsga2" if request.multi_objective and request.sampler == "tpe" else request.sampler,
-                               request.seed)
-        searcher = BudgetAwareOptunaSearch(metric=metric, mode=mode, sampler=sampler,
-                                           points_to_evaluate=[default_point(space)])
-        scheduler_name = "fifo" if request.multi_objective else request.scheduler
-        scheduler = make_scheduler(scheduler_name, max_evaluations(space), request.grace_period,
-                                   request.reduction_factor)
-        tune_config = dataclasses.replace(tune_config, search_alg=searcher, scheduler=scheduler,
-                                          metric=None if request.multi_objective else metric,
-                                          mode=None if request.multi_objective else mode)
     run_config = tune.RunConfig(
-        name=f"{domain}-{objective}",
-        storage_path=storage.join(storage_abs(request.storage_path), experiment),
+        name=name, storage_path=parent,
         checkpoint_config=tune.CheckpointConfig(num_to_keep=request.keep_checkpoints),
         sync_config=tune.SyncConfig(sync_artifacts=True),
-        failure_config=tune.FailureConfig(max_failures=0),
-        callbacks=[ProgressPrinter(domain, objective)],
+        failure_config=tune.FailureConfig(max_failures=request.max_failures),
+        callbacks=[ProgressPrinter()],
         verbose=0,
     )
-    param_space = default_config(space) if baseline else to_tune(space)
-    return tune.Tuner(trainable_for(request), param_space=param_space, tune_config=tune_config,
-                      run_config=run_config)
+    return tune.Tuner(trainable_for(request), tune_config=tune_config, run_config=run_config)
 
 
 def storage_abs(path: str) -> str:
     return path if "://" in path else storage.resolve(path)[1]
-
-
-def trainable_for(request: SearchRequest):
-    resources = {"cpu": request.cpus_per_trial, "gpu": request.gpus_per_trial}
-    return tune.with_resources(pretrain_transfer, resources)

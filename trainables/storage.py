@@ -47,3 +47,16 @@ def local_path(uri: str) -> str | None:
     """The local path of `uri`, or None for remote storage."""
     fs, path = resolve(uri)
     return path if isinstance(fs, pafs.LocalFileSystem) else None
+
+
+def upload(local: str, uri: str) -> None:
+    """Copy a local file to `uri` (cloud storage), replacing what is there."""
+    fs, path = resolve(uri)
+    with open(local, "rb") as source, fs.open_output_stream(path) as out:
+        out.write(source.read())
+
+
+def download(uri: str, local: str) -> None:
+    fs, path = resolve(uri)
+    with fs.open_input_stream(path) as stream, open(local, "wb") as out:
+        out.write(stream.read())

@@ -52,7 +52,7 @@ def test_trial_config_drops_bookkeeping_and_names_domain_objective_seed(tmp_path
 
 def test_config_is_accepted_by_the_typed_config(tmp_path):
     from dabs_lib.config import config_from_dict
-    from trainables.settings import TRIAL_KEYS
+    from dabs_lib.experiment import TRIAL_KEYS
 
     (tmp_path / "params.json").write_text(json.dumps(
         {"objective": "emix", "lr": 3e-4, "temperature": 0.1, "eval_every": 2, "trial_number": 1}))

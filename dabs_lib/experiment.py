@@ -1,0 +1,199 @@
+"""The experiment on disk: the one owner of its layout, names and manifest. No Ray, no torch.
+
+    runs/<experiment>/
+      search.json                    the manifest: kind, request, status of the experiment and of every study
+      optuna.journal                 every study of the experiment (Optuna JournalStorage, file backend)
+      <domain>_<objective>_NNN/      one Tune trial: NNN is its study's trial number; 000 is the DABS default
+      tuner.pkl, experiment_state-*.json, searcher-state-*.pkl   Tune's own state (what `resume` restores)
+
+Every writer and reader (the search engine, `resume`, `analyze`, `export`, `list`, the probe
+search) goes through this module: it spells the file names, the study and trial names, the
+metric names and the mapping from trial settings to the probe protocol once.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "search.json"
+JOURNAL = "optuna.journal"
+FORMAT = 2  # manifest format: 2 = one Tune run and one journal per experiment
+KINDS = ("search", "probe")  # what wrote the experiment; only a search can be resumed
+
+METRIC = "transfer/val"  # the scheduler's and the sampler's score (higher is better)
+FINAL = "final"  # true on the report of a trial that reached its full budget
+STEP = "step"
+SECONDS = "seconds"
+PARAMS = "params"
+TEST_PREFIX = "test/"
+VAL_PREFIX = "val/"
+BASELINE = "none"  # the random-init objective: one trial per domain, no search
+ERROR_ATTR = "error"  # Optuna user attribute of a FAIL trial: why it failed (one line)
+
+TRAINER_CKPT = "trainer.ckpt"  # inside a trial checkpoint: Lightning's trainer state
+STATE_FILE = "trial_state.json"  # inside a trial checkpoint: seconds and step so far
+ENCODER_FILE = "encoder.pt"  # inside a trial checkpoint: the encoder weights
+
+STUDY_STATUSES = ("pending", "running", "finished", "failed")  # failed: every trial errored
+NAME_RULE = "one folder name (no '/', '\\\\', '..' or leading '.')"
+
+
+@dataclass(frozen=True)
+class TrialSettings:
+    """Trial-level keys of a flat trial config: the trainable reads them, dabs_lib's
+    PretrainConfig never sees them (split by trainables.settings.split_trial_config)."""
+
+    eval_every: int = 100  # optimizer steps between validation probes (= Tune iterations)
+    l2_min: float = 1e-4  # smallest L2 strength on the probe's regularization path
+    l2_max: float = 1e2  # largest L2 strength on the path
+    l2_steps: int = 8  # strengths on the path (log-spaced, warm-started from the largest)
+    finetune_lr: float = 1e-4  # probe trainable: fine-tuning learning rate
+    finetune_weight_decay: float = 1e-4  # probe trainable: fine-tuning weight decay
+    finetune_epochs: int = 5  # probe trainable: fine-tuning epochs
+    checkpoint: str = ""  # probe trainable: the encoder checkpoint to evaluate
+    trial_number: int = 0  # the trial's number in its Optuna study; names the trial folder
+    study: str = ""  # the trial's study, `<domain>-<objective>`: routes results and early stopping
+
+
+TRIAL_KEYS = tuple(f.name for f in fields(TrialSettings))
+TRIAL_NUMBER = "trial_number"
+STUDY = "study"
+assert TRIAL_NUMBER in TRIAL_KEYS and STUDY in TRIAL_KEYS
+
+
+def probe_protocol(settings: TrialSettings, kind: str = "linear", smoke_test: bool = False):
+    """The transfer protocol a trial's settings stand for (frozen linear probe, or fine-tuning)."""
+    from dabs_lib.transfer import ProbeProtocol  # torch: only the trainables pay for it
+
+    if kind == "finetune":
+        return ProbeProtocol(kind="finetune", finetune_lr=settings.finetune_lr,
+                             finetune_weight_decay=settings.finetune_weight_decay,
+                             finetune_epochs=1 if smoke_test else settings.finetune_epochs)
+    return ProbeProtocol(l2_min=settings.l2_min, l2_max=settings.l2_max, l2_steps=settings.l2_steps)
+
+
+def study_name(domain: str, objective: str) -> str:
+    """The Optuna study of one (domain, objective) pair: `<domain>-<objective>`."""
+    return f"{domain}-{objective}"
+
+
+def split_study(name: str) -> tuple[str, str]:
+    """`<domain>-<objective>` -> (domain, objective); objectives never hold a '-'."""
+    domain, _, objective = name.rpartition("-")
+    return domain, objective
+
+
+def trial_name(domain: str, objective: str, number: int) -> str:
+    """A trial's folder: `<domain>_<objective>_NNN`, NNN its number in its study."""
+    return f"{domain}_{objective}_{int(number):03d}"
+
+
+def journal_path(experiment: str | Path) -> Path:
+    return Path(experiment) / JOURNAL
+
+
+def check_name(name: str, flag: str = "--name") -> str:
+    """An experiment name is one path component, so the experiment stays under --storage-path."""
+    bad = (not name or name in (".", "..") or name.startswith(".") or "/" in name or "\\" in name
+           or "\0" in name)
+    if bad:
+        raise ValueError(f"{flag} must be {NAME_RULE}, but got {name!r}")
+    return name
+
+
+def error_line(text: str) -> str:
+    """The line that says what went wrong in an error.txt: the last failure's last line
+    (Ray writes "Failure # N (occurred at ...)" and then the traceback)."""
+    blocks = re.split(r"^Failure # \d+ \(occurred at [^)]*\)\s*$", text or "", flags=re.M)
+    lines = [ln.strip() for ln in blocks[-1].splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+class ExperimentError(ValueError):
+    """The folder is not a readable dabs-tune experiment (or not the kind asked for)."""
+
+
+@dataclass(frozen=True)
+class Study:
+    domain: str
+    objective: str
+    status: str = "pending"
+    trials: int = 0  # trials planned (1 for a baseline)
+
+    @property
+    def name(self) -> str:
+        return study_name(self.domain, self.objective)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    kind: str  # one of KINDS
+    request: dict[str, Any]
+    studies: tuple[Study, ...]
+    status: str = "running"  # running | finished | interrupted | failed
+    errors: tuple[str, ...] = field(default=())  # error lines of trials that stayed errored
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "kind": self.kind, "status": self.status, "journal": JOURNAL,
+                "request": self.request, "errors": list(self.errors),
+                "studies": [{"domain": s.domain, "objective": s.objective, "name": s.name, "status": s.status,
+                             "trials": s.trials} for s in self.studies]}
+
+    def study(self, domain: str, objective: str) -> Study | None:
+        return next((s for s in self.studies if (s.domain, s.objective) == (domain, objective)), None)
+
+
+def parse_manifest(data: Any, where: str) -> Manifest:
+    """The manifest from its JSON, or ExperimentError naming what is wrong and where."""
+    try:
+        if data.get("format") != FORMAT:
+            raise ExperimentError(f"{where} was written by an older dabs-tune (manifest format "
+                                  f"{data.get('format', 1)}, this version reads {FORMAT}); re-run the search")
+        if data["kind"] not in KINDS:
+            raise ExperimentError(f"{where}: kind must be one of {KINDS}, but got {data['kind']!r}")
+        studies = tuple(Study(s["domain"], s["objective"], s.get("status", "pending"), int(s.get("trials", 0)))
+                        for s in data["studies"])
+        return Manifest(data["kind"], dict(data.get("request", {})), studies, data.get("status", "running"),
+                        tuple(data.get("errors", ())))
+    except ExperimentError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ExperimentError(f"{where} is unreadable: {type(error).__name__}: {error}") from None
+
+
+def read_manifest(experiment: str | Path) -> Manifest:
+    """A local experiment's manifest, or ExperimentError."""
+    path = Path(experiment) / MANIFEST
+    if not path.is_file():
+        raise ExperimentError(f"{experiment} is not a dabs-tune experiment (no {MANIFEST})")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ExperimentError(f"{path} is unreadable: {error}") from None
+    return parse_manifest(data, str(path))
+
+
+def open_storage(experiment: str | Path):
+    """The experiment's Optuna storage (read and write), for Optuna's own tools too:
+    `optuna.load_study(study_name="digits-emix", storage=open_storage("runs/x"))`."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    path = journal_path(experiment)
+    if not path.is_file():
+        raise ExperimentError(f"{experiment} has no {JOURNAL}: no study was started")
+    return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+
+
+def load_study(experiment: str | Path, domain: str, objective: str):
+    """One study of an experiment as an optuna.Study (importance, plots, dashboards)."""
+    import optuna
+
+    storage = open_storage(experiment)
+    name = study_name(domain, objective)
+    if name not in {s.study_name for s in storage.get_all_studies()}:
+        raise ExperimentError(f"{experiment}: no study {name!r} in {JOURNAL}")
+    return optuna.load_study(study_name=name, storage=storage)
