@@ -80,6 +80,8 @@ def journal_states(experiment: Path) -> dict[tuple[str, int], tuple[str, str]]:
 
 
 def _status(results: list[dict], error: str, journal: tuple[str, str] | None) -> tuple[str, str]:
+    if journal is not None and journal[0] == "running" and error:
+        return "errored", error  # Tune gave up on it; the search closes it FAIL when it ends
     if journal is not None:
         return journal[0], journal[1] or (error if journal[0] == "errored" else "")
     if results and results[-1].get(FINAL):

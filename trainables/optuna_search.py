@@ -151,12 +151,12 @@ class MultiStudySearcher(Searcher):
         self._done.add(trial_id)
         if frozen.state.is_finished():
             return  # told before an interruption, then re-run by the resume: recorded once
+        if len(self._metrics) == 1:
+            self._report(trial_id, result)  # Tune skips on_trial_result for a trial's last result
         values = self._values(result)
         if result and result.get(FINAL) and values is not None:
             study.tell(frozen.number, values, state=TrialState.COMPLETE)
         else:
-            if len(self._metrics) == 1:
-                self._report(trial_id, result)  # Tune skips on_trial_result for the stopping result
             study.tell(frozen.number, state=TrialState.PRUNED)
 
     def _values(self, result: dict | None):

@@ -43,26 +43,58 @@ def write_trial(study_dir: Path, name: str, params: dict, results: list[dict], e
     return trial_dir
 
 
+def write_journal(exp: Path, trials: dict[str, list[tuple[str, dict, float | None, str]]]) -> None:
+    """A real Optuna journal: study name -> [(state, params, value, error attribute)] in trial order."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    from dabs_lib.experiment import ERROR_ATTR, open_storage
+
+    (exp / "optuna.journal").touch()
+    storage = open_storage(exp)
+    for name, rows in trials.items():
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+        for state, params, value, error in rows:
+            study.add_trial(optuna.trial.create_trial(
+                state=optuna.trial.TrialState[state], params=params, value=value,
+                distributions={k: FloatDistribution(1e-5, 1e-2, log=True) for k in params},
+                intermediate_values={1: value if value is not None else 0.2} if state != "RUNNING" else {},
+                user_attrs={ERROR_ATTR: error} if error else {}))
+
+
+OOM = "RuntimeError: out of memory"
+
+
 def fake_experiment(root: Path, study_status: str = "finished") -> Path:
-    """digits: a `none` baseline and an `emix` study with one trial of every status."""
+    """digits: a `none` baseline and an `emix` study with one trial of every status, in the
+    layout of dabs_lib.experiment (manifest, journal, one folder per trial)."""
+    from dabs_lib.experiment import Manifest, Study
+
     exp = root / "fake"
     exp.mkdir(parents=True)
-    studies = [{"domain": "digits", "objective": "none", "status": "finished"},
-               {"domain": "digits", "objective": "emix", "status": study_status}]
-    (exp / "search.json").write_text(json.dumps({"request": {"domains": ["digits"]}, "studies": studies}))
+    finished = study_status == "finished"
+    studies = (Study("digits", "none", "finished", 1), Study("digits", "emix", study_status, 4))
+    manifest = Manifest("search", {"domains": ["digits"]}, studies, "finished" if finished else "running")
+    (exp / "search.json").write_text(json.dumps(manifest.to_dict()))
     final = {"final": True, "test/novel": 0.6, "val/novel": 0.7, "test/all": 0.5, "val/all": 0.55, "seconds": 3.0}
-    write_trial(exp / "digits-none", "digits_none_000", {"objective": "none", "seed": 0},
+    write_trial(exp, "digits_none_000", {"domain": "digits", "objective": "none", "seed": 0, "study": "digits-none"},
                 [{"transfer/val": 0.4, "step": 0, **final, "test/novel": 0.3}], checkpoints=(0,))
-    study = exp / "digits-emix"
-    base = {"objective": "emix", "seed": 0, "trial_number": 0}
-    write_trial(study, "digits_emix_000", dict(base, lr=1e-4), [{"transfer/val": 0.5, "step": 1},
+    base = {"domain": "digits", "objective": "emix", "seed": 0, "trial_number": 0, "study": "digits-emix"}
+    write_trial(exp, "digits_emix_000", dict(base, lr=1e-4), [{"transfer/val": 0.5, "step": 1},
                 {"transfer/val": 0.6, "step": 2, **final}], checkpoints=(1,))
-    write_trial(study, "digits_emix_001", dict(base, lr=1e-3, trial_number=1),
+    write_trial(exp, "digits_emix_001", dict(base, lr=1e-3, trial_number=1),
                 [{"transfer/val": 0.9, "step": 1}, {"transfer/val": 0.7, "step": 2, **final, "test/novel": 0.65}],
                 checkpoints=(0, 1))
-    write_trial(study, "digits_emix_002", dict(base, lr=3e-3, trial_number=2), [{"transfer/val": 0.2, "step": 1}])
-    write_trial(study, "digits_emix_003", dict(base, lr=2e-3, trial_number=3), [],
-                error="RuntimeError: out of memory\nTraceback ...")
+    write_trial(exp, "digits_emix_002", dict(base, lr=3e-3, trial_number=2), [{"transfer/val": 0.2, "step": 1}])
+    write_trial(exp, "digits_emix_003", dict(base, lr=2e-3, trial_number=3), [],
+                error=f"Failure # 1 (occurred at 2026-11-22_10-15-00)\nTraceback (most recent call last):\n"
+                      f"  File \"trainable.py\", line 1\n{OOM}\n")
+    write_journal(exp, {
+        "digits-none": [("COMPLETE", {}, 0.4, "")],
+        "digits-emix": [("COMPLETE", {"lr": 1e-4}, 0.6, ""), ("COMPLETE", {"lr": 1e-3}, 0.7, ""),
+                        ("PRUNED" if finished else "RUNNING", {"lr": 3e-3}, None, ""),
+                        ("FAIL", {"lr": 2e-3}, None, OOM) if finished else ("RUNNING", {"lr": 2e-3}, None, "")],
+    })
     return exp
 
 

@@ -41,10 +41,11 @@ def reported(trial_dir: Path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def best_by_hand(study_dir: Path) -> tuple[str, dict]:
-    """The completed trial with the highest final `transfer/val` (lowest number on ties)."""
+def best_by_hand(experiment: Path, domain: str, objective: str) -> tuple[str, dict]:
+    """The completed trial of one study with the highest final `transfer/val` (lowest number on ties)."""
     finals = {}
-    for trial_dir in sorted(p for p in study_dir.iterdir() if (p / "params.json").is_file()):
+    for trial_dir in sorted(p for p in experiment.glob(f"{domain}_{objective}_[0-9][0-9][0-9]")
+                            if (p / "params.json").is_file()):
         rows = reported(trial_dir)
         if rows and rows[-1].get("final"):
             finals[trial_dir.name] = rows[-1]

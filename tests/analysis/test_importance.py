@@ -1,4 +1,4 @@
-"""analysis.importance with real Optuna studies (a known objective) and study.json round trips."""
+"""analysis.importance with real Optuna studies (a known objective), read back from an experiment's journal."""
 from __future__ import annotations
 
 import optuna
@@ -48,14 +48,17 @@ def test_no_varying_param_is_a_skipped_row():
     assert len(rows) == 1 and "no searched parameter varies" in rows[0]["skipped"]
 
 
-def test_importance_table_reads_study_json(tmp_path):
-    from trainables.optuna_search import export_study
+def test_importance_table_reads_the_journal(tmp_path):
+    from dabs_lib.experiment import journal_path, open_storage
 
-    export_study(_study(12), tmp_path / "study.json")
-    table = importance_table({("exp", "digits", "emix"): tmp_path / "study.json",
-                              ("exp", "digits", "shed"): tmp_path / "missing.json"})
+    journal_path(tmp_path).touch()
+    source = optuna.create_study(study_name="source", storage=open_storage(tmp_path), direction="maximize")
+    source.add_trials(_study(12).trials)
+    optuna.copy_study(from_study_name="source", from_storage=open_storage(tmp_path),
+                      to_storage=open_storage(tmp_path), to_study_name="digits-emix")
+    table = importance_table({("exp", "digits", "emix"): tmp_path, ("exp", "digits", "shed"): tmp_path})
     found = table[table["objective"] == "emix"]
     assert set(found["param"]) == {"lr", "noise"} and (found["skipped"] == "").all()
     assert (found["completed_trials"] == 12).all()
     missing = table[table["objective"] == "shed"]
-    assert len(missing) == 1 and "missing.json" in missing.iloc[0]["skipped"]
+    assert len(missing) == 1 and "no study 'digits-shed'" in missing.iloc[0]["skipped"]

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from analysis.report import analyze, load_report
-from tests.analysis.fake import png_ok
+from tests.analysis.fake import png_ok, write_journal
 from tests.analysis.search_fixture import best_by_hand, reported, tiny_experiment, tiny_request
 
 pytestmark = pytest.mark.slow
@@ -54,12 +54,12 @@ def test_tables_list_every_searched_study_with_its_baseline(report_dir):
 def test_best_trial_scores_equal_what_the_trial_reported(experiment, report_dir):
     transfer = pd.DataFrame(json.loads((report_dir / "tables" / "transfer.json").read_text()))  # exact floats
     for domain, objective in _pairs():
-        name, final = best_by_hand(experiment / f"{domain}-{objective}")
+        name, final = best_by_hand(experiment, domain, objective)
         rows = transfer[(transfer["domain"] == domain) & (transfer["objective"] == objective)]
         assert set(rows["best_trial"]) == {name}
         for row in rows.itertuples():
             assert row.best == final[f"test/{row.task}"]
-        baseline = reported(experiment / f"{domain}-none" / f"{domain}_none_000")[-1]
+        baseline = reported(experiment / f"{domain}_none_000")[-1]
         for row in rows.itertuples():
             assert row.baseline == baseline[f"test/{row.task}"]
             assert row.gain_vs_baseline == pytest.approx(row.best - row.baseline)
@@ -108,7 +108,7 @@ def test_readme_summarizes_and_every_link_exists(report_dir):
 def test_exported_config_reproduces_the_trial_to_the_seed(experiment, report_dir, tmp_path):
     """`pretrain --config` (no Ray) on an exported config: same weights and same test scores."""
     config = report_dir / "configs" / "digits-emix.yaml"
-    name, final = best_by_hand(experiment / "digits-emix")
+    name, final = best_by_hand(experiment, "digits", "emix")
     # A trial with cpus_per_trial=1 runs with one intra-op thread; so does the re-run, so
     # floating-point reductions happen in the same order.
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
@@ -119,7 +119,7 @@ def test_exported_config_reproduces_the_trial_to_the_seed(experiment, report_dir
     assert scores["steps"] == final["step"]
     for task, score in scores["test"].items():
         assert abs(score - final[f"test/{task}"]) <= 1e-6, (task, score, final[f"test/{task}"])
-    trial_checkpoint = experiment / "digits-emix" / name / final["checkpoint_dir_name"] / "encoder.pt"
+    trial_checkpoint = experiment / name / final["checkpoint_dir_name"] / "encoder.pt"
     trial_weights = torch.load(trial_checkpoint, weights_only=True)["state_dict"]
     rerun_weights = torch.load(tmp_path / "rerun" / "encoder.pt", weights_only=True)["state_dict"]
     assert trial_weights.keys() == rerun_weights.keys()
@@ -158,12 +158,21 @@ def test_errored_pruned_and_running_trials_are_reported(experiment, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(experiment, copy)
     manifest = json.loads((copy / "search.json").read_text())
-    manifest["studies"][-1]["status"] = "running"  # tabular-emix: the search goes on
+    manifest["status"] = "running"  # the search goes on
+    manifest["studies"][-1]["status"] = "running"
     (copy / "search.json").write_text(json.dumps(manifest))
-    _cut_final_report(copy / "digits-emix" / "digits_emix_001")  # stopped by the scheduler
-    _cut_final_report(copy / "digits-emix" / "digits_emix_002")
-    (copy / "digits-emix" / "digits_emix_002" / "error.txt").write_text("RuntimeError: worker died\nTraceback")
-    _cut_final_report(copy / "tabular-emix" / "tabular_emix_002")  # still training
+    _cut_final_report(copy / "digits_emix_001")  # stopped by the scheduler
+    _cut_final_report(copy / "digits_emix_002")
+    (copy / "digits_emix_002" / "error.txt").write_text("Failure # 1 (occurred at x)\nRuntimeError: worker died\n")
+    _cut_final_report(copy / "tabular_emix_002")  # still training
+    (copy / "optuna.journal").unlink()  # the journal of that moment: states as the searcher told them
+    write_journal(copy, {
+        "digits-none": [("COMPLETE", {}, 0.5, "")], "tabular-none": [("COMPLETE", {}, 0.5, "")],
+        "digits-emix": [("COMPLETE", {"lr": 1e-4}, 0.5, ""), ("PRUNED", {"lr": 1e-3}, None, ""),
+                        ("FAIL", {"lr": 2e-3}, None, "RuntimeError: worker died")],
+        "tabular-emix": [("COMPLETE", {"lr": 1e-4}, 0.5, ""), ("COMPLETE", {"lr": 1e-3}, 0.5, ""),
+                         ("RUNNING", {"lr": 2e-3}, None, "")],
+    })
     report = load_report([copy])
     status = report.trials.set_index("trial")["status"]
     assert status["digits_emix_001"] == "pruned"
@@ -188,8 +197,8 @@ def test_risk_and_invariance_run_on_the_best_checkpoints(experiment, tmp_path):
     report = load_report([experiment])
     found = domain_checkpoints(report.trials, report.best)
     assert set(found) == {"digits", "tabular"}
-    name, final = best_by_hand(experiment / "digits-emix")
-    assert found["digits"]["emix"] == str(experiment / "digits-emix" / name / final["checkpoint_dir_name"] / "encoder.pt")
+    name, final = best_by_hand(experiment, "digits", "emix")
+    assert found["digits"]["emix"] == str(experiment / name / final["checkpoint_dir_name"] / "encoder.pt")
     assert Path(found["digits"]["none"]).is_file()
     extras = run_extras(report.trials, report.best[report.best["domain"] == "digits"], risk=True, invariance=True)
     assert set(extras["risk"]["checkpoint"]) == {"emix", "none"}

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from dabs_lib.experiment import Manifest
 from analysis.results import ExperimentError, live_timeline, load_experiment, param_columns, trial_table
 from tests.analysis.fake import fake_experiment
 
@@ -12,15 +13,17 @@ from tests.analysis.fake import fake_experiment
 def test_every_status_is_told_apart(tmp_path):
     trials = trial_table(load_experiment(fake_experiment(tmp_path))).set_index("trial")
     assert trials.loc["digits_emix_000", "status"] == "completed"
-    assert trials.loc["digits_emix_002", "status"] == "pruned"  # study finished, no final report
+    assert trials.loc["digits_emix_002", "status"] == "pruned"  # the journal says PRUNED
     assert trials.loc["digits_emix_003", "status"] == "errored"
-    assert trials.loc["digits_emix_003", "error"] == "RuntimeError: out of memory"  # first line only
+    assert trials.loc["digits_emix_003", "error"] == "RuntimeError: out of memory"  # the exception line only
     assert trials.loc["digits_none_000", "status"] == "completed"
 
 
 def test_unfinished_study_means_running(tmp_path):
     trials = trial_table(load_experiment(fake_experiment(tmp_path, study_status="running"))).set_index("trial")
-    assert trials.loc["digits_emix_002", "status"] == "running"
+    assert trials.loc["digits_emix_002", "status"] == "running"  # RUNNING in the journal
+    assert trials.loc["digits_emix_003", "status"] == "errored"  # RUNNING, but Tune wrote its error
+    assert trials.loc["digits_emix_003", "error"] == "RuntimeError: out of memory"
     assert trials.loc["digits_emix_000", "status"] == "completed"
 
 
@@ -74,5 +77,18 @@ def test_not_an_experiment(tmp_path):
     with pytest.raises(ExperimentError, match="unreadable"):
         load_experiment(tmp_path)
     (tmp_path / "search.json").write_text(json.dumps({"request": {}, "studies": []}))
+    with pytest.raises(ExperimentError, match="older dabs-tune"):
+        load_experiment(tmp_path)
+    (tmp_path / "search.json").write_text(json.dumps(Manifest("search", {}, ()).to_dict()))
     with pytest.raises(ExperimentError, match="no trial results"):
         load_experiment(tmp_path)
+
+
+def test_an_experiment_whose_every_trial_errored_says_so(tmp_path):
+    exp = fake_experiment(tmp_path)
+    (exp / "optuna.journal").unlink()  # no study started: statuses come from the trial folders
+    for trial_dir in exp.glob("digits_*"):
+        (trial_dir / "result.json").write_text("")
+        (trial_dir / "error.txt").write_text("Failure # 1 (occurred at x)\nValueError: no data here\n")
+    with pytest.raises(ExperimentError, match="no trial reported transfer/val .*digits_none_000: ValueError: no data"):
+        load_experiment(exp)

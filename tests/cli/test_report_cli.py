@@ -10,6 +10,7 @@ import pytest
 
 import run_search
 from cli.parser import build_parser
+from dabs_lib.experiment import Manifest
 from tests.analysis.fake import fake_experiment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ def test_export_of_a_path_that_is_not_an_experiment_exits_2_with_one_line(tmp_pa
 @pytest.mark.parametrize("command", ["export", "analyze"])
 def test_bad_experiments_are_one_line_errors(tmp_path, capsys, command):
     (tmp_path / "empty").mkdir()
-    (tmp_path / "empty" / "search.json").write_text(json.dumps({"request": {}, "studies": []}))
+    (tmp_path / "empty" / "search.json").write_text(json.dumps(Manifest("search", {}, ()).to_dict()))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "search.json").write_text("{")
     expected = {"empty": "holds no trial results yet", "broken": "is unreadable"}

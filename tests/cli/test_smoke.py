@@ -67,10 +67,15 @@ def test_probe_search_over_a_checkpoint(pretrained, tmp_path):
     done = run_cli("probe", str(pretrained / "encoder.pt"), "--search", "--num-samples", "2", "--smoke-test",
                    "--storage-path", str(tmp_path), "--name", "p", "--num-cpus", "2", cwd=tmp_path)
     assert "digits" in done.stdout
-    study = tmp_path / "p" / "digits-probe"
-    trials = sorted(p for p in study.iterdir() if (p / "result.json").exists())
-    assert len(trials) == 2
+    from dabs_lib.experiment import load_study, read_manifest
+
+    experiment = tmp_path / "p"
+    trials = sorted(p for p in experiment.glob("digits_probe_*") if (p / "result.json").exists())
+    assert [t.name for t in trials] == ["digits_probe_000", "digits_probe_001"]
     first = json.loads((trials[0] / "params.json").read_text())
     assert first["finetune_lr"] == pytest.approx(1e-4)  # the DABS setting runs first
-    states = json.loads((study / "study.json").read_text())["trials"]
-    assert [t["state"] for t in states] == ["COMPLETE", "COMPLETE"]
+    assert [t.state.name for t in load_study(experiment, "digits", "probe").trials] == ["COMPLETE", "COMPLETE"]
+    assert read_manifest(experiment).kind == "probe"
+    refused = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment)], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "probe experiment; only a search can be resumed" in refused.stderr

@@ -1,77 +1,126 @@
-"""A real search: private Ray, OptunaSearch + ASHA, real Lightning, real event files."""
+"""One real experiment, every study at once: private Ray, MultiStudySearcher + per-study ASHA,
+real Lightning, a real Optuna journal opened with Optuna's own tools, real event files."""
 from __future__ import annotations
 
 import json
 
+import optuna
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from dabs_lib.experiment import ERROR_ATTR, JOURNAL, journal_path, load_study, read_manifest, study_name
 from tests.trainables.helpers import study_states, tiny_request, trial_results
-from trainables.optuna_search import load_study
 from trainables.runner import run_search
 
 pytestmark = pytest.mark.slow
+# Two domains, each with its random-init baseline and one searched objective: four studies in one Tune run.
+STUDIES = [("digits", "none"), ("tabular", "none"), ("digits", "emix"), ("tabular", "emix")]
+NUM_SAMPLES = 4
 
 
 @pytest.fixture(scope="module")
 def finished_search(tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
-    request = tiny_request(root, baseline=True)
-    uri, grids = run_search(request, num_cpus=2)
-    return root / "exp", request
+    request = tiny_request(root, domains=("digits", "tabular"), baseline=True, num_samples=NUM_SAMPLES)
+    uri, outcome = run_search(request, num_cpus=2)
+    return root / "exp", request, outcome
 
 
-def test_every_trial_ran_and_reported(finished_search):
-    exp, request = finished_search
-    results = trial_results(exp / "digits-emix")
-    assert len(results) == request.num_samples
-    for name, rows in results.items():
-        assert name.startswith("digits_emix_")
-        iterations = [r["training_iteration"] for r in rows]
-        assert iterations == list(range(1, len(rows) + 1)), name
-        assert all("transfer/val" in r and "train/loss" in r for r in rows)
+def test_every_study_ran_its_trials_in_one_tune_run(finished_search):
+    exp, _, outcome = finished_search
+    assert outcome.status == "finished" and set(outcome.studies.values()) == {"finished"}
+    assert len(list(exp.glob("experiment_state-*.json"))) == 1  # one Tune run for every study
+    for domain, objective in STUDIES:
+        results = trial_results(exp, domain, objective)
+        expected = 1 if objective == "none" else NUM_SAMPLES
+        assert sorted(results) == [f"{domain}_{objective}_{n:03d}" for n in range(expected)]
+        for name, rows in results.items():
+            assert [r["training_iteration"] for r in rows] == list(range(1, len(rows) + 1)), name
+            assert all("transfer/val" in r for r in rows)
+            params = json.loads((exp / name / "params.json").read_text())
+            assert (params["domain"], params["objective"]) == (domain, objective)
 
 
-def test_scheduler_stopped_trials_are_pruned_in_the_study(finished_search):
-    exp, _ = finished_search
-    results = trial_results(exp / "digits-emix")
-    states = study_states(exp / "digits-emix")
-    finished = {name for name, rows in results.items() if rows and rows[-1].get("final")}
-    stopped = set(results) - finished
-    assert stopped, "ASHA stopped no trial: the test would not exercise pruning"
-    assert sorted(states.values()).count("COMPLETE") == len(finished)
-    assert sorted(states.values()).count("PRUNED") == len(stopped)
-    study = load_study(exp / "digits-emix" / "study.json")
-    for trial in study.trials:
-        if trial.state.name == "PRUNED":
-            assert trial.intermediate_values, "a pruned trial keeps its intermediate values"
+def test_trial_numbers_are_contiguous_and_states_match_results(finished_search):
+    exp, _, _ = finished_search
+    for domain, objective in STUDIES:
+        states = study_states(exp, domain, objective)
+        results = trial_results(exp, domain, objective)
+        assert sorted(states) == list(range(len(results)))
+        for number, state in states.items():
+            rows = results[f"{domain}_{objective}_{number:03d}"]
+            assert state == ("COMPLETE" if rows[-1].get("final") else "PRUNED"), (domain, objective, number)
 
 
-def test_first_trial_is_the_dabs_default(finished_search):
-    exp, _ = finished_search
-    first = json.loads((exp / "digits-emix" / "digits_emix_000" / "params.json").read_text())
-    assert first["lr"] == pytest.approx(1e-4)
-    assert first["weight_decay"] == pytest.approx(1e-4)
+def test_scheduler_stopped_trials_are_pruned_with_their_intermediate_values(finished_search):
+    exp, _, _ = finished_search
+    pruned = []
+    for domain in ("digits", "tabular"):
+        study = optuna.load_study(study_name=study_name(domain, "emix"),
+                                  storage=optuna.storages.JournalStorage(
+                                      optuna.storages.journal.JournalFileBackend(str(journal_path(exp)))))
+        for trial in study.trials:
+            assert trial.datetime_start is not None and trial.datetime_complete is not None
+            if trial.state.name == "PRUNED":
+                pruned.append(trial)
+                assert trial.intermediate_values, "a pruned trial keeps its intermediate values"
+                assert len(trial.intermediate_values) < 4  # stopped before its full budget
+            else:
+                assert trial.state.name == "COMPLETE" and sorted(trial.intermediate_values) == [1, 2, 3, 4]
+    assert pruned, "ASHA stopped no trial: the test would not exercise pruning"
+
+
+def test_first_trial_of_each_study_is_the_dabs_default(finished_search):
+    exp, _, _ = finished_search
+    for domain in ("digits", "tabular"):
+        first = json.loads((exp / f"{domain}_emix_000" / "params.json").read_text())
+        assert first["lr"] == pytest.approx(1e-4) and first["weight_decay"] == pytest.approx(1e-4)
+        assert load_study(exp, domain, "emix").trials[0].params["lr"] == pytest.approx(1e-4)
+
+
+def test_studies_explore_differently(finished_search):
+    exp, _, _ = finished_search
+    digits, tabular = (load_study(exp, d, "emix").trials[1].params["lr"] for d in ("digits", "tabular"))
+    assert digits != tabular  # per-study sampler seeds: not the same draw in every study
 
 
 def test_completed_trials_report_test_scores_of_every_task(finished_search):
-    exp, _ = finished_search
-    for rows in trial_results(exp / "digits-emix").values():
-        if rows and rows[-1].get("final"):
+    exp, _, _ = finished_search
+    for rows in trial_results(exp, "digits", "emix").values():
+        if rows[-1].get("final"):
             assert {"test/novel", "test/all"} <= set(rows[-1])
-    baseline = trial_results(exp / "digits-none")
+    baseline = trial_results(exp, "digits", "none")
     assert len(baseline) == 1 and next(iter(baseline.values()))[-1]["final"]
 
 
-def test_manifest_marks_every_study_finished(finished_search):
-    exp, _ = finished_search
-    manifest = json.loads((exp / "search.json").read_text())
-    assert [s["status"] for s in manifest["studies"]] == ["finished", "finished"]
+def test_manifest_and_journal_say_every_study_finished(finished_search):
+    exp, _, _ = finished_search
+    manifest = read_manifest(exp)
+    assert manifest.kind == "search" and manifest.status == "finished"
+    assert [(s.domain, s.objective, s.status) for s in manifest.studies] == [(d, o, "finished") for d, o in STUDIES]
+    assert (exp / JOURNAL).is_file() and not list(exp.rglob("study.json"))
+    for domain, objective in STUDIES:
+        assert all(t.user_attrs.get(ERROR_ATTR) is None for t in load_study(exp, domain, objective).trials)
+
+
+def test_optuna_visualization_plots_the_journal(finished_search, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optuna.visualization.matplotlib import plot_intermediate_values, plot_optimization_history
+
+    exp, _, _ = finished_search
+    study = load_study(exp, "digits", "emix")
+    for plot in (plot_optimization_history, plot_intermediate_values):
+        axes = plot(study)
+        axes.figure.savefig(tmp_path / "plot.png")
+        assert (tmp_path / "plot.png").stat().st_size > 1000
+        assert axes.lines or axes.collections  # something was drawn from the journal's trials
 
 
 def test_tensorboard_event_files_hold_the_expected_tags(finished_search):
-    exp, _ = finished_search
-    for trial_dir in (exp / "digits-emix").glob("digits_emix_*"):
+    exp, _, _ = finished_search
+    for trial_dir in exp.glob("digits_emix_*"):
         tags = set()
         for events in trial_dir.rglob("events.out.tfevents.*"):
             accumulator = EventAccumulator(str(events))

@@ -1,0 +1,133 @@
+"""The engine's parts on their own, without starting Ray: the per-study scheduler with the real
+ASHA, the multiplexing searcher on a real Optuna journal (seeds, order, resume), experiment names."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+
+from dabs_lib.experiment import ERROR_ATTR, check_name, error_line, load_study
+from tests.trainables.helpers import tiny_request
+from trainables.optuna_search import ORPHAN, MultiStudySearcher, study_seed
+from trainables.schedulers import PerStudyScheduler
+from trainables.search import load_plans
+
+
+class FakeTrial:
+    """What a scheduler reads of a Tune trial: its id, config and status."""
+
+    def __init__(self, trial_id: str, study: str):
+        self.trial_id, self.config, self.status = trial_id, {"study": study}, "RUNNING"
+
+
+class FakeController:
+    def __init__(self, trials):
+        self.trials = trials
+
+    def get_trials(self):
+        return self.trials
+
+
+def _run_rungs(scheduler, controller, high: list, low: FakeTrial) -> list[str]:
+    """Trials of the high-scoring study reach every rung first; then the low study's trial reports."""
+    for trial in [*high, low]:
+        scheduler.on_trial_add(controller, trial)
+    decisions = []
+    for iteration in (1, 2, 3):
+        for trial in high:
+            scheduler.on_trial_result(controller, trial, {"training_iteration": iteration, "transfer/val": 0.9})
+        decisions.append(scheduler.on_trial_result(controller, low, {"training_iteration": iteration,
+                                                                     "transfer/val": 0.1}))
+    return decisions
+
+
+def test_a_low_scoring_study_is_not_pruned_by_another_studys_rungs():
+    high = [FakeTrial(f"t{i}", "tabular-emix") for i in range(3)]
+    low = FakeTrial("d0", "digits-emix")
+    controller = FakeController([*high, low])
+    per_study = PerStudyScheduler("asha", {"tabular-emix": 4, "digits-emix": 4})
+    per_study.set_search_properties("transfer/val", "max")
+    assert _run_rungs(per_study, controller, high, low) == [TrialScheduler.CONTINUE] * 3
+    # the same trials under one shared ASHA: the low study's trial is cut at the first rung
+    shared = ASHAScheduler(time_attr="training_iteration", max_t=4, grace_period=1, reduction_factor=2,
+                           metric="transfer/val", mode="max")
+    assert _run_rungs(shared, controller, high, low)[0] == TrialScheduler.STOP
+
+
+def test_per_study_scheduler_chooses_pending_trials_in_creation_order():
+    trials = [FakeTrial("a", "digits-emix"), FakeTrial("b", "tabular-emix")]
+    for trial in trials:
+        trial.status = "PENDING"
+    scheduler = PerStudyScheduler("asha", {"digits-emix": 4, "tabular-emix": 4})
+    scheduler.set_search_properties("transfer/val", "max")
+    controller = FakeController(trials)
+    for trial in reversed(trials):
+        scheduler.on_trial_add(controller, trial)
+    assert scheduler.choose_trial_to_run(controller) is trials[0]
+
+
+def _searcher(tmp_path, seed: int, name: str = "exp") -> MultiStudySearcher:
+    request = tiny_request(tmp_path, domains=("digits", "tabular"), objectives=("emix",), baseline=True, seed=seed)
+    plans, _ = load_plans(request)
+    (tmp_path / name).mkdir(exist_ok=True)
+    return MultiStudySearcher(plans, str(tmp_path / name / "optuna.journal"), "transfer/val", "max", "tpe", seed)
+
+
+def _suggest_all(searcher: MultiStudySearcher, count: int) -> list[dict]:
+    return [searcher.suggest(f"trial{i}") for i in range(count)]
+
+
+def test_baselines_first_then_balanced_and_the_default_is_trial_zero(tmp_path):
+    configs = _suggest_all(_searcher(tmp_path, 0), 7)
+    assert [c["study"] for c in configs[:2]] == ["digits-none", "tabular-none"]
+    searched = [c["study"] for c in configs[2:6]]
+    assert searched == ["digits-emix", "tabular-emix", "digits-emix", "tabular-emix"]  # round robin
+    assert [c["trial_number"] for c in configs[2:6]] == [0, 0, 1, 1]
+    for config in configs[2:4]:
+        assert config["lr"] == pytest.approx(1e-4) and config["weight_decay"] == pytest.approx(1e-4)
+
+
+def test_seeds_differ_per_study_and_the_same_seed_reproduces_the_first_draws(tmp_path):
+    assert len({study_seed(0, d, o) for d in ("digits", "tabular") for o in ("emix", "shed")}) == 4
+    other_process = subprocess.run(  # another hash seed: Python's hash() would differ, the study seed must not
+        [sys.executable, "-c", "from trainables.optuna_search import study_seed; print(study_seed(0, 'digits', 'emix'))"],
+        env={**os.environ, "PYTHONHASHSEED": "123"}, capture_output=True, text=True, check=True)
+    assert int(other_process.stdout) == study_seed(0, "digits", "emix")
+    first = _suggest_all(_searcher(tmp_path, 0, "a"), 8)[4:8]  # trial 1 and 2 of each study: sampled
+    again = _suggest_all(_searcher(tmp_path, 0, "b"), 8)[4:8]
+    other = _suggest_all(_searcher(tmp_path, 1, "c"), 8)[4:8]
+    assert first == again
+    assert [c["lr"] for c in first] != [c["lr"] for c in other]
+    assert first[0]["lr"] != first[1]["lr"]  # digits and tabular draw differently
+
+
+def test_restore_closes_trials_tune_never_saw_and_keeps_the_counts(tmp_path):
+    searcher = _searcher(tmp_path, 0)
+    _suggest_all(searcher, 4)  # both baselines, trial 0 of both studies
+    searcher.save(str(tmp_path / "state.pkl"))
+    lost = searcher.suggest("lost")  # asked after the snapshot: a killed driver loses it
+    assert lost["study"] == "digits-emix" and lost["trial_number"] == 1
+    restored = _searcher(tmp_path, 0)
+    restored.restore(str(tmp_path / "state.pkl"))
+    trial = load_study(tmp_path / "exp", "digits", "emix").trials[1]
+    assert trial.state.name == "FAIL" and trial.user_attrs[ERROR_ATTR] == ORPHAN
+    again = restored.suggest("again")
+    assert (again["study"], again["trial_number"]) == ("digits-emix", 2)  # a new trial replaces it
+    restored.on_trial_complete("trial2", {"transfer/val": 0.5, "final": True, "training_iteration": 1})
+    assert load_study(tmp_path / "exp", "digits", "emix").trials[0].state.name == "COMPLETE"
+
+
+@pytest.mark.parametrize("name", ["a/b", "../escape", "a/../../escape", "..", ".", "", ".hidden", "a\\b"])
+def test_experiment_names_are_one_folder(name):
+    with pytest.raises(ValueError, match="--name must be one folder name"):
+        check_name(name)
+
+
+def test_error_line_is_the_last_failures_exception():
+    text = ("Failure # 1 (occurred at 2026-11-28_01:00:00)\nray::ImplicitFunc.train()\n  File \"x.py\"\n"
+            "ValueError: first\nFailure # 2 (occurred at 2026-11-28_01:00:09)\nray::ImplicitFunc.train()\n"
+            "  File \"x.py\", line 3\nValueError: embed_dim must be divisible by num_heads\n\n")
+    assert error_line(text) == "ValueError: embed_dim must be divisible by num_heads"
