@@ -14,8 +14,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from dabs_lib.experiment import STUDY, TRIAL_NUMBER, study_name
+
 FORMATS = ("md", "csv", "tex", "json")
-BOOKKEEPING_PARAMS = ("trial_number",)  # set by the searcher to name the trial; not a setting
+BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to route and name the trial; not settings
 REQUIRED = ("domain", "objective", "seed")
 
 
@@ -91,7 +93,7 @@ def write_best_configs(best: pd.DataFrame, folder: str | Path) -> dict[tuple[str
     """`<folder>/<domain>-<objective>.yaml` for every row of select_best()."""
     out = {}
     for row in best.itertuples(index=False):
-        path = Path(folder) / f"{row.domain}-{row.objective}.yaml"
+        path = Path(folder) / f"{study_name(row.domain, row.objective)}.yaml"
         comment = (f"best trial {row.trial} of experiment {row.experiment} "
                    f"(which={row.which}, validation transfer score {row.selection_score:.4f})\n"
                    f"reproduce: python run_search.py pretrain --config {path}")

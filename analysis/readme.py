@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.exports import markdown_table
+from dabs_lib.experiment import study_name
 from analysis.tables import BASELINE, winners
 
 
@@ -20,7 +21,7 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
              "random-init baseline trial(s)."]
     for row in trials[trials["status"] == "errored"].itertuples(index=False):
         notes.append(f"errored: {row.trial}: {row.error}")
-    unfinished = sorted({f"{d}-{o}" for d, o, s in studies if s != "finished"})
+    unfinished = sorted({study_name(d, o) for d, o, s in studies if s != "finished"})
     if unfinished:
         notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "
                      "numbers may change when the search goes on.")

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.results import METRIC, STATUSES, param_columns
+from dabs_lib import experiment
 
-BASELINE = "none"  # the objective of the random-init study
+BASELINE = experiment.BASELINE  # the objective of the random-init study
 DEFAULT_NUMBER = 0  # trial 000 of every searched study runs points_to_evaluate (the DABS default)
 ROLES = ("best", "default", "baseline")
 WHICH = {"last": METRIC, "best-ever": "best_val"}  # selection flag -> trial_table column ranked

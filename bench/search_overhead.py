@@ -39,10 +39,10 @@ def run_search(args: list[str], storage: Path) -> dict:
     return {"total": time.perf_counter() - start, "first_result": first}
 
 
-def trial_seconds(study_dir: Path) -> float:
+def trial_seconds(experiment: Path) -> float:
     """What the trials themselves measured (pretraining + probes), summed."""
     total = 0.0
-    for result in study_dir.glob("*/result.json"):
+    for result in experiment.glob("*_*_[0-9][0-9][0-9]/result.json"):
         rows = [json.loads(line) for line in result.read_text().splitlines() if line.strip()]
         total += rows[-1]["seconds"] if rows else 0.0
     return total
@@ -56,7 +56,7 @@ def one_search(reuse: bool, trials: int, workdir: Path, index: int) -> dict:
     if not reuse:
         args.append("--no-reuse-actors")
     timing = run_search(args, workdir)
-    work = trial_seconds(workdir / name / "digits-emix")
+    work = trial_seconds(workdir / name)
     further = (timing["total"] - timing["first_result"]) / max(trials - 1, 1)  # marginal cost once running
     return dict(timing, overhead_per_trial=(timing["total"] - work) / trials, further_trial=further,
                 further_overhead=further - work / trials)  # minus what an average trial itself measured

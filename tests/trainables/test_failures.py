@@ -1,0 +1,71 @@
+"""Errored trials: retried in-run, then closed FAIL with their error line; a search whose every
+trial errored says so (exit status, manifest, journal, analysis) instead of claiming success."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.report import load_report
+from dabs_lib.experiment import ERROR_ATTR, ExperimentError, load_study, read_manifest
+from tests.trainables.helpers import tiny_request, trial_results
+
+ROOT = Path(__file__).resolve().parents[2]
+CAUSE = "embed_dim must be divisible by num_heads"
+
+
+@pytest.fixture(scope="module")
+def failed_search(tmp_path_factory):
+    from cli.search_cmd import run_and_report
+
+    root = tmp_path_factory.mktemp("failed")
+    # Valid types for the search space, invalid together: dabs_lib refuses it inside the trial worker.
+    request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=1,
+                           overrides={"max_steps": 2, "eval_every": 1, "embed_dim": 30, "num_heads": 4})
+    uri, status = run_and_report(request, "", 2)
+    return root / "exp", status
+
+
+@pytest.mark.slow
+def test_every_trial_errored_means_a_failed_search(failed_search, capsys):
+    exp, status = failed_search
+    assert status == 1  # the CLI exits non-zero
+    manifest = read_manifest(exp)
+    assert manifest.status == "failed" and [s.status for s in manifest.studies] == ["failed"]
+    assert len(manifest.errors) == 2 and all(CAUSE in line for line in manifest.errors)
+    assert [e.split(":")[0] for e in manifest.errors] == ["digits_emix_000", "digits_emix_001"]
+
+
+@pytest.mark.slow
+def test_errored_trials_were_retried_then_closed_fail_with_their_error_line(failed_search):
+    exp, _ = failed_search
+    trials = load_study(exp, "digits", "emix").trials
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
+    assert all(CAUSE in t.user_attrs[ERROR_ATTR] for t in trials)
+    for name in trial_results(exp, "digits", "emix"):
+        assert "Failure # 2" in (exp / name / "error.txt").read_text()  # --max-failures 1: one retry
+
+
+@pytest.mark.slow
+def test_analysis_says_what_happened(failed_search):
+    exp, _ = failed_search
+    with pytest.raises(ExperimentError, match=f"no trial reported transfer/val .*{CAUSE}"):
+        load_report([exp])
+    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "export", str(exp), "--out",
+                           str(exp.parent / "out")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and CAUSE in done.stderr and "KeyError" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["a/../../escape", "../up", "x/y"])
+def test_a_name_that_escapes_the_storage_path_is_refused_before_ray(tmp_path, name):
+    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "search", "--name", name, "--storage-path",
+                           str(tmp_path / "runs"), "--smoke-test"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"run_search.py: error: --name must be one folder name (no '/', '\\\\', '..' or leading '.'), "
+        f"but got {name!r}"]
+    assert not (tmp_path / "runs").exists() and not list(tmp_path.parent.glob("escape"))
