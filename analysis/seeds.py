@@ -71,7 +71,7 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                   failure_config=tune.FailureConfig(max_failures=0)),
     )
-    with ray_session("", num_cpus, 1 if gpus_per_trial else None):
+    with ray_session("", num_cpus):  # a private Ray sees every GPU of the machine
         tuner.fit()
     return folder / name
 

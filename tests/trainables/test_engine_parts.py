@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from ray.tune.schedulers import ASHAScheduler, TrialScheduler
@@ -131,3 +132,30 @@ def test_error_line_is_the_last_failures_exception():
             "ValueError: first\nFailure # 2 (occurred at 2026-11-28_01:00:09)\nray::ImplicitFunc.train()\n"
             "  File \"x.py\", line 3\nValueError: embed_dim must be divisible by num_heads\n\n")
     assert error_line(text) == "ValueError: embed_dim must be divisible by num_heads"
+
+
+def test_multi_objective_studies_get_both_values(tmp_path):
+    request = tiny_request(tmp_path, multi_objective="seconds")
+    plans, _ = load_plans(request)
+    (tmp_path / "mo").mkdir()
+    searcher = MultiStudySearcher(plans, str(tmp_path / "mo" / "optuna.journal"), ["transfer/val", "seconds"],
+                                  ["max", "min"], "nsga2", 0)
+    first, second = searcher.suggest("a"), searcher.suggest("b")
+    searcher.on_trial_complete("a", {"transfer/val": 0.7, "seconds": 3.0, "final": True, "training_iteration": 4})
+    searcher.on_trial_complete("b", {"transfer/val": 0.6, "seconds": 1.0, "training_iteration": 2})
+    study = load_study(tmp_path / "mo", "digits", "emix")
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert study.trials[0].values == [0.7, 3.0] and study.trials[1].state.name == "PRUNED"
+    assert first["lr"] == pytest.approx(1e-4) and second["trial_number"] == 1
+
+
+def test_trial_resources_follow_the_trial_config():
+    from trainables.search import TrialResources, trainable_for
+
+    mixed = tiny_request(Path("."), domains=("cifar10_small", "digits"), gpus_per_trial=0.25)
+    resources = trainable_for(mixed)._resources  # what tune.with_resources stored: our function
+    assert isinstance(resources, TrialResources)
+    assert resources({"domain": "cifar10_small"}) == {"cpu": 1.0, "gpu": 0.25}  # four trials per GPU
+    assert resources({"domain": "digits"}) == {"cpu": 1.0, "gpu": 0.0}  # embedded: on CPU beside them
+    only_embedded = trainable_for(tiny_request(Path("."), gpus_per_trial=0.5))._resources
+    assert only_embedded({"domain": "digits"}) == {"cpu": 1.0, "gpu": 0.5}
