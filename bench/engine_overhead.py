@@ -42,20 +42,25 @@ def plain(configs: Path, storage: Path, name: str) -> float:
                   "--name", name])
 
 
+def replay(config: dict) -> None:
+    """The search's trainable on one recorded config (grid_search cannot hold the flat dicts)."""
+    from trainables.pretrain_transfer import pretrain_transfer
+
+    pretrain_transfer(config["recorded"])
+
+
 def run_plain(configs_file: str, storage: str, name: str) -> None:
     """(b): one plain Tuner, the same trainable, resources, reuse, concurrency, checkpoints."""
     from ray import tune
-    from ray.tune.search import BasicVariantGenerator
 
-    from trainables.pretrain_transfer import pretrain_transfer
     from trainables.runner import ray_session
 
     configs = json.loads(Path(configs_file).read_text())
     with ray_session("", 2):
         tune.Tuner(
-            tune.with_resources(pretrain_transfer, {"cpu": 1, "gpu": 0}),
-            tune_config=tune.TuneConfig(num_samples=len(configs), max_concurrent_trials=2, reuse_actors=True,
-                                        search_alg=BasicVariantGenerator(points_to_evaluate=configs)),
+            tune.with_resources(replay, {"cpu": 1, "gpu": 0}),
+            param_space={"recorded": tune.grid_search(configs)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=2, reuse_actors=True),
             run_config=tune.RunConfig(name=name, storage_path=storage, verbose=0,
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
                                       sync_config=tune.SyncConfig(sync_artifacts=True),

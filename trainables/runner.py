@@ -32,7 +32,9 @@ def ray_session(address: str = "", num_cpus: int = 0, num_gpus: int | None = Non
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(num_cpus=num_cpus or os.cpu_count(), num_gpus=num_gpus, include_dashboard=False,
+        # address="local": always a new private Ray; without it ray.init attaches to a cluster that
+        # `ray start` (anyone's) recorded in /tmp/ray/ray_current_cluster.
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), num_gpus=num_gpus, include_dashboard=False,
                  log_to_driver=False, configure_logging=False)
     try:
         yield
