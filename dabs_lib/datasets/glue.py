@@ -35,6 +35,12 @@ class GlueTask:
     test_file: str = "dev.tsv"  # GLUE's dev set = DABS's "val" = our test
     header: bool = True
 
+    def parse_key(self) -> dict:
+        """The fields `parse` reads a file with: a cached file depends on these alone, so MNLI's
+        train.tsv (shared by the matched and mismatched tasks) is tokenized once."""
+        return {"texts": self.texts, "label": self.label, "kind": self.kind, "names": self.names,
+                "header": self.header}
+
 
 _NLI = ("entailment", "neutral", "contradiction")  # Hugging Face's MNLI label order
 _QNLI = ("entailment", "not_entailment")
@@ -119,7 +125,7 @@ def _processed_file(root, task: GlueTask, filename: str, tokenizer, tokenizer_id
         writer.save("tokens", encode(tokenizer, texts, seq_len))
         writer.save("labels", labels)
 
-    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": seq_len, "task": repr(task),
+    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": seq_len, "parse": task.parse_key(),
               "source": source_signature([path])}
     return ensure_processed(root, SOURCE.name, f"{task.folder}-{filename.rsplit('.', 1)[0]}", params, build)
 
