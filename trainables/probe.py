@@ -47,7 +47,7 @@ def build_probe_tuner(checkpoint: str, domain: str, num_samples: int, storage_pa
     space = dataclasses.replace(space, search={k: v for k, v in space.search.items() if k in PROBE_KEYS})
     param_space = {k: v for k, v in to_tune(space).items() if k in PROBE_KEYS}
     param_space.update(checkpoint=str(checkpoint), domain=domain, smoke_test=smoke_test,
-                       data_seed=space.fixed.get("data_seed", 42))
+                       data_seed=space.fixed.get("data_seed", 42), data_root=space.fixed.get("data_root", ""))
     namer = TrialNamer(domain, "probe")
     searcher = BudgetAwareOptunaSearch(metric="transfer/val", mode="max", sampler=make_sampler(sampler, seed),
                                        points_to_evaluate=[default_point(space)])

@@ -90,6 +90,15 @@ def dataset_status(name: str, data_root: str = "") -> tuple[bool, str]:
     return present, "\n".join(lines)
 
 
+def check_files(name: str, data_root: str = "") -> None:
+    """Raise what a build would raise first for missing or misplaced raw files: ManualDownloadError
+    naming the first missing required file, DatasetFileError naming a folder where a file must be.
+    Only files are checked (nothing is read or preprocessed): cheap enough to run before Ray starts."""
+    required, _ = _resolve(name)
+    for source in required:
+        source.check(data_root)
+
+
 def fetch(name: str, data_root: str = "", progress: bool = True) -> list[str]:
     """Fetch the downloadable, missing sources of a domain (or one source); returns the
     instructions of those that need a manual download."""
@@ -106,6 +115,6 @@ def fetch(name: str, data_root: str = "", progress: bool = True) -> list[str]:
 
 
 __all__ = [
-    "ChecksumError", "DatasetError", "DatasetFileError", "ManualDownloadError", "REAL_DOMAINS", "all_sources",
+    "ChecksumError", "DatasetError", "DatasetFileError", "ManualDownloadError", "REAL_DOMAINS", "all_sources", "check_files",
     "dataset_status", "domain_sources", "fetch",
 ]

@@ -57,3 +57,11 @@ class ChecksumError(DatasetFileError):
             f"{algorithm} must be {expected}, but got {actual} (truncated or corrupt download)",
             "It was removed; download it again.",
         )
+
+
+def not_a_file(path: Path | str, what: str) -> DatasetFileError:
+    """The error for a data file that is not there as a file: missing, or a directory in its place."""
+    path = Path(path)
+    if path.is_dir():
+        return DatasetFileError(path, f"is a directory, but must be {what}", "Remove it and put the file there.")
+    return DatasetFileError(path, "is missing (incomplete download or extraction?)", "Download the dataset again.")

@@ -33,7 +33,7 @@ SMOKE_FILES = 12  # smoke builds read this many files per class
 
 SOURCE = Source(
     name="eurosat",
-    required=("EuroSAT_MS|EuroSATallBands|ds",),
+    required=("EuroSAT_MS/|EuroSATallBands/|ds/",),
     how_to_get=("Download the multispectral EuroSAT release https://zenodo.org/records/7711810/files/EuroSAT_MS.zip "
                 "(2 GB) and unzip it in {dir}, so that {dir}/EuroSAT_MS/AnnualCrop/AnnualCrop_1.tif exists. "
                 "Reading it needs the tifffile package (pip install tifffile)."),

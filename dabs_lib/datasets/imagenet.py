@@ -28,7 +28,7 @@ SMOKE_IMAGES = 6  # smoke builds list this many images per class
 
 IMAGENET = Source(
     name="imagenet",
-    required=("train",),
+    required=("train/",),
     how_to_get=("Register at https://image-net.org/download-images , download ILSVRC2012_img_train.tar (ILSVRC 2012, "
                 "training images) and extract it into {dir}/train, then extract each class archive into its own "
                 "folder (cd {dir}/train && for f in *.tar; do mkdir ${{f%.tar}} && tar -xf $f -C ${{f%.tar}} && rm $f; "

@@ -42,7 +42,7 @@ CHEXPERT = Source(
 )
 XRAY8 = Source(
     name="chestx_ray8",
-    required=("images", "Data_Entry_2017_v2020.csv|Data_Entry_2017.csv|metadata.csv"),
+    required=("images/", "Data_Entry_2017_v2020.csv|Data_Entry_2017.csv|metadata.csv"),
     how_to_get=("Download the 12 images_*.tar.gz archives and Data_Entry_2017_v2020.csv from "
                 "https://nihcc.app.box.com/v/ChestXray-NIHCC , extract the archives in {dir} "
                 "(giving {dir}/images/*.png) and put the CSV at {dir}/Data_Entry_2017_v2020.csv."),

@@ -46,7 +46,7 @@ _VQA = "https://s3.amazonaws.com/cvmlp/vqa/mscoco/vqa/"
 
 MSCOCO = Source(
     name="mscoco",
-    required=("annotations/captions_train2017.json", "annotations/captions_val2017.json", "train2017", "val2017"),
+    required=("annotations/captions_train2017.json", "annotations/captions_val2017.json", "train2017/", "val2017/"),
     how_to_get=(f"Download {_COCO}zips/train2017.zip, {_COCO}zips/val2017.zip and "
                 f"{_COCO}annotations/annotations_trainval2017.zip and unzip them in {{dir}}, so that "
                 "{dir}/train2017/ and {dir}/annotations/captions_train2017.json exist."),
@@ -57,7 +57,7 @@ VQA = Source(
     name="vqa",
     required=tuple(f"{f}_{s}2014{e}" for s in ("train", "val")
                    for f, e in (("MultipleChoice_mscoco", "_questions.json"), ("mscoco", "_annotations.json"))) +
-    ("train2014", "val2014"),
+    ("train2014/", "val2014/"),
     how_to_get=(f"Optional: download VQA v1 {_VQA}Questions_Train_mscoco.zip, Questions_Val_mscoco.zip, "
                 "Annotations_Train_mscoco.zip, Annotations_Val_mscoco.zip (same folder) and "
                 f"{_COCO}zips/train2014.zip, {_COCO}zips/val2014.zip, and unzip them all in {{dir}}, so that "

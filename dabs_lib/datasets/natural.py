@@ -38,13 +38,13 @@ DTD = Source("dtd", ("dtd/labels/train1.txt",),
              "Download https://www.robots.ox.ac.uk/~vgg/data/dtd/download/dtd-r1.0.1.tar.gz and extract it in {dir}, "
              "so that {dir}/dtd/labels/train1.txt exists.",
              (Archive("https://www.robots.ox.ac.uk/~vgg/data/dtd/download/dtd-r1.0.1.tar.gz"),))
-TRAFFIC_SIGN = Source("traffic_sign", ("GTSRB/Final_Training/Images",),
+TRAFFIC_SIGN = Source("traffic_sign", ("GTSRB/Final_Training/Images/",),
                       "Download https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
                       "GTSRB_Final_Training_Images.zip and unzip it in {dir}, so that "
                       "{dir}/GTSRB/Final_Training/Images/00000 exists.",
                       (Archive("https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
                                "GTSRB_Final_Training_Images.zip"),))
-VGG_FLOWER = Source("vgg_flower", ("imagelabels.mat", "jpg"),
+VGG_FLOWER = Source("vgg_flower", ("imagelabels.mat", "jpg/"),
                     "Download https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz (extract it in {dir}, "
                     "giving {dir}/jpg/) and https://www.robots.ox.ac.uk/~vgg/data/flowers/102/imagelabels.mat into {dir}.",
                     (Archive("https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz"),

@@ -43,7 +43,7 @@ CHUNK = 50_000
 
 MC4 = Source(
     name="mc4",
-    required=tuple(f"{lang}.txt|{lang}" for lang in LANGUAGES),
+    required=tuple(f"{lang}.txt|{lang}/" for lang in LANGUAGES),
     how_to_get=("Put a local mC4 sample in {dir}: for each of en fr de zh es ja ko either {dir}/<lang>.txt (one example "
                 "per line) or a folder {dir}/<lang>/ of mC4 *.json.gz shards (e.g. from the Hugging Face dataset "
                 "allenai/c4, folder multilingual/, files c4-<lang>.tfrecord-*.json.gz)."),

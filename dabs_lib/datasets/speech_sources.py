@@ -15,7 +15,7 @@ import pandas as pd
 
 from dabs_lib.datasets.audio import Clips
 from dabs_lib.datasets.common import Archive, Source
-from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 from dabs_lib.datasets.splits import DABS_SEED
 
 _log = logging.getLogger(__name__)
@@ -30,14 +30,14 @@ _SHA256 = {  # published by OpenSLR (as torchaudio lists them)
 }
 LIBRISPEECH = Source(
     name="librispeech",
-    required=tuple(f"LibriSpeech/{s}" for s in (*PRETRAIN_SUBSETS, "dev-clean")),
+    required=tuple(f"LibriSpeech/{s}/" for s in (*PRETRAIN_SUBSETS, "dev-clean")),
     how_to_get=("Download dev-clean, train-clean-100, train-clean-360 and train-other-500 (.tar.gz) from "
                 "https://www.openslr.org/12 and extract them in {dir}, so that {dir}/LibriSpeech/dev-clean exists."),
     archives=tuple(Archive(f"{_SLR}{s}.tar.gz", sha256=h) for s, h in _SHA256.items()),
 )
 AUDIO_MNIST = Source(
     name="audio_mnist",
-    required=("AudioMNIST/data",),
+    required=("AudioMNIST/data/",),
     how_to_get="Run `git clone https://github.com/soerenab/AudioMNIST {dir}/AudioMNIST` so that {dir}/AudioMNIST/data/01 exists.",
 )
 SPEECH_COMMANDS = Source(
@@ -56,7 +56,7 @@ FLUENT_SPEECH = Source(
 )
 VOXCELEB1 = Source(
     name="voxceleb1",
-    required=("iden_split.txt", "wav"),
+    required=("iden_split.txt", "wav/"),
     how_to_get=("Register at https://www.robots.ox.ac.uk/~vgg/data/voxceleb/vox1.html , download the VoxCeleb1 dev "
                 "and test wav releases (vox1_dev_wav.zip, its parts concatenated, and vox1_test_wav.zip) and the "
                 "identification split iden_split.txt (https://www.robots.ox.ac.uk/~vgg/data/voxceleb/meta/iden_split.txt; "
@@ -88,12 +88,17 @@ def librispeech_utterances(subset_dir: Path) -> list[Path]:
     """FLAC files listed by every chapter's `<speaker>-<chapter>.trans.txt`, sorted by utterance id."""
     paths = []
     for transcript in subset_dir.glob("*/*/*.trans.txt"):
-        for line in transcript.read_text().splitlines():
-            if line.strip():
-                path = transcript.parent / f"{line.split(' ', 1)[0]}.flac"
-                if not path.is_file():
-                    raise DatasetFileError(path, f"is listed in {transcript.name} but missing (incomplete extraction)")
-                paths.append(path)
+        lines = [line for line in transcript.read_text().splitlines() if line.strip()]
+        if not lines:  # the release never ships one; skipping it would silently drop a chapter (or a speaker)
+            raise DatasetFileError(transcript, "is empty, but every LibriSpeech chapter's transcript lists its "
+                                   "utterances (truncated extraction?)", "Extract the subset's archive again.")
+        for line in lines:
+            path = transcript.parent / f"{line.split(' ', 1)[0]}.flac"
+            if path.is_dir():
+                raise not_a_file(path, f"the FLAC file {transcript.name} lists")
+            if not path.is_file():
+                raise DatasetFileError(path, f"is listed in {transcript.name} but missing (incomplete extraction)")
+            paths.append(path)
     if not paths:
         raise DatasetFileError(subset_dir, "holds no <speaker>/<chapter>/*.trans.txt with utterances")
     return sorted(paths, key=lambda p: p.stem)
