@@ -101,5 +101,3 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     )
 
 
-REQUIRED = (src.LIBRISPEECH,)
-OPTIONAL = (src.AUDIO_MNIST, src.SPEECH_COMMANDS, src.FLUENT_SPEECH, src.VOXCELEB1)

@@ -102,7 +102,7 @@ def test_search_with_a_relative_data_root(empty_cwd):
         [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "cifar10_small", "--objective", "mae",
          "--num-samples", "1", "--set", "data_root=data", "--set", "max_steps=2", "--set", "eval_every=1",
          "--smoke-test", "--storage-path", "runs", "--name", "rel", "--num-cpus", "2"],
-        cwd=empty_cwd, capture_output=True, text=True, timeout=600)
+        cwd=empty_cwd, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     trials = sorted(p for p in (empty_cwd / "runs" / "rel").glob("cifar10_small-*/cifar10_small_*") if p.is_dir())
     assert len(trials) == 2  # the mae trial and the random-init baseline
@@ -112,3 +112,37 @@ def test_search_with_a_relative_data_root(empty_cwd):
         assert params["data_root"] == str(empty_cwd / "data")
         results = [json.loads(line) for line in (trial / "result.json").read_text().splitlines() if line.strip()]
         assert any(key.startswith("test/") for row in results for key in row), trial
+
+
+def _list_domains(argv: list[str], capsys) -> dict[str, list[str]]:
+    """domain -> [its line, its indented how-to lines] of `list domains`."""
+    assert run_search.main(["list", "domains", *argv]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows: dict[str, list[str]] = {"": [out[0]]}
+    for line in out[1:]:
+        if line.startswith(" "):
+            rows[last].append(line.strip())
+        else:
+            last = line.split()[0]
+            rows[last] = [line]
+    return rows
+
+
+def test_list_domains_honours_the_env_root_one_line_per_domain(empty_cwd, monkeypatch, capsys):
+    from dabs_lib.domains import DOMAINS
+
+    shared = empty_cwd / "shared"
+    write_cifar(shared)
+    monkeypatch.setenv("DABS_DATA_ROOT", str(shared))
+    rows = _list_domains([], capsys)
+    assert rows[""] == [f"data root: {shared}"]
+    assert set(rows) - {""} == set(DOMAINS)
+    assert rows["cifar10_small"] == [f"cifar10_small    present   {shared / 'cifar10'}"]  # no how-to when present
+    assert rows["digits"] == ["digits           embedded  in memory, no files"]
+    line, *how = rows["wikitext103"]
+    assert line.split()[:2] == ["wikitext103", "missing"] and str(shared / "wikitext103") in line
+    assert [h.split(":")[0] for h in how] == ["[required] wikitext103", "[required] glue"]  # required only
+    verbose = _list_domains(["--verbose"], capsys)
+    assert any(h.startswith("[optional] aircraft:") for h in verbose["cifar10_small"][1:])
+    flag = _list_domains(["--data-root", "elsewhere"], capsys)  # the flag wins over the environment
+    assert flag[""] == [f"data root: {empty_cwd / 'elsewhere'}"] and flag["cifar10_small"][0].split()[1] == "missing"
