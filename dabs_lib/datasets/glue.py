@@ -23,8 +23,6 @@ from dabs_lib.datasets.transforms import AsType
 _log = logging.getLogger(__name__)
 
 
-
-
 MAX_BAD_ROWS = 0.01  # share of malformed rows tolerated (QQP's train.tsv has a few)
 
 
