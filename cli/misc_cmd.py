@@ -68,7 +68,7 @@ def list_domains(args: argparse.Namespace) -> None:
         folders = ", ".join(str(s.folder(root)) for s in domain_sources(name)[0])
         print(f"{name:<16} {'present' if present else 'missing':<9} {folders}")
         for line in how.splitlines():
-            if getattr(args, "verbose", False) or (not present and line.startswith("[required]")):
+            if args.verbose or (not present and line.startswith("[required]")):
                 print(f"    {line}")
 
 
