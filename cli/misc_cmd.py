@@ -54,18 +54,24 @@ def _answers(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool
 
 
 def list_domains(args: argparse.Namespace) -> None:
+    """One line per domain: name, embedded | present | missing, where its files are. How to get
+    the data only for missing domains (every source, optional ones included, under --verbose)."""
+    from dabs_lib.datasets import REAL_DOMAINS, dataset_status, domain_sources
+    from dabs_lib.datasets.source import resolve_root
     from dabs_lib.domains import DOMAINS
 
-    try:
-        from dabs_lib.datasets import REAL_DOMAINS, dataset_status
-    except ImportError:
-        REAL_DOMAINS, dataset_status = {}, None
+    root = args.data_root  # "" -> $DABS_DATA_ROOT, else ./data, as the loaders resolve it
+    print(f"data root: {resolve_root(root).resolve()}")
     for name in sorted(DOMAINS):
-        if name in REAL_DOMAINS and dataset_status is not None:
-            present, how = dataset_status(name, args.data_root)
-            print(f"{name:<22} {'present' if present else 'missing'}  {'' if present else how}")
-        else:
-            print(f"{name:<22} embedded (always present)")
+        if name not in REAL_DOMAINS:
+            print(f"{name:<16} {'embedded':<9} in memory, no files")
+            continue
+        present, how = dataset_status(name, root)
+        folders = ", ".join(str(s.folder(root)) for s in domain_sources(name)[0])
+        print(f"{name:<16} {'present' if present else 'missing':<9} {folders}")
+        for line in how.splitlines():
+            if args.verbose or (not present and line.startswith("[required]")):
+                print(f"    {line}")
 
 
 def list_experiments(args: argparse.Namespace) -> None:

@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(sub, "list", "list domains, objectives, search spaces or experiments",
              "  run_search.py list domains --data-root data\n  run_search.py list experiments")
     p.add_argument("what", choices=["domains", "objectives", "spaces", "experiments"])
-    p.add_argument("--data-root", default="data"), p.add_argument("--storage-path", default="runs")
+    p.add_argument("--data-root", default="", help="where real datasets live (default $DABS_DATA_ROOT, else ./data)")
+    p.add_argument("--storage-path", default="runs")
+    p.add_argument("--verbose", "-v", action="store_true", help="domains: how to get every dataset, optional ones too")
     _common(p)
     return parser

@@ -20,6 +20,10 @@ QUICKSTART = dict(
 
 
 def request_from_args(args: argparse.Namespace) -> SearchRequest:
+    from dabs_lib.config import absolute_paths
+    from search_spaces import absolute_extra
+
+    # Paths absolute now: trials run in their own folders, and a resume may start elsewhere.
     return SearchRequest(
         domains=split_names(args.domain) or ("digits",),
         objectives=split_names(args.objective) or ("emix",),
@@ -33,8 +37,8 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         max_failures=args.max_failures,
         storage_path=args.storage_path,
         name=args.name or "",
-        space_files=tuple(args.space or ()),
-        overrides=parse_set(args.set),
+        space_files=tuple(absolute_extra(item) for item in args.space or ()),
+        overrides=absolute_paths(parse_set(args.set)),
         baseline=not args.no_baseline,
         multi_objective=args.multi_objective or "",
         keep_checkpoints=args.keep_checkpoints,
@@ -80,7 +84,17 @@ def validate(request: SearchRequest) -> None:
             raise UserError(f"--name: experiment {uri} already exists; resume it or choose another name")
     for domain, objective in study_pairs(request):
         overrides = dict(request.overrides)
-        load_space(objective, domain, list(request.space_files), overrides)
+        space = load_space(objective, domain, list(request.space_files), overrides)
+        preflight_data(domain, space.fixed)
+
+
+def preflight_data(domain: str, fixed: dict) -> None:
+    """A real domain's raw files, checked before Ray starts: a missing dataset is one line here
+    (what to download, from where, where to put it), not a traceback from every trial."""
+    from dabs_lib.datasets import REAL_DOMAINS, check_files
+
+    if domain in REAL_DOMAINS:
+        check_files(domain, fixed.get("data_root", ""))
 
 
 def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> tuple[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from dabs_lib.encoder import ModelConfig
@@ -104,3 +105,33 @@ def effective_config(config: PretrainConfig) -> PretrainConfig:
     if not config.smoke_test:
         return config
     return dataclasses.replace(config, model=SMOKE_MODEL, max_steps=min(config.max_steps, SMOKE_MAX_STEPS))
+
+
+def _absolute_path(value: str) -> str:
+    return value if not value or "://" in value else str(Path(value).expanduser().resolve())
+
+
+def _absolute_data_root(value: str) -> str:
+    from dabs_lib.datasets.source import absolute_root  # torch-free; resolves "" as the datasets do
+
+    return absolute_root(value)
+
+
+# Config keys (PretrainConfig and trial settings) that hold a local path, and how each is made
+# absolute. Ray runs every trial in its own working folder, so a relative path (the README's
+# `--set data_root=data`, the default ./data) must be resolved in the driver, before trials start.
+PATH_KEYS = {"data_root": _absolute_data_root, "checkpoint": _absolute_path}
+
+
+def absolute_paths(flat: dict[str, Any]) -> dict[str, Any]:
+    """`flat` with every path key made absolute against the current folder. A real domain's
+    data root is filled in even when not given ($DABS_DATA_ROOT, else ./data, as its loader reads it)."""
+    from dabs_lib.datasets import REAL_DOMAINS
+
+    out = dict(flat)
+    if out.get("domain") in REAL_DOMAINS:
+        out.setdefault("data_root", "")
+    for key, absolute in PATH_KEYS.items():
+        if isinstance(out.get(key), str):
+            out[key] = absolute(out[key])
+    return out

@@ -1,8 +1,10 @@
 """Which space files exist, and `load_space`, which picks and merges them for one pair."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+from dabs_lib.config import absolute_paths
 from dabs_lib.registry import lookup
 from search_spaces.loader import ROOT, merge, overrides_layer, read_layer, read_yaml, shown
 from search_spaces.params import SearchSpace, SearchSpaceError
@@ -51,6 +53,13 @@ def resolve_extra(item: str) -> Path:
     )
 
 
+def absolute_extra(item: str) -> str:
+    """An extra space given as a path, made absolute (a resumed search may start elsewhere);
+    an add-on name unchanged."""
+    path = Path(item).expanduser()
+    return str(path.resolve()) if path.is_file() else item
+
+
 def _lookup(registry, name: str, what: str):
     try:
         return lookup(registry, name, what)
@@ -62,7 +71,8 @@ def load_space(objective: str, domain: str, extra_files=(), overrides: dict | No
     """defaults.yaml < <objective>.yaml < domains/<domain>.yaml < extra_files < overrides.
 
     `overrides` maps a name to a constant (fixes it) or to an entry mapping (searches it).
-    Raises SearchSpaceError naming file, key, rule and value.
+    Path keys (dabs_lib.config.PATH_KEYS, e.g. data_root) come back absolute. Raises
+    SearchSpaceError naming file, key, rule and value.
     """
     _lookup(_objectives(), objective, "objective")
     _lookup(dict.fromkeys(domain_names()), domain, "domain")
@@ -77,7 +87,9 @@ def load_space(objective: str, domain: str, extra_files=(), overrides: dict | No
     layers = [read_layer(path, objective) for path in paths]
     if overrides:
         layers.append(overrides_layer(dict(overrides), objective))
-    return merge(layers, objective, domain)
+    space = merge(layers, objective, domain)
+    # Paths are made absolute here, in the driver, whichever layer set them: trials run elsewhere.
+    return dataclasses.replace(space, fixed=absolute_paths(space.fixed))
 
 
 def _doc(path: Path) -> str:

@@ -47,7 +47,7 @@ def probe_plan(checkpoint: str, domain: str, num_samples: int, smoke_test: bool 
     space = dataclasses.replace(space, search={k: v for k, v in space.search.items() if k in PROBE_KEYS})
     searched = {k: v for k, v in to_tune(space).items() if k in PROBE_KEYS}
     fixed = {"checkpoint": str(checkpoint), "domain": domain, "smoke_test": smoke_test,
-             "data_seed": space.fixed.get("data_seed", 42)}
+             "data_seed": space.fixed.get("data_seed", 42), "data_root": space.fixed.get("data_root", "")}
     return StudyPlan(domain, PROBE, num_samples, fixed, OptunaSearch.convert_search_space(searched),
                      default_point(space))
 

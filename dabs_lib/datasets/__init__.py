@@ -8,31 +8,35 @@ can be fetched. `dataset_status(name, data_root)` says whether a domain's files 
 Layout: `<data_root>/<source>/` holds each source's raw files and `processed/`
 (data_root: --data-root, else $DABS_DATA_ROOT, else ./data).
 
-This file imports no loader module at import time, so `dabs_lib.domains` can merge
-REAL_DOMAINS into its registry without an import cycle.
+This file imports no loader module at import time (only the torch-free catalogues of
+sources), so `dabs_lib.domains` can merge REAL_DOMAINS into its registry without an import
+cycle, and checking files (status, `list domains`, the search preflight) never imports torch.
 """
 from __future__ import annotations
 
 from importlib import import_module
 
+from dabs_lib.datasets import catalog, catalog_speech, catalog_text
 from dabs_lib.datasets.errors import ChecksumError, DatasetError, DatasetFileError, ManualDownloadError
 from dabs_lib.registry import lookup
 
-# domain -> (module, builder, required sources, optional sources); sources are module attributes
+# domain -> (loader module, builder, required sources, optional sources). The sources come from the
+# torch-free catalogues, so checking files never imports a loader (nor torch).
 _DOMAINS = {
-    "chexpert": ("medical", "build", ("CHEXPERT",), ("XRAY8",)),
-    "cifar10": ("cifar", "build", ("SOURCE",), ("PRETRAIN", "OPTIONAL")),
-    "cifar10_small": ("cifar", "build_small", ("SOURCE",), ("OPTIONAL",)),
-    "eurosat": ("eurosat", "build", ("SOURCE",), ()),
-    "genomics": ("genomics", "build", ("SOURCE",), ()),
-    "higgs": ("higgs", "build", ("SOURCE",), ()),
-    "librispeech": ("speech", "build", ("REQUIRED",), ("OPTIONAL",)),
-    "mscoco": ("mscoco", "build", ("MSCOCO",), ("OPTIONAL",)),
-    "pamap2": ("pamap2", "build", ("SOURCE",), ()),
-    "pawsx": ("pawsx", "build", ("REQUIRED",), ("OPTIONAL",)),
-    "proteins": ("proteins", "build", ("PFAM",), ("OPTIONAL",)),
-    "wm811k": ("wm811k", "build", ("SOURCE",), ()),
-    "wikitext103": ("wikitext", "build", ("SOURCE", "GLUE"), ("BERT_TOKENIZER",)),
+    "chexpert": ("medical", "build", (catalog.CHEXPERT,), (catalog.XRAY8,)),
+    # cifar10 pretrains on ImageNet when present; both transfer to the natural-image sets
+    "cifar10": ("cifar", "build", (catalog.CIFAR10,), (catalog.IMAGENET, *catalog.NATURAL)),
+    "cifar10_small": ("cifar", "build_small", (catalog.CIFAR10,), catalog.NATURAL),
+    "eurosat": ("eurosat", "build", (catalog.EUROSAT,), ()),
+    "genomics": ("genomics", "build", (catalog.GENOMICS,), ()),
+    "higgs": ("higgs", "build", (catalog.HIGGS,), ()),
+    "librispeech": ("speech", "build", (catalog_speech.LIBRISPEECH,), catalog_speech.TRANSFER),
+    "mscoco": ("mscoco", "build", (catalog_text.MSCOCO,), (catalog_text.BERT_TOKENIZER, catalog_text.VQA)),
+    "pamap2": ("pamap2", "build", (catalog.PAMAP2,), ()),
+    "pawsx": ("pawsx", "build", (catalog_text.MC4, catalog_text.PAWSX), (catalog_text.XLMR_TOKENIZER,)),
+    "proteins": ("proteins", "build", (catalog_text.PFAM,), catalog_text.TAPE_TRANSFER),
+    "wm811k": ("wm811k", "build", (catalog.WM811K,), ()),
+    "wikitext103": ("wikitext", "build", (catalog_text.WIKITEXT, catalog_text.GLUE), (catalog_text.BERT_TOKENIZER,)),
 }
 
 
@@ -54,19 +58,9 @@ def _lazy_builder(domain: str):
 REAL_DOMAINS = {name: _lazy_builder(name) for name in _DOMAINS}
 
 
-def _flatten(module, attrs) -> tuple:
-    out = []
-    for attr in attrs:
-        value = getattr(module, attr)
-        out.extend(value if isinstance(value, tuple) else (value,))
-    return tuple(out)
-
-
 def domain_sources(domain: str) -> tuple[tuple, tuple]:
     """(required sources, optional sources) of a real domain."""
-    module_name, _, required, optional = lookup(_DOMAINS, domain, "real domain")
-    module = _module(module_name)
-    return _flatten(module, required), _flatten(module, optional)
+    return lookup(_DOMAINS, domain, "real domain")[2:]
 
 
 def all_sources() -> dict:
@@ -80,14 +74,32 @@ def _resolve(name: str) -> tuple[tuple, tuple]:
     return (lookup(all_sources(), name, "real domain or dataset"),), ()
 
 
+def _source_problem(source, data_root) -> str:
+    """'' when the source's required files are there; else what is wrong and how to fix it."""
+    if source.missing(data_root):
+        return source.instructions(data_root)
+    wrong = source.wrong_kind(data_root)
+    return f"{wrong[0][0]} {wrong[0][1]}. {source.instructions(data_root)}" if wrong else ""
+
+
 def dataset_status(name: str, data_root: str = "") -> tuple[bool, str]:
     """(present, how_to_get) for a real domain (or one source). `present` when every required
-    file is on disk; `how_to_get` says what is missing and how to get it ("" when nothing is)."""
+    file is on disk (files as files, folders as folders); `how_to_get` says what is missing or
+    misplaced and how to fix it, one line per source ("" when nothing is)."""
     required, optional = _resolve(name)
-    lines = [f"[required] {s.name}: {s.instructions(data_root)}" for s in required if s.missing(data_root)]
+    lines = [f"[required] {s.name}: {problem}" for s in required if (problem := _source_problem(s, data_root))]
     present = not lines
-    lines += [f"[optional] {s.name}: {s.instructions(data_root)}" for s in optional if s.missing(data_root)]
+    lines += [f"[optional] {s.name}: {problem}" for s in optional if (problem := _source_problem(s, data_root))]
     return present, "\n".join(lines)
+
+
+def check_files(name: str, data_root: str = "") -> None:
+    """Raise what a build would raise first for missing or misplaced raw files: ManualDownloadError
+    naming the first missing required file, DatasetFileError naming a folder where a file must be.
+    Only files are checked (nothing is read or preprocessed): cheap enough to run before Ray starts."""
+    required, _ = _resolve(name)
+    for source in required:
+        source.check(data_root)
 
 
 def fetch(name: str, data_root: str = "", progress: bool = True) -> list[str]:
@@ -106,6 +118,6 @@ def fetch(name: str, data_root: str = "", progress: bool = True) -> list[str]:
 
 
 __all__ = [
-    "ChecksumError", "DatasetError", "DatasetFileError", "ManualDownloadError", "REAL_DOMAINS", "all_sources",
+    "ChecksumError", "DatasetError", "DatasetFileError", "ManualDownloadError", "REAL_DOMAINS", "all_sources", "check_files",
     "dataset_status", "domain_sources", "fetch",
 ]

@@ -23,7 +23,7 @@ import soundfile
 import torch
 import torchaudio
 
-from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 
 MAX_SAMPLES = 150_526
 N_FFT = 2048
@@ -56,7 +56,7 @@ def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
     """(first channel as float32, sample rate), via soundfile; bad files raise DatasetFileError."""
     path = Path(path)
     if not path.is_file():
-        raise DatasetFileError(path, "is missing (incomplete download or extraction?)", "Download the dataset again.")
+        raise not_a_file(path, "an audio file")
     if path.suffix.lower() == ".wav":
         _check_wav(path)
     try:

@@ -111,6 +111,19 @@ def _read_complete(folder: Path) -> Processed | None:
     return Processed(folder, marker)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux allows (os.umask both sets and gets)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def _locked(lock_path: Path):
     with open(lock_path, "a+") as handle:
@@ -165,6 +178,9 @@ def ensure_processed(
         for stale in root.glob(f".{folder.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=root))
+        # mkdtemp makes 0700 folders; the renamed folder must follow the umask like every other
+        # file, or a data root shared by a team is unreadable to all but its builder.
+        os.chmod(tmp, 0o777 & ~_umask())
         try:
             writer = ArrayWriter(tmp)
             build(writer)

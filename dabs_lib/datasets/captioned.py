@@ -17,7 +17,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from dabs_lib.datasets.cache import ensure_processed
-from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 from dabs_lib.datasets.memmap import MemmapSplit
 from dabs_lib.datasets.tokenizer import load_tokenizer, train_wordpiece
 from dabs_lib.datasets.download import file_digest
@@ -33,8 +33,8 @@ def coco_image(path: Path) -> np.ndarray:
         with Image.open(path) as image:
             image.load()
             image = image.convert("RGB")
-    except FileNotFoundError as error:
-        raise DatasetFileError(path, "is missing (incomplete download or extraction?)") from error
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise not_a_file(path, "an image file") from error
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as error:
         raise DatasetFileError(path, f"cannot be decoded as an image ({error})") from error
     image = image.resize((480, 640), Image.BILINEAR).crop((0, 80, 480, 560))

@@ -21,7 +21,8 @@ import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
 from dabs_lib.datasets import imagenet, natural
-from dabs_lib.datasets.common import Archive, Source, make_task, optional_task, shrink
+from dabs_lib.datasets.catalog import CIFAR10 as SOURCE, FOLDER, TEST_BATCH, TRAIN_BATCHES
+from dabs_lib.datasets.common import make_task, optional_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.pickles import load_pickle
@@ -29,24 +30,8 @@ from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
 
-TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_BATCH = "test_batch"
-FOLDER = "cifar-10-batches-py"
-
-OPTIONAL = tuple(source for source, _ in natural.SETS.values())
-PRETRAIN = (imagenet.IMAGENET,)  # `cifar10` only: its pretraining set when present
 
 _log = logging.getLogger(__name__)
-
-SOURCE = Source(
-    name="cifar10",
-    required=tuple(f"{FOLDER}/{b}" for b in (*TRAIN_BATCHES, TEST_BATCH)),
-    how_to_get=(
-        "Download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (md5 c58f30108f718f92721af3b95e74349a) "
-        "and extract it in {dir}, so that {dir}/cifar-10-batches-py/data_batch_1 exists."
-    ),
-    archives=(Archive("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", md5="c58f30108f718f92721af3b95e74349a"),),
-)
 
 
 def read_batch(path) -> tuple[np.ndarray, np.ndarray]:

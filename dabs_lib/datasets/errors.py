@@ -9,8 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _rebuild(cls, args: tuple, state: dict) -> "DatasetError":
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class DatasetError(Exception):
-    """Base class of every dataset problem a user can fix."""
+    """Base class of every dataset problem a user can fix.
+
+    Subclasses take several arguments but hand Exception only the message, so the default
+    pickling (`cls(*args)`) would call them with the message alone and fail. Errors cross
+    Ray workers by pickle and are copied by copy.copy: rebuild them from args and attributes.
+    """
+
+    def __reduce__(self):
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class ManualDownloadError(DatasetError, FileNotFoundError):
@@ -42,3 +57,11 @@ class ChecksumError(DatasetFileError):
             f"{algorithm} must be {expected}, but got {actual} (truncated or corrupt download)",
             "It was removed; download it again.",
         )
+
+
+def not_a_file(path: Path | str, what: str) -> DatasetFileError:
+    """The error for a data file that is not there as a file: missing, or a directory in its place."""
+    path = Path(path)
+    if path.is_dir():
+        return DatasetFileError(path, f"is a directory, but must be {what}", "Remove it and put the file there.")
+    return DatasetFileError(path, "is missing (incomplete download or extraction?)", "Download the dataset again.")

@@ -18,7 +18,8 @@ import re
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed
-from dabs_lib.datasets.common import Archive, Source, make_task, shrink
+from dabs_lib.datasets.catalog import EUROSAT as SOURCE
+from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
@@ -30,15 +31,6 @@ CLASSES = ("AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industria
            "Residential", "River", "SeaLake")
 BANDS, SIZE, PATCH = 13, 64, 8
 SMOKE_FILES = 12  # smoke builds read this many files per class
-
-SOURCE = Source(
-    name="eurosat",
-    required=("EuroSAT_MS|EuroSATallBands|ds",),
-    how_to_get=("Download the multispectral EuroSAT release https://zenodo.org/records/7711810/files/EuroSAT_MS.zip "
-                "(2 GB) and unzip it in {dir}, so that {dir}/EuroSAT_MS/AnnualCrop/AnnualCrop_1.tif exists. "
-                "Reading it needs the tifffile package (pip install tifffile)."),
-    archives=(Archive("https://zenodo.org/records/7711810/files/EuroSAT_MS.zip"),),
-)
 
 
 def _number(path) -> int:

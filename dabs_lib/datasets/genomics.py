@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Source, make_task, shrink
+from dabs_lib.datasets.catalog import FILES, GENOMICS as SOURCE
+from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
@@ -24,20 +25,9 @@ from dabs_lib.specs import TokensSpec
 
 SEQ_LEN = 250
 BASES = "ACGT"
-FILES = {"pretrain": "genomicsPretrain.csv", "id": "genomicsTransferID.csv", "ood": "genomicsTransferOOD.csv"}
 LABEL_OFFSET = {"pretrain": 0, "id": 0, "ood": 10}
 NUM_CLASSES = {"pretrain": 10, "id": 10, "ood": 60}
 
-SOURCE = Source(
-    name="genomics",
-    required=tuple(FILES.values()),
-    how_to_get=(
-        "Export TensorFlow Datasets' genomics_ood as DABS does: for split, name in (('train', 'genomicsPretrain'), "
-        "('validation', 'genomicsTransferID'), ('validation_ood', 'genomicsTransferOOD')): "
-        "tfds.as_dataframe(tfds.load('genomics_ood', split=split)).to_csv(f'{dir}/{{name}}.csv'), "
-        "so that {dir}/genomicsPretrain.csv exists."
-    ),
-)
 
 _LOOKUP = np.full(256, 255, dtype=np.uint8)
 for _i, _b in enumerate(BASES):

@@ -9,12 +9,12 @@ the whole split (DABS averaged it over batches). Binary tasks have one output.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Source, make_task, shrink
+from dabs_lib.datasets.catalog_text import GLUE as SOURCE, GLUE_TASKS, GlueTask
+from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.tokenizer import encode
@@ -22,47 +22,6 @@ from dabs_lib.datasets.transforms import AsType
 
 _log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class GlueTask:
-    folder: str  # GLUE's directory for the task
-    texts: tuple[str, ...]  # text columns (a pair for sentence-pair tasks); CoLA has no header: indices
-    label: str  # label column
-    kind: str  # TASK_KINDS entry
-    metric: str  # METRIC_DIRECTIONS entry
-    num_classes: int
-    names: tuple[str, ...] = ()  # label strings in class order; empty: the column is numeric
-    test_file: str = "dev.tsv"  # GLUE's dev set = DABS's "val" = our test
-    header: bool = True
-
-
-_NLI = ("entailment", "neutral", "contradiction")  # Hugging Face's MNLI label order
-_QNLI = ("entailment", "not_entailment")
-
-GLUE_TASKS = {  # SST-2 first: the default task a search optimizes (large, stable accuracy)
-    "sst2": GlueTask("SST-2", ("sentence",), "label", "binary", "accuracy", 1),
-    "cola": GlueTask("CoLA", ("3",), "1", "binary", "mcc", 1, header=False),
-    "mrpc": GlueTask("MRPC", ("#1 String", "#2 String"), "Quality", "binary", "accuracy", 1),
-    "qqp": GlueTask("QQP", ("question1", "question2"), "is_duplicate", "binary", "accuracy", 1),
-    "stsb": GlueTask("STS-B", ("sentence1", "sentence2"), "score", "regression", "spearman", 1),
-    "mnli_matched": GlueTask("MNLI", ("sentence1", "sentence2"), "gold_label", "multiclass", "accuracy", 3,
-                             names=_NLI, test_file="dev_matched.tsv"),
-    "mnli_mismatched": GlueTask("MNLI", ("sentence1", "sentence2"), "gold_label", "multiclass", "accuracy", 3,
-                                names=_NLI, test_file="dev_mismatched.tsv"),
-    "qnli": GlueTask("QNLI", ("question", "sentence"), "label", "binary", "accuracy", 1, names=_QNLI),
-    "rte": GlueTask("RTE", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1, names=_QNLI),
-    "wnli": GlueTask("WNLI", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1),
-}
-
-SOURCE = Source(
-    name="glue",
-    required=tuple(sorted({f"{t.folder}/{f}" for t in GLUE_TASKS.values() for f in ("train.tsv", t.test_file)})),
-    how_to_get=(
-        "Download the GLUE data with the GLUE baseline's download_glue_data.py "
-        "(https://github.com/nyu-mll/GLUE-baselines: `python download_glue_data.py --data_dir {dir} --tasks all`), "
-        "so that {dir}/CoLA/train.tsv, {dir}/MNLI/dev_matched.tsv, ... exist."
-    ),
-)
 
 MAX_BAD_ROWS = 0.01  # share of malformed rows tolerated (QQP's train.tsv has a few)
 
@@ -119,7 +78,7 @@ def _processed_file(root, task: GlueTask, filename: str, tokenizer, tokenizer_id
         writer.save("tokens", encode(tokenizer, texts, seq_len))
         writer.save("labels", labels)
 
-    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": seq_len, "task": repr(task),
+    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": seq_len, "parse": task.parse_key(),
               "source": source_signature([path])}
     return ensure_processed(root, SOURCE.name, f"{task.folder}-{filename.rsplit('.', 1)[0]}", params, build)
 

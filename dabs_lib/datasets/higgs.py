@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, make_task, shrink
+from dabs_lib.datasets.catalog import FILE, HIGGS as SOURCE
+from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
@@ -24,16 +25,7 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TabularSpec
 
 NUM_FEATURES = 28
-FILE = "HIGGS.csv.gz"
 CHUNK_ROWS = 1_000_000
-
-SOURCE = Source(
-    name="higgs",
-    required=(FILE,),
-    how_to_get=("Download https://archive.ics.uci.edu/ml/machine-learning-databases/00280/HIGGS.csv.gz (2.6 GB) "
-                "into {dir}, so that {dir}/HIGGS.csv.gz exists (keep it compressed)."),
-    archives=(Archive("https://archive.ics.uci.edu/ml/machine-learning-databases/00280/HIGGS.csv.gz", extract=False),),
-)
 
 
 def read_higgs(path) -> tuple[np.ndarray, np.ndarray]:

@@ -18,22 +18,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from dabs_lib.datasets.common import Source
+from dabs_lib.datasets.catalog import IMAGENET
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.images import load_image
 from dabs_lib.datasets.transforms import Image
 
 SUFFIXES = (".jpeg", ".jpg", ".png")  # ILSVRC ships .JPEG; compared in lower case
 SMOKE_IMAGES = 6  # smoke builds list this many images per class
-
-IMAGENET = Source(
-    name="imagenet",
-    required=("train",),
-    how_to_get=("Register at https://image-net.org/download-images , download ILSVRC2012_img_train.tar (ILSVRC 2012, "
-                "training images) and extract it into {dir}/train, then extract each class archive into its own "
-                "folder (cd {dir}/train && for f in *.tar; do mkdir ${{f%.tar}} && tar -xf $f -C ${{f%.tar}} && rm $f; "
-                "done), so that {dir}/train/n01440764/*.JPEG exists. Used instead of CIFAR-10 to pretrain `cifar10`."),
-)
 
 
 class ImageFileSplit(Dataset):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 
 CHUNK = 512
 
@@ -25,8 +25,8 @@ def load_image(path: Path | str, size: int, mode: str = "RGB", box: tuple[int, i
         with Image.open(path) as image:
             image.load()  # decode now, so truncated files fail here
             image = image.convert(mode)
-    except FileNotFoundError as error:
-        raise DatasetFileError(path, "is missing (incomplete download or extraction?)") from error
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise not_a_file(path, "an image file") from error
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as error:
         raise DatasetFileError(path, f"cannot be decoded as an image ({error})") from error
     if box is not None:

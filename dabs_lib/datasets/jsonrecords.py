@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 
 CHUNK_CHARS = 1 << 22  # characters read at a time
 _SKIP = " \t\r\n,"
@@ -23,8 +23,8 @@ def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict]:
     count = 0
     try:
         handle = open(path, encoding="utf-8")
-    except FileNotFoundError as error:
-        raise DatasetFileError(path, "is missing (incomplete download or extraction?)") from error
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise not_a_file(path, "a JSON file") from error
     with handle:
         buffer, pos, eof, in_array = "", 0, False, None
         while limit is None or count < limit:

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from dabs_lib.datasets.cache import ensure_processed
-from dabs_lib.datasets.common import Source, make_task, optional_task, resolve_root, shrink
+from dabs_lib.datasets.catalog import CHEXPERT, XRAY8
+from dabs_lib.datasets.common import make_task, optional_task, resolve_root, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.images import store_images
 from dabs_lib.datasets.memmap import Field, MemmapSplit
@@ -33,20 +34,6 @@ SIZE = 224
 SMOKE_IMAGES = 24  # smoke builds decode this many images per CSV / split
 CHEXPERT_LABELS = ("Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion")
 XRAY8_LABELS = ("Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax")
-
-CHEXPERT = Source(
-    name="chexpert",
-    required=("CheXpert-v1.0-small/train.csv|CheXpert-v1.0/train.csv", "CheXpert-v1.0-small/valid.csv|CheXpert-v1.0/valid.csv"),
-    how_to_get=("Register at https://stanfordmlgroup.github.io/competitions/chexpert/ , download CheXpert-v1.0-small.zip "
-                "(as DABS recommends) and unzip it in {dir}, so that {dir}/CheXpert-v1.0-small/train.csv exists."),
-)
-XRAY8 = Source(
-    name="chestx_ray8",
-    required=("images", "Data_Entry_2017_v2020.csv|Data_Entry_2017.csv|metadata.csv"),
-    how_to_get=("Download the 12 images_*.tar.gz archives and Data_Entry_2017_v2020.csv from "
-                "https://nihcc.app.box.com/v/ChestXray-NIHCC , extract the archives in {dir} "
-                "(giving {dir}/images/*.png) and put the CSV at {dir}/Data_Entry_2017_v2020.csv."),
-)
 
 
 def _chexpert_rows(csv_path, limit):

@@ -29,44 +29,18 @@ import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
 from dabs_lib.datasets.captioned import RowMapSplit, caption_tokenizer, store_coco_images
-from dabs_lib.datasets.common import Archive, Source, make_task, optional_task, resolve_root, shrink
+from dabs_lib.datasets.catalog_text import BERT_TOKENIZER, MSCOCO, VQA
+from dabs_lib.datasets.common import make_task, optional_task, resolve_root, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field
 from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.tokenizer import encode, pad_id
 from dabs_lib.datasets.transforms import AsType, Image
-from dabs_lib.datasets.wikitext import BERT_TOKENIZER
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec, TokensSpec
 
 SEQ_LEN = 32
 SMOKE_IMAGES = 40  # smoke builds decode this many images (or questions) per split
-_COCO = "http://images.cocodataset.org/"
-_VQA = "https://s3.amazonaws.com/cvmlp/vqa/mscoco/vqa/"
-
-MSCOCO = Source(
-    name="mscoco",
-    required=("annotations/captions_train2017.json", "annotations/captions_val2017.json", "train2017", "val2017"),
-    how_to_get=(f"Download {_COCO}zips/train2017.zip, {_COCO}zips/val2017.zip and "
-                f"{_COCO}annotations/annotations_trainval2017.zip and unzip them in {{dir}}, so that "
-                "{dir}/train2017/ and {dir}/annotations/captions_train2017.json exist."),
-    archives=tuple(Archive(_COCO + f) for f in ("annotations/annotations_trainval2017.zip", "zips/val2017.zip",
-                                                 "zips/train2017.zip")),
-)
-VQA = Source(
-    name="vqa",
-    required=tuple(f"{f}_{s}2014{e}" for s in ("train", "val")
-                   for f, e in (("MultipleChoice_mscoco", "_questions.json"), ("mscoco", "_annotations.json"))) +
-    ("train2014", "val2014"),
-    how_to_get=(f"Optional: download VQA v1 {_VQA}Questions_Train_mscoco.zip, Questions_Val_mscoco.zip, "
-                "Annotations_Train_mscoco.zip, Annotations_Val_mscoco.zip (same folder) and "
-                f"{_COCO}zips/train2014.zip, {_COCO}zips/val2014.zip, and unzip them all in {{dir}}, so that "
-                "{dir}/mscoco_train2014_annotations.json and {dir}/train2014/ exist."),
-    archives=tuple(Archive(_VQA + f) for f in ("Questions_Train_mscoco.zip", "Questions_Val_mscoco.zip",
-                                               "Annotations_Train_mscoco.zip", "Annotations_Val_mscoco.zip")) +
-    tuple(Archive(f"{_COCO}zips/{s}2014.zip") for s in ("train", "val")),
-)
-OPTIONAL = (BERT_TOKENIZER, VQA)
 
 
 def _load_json(path) -> dict:

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed
-from dabs_lib.datasets.common import Archive, Source, make_task, shrink
+from dabs_lib.datasets.catalog import AIRCRAFT, CU_BIRDS, DTD, TRAFFIC_SIGN, VGG_FLOWER
+from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.images import store_images
 from dabs_lib.datasets.memmap import Field, MemmapSplit
@@ -26,29 +27,6 @@ from dabs_lib.domains.base import TransferTask
 
 STORE_SIZE = 224
 SMOKE_IMAGES = 6  # smoke builds decode this many images per class and part
-
-AIRCRAFT = Source("aircraft", ("fgvc-aircraft-2013b/data/images_variant_trainval.txt",),
-                  "Download https://www.robots.ox.ac.uk/~vgg/data/fgvc-aircraft/archives/fgvc-aircraft-2013b.tar.gz "
-                  "and extract it in {dir}, so that {dir}/fgvc-aircraft-2013b/data/images_box.txt exists.",
-                  (Archive("https://www.robots.ox.ac.uk/~vgg/data/fgvc-aircraft/archives/fgvc-aircraft-2013b.tar.gz"),))
-CU_BIRDS = Source("cu_birds", ("CUB_200_2011/images.txt",),
-                  "Download CUB_200_2011.tgz from https://www.vision.caltech.edu/datasets/cub_200_2011/ and extract it "
-                  "in {dir}, so that {dir}/CUB_200_2011/images.txt exists.")
-DTD = Source("dtd", ("dtd/labels/train1.txt",),
-             "Download https://www.robots.ox.ac.uk/~vgg/data/dtd/download/dtd-r1.0.1.tar.gz and extract it in {dir}, "
-             "so that {dir}/dtd/labels/train1.txt exists.",
-             (Archive("https://www.robots.ox.ac.uk/~vgg/data/dtd/download/dtd-r1.0.1.tar.gz"),))
-TRAFFIC_SIGN = Source("traffic_sign", ("GTSRB/Final_Training/Images",),
-                      "Download https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
-                      "GTSRB_Final_Training_Images.zip and unzip it in {dir}, so that "
-                      "{dir}/GTSRB/Final_Training/Images/00000 exists.",
-                      (Archive("https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
-                               "GTSRB_Final_Training_Images.zip"),))
-VGG_FLOWER = Source("vgg_flower", ("imagelabels.mat", "jpg"),
-                    "Download https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz (extract it in {dir}, "
-                    "giving {dir}/jpg/) and https://www.robots.ox.ac.uk/~vgg/data/flowers/102/imagelabels.mat into {dir}.",
-                    (Archive("https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz"),
-                     Archive("https://www.robots.ox.ac.uk/~vgg/data/flowers/102/imagelabels.mat", extract=False)))
 
 
 def _lines(path: Path) -> list[str]:

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, shrink
+from dabs_lib.datasets.catalog import PAMAP2 as SOURCE, TEST_SUBJECTS, TRAIN_SUBJECTS, subject_file
+from dabs_lib.datasets.common import shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.domains.base import Domain, TransferTask
@@ -27,29 +28,12 @@ from dabs_lib.specs import Sequence1dSpec
 # The 12 protocol activities; label = position here. DABS's list left out ironing (17)
 # although its head had 12 outputs; we keep all 12.
 ACTIVITY_IDS = (1, 2, 3, 4, 5, 6, 7, 12, 13, 16, 17, 24)
-TRAIN_SUBJECTS = (1, 2, 3, 4, 7, 8, 9)
-TEST_SUBJECTS = (5,)
 SEQ_LEN = 320
 SEGMENT = 5
 CHANNELS = 52
 NUM_COLUMNS = 54  # timestamp, activity id, heart rate, 3 IMUs x 17
 WINDOW_STRIDE = 32
 VAL_TAIL = 0.1  # last share of each training run (at least one window) that becomes validation
-
-
-def subject_file(subject: int) -> str:
-    return f"PAMAP2_Dataset/Protocol/subject10{subject}.dat"
-
-
-SOURCE = Source(
-    name="pamap2",
-    required=tuple(subject_file(s) for s in TRAIN_SUBJECTS + TEST_SUBJECTS),
-    how_to_get=(
-        "Download https://archive.ics.uci.edu/ml/machine-learning-databases/00231/PAMAP2_Dataset.zip and unzip it "
-        "in {dir}, so that {dir}/PAMAP2_Dataset/Protocol/subject101.dat exists."
-    ),
-    archives=(Archive("https://archive.ics.uci.edu/ml/machine-learning-databases/00231/PAMAP2_Dataset.zip"),),
-)
 
 
 def _last_line_fields(path) -> int:

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, make_task, resolve_root, shrink, token_pretrain_split
+from dabs_lib.datasets.catalog_text import LANGUAGES, MC4, PAWSX, XLMR_TOKENIZER
+from dabs_lib.datasets.common import make_task, resolve_root, shrink, token_pretrain_split
 from dabs_lib.datasets.download import file_digest
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.glue import GlueTask, parse
@@ -36,35 +37,10 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
 
 SEQ_LEN = 128
-LANGUAGES = ("en", "fr", "de", "zh", "es", "ja", "ko")
 XLMR_VOCAB = 250_002
 SMOKE_LINES = 300  # smoke builds read this many examples per language
 CHUNK = 50_000
 
-MC4 = Source(
-    name="mc4",
-    required=tuple(f"{lang}.txt|{lang}" for lang in LANGUAGES),
-    how_to_get=("Put a local mC4 sample in {dir}: for each of en fr de zh es ja ko either {dir}/<lang>.txt (one example "
-                "per line) or a folder {dir}/<lang>/ of mC4 *.json.gz shards (e.g. from the Hugging Face dataset "
-                "allenai/c4, folder multilingual/, files c4-<lang>.tfrecord-*.json.gz)."),
-)
-PAWSX = Source(
-    name="pawsx",
-    required=tuple(f"x-final/{lang}/{'train' if lang == 'en' else 'translated_train'}.tsv" for lang in LANGUAGES) +
-    tuple(f"x-final/{lang}/dev_2k.tsv" for lang in LANGUAGES),
-    how_to_get=("Download https://storage.googleapis.com/paws/pawsx/x-final.tar.gz and extract it in {dir}, "
-                "so that {dir}/x-final/de/translated_train.tsv exists."),
-    archives=(Archive("https://storage.googleapis.com/paws/pawsx/x-final.tar.gz"),),
-)
-XLMR_TOKENIZER = Source(
-    name="xlm-roberta-base",
-    required=("tokenizer.json",),
-    how_to_get=("Optional: download https://huggingface.co/xlm-roberta-base/resolve/main/tokenizer.json into {dir} "
-                "to tokenize exactly as DABS did; without it a WordPiece tokenizer is trained on the mC4 sample."),
-    archives=(Archive("https://huggingface.co/xlm-roberta-base/resolve/main/tokenizer.json", extract=False),),
-)
-REQUIRED = (MC4, PAWSX)
-OPTIONAL = (XLMR_TOKENIZER,)
 PAWS_TASK = GlueTask("x-final", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1)
 
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, make_task, optional_task, resolve_root, shrink
+from dabs_lib.datasets.catalog_text import FLUORESCENCE, PFAM, REMOTE_HOMOLOGY, SECONDARY_STRUCTURE, STABILITY
+from dabs_lib.datasets.common import Source, make_task, optional_task, resolve_root, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.jsonrecords import iter_records
 from dabs_lib.datasets.memmap import Field, MemmapSplit
@@ -44,25 +45,8 @@ NUM_PFAM_TRANSFER = 200_000  # DABS's Pfam transfer rows (the tail of shuffled p
 SMOKE_RECORDS = 400  # smoke builds read this many records per file
 CHUNK = 100_000  # records tokenized at a time
 IGNORE = -100
-_TAPE = "http://s3.amazonaws.com/songlabdata/proteindata/data_raw_pytorch/"
 
 _log = logging.getLogger(__name__)
-
-
-def _tape(name: str, required: bool = False) -> Source:
-    role = "" if required else "Optional (its transfer task is skipped without it): "
-    return Source(
-        name=name, required=(f"{name}/{name}_train.json", f"{name}/{name}_valid.json"),
-        how_to_get=(f"{role}download {_TAPE}{name}.tar.gz (TAPE's JSON release) and extract it in {{dir}}, "
-                    f"so that {{dir}}/{name}/{name}_train.json exists."),
-        archives=(Archive(f"{_TAPE}{name}.tar.gz"),),
-    )
-
-
-PFAM = _tape("pfam", required=True)
-REMOTE_HOMOLOGY, SECONDARY_STRUCTURE, STABILITY, FLUORESCENCE = (
-    _tape(n) for n in ("remote_homology", "secondary_structure", "stability", "fluorescence"))
-OPTIONAL = (REMOTE_HOMOLOGY, SECONDARY_STRUCTURE, STABILITY, FLUORESCENCE)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,3 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
         name="librispeech", specs=(SPEC,), pretrain=pretrain, tasks=tasks,
         pretrain_num_classes=int(pretrain_clips.labels.max()) + 1, supervised_task="librispeech", batch_size=64,
     )
-
-
-REQUIRED = (src.LIBRISPEECH,)
-OPTIONAL = (src.AUDIO_MNIST, src.SPEECH_COMMANDS, src.FLUENT_SPEECH, src.VOXCELEB1)

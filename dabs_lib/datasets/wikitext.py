@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Archive, Source, resolve_root, token_pretrain_split
+from dabs_lib.datasets.catalog_text import BERT_TOKENIZER, WIKITEXT as SOURCE
+from dabs_lib.datasets.common import resolve_root, token_pretrain_split
 from dabs_lib.datasets.download import file_digest
 from dabs_lib.datasets.glue import GLUE_TASKS, glue_tasks
-from dabs_lib.datasets.glue import SOURCE as GLUE
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
@@ -26,26 +26,6 @@ SEQ_LEN = 128
 BERT_VOCAB = 30522
 SMOKE_LINES = 2000  # smoke builds tokenize (and train a tokenizer on) this many lines only
 CHUNK = 50_000  # lines tokenized at a time
-
-SOURCE = Source(
-    name="wikitext103",
-    required=("wikitext-103/wiki.train.tokens",),
-    how_to_get=(
-        "Download https://wikitext.smerity.com/wikitext-103-v1.zip and unzip it in {dir}, "
-        "so that {dir}/wikitext-103/wiki.train.tokens exists."
-    ),
-    archives=(Archive("https://wikitext.smerity.com/wikitext-103-v1.zip"),),
-)
-
-BERT_TOKENIZER = Source(
-    name="bert-base-uncased",
-    required=("tokenizer.json",),
-    how_to_get=(
-        "Optional: download https://huggingface.co/bert-base-uncased/resolve/main/tokenizer.json into {dir} "
-        "to tokenize exactly as DABS did; without it a WordPiece tokenizer is trained on WikiText-103."
-    ),
-    archives=(Archive("https://huggingface.co/bert-base-uncased/resolve/main/tokenizer.json", extract=False),),
-)
 
 
 def corpus_lines(path: Path, limit: int | None = None):

@@ -25,7 +25,8 @@ import zipfile
 import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
-from dabs_lib.datasets.common import Source, make_task, shrink
+from dabs_lib.datasets.catalog import CONVERT, NPZ, PICKLE, TRUST_ENV, WM811K as SOURCE
+from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
@@ -34,25 +35,6 @@ from dabs_lib.specs import Image2dSpec
 
 SIZE, PATCH = 32, 4
 CLASSES = ("none", "random", "donut", "scratch", "center", "loc", "edge-loc", "edge-ring", "near-full")
-TRUST_ENV = "DABS_TUNE_TRUST_PICKLES"
-NPZ, PICKLE = "wm811k.npz", "LSWMD.pkl"
-
-CONVERT = (
-    "import sys, numpy as np, pandas as pd; sys.modules.setdefault('pandas.indexes', pd.core.indexes); "
-    "df = pd.read_pickle('LSWMD.pkl'); maps = [np.asarray(m, dtype=np.uint8) for m in df.waferMap]; "
-    "label = lambda v: str(np.asarray(v).ravel()[0]) if np.asarray(v).size else ''; "
-    "np.savez('wm811k.npz', maps=np.concatenate([m.ravel() for m in maps]), "
-    "shapes=np.array([m.shape for m in maps]), failureType=np.array([label(v) for v in df.failureType]))"
-)
-
-SOURCE = Source(
-    name="wm811k",
-    required=(f"{NPZ}|{PICKLE}",),
-    how_to_get=("Download LSWMD.pkl from https://www.kaggle.com/datasets/qingyi/wm811k-wafer-map (free account) and, "
-                "in a Python where you accept unpickling it, convert it once in {dir}: "
-                f"python -c \"{CONVERT}\" so that {{dir}}/{NPZ} exists. (Or put LSWMD.pkl in {{dir}} and set "
-                f"{TRUST_ENV}=1 to read the pickle directly; unpickling runs code from the file: trusted files only.)"),
-)
 
 
 class WaferMaps:

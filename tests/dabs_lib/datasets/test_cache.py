@@ -1,3 +1,5 @@
+import os
+import stat
 import json
 import pickle
 
@@ -106,3 +108,16 @@ def test_corrupt_npy_names_the_file(tmp_path):
     split = MemmapSplit("toy", (Field(str(path)),), np.arange(4), np.zeros(4), done.fingerprint)
     with pytest.raises(DatasetFileError, match="x.npy"):
         split[0]
+
+
+@pytest.mark.parametrize("umask, dir_mode, file_mode", [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640)])
+def test_processed_folders_follow_the_umask(tmp_path, umask, dir_mode, file_mode):
+    previous = os.umask(umask)
+    try:
+        done = cache.ensure_processed(tmp_path, "toy", "a", {}, _writer(np.arange(3)))
+    finally:
+        os.umask(previous)
+    for folder in (tmp_path / "toy", tmp_path / "toy" / "processed", done.folder):
+        assert stat.S_IMODE(folder.stat().st_mode) == dir_mode, folder
+    for path in done.folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == file_mode, path

@@ -151,3 +151,27 @@ def test_truncated_wav_is_detected(tmp_path):
     path.write_bytes(path.read_bytes()[:3000])
     with pytest.raises(DatasetFileError, match="a.wav.*truncated"):
         audio.read_audio(path)
+
+
+def test_empty_transcript_is_refused(tmp_path):
+    """The release never ships an empty trans.txt; skipping it used to drop a chapter silently
+    (a whole speaker here: 1 dev-clean speaker instead of 2)."""
+    base = write_librispeech(tmp_path, dev_utts=2)
+    transcript = base / "dev-clean" / "174" / "1000" / "174-1000.trans.txt"
+    transcript.write_text("")
+    with pytest.raises(DatasetFileError) as info:
+        speech.build(data_root=str(tmp_path))
+    assert str(info.value).startswith(f"{transcript}: is empty")
+
+
+def test_a_folder_where_an_audio_file_must_be(tmp_path):
+    base = write_librispeech(tmp_path, dev_utts=2)
+    flac = base / "dev-clean" / "84" / "1000" / "84-1000-0001.flac"
+    flac.unlink()
+    flac.mkdir()
+    with pytest.raises(DatasetFileError) as info:
+        speech.build(data_root=str(tmp_path))
+    assert str(info.value).startswith(f"{flac}: is a directory, but must be the FLAC file 84-1000.trans.txt lists")
+    with pytest.raises(DatasetFileError) as info:
+        audio.read_audio(flac)
+    assert str(info.value).startswith(f"{flac}: is a directory, but must be an audio file")

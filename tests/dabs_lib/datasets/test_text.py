@@ -88,3 +88,17 @@ def test_read_tsv_keeps_quotes_and_drops_rare_bad_rows(tmp_path):
     path.write_text("a\tb\n" + "x\n" * 10 + "y\tz\n")
     with pytest.raises(DatasetFileError, match="10 of 11 rows"):
         glue.read_tsv(path, header=True)
+
+
+def test_each_glue_file_is_tokenized_once(text_root):
+    """MNLI's train.tsv serves mnli_matched and mnli_mismatched: one cache entry, one tokenization."""
+    before = dict(cache.PREPROCESS_COUNT)
+    domain = wikitext.build(data_root=str(text_root))
+    built = {k: n - before.get(k, 0) for k, n in cache.PREPROCESS_COUNT.items() if k.startswith("glue/")}
+    assert built["glue/MNLI-train"] == 1
+    assert all(n == 1 for n in built.values()), built
+    files = {f"{t.folder}/{f}" for t in glue.GLUE_TASKS.values() for f in ("train.tsv", t.test_file)}
+    entries = [p for p in (text_root / "glue" / "processed").iterdir() if not p.name.startswith(".")]
+    assert len(entries) == len(files) == 19  # 9 train.tsv + 10 test files
+    matched, mismatched = domain.tasks["mnli_matched"], domain.tasks["mnli_mismatched"]
+    assert len(matched.train) == len(mismatched.train) and len(matched.test) == len(mismatched.test) == 10
