@@ -104,7 +104,7 @@ def test_search_with_a_relative_data_root(empty_cwd):
          "--smoke-test", "--storage-path", "runs", "--name", "rel", "--num-cpus", "2"],
         cwd=empty_cwd, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    trials = sorted(p for p in (empty_cwd / "runs" / "rel").glob("cifar10_small-*/cifar10_small_*") if p.is_dir())
+    trials = sorted(p for p in (empty_cwd / "runs" / "rel").glob("cifar10_small_*") if p.is_dir())
     assert len(trials) == 2  # the mae trial and the random-init baseline
     for trial in trials:
         assert not (trial / "error.txt").exists(), (trial / "error.txt").read_text()
