@@ -27,20 +27,33 @@ def _dispatch(args) -> int:
     return getattr(importlib.import_module(module), function)(args)
 
 
+def _quiet_broken_pipe() -> int:
+    """`dabs-tune list spaces | head`: the reader left; stop without a traceback (exit status
+    as a tool killed by SIGPIPE), and keep Python's final flush from complaining."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + 13
+
+
 def main(argv: list[str] | None = None) -> int:
     from cli.errors import UserError
     from cli.parser import build_parser
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return status
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except UserError as error:
         if os.environ.get("DABS_TUNE_DEBUG"):
             raise
-        print(f"run_search.py: error: {error}".splitlines()[0], file=sys.stderr)
+        print(f"{parser.prog}: error: {error}".splitlines()[0], file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; continue with `run_search.py resume <experiment>`", file=sys.stderr)
+        print(f"interrupted; continue with `{parser.prog} resume <experiment>`", file=sys.stderr)
         return 130
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,24 +23,59 @@ def experiment_dir(value: str) -> Path:
     return path
 
 
+def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (SO_REUSEADDR, as servers bind)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _stop_on_term(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM/SIGHUP end the wrapper like Ctrl-C: its finally stops TensorBoard
+
+
 def cmd_tensorboard(args: argparse.Namespace) -> int:
     logdir = experiment_dir(args.experiment)
+    if not port_free(args.host, args.port):
+        raise UserError(f"--port {args.port}: {args.host}:{args.port} is already in use; "
+                        "choose another port with --port")
     command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", args.host,
                "--port", str(args.port)]
     url = f"http://{args.host}:{args.port}/"
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    print(f"TensorBoard for {logdir} at {url} (Ctrl-C stops it)", flush=True)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_term)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        if args.smoke_test:  # start, check that it answers, stop
-            return 0 if _answers(url, process) else 1
-        process.wait()
+        if not _answers(url, process):
+            raise UserError(f"TensorBoard did not start on {url}: {_last_line(process)}")
+        print(f"TensorBoard for {logdir} at {url} (Ctrl-C stops it)", flush=True)
+        if not args.smoke_test:  # --smoke-test: started and answered; stop it
+            process.wait()
     except KeyboardInterrupt:
-        pass
+        print("TensorBoard stopped", flush=True)
     finally:
         if process.poll() is None:
             process.terminate()
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
     return 0
+
+
+def _last_line(process: subprocess.Popen) -> str:
+    """The last non-empty line TensorBoard wrote to stderr (it exited), or why there is none."""
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=10)
+        return "no answer within the time limit"
+    lines = [line.strip() for line in (process.stderr.read() or "").splitlines() if line.strip()]
+    return lines[-1] if lines else f"it exited with status {process.returncode}"
 
 
 def _answers(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
@@ -46,7 +83,7 @@ def _answers(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool
     while time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(url + "data/logdir", timeout=2) as response:
-                print(f"TensorBoard answered: {response.read().decode()[:200]}")
+                response.read()
                 return True
         except OSError:
             time.sleep(0.5)
@@ -91,18 +128,40 @@ def list_experiments(args: argparse.Namespace) -> None:
         print(f"{str(path):<60} {manifest.kind} {manifest.status}: {done}/{len(manifest.studies)} studies finished")
 
 
+def objective_descriptions() -> dict[str, str]:
+    """name -> first line of the objective module's doc (the classes keep their docs in the module)."""
+    from dabs_lib.objectives import OBJECTIVES
+
+    out = {}
+    for name, cls in sorted(OBJECTIVES.items()):
+        doc = sys.modules[cls.__module__].__doc__ or cls.__doc__ or ""
+        out[name] = doc.strip().splitlines()[0] if doc.strip() else ""
+    return out
+
+
+def list_spaces(as_json: bool) -> None:
+    from search_spaces import available_spaces
+
+    spaces = available_spaces()
+    if as_json:
+        print(json.dumps(spaces, indent=1, default=str))
+        return
+    print(f"{'kind':<10} {'name':<12} description")
+    for kind, entries in spaces.items():
+        for name, doc in entries.items():
+            print(f"{kind.rstrip('s'):<10} {name:<12} {doc}")
+    print("\nobjectives and domains merge into one space per (domain, objective); addons are opt-in "
+          "(--space NAME); --json for the machine-readable form")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     if args.what == "domains":
         list_domains(args)
     elif args.what == "objectives":
-        from dabs_lib.objectives import OBJECTIVES
-
-        for name, cls in sorted(OBJECTIVES.items()):
-            print(f"{name:<12} {(cls.__doc__ or '').strip().splitlines()[0] if cls.__doc__ else ''}")
+        for name, doc in objective_descriptions().items():
+            print(f"{name:<12} {doc}")
     elif args.what == "spaces":
-        from search_spaces import available_spaces
-
-        print(json.dumps(available_spaces(), indent=1, default=str))
+        list_spaces(args.json)
     else:
         list_experiments(args)
     return 0

@@ -37,6 +37,18 @@ def config_from_args(args: argparse.Namespace):
     return config_from_dict(flat, source), trial
 
 
+def plan_line(args: argparse.Namespace, config, out: Path) -> str:
+    """What `pretrain` is about to do, and where the choices came from (defaults say so)."""
+    from dabs_lib.config import effective_config
+
+    chosen = args.config or args.domain or args.objective or args.set
+    source = "" if chosen else " (the defaults: choose with --domain, --objective, --set or --config)"
+    size = ", smoke-test size" if config.smoke_test else ""
+    return (f"pretrain: objective {config.objective} on domain {config.domain}{source}, "
+            f"{effective_config(config).max_steps} steps{size}, then linear probes on every transfer task of {config.domain}; "
+            f"writing {out / 'encoder.pt'} and {out / 'scores.json'}")
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from dabs_lib.domains import get_domain
     from dabs_lib.pretrain import pretrain
@@ -48,6 +60,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
         settings = TrialSettings(**trial)
     out = Path(args.out)
+    print(plan_line(args, config, out), flush=True)
     # Epoch boundaries fix the batch order (dabs_lib.data): split steps as a search trial does,
     # so an exported trial config reproduces the trial to the seed.
     result = pretrain(config, output_dir=out, steps_per_epoch=settings.eval_every)
