@@ -5,7 +5,24 @@ import argparse
 import json
 from pathlib import Path
 
+import lightning as L
+
 from cli.errors import UserError, parse_set, user_errors
+from dabs_lib.config import effective_config
+from dabs_lib.progress import stage
+
+
+class StepBar(L.Callback):
+    """Advances a dabs_lib.progress bar by one per optimizer step, showing the loss."""
+
+    def __init__(self, bar) -> None:
+        self.bar = bar
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.bar.update(trainer.global_step - self.bar.n)
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if loss is not None and self.bar.n % 10 == 0:
+            self.bar.set_postfix(loss=f"{float(loss):.4f}", refresh=False)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -39,8 +56,6 @@ def config_from_args(args: argparse.Namespace):
 
 def plan_line(args: argparse.Namespace, config, out: Path) -> str:
     """What `pretrain` is about to do, and where the choices came from (defaults say so)."""
-    from dabs_lib.config import effective_config
-
     chosen = args.config or args.domain or args.objective or args.set
     source = "" if chosen else " (the defaults: choose with --domain, --objective, --set or --config)"
     size = ", smoke-test size" if config.smoke_test else ""
@@ -63,8 +78,11 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     print(plan_line(args, config, out), flush=True)
     # Epoch boundaries fix the batch order (dabs_lib.data): split steps as a search trial does,
     # so an exported trial config reproduces the trial to the seed.
-    result = pretrain(config, output_dir=out, steps_per_epoch=settings.eval_every)
-    table = evaluate_domain(result.encoder, domain, probe_protocol(settings))
+    with stage(f"pretraining {config.objective} on {config.domain}", effective_config(config).max_steps,
+               "steps") as bar:
+        result = pretrain(config, output_dir=out, steps_per_epoch=settings.eval_every, callbacks=[StepBar(bar)])
+    with stage(f"scoring the transfer tasks of {config.domain}"):
+        table = evaluate_domain(result.encoder, domain, probe_protocol(settings))
     scores = {row["task"]: row["test_score"] for row in table.to_dict("records")}
     (out / "scores.json").write_text(json.dumps({"config": config.to_dict(), "steps": result.steps,
                                                  "seconds": result.seconds, "test": scores}, indent=1))

@@ -10,8 +10,6 @@ lists a file of another size is deleted and rebuilt: nothing half-written is eve
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -26,8 +24,10 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from filelock import FileLock
 
 from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.progress import stage
 
 MARKER = "COMPLETE.json"
 
@@ -124,16 +124,6 @@ def _umask() -> int:
     return mask
 
 
-@contextlib.contextmanager
-def _locked(lock_path: Path):
-    with open(lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _write_marker(folder: Path, dataset: str, name: str, params: dict, meta: dict) -> dict:
     files = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
@@ -169,7 +159,8 @@ def ensure_processed(
     if done is not None:
         return done
     root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / f".{folder.name}.lock"):
+    # filelock: flock on POSIX, msvcrt on Windows; the OS drops it when a holder dies
+    with FileLock(root / f".{folder.name}.lock"):
         done = _read_complete(folder)  # another worker may have finished while we waited
         if done is not None:
             return done
@@ -183,7 +174,8 @@ def ensure_processed(
         os.chmod(tmp, 0o777 & ~_umask())
         try:
             writer = ArrayWriter(tmp)
-            build(writer)
+            with stage(f"preprocessing {dataset}/{name} into {root} (once; later runs reuse it)"):
+                build(writer)
             writer.finish()
             _write_marker(tmp, dataset, name, params, writer.meta)
             os.replace(tmp, folder)

@@ -18,9 +18,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from tqdm import tqdm
-
 from dabs_lib.datasets.errors import ChecksumError, DatasetFileError, ManualDownloadError
+from dabs_lib.progress import stage
 
 __all__ = [
     "ChecksumError", "DatasetFileError", "ManualDownloadError", "download_url", "extract_archive",
@@ -31,11 +30,13 @@ _CHUNK = 1 << 20
 
 
 def file_digest(path: Path | str, algorithm: str) -> str:
-    """Hex digest of a file, read in 1 MiB chunks."""
+    """Hex digest of a file, read in 1 MiB chunks (progress: dabs_lib.progress)."""
     digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle, stage(f"checking the {algorithm} of {Path(path).name.removesuffix('.part')}",
+                                           os.fstat(handle.fileno()).st_size, "B") as bar:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
+            bar.update(len(chunk))
     return digest.hexdigest()
 
 
@@ -69,10 +70,9 @@ def _stream(url: str, part: Path, progress: bool, timeout: float) -> None:
         total = response.headers.get("Content-Length")
         total = int(total) + (start if resumed else 0) if total else None
         mode = "ab" if resumed else "wb"
-        with open(part, mode) as out, tqdm(
-            total=total, initial=start if resumed else 0, unit="B", unit_scale=True,
-            desc=part.name[: -len(".part")], disable=not progress,
-        ) as bar:
+        name = part.name[: -len(".part")]
+        with open(part, mode) as out, stage(f"downloading {name}", total, "B", enabled=progress) as bar:
+            bar.update(start if resumed else 0)
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 out.write(chunk)
                 bar.update(len(chunk))
@@ -123,11 +123,17 @@ def extract_archive(archive: Path | str, dest_dir: Path | str) -> Path:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as handle:
                 _safe_members(handle.namelist(), archive)
-                handle.extractall(tmp)
+                with stage(f"extracting {archive.name}", len(handle.namelist()), "files") as bar:
+                    for member in handle.namelist():
+                        handle.extract(member, tmp)
+                        bar.update()
         elif tarfile.is_tarfile(archive):
             with tarfile.open(archive) as handle:
                 _safe_members(handle.getnames(), archive)
-                handle.extractall(tmp, filter="data")
+                with stage(f"extracting {archive.name}", len(handle.getmembers()), "files") as bar:
+                    for member in handle.getmembers():
+                        handle.extract(member, tmp, filter="data")
+                        bar.update()
         else:
             raise DatasetFileError(archive, "not a zip or tar archive (truncated or corrupt download?)")
         for entry in tmp.iterdir():

@@ -17,6 +17,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from dabs_lib.encoder import Encoder
+from dabs_lib.progress import stage
+
+LARGE_SPLIT = 20_000  # examples; featurizing a smaller split takes seconds and shows no progress
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,11 @@ def featurize(
     """Run the frozen encoder over `dataset` once and return float32 features on the CPU."""
     device = resolve_device(device)
     features, labels, rows, offset = [], [], [], 0
-    with frozen_eval(encoder, device, pooling), torch.no_grad():
+    size = len(dataset) if hasattr(dataset, "__len__") else 0
+    progress = stage(f"featurizing {where}", size, "examples", enabled=size >= LARGE_SPLIT)
+    with frozen_eval(encoder, device, pooling), torch.no_grad(), progress as bar:
         for batch_inputs, batch_labels in iterate_batches(dataset, batch_size):
+            bar.update(len(batch_labels))
             with autocast(device):
                 output = encoder([x.to(device) for x in batch_inputs])
             if per_token:

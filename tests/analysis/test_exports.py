@@ -20,8 +20,9 @@ def test_markdown_table_shape_alignment_and_cells():
     lines = markdown_table(_table()).splitlines()
     assert lines[0] == "| domain | test/novel | lr | n_seeds | average |"
     assert lines[1] == "|:---|---:|---:|---:|:---|"
-    assert lines[2] == "| digits | 0.5942 | 3.2e-05 | 1 | False |"
-    assert lines[3] == "| te\\|xt |  | 0.2500 | 3 | True |"  # pipe escaped, NaN empty
+    # one format per column: lr spans decades below 0.01, so the whole column is scientific
+    assert lines[2] == "| digits | 0.5942 | 3.20e-05 | 1 | False |"
+    assert lines[3] == "| te\\|xt |  | 2.50e-01 | 3 | True |"  # pipe escaped, NaN empty
     assert len(lines) == 4
 
 
@@ -34,7 +35,7 @@ def test_every_format_is_written_and_parses_back(tmp_path):
     assert records[0]["test/novel"] == 0.5942028985507246  # full precision
     assert records[1]["test/novel"] is None and records[1]["average"] is True
     tex = paths["tex"].read_text()
-    assert "\\begin{tabular}" in tex and "test/novel" in tex and "0.5942" in tex
+    assert "\\begin{tabular}{lrrrl}" in tex and "test/novel" in tex and "0.594 " in tex
 
 
 def test_trial_config_drops_bookkeeping_and_names_domain_objective_seed(tmp_path):
@@ -59,3 +60,26 @@ def test_config_is_accepted_by_the_typed_config(tmp_path):
     config = trial_config(tmp_path)
     typed = config_from_dict({k: v for k, v in config.items() if k not in TRIAL_KEYS})
     assert typed.lr == pytest.approx(3e-4) and typed.objective_config.temperature == pytest.approx(0.1)
+
+
+def test_markdown_uses_fixed_decimals_per_column():
+    table = pd.DataFrame({"task": ["a", "b", "c"], "gain": [0.00186, 0.0223, -0.1], "score": [0.5, 0.61234, 1.0]})
+    rows = [line.split(" | ") for line in markdown_table(table).splitlines()[2:]]
+    assert [r[1] for r in rows] == ["0.0019", "0.0223", "-0.1000"]
+    assert [r[2].rstrip(" |") for r in rows] == ["0.5000", "0.6123", "1.0000"]
+
+
+def test_latex_is_booktabs_with_one_column_per_field_and_fixed_decimals():
+    from analysis.exports import latex_table
+
+    table = pd.DataFrame({"domain": ["digits", "digits", "te_xt"], "objective": ["emix", "shed", "mae"],
+                          "best": ["0.612 ± 0.010", "0.5", "0.7"], "gain": [0.00186, 0.0223, np.nan]})
+    tex = latex_table(table).splitlines()
+    assert tex[1] == "\\begin{tabular}{lllr}"
+    assert [line for line in tex if line in ("\\toprule", "\\midrule", "\\bottomrule")] == [
+        "\\toprule", "\\midrule", "\\bottomrule"]
+    body = tex[tex.index("\\midrule") + 1:tex.index("\\bottomrule")]
+    assert all(line.count(" & ") == 3 and line.endswith(" \\\\") for line in body)
+    assert body[0] == "digits & emix & 0.612 $\\pm$ 0.010 & 0.002 \\\\"
+    assert body[1].startswith(" & shed")  # the repeated domain is blanked
+    assert body[2] == "te\\_xt & mae & 0.7 &  \\\\"

@@ -49,7 +49,8 @@ def test_tensorboard_serves_on_loopback(tmp_path):
     (tmp_path / "exp").mkdir()
     (tmp_path / "exp" / "search.json").write_text(json.dumps({"request": {}, "studies": []}))
     done = run_cli("tensorboard", str(tmp_path / "exp"), "--port", "16123", "--smoke-test", cwd=tmp_path)
-    assert "http://127.0.0.1:16123/" in done.stdout and "TensorBoard answered" in done.stdout
+    # the URL is printed only once TensorBoard answered on it
+    assert done.stdout.startswith(f"TensorBoard for {tmp_path / 'exp'} at http://127.0.0.1:16123/")
 
 
 @pytest.mark.slow
