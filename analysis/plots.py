@@ -15,12 +15,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
 
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
 DPI = 110
+PANELS_KEY = "Panels"  # PNG text chunk: the number of data panels (axes other than colour bars)
+MAX_COLUMNS = 3  # grids of per-study panels wrap after this many columns
 
 
 def _figure(rows: int, cols: int, width: float, height: float) -> tuple[Figure, np.ndarray]:
@@ -30,11 +33,31 @@ def _figure(rows: int, cols: int, width: float, height: float) -> tuple[Figure, 
     return fig, axes
 
 
+def grid(count: int, width: float, height: float, max_columns: int = MAX_COLUMNS) -> tuple[Figure, list]:
+    """`count` panels in rows of at most `max_columns`; the unused cells of the last row removed."""
+    cols = max(1, min(max_columns, count))
+    fig, axes = _figure(max(1, math.ceil(count / cols)), cols, width, height)
+    flat = list(axes.ravel())
+    for ax in flat[max(1, count):]:
+        ax.remove()
+    return fig, flat[:max(1, count)]
+
+
+def data_panels(fig: Figure) -> int:
+    return sum(1 for ax in fig.axes if ax.get_label() != "<colorbar>")
+
+
 def _save(fig: Figure, path: str | Path) -> Path:
+    """Write the PNG, recording its number of data panels in a text chunk (tests read it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png")
+    fig.savefig(path, dpi=DPI, format="png", metadata={PANELS_KEY: str(data_panels(fig))})
     return path
+
+
+def legend_outside(ax, **options) -> None:
+    """A legend right of the axes, never over the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", **options)
 
 
 def _series(study: pd.DataFrame) -> pd.DataFrame:
@@ -46,6 +69,10 @@ def _series(study: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_progress(trials: pd.DataFrame, path: str | Path) -> Path:
+    return _save(progress_figure(trials), path)
+
+
+def progress_figure(trials: pd.DataFrame) -> Figure:
     """Best-so-far validation transfer score vs trial number and vs compute, per domain."""
     domains = sorted(trials["domain"].unique())
     fig, axes = _figure(len(domains), 2, 5.5, 3.6)
@@ -59,16 +86,20 @@ def plot_progress(trials: pd.DataFrame, path: str | Path) -> Path:
                 line, = ax.step(series[x], series["best_so_far"], where="post", label=label)
                 ax.plot(series[x], series["score"], "o", color=line.get_color(), alpha=0.5, markersize=4)
         base = part[(part["objective"] == BASELINE) & (part["status"] == "completed")]
-        for ax, xlabel in zip(axes[row], ("trial number (000 = untuned DABS default)",
+        for ax, xlabel in zip(axes[row], ("trial number (0 = untuned DABS default)",
                                           "compute spent (cumulative trial seconds)")):
-            if not base.empty and METRIC in base:
-                ax.axhline(base[METRIC].mean(), color="grey", linestyle="--", label="random init")
+            if not base.empty and METRIC in base and base[METRIC].notna().any():
+                # on top of the data and inside the y range, so it is seen even far below the trials
+                level = float(base[METRIC].mean())
+                ax.axhline(level, color="black", linestyle="--", linewidth=1.5, zorder=5, label="random init")
+                low, high = ax.get_ylim()
+                ax.set_ylim(min(low, level - 0.05 * (high - low)), max(high, level + 0.05 * (high - low)))
             ax.set_xlabel(xlabel)
             ax.set_ylabel("best validation transfer score so far")
             ax.set_title(f"{domain}: search progress")
-            ax.legend(fontsize="small", title="line: best so far; dots: each completed trial",
-                      title_fontsize="x-small")
-    return _save(fig, path)
+            legend_outside(ax, title="line: best so far\ndots: each completed trial", title_fontsize="x-small")
+        axes[row][0].xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are whole numbers
+    return fig
 
 
 def _axis_values(values: pd.Series) -> tuple[np.ndarray, str, str]:
@@ -87,37 +118,45 @@ def _axis_values(values: pd.Series) -> tuple[np.ndarray, str, str]:
 
 
 def plot_parallel(trials: pd.DataFrame, searched: dict[tuple[str, str], list[str]], path: str | Path) -> Path:
-    """Parallel coordinates of each study's searched params, lines coloured by validation score."""
+    """Parallel coordinates of each study's searched params, lines coloured by validation score:
+    one panel per study, two per row, so a whole search reads at a glance."""
     studies = [(k, v) for k, v in sorted(searched.items()) if v]
-    fig, axes = _figure(max(1, len(studies)), 1, 10, 3.8)
+    fig, axes = grid(len(studies), 6.0, 3.4, max_columns=2)
     if not studies:
-        axes[0, 0].set_title("parallel coordinates: no searched parameters")
-        axes[0, 0].axis("off")
-    for ax, ((domain, objective), params) in zip(axes[:, 0], studies):
+        axes[0].set_title("parallel coordinates: no searched parameters")
+        axes[0].axis("off")
+    for ax, ((domain, objective), params) in zip(axes, studies):
         study = trials[(trials["domain"] == domain) & (trials["objective"] == objective)]
         params = [p for p in params if p in study and study[p].notna().any()]
-        columns = [_axis_values(study[p]) for p in params]
-        score = study[METRIC].where(study["status"] == "completed") if METRIC in study else study["trial"] * np.nan
-        norm = Normalize(float(score.min()), float(score.max())) if score.notna().any() else Normalize(0, 1)
-        if norm.vmin == norm.vmax:
-            norm = Normalize(norm.vmin - 1e-3, norm.vmax + 1e-3)
-        cmap = colormaps["viridis"]
-        for i, value in enumerate(score.to_numpy()):
-            ys = [col[0][i] for col in columns]
-            done = not math.isnan(value)
-            ax.plot(range(len(params)), ys, color=cmap(norm(value)) if done else "lightgrey",
-                    linestyle="-" if done else ":", alpha=0.9 if done else 0.6, zorder=2 if done else 1)
-        for x, (_, low, high) in enumerate(columns):
-            ax.axvline(x, color="black", linewidth=0.6)
-            ax.annotate(low, (x, -0.04), ha="center", va="top", fontsize="x-small")
-            ax.annotate(high, (x, 1.04), ha="center", va="bottom", fontsize="x-small")
-        ax.set_xticks(range(len(params)), params, rotation=20)
-        ax.set_ylim(-0.15, 1.15)
-        ax.set_yticks([0, 1], ["min", "max"])
-        ax.set_ylabel("scaled value")
-        ax.set_title(f"{domain}/{objective}: searched parameters (grey dotted: not completed)")
-        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="validation transfer score")
+        _parallel_panel(fig, ax, study, params)
+        ax.set_title(f"{domain}/{objective}", fontsize="large")
+    fig.suptitle("searched parameters per study: each line a trial, coloured by validation transfer score "
+                 "(grey dotted: pruned or unfinished)", fontsize="medium")
     return _save(fig, path)
+
+
+def _parallel_panel(fig: Figure, ax, study: pd.DataFrame, params: list[str]) -> None:
+    columns = [_axis_values(study[p]) for p in params]
+    score = study[METRIC].where(study["status"] == "completed") if METRIC in study else study["trial"] * np.nan
+    norm = Normalize(float(score.min()), float(score.max())) if score.notna().any() else Normalize(0, 1)
+    if norm.vmin == norm.vmax:
+        norm = Normalize(norm.vmin - 1e-3, norm.vmax + 1e-3)
+    cmap = colormaps["viridis"]
+    for i, value in enumerate(score.to_numpy()):
+        ys = [col[0][i] for col in columns]
+        done = not math.isnan(value)
+        ax.plot(range(len(params)), ys, color=cmap(norm(value)) if done else "darkgrey", marker="o", markersize=3,
+                linestyle="-" if done else ":", linewidth=1.8 if done else 1.0, zorder=2 if done else 1)
+    for x, (_, low, high) in enumerate(columns):
+        ax.axvline(x, color="black", linewidth=0.6)
+        ax.annotate(low, (x, -0.06), ha="center", va="top", fontsize="small")
+        ax.annotate(high, (x, 1.06), ha="center", va="bottom", fontsize="small")
+    ax.set_xticks(range(len(params)), params, fontsize="medium")
+    ax.set_xlim(-0.3, max(0.3, len(params) - 0.7))
+    ax.set_ylim(-0.25, 1.25)
+    ax.set_yticks([])
+    ax.spines[["left", "right", "top"]].set_visible(False)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="validation score", fraction=0.05)
 
 
 def headline_tasks(transfer: pd.DataFrame) -> dict[str, str]:

@@ -49,16 +49,50 @@ def _rel(path: Path, root: Path) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
+    "summary": "the table the search printed: test score of each objective's best trial per domain and task, "
+               "random init first; compare along a row",
+    "best_configs": "per study: trials run (completed / pruned / errored) and the best one by validation score; "
+                    "the CSV/JSON add its hyperparameters",
+    "transfer": "test scores of the best trial, the untuned DABS default and random init; a gain > 0 means the "
+                "best trial beats that reference (LaTeX/Markdown: the paper columns; CSV/JSON: every column)",
+    "importance": "how much each searched hyperparameter explains the validation score (fANOVA, PED-ANOVA; sums "
+                  "to 1 per study and evaluator); `skipped` says why a study has none",
+    "risk": "error components of the best checkpoints (lower is better); they add up to the test error",
+}
+PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, after any "study: ")
+    "search progress": "best validation score so far against trial number (left) and compute (right); dashed "
+                       "black: random init; a curve still rising wants more trials",
+    "learning curves": "validation score of every trial against the optimizer step; dashed with an x: pruned "
+                       "by the scheduler where the x is",
+    "searched parameters": "each line one trial through its hyperparameter values (axes scaled min to max, log "
+                           "when a range spans decades), coloured by validation score: bright lines cluster "
+                           "where good settings are",
+    "gain over random init": "test-score gain of each objective's best trial over random init on the domain's "
+                             "headline task; blue beats random init, red loses to it",
+    "Pareto front": "score against cost for every completed trial; the red line joins trials nothing beats on both",
+    "risk decomposition": "stacked error components per checkpoint; the bar's height is the test error",
+    "invariance": "whitened cosine between clean and corrupted features; 1: the encoder ignores the corruption",
+    "optimization history": "Optuna: each trial's score in order and the best so far",
+    "intermediate values": "Optuna: the score each trial reported at every evaluation (what the pruner saw)",
+    "slices": "Optuna: score against each hyperparameter's value, darker dots are later trials",
+    "parameter importances": "Optuna: fANOVA importance of each hyperparameter for the validation score",
+}
+
+
 def _table_links(name: str, paths: dict, root: Path) -> str:
-    return f"- {name}: " + ", ".join(f"[{fmt}]({_rel(p, root)})" for fmt, p in paths.items())
+    note = TABLE_NOTES.get(name, "")
+    links = ", ".join(f"[{fmt}]({_rel(p, root)})" for fmt, p in paths.items())
+    return f"- {name.replace('_', ' ')}: {links}" + (f". {note}" if note else "")
 
 
-def compact_transfer(transfer: pd.DataFrame) -> pd.DataFrame:
-    """The transfer table as a reader wants it: score +- interval when seeds were run."""
+def compact_transfer(transfer: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
+    """The transfer table as a reader wants it (README, Markdown, LaTeX): score ± 95% interval
+    when seeds were run, and the gains; the full table stays in CSV and JSON."""
     def fmt(score, ci) -> str:
         if pd.isna(score):
             return ""
-        return f"{score:.4f}" if pd.isna(ci) else f"{score:.4f} ± {ci:.4f}"
+        return f"{score:.{decimals}f}" if pd.isna(ci) else f"{score:.{decimals}f} ± {ci:.{decimals}f}"
     out = transfer[["domain", "objective", "task"]].copy()
     for role, title in (("best", "best"), ("default", "DABS default"), ("baseline", "random init")):
         out[title] = [fmt(s, c) for s, c in zip(transfer[role], transfer[f"{role}_ci95"])]
@@ -66,6 +100,12 @@ def compact_transfer(transfer: pd.DataFrame) -> pd.DataFrame:
     out["gain vs default"] = transfer["gain_vs_default"]
     out["n_seeds"] = transfer["n_seeds"]
     return out
+
+
+def compact_best_configs(best_configs: pd.DataFrame) -> pd.DataFrame:
+    """Trial counts and the winning trial per study; its hyperparameters are in the CSV and configs/."""
+    columns = ["domain", "objective", "trials", "completed", "pruned", "errored", "trial", "val_score"]
+    return best_configs[[c for c in columns if c in best_configs]]
 
 
 def readme_text(report, root: Path, notes: list[str]) -> str:
@@ -86,12 +126,13 @@ def readme_text(report, root: Path, notes: list[str]) -> str:
     files = report.files
     for key, paths in files.items():
         if key not in ("configs", "plots") and isinstance(paths, dict):
-            lines.append(_table_links(key.replace("_", " "), paths, root))
+            lines.append(_table_links(key, paths, root))
     if "results" in files:
         lines.append(f"- every trial x evaluation: [results.csv]({_rel(files['results'], root)})")
     for (domain, objective), path in sorted(files.get("configs", {}).items()):
         lines.append(f"- config {domain}/{objective}: [{path.name}]({_rel(path, root)}) "
                      f"(`python run_search.py pretrain --config {path}` reproduces it)")
     for name, path in files.get("plots", {}).items():
-        lines += ["", f"### {name}", "", f"![{name}]({_rel(path, root)})"]
+        note = PLOT_NOTES.get(name.split(": ")[-1], "")
+        lines += ["", f"### {name}", "", *([note, ""] if note else []), f"![{name}]({_rel(path, root)})"]
     return "\n".join(lines) + "\n"

@@ -132,9 +132,18 @@ def set_scores(report: Report, scores: pd.DataFrame, seeds: int) -> None:
 
 def export_report(report: Report, out: str | Path) -> dict:
     """Tables and configs only (what `run_search.py export` writes)."""
+    from analysis.exports import LATEX_DECIMALS
+    from analysis.readme import compact_best_configs, compact_transfer
+
     out = Path(out)
-    report.files["best_configs"] = write_table(report.best_configs, out / "tables", "best_configs")
-    report.files["transfer"] = write_table(report.transfer, out / "tables", "transfer")
+    report.files["summary"] = write_table(tables.summary_table(report.transfer), out / "tables", "summary",
+                                          caption="test score of the best trial per objective; random init first")
+    report.files["best_configs"] = write_table(report.best_configs, out / "tables", "best_configs",
+                                               paper=compact_best_configs(report.best_configs),
+                                               caption="trials per study and the best one (validation score)")
+    report.files["transfer"] = write_table(report.transfer, out / "tables", "transfer",
+                                           paper=compact_transfer(report.transfer, LATEX_DECIMALS),
+                                           caption="test scores: best trial vs DABS default vs random init")
     results = out / "tables" / "results.csv"
     report.results.to_csv(results, index=False)
     report.files["results"] = results
@@ -146,12 +155,24 @@ def default_out(report: Report) -> Path:
     return Path("reports") / report.name
 
 
+def optuna_studies(report: Report) -> dict[tuple[str, str, str], "optuna.Study"]:
+    """(experiment, domain, objective) -> the real Optuna study of every searched study on disk."""
+    from trainables.optuna_search import load_study  # the one reader of a search's studies
+
+    return {key: load_study(path) for key, path in study_files(report).items() if Path(path).is_file()}
+
+
 def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
-    from analysis import plots
+    from analysis import plots, plots_trials
 
     folder = out / "plots"
     written = {"search progress": plots.plot_progress(report.trials, folder / "progress.png"),
+               "learning curves": plots_trials.plot_learning_curves(report.results, folder / "learning_curves.png"),
                "searched parameters": plots.plot_parallel(report.trials, report.searched, folder / "parallel.png")}
+    cost = read_manifest(report.paths[0]).get("request", {}).get("multi_objective", "")
+    if cost:
+        written["Pareto front"] = plots_trials.plot_pareto(report.trials, cost, folder / "pareto.png")
+    written.update(plots_trials.optuna_plots(optuna_studies(report), folder / "optuna", cost))
     if not report.transfer.empty:
         written["gain over random init"] = plots.plot_gain(report.transfer, folder / "gain.png")
     if extras.get("risk") is not None:

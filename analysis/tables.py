@@ -225,3 +225,15 @@ def winners(transfer: pd.DataFrame) -> pd.DataFrame:
         rows.append({**top[["domain", "objective", "task", "best", "baseline", "default",
                             "gain_vs_baseline", "gain_vs_default", "n_seeds"]].to_dict(), "tied": list(tied)})
     return pd.DataFrame(rows)
+
+
+def summary_table(transfer: pd.DataFrame) -> pd.DataFrame:
+    """The domain x objective table a search prints at its end: per (domain, task), the test
+    score of each objective's best trial, random init first."""
+    if transfer.empty:
+        return pd.DataFrame()
+    wide = transfer.pivot_table(index=["domain", "task"], columns="objective", values="best", aggfunc="first",
+                                sort=False)
+    wide.insert(0, "random init", transfer.groupby(["domain", "task"], sort=False)["baseline"].first())
+    wide.columns.name = None
+    return wide.reset_index()

@@ -15,9 +15,10 @@ EXAMPLE_NAME = "run_search.py"  # how the examples below are written; replaced b
 
 
 def invoked_name() -> str:
-    """`dabs-tune` or `run_search.py`: what the user typed (argv[0]), the installed name otherwise."""
+    """`dabs-tune` or `run_search.py`: what the user typed (argv[0]); `run_search.py` when
+    main() is called from Python (argv[0] is then another program's)."""
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return name if name in (DISTRIBUTION, EXAMPLE_NAME) else DISTRIBUTION
+    return name if name in (DISTRIBUTION, EXAMPLE_NAME) else EXAMPLE_NAME
 
 
 def package_version() -> str:

@@ -3,40 +3,35 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.results import METRIC, ExperimentError, load_experiment, trial_table
+from cli.parser import invoked_name
 
 
-def best_table(uri: str) -> pd.DataFrame:
-    """Test score of the best trial (by last validation score) per (domain, task) x objective,
-    random init first: the DABS results table of this search."""
-    trials = trial_table(load_experiment(uri))
-    done = trials[trials["status"] == "completed"]
-    rows = []
-    for (domain, objective), group in done.groupby(["domain", "objective"]):
-        best = group.loc[group[METRIC].idxmax()]
-        for column in sorted(c for c in group.columns if c.startswith("test/") and pd.notna(best.get(c))):
-            rows.append({"domain": domain, "task": column[len("test/"):], "objective": objective,
-                         "score": best[column]})
-    if not rows:
-        return pd.DataFrame()
-    table = pd.DataFrame(rows).pivot_table(index=["domain", "task"], columns="objective", values="score")
-    order = (["none"] if "none" in table.columns else []) + [c for c in table.columns if c != "none"]
-    return table[order].rename(columns={"none": "random init"}).reset_index()
+SUMMARY_STEM = "summary"  # <experiment>/summary.{md,csv,tex,json}: the table printed after a search
 
 
 def summarize(uri: str) -> None:
+    """Print the domain x objective table of a finished search and save it beside the search."""
+    from analysis.exports import write_table
+    from analysis.report import load_report
+    from analysis.results import ExperimentError
+    from analysis.tables import summary_table
+    from trainables import storage
+
+    local = storage.local_path(uri)
     try:
-        table = best_table(uri)
+        table = summary_table(load_report([local]).transfer) if local else pd.DataFrame()
     except ExperimentError as error:
         print(error)
         return
     if table.empty:
-        print("no completed trials")
+        print("no completed trials" if local else f"{uri} is not on this machine: no summary table")
         return
     print("\nbest test score per domain and task (linear probe on the frozen encoder):")
     with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", "{:.4f}".format):
         print(table.to_string(index=False))
-    print(f"\nTensorBoard: python run_search.py tensorboard {uri}")
+    paths = write_table(table, local, SUMMARY_STEM, caption="test score of the best trial per objective")
+    print(f"saved: {', '.join(str(p) for p in paths.values())}")
+    print(f"\nTensorBoard: {invoked_name()} tensorboard {uri}")
 
 
 def _load(args):
