@@ -3,7 +3,7 @@
 fit_whitening(F) returns (mu, L) with L = cholesky(Sigma^-1), so a = L^T (f - mu) has
 identity covariance over the reference features; in row form a = (f - mu) @ L. Sigma is
 the sample covariance plus a small ridge; when there are fewer than 10 samples per
-dimension it is first shrunk toward a scaled identity with the Ledoit-Wolf intensity, so
+dimension it is first shrunk toward a scaled identity with the Ledoit-Wolf intensity (scikit-learn), so
 the inverse stays well conditioned. All arithmetic is float64.
 """
 from __future__ import annotations
@@ -16,17 +16,11 @@ SHRINKAGE_MODES = ("auto", "ledoit_wolf", "none")
 
 
 def ledoit_wolf_intensity(centered: np.ndarray) -> float:
-    """Ledoit-Wolf (2004) shrinkage intensity in [0, 1] toward trace(S)/d x I, S = X^T X / n."""
-    n, d = centered.shape
-    squared = centered**2
-    sample_cov = centered.T @ centered / n  # (d, d)
-    target = np.trace(sample_cov) / d
-    distance = ((sample_cov - target * np.eye(d)) ** 2).sum() / d  # ||S - target I||_F^2 / d
-    # mean squared distance of the single-sample estimates x x^T from S, over n (its variance)
-    spread = ((squared.T @ squared).sum() / n - (sample_cov**2).sum()) / (d * n)
-    if distance <= 0:
-        return 1.0  # S is already a scaled identity
-    return float(min(max(spread, 0.0), distance) / distance)
+    """Ledoit-Wolf (2004) shrinkage intensity in [0, 1] toward trace(S)/d x I, S = X^T X / n
+    (scikit-learn's estimator, on features already centred)."""
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    return float(ledoit_wolf_shrinkage(centered, assume_centered=True))
 
 
 def shrunk_covariance(features: np.ndarray, shrinkage: str = "auto") -> tuple[np.ndarray, np.ndarray, float]:

@@ -149,3 +149,28 @@ def test_invariance_matrix_rows_objectives_columns_families(tmp_path):
         domain_split(domain, "novel/dev")
     with pytest.raises(KeyError, match="unknown corruption family 'blur'"):
         invariance_matrix(paths, domain, families=("blur",))
+
+
+def _hand_ledoit_wolf(centered: np.ndarray) -> float:
+    """The formula the module computed by hand before it used scikit-learn (Ledoit & Wolf 2004)."""
+    n, d = centered.shape
+    sample_cov = centered.T @ centered / n
+    target = np.trace(sample_cov) / d
+    distance = ((sample_cov - target * np.eye(d)) ** 2).sum() / d
+    spread = (((centered**2).T @ centered**2).sum() / n - (sample_cov**2).sum()) / (d * n)
+    return float(min(max(spread, 0.0), distance) / distance)
+
+
+@pytest.mark.parametrize("n, d", [(50, 32), (200, 32), (30, 8)])
+def test_ledoit_wolf_is_scikit_learns_and_matches_the_hand_formula(n, d):
+    from sklearn.covariance import LedoitWolf
+
+    from analysis.whitening import ledoit_wolf_intensity
+
+    x = correlated(n, d, 3)
+    mu, sigma, intensity = shrunk_covariance(x, "ledoit_wolf")
+    fitted = LedoitWolf().fit(x)
+    assert intensity == pytest.approx(fitted.shrinkage_, abs=1e-12)
+    np.testing.assert_allclose(sigma, fitted.covariance_, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(mu, fitted.location_, atol=1e-12, rtol=0)
+    assert ledoit_wolf_intensity(x - x.mean(axis=0)) == pytest.approx(_hand_ledoit_wolf(x - x.mean(axis=0)), abs=1e-12)
