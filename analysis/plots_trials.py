@@ -56,14 +56,18 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def _pyplot_save(draw: Callable[[], object], path: Path) -> Path:
+def _pyplot_save(draw: Callable[[], object], path: Path, heading: str) -> Path:
+    """Run one of Optuna's plot functions, title it with the study, save it, close it."""
     import matplotlib.pyplot as plt
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna's ExperimentalWarning on its matplotlib backend
-        drawn = draw()
-    first = np.ravel(drawn)[0]
-    fig = first.figure
+        drawn = np.ravel(draw())
+    fig = drawn[0].figure
+    if len(drawn) > 1:
+        fig.suptitle(heading)
+    else:
+        drawn[0].set_title(heading)
     try:
         fig.set_layout_engine("constrained")
         return _save(fig, path)
@@ -106,7 +110,7 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
         for title, draw in draws.items():
             path = Path(f"{stem}-{title.replace(' ', '-').lower()}.png")
             try:
-                written[f"{name}: {title}"] = _pyplot_save(draw, path)
+                written[f"{name}: {title}"] = _pyplot_save(draw, path, f"{name}: {title}")
             except (ValueError, RuntimeError, ZeroDivisionError):  # an evaluator refusing a tiny study
                 continue
     return written

@@ -78,7 +78,7 @@ def _last_line(process: subprocess.Popen) -> str:
     return lines[-1] if lines else f"it exited with status {process.returncode}"
 
 
-def _answers(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
+def _answers(url: str, process: subprocess.Popen, timeout: float = 180.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:

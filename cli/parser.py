@@ -57,12 +57,12 @@ def _sub(subparsers, name: str, help_text: str, examples: str, more: str = "") -
 
 SMOKE_HELP = {  # what --smoke-test does on each command, said truthfully
     "search": "tiny model and data, a few steps per trial (checks the whole pipeline in minutes)",
-    "resume": "resume with tiny models and data (use it for a search started with --smoke-test)",
+    "resume": "no effect: a resumed search keeps the settings it was started with, --smoke-test included",
     "pretrain": "tiny model and data, a few steps",
     "probe": "tiny data; fine-tuning runs 1 epoch",
     "tensorboard": "start TensorBoard, check that it answers, stop it",
-    "analyze": "with --seeds, --risk or --invariance: re-run them on tiny models and data; "
-               "otherwise no effect (the report only reads files)",
+    "analyze": "with --seeds: re-run the seeds with the tiny model and a few steps; otherwise no effect "
+               "(the report reads files; --risk and --invariance use the trials' own settings)",
     "export": "no effect: export only reads files (accepted so every command takes it)",
     "list": "no effect: list only reads files (accepted so every command takes it)",
 }

@@ -77,9 +77,30 @@ def test_exports_parse_back(report_dir):
     assert {"best", "baseline", "default", "gain_vs_baseline", "gain_vs_default", "n_seeds"} <= set(transfer[0])
 
 
-def test_every_plot_is_a_valid_png(report_dir):
-    for name in ("progress", "parallel", "gain"):
-        png_ok(report_dir / "plots" / f"{name}.png")
+def test_every_plot_is_a_valid_png_with_its_panels(report_dir):
+    from tests.analysis.test_report_plots import panels
+
+    expected = {"progress": 4, "learning_curves": 2, "parallel": 2, "gain": 1}  # 2 domains x emix
+    for name, count in expected.items():
+        assert panels(report_dir / "plots" / f"{name}.png") == count, name
+    optuna_plots = sorted((report_dir / "plots" / "optuna").glob("*.png"))
+    assert {p.name.split("-")[0] for p in optuna_plots} == {"digits", "tabular"}
+    assert any(p.name.endswith("-optimization-history.png") for p in optuna_plots)
+    for path in optuna_plots:
+        assert panels(path) >= 1
+
+
+def test_readme_says_how_to_read_every_table_and_plot(report_dir):
+    text = (report_dir / "README.md").read_text()
+    for stem in ("summary", "best_configs", "transfer", "importance"):
+        line = next(line for line in text.splitlines() if f"tables/{stem}.tex" in line)
+        assert line.count("](") == 4 and line.rstrip().endswith(tuple("abcdefghijklmnopqrstuvwxyz)")), line
+    blocks = text.split("\n### ")[1:]
+    assert len(blocks) == len(list((report_dir / "plots").rglob("*.png")))
+    for block in blocks:
+        title, _, body = block.partition("\n\n")
+        note, _, image = body.partition("\n\n")
+        assert image.startswith("![") and len(note) > 30, block[:200]
 
 
 def test_importance_rows_for_every_study(report_dir):

@@ -53,7 +53,8 @@ def test_smoke_test_help_is_specific_to_each_command():
             continue
         smoke = next(a for a in parser._actions if "--smoke-test" in a.option_strings)
         assert smoke.help == SMOKE_HELP[name]
-    assert "no effect" in SMOKE_HELP["list"] and "no effect" in SMOKE_HELP["export"]
+    # commands that train nothing say so
+    assert all(SMOKE_HELP[c].startswith("no effect") for c in ("list", "export", "resume"))
     assert "steps" not in SMOKE_HELP["tensorboard"]
 
 
