@@ -35,7 +35,7 @@ def _figure(rows: int, cols: int, width: float, height: float) -> tuple[Figure, 
 
 def grid(count: int, width: float, height: float, max_columns: int = MAX_COLUMNS) -> tuple[Figure, list]:
     """`count` panels in rows of at most `max_columns`; the unused cells of the last row removed."""
-    cols = max(1, min(max_columns, count))
+    cols = max(1, min(max_columns, math.ceil(math.sqrt(count))))  # near square: 4 -> 2 x 2
     fig, axes = _figure(max(1, math.ceil(count / cols)), cols, width, height)
     flat = list(axes.ravel())
     for ax in flat[max(1, count):]:

@@ -13,9 +13,10 @@ from typing import Callable
 import numpy as np
 import optuna
 import pandas as pd
+from matplotlib.lines import Line2D
 from optuna.trial import TrialState
 
-from analysis.plots import _save, grid, legend_outside
+from analysis.plots import _save, grid
 from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
 
@@ -50,9 +51,9 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
         axes[0].set_title("learning curves: no trial reported a validation score")
         axes[0].axis("off")
     else:
-        axes[-1].plot([], [], "k-", label="completed")
-        axes[-1].plot([], [], "k--x", label="pruned (x: stopped here)")
-        legend_outside(axes[-1])
+        handles = [Line2D([], [], color="black", label="completed trial"),
+                   Line2D([], [], color="black", linestyle="--", marker="x", label="pruned (x: stopped here)")]
+        fig.legend(handles=handles, loc="outside right upper", fontsize="small")
     return _save(fig, path)
 
 
@@ -144,7 +145,7 @@ def plot_pareto(trials: pd.DataFrame, cost: str, path: str | Path) -> Path:
         ax.set_ylabel(SCORE_NAME)
         ax.set_title(f"{domain}/{objective}: score vs {cost}")
     if studies:
-        legend_outside(axes[-1])
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize="small")
     else:
         axes[0].set_title(f"Pareto front: no completed trial reported {cost}")
         axes[0].axis("off")

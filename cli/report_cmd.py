@@ -79,6 +79,6 @@ def report_after_search(uri: str) -> str:
 
     local = storage.local_path(uri)
     if local is None:
-        return f"no report: {uri} is not on this machine; copy it here and run `run_search.py analyze`"
+        return f"no report: {uri} is not on this machine; copy it here and run `{invoked_name()} analyze`"
     out, _ = analyze_paths([local])
     return f"report: {out / 'README.md'}"
