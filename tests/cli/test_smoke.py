@@ -21,8 +21,18 @@ def run_cli(*argv: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedPr
 @pytest.fixture(scope="module")
 def pretrained(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pretrain")
-    run_cli("pretrain", "--domain", "digits", "--objective", "shed", "--smoke-test", "--out", str(out), cwd=out)
+    done = run_cli("pretrain", "--domain", "digits", "--objective", "shed", "--smoke-test", "--out", str(out), cwd=out)
+    (out / "stderr.txt").write_text(done.stderr)
     return out
+
+
+def test_pretrain_logs_one_line_per_stage_when_not_a_terminal(pretrained):
+    log = (pretrained / "stderr.txt").read_text()
+    assert "\r" not in log  # no progress bar redraws in a log
+    stages = [line for line in log.splitlines() if line.startswith(("pretraining ", "scoring the transfer"))]
+    from dabs_lib.config import SMOKE_MAX_STEPS
+
+    assert stages == [f"pretraining shed on digits ({SMOKE_MAX_STEPS} steps)", "scoring the transfer tasks of digits"]
 
 
 def test_pretrain_writes_encoder_and_scores(pretrained):
