@@ -14,6 +14,7 @@ import numpy as np
 import optuna
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from optuna.trial import TrialState
 
 from analysis.plots import _save, grid
@@ -44,6 +45,7 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
             if pruned:
                 ax.plot(rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=line.get_color(), markersize=9,
                         markeredgewidth=2)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
         ax.set_title(f"{domain}/{objective}: every trial")
         ax.set_xlabel("optimizer step" if x_name == "step" else "evaluation")
         ax.set_ylabel(SCORE_NAME)

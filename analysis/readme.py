@@ -83,7 +83,7 @@ PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, aft
 def _table_links(name: str, paths: dict, root: Path) -> str:
     note = TABLE_NOTES.get(name, "")
     links = ", ".join(f"[{fmt}]({_rel(p, root)})" for fmt, p in paths.items())
-    return f"- {name.replace('_', ' ')}: {links}" + (f". {note}" if note else "")
+    return f"- {name.replace('_', ' ')}: {links}" + (f"; {note}" if note else "")
 
 
 def compact_transfer(transfer: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def test_latex_is_booktabs_with_one_column_per_field_and_fixed_decimals():
     table = pd.DataFrame({"domain": ["digits", "digits", "te_xt"], "objective": ["emix", "shed", "mae"],
                           "best": ["0.612 ± 0.010", "0.5", "0.7"], "gain": [0.00186, 0.0223, np.nan]})
     tex = latex_table(table).splitlines()
-    assert tex[1] == "\\begin{tabular}{lllr}"
+    assert tex[1] == "\\begin{tabular}{llrr}"  # score ± interval right-aligned like numbers
     assert [line for line in tex if line in ("\\toprule", "\\midrule", "\\bottomrule")] == [
         "\\toprule", "\\midrule", "\\bottomrule"]
     body = tex[tex.index("\\midrule") + 1:tex.index("\\bottomrule")]
