@@ -156,10 +156,17 @@ def default_out(report: Report) -> Path:
 
 
 def optuna_studies(report: Report) -> dict[tuple[str, str, str], "optuna.Study"]:
-    """(experiment, domain, objective) -> the real Optuna study of every searched study on disk."""
-    from trainables.optuna_search import load_study  # the one reader of a search's studies
+    """(experiment, domain, objective) -> the real Optuna study (from the experiment's journal)
+    of every searched study that was started."""
+    from dabs_lib.experiment import ExperimentError, load_study  # the one reader of the journal
 
-    return {key: load_study(path) for key, path in study_files(report).items() if Path(path).is_file()}
+    studies = {}
+    for (experiment, domain, objective), path in study_files(report).items():
+        try:
+            studies[(experiment, domain, objective)] = load_study(path, domain, objective)
+        except ExperimentError:
+            continue  # not started: nothing to plot
+    return studies
 
 
 def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
