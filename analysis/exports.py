@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from dabs_lib.experiment import STUDY, TRIAL_NUMBER, study_name
+from dabs_lib.safe_io import write_json, write_text
 
 FORMATS = ("md", "csv", "tex", "json")
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to route and name the trial; not settings
@@ -53,10 +54,10 @@ def write_table(table: pd.DataFrame, folder: str | Path, stem: str) -> dict[str,
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {fmt: folder / f"{stem}.{fmt}" for fmt in FORMATS}
-    paths["md"].write_text(markdown_table(table))
-    table.to_csv(paths["csv"], index=False)
-    paths["tex"].write_text(table.to_latex(index=False, float_format=format_float, na_rep="--", escape=True))
-    paths["json"].write_text(json.dumps(json_records(table), indent=1, allow_nan=False))
+    write_text(paths["md"], markdown_table(table))
+    write_text(paths["csv"], table.to_csv(index=False))
+    write_text(paths["tex"], table.to_latex(index=False, float_format=format_float, na_rep="--", escape=True))
+    write_json(paths["json"], json_records(table), allow_nan=False)
     return paths
 
 
@@ -85,7 +86,7 @@ def write_config(config: dict[str, Any], path: str | Path, comment: str = "") ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = "".join(f"# {line}\n" for line in comment.splitlines())
-    path.write_text(header + yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
+    write_text(path, header + yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
     return path
 
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
+from dabs_lib.safe_io import atomic_write
 
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
 DPI = 110
@@ -33,7 +34,7 @@ def _figure(rows: int, cols: int, width: float, height: float) -> tuple[Figure, 
 def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png")
+    atomic_write(path, lambda handle: fig.savefig(handle, dpi=DPI, format="png"))
     return path
 
 
