@@ -14,8 +14,9 @@ from tests.analysis.fake import fake_experiment
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("dabs_lib", "trainables", "analysis", "cli", "search_spaces", "bench", "run_search.py")
 # Unpickling allowed only here, each documented: a restricted Unpickler that admits numpy
-# arrays only (CIFAR batches), and wm811k's pandas pickle behind DABS_TUNE_TRUST_PICKLES=1.
-PICKLE_ALLOWED = {"dabs_lib/datasets/pickles.py", "dabs_lib/datasets/wm811k.py"}
+# arrays only (CIFAR batches), wm811k's pandas pickle behind DABS_TUNE_TRUST_PICKLES=1, and the
+# searcher's own state, which only `resume` reads (README: resume only experiments you trust).
+PICKLE_ALLOWED = {"dabs_lib/datasets/pickles.py", "dabs_lib/datasets/wm811k.py", "trainables/optuna_search.py"}
 
 
 def _sources() -> list[Path]:
