@@ -55,6 +55,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; continue with `{parser.prog} resume <experiment>`", file=sys.stderr)
         return 130
+    except Exception as error:  # faults that are not bad input: one line, their own exit status
+        line = _fault_line(error, args)
+        if line is None or os.environ.get("DABS_TUNE_DEBUG"):
+            raise
+        print(f"run_search.py: error: {line}", file=sys.stderr)
+        return 1
+
+
+def _fault_line(error: BaseException, args) -> str | None:
+    """A full disk or a diverged run: what happened, where, and what to do, on one line."""
+    from dabs_lib.divergence import Diverged
+    from dabs_lib.safe_io import SPACE_MARGIN, DiskFullError, disk_full_cause
+
+    if isinstance(error, Diverged):
+        return f"{error.reason}; lower the learning rate (--set lr=...) or raise --set grad_clip"
+    cause = disk_full_cause(error)
+    if cause is None:
+        return None
+    if not isinstance(cause, DiskFullError):  # a raw ENOSPC: name the folder the command writes to
+        where = (getattr(cause, "filename", None) or getattr(args, "experiment", None)
+                 or getattr(args, "out", None) or getattr(args, "storage_path", None) or ".")
+        where = where[0] if isinstance(where, list) else where
+        cause = DiskFullError(where if os.path.isdir(str(where)) else os.path.dirname(str(where)) or ".", SPACE_MARGIN)
+    return str(cause).splitlines()[0]
 
 
 if __name__ == "__main__":

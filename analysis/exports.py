@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from dabs_lib.experiment import STUDY, TRIAL_NUMBER, study_name
+from dabs_lib.safe_io import write_json, write_text
 
 FORMATS = ("md", "csv", "tex", "json")
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to route and name the trial; not settings
@@ -114,10 +115,10 @@ def write_table(table: pd.DataFrame, folder: str | Path, stem: str, paper: pd.Da
     folder.mkdir(parents=True, exist_ok=True)
     shown = table if paper is None else paper
     paths = {fmt: folder / f"{stem}.{fmt}" for fmt in FORMATS}
-    paths["md"].write_text(markdown_table(shown))
-    table.to_csv(paths["csv"], index=False)
-    paths["tex"].write_text(latex_table(shown, caption))
-    paths["json"].write_text(json.dumps(json_records(table), indent=1, allow_nan=False))
+    write_text(paths["md"], markdown_table(shown))
+    write_text(paths["csv"], table.to_csv(index=False))
+    write_text(paths["tex"], latex_table(shown, caption))
+    write_json(paths["json"], json_records(table), allow_nan=False)
     return paths
 
 
@@ -146,7 +147,7 @@ def write_config(config: dict[str, Any], path: str | Path, comment: str = "") ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = "".join(f"# {line}\n" for line in comment.splitlines())
-    path.write_text(header + yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
+    write_text(path, header + yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
     return path
 
 

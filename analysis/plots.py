@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
+from dabs_lib.safe_io import atomic_write
 
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
 DPI = 110
@@ -51,7 +52,8 @@ def _save(fig: Figure, path: str | Path) -> Path:
     """Write the PNG, recording its number of data panels in a text chunk (tests read it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png", metadata={PANELS_KEY: str(data_panels(fig))})
+    atomic_write(path, lambda handle: fig.savefig(handle, dpi=DPI, format="png",
+                                                  metadata={PANELS_KEY: str(data_panels(fig))}))
     return path
 
 

@@ -15,12 +15,14 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
     """One line per thing a reader must know before trusting the numbers."""
     searched = trials[trials["objective"] != BASELINE]
     counts = searched["status"].value_counts()
+    diverged = trials["error"].fillna("").astype(str).str.startswith("diverged") & (trials["status"] == "pruned")
     notes = [f"{len(searched)} searched trials: {counts.get('completed', 0)} completed, "
-             f"{counts.get('pruned', 0)} pruned (stopped early by the scheduler), {counts.get('errored', 0)} errored, "
+             f"{counts.get('pruned', 0)} pruned (stopped early by the scheduler, or {int(diverged.sum())} of them "
+             f"by their own divergence), {counts.get('errored', 0)} errored, "
              f"{counts.get('running', 0)} running; plus {int((trials['objective'] == BASELINE).sum())} "
              "random-init baseline trial(s)."]
-    for row in trials[trials["status"] == "errored"].itertuples(index=False):
-        notes.append(f"errored: {row.trial}: {row.error}")
+    for row in trials[(trials["status"] == "errored") | diverged].itertuples(index=False):
+        notes.append(f"{row.status}: {row.trial}: {row.error}")
     unfinished = sorted({study_name(d, o) for d, o, s in studies if s != "finished"})
     if unfinished:
         notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "

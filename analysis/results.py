@@ -19,6 +19,7 @@ from dabs_lib.experiment import (
     open_storage, study_name,
 )
 from dabs_lib.experiment import read_manifest as _read_manifest
+from dabs_lib.safe_io import CorruptFileError, read_json
 
 STATUSES = ("completed", "pruned", "errored", "running")
 # Optuna trial state -> status in these tables (the journal is the source of truth)
@@ -32,17 +33,43 @@ __all__ = ["ExperimentError", "METRIC", "STATUSES", "load_experiment", "load_res
            "trial_table", "param_columns", "live_timeline", "journal_states"]
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            line = line.strip()
-            if line:
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    break  # a line cut by a killed writer: keep what came before
-    return rows
+TRIAL_FIX = "Delete that trial folder to drop the trial, or restore the file from a copy."
+
+
+def _read_jsonl(path: Path) -> tuple[list[dict], str]:
+    """(rows, problem): a last line cut by a killed writer is dropped quietly; a bad line with
+    more after it means the file is corrupt, and `problem` names it (rows before it are kept)."""
+    rows: list[dict] = []
+    if not path.is_file():
+        return rows, ""
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict):
+            if number == len(lines):
+                break
+            return rows, f"{path} is corrupt: line {number} is not a JSON result. {TRIAL_FIX}"
+        rows.append(row)
+    return rows, ""
+
+
+def _read_params(trial_dir: Path) -> tuple[dict, str]:
+    """(params, problem): a corrupt params.json (0 bytes after a full disk) is tolerated: the
+    trial is placed by its folder name (<domain>_<objective>_<NNN>) and shows as errored."""
+    try:
+        params = read_json(trial_dir / "params.json", TRIAL_FIX, "the trial's parameters as JSON")
+        if isinstance(params, dict):
+            return params, ""
+        raise CorruptFileError(trial_dir / "params.json", f"it must hold a JSON object, not {type(params).__name__}",
+                               TRIAL_FIX)
+    except CorruptFileError as error:
+        domain, objective, number = (trial_dir.name.rsplit("_", 2) + ["", "", "0"])[:3]
+        placed = {"domain": domain, STUDY: study_name(domain, objective),
+                  TRIAL_NUMBER: int(number) if number.isdigit() else 0}
+        return placed, str(error)
 
 
 def live_timeline(results: list[dict]) -> list[dict]:
@@ -93,12 +120,17 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
     params_file = trial_dir / "params.json"
     if not params_file.is_file():
         return []
-    params = json.loads(params_file.read_text())
-    results = live_timeline(_read_jsonl(trial_dir / "result.json"))
+    params, corrupt = _read_params(trial_dir)
+    results, broken = _read_jsonl(trial_dir / "result.json")
+    results, corrupt = live_timeline(results), corrupt or broken
     error_file = trial_dir / "error.txt"
     error = error_line(error_file.read_text(errors="replace")) if error_file.is_file() else ""
+    if error_file.is_file() and not error:  # Tune could not write the message (full disk)
+        error = "(no message: error.txt is empty, e.g. written on a full disk)"
     study = params.get(STUDY) or study_name(params.get("domain", ""), params.get("objective", ""))
     status, error = _status(results, error, states.get((study, int(params.get(TRIAL_NUMBER, 0)))))
+    if corrupt:
+        status, error = "errored", corrupt
     base = {"trial": trial_dir.name, "status": status, "error": error, "domain": params.get("domain", ""),
             "objective": study.rpartition("-")[2], "checkpoint": _latest_checkpoint(trial_dir),
             "trial_dir": str(trial_dir)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Iterator
 
 
@@ -23,6 +24,9 @@ def user_errors(where: str = "") -> Iterator[None]:
         raise UserError(f"{where}{error}") from None
 
 
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def parse_set(pairs: list[str], flag: str = "--set") -> dict:
     """`key=value` pairs -> dict, values parsed as YAML scalars (1e-3, true, [1, 2])."""
     import yaml
@@ -33,9 +37,12 @@ def parse_set(pairs: list[str], flag: str = "--set") -> dict:
         if not sep or not key:
             raise UserError(f"{flag} takes key=value, but got {pair!r}")
         try:
-            out[key.strip()] = yaml.safe_load(value)
+            parsed = yaml.safe_load(value)
         except yaml.YAMLError:
             raise UserError(f"{flag} {key}: {value!r} is not a valid value") from None
+        if isinstance(parsed, str) and _EXPONENT.fullmatch(parsed.strip()):
+            parsed = float(parsed)  # YAML 1.1 reads 1e-3 (no dot) as a string; users mean a number
+        out[key.strip()] = parsed
     return out
 
 

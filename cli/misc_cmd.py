@@ -93,10 +93,12 @@ def _answers(url: str, process: subprocess.Popen, timeout: float = 180.0) -> boo
 def list_domains(args: argparse.Namespace) -> None:
     """One line per domain: name, embedded | present | missing, where its files are. How to get
     the data only for missing domains (every source, optional ones included, under --verbose)."""
+    from cli.search_cmd import check_folder_value
     from dabs_lib.datasets import REAL_DOMAINS, dataset_status, domain_sources
     from dabs_lib.datasets.source import resolve_root
     from dabs_lib.domains import DOMAINS
 
+    check_folder_value("--data-root", args.data_root)
     root = args.data_root  # "" -> $DABS_DATA_ROOT, else ./data, as the loaders resolve it
     print(f"data root: {resolve_root(root).resolve()}")
     for name in sorted(DOMAINS):

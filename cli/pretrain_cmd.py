@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import lightning as L
@@ -10,6 +9,7 @@ import lightning as L
 from cli.errors import UserError, parse_set, user_errors
 from dabs_lib.config import effective_config
 from dabs_lib.progress import stage
+from dabs_lib.safe_io import write_json
 
 
 class StepBar(L.Callback):
@@ -70,8 +70,12 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from dabs_lib.transfer import evaluate_domain
     from dabs_lib.experiment import TrialSettings, probe_protocol
 
+    from cli.search_cmd import check_folder_value
+
     with user_errors():
+        check_folder_value("--out", args.out)
         config, trial = config_from_args(args)
+        check_folder_value("data_root", config.data_root)
         domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
         settings = TrialSettings(**trial)
     out = Path(args.out)
@@ -84,8 +88,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     with stage(f"scoring the transfer tasks of {config.domain}"):
         table = evaluate_domain(result.encoder, domain, probe_protocol(settings))
     scores = {row["task"]: row["test_score"] for row in table.to_dict("records")}
-    (out / "scores.json").write_text(json.dumps({"config": config.to_dict(), "steps": result.steps,
-                                                 "seconds": result.seconds, "test": scores}, indent=1))
+    write_json(out / "scores.json", {"config": config.to_dict(), "steps": result.steps,
+                                     "seconds": result.seconds, "test": scores})
     print(table.to_string(index=False))
     print(f"encoder: {result.checkpoint_path}\nscores: {out / 'scores.json'}")
     return 0
@@ -109,6 +113,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         smoke = args.smoke_test or saved.get("smoke_test", False)
         domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=smoke)
         encoder = load_encoder(path, specs=domain.specs)
+        if any(n < 1 for n in args.fewshot or ()):
+            raise UserError(f"--fewshot must be >= 1, but got {min(args.fewshot)}")
         if args.search:
             validate_probe_search(args)
         protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -62,6 +63,10 @@ def validate(request: SearchRequest) -> None:
         (request.max_failures >= 0, f"--max-failures must be >= 0, but got {request.max_failures}"),
         (request.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, but got {request.keep_checkpoints}"),
         (request.reduction_factor >= 2, f"--reduction-factor must be >= 2, but got {request.reduction_factor}"),
+        (request.grace_period >= 1, f"--grace-period must be >= 1, but got {request.grace_period}"),
+        (not request.multi_objective or request.sampler not in SINGLE_OBJECTIVE_SAMPLERS,
+         f"--multi-objective {request.multi_objective} needs a multi-objective sampler (tpe, nsga2, random), "
+         f"but got --sampler {request.sampler}, which is single-objective"),
     ]
     for ok, message in checks:
         if not ok:
@@ -72,6 +77,7 @@ def validate(request: SearchRequest) -> None:
         if name not in registry:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
+    check_folder_value("--set data_root", request.overrides.get("data_root"))
     if request.name:
         from dabs_lib.experiment import check_name
         from trainables import storage
@@ -97,6 +103,23 @@ def preflight_data(domain: str, fixed: dict) -> None:
         check_files(domain, fixed.get("data_root", ""))
 
 
+SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+
+
+def check_folder_value(where: str, value) -> None:
+    """A data folder given by the user must be a folder when it exists."""
+    if value is not None and os.path.exists(str(value)) and not os.path.isdir(str(value)):
+        raise UserError(f"{where} must be a folder, but got {str(value)!r}, which is a file")
+
+
+def check_ray_flags(args: argparse.Namespace) -> None:
+    if args.num_cpus < 0:
+        raise UserError(f"--num-cpus must be >= 0, but got {args.num_cpus}")
+    if args.address and args.num_cpus:
+        raise UserError(f"--num-cpus sizes the private Ray only, but got --num-cpus {args.num_cpus} with "
+                        f"--address {args.address} (a cluster has its own size); drop one")
+
+
 def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> tuple[str, int]:
     """Run (or resume) the search and print its table; (URI, exit status): 1 when a study's
     every trial errored, with their error lines."""
@@ -120,6 +143,7 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
 
 def cmd_search(args: argparse.Namespace) -> int:
     with user_errors():
+        check_ray_flags(args)
         request = request_from_args(args)
         validate(request)
     return run_and_report(request, args.address or "", args.num_cpus)[1]

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.safe_io import CorruptFileError, atomic_path
 from dabs_lib.specs import Spec, spec_from_dict, spec_to_dict
 
 FORMAT_VERSION = 1
@@ -25,7 +26,7 @@ class CheckpointMismatch(ValueError):
 
 
 def save_encoder(path: str | os.PathLike, encoder: Encoder, meta: dict[str, Any] | None = None) -> Path:
-    """Write atomically (temp file then rename), so a crash never leaves half a checkpoint."""
+    """Write atomically (dabs_lib.safe_io), so a crash or full disk never leaves half a checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -35,9 +36,8 @@ def save_encoder(path: str | os.PathLike, encoder: Encoder, meta: dict[str, Any]
         "state_dict": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
         "meta": dict(meta or {}),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 
@@ -45,7 +45,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises RuntimeError, EOFError, UnpicklingError, IndexError, ...
+        size = path.stat().st_size
+        # weights_only refuses pickled code; a truncated zip (full disk, killed writer) fails to open
+        problem = (f"it must be a torch checkpoint loadable with weights_only=True, but it has {size} bytes "
+                   f"and loading failed ({str(error).splitlines()[0][:120] if str(error) else type(error).__name__})")
+        raise CorruptFileError(path, problem, "Delete it (or its checkpoint folder) and use an earlier "
+                               "checkpoint, or re-run the training that wrote it.") from None
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointMismatch(f"{path} is not a dabs-tune encoder checkpoint (format {FORMAT_VERSION})")
     return payload

@@ -60,8 +60,14 @@ def _coerce(cls, values: dict[str, Any]) -> dict[str, Any]:
             value = value.item()
         if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        want = _SIMPLE_TYPES.get(kind)
+        if want is not None and (not isinstance(value, want) or (want is not bool and isinstance(value, bool))):
+            raise ValueError(f"`{key}` must be of type {kind}, but got {value!r} ({type(value).__name__})")
         out[key] = value
     return out
+
+
+_SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "str": str}  # others (unions, tuples) unchecked
 
 
 def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainConfig:

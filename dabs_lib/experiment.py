@@ -12,7 +12,6 @@ metric names and the mapping from trial settings to the probe protocol once.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -169,9 +168,14 @@ def read_manifest(experiment: str | Path) -> Manifest:
     path = Path(experiment) / MANIFEST
     if not path.is_file():
         raise ExperimentError(f"{experiment} is not a dabs-tune experiment (no {MANIFEST})")
+    from dabs_lib.safe_io import CorruptFileError, read_json
+
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = read_json(path, "Restore it from a copy of the experiment; its trial folders are intact.",
+                         "the experiment's manifest as JSON")
+    except CorruptFileError as error:  # names the file and what to do (0 bytes after a full disk, cut)
+        raise ExperimentError(str(error)) from None
+    except OSError as error:
         raise ExperimentError(f"{path} is unreadable: {error}") from None
     return parse_manifest(data, str(path))
 

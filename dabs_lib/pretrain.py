@@ -17,6 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.data import pretrain_loader
+from dabs_lib.divergence_guard import DivergenceGuard
 from dabs_lib.domains import get_domain
 from dabs_lib.domains.base import Domain
 from dabs_lib.encoder import Encoder
@@ -67,7 +68,7 @@ def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L
         max_steps=config.max_steps,
         max_epochs=max_epochs,
         logger=TensorBoardLogger(str(output_dir), name="", version="") if logger else False,
-        callbacks=list(callbacks),
+        callbacks=[DivergenceGuard(), *callbacks],  # first: a NaN loss stops before any report
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,

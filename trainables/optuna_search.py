@@ -25,6 +25,7 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
+from dabs_lib.divergence import DIVERGED_KEY
 from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, STUDY, TRIAL_NUMBER, study_name
 from trainables.schedulers import make_sampler
 
@@ -157,6 +158,11 @@ class MultiStudySearcher(Searcher):
         if result and result.get(FINAL) and values is not None:
             study.tell(frozen.number, values, state=TrialState.COMPLETE)
         else:
+            reason = (result or {}).get(DIVERGED_KEY)
+            if reason:  # dabs_lib.divergence: PRUNED, not FAIL (TPE ranks pruned trials, ignores FAIL ones)
+                trial = optuna.trial.Trial(study, frozen._trial_id)
+                trial.set_user_attr(DIVERGED_KEY, str(reason))
+                trial.set_user_attr(ERROR_ATTR, str(reason))  # the report's error line
             study.tell(frozen.number, state=TrialState.PRUNED)
 
     def _values(self, result: dict | None):

@@ -22,6 +22,7 @@ from ray import tune
 
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
+from dabs_lib.divergence import DIVERGED_KEY, Diverged
 from dabs_lib.domains import get_domain
 from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, SECONDS, STATE_FILE, STEP, TRAINER_CKPT
 from dabs_lib.experiment import TrialSettings, probe_protocol
@@ -70,7 +71,20 @@ def pretrain_transfer(trial_config: dict[str, Any]) -> None:
     resume_from, seconds_before, holder = _restore()
     output_dir = Path.cwd() / "lightning"  # the trial's own folder; synced to storage with artifacts
     reporter = TuneReporter(config, settings, seconds_before)
-    pretrain(config, output_dir=output_dir, callbacks=[reporter], resume_from=resume_from,
-             steps_per_epoch=settings.eval_every)
-    if holder is not None:
-        holder.cleanup()
+    try:
+        pretrain(config, output_dir=output_dir, callbacks=[reporter], resume_from=resume_from,
+                 steps_per_epoch=settings.eval_every)
+    except Diverged as error:
+        report_divergence(error, reporter.start)
+    finally:
+        if holder is not None:
+            holder.cleanup()
+
+
+def report_divergence(error: Diverged, start: float) -> None:
+    """The trial's last report: `diverged` carries the reason and the metric is NaN (what it
+    is), so the searcher records the trial with its reason and the search goes on. Ending
+    normally, not by raising: divergence is deterministic, and a retry would only repeat it."""
+    print(f"trial stopped: {error.reason}", flush=True)
+    tune.report({METRIC: float("nan"), STEP: max(error.step, 0), DIVERGED_KEY: error.reason,
+                 SECONDS: time.perf_counter() - start})

@@ -21,7 +21,7 @@ class ProgressPrinter(Callback):
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         value = result.get(METRIC)
-        if value is None:
+        if value is None or result.get("diverged"):
             return
         study = str(trial.config.get(STUDY, ""))
         self.best[study] = best = max(self.best.get(study, float("-inf")), value)
@@ -30,6 +30,8 @@ class ProgressPrinter(Callback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         last = trial.last_result or {}
         how = "finished" if last.get(FINAL) else "stopped early by the scheduler"
+        if last.get("diverged"):
+            how = f"stopped: {last['diverged']}"
         self._say(trial, f"{trial} {how}")
 
     def on_trial_error(self, iteration, trials, trial, **info):

@@ -12,6 +12,7 @@ from ray import tune
 
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
+from dabs_lib.divergence import Diverged, NonFiniteFeatures, check_finite
 from dabs_lib.domains import get_domain
 from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, STATE_FILE, STEP, TRAINER_CKPT
 from dabs_lib.experiment import TrialSettings, probe_protocol
@@ -42,11 +43,13 @@ class TuneReporter(L.Callback):
         step = self.last_step = trainer.global_step
         encoder = system.encoder
         was_training = encoder.training
-        val = probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score
+        val = _probe(lambda: probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score,
+                     step)
+        check_finite(step, **{METRIC: val})
         metrics: dict[str, Any] = {METRIC: float(val), STEP: step, PARAMS: parameter_count(encoder)}
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
         if step >= self.config.max_steps:
-            metrics.update(final_scores(encoder, self.config, self.protocol), **{FINAL: True})
+            metrics.update(_probe(lambda: final_scores(encoder, self.config, self.protocol), step), **{FINAL: True})
         encoder.train(was_training)
         metrics["seconds"] = time.perf_counter() - self.start
         with tempfile.TemporaryDirectory() as tmp:
@@ -54,3 +57,11 @@ class TuneReporter(L.Callback):
             save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"step": step})
             (Path(tmp) / STATE_FILE).write_text(json.dumps({"seconds": metrics["seconds"], "step": step}))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
+
+
+def _probe(score, step: int):
+    """Run a probe; non-finite features mean the encoder diverged at this step."""
+    try:
+        return score()
+    except NonFiniteFeatures as error:
+        raise Diverged(f"diverged at step {step}: {error.reason}", step) from None

@@ -12,6 +12,7 @@ import ray
 from ray import tune
 
 from dabs_lib.experiment import MANIFEST
+from dabs_lib.safe_io import remove_empty
 from trainables import storage
 from trainables.outcome import Outcome, finish, journal_for, load_manifest, new_manifest, write_manifest
 from trainables.search import SearchRequest, build_tuner, load_plans, storage_abs, trainable_for
@@ -73,6 +74,9 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, 
     request = dataclasses.replace(request, storage_path=parent, name=name)
     journal = journal_for(uri)
     relocate_journal(journal)  # the experiment may have moved since tuner.pkl was written
+    local = storage.local_path(uri)
+    for path in remove_empty(local, ("error.pkl",)) if local else ():
+        print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
     with ray_session(address, num_cpus):
         tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
         grid = tuner.fit()

@@ -17,6 +17,7 @@ from ray import tune
 from dabs_lib.experiment import BASELINE, METRIC, STUDY, TRIAL_NUMBER, check_name, split_study, trial_name
 from dabs_lib.registry import lookup
 from trainables import storage
+from trainables.disk_guard import DiskGuard
 from trainables.optuna_search import MultiStudySearcher, StudyPlan
 from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
@@ -152,7 +153,7 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
         checkpoint_config=tune.CheckpointConfig(num_to_keep=request.keep_checkpoints),
         sync_config=tune.SyncConfig(sync_artifacts=True),
         failure_config=tune.FailureConfig(max_failures=request.max_failures),
-        callbacks=[ProgressPrinter()],
+        callbacks=[ProgressPrinter(), DiskGuard(storage.local_path(storage_abs(request.storage_path)))],
         verbose=0,
     )
     return tune.Tuner(trainable_for(request), tune_config=tune_config, run_config=run_config)

@@ -37,10 +37,17 @@ def write_json(uri: str, data: Any) -> None:
     fs.move(tmp, path)
 
 
-def read_json(uri: str) -> Any:
+def read_bytes(uri: str) -> bytes:
     fs, path = resolve(uri)
     with fs.open_input_stream(path) as stream:
-        return json.loads(stream.read().decode())
+        return stream.read()
+
+
+def read_json(uri: str, fix: str = "Restore it from a copy of the experiment.") -> Any:
+    """The JSON at `uri`; an empty, cut or garbled file raises CorruptFileError naming it."""
+    from dabs_lib.safe_io import parse_json
+
+    return parse_json(read_bytes(uri), uri, fix)
 
 
 def local_path(uri: str) -> str | None:

@@ -28,6 +28,7 @@ from filelock import FileLock
 
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.progress import stage
+from dabs_lib.safe_io import write_json
 
 MARKER = "COMPLETE.json"
 
@@ -136,12 +137,7 @@ def _write_marker(folder: Path, dataset: str, name: str, params: dict, meta: dic
         "dataset": dataset, "name": name, "params": params, "meta": meta, "files": files,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "nonce": uuid.uuid4().hex,
     }
-    tmp = folder / (MARKER + ".tmp")
-    with open(tmp, "w") as handle:
-        json.dump(marker, handle, indent=1, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / MARKER)
+    write_json(folder / MARKER, marker, default=str)  # fsynced, then renamed into place
     return json.loads((folder / MARKER).read_text())
 
 

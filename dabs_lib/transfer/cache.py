@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import shutil
 import time
-import uuid
 from collections import OrderedDict
 from pathlib import Path
 
@@ -20,10 +21,14 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from dabs_lib.encoder import Encoder
+from dabs_lib.safe_io import atomic_write
 from dabs_lib.transfer.features import FeatureSet, featurize
 
 CACHE_FORMAT = 1  # bump when what is stored changes, so old entries stop matching
 CACHE_ENV = "DABS_TUNE_CACHE"
+ARRAYS = ("features", "labels", "rows")
+
+_log = logging.getLogger(__name__)
 
 
 class _DefaultCacheDir:
@@ -47,11 +52,19 @@ def cache_key(encoder_fp: str, dataset_fp: str, split: str, pooling: str, per_to
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _save_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as handle:
-        write(handle)
-    os.replace(tmp, path)
+def _load_entry(folder: Path) -> FeatureSet | None:
+    """The entry's arrays, or None (and the entry deleted, with a warning) when one is corrupt:
+    a damaged cache file costs one re-featurization, never a wrong score."""
+    try:
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name == "features" else None,
+                                allow_pickle=False) for name in ARRAYS}
+        if not len(arrays["features"]) == len(arrays["labels"]) == len(arrays["rows"]):
+            raise ValueError(f"row counts differ: {[len(a) for a in arrays.values()]}")
+    except (OSError, ValueError, EOFError) as error:
+        _log.warning("feature cache entry %s is corrupt (%s); deleting it and featurizing again", folder, error)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return FeatureSet(arrays["features"], arrays["labels"], arrays["rows"])
 
 
 class FeatureCache:
@@ -70,11 +83,7 @@ class FeatureCache:
         folder = self.root / key
         if not (folder / "features.npy").is_file():
             return None
-        return FeatureSet(
-            np.load(folder / "features.npy", mmap_mode="r"),
-            np.load(folder / "labels.npy"),
-            np.load(folder / "rows.npy"),
-        )
+        return _load_entry(folder)
 
     def put(self, key: str, features: FeatureSet, meta: dict | None = None) -> None:
         if self.root is None:
@@ -84,10 +93,10 @@ class FeatureCache:
             return
         folder = self.root / key
         folder.mkdir(parents=True, exist_ok=True)
-        _save_atomic(folder / "meta.json", lambda h: h.write(json.dumps(meta or {}, indent=1).encode()))
-        _save_atomic(folder / "labels.npy", lambda h: np.save(h, np.ascontiguousarray(features.labels)))
-        _save_atomic(folder / "rows.npy", lambda h: np.save(h, np.ascontiguousarray(features.rows)))
-        _save_atomic(folder / "features.npy", lambda h: np.save(h, np.ascontiguousarray(features.features)))
+        atomic_write(folder / "meta.json", lambda h: h.write(json.dumps(meta or {}, indent=1).encode()))
+        atomic_write(folder / "labels.npy", lambda h: np.save(h, np.ascontiguousarray(features.labels)))
+        atomic_write(folder / "rows.npy", lambda h: np.save(h, np.ascontiguousarray(features.rows)))
+        atomic_write(folder / "features.npy", lambda h: np.save(h, np.ascontiguousarray(features.features)))
 
 
 MEMORY_CACHE = FeatureCache(None)  # shared by every call that passes cache_dir=None

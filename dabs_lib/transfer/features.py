@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from dabs_lib.divergence import check_features
 from dabs_lib.encoder import Encoder
 from dabs_lib.progress import stage
 
@@ -127,4 +128,6 @@ def featurize(
             offset += len(batch_labels)
     if not features:
         raise ValueError(f"cannot featurize an empty split: {where} has no examples")
-    return FeatureSet(np.concatenate(features), np.concatenate(labels), np.concatenate(rows))
+    features = np.concatenate(features)
+    check_features(features, where)  # a diverged encoder's NaNs would score as chance, never cached
+    return FeatureSet(features, np.concatenate(labels), np.concatenate(rows))

@@ -74,7 +74,7 @@ def test_not_an_experiment(tmp_path):
     with pytest.raises(ExperimentError, match="no search.json"):
         load_experiment(tmp_path)
     (tmp_path / "search.json").write_text("{not json")
-    with pytest.raises(ExperimentError, match="unreadable"):
+    with pytest.raises(ExperimentError, match="search.json is corrupt"):
         load_experiment(tmp_path)
     (tmp_path / "search.json").write_text(json.dumps({"request": {}, "studies": []}))
     with pytest.raises(ExperimentError, match="older dabs-tune"):

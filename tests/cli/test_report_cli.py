@@ -31,7 +31,7 @@ def test_bad_experiments_are_one_line_errors(tmp_path, capsys, command):
     (tmp_path / "empty" / "search.json").write_text(json.dumps(Manifest("search", {}, ()).to_dict()))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "search.json").write_text("{")
-    expected = {"empty": "holds no trial results yet", "broken": "is unreadable"}
+    expected = {"empty": "holds no trial results yet", "broken": "search.json is corrupt"}
     for name, message in expected.items():
         assert run_search.main([command, str(tmp_path / name), "--out", str(tmp_path / "out")]) == 2
         err = capsys.readouterr().err.strip().splitlines()

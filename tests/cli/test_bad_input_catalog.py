@@ -1,0 +1,190 @@
+"""The bad-input catalog: every case prints ONE line saying what must hold, what was given
+and where, exits 2, and writes nothing (the working and storage folders are unchanged).
+
+In-process (`run_search.main`), so the whole catalog runs in seconds; no case starts Ray or
+reads data (each is refused before). `CASES` maps a name to (argv, expected fragments); argv
+may use {tmp} (the test's folder) and the files `setup` writes there first.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import run_search
+
+SPACE = "search:\n  lr: {type: loguniform, low: 1.0e-5, high: 1.0e-3, default: 1.0e-4, doc: lr}\n"
+FILES = {  # file name -> contents, written under {tmp} before every case
+    "syntax.yaml": "search:\n  lr: {type: loguniform\n",
+    "bounds.yaml": "search:\n  lr: {type: loguniform, low: 0.1, high: 0.01, doc: x}\n",
+    "logzero.yaml": "search:\n  lr: {type: loguniform, low: 0, high: 0.01, doc: x}\n",
+    "intfloat.yaml": "search:\n  depth: {type: int, low: 1.5, high: 4, doc: x}\n",
+    "default.yaml": "search:\n  lr: {type: loguniform, low: 1.0e-5, high: 1.0e-3, default: 0.5, doc: x}\n",
+    "unknownparam.yaml": "search:\n  lrr: {type: loguniform, low: 1.0e-5, high: 1.0e-3, doc: x}\n",
+    "unknownentry.yaml": "search:\n  lr: {type: loguniform, lowe: 1.0e-5, high: 1.0e-3, doc: x}\n",
+    "listroot.yaml": "- lr\n- depth\n",
+    "unknowntype.yaml": "search:\n  lr: {type: gaussian, low: 1.0e-5, high: 1.0e-3, doc: x}\n",
+    "emptychoices.yaml": "search:\n  batch_size: {type: choice, choices: [], doc: x}\n",
+    "nodoc.yaml": "search:\n  lr: {type: loguniform, low: 1.0e-5, high: 1.0e-3}\n",
+    "toplevel.yaml": "serch:\n  lr: {type: loguniform, low: 1.0e-5, high: 1.0e-3, doc: x}\n",
+    "fixedtype.yaml": "fixed:\n  depth: two\n",
+    "config_syntax.yaml": "domain: digits\nobjective: [shed\n",
+    "config_list.yaml": "- domain\n- digits\n",
+    "config_unknown.yaml": "domain: digits\nobjective: shed\ndepthh: 2\n",
+    "config_type.yaml": "domain: digits\nobjective: shed\ndepth: two\n",
+    "config_domain.yaml": "domain: mnist\nobjective: shed\n",
+    "not_an_experiment/readme.txt": "hello\n",
+    "corrupt_exp/search.json": "",
+    "cut_exp/search.json": '{"request": {"domains": ["digits"], "objectives": ["shed"]}, "studies": [{"dom',
+    "a_file": "not a folder\n",
+    "text.pt": "this is not a checkpoint\n",
+}
+
+CASES = {
+    # --- search flags: unknown names, wrong types, out of range, conflicts, --set ---
+    "unknown domain": (["search", "--domain", "mnist"], ["unknown domain 'mnist'", "choose from"]),
+    "unknown objective": (["search", "--objective", "simclr"], ["unknown objective 'simclr'"]),
+    "unknown sampler": (["search", "--sampler", "annealing"], ["--sampler", "unknown sampler 'annealing'"]),
+    "unknown scheduler": (["search", "--scheduler", "sha"], ["--scheduler", "unknown scheduler 'sha'"]),
+    "refused scheduler": (["search", "--scheduler", "pbt"], ["--scheduler pbt", "refuses any search algorithm"]),
+    "unknown flag": (["search", "--frobnicate"], ["unrecognized arguments: --frobnicate"]),
+    "unknown command": (["serach"], ["invalid choice: 'serach'"]),
+    "num samples not int": (["search", "--num-samples", "many"], ["--num-samples", "invalid int value: 'many'"]),
+    "seed not int": (["search", "--seed", "1.5"], ["--seed", "invalid int value: '1.5'"]),
+    "cpus not number": (["search", "--cpus-per-trial", "one"], ["--cpus-per-trial", "invalid float value"]),
+    "num samples zero": (["search", "--num-samples", "0"], ["--num-samples must be >= 1, but got 0"]),
+    "cpus zero": (["search", "--cpus-per-trial", "0"], ["--cpus-per-trial must be > 0, but got 0.0"]),
+    "gpus negative": (["search", "--gpus-per-trial", "-1"], ["--gpus-per-trial must be >= 0, but got -1.0"]),
+    "max concurrent negative": (["search", "--max-concurrent", "-1"], ["--max-concurrent must be >= 0, but got -1"]),
+    "keep checkpoints zero": (["search", "--keep-checkpoints", "0"], ["--keep-checkpoints must be >= 1, but got 0"]),
+    "reduction factor one": (["search", "--reduction-factor", "1"], ["--reduction-factor must be >= 2, but got 1"]),
+    "grace period zero": (["search", "--grace-period", "0"], ["--grace-period must be >= 1, but got 0"]),
+    "num cpus negative": (["search", "--num-cpus", "-2"], ["--num-cpus must be >= 0, but got -2"]),
+    "multi objective choice": (["search", "--multi-objective", "flops"], ["--multi-objective", "invalid choice: 'flops'"]),
+    "multi objective with cmaes": (["search", "--multi-objective", "seconds", "--sampler", "cmaes"],
+                                   ["--multi-objective", "--sampler cmaes", "single-objective"]),
+    "num cpus with address": (["search", "--address", "127.0.0.1:6379", "--num-cpus", "2"],
+                              ["--num-cpus", "--address"]),
+    "name with separator": (["search", "--name", "a/../../escape"], ["--name", "one folder name", "'a/../../escape'"]),
+    "name dot dot": (["search", "--name", ".."], ["--name", "one folder name", "'..'"]),
+    "set without equals": (["search", "--set", "lr"], ["--set takes key=value, but got 'lr'"]),
+    "set empty key": (["search", "--set", "=3"], ["--set takes key=value, but got '=3'"]),
+    "set unknown key": (["search", "--set", "lrr=0.1"], ["'lrr'", "did you mean 'lr'?"]),
+    "set wrong type": (["search", "--set", "depth=two"], ["depth", "'two'"]),
+    "set bad yaml": (["search", "--set", "lr=[1,"], ["--set lr", "not a valid value"]),
+    "space missing": (["search", "--space", "{tmp}/nope.yaml"], ["nope.yaml"]),
+    "data root is a file": (["search", "--set", "data_root={tmp}/a_file"], ["data_root", "a folder", "a_file"]),
+    # --- search-space YAML ---
+    "space syntax": (["search", "--space", "{tmp}/syntax.yaml"], ["must be valid YAML", "syntax.yaml"]),
+    "space bounds": (["search", "--space", "{tmp}/bounds.yaml"], ["`low <= high` must hold", "bounds.yaml: search.lr"]),
+    "space log zero": (["search", "--space", "{tmp}/logzero.yaml"], ["`low > 0` must hold", "logzero.yaml"]),
+    "space int bounds": (["search", "--space", "{tmp}/intfloat.yaml"], ["must be an int", "intfloat.yaml: search.depth"]),
+    "space default range": (["search", "--space", "{tmp}/default.yaml"], ["`low <= default <= high`", "default.yaml"]),
+    "space unknown param": (["search", "--space", "{tmp}/unknownparam.yaml"], ["'lrr'", "unknownparam.yaml"]),
+    "space unknown entry key": (["search", "--space", "{tmp}/unknownentry.yaml"], ["'lowe'", "unknownentry.yaml"]),
+    "space list root": (["search", "--space", "{tmp}/listroot.yaml"], ["must hold a mapping", "listroot.yaml"]),
+    "space unknown type": (["search", "--space", "{tmp}/unknowntype.yaml"], ["`type` must be one of", "'gaussian'"]),
+    "space empty choices": (["search", "--space", "{tmp}/emptychoices.yaml"], ["`choices` must be a non-empty list"]),
+    "space no doc": (["search", "--space", "{tmp}/nodoc.yaml"], ["`doc` must be", "nodoc.yaml"]),
+    "space top level": (["search", "--space", "{tmp}/toplevel.yaml"], ["top-level keys must be among", "'serch'"]),
+    "space fixed type": (["search", "--space", "{tmp}/fixedtype.yaml"], ["must be of type int", "fixedtype.yaml"]),
+    # --- resume / analyze / export / tensorboard / list of non-experiments and corrupt ones ---
+    "resume missing": (["resume", "{tmp}/nowhere"], ["is not a dabs-tune experiment", "nowhere"]),
+    "resume non-experiment": (["resume", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
+    "resume empty manifest": (["resume", "{tmp}/corrupt_exp"], ["search.json is corrupt", "empty"]),
+    "resume cut manifest": (["resume", "{tmp}/cut_exp"], ["search.json is corrupt"]),
+    "analyze non-experiment": (["analyze", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
+    "analyze empty manifest": (["analyze", "{tmp}/corrupt_exp"], ["search.json is corrupt", "empty"]),
+    "analyze negative seeds": (["analyze", "{tmp}/cut_exp", "--seeds", "-1"], ["--seeds must be >= 0, but got -1"]),
+    "export non-experiment": (["export", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
+    "export a file": (["export", "{tmp}/a_file"], ["is not a dabs-tune experiment", "a_file"]),
+    "export cut manifest": (["export", "{tmp}/cut_exp"], ["search.json is corrupt", "line 1 column"]),
+    "tensorboard non-experiment": (["tensorboard", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
+    "list data root is a file": (["list", "domains", "--data-root", "{tmp}/a_file"], ["--data-root", "a folder"]),
+    # --- probe of missing, truncated, foreign or non-checkpoint files ---
+    "probe missing": (["probe", "{tmp}/none.pt"], ["does not exist", "none.pt"]),
+    "probe text file": (["probe", "{tmp}/text.pt"], ["text.pt is corrupt", "weights_only=True"]),
+    "probe truncated": (["probe", "{tmp}/truncated.pt"], ["truncated.pt is corrupt"]),
+    "probe foreign": (["probe", "{tmp}/foreign.pt"], ["foreign.pt is not a dabs-tune encoder checkpoint"]),
+    "probe pickled code": (["probe", "{tmp}/code.pt"], ["code.pt is corrupt", "weights_only=True"]),
+    "probe bad fewshot": (["probe", "{tmp}/good.pt", "--fewshot", "0"], ["--fewshot must be >= 1, but got 0"]),
+    "probe search zero samples": (["probe", "{tmp}/good.pt", "--search", "--num-samples", "0"],
+                                  ["--num-samples must be >= 1, but got 0"]),
+    # --- pretrain --config with bad files, bad --set ---
+    "pretrain config missing": (["pretrain", "--config", "{tmp}/nope.yaml"], ["--config", "does not exist"]),
+    "pretrain config syntax": (["pretrain", "--config", "{tmp}/config_syntax.yaml"], ["malformed YAML", "config_syntax"]),
+    "pretrain config list": (["pretrain", "--config", "{tmp}/config_list.yaml"], ["must be a mapping", "got list"]),
+    "pretrain config unknown key": (["pretrain", "--config", "{tmp}/config_unknown.yaml"], ["'depthh'", "config_unknown"]),
+    "pretrain config wrong type": (["pretrain", "--config", "{tmp}/config_type.yaml"], ["depth", "config_type"]),
+    "pretrain config unknown domain": (["pretrain", "--config", "{tmp}/config_domain.yaml"], ["unknown domain 'mnist'"]),
+    "pretrain set unknown key": (["pretrain", "--domain", "digits", "--set", "depthh=2"], ["unknown key 'depthh'"]),
+    "pretrain out is a file": (["pretrain", "--domain", "digits", "--out", "{tmp}/a_file"], ["--out", "a_file", "a folder"]),
+}
+
+
+def _write_checkpoints(tmp: Path) -> None:
+    import torch
+
+    from dabs_lib.checkpoints import save_encoder
+    from dabs_lib.config import config_from_dict
+    from dabs_lib.domains import get_domain
+    from dabs_lib.initial import initial_encoder
+
+    config = config_from_dict({"domain": "digits", "objective": "shed", "smoke_test": True})
+    encoder = initial_encoder(config, get_domain("digits", smoke=True))
+    good = save_encoder(tmp / "good.pt", encoder, {"config": config.to_dict()})
+    data = good.read_bytes()
+    (tmp / "truncated.pt").write_bytes(data[: len(data) // 2])
+    torch.save({"weights": torch.zeros(3)}, tmp / "foreign.pt")
+    torch.save({"format_version": 1, "hook": Path("x")}, tmp / "code.pt")  # needs a pickled class
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("bad-input")
+    for name, text in FILES.items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / name).write_text(text)
+    _write_checkpoints(tmp)
+    return tmp
+
+
+def test_catalog_has_at_least_40_cases():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input(case, workdir, capsys, monkeypatch):
+    argv, expected = CASES[case]
+    argv = [a.replace("{tmp}", str(workdir)) for a in argv]
+    monkeypatch.chdir(workdir)  # the default storage (./runs) and report (./reports) folders live here
+    monkeypatch.setenv("RAY_ADDRESS", "")  # never join a cluster by accident
+    before = _snapshot(workdir)
+    try:
+        code = run_search.main(argv)
+    except SystemExit as exit_:  # argparse
+        code = exit_.code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert len(lines) == 1, err
+    for fragment in expected:
+        assert fragment.replace("{tmp}", str(workdir)) in lines[0], (fragment, lines[0])
+    assert "Traceback" not in err
+    assert _snapshot(workdir) == before, "bad input must write nothing"
+    import ray
+
+    assert not ray.is_initialized(), "bad input is refused before Ray starts"
+
+
+def test_exponents_without_a_dot_are_numbers():
+    """YAML 1.1 reads `1e-3` as a string; `--set lr=1e-3` must still mean 0.001, not a type error."""
+    from cli.errors import parse_set
+
+    assert parse_set(["lr=1e-3", "max_steps=300", "x=-2.5E+4", "name=run1e3"]) == \
+        {"lr": 1e-3, "max_steps": 300, "x": -2.5e4, "name": "run1e3"}

@@ -1,0 +1,131 @@
+"""Corrupt state on read: each kind of damaged file a full disk or a kill leaves behind is
+either tolerated (the trial shows as errored, naming the file) or refused with ONE line that
+names the file and says what to do; never silently used, never "Expecting value: line 1
+column 1" without a file name.
+
+The experiment is a copy of the one tiny real search the analysis tests share.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import run_search
+from tests.analysis.search_fixture import tiny_experiment
+
+pytestmark = pytest.mark.slow
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _cut(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: max(1, len(data) // 2)])
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"\x00\xff\x13garbage\n" * 3)
+
+
+def _first(exp: Path, pattern: str) -> Path:
+    found = sorted(exp.glob(pattern))
+    assert found, f"the tiny search wrote no {pattern}"
+    return found[0]
+
+
+# kind -> (file pattern under the experiment, damage, outcome). outcome "refused": export exits 2
+# with one line naming the file; "tolerated": export succeeds and results.csv names the file or
+# marks the trial; the pattern picks a searched (not baseline) trial.
+CASES = {
+    "manifest empty": ("search.json", _empty, "refused"),
+    "manifest cut": ("search.json", _cut, "refused"),
+    "manifest garbage": ("search.json", _garbage, "refused"),
+    "params.json empty": ("*_emix_001/params.json", _empty, "tolerated"),
+    "params.json cut": ("*_emix_001/params.json", _cut, "tolerated"),
+    "result.json cut": ("*_emix_001/result.json", _cut, "tolerated"),
+    "result.json garbage": ("*_emix_001/result.json", _garbage, "tolerated"),
+}
+
+
+@pytest.fixture
+def experiment(tmp_path) -> Path:
+    return Path(shutil.copytree(tiny_experiment(), tmp_path / "exp"))
+
+
+def _export(exp: Path, out: Path, capsys) -> tuple[int, str]:
+    code = run_search.main(["export", str(exp), "--out", str(out)])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_corrupt_file_is_named_or_tolerated(kind, experiment, tmp_path, capsys):
+    pattern, damage, outcome = CASES[kind]
+    victim = _first(experiment, pattern)
+    damage(victim)
+    code, err = _export(experiment, tmp_path / "report", capsys)
+    if outcome == "refused":
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, err
+        assert str(victim) in lines[0] and "corrupt" in lines[0] and "Restore" in lines[0], lines[0]
+        assert "Expecting value" not in lines[0] or str(victim) in lines[0]
+        assert not (tmp_path / "report").exists()
+        return
+    assert code == 0, err
+    results = (tmp_path / "report" / "tables" / "results.csv").read_text()
+    trial = victim.parent.name
+    if victim.name == "params.json":
+        assert f"{victim} is corrupt" in results and "errored" in results, "the trial must show why it is unusable"
+    if kind == "result.json garbage":
+        assert f"{victim} is corrupt: line 1" in results
+    assert trial in results
+
+
+def test_empty_error_files_from_a_full_disk_still_mark_the_trial(experiment, tmp_path, capsys):
+    trial = _first(experiment, "*_emix_002")
+    for name in ("result.json",):
+        (trial / name).write_bytes(b"")
+    (trial / "error.txt").write_bytes(b"")
+    (trial / "error.pkl").write_bytes(b"")  # JSON-only readers never open it
+    code, err = _export(experiment, tmp_path / "report", capsys)
+    assert code == 0, err
+    from analysis.results import _trial_rows, load_experiment
+
+    table = load_experiment(experiment)
+    assert trial.name in set(table["trial"]), "the trial is still listed (its state comes from the journal)"
+    # where the journal has no final word on it (a trial Tune gave up on), the empty error.txt decides
+    row = _trial_rows(trial, states={})[-1]
+    assert row["status"] == "errored" and "error.txt is empty" in row["error"]
+
+
+def test_truncated_trial_checkpoint_is_named_by_probe(experiment, capsys):
+    encoder = _first(experiment, "*_emix_*/checkpoint_*/encoder.pt")
+    _cut(encoder)
+    code = run_search.main(["probe", str(encoder), "--smoke-test"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"{encoder} is corrupt" in err[0], err
+
+
+def test_corrupt_feature_cache_entry_is_recomputed_not_used(tmp_path, caplog):
+    import numpy as np
+
+    from dabs_lib.config import config_from_dict
+    from dabs_lib.domains import get_domain
+    from dabs_lib.initial import initial_encoder
+    from dabs_lib.transfer import evaluate_transfer
+
+    config = config_from_dict({"domain": "digits", "objective": "shed", "smoke_test": True})
+    domain = get_domain("digits", smoke=True)
+    task = domain.tasks[domain.default_task]
+    encoder = initial_encoder(config, domain).eval()
+    first = evaluate_transfer(encoder, task, cache_dir=tmp_path / "cache")
+    entries = sorted((tmp_path / "cache").glob("*/features.npy"))
+    assert entries, "the on-disk cache was not written"
+    _cut(entries[0])
+    second = evaluate_transfer(encoder, task, cache_dir=tmp_path / "cache")
+    assert "is corrupt" in caplog.text and str(entries[0].parent) in caplog.text
+    assert second.score == pytest.approx(first.score) and second.val_score == pytest.approx(first.val_score)
+    assert np.load(entries[0]).shape[0] > 0, "the entry was rewritten whole"

@@ -1,0 +1,56 @@
+"""Stop a search cleanly before (or as soon as) its storage fills up, with one line saying
+where and how much space is needed; `resume` then continues it once space is freed.
+
+Checked after every result, when a trial has just persisted a checkpoint: the space needed
+next is what one more round of checkpoints takes (the largest checkpoint seen so far, once
+per live trial) plus a margin for the manifest, study and Tune's own state. A trial that
+errors with "No space left on device" stops the search the same way, instead of being
+recorded as failed: the trial did nothing wrong, and resume retries it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ray.tune import Callback
+
+from dabs_lib.safe_io import SPACE_MARGIN as MARGIN
+from dabs_lib.safe_io import DiskFullError, free_bytes
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+class DiskGuard(Callback):
+    def __init__(self, storage: str | None, margin: int = MARGIN):
+        self.storage = storage  # local experiment folder; None for cloud storage (not checked)
+        self.margin = margin
+        self.largest = 0
+
+    def needed(self, live_trials: int) -> int:
+        return self.largest * max(1, live_trials) + self.margin
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        if self.storage is None:
+            return
+        latest = trial.checkpoint.path if trial.checkpoint is not None else None
+        if latest and Path(latest).is_dir():
+            self.largest = max(self.largest, _folder_bytes(Path(latest)))
+        live = sum(t.status in ("RUNNING", "PENDING") for t in trials)
+        if free_bytes(self.storage) < self.needed(live):
+            raise DiskFullError(self.storage, self.needed(live))
+
+    def on_trial_recover(self, iteration, trials, trial, **info):  # a failure Tune retries (--max-failures)
+        self.on_trial_error(iteration, trials, trial, **info)
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        if self.storage is None:
+            return
+        error_file = Path(trial.error_file) if trial.error_file else None
+        try:
+            text = error_file.read_text(errors="replace") if error_file else ""
+        except OSError:
+            text = ""
+        # an empty error.txt is what a full disk leaves when Tune itself cannot write the error
+        if "No space left on device" in text or (not text.strip() and free_bytes(self.storage) < self.margin):
+            raise DiskFullError(self.storage, self.needed(1))
