@@ -67,7 +67,7 @@ class ProgressPrinter(Callback):
         self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})
 
     def setup(self, stop=None, num_samples=None, total_num_samples=None, **info):
-        if total_num_samples and total_num_samples > 0:
+        if not self.total and total_num_samples and 0 < total_num_samples < sys.maxsize:  # -1: unbounded
             self.total = int(total_num_samples)
         self.start = self.last_summary = time.perf_counter()  # again after a resume: a new process
 
