@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -44,33 +43,33 @@ def _stop(storage: Path, name: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def _core(session: str) -> set[int]:
+    return {p for p in sessions.session_pids(session) if Path(f"/proc/{p}/exe").resolve().name in ("gcs_server", "raylet")}
+
+
 def test_killed_search_is_cleaned_up_by_session_only(tmp_path):
+    from trainables.cluster import ray_session
+
     killed = _search(tmp_path, "killed", steps=1000)
-    fresh = None
     try:
         _wait_for_step(killed)
-        fresh = _search(tmp_path, "fresh", steps=20)  # same storage, its own private Ray
-        _wait_for_step(fresh)
-        assert "still running" in _stop(tmp_path, "killed").stderr  # a live search is never stopped
-        fresh_core = {p for p in sessions.session_pids(_session(tmp_path, "fresh"))
-                      if Path(f"/proc/{p}/exe").resolve().name in ("gcs_server", "raylet")}
-        assert len(fresh_core) == 2, fresh_core
-
-        os.kill(killed.pid, signal.SIGKILL)
-        killed.wait()
-        left = sessions.session_pids(_session(tmp_path, "killed"))
-        assert left, "nothing outlived the killed driver"
-        stop = _stop(tmp_path, "killed")
-        assert stop.returncode == 0, stop.stderr
-        assert f"Ray session {_session(tmp_path, 'killed')}" in stop.stdout, stop.stdout
-        assert not [p for p in left if sessions._alive(p)]
-        assert all(sessions._alive(p) for p in fresh_core), "the clean-up touched another session"
-        out, _ = fresh.communicate(timeout=900)
-        assert fresh.returncode == 0 and "search finished" in out, out[-3000:]
-        assert "no process of Ray session" in _stop(tmp_path, "killed").stdout
+        refused = _stop(tmp_path, "killed")
+        assert refused.returncode == 2 and "still running" in refused.stderr, refused  # a live search is kept
+        with ray_session(num_cpus=1, record_in=str(tmp_path)):  # another private Ray, of this process
+            other = _core(sessions.read_record(str(tmp_path))["session"])
+            assert len(other) == 2, other
+            os.kill(killed.pid, signal.SIGKILL)
+            killed.wait()
+            left = sessions.session_pids(_session(tmp_path, "killed"))  # Ray's reaper may not have run yet
+            stop = _stop(tmp_path, "killed")
+            assert stop.returncode == 0 and f"Ray session {_session(tmp_path, 'killed')}" in stop.stdout, stop
+            assert not [p for p in left if sessions._alive(p)], "the clean-up left a process of its session"
+            assert all(sessions._alive(p) for p in other), "the clean-up touched another session"
+        assert not sessions.session_pids(_session(tmp_path, "killed"))
     finally:
-        for proc, name in ((killed, "killed"), (fresh, "fresh")):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            if (tmp_path / name / sessions.RECORD).exists():
-                sessions.stop_session(_session(tmp_path, name))  # whatever happened, leave nothing behind
+        if killed.poll() is None:
+            os.killpg(killed.pid, signal.SIGKILL)
+        sessions.stop_session(_session(tmp_path, "killed"))  # whatever happened, leave nothing behind
+    fresh = _search(tmp_path, "fresh", steps=4)  # the same storage, after the kill
+    out, _ = fresh.communicate(timeout=900)
+    assert fresh.returncode == 0 and "search finished" in out, out[-3000:]
