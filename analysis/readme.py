@@ -1,6 +1,7 @@
 """The report's README.md: what the search found, in a few lines, and links to every file."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 from analysis.exports import markdown_table
 from dabs_lib.experiment import study_name
 from analysis.tables import BASELINE, winners
+from dabs_lib import trial_warnings
 
 
 def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> list[str]:
@@ -32,6 +34,20 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
     for domain, objective in sorted(studied - done):
         notes.append(f"{domain}/{objective}: no completed trial, so no best config and no test scores.")
     return notes
+
+
+def warning_notes(paths: list) -> list[str]:
+    """Each distinct warning the trials' code logged (e.g. a dataset built without one of its
+    transfer sets), as reported in their results: a reader must know what the numbers lack."""
+    results = []
+    for path in paths:
+        for file in sorted(Path(path).rglob("result.json")):
+            for line in file.read_text(errors="replace").splitlines():
+                try:
+                    results.append(json.loads(line))
+                except ValueError:
+                    continue  # a line cut by a killed writer
+    return [f"warning (from the trials): {line}" for line in trial_warnings.split(results)]
 
 
 def finding_lines(transfer: pd.DataFrame) -> list[str]:

@@ -195,10 +195,10 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
     the notes a reader must see (errored, pruned or running trials, skipped parts)."""
     from analysis.extras import run_extras
     from analysis.importance import importance_table
-    from analysis.readme import readme_text, status_notes
+    from analysis.readme import readme_text, status_notes, warning_notes
 
     out = Path(out) if out else default_out(report)
-    notes = status_notes(report.trials, report.studies)
+    notes = status_notes(report.trials, report.studies) + warning_notes(report.paths)
     if seeds:
         from analysis.seeds import seed_scores
 

@@ -57,7 +57,7 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
     """Run every config x seed; returns the Tune experiment folder (one trial folder per cell)."""
     from ray import tune
 
-    from trainables.runner import ray_session
+    from trainables.cluster import TrialDemand, ray_session
 
     folder = Path(folder).resolve()
     name = f"seeds_{time.strftime('%Y%m%d-%H%M%S')}"
@@ -71,7 +71,7 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                   failure_config=tune.FailureConfig(max_failures=0)),
     )
-    with ray_session("", num_cpus):  # a private Ray sees every GPU of the machine
+    with ray_session("", num_cpus, TrialDemand(cpus_per_trial, gpus_per_trial)):
         tuner.fit()
     return folder / name
 

@@ -53,7 +53,7 @@ def run_plain(configs_file: str, storage: str, name: str) -> None:
     """(b): one plain Tuner, the same trainable, resources, reuse, concurrency, checkpoints."""
     from ray import tune
 
-    from trainables.runner import ray_session
+    from trainables.cluster import ray_session
 
     configs = json.loads(Path(configs_file).read_text())
     with ray_session("", 2):

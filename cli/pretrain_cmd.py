@@ -143,9 +143,9 @@ def cmd_probe_search(args: argparse.Namespace, checkpoint: Path, domain_name: st
 
     from cli.report_cmd import summarize
     from trainables import storage
+    from trainables.cluster import ray_session
     from trainables.outcome import finish, journal_for, new_manifest, write_manifest
     from trainables.probe import build_probe_tuner, probe_plan
-    from trainables.runner import ray_session
     from trainables.search import storage_abs
 
     name = args.name or f"{domain_name}_probe_{time.strftime('%Y%m%d-%H%M%S')}"

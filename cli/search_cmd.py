@@ -120,16 +120,27 @@ def check_ray_flags(args: argparse.Namespace) -> None:
                         f"--address {args.address} (a cluster has its own size); drop one")
 
 
+def check_cluster(request: SearchRequest, address: str, num_cpus: int) -> None:
+    """Resources and --address, before anything is written or Ray starts."""
+    from trainables.cluster import TrialDemand, check_before_start
+
+    check_before_start(TrialDemand(request.cpus_per_trial, request.gpus_per_trial), address, num_cpus)
+
+
 def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> tuple[str, int]:
     """Run (or resume) the search and print its table; (URI, exit status): 1 when a study's
     every trial errored, with their error lines."""
+    from trainables.cluster import ClusterError
     from trainables.runner import resume_search, run_search
 
     start = time.perf_counter()
-    if resume_uri:
-        uri, outcome = resume_search(resume_uri, address, num_cpus)
-    else:
-        uri, outcome = run_search(request, address, num_cpus)
+    try:
+        if resume_uri:
+            uri, outcome = resume_search(resume_uri, address, num_cpus)
+        else:
+            uri, outcome = run_search(request, address, num_cpus)
+    except ClusterError as error:  # the cluster cannot run a trial: one line
+        raise UserError(str(error)) from None
     print(f"\nsearch {outcome.status} in {time.perf_counter() - start:.0f} s: {uri}")
     for line in outcome.errors:
         print(f"errored: {line}")
@@ -146,6 +157,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         check_ray_flags(args)
         request = request_from_args(args)
         validate(request)
+        check_cluster(request, args.address or "", args.num_cpus)
     return run_and_report(request, args.address or "", args.num_cpus)[1]
 
 

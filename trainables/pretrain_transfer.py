@@ -32,6 +32,7 @@ from dabs_lib.registry import lookup
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
 from trainables.settings import split_trial_config
+from trainables.worker import report_extras, start_trial
 
 
 def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
@@ -53,7 +54,7 @@ def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> Non
     protocol = probe_protocol(settings)
     val = probe_val(encoder, domain.tasks[domain.default_task], protocol).val_score
     metrics = {METRIC: float(val), STEP: 0, FINAL: True, PARAMS: parameter_count(encoder),
-               **final_scores(encoder, config, protocol)}
+               **final_scores(encoder, config, protocol), **report_extras()}
     metrics[SECONDS] = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"config": config.to_dict(), "steps": 0})
@@ -61,6 +62,7 @@ def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> Non
 
 
 def pretrain_transfer(trial_config: dict[str, Any]) -> None:
+    start_trial()
     config, settings = split_trial_config(trial_config)
     if not lookup(OBJECTIVES, config.objective, "objective").trains:
         evaluate_random_init(config, settings)

@@ -1,38 +1,107 @@
-"""One readable line per trial event instead of Ray's wide status tables."""
+"""One readable line per trial event instead of Ray's wide status tables, an overall line every
+`every_s` seconds (and at the end), and each warning the trials' code logged, once."""
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections import Counter
 
 from ray.tune import Callback
 
-from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, split_study
+from dabs_lib import trial_warnings
+from dabs_lib.experiment import FINAL, METRIC, STEP
+
+STATES = ("finished", "running", "pruned", "errored")  # the overall line's counts, in this order
+SUMMARY_EVERY_S = 30.0
+SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
+
+
+def trial_state(trial) -> str:
+    """finished (full budget), pruned (stopped early by the scheduler), errored, running, or pending."""
+    if trial.status == "TERMINATED":
+        return "finished" if (trial.last_result or {}).get(FINAL) else "pruned"
+    return {"ERROR": "errored", "RUNNING": "running"}.get(trial.status, "pending")
+
+
+def _study(trial) -> str:
+    return f"{trial.config.get('domain', '?')}/{trial.config.get('objective', '?')}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+def overall_line(trials: list, total: int, elapsed: float) -> str:
+    """Counts per study and in total, and an ETA from the measured seconds of the trials that ended."""
+    per_study: dict[str, Counter] = {}
+    for trial in trials:
+        per_study.setdefault(_study(trial), Counter())[trial_state(trial)] += 1
+    counts = sum(per_study.values(), Counter())
+    ended = [t for t in trials if trial_state(t) in ("finished", "pruned")]
+    left = max(total, len(trials)) - counts["finished"] - counts["pruned"] - counts["errored"]
+    if not ended:
+        eta = "ETA after the first trial ends"
+    else:
+        mean = sum(float(t.last_result.get("time_total_s", 0.0)) for t in ended) / len(ended)
+        eta = f"ETA {_duration(left * mean / max(1, counts['running']))}"
+    total_text = ", ".join(f"{counts[s]} {s}" for s in STATES)
+    studies = " ".join(f"{name} {'/'.join(str(c[s]) for s in STATES)}" for name, c in sorted(per_study.items()))
+    return (f"overall: {total_text} of {max(total, len(trials))} trials; elapsed {_duration(elapsed)}, {eta} | "
+            f"{studies} ({'/'.join(STATES)})")
 
 
 class ProgressPrinter(Callback):
-    def __init__(self):
+    def __init__(self, every_s: float = 0.0, total: int = 0):
+        """`total`: trials the run will hold, when Tune cannot tell (a searcher with num_samples=-1)."""
         self.best: dict[str, float] = {}  # per study; no stream kept: Tune pickles callbacks with its state
-        self.start = time.perf_counter()
+        self.every_s = every_s or float(os.environ.get(SUMMARY_EVERY_ENV) or SUMMARY_EVERY_S)
+        self.warned: set[str] = set()
+        self.total = total
+        self.start = self.last_summary = time.perf_counter()
 
-    def _say(self, trial, text: str) -> None:
+    def __setstate__(self, state: dict) -> None:
+        """Tune pickles callbacks with the experiment; one written by an older release lacks fields."""
+        self.__init__()
+        self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})
+
+    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info):
+        if not self.total and total_num_samples and 0 < total_num_samples < sys.maxsize:  # -1: unbounded
+            self.total = int(total_num_samples)
+        self.start = self.last_summary = time.perf_counter()  # again after a resume: a new process
+
+    def _say(self, study: str, text: str) -> None:
         elapsed = time.perf_counter() - self.start
-        label = "/".join(split_study(str(trial.config.get(STUDY, ""))))
-        print(f"[{elapsed:6.1f}s] {label:<18} {text}", file=sys.stdout, flush=True)
+        print(f"[{elapsed:6.1f}s] {study:<18} {text}", file=sys.stdout, flush=True)
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
+        study = _study(trial)
+        for line in trial_warnings.split([result]):
+            if line not in self.warned:
+                self.warned.add(line)
+                self._say(study, f"WARNING {line}")
         value = result.get(METRIC)
         if value is None or result.get("diverged"):
             return
-        study = str(trial.config.get(STUDY, ""))
         self.best[study] = best = max(self.best.get(study, float("-inf")), value)
-        self._say(trial, f"{trial} step {result.get(STEP, 0):>5}  {METRIC} {value:.4f}  (best {best:.4f})")
+        self._say(study, f"{trial} step {result.get(STEP, 0):>5}  {METRIC} {value:.4f}  (best {best:.4f})")
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         last = trial.last_result or {}
         how = "finished" if last.get(FINAL) else "stopped early by the scheduler"
         if last.get("diverged"):
             how = f"stopped: {last['diverged']}"
-        self._say(trial, f"{trial} {how}")
+        self._say(_study(trial), f"{trial} {how}")
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._say(trial, f"{trial} ERRORED: see {trial.path}/error.txt")
+        self._say(_study(trial), f"{trial} ERRORED: see {trial.path}/error.txt")
+
+    def on_step_end(self, iteration, trials, **info):
+        now = time.perf_counter()
+        if now - self.last_summary >= self.every_s:
+            self.last_summary = now
+            self._say("", overall_line(trials, self.total, now - self.start))
+
+    def on_experiment_end(self, trials, **info):
+        self._say("", overall_line(trials, self.total, time.perf_counter() - self.start))

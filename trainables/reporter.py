@@ -9,6 +9,7 @@ from typing import Any
 
 import lightning as L
 from ray import tune
+from ray.tune.result import TIMESTEPS_TOTAL
 
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
@@ -18,6 +19,7 @@ from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, STATE_FILE,
 from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
+from trainables.worker import report_extras
 
 
 class TuneReporter(L.Callback):
@@ -46,12 +48,14 @@ class TuneReporter(L.Callback):
         val = _probe(lambda: probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score,
                      step)
         check_finite(step, **{METRIC: val})
-        metrics: dict[str, Any] = {METRIC: float(val), STEP: step, PARAMS: parameter_count(encoder)}
+        metrics: dict[str, Any] = {METRIC: float(val), STEP: step, PARAMS: parameter_count(encoder),
+                                   TIMESTEPS_TOTAL: step}  # Tune's TensorBoard x-axis = Lightning's step
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
         if step >= self.config.max_steps:
             metrics.update(_probe(lambda: final_scores(encoder, self.config, self.protocol), step), **{FINAL: True})
         encoder.train(was_training)
         metrics["seconds"] = time.perf_counter() - self.start
+        metrics.update(report_extras())
         with tempfile.TemporaryDirectory() as tmp:
             trainer.save_checkpoint(Path(tmp) / TRAINER_CKPT)
             save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"step": step})

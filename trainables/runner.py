@@ -1,46 +1,17 @@
 """Start (or join) Ray, run (or resume) an experiment's one Tune run, keep the manifest current."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 import sys
-from pathlib import Path
-from typing import Iterator
 
-import ray
 from ray import tune
 
 from dabs_lib.experiment import MANIFEST
 from dabs_lib.safe_io import remove_empty
 from trainables import storage
+from trainables.cluster import TrialDemand, ray_session
 from trainables.outcome import Outcome, finish, journal_for, load_manifest, new_manifest, write_manifest
 from trainables.search import SearchRequest, build_tuner, load_plans, storage_abs, trainable_for
-
-REPO_ROOT = str(Path(__file__).resolve().parent.parent)
-
-
-@contextlib.contextmanager
-def ray_session(address: str = "", num_cpus: int = 0, num_gpus: int | None = None) -> Iterator[None]:
-    """A private local Ray (stopped on exit), or the cluster at `address` (left running)."""
-    if ray.is_initialized():
-        yield
-        return
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # our ProgressPrinter replaces Ray's tables
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, os.environ.get("PYTHONPATH")]))
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        # address="local": always a new private Ray; without it ray.init attaches to a cluster that
-        # `ray start` (anyone's) recorded in /tmp/ray/ray_current_cluster.
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), num_gpus=num_gpus, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
-    try:
-        yield
-    finally:
-        ray.shutdown()
 
 
 def experiment_uri(request: SearchRequest, name: str) -> str:
@@ -58,7 +29,7 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0) -> 
     manifest = new_manifest("search", dataclasses.asdict(request), plans)
     write_manifest(uri, manifest)
     journal = journal_for(uri)
-    with ray_session(address, num_cpus):
+    with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri):
         grid = build_tuner(request, uri, journal).fit()
     return uri, finish(uri, manifest, plans, grid, journal)
 
@@ -77,7 +48,7 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, 
     local = storage.local_path(uri)
     for path in remove_empty(local, ("error.pkl",)) if local else ():
         print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
-    with ray_session(address, num_cpus):
+    with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri):
         tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
         grid = tuner.fit()
     plans, _ = load_plans(request)

@@ -22,6 +22,7 @@ from trainables.optuna_search import MultiStudySearcher, StudyPlan
 from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
 from trainables.schedulers import PerStudyScheduler
+from trainables.tensorboard import StepTBXLogger
 
 OBJECTIVE_METRICS = {"seconds": "min", "params": "min"}  # second objectives for NSGA-II
 
@@ -153,7 +154,9 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
         checkpoint_config=tune.CheckpointConfig(num_to_keep=request.keep_checkpoints),
         sync_config=tune.SyncConfig(sync_artifacts=True),
         failure_config=tune.FailureConfig(max_failures=request.max_failures),
-        callbacks=[ProgressPrinter(), DiskGuard(storage.local_path(storage_abs(request.storage_path)))],
+        callbacks=[ProgressPrinter(total=sum(p.trials for p in plans)),
+                   StepTBXLogger({p.name: tuple(p.distributions) for p in plans}),
+                   DiskGuard(storage.local_path(storage_abs(request.storage_path)))],
         verbose=0,
     )
     return tune.Tuner(trainable_for(request), tune_config=tune_config, run_config=run_config)
