@@ -1,7 +1,7 @@
 """Search efficiency: does searching beat the DABS default, and how fast does each method get there?
 
     .venv/bin/python bench/search_efficiency.py --out bench_out/efficiency          # the measured size
-    .venv/bin/python bench/search_efficiency.py --smoke --out /tmp/eff               # CI size (seconds)
+    .venv/bin/python bench/search_efficiency.py --smoke-test --out /tmp/eff               # CI size (seconds)
 
 For every (domain, objective, method, search seed) it runs one search at an equal budget of
 optimizer steps (`--budget-trials` x `--max-steps`; every trial's steps and wall seconds are
@@ -50,9 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="fresh-seed re-runs through analysis.seeds (ray) or the same cells without Ray")
     parser.add_argument("--workers", type=int, default=2, help="searches run side by side (processes)")
     parser.add_argument("--out", default="bench_out/efficiency")
-    parser.add_argument("--smoke", action="store_true", help="tiny domains and budgets, 1 seed (CI)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run no new searches: re-run and report the searches already under --out")
+    parser.add_argument("--smoke-test", action="store_true", help="tiny domains and budgets, 1 seed (CI)")
     args = parser.parse_args(argv)
-    if args.smoke:
+    if args.smoke_test:
         args.search_seeds, args.max_steps, args.evals, args.budget_trials, args.fresh_seeds = 1, 4, 2, 2, 1
     if args.max_steps % args.evals:
         parser.error(f"--max-steps must divide by --evals, but got {args.max_steps} and {args.evals}")
@@ -61,7 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def bench_overrides(args) -> dict:
     overrides = {**TINY_MODEL, "max_steps": args.max_steps, "eval_every": args.max_steps // args.evals}
-    return {**overrides, "smoke_test": True} if args.smoke else overrides
+    return {**overrides, "smoke_test": True} if args.smoke_test else overrides
 
 
 def jobs(args) -> list[tuple[str, str, str, int]]:
@@ -81,7 +83,7 @@ def run_job(payload) -> str:
 
     torch.set_num_threads(1)  # tiny matmuls: threads only add contention with the other worker
     from bench.efficiency_trial import SearchRecord, flat_config, run_search, run_trial
-    from search_spaces import load_space
+    from search_spaces import default_point, load_space
 
     domain, objective, method, seed = job
     space = load_space(objective, domain, overrides=overrides)
@@ -89,7 +91,7 @@ def run_job(payload) -> str:
     if method == "default":
         record = SearchRecord(domain, objective, method, seed, budget)
         trial = run_trial(flat_config(space, {}, seed))
-        trial.end_steps, trial.end_seconds = trial.steps, trial.seconds
+        trial.params, trial.end_steps, trial.end_seconds = default_point(space), trial.steps, trial.seconds
         record.trials.append(trial)
     else:
         record = run_search(space, method, seed, budget)
@@ -101,7 +103,8 @@ def run_job(payload) -> str:
 def run_searches(args, out: Path) -> list[dict]:
     (out / "searches").mkdir(parents=True, exist_ok=True)
     budget = int(round(args.budget_trials * args.max_steps))
-    todo = [(job, bench_overrides(args), budget, str(out)) for job in jobs(args) if not job_file(out, job).is_file()]
+    todo = [(job, bench_overrides(args), budget, str(out)) for job in jobs(args)
+            if not job_file(out, job).is_file() and not args.report_only]
     print(f"{len(todo)} searches to run ({len(jobs(args)) - len(todo)} already done), budget {budget} steps each",
           flush=True)
     if args.workers > 1 and len(todo) > 1:
@@ -111,7 +114,7 @@ def run_searches(args, out: Path) -> list[dict]:
     else:
         for payload in todo:
             print(run_job(payload), flush=True)
-    return [json.loads(job_file(out, job).read_text()) for job in jobs(args)]
+    return [json.loads(job_file(out, job).read_text()) for job in jobs(args) if job_file(out, job).is_file()]
 
 
 def main(argv=None) -> int:
@@ -131,7 +134,7 @@ def main(argv=None) -> int:
            "domains": args.domains, "objectives": args.objectives, "methods": args.methods,
            "search_seeds": args.search_seeds, "max_steps": args.max_steps, "evals": args.evals,
            "budget_steps": int(round(args.budget_trials * args.max_steps)), "fresh_seeds": args.fresh_seeds,
-           "workers": args.workers, "cores": os.cpu_count(), "model": TINY_MODEL, "smoke": args.smoke,
+           "workers": args.workers, "cores": os.cpu_count(), "model": TINY_MODEL, "smoke_test": args.smoke_test,
            "search_wall_s": round(search_seconds), "total_wall_s": round(time.time() - started),
            "load_at_start": [round(x, 1) for x in load], "load_at_end": [round(x, 1) for x in os.getloadavg()],
            "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started))}
