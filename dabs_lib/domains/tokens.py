@@ -38,9 +38,11 @@ test_tokens_structure.py checks that each signal is present in the data):
 - e-Mix: telling two mixed sequences apart by their pair of categories (disjoint halves of
   one sequence share their categories, two sequences of different pairs do not).
 
-What makes pretraining pay: with 64 words, a random-init encoder's pooled features mix
-single words (its random embeddings know no categories), and its linear probe stays far
-below a supervised encoder, which recovers the labels almost perfectly.
+What was measured (embed 64, depth 4, 300 steps, lr 1e-3, warmup 20; training seeds 0 / 1):
+random init 0.3525 / 0.2975 (chance 0.14; its random embeddings know no categories); masked
+prediction 0.5225 / 0.4600; ShED at DABS's rate 0.15 0.3300 / 0.3025, with its loss at the
+entropy of the moved fraction: the signal is in the data but ShED did not find the
+categories it needs within that budget (its only gradient comes from the 15% moved words).
 
 Why the class is not in word order itself: with this encoder (learned positions
 initialised at std 0.02), classes that differ only in order (bigram grammars) were not
