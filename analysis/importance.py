@@ -2,9 +2,11 @@
 
 Optuna's own evaluators on the rebuilt study (no Ray, no pickle): fANOVA (a random forest
 fitted to the completed trials, seeded) and PED-ANOVA (which params separate the top
-trials from the rest). A study qualifies with >= 2 completed trials and >= 1 searched
-param that varies among them; otherwise (and when an evaluator itself refuses) its row
-says why it was skipped.
+trials from the rest). A study qualifies with >= MIN_COMPLETED (10) completed trials and
+>= 1 searched param that varies among them; otherwise (and when an evaluator itself
+refuses) its row says why it was skipped. Below 10 trials a random forest over several
+dimensions and PED-ANOVA's top quantile rank noise: printing that as a ranking would
+mislead (the quickstart's 4-trial studies gave confident-looking, seed-dependent orders).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ EVALUATORS: dict[str, Callable[[], optuna.importance.BaseImportanceEvaluator]] =
     "ped_anova": lambda: PedAnovaImportanceEvaluator(),
 }
 COLUMNS = ["experiment", "domain", "objective", "evaluator", "param", "importance", "completed_trials", "skipped"]
-MIN_COMPLETED = 2
+MIN_COMPLETED = 10  # fewer completed trials: skipped with the reason, never printed as a ranking
 
 
 def varying_params(study: optuna.Study) -> list[str]:
@@ -39,7 +41,8 @@ def study_importance(study: optuna.Study, evaluators: dict = EVALUATORS) -> list
     completed = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     base = {"completed_trials": completed, "param": "", "importance": float("nan")}
     if completed < MIN_COMPLETED:
-        return [dict(base, evaluator="", skipped=f"needs >= {MIN_COMPLETED} completed trials, has {completed}")]
+        return [dict(base, evaluator="", skipped=f"needs >= {MIN_COMPLETED} completed trials for a ranking that "
+                                                 f"is not noise, has {completed}")]
     values = {round(t.values[0], 12) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
     if len(values) < 2:
         return [dict(base, evaluator="", skipped="every completed trial has the same score: nothing to attribute")]

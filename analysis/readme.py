@@ -59,7 +59,8 @@ def finding_lines(transfer: pd.DataFrame) -> list[str]:
         tie = f" (tied with {', '.join(row.tied)})" if row.tied else ""
         lines.append(f"**{row.domain}**: {row.objective}{tie} transfers best on `{row.task}`: test {row.best:.4f} "
                      f"vs random init {row.baseline:.4f} (gain {gain(row.gain_vs_baseline)}) and vs the untuned "
-                     f"DABS default {row.default:.4f} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s).")
+                     f"DABS default {row.default:.4f} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
+                     f"{'; ' + row.vs_default if isinstance(getattr(row, 'vs_default', None), str) else ''}.")
     return lines
 
 
@@ -117,6 +118,8 @@ def compact_transfer(transfer: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
     out["gain vs random init"] = transfer["gain_vs_baseline"]
     out["gain vs default"] = transfer["gain_vs_default"]
     out["n_seeds"] = transfer["n_seeds"]
+    if "vs_default" in transfer:
+        out["vs default"] = transfer["vs_default"]
     return out
 
 

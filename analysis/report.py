@@ -125,8 +125,12 @@ def load_report(paths: list[str | Path], which: str = "last") -> Report:
 
 def set_scores(report: Report, scores: pd.DataFrame, seeds: int) -> None:
     """(Re)build the transfer table from long per-seed scores."""
+    from analysis.seeds import versus_default
+
     scores = tables.add_averages(scores, report.averages)
-    report.transfer = tables.transfer_table(tables.summarize_scores(scores), report.directions, report.averages)
+    transfer = tables.transfer_table(tables.summarize_scores(scores), report.directions, report.averages)
+    verdicts = versus_default(scores, report.directions)[["domain", "objective", "task", "vs_default"]]
+    report.transfer = transfer.merge(verdicts, on=["domain", "objective", "task"], how="left")
     report.seeds = seeds
 
 

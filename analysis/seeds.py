@@ -110,3 +110,36 @@ def seed_scores(trials: pd.DataFrame, best: pd.DataFrame, k: int, folder: str | 
     first = max(int(c.get("seed", 0)) for c in configs.values()) + 1
     run_dir = run_seeds(configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial, gpus_per_trial)
     return read_seed_runs(run_dir, uses)
+
+
+def versus_default(scores: pd.DataFrame, directions: dict[tuple[str, str], bool] | None = None) -> pd.DataFrame:
+    """Per (domain, objective, task): is the best trial better than the DABS default beyond
+    seed noise? Differences best - default are paired by seed (the same fresh seed trains
+    both), with a 95% t-interval; `vs_default` says which of
+    better / worse / within seed noise / the best trial is the default / not measured."""
+    from analysis.tables import mean_ci
+
+    rows = []
+    for (domain, objective, task), group in scores.groupby(["domain", "objective", "task"], sort=False):
+        best, default = group[group["role"] == "best"], group[group["role"] == "default"]
+        row = {"domain": domain, "objective": objective, "task": task, "diff": float("nan"),
+               "diff_ci95": float("nan"), "n_pairs": 0}
+        same = (not best.empty and not default.empty
+                and (best["experiment"].iloc[0], best["trial"].iloc[0]) == (default["experiment"].iloc[0],
+                                                                             default["trial"].iloc[0]))
+        pairs = best[["seed", "test"]].merge(default[["seed", "test"]], on="seed", suffixes=("", "_default"))
+        sign = 1.0 if (directions or {}).get((domain, task), True) else -1.0
+        mean, half, n = mean_ci(sign * (pairs["test"] - pairs["test_default"]))
+        row.update(diff=mean, diff_ci95=half, n_pairs=n)
+        if same:
+            verdict = "the best trial is the default"
+        elif n < 2:
+            verdict = "seed noise not measured (analyze --seeds K, K >= 2)"
+        elif mean - half > 0:
+            verdict = "better than the default beyond seed noise"
+        elif mean + half < 0:
+            verdict = "worse than the default beyond seed noise"
+        else:
+            verdict = "within seed noise of the default"
+        rows.append({**row, "vs_default": verdict})
+    return pd.DataFrame(rows, columns=["domain", "objective", "task", "diff", "diff_ci95", "n_pairs", "vs_default"])

@@ -222,8 +222,9 @@ def winners(transfer: pd.DataFrame) -> pd.DataFrame:
         rank = part["gain_vs_baseline"] if part["gain_vs_baseline"].notna().any() else part["best"]
         top = part.loc[rank.idxmax()]
         tied = part.loc[(rank == rank.max()) & (part["objective"] != top["objective"]), "objective"]
-        rows.append({**top[["domain", "objective", "task", "best", "baseline", "default",
-                            "gain_vs_baseline", "gain_vs_default", "n_seeds"]].to_dict(), "tied": list(tied)})
+        keep = ["domain", "objective", "task", "best", "baseline", "default", "gain_vs_baseline", "gain_vs_default",
+                "n_seeds"] + (["vs_default"] if "vs_default" in top else [])  # analysis.seeds.versus_default
+        rows.append({**top[keep].to_dict(), "tied": list(tied)})
     return pd.DataFrame(rows)
 
 

@@ -48,7 +48,7 @@ def _load(args):
 
 def cmd_analyze(args) -> int:
     from analysis.readme import finding_lines
-    from analysis.report import analyze
+    from analysis.report import analyze, load_report
 
     report = _load(args)
     out, notes = analyze(report, args.out, seeds=args.seeds, risk=args.risk, invariance=args.invariance,
@@ -72,13 +72,19 @@ def cmd_export(args) -> int:
     return 0
 
 
-def report_after_search(uri: str) -> str:
-    """The quickstart's last step: analyze its own experiment; the README's path, or a note."""
-    from analysis.report import analyze_paths
+def report_after_search(uri: str, seeds: int = 0, smoke_test: bool = False) -> str:
+    """The quickstart's last step: analyze its own experiment (re-running best, default and
+    baseline with `seeds` fresh seeds); its transfer table with n_seeds, and the README's path."""
+    from analysis.readme import compact_transfer, finding_lines
+    from analysis.exports import markdown_table
+    from analysis.report import analyze, load_report
     from trainables import storage
 
     local = storage.local_path(uri)
     if local is None:
         return f"no report: {uri} is not on this machine; copy it here and run `{invoked_name()} analyze`"
-    out, _ = analyze_paths([local])
-    return f"report: {out / 'README.md'}"
+    report = load_report([local])
+    out, _ = analyze(report, seeds=seeds, smoke_test=smoke_test)
+    lines = [line.replace("**", "") for line in finding_lines(report.transfer)]
+    table = markdown_table(compact_transfer(report.transfer))
+    return "\n".join(["", *lines, "", table, f"report: {out / 'README.md'}"])

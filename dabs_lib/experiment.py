@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
+
 MANIFEST = "search.json"
 JOURNAL = "optuna.journal"
 FORMAT = 2  # manifest format: 2 = one Tune run and one journal per experiment
@@ -46,9 +48,9 @@ class TrialSettings:
     PretrainConfig never sees them (split by trainables.settings.split_trial_config)."""
 
     eval_every: int = 100  # optimizer steps between validation probes (= Tune iterations)
-    l2_min: float = 1e-4  # smallest L2 strength on the probe's regularization path
-    l2_max: float = 1e2  # largest L2 strength on the path
-    l2_steps: int = 8  # strengths on the path (log-spaced, warm-started from the largest)
+    l2_min: float = L2_MIN  # smallest L2 strength on the probe's path (dabs_lib.probe_path: fixed, never searched)
+    l2_max: float = L2_MAX  # largest L2 strength on the path
+    l2_steps: int = L2_STEPS  # strengths on the path (log-spaced, warm-started from the largest)
     finetune_lr: float = 1e-4  # probe trainable: fine-tuning learning rate
     finetune_weight_decay: float = 1e-4  # probe trainable: fine-tuning weight decay
     finetune_epochs: int = 5  # probe trainable: fine-tuning epochs

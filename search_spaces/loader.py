@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from search_spaces.names import RESERVED_KEYS, dabs_default, known_names, suggest
+from search_spaces.names import PROBE_PATH_KEYS, RESERVED_KEYS, dabs_default, known_names, suggest
 from search_spaces.params import (
     ParamSpec,
     SearchSpace,
@@ -108,6 +108,9 @@ def parse_layer(fixed: dict, search: dict, source: str, objective: str, prefix=(
         _check_name(name, known, objective, where)
         if name in out_fixed:
             raise fail("a key must not be both fixed and searched in one layer", repr(name), where)
+        if name in PROBE_PATH_KEYS:
+            raise fail("the probe's L2 path is chosen on validation in every evaluation and must not be "
+                       "searched (fix it under `fixed:` or with --set)", repr(name), where)
         out_search[name] = parse_entry(name, raw, where, known[name])
     return Layer(source, out_fixed, out_search)
 

@@ -24,6 +24,11 @@ TRIAL_KEYS: dict[str, type] = {
 # Chosen by load_space's arguments, never by a file: a space belongs to one pair.
 RESERVED_KEYS = ("objective", "domain")
 
+# The linear probe's L2 path: model selection on validation inside every evaluation, not a
+# pretraining hyperparameter. dabs_lib.probe_path owns its (wide) default; a
+# space may fix these keys but never search them (a searched bound only adds noise).
+PROBE_PATH_KEYS = ("l2_min", "l2_max", "l2_steps")
+
 _NESTED = ("model", "objective_config")  # PretrainConfig fields that hold sub-configs
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 

@@ -12,26 +12,42 @@ classes are the 7 matchings of a round-robin schedule (a 1-factorization of the 
 graph on 8 categories), so every pair of categories belongs to exactly one class; which
 class gets which matching is drawn by `seed`. A sequence of class c
 - picks one of its class's 4 pairs uniformly;
-- draws each word's category from the pair's two categories (50/50);
-- picks the word within its category by the Zipf weights.
-Every category is in exactly one pair of every class, so each category (and each word) has
-the same probability at every position under every class: word counts carry no label (a
-linear probe on them stays near chance), and since every category belongs to every class,
-not even category counts do linearly. The class is in the co-occurrence: which two
-categories a sequence mixes, a conjunction of word groups the encoder must first discover.
+- walks a sticky two-state chain over the pair's two categories: the first word's category
+  is either (50/50), and each next word keeps its predecessor's category with probability
+  STAY (0.8), else switches; so words come in runs of one topic (mean length 1 / 0.2 = 5);
+- picks each word within its category by the Zipf weights.
+The chain is stationary at 50/50, so every category (and each word) has the same
+probability at every position under every class: word counts carry no label (a linear
+probe on them stays near chance), and since every category belongs to every class, not
+even category counts do linearly. The class is in the co-occurrence: which two categories
+a sequence mixes, a conjunction of word groups the encoder must first discover.
 
-What makes pretraining pay: with 64 words, a random-init encoder's pooled features mix
-single words (its random embeddings know no categories), and its linear probe reaches only
-0.35-0.44 (chance 0.14). Masked prediction learns the categories from context (a hidden
-word is guessed from its neighbours' categories) and reaches 0.54-0.67 after 300 steps (lr
-1e-3, embed 64, depth 4; training seeds 0 and 1); a supervised encoder reaches 0.99, so the
-labels are fully recoverable. With 4 words per category (and 15% noise words) the random
-encoder already reached 0.76 and no objective beat it clearly, hence 8 and no noise.
+Why runs (order carries structure): with words drawn independently given the pair (the
+first version), tokens were exchangeable given the class, so a shuffled sequence had the
+same distribution as the original and ShED could learn nothing by construction (measured:
+loss at the prior's entropy, accuracy exactly 1 - moved fraction). With runs, a word moved
+by ShED's shuffle lands, about half the time, inside a run of the pair's other category:
+it is detectable exactly by knowing which words share a category, the structure the class
+needs. What each objective can find, in principle (tests/dabs_lib/domains/
+test_tokens_structure.py checks that each signal is present in the data):
+- masked prediction: a hidden word's category from its neighbours' (right with
+  probability STAY, against 1/2 without order), and its pair from the rest of the sequence;
+- ShED: moved words sit at category changes far more often than unmoved ones;
+- Capri: which of the sequence's own words fills a masked slot: the ones of its
+  neighbours' category;
+- e-Mix: telling two mixed sequences apart by their pair of categories (disjoint halves of
+  one sequence share their categories, two sequences of different pairs do not).
 
-Why co-occurrence and not word order: with this encoder (learned positions initialised at
-std 0.02), classes that differ only in order (bigram grammars) were not learnt within 1,000
-steps even by supervised training (test accuracy stayed at chance while it memorised the
-training set), so no objective could show anything within a search's budget.
+What was measured (embed 64, depth 4, 300 steps, lr 1e-3, warmup 20; training seeds 0 / 1):
+random init 0.3525 / 0.2975 (chance 0.14; its random embeddings know no categories); masked
+prediction 0.5225 / 0.4600; ShED at DABS's rate 0.15 0.3300 / 0.3025, with its loss at the
+entropy of the moved fraction: the signal is in the data but ShED did not find the
+categories it needs within that budget (its only gradient comes from the 15% moved words).
+
+Why the class is not in word order itself: with this encoder (learned positions
+initialised at std 0.02), classes that differ only in order (bigram grammars) were not
+learnt within 1,000 steps even by supervised training, so no objective could show anything
+within a search's budget; order here carries the categories, not the class.
 
 Sizes (full): pretraining 2,000 sequences (train + 1,000 unlabelled extra), task
 `topic_pair` (7 classes, multiclass accuracy) 1,000 train / 200 val / 400 test; balanced.
@@ -54,6 +70,7 @@ WORDS_PER_CATEGORY = 8
 NUM_WORDS = NUM_CATEGORIES * WORDS_PER_CATEGORY
 SPEC = TokensSpec(seq_len=SEQ_LEN, vocab_size=NUM_WORDS + 1, pad_id=PAD_ID)
 NUM_CLASSES = NUM_CATEGORIES - 1  # a round-robin schedule of 8 categories has 7 rounds
+STAY = 0.8  # probability that a word keeps its predecessor's category (runs of 5 words on average)
 FULL = SplitSizes(train=1000, val=200, test=400, extra=1000)
 SMOKE = SplitSizes(train=96, val=32, test=48, extra=64)
 
@@ -82,12 +99,27 @@ def pairings(seed: int) -> np.ndarray:
     return np.array(rounds)[order]
 
 
+def sticky_sides(rng: np.random.Generator, n: int) -> np.ndarray:
+    """(N, SEQ_LEN) 0/1: a two-state chain that keeps its state with probability STAY."""
+    first = rng.integers(2, size=(n, 1))
+    switch = (rng.random((n, SEQ_LEN - 1)) >= STAY).astype(np.int64)  # (N, L-1)
+    return (first + np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(switch, axis=1)], axis=1)) % 2
+
+
+def category_map(seed: int) -> np.ndarray:
+    """(vocab_size,) the category of each id; -1 for padding."""
+    out = np.full(SPEC.vocab_size, -1, dtype=np.int64)
+    for category, ids in enumerate(categories(seed)):
+        out[ids] = category
+    return out
+
+
 def generate(labels: np.ndarray, seed: int) -> np.ndarray:
     """(N, SEQ_LEN) int64 ids for sequences of classes `labels`, right-padded with PAD_ID."""
     rng = seeded_rng(seed, "tokens/sequences")
     n = len(labels)
     pair = pairings(seed)[labels, rng.integers(NUM_CATEGORIES // 2, size=n)]  # (N, 2) categories
-    side = rng.integers(2, size=(n, SEQ_LEN))  # which category of the pair, (N, L)
+    side = sticky_sides(rng, n)  # which category of the pair, (N, L)
     category = np.take_along_axis(pair, side, axis=1)  # (N, L)
     rank = rng.choice(WORDS_PER_CATEGORY, size=(n, SEQ_LEN), p=within_category())  # (N, L)
     ids = categories(seed)[category, rank]  # (N, L) word ids

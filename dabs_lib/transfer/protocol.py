@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
+
 PROBE_KINDS = ("linear", "finetune")
 POOLINGS = ("mean", "cls")
 VAL_SOURCES = ("task", "carve")
@@ -19,9 +21,9 @@ REFIT_SPLITS = ("train", "train+val")
 @dataclass(frozen=True)
 class ProbeProtocol:
     kind: str = "linear"  # "linear" (frozen probe, the default score) or "finetune" (unfrozen encoder)
-    l2_min: float = 1e-6  # weakest L2 strength on the path (loss = mean loss + l2/2 * ||W||^2)
-    l2_max: float = 10.0  # strongest L2 strength; the path starts here and warm-starts downwards
-    l2_steps: int = 10  # log-spaced strengths on the path; at least 8
+    l2_min: float = L2_MIN  # weakest L2 strength on the path (loss = mean loss + l2/2 * ||W||^2)
+    l2_max: float = L2_MAX  # strongest L2 strength; the path starts here and warm-starts downwards
+    l2_steps: int = L2_STEPS  # log-spaced strengths on the path; at least 8
     pooling: str | None = None  # "mean" | "cls" overrides the encoder's pooling; None keeps it
     max_iter: int = 100  # L-BFGS iterations per strength (warm starts make later ones cheap)
     batch_size: int = 256  # featurization batch; memory only, features do not depend on it

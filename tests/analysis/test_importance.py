@@ -31,19 +31,26 @@ def test_importance_of_a_real_study_finds_the_param_that_matters():
         assert scores["lr"] > scores["noise"], name
 
 
-def test_too_few_completed_trials_is_a_skipped_row():
-    rows = study_importance(_study(1))
-    assert len(rows) == 1 and "needs >= 2 completed trials, has 1" in rows[0]["skipped"]
+@pytest.mark.parametrize("n", [1, 4, 9])
+def test_fewer_than_ten_completed_trials_is_a_skipped_row_not_a_ranking(n):
+    rows = study_importance(_study(n))
+    assert len(rows) == 1 and rows[0]["param"] == "" and rows[0]["importance"] != rows[0]["importance"]  # NaN
+    assert f"needs >= 10 completed trials for a ranking that is not noise, has {n}" in rows[0]["skipped"]
+
+
+def test_ten_completed_trials_give_a_ranking():
+    rows = study_importance(_study(10))
+    assert {r["param"] for r in rows} == {"lr", "noise"} and all(r["skipped"] == "" for r in rows)
 
 
 def test_equal_scores_are_a_skipped_row():
-    rows = study_importance(_study(4, vary=False))
+    rows = study_importance(_study(12, vary=False))
     assert len(rows) == 1 and "same score" in rows[0]["skipped"]
 
 
 def test_no_varying_param_is_a_skipped_row():
     study = optuna.create_study(direction="maximize")
-    study.optimize(lambda t: t.suggest_float("lr", 1e-3, 1e-3) + t.number, n_trials=3)  # noise, not lr
+    study.optimize(lambda t: t.suggest_float("lr", 1e-3, 1e-3) + t.number, n_trials=12)  # noise, not lr
     rows = study_importance(study)
     assert len(rows) == 1 and "no searched parameter varies" in rows[0]["skipped"]
 

@@ -92,7 +92,8 @@ def test_quickstart_ends_with_a_report_of_its_own_search(tmp_path, monkeypatch):
     from tests.analysis.search_fixture import tiny_experiment
 
     monkeypatch.chdir(tmp_path)
-    line = report_after_search(str(tiny_experiment()))
-    assert line == "report: reports/exp/README.md"
+    text = report_after_search(str(tiny_experiment()))
+    assert text.splitlines()[-1] == "report: reports/exp/README.md"
+    assert "| n_seeds |" in text and "vs default" in text  # the final table says how many seeds stand behind it
     assert (tmp_path / "reports" / "exp" / "README.md").is_file()
     assert not (tmp_path / "reports" / "exp" / "seeds").exists()  # no re-runs by default

@@ -26,7 +26,10 @@ RECIPES = {
     "captions": dict(objective="mae", max_steps=400),  # words <-> pixels: masked caption words
     "sensor": dict(objective="emix", max_steps=300),  # cross-channel phase
     "speech": dict(objective="shed", max_steps=600),  # order of the vowels over time
-    "tokens": dict(objective="mae", max_steps=300),  # word categories, from context
+    # word categories, from context: 0.5225 / 0.4600 vs random init 0.3525 / 0.2975 (seeds 0 / 1).
+    # ShED at DABS's rate 0.15 does not find them at 300 steps (0.33 / 0.30, loss at the moved
+    # fraction's entropy) although its signal is in the data (test_tokens_structure.py).
+    "tokens": dict(objective="mae", max_steps=300),
 }
 MARGIN = 0.1  # accuracy points (as a fraction) the pretrained probe must gain over random init
 

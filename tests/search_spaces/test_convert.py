@@ -47,7 +47,7 @@ def test_to_tune_keeps_fixed_values_constant():
     for name, value in space.fixed.items():
         assert param_space[name] == value
     assert isinstance(param_space["lr"], tune.search.sample.Float)
-    assert isinstance(param_space["max_steps"], tune.search.sample.Integer)
+    assert isinstance(param_space["warmup_steps"], tune.search.sample.Integer)
     assert isinstance(param_space["batch_size"], tune.search.sample.Categorical)
     lr = param_space["lr"].sample()
     assert space.search["lr"].low <= lr <= space.search["lr"].high
@@ -68,8 +68,9 @@ def test_describe_lists_every_key_with_range_and_default():
     assert "search_spaces/defaults.yaml < search_spaces/emix.yaml" in lines[1]
     row = next(line for line in lines if line.split()[:1] == ["lr"])
     assert row.split()[:5] == ["lr", "loguniform", "[1e-05,", "0.003]", "0.0001"]
-    row = next(line for line in lines if line.split()[:1] == ["max_steps"])
-    assert "[200, 600] step 100" in row
+    row = next(line for line in lines if line.split()[:1] == ["depth"])
+    assert "[2, 12]" in row
+    assert any(line.split() == ["max_steps", "600"] for line in lines)  # the domain's fixed budget
     for name in list(space.search) + list(space.fixed):
         assert any(line.split()[:1] == [name] for line in lines), name
     assert any(line.split() == ["grad_clip", "1.0"] for line in lines)

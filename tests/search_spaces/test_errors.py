@@ -158,6 +158,11 @@ FILE_CASES = [
     ("file_not_a_mapping", "emix", """
         - lr
         """, "the file must hold a mapping with `fixed:` and/or `search:`, but got ['lr'] (list) in {f}"),
+    ("probe_path_searched", "emix", """
+        search:
+          l2_min: {type: loguniform, low: 1.0e-7, high: 1.0e-3, doc: weakest L2}
+        """, "the probe's L2 path is chosen on validation in every evaluation and must not be searched "
+             "(fix it under `fixed:` or with --set), but got 'l2_min' in {f}: search.l2_min"),
     ("malformed_yaml", "emix", """
         search:
           lr: [1, 2
@@ -227,11 +232,11 @@ def test_bad_overrides_name_the_overrides():
 
 
 def test_default_is_required_when_nothing_earlier_sets_the_key():
-    layer = parse_layer({}, {"l2_steps": {"type": "int", "low": 4, "high": 16, "doc": "path length"}}, "x.yaml", "emix")
+    layer = parse_layer({}, {"finetune_epochs": {"type": "int", "low": 4, "high": 16, "doc": "epochs"}}, "x.yaml", "emix")
     with pytest.raises(SearchSpaceError) as info:
         merge([layer], "emix", "digits")
     assert str(info.value) == (
-        "`default` must be given when no earlier layer sets the key, but got none in x.yaml: search.l2_steps"
+        "`default` must be given when no earlier layer sets the key, but got none in x.yaml: search.finetune_epochs"
     )
 
 

@@ -25,10 +25,10 @@ def test_layers_are_merged_in_order():
     # defaults.yaml searches batch_size over [64, 128, 256]; the domain file replaces it
     assert space.search["batch_size"].choices == (16, 32, 64)
     assert space.search["batch_size"].default == 32
-    # defaults.yaml fixes max_steps at 300; the domain file moves it to search
-    assert "max_steps" not in space.fixed and space.search["max_steps"].step == 100
+    # defaults.yaml fixes max_steps at 300; the domain file fixes its own budget
+    assert space.fixed["max_steps"] == 600 and "max_steps" not in space.search
     # the objective file adds its own knobs; defaults' stay
-    assert {"mix_alpha", "temperature", "lr", "l2_min"} <= set(space.search)
+    assert {"mix_alpha", "temperature", "lr", "weight_decay"} <= set(space.search)
 
 
 def test_fixed_to_searched_inherits_the_earlier_value_as_default():
@@ -102,4 +102,4 @@ def test_addon_by_name_or_path_is_the_same():
     by_path = load_space("mae", "tokens", extra_files=["search_spaces/probe.yaml"])
     assert by_name.search == by_path.search and by_name.fixed == by_path.fixed
     assert {"finetune_lr", "finetune_weight_decay", "finetune_epochs"} <= set(by_name.search)
-    assert "l2_min" in by_name.fixed and "l2_min" not in by_name.search
+    assert "l2_min" not in by_name.fixed and "l2_min" not in by_name.search  # ProbeProtocol's default

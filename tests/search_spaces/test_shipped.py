@@ -21,6 +21,7 @@ from search_spaces import (
     to_tune,
 )
 from search_spaces.loader import ROOT, read_yaml
+from search_spaces.names import PROBE_PATH_KEYS
 
 DOMAIN_FILES = sorted(p.stem for p in (ROOT / "domains").glob("*.yaml"))
 EMBEDDED = ["captions", "digits", "sensor", "speech", "tabular", "tokens"]
@@ -137,3 +138,45 @@ def test_model_size_choices_always_divide():
     space = load_space("emix", "digits", extra_files=["model_size"])
     for dim, heads in itertools.product(space.search["embed_dim"].choices, space.search["num_heads"].choices):
         assert dim % heads == 0
+
+
+SHIPPED = sorted(ROOT.glob("*.yaml")) + sorted((ROOT / "domains").glob("*.yaml"))
+# What changes pretraining, per objective: the shared optimizer knobs plus the objective's own.
+PRETRAINING_KNOBS = {"lr", "weight_decay", "warmup_steps", "batch_size"}
+OBJECTIVE_KNOBS = {
+    "capri": {"corruption_rate", "temperature", "normalize", "symmetric", "mask_token"},
+    "emix": {"mix_alpha", "temperature"},
+    "mae": {"corruption_rate", "mask_token"},
+    "shed": {"corruption_rate"},
+}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_shipped_file_searches_the_probe_path(path):
+    """Read as raw YAML, not through the loader (which refuses them too): the registry itself is clean."""
+    searched = set(read_yaml(path, path.name).get("search") or {})
+    assert not searched & set(PROBE_PATH_KEYS), f"{path.name} searches {sorted(searched & set(PROBE_PATH_KEYS))}"
+
+
+@pytest.mark.parametrize("objective,domain", PAIRS)
+def test_searched_dimensions_are_pretraining_knobs(objective, domain):
+    """Without add-ons a space searches exactly the optimizer and the objective's own knobs:
+    no probe-path bounds, no model size (opt-in: model_size), no budget (max_steps is fixed)."""
+    searched = set(load_space(objective, domain).search)
+    assert searched == PRETRAINING_KNOBS | OBJECTIVE_KNOBS.get(objective, set())
+    with_size = set(load_space(objective, domain, extra_files=["model_size"]).search)
+    assert with_size - searched >= {"embed_dim", "depth", "num_heads", "mlp_dim"}
+
+
+def test_the_probe_path_default_has_one_owner():
+    """The trial settings take the path from ProbeProtocol; no shipped space sets it."""
+    from dabs_lib.experiment import TrialSettings
+    from dabs_lib.transfer import ProbeProtocol
+
+    protocol, settings = ProbeProtocol(), TrialSettings()
+    assert (settings.l2_min, settings.l2_max, settings.l2_steps) == (protocol.l2_min, protocol.l2_max, protocol.l2_steps)
+    for path in SHIPPED:
+        data = read_yaml(path, path.name)
+        assert not set(data.get("fixed") or {}) & set(PROBE_PATH_KEYS), path.name
+    space = load_space("emix", "digits", extra_files=["model_size", "probe"])
+    assert not (set(space.fixed) | set(space.search)) & set(PROBE_PATH_KEYS)

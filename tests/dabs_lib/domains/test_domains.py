@@ -12,7 +12,7 @@ from dabs_lib.specs import total_tokens
 from tests.dabs_lib.domains.helpers import SYNTHETIC, TINY, all_splits, assert_matches_specs, row_keys
 
 NAMES = sorted(EMBEDDED_DOMAINS)
-PINNED_TOKENS_PRETRAIN = "ed2b99de5e6de7d2"  # tokens, seed 42, smoke: see the test below
+PINNED_TOKENS_PRETRAIN = "a61f730090fbfddd"  # tokens, seed 42, smoke: see the test below
 
 
 def _tensors(domain):
