@@ -187,13 +187,17 @@ def test_errored_pruned_and_running_trials_are_reported(experiment, tmp_path):
     (copy / "digits_emix_002" / "error.txt").write_text("Failure # 1 (occurred at x)\nRuntimeError: worker died\n")
     _cut_final_report(copy / "tabular_emix_002")  # still training
     (copy / "optuna.journal").unlink()  # the journal of that moment: states as the searcher told them
-    write_journal(copy, {
-        "digits-none": [("COMPLETE", {}, 0.5, "")], "tabular-none": [("COMPLETE", {}, 0.5, "")],
-        "digits-emix": [("COMPLETE", {"lr": 1e-4}, 0.5, ""), ("PRUNED", {"lr": 1e-3}, None, ""),
-                        ("FAIL", {"lr": 2e-3}, None, "RuntimeError: worker died")],
-        "tabular-emix": [("COMPLETE", {"lr": 1e-4}, 0.5, ""), ("COMPLETE", {"lr": 1e-3}, 0.5, ""),
-                         ("RUNNING", {"lr": 2e-3}, None, "")],
-    })
+    told = {"digits_emix_001": ("PRUNED", ""), "digits_emix_002": ("FAIL", "RuntimeError: worker died"),
+            "tabular_emix_002": ("RUNNING", "")}
+    studies: dict[str, list] = {}
+    for trial_dir in sorted(copy.glob("*_*_[0-9][0-9][0-9]")):
+        rows = reported(trial_dir)
+        done = ("COMPLETE", "") if rows and rows[-1].get("final") else ("PRUNED", "")
+        state, error = told.get(trial_dir.name, done)
+        study = json.loads((trial_dir / "params.json").read_text())["study"]
+        value = rows[-1]["transfer/val"] if state == "COMPLETE" else None
+        studies.setdefault(study, []).append((state, {}, value, error))
+    write_journal(copy, studies)
     report = load_report([copy])
     status = report.trials.set_index("trial")["status"]
     assert status["digits_emix_001"] == "pruned"
