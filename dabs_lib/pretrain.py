@@ -16,7 +16,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
-from dabs_lib.data import pretrain_loader
+from dabs_lib.data import pretrain_loader, step_sampler
 from dabs_lib.divergence_guard import DivergenceGuard
 from dabs_lib.domains import get_domain
 from dabs_lib.domains.base import Domain
@@ -45,10 +45,22 @@ def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, tor
         task = domain.tasks[domain.supervised_task or domain.default_task]
         split, online_classes = task.train, None
         objective_config = dataclasses.replace(objective_config, num_classes=task.num_classes, task_kind=task.kind)
+    if online_classes:
+        check_online_labels(domain, split)
     encoder = initial_encoder(config, domain)  # seeds torch: the same init with or without training
     objective = objective_cls(encoder, objective_config)
-    system = SSLSystem(objective, config, online_classes, domain.pretrain_metric)
+    system = SSLSystem(objective, config, online_classes, domain.pretrain_metric, domain.pretrain_kind)
     return system, split
+
+
+def check_online_labels(domain: Domain, split) -> None:
+    """The first pretraining label must have the shape the domain's `pretrain_kind` says
+    (a class id, or K = pretrain_num_classes multi-hot values), before any training."""
+    label = torch.as_tensor(split[0][1])
+    expected = (domain.pretrain_num_classes,) if domain.pretrain_kind == "multilabel" else ()
+    if tuple(label.shape) != expected:
+        raise ValueError(f"domain {domain.name!r}: pretraining labels of kind {domain.pretrain_kind!r} must have "
+                         f"shape {expected}, but the first has shape {tuple(label.shape)}")
 
 
 def _quiet_lightning() -> None:
@@ -91,7 +103,9 @@ def pretrain(
 
     `steps_per_epoch` sets where epoch ends (and so callbacks' evaluation points) fall;
     0 means one epoch of `max_steps`. `resume_from` is a Lightning checkpoint written by
-    `trainer.save_checkpoint` (search trials resume from it).
+    `trainer.save_checkpoint` in `on_train_batch_end` (search trials resume from it; one
+    written at an epoch's end makes Lightning run one step too many). The batches, weights
+    and random draws after a resume are those of an uninterrupted run.
     """
     config = effective_config(config)
     output_dir = Path(output_dir or tempfile.mkdtemp(prefix="dabs-pretrain-"))
@@ -106,6 +120,8 @@ def pretrain(
         batch_size = config.batch_size or domain.batch_size
         loader = pretrain_loader(split, batch_size, per_epoch, config.seed, config.loader_workers)
         trainer = make_trainer(config, output_dir, callbacks, logger, -(-config.max_steps // per_epoch))
+        # Batches follow the global step, restored ones included (see dabs_lib.data).
+        step_sampler(loader).follow(lambda: trainer.global_step)
         trainer.fit(system, loader, ckpt_path=str(resume_from) if resume_from else None)
         steps = trainer.global_step
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}

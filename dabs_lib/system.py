@@ -4,7 +4,8 @@ No class hierarchy: the objective decides the loss, this module decides optimiza
 (AdamW, linear warmup then cosine decay, gradient clipping on the SSL parameters only)
 and logging. The online probe is DABS's online evaluator: Dropout(0.2) -> Linear(D, C)
 on detached pooled features of the clean input, with its own learning rate, so it
-measures progress without steering the encoder.
+measures progress without steering the encoder. It follows the kind of the pretraining
+labels: softmax cross-entropy on class ids, or BCE on multi-hot labels (CheXpert).
 """
 from __future__ import annotations
 
@@ -28,14 +29,43 @@ def warmup_cosine(step: int, warmup_steps: int, max_steps: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+ONLINE_KINDS = ("multiclass", "multilabel")  # what a labelled pretraining set's labels can be
+
+
+def online_loss_and_score(kind: str, metric: str, logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """The online probe's loss and its logged score on one batch.
+
+    multiclass: labels (B,) class ids, softmax cross-entropy; multilabel: labels (B, K)
+    multi-hot, BCE with logits per label. The score is accuracy (mean per-label accuracy
+    for multilabel) or AUROC (macro over classes / labels), as `transfer.metrics` defines them.
+    """
+    if kind == "multilabel":
+        loss = F.binary_cross_entropy_with_logits(logits, labels.float())
+        probs = logits.detach().float().sigmoid()
+    else:
+        loss = F.cross_entropy(logits, labels.long())
+        probs = logits.detach().float().softmax(-1)
+    if metric == "auroc":
+        from dabs_lib.transfer.metrics import compute_metric
+
+        score = compute_metric("auroc", kind, probs.cpu().numpy(), labels.cpu().numpy())
+        return loss, torch.tensor(score, dtype=torch.float32)
+    if kind == "multilabel":
+        return loss, ((probs >= 0.5) == labels.bool()).float().mean()
+    return loss, (probs.argmax(-1) == labels).float().mean()
+
+
 class SSLSystem(L.LightningModule):
     def __init__(self, objective: nn.Module, config: PretrainConfig, online_classes: int | None = None,
-                 online_metric: str = "accuracy"):
+                 online_metric: str = "accuracy", online_kind: str = "multiclass"):
         super().__init__()
+        if online_classes and online_kind not in ONLINE_KINDS:
+            raise ValueError(f"the pretraining labels' kind must be one of {ONLINE_KINDS}, but got {online_kind!r}")
         self.objective = objective
         self.encoder = objective.encoder
         self.config = config
         self.online_metric = online_metric
+        self.online_kind = online_kind
         self.online = None
         if online_classes:
             self.online = nn.Sequential(nn.Dropout(0.2), nn.Linear(config.model.embed_dim, online_classes))
@@ -55,17 +85,23 @@ class SSLSystem(L.LightningModule):
     def _online_step(self, inputs: list[Tensor], labels: Tensor) -> Tensor:
         with torch.no_grad():
             pooled = self.encoder(list(inputs)).pooled.float()
-        logits = self.online(pooled)
-        online_loss = F.cross_entropy(logits, labels)
-        if self.online_metric == "auroc":
-            from dabs_lib.transfer.metrics import compute_metric
-
-            probs = logits.detach().float().softmax(-1).cpu().numpy()
-            score = compute_metric("auroc", "multiclass", probs, labels.cpu().numpy())
-            self.log("online/auroc", torch.tensor(score, dtype=torch.float32))
-        else:
-            self.log("online/acc", (logits.argmax(-1) == labels).float().mean())
+        online_loss, score = online_loss_and_score(self.online_kind, self.online_metric, self.online(pooled), labels)
+        self.log("online/auroc" if self.online_metric == "auroc" else "online/acc", score)
         return online_loss
+
+    # A resumed run must draw the same corruptions, mixes and dropout masks as an
+    # uninterrupted one: the checkpoint carries the global RNG states (Lightning's does not).
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["rng_states"] = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        states = checkpoint.get("rng_states")
+        if states:
+            torch.set_rng_state(states["cpu"])
+            if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(states["cuda"])
 
     def configure_optimizers(self):
         ssl_params = [p for p in self.objective.parameters() if p.requires_grad]

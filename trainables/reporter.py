@@ -23,7 +23,12 @@ from trainables.worker import report_extras
 
 
 class TuneReporter(L.Callback):
-    """At every epoch end (= every `eval_every` steps): probe the validation task, report."""
+    """Every `eval_every` steps (an epoch's last batch): probe the validation task, report.
+
+    It reports and checkpoints in `on_train_batch_end`, not `on_train_epoch_end`: Lightning
+    resumes a checkpoint written at an epoch's end by running one more step (a resumed
+    trial reported steps 50, 51, 101), while one written after a batch is the restart
+    point Lightning supports exactly."""
 
     def __init__(self, config: PretrainConfig, settings: TrialSettings, seconds_before: float):
         self.config = effective_config(config)
@@ -31,13 +36,16 @@ class TuneReporter(L.Callback):
         self.domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
                                  smoke=config.smoke_test)
         self.start = time.perf_counter() - seconds_before
+        self.eval_every = max(1, settings.eval_every)
         self.last_step = -1
 
-    def on_train_epoch_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
-        self._report(trainer, system)
+    def on_train_batch_end(self, trainer: L.Trainer, system: L.LightningModule, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if step % self.eval_every == 0 or step >= self.config.max_steps:
+            self._report(trainer, system)
 
     def on_train_end(self, trainer: L.Trainer, system: L.LightningModule) -> None:
-        # max_steps not a multiple of eval_every: the last, partial epoch still reports.
+        # Training stopped another way (should_stop): the last step still reports.
         if trainer.global_step != self.last_step:
             self._report(trainer, system)
 

@@ -114,5 +114,5 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     return Domain(
         name="chexpert", specs=(Image2dSpec(input_size=SIZE, patch_size=16, in_channels=3),),
         pretrain=shrink(pretrain, smoke), tasks=tasks, pretrain_num_classes=len(CHEXPERT_LABELS),
-        pretrain_metric="auroc", supervised_task="chexpert", batch_size=64,
+        pretrain_metric="auroc", pretrain_kind="multilabel", supervised_task="chexpert", batch_size=64,
     )

@@ -100,6 +100,7 @@ class Domain:
     tasks: dict[str, TransferTask]
     pretrain_num_classes: int | None = None  # labelled pretraining set -> online linear probe
     pretrain_metric: str = "accuracy"  # what the online probe logs (accuracy or auroc)
+    pretrain_kind: str = "multiclass"  # pretraining labels: multiclass (class ids) or multilabel (multi-hot (K,))
     supervised_task: str | None = None  # task whose train split trains the `supervised` twin
     averages: dict[str, tuple[str, ...]] = field(default_factory=dict)  # e.g. {"glue": (...)}
     batch_size: int = 64  # pretraining batch size DABS uses for this kind of data
