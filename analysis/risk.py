@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 FEWSHOT = (1, 5, 10)  # examples per class of the default few-shot settings
-ARCHITECTURE = ("embed_dim", "depth", "num_heads", "mlp_dim", "pooling")  # what a twin must share
+ARCHITECTURE = ("embed_dim", "depth", "num_heads", "head_dim", "mlp_dim", "final_norm", "pooling", "mean_pool_cls")  # what a twin must share
 
 
 def task_features(encoder: Encoder, task: TransferTask, protocol: ProbeProtocol, cache: FeatureCache) -> SplitFeatures:

@@ -59,6 +59,22 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return payload
 
 
+# Fields added to ModelConfig after format 1 was fixed, and the value that rebuilds what
+# an older checkpoint was trained as (head width D / H, attention dropout = dropout).
+LEGACY_MODEL_FIELDS = {
+    "head_dim": lambda saved: saved["embed_dim"] // saved["num_heads"],
+    "attention_dropout": lambda saved: saved["dropout"],
+    "final_norm": lambda saved: True,
+    "mean_pool_cls": lambda saved: False,
+}
+
+
+def saved_model_config(saved: dict[str, Any]) -> ModelConfig:
+    """The ModelConfig a checkpoint was trained with, older checkpoints included."""
+    filled = {name: rule(saved) for name, rule in LEGACY_MODEL_FIELDS.items() if name not in saved}
+    return ModelConfig(**saved, **filled)
+
+
 def load_encoder(
     path: str | os.PathLike,
     specs: tuple[Spec, ...] | None = None,
@@ -67,7 +83,7 @@ def load_encoder(
     """Rebuild the encoder saved at `path`; when `specs`/`config` are given they must match."""
     payload = read_checkpoint(path)
     saved_specs = tuple(spec_from_dict(d) for d in payload["specs"])
-    saved_config = ModelConfig(**payload["model_config"])
+    saved_config = saved_model_config(payload["model_config"])
     if specs is not None and tuple(specs) != saved_specs:
         raise CheckpointMismatch(
             f"checkpoint {path} was trained for specs {saved_specs}, but the dataset has specs {tuple(specs)}"

@@ -15,7 +15,7 @@ from dabs_lib.encoder import ModelConfig
 from dabs_lib.registry import lookup
 
 # The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
-SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=32)
+SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=32)
 SMOKE_MAX_STEPS = 4
 
 

@@ -1,8 +1,13 @@
 """The domain-agnostic encoder: a pre-LayerNorm transformer over embedded tokens.
 
-Defaults are DABS's (D 256, 12 blocks, 8 heads x 64, MLP 512, dropout 0.1, head
-LN -> Linear(D, 128)). Unlike the original, attention and pooling honour the padding
-mask, so padding never changes what the real tokens produce.
+Sizes are DABS's by default (D 256, 12 blocks, 8 heads x 64 = inner width 512, QKV
+without bias, MLP 512, dropout 0.1, head LN -> Linear(D, 128)): 9.46M parameters in the
+blocks. Departures from DABS, each a ModelConfig field: attention and pooling honour the
+padding mask, so padding never changes what the real tokens produce; a final LayerNorm
+(`final_norm`, DABS has none); mean pooling skips CLS (`mean_pool_cls`, DABS includes
+it). Attention-probability dropout (`attention_dropout`) is off by default, as in DABS.
+When a batch has no padding, attention runs without a mask, which lets PyTorch pick its
+fused kernel; the result is the same (tested).
 """
 from __future__ import annotations
 
@@ -21,20 +26,30 @@ from dabs_lib.specs import Spec, total_tokens
 class ModelConfig:
     embed_dim: int = 256  # D, the width of every token; DABS default
     depth: int = 12  # number of transformer blocks
-    num_heads: int = 8  # attention heads; embed_dim must divide by it (8 x 32 at D=256)
+    num_heads: int = 8  # attention heads (DABS: 8)
+    head_dim: int = 64  # width of each head, independent of D (DABS: 64, so 8 x 64 = 512 inner width)
     mlp_dim: int = 512  # hidden width of each block's MLP (DABS uses 2 x D, not 4 x D)
-    dropout: float = 0.1  # on embeddings, attention output and MLP; off in eval mode
+    dropout: float = 0.1  # on embeddings, attention output and MLP; off in eval mode (DABS: 0.1)
+    attention_dropout: float = 0.0  # on attention probabilities; DABS has none, and > 0 forces the slow kernel
+    final_norm: bool = True  # LayerNorm after the last block (DABS: none); keeps token states on one scale
     pooling: str = "mean"  # "mean" over non-padding tokens, or "cls"
+    mean_pool_cls: bool = False  # mean pooling also averages CLS (DABS: True); False = real tokens only
     out_dim: int = 128  # width of the projection head (LN -> Linear(D, out_dim))
 
     def __post_init__(self) -> None:
-        if self.embed_dim % self.num_heads:
-            raise ValueError(
-                f"embed_dim must be divisible by num_heads, but got embed_dim={self.embed_dim}, "
-                f"num_heads={self.num_heads}"
-            )
+        for name in ("embed_dim", "num_heads", "head_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, but got {name}={getattr(self, name)}")
+        for name in ("dropout", "attention_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), but got {name}={getattr(self, name)}")
         if self.pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', but got pooling={self.pooling!r}")
+
+    @property
+    def inner_dim(self) -> int:
+        """Width of attention's queries, keys and values: num_heads x head_dim."""
+        return self.num_heads * self.head_dim
 
 
 class EncoderOutput(NamedTuple):
@@ -45,19 +60,20 @@ class EncoderOutput(NamedTuple):
 class Attention(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.num_heads = config.num_heads
-        self.qkv = nn.Linear(config.embed_dim, 3 * config.embed_dim, bias=False)
-        self.out = nn.Linear(config.embed_dim, config.embed_dim)
-        self.dropout = config.dropout
+        self.num_heads, self.head_dim = config.num_heads, config.head_dim
+        self.qkv = nn.Linear(config.embed_dim, 3 * config.inner_dim, bias=False)
+        self.out = nn.Linear(config.inner_dim, config.embed_dim)
+        self.dropout = config.attention_dropout
 
-    def forward(self, x: Tensor, attn_mask: Tensor) -> Tensor:
-        b, length, d = x.shape
-        qkv = self.qkv(x).reshape(b, length, 3, self.num_heads, d // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, L, d_head)
+    def forward(self, x: Tensor, attn_mask: Tensor | None) -> Tensor:
+        """x (B, L, D); attn_mask (B, 1, 1, L) True = may attend, or None when nothing is padding."""
+        b, length, _ = x.shape
+        qkv = self.qkv(x).reshape(b, length, 3, self.num_heads, self.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, L, head_dim)
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
-        )
-        return self.out(y.transpose(1, 2).reshape(b, length, d))
+        )  # (B, H, L, head_dim)
+        return self.out(y.transpose(1, 2).reshape(b, length, self.num_heads * self.head_dim))
 
 
 class Block(nn.Module):
@@ -74,7 +90,7 @@ class Block(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
 
-    def forward(self, x: Tensor, attn_mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, attn_mask: Tensor | None) -> Tensor:
         x = x + self.drop(self.attn(self.norm1(x), attn_mask))
         return x + self.drop(self.mlp(self.norm2(x)))
 
@@ -94,29 +110,44 @@ class Encoder(nn.Module):
         nn.init.trunc_normal_(self.pos, std=0.02)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.depth))
-        self.norm = nn.LayerNorm(d)
+        self.norm = nn.LayerNorm(d) if config.final_norm else nn.Identity()
         self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, config.out_dim))
 
     def embed(self, inputs: list[Tensor] | tuple[Tensor, ...]) -> tuple[Tensor, Tensor]:
         """Raw inputs -> (B, L, D) embeddings (no CLS, no positions) and (B, L) padding mask."""
         return self.embedding(inputs)
 
-    def encode(self, tokens: Tensor, padding_mask: Tensor) -> EncoderOutput:
+    def encode(self, tokens: Tensor, padding_mask: Tensor, padded: bool | None = None) -> EncoderOutput:
+        """`padded`: whether any position is padding; None checks `padding_mask` (one host sync).
+
+        Without padding the mask is dropped (attn_mask=None), which lets SDPA use its fused
+        kernel; masked or not, the outputs agree to float tolerance.
+        """
         b, length, _ = tokens.shape
         x = torch.cat([self.cls.expand(b, -1, -1), tokens], dim=1) + self.pos[:, : length + 1]
         x = self.drop(x)  # (B, L+1, D)
-        keep = torch.cat([padding_mask.new_zeros(b, 1), padding_mask], dim=1).logical_not()  # (B, L+1)
-        attn_mask = keep[:, None, None, :]  # (B, 1, 1, L+1): every query sees CLS, so no row is empty
+        padded = bool(padding_mask.any()) if padded is None else padded
+        attn_mask = None
+        if padded:
+            keep = torch.cat([padding_mask.new_zeros(b, 1), padding_mask], dim=1).logical_not()  # (B, L+1)
+            attn_mask = keep[:, None, None, :]  # (B, 1, 1, L+1): every query sees CLS, so no row is empty
         for block in self.blocks:
             x = block(x, attn_mask)
         x = self.norm(x)
-        per_token = x[:, 1:]
+        return EncoderOutput(x[:, 1:], self._pool(x, padding_mask, padded))
+
+    def _pool(self, x: Tensor, padding_mask: Tensor, padded: bool) -> Tensor:
+        """(B, L+1, D) states -> (B, D): CLS, or the mean over real tokens (and CLS if asked)."""
         if self.config.pooling == "cls":
-            pooled = x[:, 0]
-        else:
-            weights = padding_mask.logical_not().unsqueeze(-1).to(x.dtype)  # (B, L, 1)
-            pooled = (per_token * weights).sum(1) / weights.sum(1).clamp_min(1.0)
-        return EncoderOutput(per_token, pooled)
+            return x[:, 0]
+        states = x if self.config.mean_pool_cls else x[:, 1:]
+        if not padded:
+            return states.mean(1)
+        real = padding_mask.logical_not()
+        if self.config.mean_pool_cls:
+            real = torch.cat([real.new_ones(len(real), 1), real], dim=1)
+        weights = real.unsqueeze(-1).to(x.dtype)  # (B, L or L+1, 1)
+        return (states * weights).sum(1) / weights.sum(1).clamp_min(1.0)
 
     def forward(self, inputs: list[Tensor] | tuple[Tensor, ...]) -> EncoderOutput:
         return self.encode(*self.embed(inputs))
@@ -124,3 +155,9 @@ class Encoder(nn.Module):
     def project(self, pooled: Tensor) -> Tensor:
         """The projection head used by contrastive objectives: (B, D) -> (B, out_dim)."""
         return self.head(pooled)
+
+
+def block_parameters(config: ModelConfig = ModelConfig()) -> int:
+    """Parameters in the transformer blocks alone (what DABS's 9.46M counts): no embeddings,
+    CLS, positions, final norm or head, so it does not depend on the inputs."""
+    return config.depth * sum(p.numel() for p in Block(config).parameters())

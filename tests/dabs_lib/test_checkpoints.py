@@ -44,3 +44,19 @@ def test_not_a_checkpoint_is_refused(tmp_path):
     torch.save({"weights": torch.zeros(1)}, path)
     with pytest.raises(CheckpointMismatch, match="not a dabs-tune encoder checkpoint"):
         load_encoder(path)
+
+
+def test_checkpoint_saved_before_head_dim_loads_as_it_was_trained(tmp_path):
+    """Format-1 checkpoints written before head_dim existed had inner width D and attention dropout."""
+    old = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, attention_dropout=0.1, mlp_dim=64, out_dim=16)
+    torch.manual_seed(0)
+    encoder = Encoder(SPECS, old).eval()
+    path = save_encoder(tmp_path / "old.pt", encoder)
+    payload = torch.load(path, weights_only=True)
+    for name in ("head_dim", "attention_dropout", "final_norm", "mean_pool_cls"):
+        del payload["model_config"][name]
+    torch.save(payload, path)
+    loaded = load_encoder(path).eval()
+    assert loaded.config == old
+    x = torch.randn(2, 1, 8, 8)
+    assert torch.equal(encoder([x]).pooled, loaded([x]).pooled)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder, ModelConfig, block_parameters
 from dabs_lib.specs import Image2dSpec, Sequence1dSpec, TabularSpec, TokensSpec
 
 TINY = dict(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=16)
@@ -75,8 +75,69 @@ def test_output_shapes(kind):
 
 
 def test_model_config_validation():
-    with pytest.raises(ValueError, match="embed_dim must be divisible by num_heads, but got embed_dim=30, num_heads=4"):
-        ModelConfig(embed_dim=30, num_heads=4)
+    with pytest.raises(ValueError, match="head_dim must be >= 1, but got head_dim=0"):
+        ModelConfig(head_dim=0)
+    with pytest.raises(ValueError, match=r"attention_dropout must be in \[0, 1\), but got attention_dropout=1.5"):
+        ModelConfig(attention_dropout=1.5)
     with pytest.raises(ValueError, match="pooling must be 'mean' or 'cls', but got pooling='max'"):
         ModelConfig(pooling="max")
     assert ModelConfig().embed_dim == 256 and ModelConfig().depth == 12  # DABS defaults
+
+
+def test_dabs_defaults_have_the_dabs_width_and_parameter_count():
+    config = ModelConfig()
+    assert (config.num_heads, config.head_dim, config.inner_dim) == (8, 64, 512)
+    assert block_parameters(config) == 9_461_760  # DABS: about 9.46M in the 12 blocks
+    attention = Encoder((TabularSpec(num_features=3),), ModelConfig(depth=1)).blocks[0].attn
+    assert attention.qkv.weight.shape == (3 * 512, 256) and attention.qkv.bias is None
+    assert attention.out.weight.shape == (256, 512)
+
+
+def test_head_dim_is_independent_of_embed_dim():
+    encoder = Encoder(SPEC_SETS["tabular"], ModelConfig(**{**TINY, "num_heads": 3, "head_dim": 5}))
+    assert encoder.blocks[0].attn.qkv.weight.shape == (45, 32)
+    assert encoder([random_input(SPEC_SETS["tabular"][0], 2)]).pooled.shape == (2, 32)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_unpadded_fast_path_equals_the_masked_path(training):
+    """No padding: attention without a mask (fused kernel) gives what the all-True mask gives."""
+    torch.manual_seed(0)
+    specs = SPEC_SETS["image+tokens"]
+    encoder = Encoder(specs, ModelConfig(**TINY, dropout=0.0)).train(training)
+    tokens, padding_mask = encoder.embed([random_input(spec, 4) for spec in specs])
+    tokens = tokens.detach()
+    assert not padding_mask.any()
+    fast = encoder.encode(tokens, padding_mask)
+    slow = encoder.encode(tokens, padding_mask, padded=True)  # forces the (all-True) mask
+    assert torch.allclose(fast.tokens, slow.tokens, atol=1e-5)
+    assert torch.allclose(fast.pooled, slow.pooled, atol=1e-5)
+    fast.pooled.sum().backward()
+    grad_fast = encoder.blocks[0].attn.qkv.weight.grad.clone()
+    encoder.zero_grad()
+    slow.pooled.sum().backward()
+    assert torch.allclose(grad_fast, encoder.blocks[0].attn.qkv.weight.grad, atol=1e-5)
+
+
+def test_mean_pool_cls_and_final_norm_options():
+    torch.manual_seed(0)
+    spec = SPEC_SETS["tokens"][0]
+    ids = random_input(spec, 3)
+    ids[0, 7:] = 0  # padding in one row
+    base = Encoder((spec,), ModelConfig(**TINY)).eval()
+    with_cls = Encoder((spec,), ModelConfig(**TINY, mean_pool_cls=True)).eval()
+    with_cls.load_state_dict(base.state_dict())
+    with torch.no_grad():
+        tokens, padding_mask = base.embed([ids])
+        x = torch.cat([base.cls.expand(3, -1, -1), tokens], 1) + base.pos
+        mask = torch.cat([torch.zeros(3, 1, dtype=torch.bool), padding_mask], 1)
+        for block in base.blocks:
+            x = block(x, mask.logical_not()[:, None, None, :])
+        x = base.norm(x)
+        real = mask.logical_not().unsqueeze(-1).float()
+        expected = (x * real).sum(1) / real.sum(1)  # CLS and real tokens, as DABS (minus its padding)
+        assert torch.allclose(with_cls([ids]).pooled, expected, atol=1e-5)
+        assert not torch.allclose(base([ids]).pooled, expected, atol=1e-3)
+    no_norm = Encoder((spec,), ModelConfig(**TINY, final_norm=False))
+    assert isinstance(no_norm.norm, torch.nn.Identity)
+    assert not any(k.startswith("norm.") for k in no_norm.state_dict())
