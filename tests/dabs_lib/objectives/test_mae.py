@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from dabs_lib.encoder import Encoder
+from dabs_lib.objectives.corruption import choose_positions
 from dabs_lib.objectives.mae import MaskedPrediction, TiedTokenHead, masked_regression_loss, masked_token_loss
 from tests.dabs_lib.objectives.batches import SPEC_SETS, TINY, make_batch
 
@@ -65,3 +66,41 @@ def test_an_input_without_masked_tokens_is_left_out_of_the_mean():
     loss.backward()
     assert objective.heads[0].weight.grad.abs().sum() > 0
     assert objective.heads[1].bias.grad is None or objective.heads[1].bias.grad.abs().sum() == 0
+
+
+def _loss_scoring_every_position(objective: MaskedPrediction, inputs, seed: int) -> torch.Tensor:
+    """The former route: heads on all (B, N) positions, then the masked ones picked."""
+    torch.manual_seed(seed)
+    encoder = objective.encoder
+    tokens, padding_mask = encoder.embed(inputs)
+    chosen = choose_positions(padding_mask, objective.config.corruption_rate)
+    states = encoder.encode(torch.where(chosen.unsqueeze(-1), 0.0, tokens), padding_mask).tokens
+    targets, losses = encoder.embedding.targets(inputs), []
+    for index, (start, end) in enumerate(encoder.embedding.segments):
+        masked, head = chosen[:, start:end], objective.heads[index]
+        if isinstance(head, TiedTokenHead):
+            logits = head(states[:, start:end], encoder.embedding.parts[index].table.weight)  # (B, N, V)
+            losses.append(masked_token_loss(logits, targets[index], masked))
+        else:
+            losses.append(masked_regression_loss(head(states[:, start:end]), targets[index], masked))
+    return torch.stack(losses).mean()
+
+
+@pytest.mark.parametrize("kind", ["tokens", "image+tokens", "2d"])
+def test_heads_score_only_masked_positions_with_the_same_loss(kind):
+    torch.manual_seed(0)
+    objective = MaskedPrediction(Encoder(SPEC_SETS[kind], TINY))
+    inputs, _ = make_batch(SPEC_SETS[kind])
+    shapes = []
+    for head in objective.heads:
+        head.register_forward_hook(lambda module, args, out: shapes.append(tuple(out.shape)))
+    torch.manual_seed(1)
+    loss, _ = objective(inputs)
+    expected = _loss_scoring_every_position(objective, inputs, seed=1)
+    assert torch.allclose(loss, expected, atol=1e-5)
+    torch.manual_seed(1)
+    chosen = choose_positions(objective.encoder.embed(inputs)[1], objective.config.corruption_rate)
+    for index, (start, end) in enumerate(objective.encoder.embedding.segments):
+        spec = SPEC_SETS[kind][index]
+        width = spec.vocab_size if spec.kind == "tokens" else spec.token_size
+        assert shapes[index] == (int(chosen[:, start:end].sum()), width)  # (num_masked, V), not (B, L, V)
