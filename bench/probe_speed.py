@@ -41,8 +41,8 @@ from dabs_lib.transfer.metrics import compute_metric  # noqa: E402
 from dabs_lib.transfer.probes import link_scores  # noqa: E402
 
 MODELS = {  # the benchmark encoder; small by default so that 100 reference epochs fit a laptop
-    "tiny": ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=32),
-    "small": ModelConfig(embed_dim=64, depth=4, num_heads=4, mlp_dim=128, out_dim=64),
+    "tiny": ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=32),
+    "small": ModelConfig(embed_dim=64, depth=4, num_heads=4, head_dim=16, mlp_dim=128, out_dim=64),
     "dabs": ModelConfig(),
 }
 DEFAULT_DOMAINS = "digits,speech,captions"  # the real table and two synthetic domains (16 and 24 tokens)

@@ -33,6 +33,7 @@ class PretrainConfig:
     data_seed: int = 42  # seeds the splits (DABS seeds splits with 42, training with 0)
     data_root: str = ""  # where real datasets live; embedded domains ignore it
     loader_workers: int = 0  # DataLoader processes for sets decoded on read (ImageNet); 0 = in-process
+    online_clean_forward: bool = False  # online probe re-encodes the clean batch (one more forward per step)
     smoke_test: bool = False  # tiny domain and model, a few steps: for tests and --smoke-test
     model: ModelConfig = field(default_factory=ModelConfig)
     objective_config: Any = None  # the objective's own typed Config; built by config_from_dict

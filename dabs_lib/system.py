@@ -3,9 +3,12 @@
 No class hierarchy: the objective decides the loss, this module decides optimization
 (AdamW, linear warmup then cosine decay, gradient clipping on the SSL parameters only)
 and logging. The online probe is DABS's online evaluator: Dropout(0.2) -> Linear(D, C)
-on detached pooled features of the clean input, with its own learning rate, so it
-measures progress without steering the encoder. It follows the kind of the pretraining
-labels: softmax cross-entropy on class ids, or BCE on multi-hot labels (CheXpert).
+on detached pooled features, with its own learning rate, so it measures progress without
+steering the encoder. It follows the kind of the pretraining labels: softmax cross-entropy
+on class ids, or BCE on multi-hot labels (CheXpert). It reads the features of the
+objective's own forward pass (`objective.pooled`: the clean view for e-Mix, the corrupted
+view otherwise) instead of encoding the batch a second time; with `online_clean_forward`
+it re-encodes the clean input.
 """
 from __future__ import annotations
 
@@ -19,6 +22,14 @@ from torch import Tensor, nn
 from dabs_lib.config import PretrainConfig
 
 ONLINE_PROBE_LR = 1e-4  # DABS's online evaluator: Adam(1e-4), never scheduled
+
+
+def make_optimizer(groups: list[dict]) -> torch.optim.AdamW:
+    """AdamW over parameter groups, fused into one kernel when every parameter allows it
+    (float, on CPU or CUDA): at DABS size on a CPU that is about 8x less optimizer time."""
+    params = [p for group in groups for p in group["params"]]
+    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.AdamW(groups, fused=fused)
 
 
 def warmup_cosine(step: int, warmup_steps: int, max_steps: int) -> float:
@@ -85,9 +96,12 @@ class SSLSystem(L.LightningModule):
         return loss
 
     def _online_step(self, inputs: list[Tensor], labels: Tensor) -> Tensor:
-        with torch.no_grad():
-            pooled = self.encoder(list(inputs)).pooled.float()
-        online_loss, score = online_loss_and_score(self.online_kind, self.online_metric, self.online(pooled), labels)
+        pooled = self.objective.pooled
+        if pooled is None or self.config.online_clean_forward:
+            with torch.no_grad():
+                pooled = self.encoder(list(inputs)).pooled
+        logits = self.online(pooled.detach().float())
+        online_loss, score = online_loss_and_score(self.online_kind, self.online_metric, logits, labels)
         self.log("online/auroc" if self.online_metric == "auroc" else "online/acc", score)
         return online_loss
 
@@ -112,7 +126,7 @@ class SSLSystem(L.LightningModule):
         if self.online is not None:
             groups.append({"params": list(self.online.parameters()), "lr": ONLINE_PROBE_LR, "weight_decay": 0.0})
             lambdas.append(lambda s: 1.0)
-        optimizer = torch.optim.AdamW(groups)
+        optimizer = make_optimizer(groups)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

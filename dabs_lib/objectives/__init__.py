@@ -3,7 +3,9 @@
 Every objective is an nn.Module built as `OBJECTIVES[name](encoder, config)` with
 `config` its own frozen dataclass `Config`; `forward(inputs, labels)` returns
 `(loss, metrics)`, metrics a dict of detached scalar tensors logged under the
-objective's name.
+objective's name. After a forward, `pooled` holds the detached (B, D) pooled feature of the
+view it encoded (e-Mix: the clean view; ShED, mae, Capri: the corrupted view), or None;
+the online probe reads it instead of encoding the batch again.
 """
 from dabs_lib.objectives.capri import Capri
 from dabs_lib.objectives.emix import EMix

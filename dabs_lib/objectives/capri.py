@@ -93,6 +93,7 @@ class Capri(nn.Module):
     Config = CapriConfig
     trains = True
     needs_labels = False
+    pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
     def __init__(self, encoder: Encoder, config: CapriConfig = CapriConfig()):
         super().__init__()
@@ -106,7 +107,9 @@ class Capri(nn.Module):
         tokens, padding_mask = self.encoder.embed(inputs)  # (B, L, D), (B, L)
         chosen = choose_positions(padding_mask, self.config.corruption_rate)
         corrupted = mask_tokens(tokens, chosen, replacement_for(self.mask_vector, tokens))
-        pred = self.head(self.encoder.encode(corrupted, padding_mask).tokens)  # (B, L, D)
+        encoded = self.encoder.encode(corrupted, padding_mask)
+        self.pooled = encoded.pooled.detach()
+        pred = self.head(encoded.tokens)  # (B, L, D)
         cfg = self.config
         loss = capri_loss(pred, tokens, chosen, padding_mask, cfg.temperature, cfg.normalize, cfg.symmetric)
         acc = capri_accuracy(pred, tokens, chosen, padding_mask, cfg)

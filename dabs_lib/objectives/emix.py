@@ -53,14 +53,17 @@ class EMix(nn.Module):
     Config = EMixConfig
     trains = True
     needs_labels = False
+    pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
     def __init__(self, encoder: Encoder, config: EMixConfig = EMixConfig()):
         super().__init__()
         self.encoder = encoder
         self.config = config
 
-    def _embed_views(self, tokens: Tensor, padding_mask: Tensor) -> Tensor:
+    def _embed_views(self, tokens: Tensor, padding_mask: Tensor, keep: bool = False) -> Tensor:
         pooled = self.encoder.encode(tokens, padding_mask).pooled  # (B, D)
+        if keep:  # the clean view: what the online probe reads
+            self.pooled = pooled.detach()
         return F.normalize(self.encoder.project(pooled), dim=-1)  # (B, out_dim)
 
     def forward(self, inputs: list[Tensor], labels: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
@@ -73,7 +76,7 @@ class EMix(nn.Module):
         # a mixed position is padding only when both of its sources are
         mixed_padding = padding_mask & padding_mask[perm]
         z_mixed = self._embed_views(mixed, mixed_padding)
-        z_clean = self._embed_views(tokens, padding_mask)
+        z_clean = self._embed_views(tokens, padding_mask, keep=True)
         logits = z_mixed @ z_clean.T / self.config.temperature  # (B, B)
         loss = emix_loss(logits, perm, lam)
         own = torch.arange(b, device=logits.device)

@@ -82,6 +82,7 @@ class MaskedPrediction(nn.Module):
     Config = MaskedPredictionConfig
     trains = True
     needs_labels = False
+    pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
     def __init__(self, encoder: Encoder, config: MaskedPredictionConfig = MaskedPredictionConfig()):
         super().__init__()
@@ -112,7 +113,8 @@ class MaskedPrediction(nn.Module):
         tokens, padding_mask = self.encoder.embed(inputs)  # (B, L, D), (B, L)
         chosen = choose_positions(padding_mask, self.config.corruption_rate)
         corrupted = mask_tokens(tokens, chosen, replacement_for(self.mask_vector, tokens))
-        states = self.encoder.encode(corrupted, padding_mask).tokens  # (B, L, D)
+        encoded = self.encoder.encode(corrupted, padding_mask)
+        self.pooled, states = encoded.pooled.detach(), encoded.tokens  # (B, D), (B, L, D)
         targets = self.encoder.embedding.targets(inputs)
         losses, accs = [], []
         for index, (start, end) in enumerate(self.encoder.embedding.segments):

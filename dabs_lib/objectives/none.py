@@ -21,6 +21,7 @@ class NoPretraining(nn.Module):
     Config = NoPretrainingConfig
     trains = False
     needs_labels = False
+    pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
     def __init__(self, encoder: Encoder, config: NoPretrainingConfig = NoPretrainingConfig()):
         super().__init__()

@@ -50,6 +50,7 @@ class ShED(nn.Module):
     Config = ShEDConfig
     trains = True
     needs_labels = False
+    pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
     def __init__(self, encoder: Encoder, config: ShEDConfig = ShEDConfig()):
         super().__init__()
@@ -62,7 +63,9 @@ class ShED(nn.Module):
         chosen = choose_positions(padding_mask, self.config.corruption_rate)
         shuffled, _ = derange(tokens, chosen)
         targets = shed_labels(tokens, shuffled, padding_mask)  # (B, L)
-        logits = self.head(self.encoder.encode(shuffled, padding_mask).tokens)  # (B, L, 2)
+        encoded = self.encoder.encode(shuffled, padding_mask)
+        self.pooled = encoded.pooled.detach()
+        logits = self.head(encoded.tokens)  # (B, L, 2)
         loss = shed_loss(logits, targets)
         real = targets != IGNORE
         acc = (logits.argmax(-1) == targets)[real].float().mean()

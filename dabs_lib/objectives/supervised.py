@@ -60,6 +60,7 @@ class Supervised(nn.Module):
     Config = SupervisedConfig
     trains = True
     needs_labels = True
+    pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
     def __init__(self, encoder: Encoder, config: SupervisedConfig = SupervisedConfig()):
         super().__init__()
@@ -70,7 +71,9 @@ class Supervised(nn.Module):
     def forward(self, inputs: list[Tensor], labels: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         if labels is None:
             raise ValueError("objective 'supervised' needs labels, but forward got labels=None")
-        logits = self.head(self.encoder(inputs).pooled)  # (B, C)
+        pooled = self.encoder(inputs).pooled
+        self.pooled = pooled.detach()
+        logits = self.head(pooled)  # (B, C)
         kind = self.config.task_kind
         loss = supervised_loss(logits, labels, kind, self.config.label_smoothing)
         metrics = {}

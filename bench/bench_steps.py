@@ -1,0 +1,180 @@
+"""Inputs, interleaved step timing, FLOP counting and SDPA-backend probing for bench/throughput.py."""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import torch
+import torch.nn.functional as F
+
+from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.objectives import OBJECTIVES
+from dabs_lib.specs import Image2dSpec, Sequence1dSpec, TabularSpec, TokensSpec
+from dabs_lib.system import make_optimizer
+from reference_dabs import RefEncoder, RefObjective
+
+# input kind -> (specs, batch size): DABS's shapes (cifar10_small, ImageNet / speech / CheXpert,
+# WikiText-103, PAMAP2, Higgs, MSCOCO); batch 64 everywhere, the issue's setting, so rows compare.
+INPUTS = {
+    "2d64": ((Image2dSpec(32, 4, 3),), 64),
+    "2d196": ((Image2dSpec(224, 16, 3),), 64),
+    "tokens128": ((TokensSpec(128, 30522),), 64),
+    "1d": ((Sequence1dSpec(320, 5, 52),), 64),
+    "tabular": ((TabularSpec(28),), 64),
+    "image+caption": ((Image2dSpec(224, 16, 3), TokensSpec(32, 30522)), 64),
+}
+SMOKE_INPUTS = {
+    "2d64": ((Image2dSpec(8, 2, 3),), 4),
+    "2d196": ((Image2dSpec(16, 4, 3),), 4),
+    "tokens128": ((TokensSpec(12, 50),), 4),
+    "1d": ((Sequence1dSpec(20, 5, 3),), 4),
+    "tabular": ((TabularSpec(6),), 4),
+    "image+caption": ((Image2dSpec(8, 4, 3), TokensSpec(6, 50)), 4),
+}
+PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense bf16 tensor-core peaks
+
+
+def make_inputs(specs, batch: int, device: torch.device, seed: int = 0) -> list[torch.Tensor]:
+    """Random inputs of each spec; token ids never use the pad id, so nothing is padded (as DABS)."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for spec in specs:
+        if spec.kind == "tokens":
+            x = torch.randint(1, spec.vocab_size, (batch, spec.seq_len), generator=g)
+        elif spec.kind == "1d":
+            x = torch.randn(batch, spec.seq_len, spec.in_channels, generator=g)
+        elif spec.kind == "2d":
+            x = torch.randn(batch, spec.in_channels, spec.input_size, spec.input_size, generator=g)
+        else:
+            x = torch.randn(batch, spec.num_features, generator=g)
+        out.append(x.to(device))
+    return out
+
+
+def sdpa_backend(device: torch.device) -> str:
+    """The first SDPA backend that accepts an unmasked (B, 8, 65, 64) call: what the dispatcher picks."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    q = torch.randn(2, 8, 65, 64, device=device, dtype=dtype)
+    for backend in (SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH):
+        try:
+            with sdpa_kernel([backend]), contextlib.redirect_stderr(None), _no_warnings():
+                F.scaled_dot_product_attention(q, q, q)
+            return backend.name.lower()
+        except (RuntimeError, TypeError):
+            continue
+    return "unknown"
+
+
+@contextlib.contextmanager
+def _no_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def peak_tflops(device: torch.device, given: float) -> float:
+    if given or device.type != "cuda":
+        return given
+    name = torch.cuda.get_device_name(device)
+    return next((peak for key, peak in PEAK_BF16_TFLOPS.items() if key in name), 0.0)
+
+
+class StepRunner:
+    """Our training step and the reference's on the same inputs, timed in alternating order."""
+
+    def __init__(self, objective: str, specs, model: ModelConfig, batch: int, device: torch.device,
+                 compiled: bool = False, reference: bool = True, seed: int = 0, precision: str = "bf16"):
+        torch.manual_seed(seed)
+        self.precision = precision
+        self.device, self.batch = device, batch
+        self.inputs = make_inputs(specs, batch, device, seed)
+        self.ours = OBJECTIVES[objective](Encoder(specs, model)).to(device)
+        self.ours_opt = make_optimizer([{"params": list(self.ours.parameters()), "lr": 1e-4, "weight_decay": 1e-4}])
+        if compiled:  # the blocks, where the time goes; corruption sampling stays eager
+            for block in self.ours.encoder.blocks:
+                block.compile()
+        self.backend = sdpa_backend(device)
+        self.ref = self.ref_opt = self.scaler = None
+        if reference:
+            ref_encoder = RefEncoder(specs, model.embed_dim, model.depth, model.num_heads, model.head_dim,
+                                     model.mlp_dim, model.dropout, model.out_dim)
+            self.ref = RefObjective(objective, ref_encoder).to(device)
+            self.ref_opt = torch.optim.AdamW(self.ref.parameters(), lr=1e-4, weight_decay=1e-4)
+            self.scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
+
+    def _ours_forward(self, inputs):
+        if self.precision == "fp32":
+            return self.ours(inputs)[0]
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            return self.ours(inputs)[0]
+
+    def ours_once(self) -> None:
+        loss = self._ours_forward(self.inputs)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.ours.parameters(), 1.0)  # SSLSystem clips at grad_clip 1.0
+        self.ours_opt.step()
+        self.ours_opt.zero_grad(set_to_none=True)
+
+    def ref_once(self) -> None:
+        with _autocast(self.device, torch.float16):
+            loss = self.ref(self.inputs)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.ref_opt)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.ref_opt.step()
+        self.ref_opt.zero_grad(set_to_none=True)
+
+    def timed(self, step) -> float:
+        start = _now(self.device)
+        step()
+        return _now(self.device) - start
+
+    def interleaved(self, pairs: int) -> list[tuple[float, float]]:
+        """(our seconds, reference seconds) per pair after one warm-up step each; order alternates."""
+        self.ours_once()
+        if self.ref is not None:
+            self.ref_once()
+        out = []
+        for i in range(pairs):
+            if self.ref is None:
+                out.append((self.timed(self.ours_once), float("nan")))
+            elif i % 2 == 0:
+                ours = self.timed(self.ours_once)
+                out.append((ours, self.timed(self.ref_once)))
+            else:
+                ref = self.timed(self.ref_once)
+                out.append((self.timed(self.ours_once), ref))
+        return out
+
+
+def _autocast(device: torch.device, gpu_dtype: torch.dtype):
+    """Mixed precision on a GPU only (bf16 ours, fp16 the reference, as DABS); fp32 on a CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=gpu_dtype)
+    return contextlib.nullcontext()
+
+
+def _now(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        return time.perf_counter()
+    return time.process_time()  # CPU time of every thread: less sensitive to the shared machine's load
+
+
+def count_flops(runner: StepRunner) -> int:
+    """Model FLOPs of one training step of ours (forward + backward), as torch counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        loss = runner._ours_forward(runner.inputs)
+        loss.backward()
+    runner.ours_opt.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
