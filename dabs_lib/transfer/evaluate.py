@@ -3,12 +3,19 @@
 Order of use of the splits: features of train and val (val carved from train when the
 task has none, or when `protocol.val_source == "carve"`) fit the L2 path and choose the
 strength; test is featurized and scored once at the end, and never by `probe_val`.
+`probe_val` runs inside every search trial at every evaluation, so it featurizes only a
+fixed, seeded sample of `protocol.search_rows` train (and val) examples: the same rows for
+every trial and step, so scores stay comparable, at a cost that does not grow with the task.
 """
 from __future__ import annotations
 
 import os
 import time
 from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Subset
 
 from dabs_lib.checkpoints import encoder_fingerprint, load_encoder
 from dabs_lib.domains.base import TransferTask
@@ -40,14 +47,18 @@ class _Featurizer:
     task: TransferTask
     protocol: ProbeProtocol
     cache: FeatureCache
+    rows: int = 0  # featurize at most this many examples of train and val (a seeded sample); 0 = all
     seconds: float = 0.0
     all_hits: bool = True
 
     def split(self, name: str) -> FeatureSet:
         per_token = self.task.kind == "per_token"
         pooling = "none" if per_token else (self.protocol.pooling or self.encoder.config.pooling)
+        data = getattr(self.task, name)
+        if name != "test":
+            data = sample_rows(data, self.rows, self.protocol.val_seed)
         features, hit, seconds = cached_features(
-            self.encoder, self.fingerprint, getattr(self.task, name), name, cache=self.cache,
+            self.encoder, self.fingerprint, data, name, cache=self.cache,
             pooling=pooling, per_token=per_token, ignore_index=self.task.ignore_index,
             batch_size=self.protocol.batch_size, device=self.protocol.device,
             where=f"task {self.task.name!r} split {name!r}",
@@ -65,11 +76,22 @@ class _Featurizer:
         return train.take(fit), train.take(val)
 
 
+def sample_rows(data: Dataset, rows: int, seed: int) -> Dataset:
+    """A fixed, seeded sample of `rows` examples in their original order; the whole split when
+    rows is 0 or the split is no larger."""
+    if rows <= 0 or len(data) <= rows:
+        return data
+    index = torch.from_numpy(np.sort(np.random.default_rng(seed).permutation(len(data))[:rows]))
+    if hasattr(data, "subset"):  # keeps the split's own type (and its fingerprint for the cache)
+        return data.subset(index, f"{getattr(data, 'name', 'split')}[sample {rows}, seed {seed}]")
+    return Subset(data, index.tolist())
+
+
 def _linear_transfer(
     encoder: Encoder, fingerprint: str, task: TransferTask, protocol: ProbeProtocol,
-    cache: FeatureCache, score_test: bool,
+    cache: FeatureCache, score_test: bool, rows: int = 0,
 ) -> TransferResult:
-    featurizer = _Featurizer(encoder, fingerprint, task, protocol, cache)
+    featurizer = _Featurizer(encoder, fingerprint, task, protocol, cache, rows)
     train, val = featurizer.train_and_val()
     test = featurizer.split("test") if score_test else None
     start = time.perf_counter()
@@ -96,12 +118,14 @@ def evaluate_transfer(
     *,
     score_test: bool = True,
     fingerprint: str | None = None,
+    rows: int = 0,
 ) -> TransferResult:
     """Score `task` on a checkpoint (path) or an Encoder.
 
     cache_dir: a folder, DEFAULT_CACHE_DIR ($DABS_TUNE_CACHE or ~/.cache/dabs-tune/features),
     None (in-process memory) or a FeatureCache. `fingerprint` skips re-hashing the weights
-    when the caller already has encoder_fingerprint(encoder).
+    when the caller already has encoder_fingerprint(encoder). `rows` > 0 featurizes a seeded
+    sample of that many train and val examples (probe_val's search signal); 0 = whole splits.
     """
     encoder = as_encoder(checkpoint_or_encoder)
     if protocol.kind == "finetune":
@@ -109,7 +133,7 @@ def evaluate_transfer(
 
         return finetune_transfer(encoder, task, protocol, score_test=score_test)
     fingerprint = fingerprint or encoder_fingerprint(encoder)
-    return _linear_transfer(encoder, fingerprint, task, protocol, resolve_cache(cache_dir), score_test)
+    return _linear_transfer(encoder, fingerprint, task, protocol, resolve_cache(cache_dir), score_test, rows)
 
 
 def probe_val(
@@ -118,8 +142,9 @@ def probe_val(
     protocol: ProbeProtocol = ProbeProtocol(),
     cache_dir: str | os.PathLike | FeatureCache | None = None,
 ) -> ProbeScore:
-    """The in-trial signal: featurize train + val only, return (val_score, l2, seconds)."""
+    """The in-trial signal: featurize (a seeded sample of `protocol.search_rows` examples of)
+    train + val only, return (val_score, l2, seconds)."""
     if protocol.fewshot_sizes:
         raise ValueError("probe_val never touches the test split, so ProbeProtocol.fewshot_sizes must be ()")
-    result = evaluate_transfer(encoder, task, protocol, cache_dir, score_test=False)
+    result = evaluate_transfer(encoder, task, protocol, cache_dir, score_test=False, rows=protocol.search_rows)
     return ProbeScore(result.val_score, result.l2, result.seconds)

@@ -31,6 +31,8 @@ class ProbeProtocol:
     val_source: str = "task"  # "task": task.val (carved when empty); "carve": always carve from train
     val_fraction: float = 0.1  # share of train carved as validation when carving
     val_seed: int = 0  # fixed seed of the carve, so every trial chooses on the same rows
+    search_rows: int = 2000  # probe_val (the in-search signal) reads a fixed seeded sample of at most
+    # this many train and val examples; 0 = whole splits. Final scores (evaluate_transfer) use whole splits.
     refit_on: str = "train"  # refit at the chosen L2 on "train" (default) or "train+val"
     fewshot_sizes: tuple[int, ...] = ()  # examples per class, e.g. (1, 5, 10); () = no few-shot
     fewshot_draws: int = 5  # seeded draws per size; mean and spread are reported
@@ -51,6 +53,7 @@ class ProbeProtocol:
             (self.batch_size >= 1, "batch_size >= 1", "batch_size"),
             (self.val_source in VAL_SOURCES, f"val_source in {VAL_SOURCES}", "val_source"),
             (0 < self.val_fraction < 1, "0 < val_fraction < 1", "val_fraction"),
+            (self.search_rows >= 0, "search_rows >= 0", "search_rows"),
             (self.refit_on in REFIT_SPLITS, f"refit_on in {REFIT_SPLITS}", "refit_on"),
             (all(n >= 1 for n in self.fewshot_sizes), "every fewshot_sizes entry >= 1", "fewshot_sizes"),
             (self.fewshot_draws >= 1, "fewshot_draws >= 1", "fewshot_draws"),
