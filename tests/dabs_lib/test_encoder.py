@@ -141,3 +141,18 @@ def test_mean_pool_cls_and_final_norm_options():
     no_norm = Encoder((spec,), ModelConfig(**TINY, final_norm=False))
     assert isinstance(no_norm.norm, torch.nn.Identity)
     assert not any(k.startswith("norm.") for k in no_norm.state_dict())
+
+
+def test_bf16_on_cpu_takes_the_math_kernel_and_matches_fp32():
+    import contextlib
+
+    from dabs_lib.encoder import _attention_kernel
+
+    assert isinstance(_attention_kernel(torch.zeros(1)), contextlib.nullcontext)
+    assert not isinstance(_attention_kernel(torch.zeros(1, dtype=torch.bfloat16)), contextlib.nullcontext)
+    torch.manual_seed(0)
+    encoder = Encoder(SPEC_SETS["2d"], ModelConfig(**TINY, dropout=0.0))
+    x = [random_input(SPEC_SETS["2d"][0], 4)]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = encoder(x).pooled.float()
+    assert torch.allclose(low, encoder(x).pooled, atol=5e-2)

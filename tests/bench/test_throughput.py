@@ -1,0 +1,60 @@
+"""bench/throughput.py and bench/probe_share.py run at smoke size on a CPU and write their tables."""
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _load(name: str):
+    sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _table(text: str, title: str) -> list[list[str]]:
+    """The first markdown table after `title`, as lists of cells."""
+    lines = text.split(title, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append([c.strip() for c in line.strip("|").split("|")])
+    return table
+
+
+@pytest.mark.slow
+def test_throughput_smoke_writes_every_table(tmp_path):
+    out = tmp_path / "throughput.md"
+    argv = ["--smoke-test", "--inputs", "2d64,image+caption", "--objectives", "shed,mae", "--precision", "fp32,bf16",
+            "--flops", "--packed", "1", "--out", str(out)]
+    assert _load("throughput").main(argv) == 0
+    text = out.read_text()
+    steps = _table(text, "Training step")
+    header, rows = steps[0], steps[2:]
+    assert len(rows) == 2 * 2 * 2  # inputs x objectives x precisions
+    ratio, ours = header.index("ratio (median of pairs)"), header.index("ours samples/s")
+    assert all(float(row[ratio]) > 0 and float(row[ours]) > 0 for row in rows)
+    assert float(rows[0][header.index("GFLOP/step")]) > 0
+    featurize = _table(text, "Featurization")
+    assert [row[0] for row in featurize[2:]] == ["2d64", "image+caption"]
+    probe = _table(text, "Probe L2-path fit")
+    assert len(probe) == 2 + 2 and all(float(row[-1]) > 0 for row in probe[2:])
+    packed = _table(text, "Trials packed")
+    assert packed[2][0] == "1" and float(packed[2][4]) > 0
+    assert f"Command: `python bench/throughput.py {' '.join(argv)}`" in text
+
+
+@pytest.mark.slow
+def test_probe_share_smoke_prints_its_table(capsys):
+    assert _load("probe_share").main(["--smoke-test", "--domains", "digits", "--large-rows", "0"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("| domain"))
+    row = next(line for line in out.splitlines() if line.startswith("| digits"))
+    share = float(row.strip("|").split("|")[header.strip("|").split("|").index(" probe share % ")])
+    assert 0 < share < 100
