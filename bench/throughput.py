@@ -155,8 +155,9 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=int, default=0, help="0 = per input kind (64 unless stated)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--compile", choices=("off", "on", "both"), default="off", help="torch.compile our step")
-    p.add_argument("--precision", type=split, default=["bf16"],
-                   help="ours: bf16 autocast (GPU; CPUs with native bf16) and/or fp32; the reference runs as DABS")
+    p.add_argument("--precision", type=split, default=[],
+                   help="ours: bf16 (autocast) and/or fp32; default bf16 on a GPU, fp32 on a CPU (as pretrain); "
+                        "the reference runs as DABS did")
     p.add_argument("--flops", action="store_true", help="count model FLOPs per step and MFU (GPU default)")
     p.add_argument("--peak-tflops", type=float, default=0.0, help="device peak for MFU; 0 = known cards' bf16")
     p.add_argument("--no-reference", action="store_true", help="time ours only")
@@ -172,6 +173,7 @@ def parse_args(argv):
     unknown = sorted(set(args.inputs) - set(INPUTS))
     if unknown:
         p.error(f"--inputs must be among {list(INPUTS)}, but got {unknown}")
+    args.precision = args.precision or (["bf16"] if args.device.startswith("cuda") else ["fp32"])
     args.compile_modes = {"off": [False], "on": [True], "both": [False, True]}[args.compile]
     if args.smoke_test:
         args.pairs, args.repeats, args.featurize_rows = 2, 1, 64
