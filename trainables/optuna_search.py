@@ -33,8 +33,9 @@ _RELOCATED: list[str] = []  # set by relocate_journal before Tuner.restore
 
 
 def relocate_journal(path: str) -> None:
-    """Where a restored searcher finds its journal (the experiment may have been moved)."""
-    _RELOCATED[:] = [path]
+    """Where a restored searcher finds its journal (the experiment may have been moved);
+    "" forgets it, so a later searcher in the same process is not sent to this one's journal."""
+    _RELOCATED[:] = [path] if path else []
 
 
 ORPHAN = ("interrupted: asked after the search's last snapshot, so the resumed search "

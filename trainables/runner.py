@@ -48,9 +48,12 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, 
     local = storage.local_path(uri)
     for path in remove_empty(local, ("error.pkl",)) if local else ():
         print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
-    with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri):
-        tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
-        grid = tuner.fit()
+    try:
+        with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri):
+            tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
+            grid = tuner.fit()
+    finally:
+        relocate_journal("")
     plans, _ = load_plans(request)
     return uri, finish(uri, new_manifest("search", dataclasses.asdict(request), plans), plans, grid, journal)
 

@@ -19,7 +19,7 @@ from tests.dabs_lib.domains.helpers import SYNTHETIC
 
 pytestmark = pytest.mark.slow
 
-SMALL = dict(embed_dim=64, depth=4, num_heads=4, mlp_dim=128, out_dim=64)
+SMALL = dict(embed_dim=64, depth=4, num_heads=4, head_dim=16, mlp_dim=128, out_dim=64)  # inner width 64, as measured
 SHED = dict(objective="shed", max_steps=600, lr=1e-3, batch_size=64, warmup_steps=20, corruption_rate=0.3)
 # synthetic domain -> the recipe that finds its structure on a CPU budget (objective, steps)
 RECIPES = {

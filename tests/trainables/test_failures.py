@@ -13,7 +13,7 @@ from dabs_lib.experiment import ERROR_ATTR, ExperimentError, load_study, read_ma
 from tests.trainables.helpers import tiny_request, trial_results
 
 ROOT = Path(__file__).resolve().parents[2]
-CAUSE = "embed_dim must be divisible by num_heads"
+CAUSE = "batch size must be >= 2"
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +21,9 @@ def failed_search(tmp_path_factory):
     from cli.search_cmd import run_and_report
 
     root = tmp_path_factory.mktemp("failed")
-    # Valid types for the search space, invalid together: dabs_lib refuses it inside the trial worker.
+    # Valid for the search space, refused by e-Mix inside the trial worker (it contrasts within a batch).
     request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=1,
-                           overrides={"max_steps": 2, "eval_every": 1, "embed_dim": 30, "num_heads": 4})
+                           overrides={"max_steps": 2, "eval_every": 1, "batch_size": 1})
     uri, status = run_and_report(request, "", 2)
     return root / "exp", status
 
