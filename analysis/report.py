@@ -207,9 +207,10 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
         from analysis.seeds import seed_scores
 
         request = read_manifest(report.paths[0]).get("request", {})
-        scores = seed_scores(report.trials, report.best, seeds, out / "seeds", num_cpus,
-                             float(request.get("cpus_per_trial", 1.0)), float(request.get("gpus_per_trial", 0.0)),
-                             smoke_test=smoke_test)
+        scores, seed_notes = seed_scores(report.trials, report.best, seeds, out / "seeds", num_cpus,
+                                         float(request.get("cpus_per_trial", 1.0)),
+                                         float(request.get("gpus_per_trial", 0.0)), smoke_test=smoke_test)
+        notes += seed_notes
         set_scores(report, scores, seeds)
     export_report(report, out)
     report.files["importance"] = write_table(importance_table(study_files(report)), out / "tables", "importance")

@@ -21,6 +21,7 @@ from analysis.exports import trial_config
 from analysis.tables import ROLES, SCORE_KEYS, pick_role_trial
 
 LABEL = "label"
+SEED_RETRIES = 1  # a seed run whose worker died (killed, out of memory) is retried once from its checkpoint
 
 
 def rerun_plan(trials: pd.DataFrame, best: pd.DataFrame) -> tuple[dict[str, dict], dict[str, list[tuple]]]:
@@ -53,8 +54,9 @@ def _trial_name(trial) -> str:
 
 
 def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, num_cpus: int = 0,
-              cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0) -> Path:
-    """Run every config x seed; returns the Tune experiment folder (one trial folder per cell)."""
+              cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0) -> tuple[Path, str]:
+    """Run every config x seed; returns the Tune experiment folder (one trial folder per cell)
+    and why the grid stopped early ("" when it ran to the end)."""
     from ray import tune
 
     from trainables.cluster import TrialDemand, ray_session
@@ -69,11 +71,25 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
         tune_config=tune.TuneConfig(trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
         run_config=tune.RunConfig(name=name, storage_path=str(folder), verbose=0,
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                  failure_config=tune.FailureConfig(max_failures=0)),
+                                  failure_config=tune.FailureConfig(max_failures=SEED_RETRIES)),
     )
     with ray_session("", num_cpus, TrialDemand(cpus_per_trial, gpus_per_trial)):
-        tuner.fit()
-    return folder / name
+        try:
+            tuner.fit()
+        except Exception as error:  # noqa: BLE001 - Tune gives up on some worker deaths (Ray's OOM killer at an actor start)
+            return folder / name, f"the fresh-seed re-runs stopped early: {_first_line(error)}"
+    return folder / name, ""
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else 'no message'}"
+
+
+def interrupted_note(note: str, finished: int, cells: int, seeds: int) -> str:
+    """What a reader of a report built on a cut-short seed grid must know, in one line."""
+    return (f"{note} ({finished} of {cells} seed runs finished; the tables count only those in n_seeds); "
+            f"free memory or CPUs and run `analyze EXPERIMENT --seeds {seeds}` again")
 
 
 def read_seed_runs(run_dir: str | Path, uses: dict[str, list[tuple]]) -> pd.DataFrame:
@@ -97,8 +113,10 @@ def read_seed_runs(run_dir: str | Path, uses: dict[str, list[tuple]]) -> pd.Data
 
 
 def seed_scores(trials: pd.DataFrame, best: pd.DataFrame, k: int, folder: str | Path, num_cpus: int = 0,
-                cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0, smoke_test: bool = False) -> pd.DataFrame:
-    """Re-run best, default and baseline configs with k fresh seeds; their long scores.
+                cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0,
+                smoke_test: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """Re-run best, default and baseline configs with k fresh seeds; their long scores, and a
+    note when the grid stopped early (the scores then hold the runs that finished).
     `smoke_test` re-runs them with the tiny model and a few steps (for tests)."""
     if k < 1:
         raise ValueError(f"--seeds must be >= 1, but got {k}")
@@ -106,10 +124,15 @@ def seed_scores(trials: pd.DataFrame, best: pd.DataFrame, k: int, folder: str | 
     if smoke_test:
         configs = {label: {**config, "smoke_test": True} for label, config in configs.items()}
     if not configs:
-        return pd.DataFrame(columns=SCORE_KEYS + ["experiment", "trial", "seed", "test", "val"])
+        return pd.DataFrame(columns=SCORE_KEYS + ["experiment", "trial", "seed", "test", "val"]), []
     first = max(int(c.get("seed", 0)) for c in configs.values()) + 1
-    run_dir = run_seeds(configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial, gpus_per_trial)
-    return read_seed_runs(run_dir, uses)
+    run_dir, stopped = run_seeds(configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial,
+                                 gpus_per_trial)
+    scores = read_seed_runs(run_dir, uses)
+    if not stopped:
+        return scores, []
+    finished = len(scores[["experiment", "trial", "seed"]].drop_duplicates())
+    return scores, [interrupted_note(stopped, finished, len(configs) * k, k)]
 
 
 def versus_default(scores: pd.DataFrame, directions: dict[tuple[str, str], bool] | None = None) -> pd.DataFrame:

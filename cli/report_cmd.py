@@ -84,7 +84,7 @@ def report_after_search(uri: str, seeds: int = 0, smoke_test: bool = False) -> s
     if local is None:
         return f"no report: {uri} is not on this machine; copy it here and run `{invoked_name()} analyze`"
     report = load_report([local])
-    out, _ = analyze(report, seeds=seeds, smoke_test=smoke_test)
+    out, notes = analyze(report, seeds=seeds, smoke_test=smoke_test)
     lines = [line.replace("**", "") for line in finding_lines(report.transfer)]
     table = markdown_table(compact_transfer(report.transfer))
-    return "\n".join(["", *lines, "", table, f"report: {out / 'README.md'}"])
+    return "\n".join(["", *lines, "", table, *[f"note: {note}" for note in notes], f"report: {out / 'README.md'}"])

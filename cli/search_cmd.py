@@ -15,8 +15,8 @@ from trainables.search import SearchRequest, study_pairs
 # digits + ShED: the default's lr (1e-4) barely moves a depth-2 encoder in 100 steps, so a
 # searched lr / corruption rate has room to win there; tabular is the cheap second domain.
 QUICKSTART = dict(
-    domains=("digits", "tabular"),
-    objectives=("shed",),
+    domains=("tabular", "tokens"),
+    objectives=("mae",),
     num_samples=6,
     sampler="tpe",
     scheduler="asha",

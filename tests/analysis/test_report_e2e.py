@@ -159,7 +159,8 @@ def test_seeds_rerun_best_default_and_baseline(experiment, tmp_path):
     configs, uses = rerun_plan(trials, best)
     assert sorted(uses.values()) == [[("digits", "emix", "baseline")],
                                      [("digits", "emix", "best"), ("digits", "emix", "default")]]
-    scores = seed_scores(trials, best, 2, tmp_path / "seeds", num_cpus=2)
+    scores, notes = seed_scores(trials, best, 2, tmp_path / "seeds", num_cpus=2)
+    assert notes == []  # the grid ran to its end
     assert set(scores["role"]) == set(tables.ROLES)
     assert set(scores["seed"]) == {1, 2}  # fresh seeds: the search ran seed 0
     assert len(list((tmp_path / "seeds").glob("seeds_*/*_seed*"))) == 4  # 2 configs x 2 seeds
