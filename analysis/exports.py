@@ -2,7 +2,10 @@
 
 A config is the flat `key: value` mapping `run_search.py pretrain --config FILE` reads:
 the trial's params.json minus searcher bookkeeping, with domain, objective and seed always
-present, so the file alone reproduces the trial (same seed, same steps, same scores).
+present, so the file alone reproduces the trial (same seed, same steps, same scores). An
+exported config file holds settings only, no path of the machine that ran the search: the
+data folder (`data_root`) is named in its header comment and found again where `pretrain`
+runs (`--set data_root=...`, else $DABS_DATA_ROOT, else ./data).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from dabs_lib.safe_io import write_json, write_text
 FORMATS = ("md", "csv", "tex", "json")
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to route and name the trial; not settings
 REQUIRED = ("domain", "objective", "seed")
+MACHINE_KEYS = ("data_root",)  # where the searching machine kept the data: not a setting, left out of exported files
 
 
 SCORE_DECIMALS = 4  # Markdown: scores and gains to 4 decimals
@@ -152,12 +156,19 @@ def write_config(config: dict[str, Any], path: str | Path, comment: str = "") ->
 
 
 def write_best_configs(best: pd.DataFrame, folder: str | Path) -> dict[tuple[str, str], Path]:
-    """`<folder>/<domain>-<objective>.yaml` for every row of select_best()."""
+    """`<folder>/<domain>-<objective>.yaml` for every row of select_best(), without MACHINE_KEYS."""
+    from dabs_lib.datasets.source import DATA_ROOT_ENV
+
     out = {}
     for row in best.itertuples(index=False):
         path = Path(folder) / f"{study_name(row.domain, row.objective)}.yaml"
+        config = trial_config(row.trial_dir)
+        local = {key: config.pop(key) for key in MACHINE_KEYS if key in config}
         comment = (f"best trial {row.trial} of experiment {row.experiment} "
                    f"(which={row.which}, validation transfer score {row.selection_score:.4f})\n"
                    f"reproduce: python run_search.py pretrain --config {path}")
-        out[(row.domain, row.objective)] = write_config(trial_config(row.trial_dir), path, comment)
+        if local.get("data_root"):
+            comment += (f"\nthe search read its data from {local['data_root']}; pretrain reads them from "
+                        f"--set data_root=..., else ${DATA_ROOT_ENV}, else ./data")
+        out[(row.domain, row.objective)] = write_config(config, path, comment)
     return out

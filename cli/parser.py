@@ -104,6 +104,11 @@ def _ray_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage-path", default="runs", help="where experiments go: local folder or cloud URI")
     p.add_argument("--address", help="join this Ray cluster (default: start a private one on this machine)")
     p.add_argument("--num-cpus", type=int, default=0, help="CPUs of the private Ray; 0: all")
+    from trainables.limits import SCHEDULE_TIMEOUT_S  # Ray-free: --help stays fast
+
+    p.add_argument("--schedule-timeout", type=float, metavar="SECONDS",
+                   help="with --address: seconds the cluster gets to grant one trial's resources before the "
+                        f"search stops (an autoscaler may need minutes to add a node) (default: {SCHEDULE_TIMEOUT_S:g})")
 
 
 def _report_parsers(sub) -> None:

@@ -160,7 +160,7 @@ def cmd_probe_search(args: argparse.Namespace, checkpoint: Path, domain_name: st
                                       "seed": args.seed, "num_samples": args.num_samples}, [plan])
     write_manifest(uri, manifest)
     journal = journal_for(uri)
-    with ray_session(num_cpus=args.num_cpus):
+    with ray_session(num_cpus=args.num_cpus, record_in=uri):  # as a search: its processes recorded for `stop`
         tuner = build_probe_tuner(checkpoint, domain_name, args.num_samples, uri, journal, args.sampler,
                                   args.seed, args.smoke_test)
         grid = tuner.fit()

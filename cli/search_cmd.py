@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -30,11 +31,17 @@ QUICKSTART = dict(
 
 def request_from_args(args: argparse.Namespace) -> SearchRequest:
     from dabs_lib.config import absolute_paths
+    from dabs_lib.datasets import REAL_DOMAINS
+    from dabs_lib.datasets.source import absolute_root
     from search_spaces import absolute_extra
 
     # Paths absolute now: trials run in their own folders, and a resume may start elsewhere.
+    domains = split_names(args.domain) or ("digits",)
+    overrides = absolute_paths(parse_set(args.set))
+    if any(domain in REAL_DOMAINS for domain in domains):
+        overrides.setdefault("data_root", absolute_root(""))  # the default root, pinned: resume checks and reads it
     return SearchRequest(
-        domains=split_names(args.domain) or ("digits",),
+        domains=domains,
         objectives=split_names(args.objective) or ("emix",),
         num_samples=args.num_samples,
         sampler=args.sampler,
@@ -47,7 +54,7 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         storage_path=args.storage_path,
         name=args.name or "",
         space_files=tuple(absolute_extra(item) for item in args.space or ()),
-        overrides=absolute_paths(parse_set(args.set)),
+        overrides=overrides,
         baseline=not args.no_baseline,
         multi_objective=args.multi_objective or "",
         keep_checkpoints=args.keep_checkpoints,
@@ -60,7 +67,6 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
 
 def validate(request: SearchRequest) -> None:
     """Everything that can be checked before Ray starts: names, flags, every search space."""
-    from search_spaces import load_space
     from trainables.schedulers import REFUSED_SCHEDULERS, SAMPLERS, SCHEDULERS, make_sampler
 
     checks = [
@@ -96,9 +102,15 @@ def validate(request: SearchRequest) -> None:
         uri = experiment_uri(request, request.name)
         if storage.exists(uri):
             raise UserError(f"--name: experiment {uri} already exists; resume it or choose another name")
+    preflight_request(request)
+
+
+def preflight_request(request: SearchRequest) -> None:
+    """Every study's space loads and every real domain's data is there (search and resume)."""
+    from search_spaces import load_space
+
     for domain, objective in study_pairs(request):
-        overrides = dict(request.overrides)
-        space = load_space(objective, domain, list(request.space_files), overrides)
+        space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
         preflight_data(domain, space.fixed)
 
 
@@ -126,6 +138,12 @@ def check_ray_flags(args: argparse.Namespace) -> None:
     if args.address and args.num_cpus:
         raise UserError(f"--num-cpus sizes the private Ray only, but got --num-cpus {args.num_cpus} with "
                         f"--address {args.address} (a cluster has its own size); drop one")
+    timeout = args.schedule_timeout
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise UserError(f"--schedule-timeout must be a positive number of seconds, but got {timeout:g}")
+    if timeout is not None and not args.address:
+        raise UserError(f"--schedule-timeout applies to a cluster joined with --address, but got "
+                        f"--schedule-timeout {timeout:g} without --address (a private Ray grants at once)")
 
 
 def check_cluster(request: SearchRequest, address: str, num_cpus: int) -> None:
@@ -135,18 +153,21 @@ def check_cluster(request: SearchRequest, address: str, num_cpus: int) -> None:
     check_before_start(TrialDemand(request.cpus_per_trial, request.gpus_per_trial), address, num_cpus)
 
 
-def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "") -> tuple[str, int]:
+def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "",
+                   schedule_timeout_s: float | None = None) -> tuple[str, int]:
     """Run (or resume) the search and print its table; (URI, exit status): 1 when a study's
     every trial errored, with their error lines."""
     from trainables.cluster import ClusterError
+    from trainables.limits import SCHEDULE_TIMEOUT_S
     from trainables.runner import resume_search, run_search
 
     start = time.perf_counter()
+    timeout = SCHEDULE_TIMEOUT_S if schedule_timeout_s is None else schedule_timeout_s
     try:
         if resume_uri:
-            uri, outcome = resume_search(resume_uri, address, num_cpus)
+            uri, outcome = resume_search(resume_uri, address, num_cpus, timeout)
         else:
-            uri, outcome = run_search(request, address, num_cpus)
+            uri, outcome = run_search(request, address, num_cpus, timeout)
     except ClusterError as error:  # the cluster cannot run a trial: one line
         raise UserError(str(error)) from None
     print(f"\nsearch {outcome.status} in {time.perf_counter() - start:.0f} s: {uri}")
@@ -166,7 +187,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         request = request_from_args(args)
         validate(request)
         check_cluster(request, args.address or "", args.num_cpus)
-    return run_and_report(request, args.address or "", args.num_cpus)[1]
+    return run_and_report(request, args.address or "", args.num_cpus, schedule_timeout_s=args.schedule_timeout)[1]
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -174,8 +195,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from trainables.search import storage_abs
 
     with user_errors():
-        load_manifest(storage_abs(args.experiment), for_resume=True)
-    return run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment)[1]
+        check_ray_flags(args)
+        request = load_manifest(storage_abs(args.experiment), for_resume=True)
+        preflight_request(request)  # the data may have moved since the search started
+        check_cluster(request, args.address or "", args.num_cpus)
+    return run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment,
+                          schedule_timeout_s=args.schedule_timeout)[1]
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ existing cluster joined with `--address`. Requests that cannot run are refused h
   (num_gpus unset); GCS, raylet, object manager, agents and workers listen on 127.0.0.1 only;
   its processes carry a session marker recorded in the experiment folder (trainables.sessions).
 - Joined (`--address HOST:PORT`, or `auto` only when typed): the address must answer within
-  CONNECT_TIMEOUT_S, and one trial's resources must be grantable within the schedule timeout.
+  CONNECT_TIMEOUT_S, and one trial's resources must be grantable within `--schedule-timeout`
+  seconds (default SCHEDULE_TIMEOUT_S; both in trainables.limits).
 """
 from __future__ import annotations
 
@@ -21,12 +22,10 @@ from typing import Iterator
 import ray
 
 from trainables import sessions
+from trainables.limits import CONNECT_TIMEOUT_S, SCHEDULE_TIMEOUT_S
 
 REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 LOOPBACK = "127.0.0.1"
-CONNECT_TIMEOUT_S = 10.0
-SCHEDULE_TIMEOUT_ENV = "DABS_TUNE_SCHEDULE_TIMEOUT_S"
-SCHEDULE_TIMEOUT_S = 120.0  # an autoscaling cluster may need longer to start a node: raise it there
 START_ATTEMPTS = 3  # private Ray starts tried: Ray gives a raylet a fixed 30 s to register
 
 
@@ -102,14 +101,6 @@ def check_before_start(demand: TrialDemand, address: str = "", num_cpus: int = 0
         check_private(demand, num_cpus)
 
 
-def schedule_timeout_s() -> float:
-    raw = os.environ.get(SCHEDULE_TIMEOUT_ENV, "")
-    try:
-        return float(raw) if raw else SCHEDULE_TIMEOUT_S
-    except ValueError:
-        raise ClusterError(f"{SCHEDULE_TIMEOUT_ENV} must be a number of seconds, but got {raw!r}") from None
-
-
 def wait_schedulable(demand: TrialDemand, address: str, timeout_s: float) -> None:
     """Reserve one trial's resources (a placement group, as Tune's trials use) and release them.
     A busy cluster gets `timeout_s` to free them; an autoscaler sees the demand and may add a node."""
@@ -125,7 +116,7 @@ def wait_schedulable(demand: TrialDemand, address: str, timeout_s: float) -> Non
         raise ClusterError(
             f"--address {address}: no node could start one trial ({demand}) within {timeout_s:g} s; the largest "
             f"node has {largest[0]:g} CPUs and {largest[1]:g} GPUs. Lower the request, add nodes, or wait "
-            f"longer with {SCHEDULE_TIMEOUT_ENV}=SECONDS") from None
+            f"longer with --schedule-timeout SECONDS") from None
     finally:
         remove_placement_group(group)
 
@@ -193,9 +184,10 @@ def _start_private(num_cpus: int, record_in: str) -> None:
 
 @contextlib.contextmanager
 def ray_session(address: str = "", num_cpus: int = 0, demand: TrialDemand | None = None,
-                record_in: str = "") -> Iterator[None]:
+                record_in: str = "", schedule_timeout_s: float = SCHEDULE_TIMEOUT_S) -> Iterator[None]:
     """A private local Ray (stopped on exit), or the cluster at `address` (left running).
-    `record_in`: a local experiment folder that records the private Ray's session (for clean-up)."""
+    `record_in`: a local experiment folder that records the private Ray's session (for clean-up).
+    `schedule_timeout_s`: how long a joined cluster gets to grant one trial's resources."""
     if ray.is_initialized():
         yield
         return
@@ -208,7 +200,7 @@ def ray_session(address: str = "", num_cpus: int = 0, demand: TrialDemand | None
         _start_private(num_cpus, record_in)
     try:
         if address:
-            wait_schedulable(demand, address, schedule_timeout_s())
+            wait_schedulable(demand, address, schedule_timeout_s)
         yield
     finally:
         ray.shutdown()

@@ -139,12 +139,16 @@ class MultiStudySearcher(Searcher):
 
     def _report(self, trial_id: str, result: dict | None) -> None:
         value = (result or {}).get(self._metric)
-        if value is None or not math.isfinite(float(value)):
+        if value is None:
             return
+        # A non-finite score (a diverged trial's last report) is kept as NaN: TPE ranks a pruned
+        # trial by its last intermediate value and puts a NaN last, while an inf would rank first
+        # and a skipped value would leave the trial ranked by its earlier, finite scores.
+        value = float(value) if math.isfinite(float(value)) else math.nan
         study, frozen = self._frozen(trial_id)
         step = int(result.get("training_iteration", 0))
         if frozen.state == TrialState.RUNNING and step not in frozen.intermediate_values:
-            optuna.trial.Trial(study, frozen._trial_id).report(float(value), step)
+            optuna.trial.Trial(study, frozen._trial_id).report(value, step)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id not in self._live or trial_id in self._done or error:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sys
 
 from ray import tune
@@ -9,7 +10,8 @@ from ray import tune
 from dabs_lib.experiment import MANIFEST
 from dabs_lib.safe_io import remove_empty
 from trainables import storage
-from trainables.cluster import TrialDemand, ray_session
+from trainables.cluster import ClusterError, TrialDemand, ray_session
+from trainables.limits import SCHEDULE_TIMEOUT_S
 from trainables.outcome import Outcome, finish, journal_for, load_manifest, new_manifest, write_manifest
 from trainables.search import SearchRequest, build_tuner, load_plans, storage_abs, trainable_for
 
@@ -18,7 +20,8 @@ def experiment_uri(request: SearchRequest, name: str) -> str:
     return storage.join(storage_abs(request.storage_path), name)
 
 
-def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0) -> tuple[str, Outcome]:
+def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
+               schedule_timeout_s: float = SCHEDULE_TIMEOUT_S) -> tuple[str, Outcome]:
     """A new search: one Tune run for every study. Returns the experiment URI and its outcome."""
     name = request.experiment_name()
     request = dataclasses.replace(request, name=name)
@@ -27,14 +30,24 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0) -> 
         raise FileExistsError(f"experiment {uri} already exists; use `run_search.py resume {uri}` or another --name")
     plans, _ = load_plans(request)
     manifest = new_manifest("search", dataclasses.asdict(request), plans)
+    fresh = not storage.exists(uri)
     write_manifest(uri, manifest)
     journal = journal_for(uri)
-    with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri):
-        grid = build_tuner(request, uri, journal).fit()
+    started = False
+    try:
+        with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
+                         schedule_timeout_s):
+            started = True
+            grid = build_tuner(request, uri, journal).fit()
+    except ClusterError:
+        if fresh and not started and storage.local_path(uri):  # refused before any trial: no half-written experiment
+            shutil.rmtree(storage.local_path(uri), ignore_errors=True)
+        raise
     return uri, finish(uri, manifest, plans, grid, journal)
 
 
-def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, Outcome]:
+def resume_search(uri: str, address: str = "", num_cpus: int = 0,
+                  schedule_timeout_s: float = SCHEDULE_TIMEOUT_S) -> tuple[str, Outcome]:
     """Continue an interrupted search: Tune restores every trial, the searcher its studies and
     the scheduler its rungs; finished trials are kept, unfinished ones continue."""
     from trainables.optuna_search import relocate_journal
@@ -49,7 +62,8 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0) -> tuple[str, 
     for path in remove_empty(local, ("error.pkl",)) if local else ():
         print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
     try:
-        with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri):
+        with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
+                         schedule_timeout_s):
             tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
             grid = tuner.fit()
     finally:
