@@ -20,7 +20,8 @@ from trainables.schedulers import PerStudyScheduler
 from trainables.search import TrialNamer, load_plans, trainable_for
 
 pytestmark = pytest.mark.slow
-STUDIES = {("digits", "emix"): 3, ("digits", "shed"): 2, ("tabular", "emix"): 3}  # (domain, objective) -> trials
+STUDIES = {("digits", "emix"): 3, ("digits", "shed"): 2, ("tabular", "emix"): 2}  # (domain, objective) -> trials
+STEPS = {"max_steps": 3, "eval_every": 1}  # three evaluations: ASHA (grace 1, rf 2) cuts at 1 and 2
 # Smoke trials that differ only in lr tie on every probe, and ASHA cuts only what scores below its
 # rung: searching the initialization seed too makes their scores differ (as in test_search).
 SEEDED = ("doc: test only\nsearch:\n  seed:\n    type: int\n    low: 0\n    high: 1000\n    default: 0\n"
@@ -33,7 +34,7 @@ def three_studies(tmp_path_factory):
     (root / "seeded.yaml").write_text(SEEDED)
     plans, max_t = [], {}
     for domains, objectives in ((("digits",), ("emix", "shed")), (("tabular",), ("emix",))):
-        more, rungs = load_plans(tiny_request(root, domains=domains, objectives=objectives,
+        more, rungs = load_plans(tiny_request(root, domains=domains, objectives=objectives, overrides=dict(STEPS),
                                               space_files=(str(root / "seeded.yaml"),)))
         plans += [dataclasses.replace(p, trials=STUDIES[(p.domain, p.objective)]) for p in more]
         max_t.update(rungs)
@@ -73,7 +74,7 @@ def test_scheduler_stopped_trials_are_pruned_with_their_values(three_studies):
     pruned = [t for d, o in STUDIES for t in load_study(exp, d, o).trials if t.state.name == "PRUNED"]
     assert pruned, "ASHA stopped no trial: the test would not exercise pruning"
     for trial in pruned:
-        assert trial.intermediate_values and len(trial.intermediate_values) < 4  # stopped before its full budget
+        assert trial.intermediate_values and len(trial.intermediate_values) < STEPS["max_steps"]  # stopped before its full budget
 
 
 def test_each_studys_trial_zero_is_its_dabs_default(three_studies):
