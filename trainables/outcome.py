@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 
 from dabs_lib.experiment import (
     ERROR_ATTR, JOURNAL, MANIFEST, STUDY, TRIAL_NUMBER, ExperimentError, Manifest, Study, error_line, parse_manifest,
-    split_study, trial_name,
+    split_study, study_name, trial_name,
 )
 from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
@@ -81,9 +81,17 @@ def _error_lines(grid) -> dict[tuple[str, int], str]:
     out = {}
     for result in grid:
         if result.error is not None:
-            key = (str(result.config.get(STUDY, "")), int(result.config.get(TRIAL_NUMBER, 0)))
-            out[key] = error_line(str(result.error)) or type(result.error).__name__
+            out[_trial_key(result)] = error_line(str(result.error)) or type(result.error).__name__
     return out
+
+
+def _trial_key(result) -> tuple[str, int]:
+    """(study, trial number) of a Tune result. A trial whose worker died before Tune heard from it
+    (e.g. killed by Ray's memory monitor) has no config: its folder name says the same."""
+    if result.config:
+        return str(result.config.get(STUDY, "")), int(result.config.get(TRIAL_NUMBER, 0))
+    domain, objective, number = os.path.basename(result.path.rstrip("/")).rsplit("_", 2)
+    return study_name(domain, objective), int(number)
 
 
 def _counted(trials) -> list:

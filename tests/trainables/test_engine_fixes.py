@@ -110,3 +110,16 @@ def test_schedule_timeout_help_shows_the_one_default(capsys):
     with pytest.raises(SystemExit):
         run_search.main(["search", "--help"])
     assert f"(default: {SCHEDULE_TIMEOUT_S:g})" in re.sub(r"\s+", " ", capsys.readouterr().out)
+
+
+def test_an_errored_trial_without_a_config_keeps_its_error_line(tmp_path):
+    """Ray's Result has no config when the trial's worker died before Tune heard from it (seen when
+    Ray's memory monitor killed a probe-search worker): the end of the search still names the trial."""
+    from ray.tune import Result
+
+    from trainables.outcome import _error_lines
+
+    died = Result(metrics={}, checkpoint=None, error=RuntimeError("Task was killed due to the node running low on "
+                  "memory."), path=str(tmp_path / "exp" / "cifar10_small_mae_003"))
+    assert _error_lines([died]) == {("cifar10_small-mae", 3): "Task was killed due to the node running low on "
+                                                              "memory."}
