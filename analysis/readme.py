@@ -25,6 +25,11 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
              "random-init baseline trial(s)."]
     for row in trials[(trials["status"] == "errored") | diverged].itertuples(index=False):
         notes.append(f"{row.status}: {row.trial}: {row.error}")
+    retried = trials[trials.get("retries", pd.Series(0, index=trials.index)).fillna(0) > 0]
+    if len(retried):
+        notes.append(f"{int(retried['retries'].sum())} retries from the last checkpoint after an error (a dead "
+                     "worker, an exception): " + ", ".join(f"{r.trial} ({int(r.retries)}, now {r.status})"
+                                                           for r in retried.itertuples(index=False)))
     unfinished = sorted({study_name(d, o) for d, o, s in studies if s != "finished"})
     if unfinished:
         notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "

@@ -3,9 +3,10 @@
 `load_results` gives one row per (trial, evaluation); `trial_table` one row per trial
 with its last evaluation, its best-ever validation score and its status.
 Columns: experiment, domain, objective, trial, iteration, status (completed, pruned,
-errored, running), error (its first line), checkpoint (the trial's latest), checkpoint_at
-(this evaluation's, while it is still kept), every hyperparameter (params.json, same names
-as the YAML spaces) and every reported metric (`transfer/val`, `test/<task>`, `seconds`, ...).
+errored, running), error (its first line), retries (restarts from its checkpoint after an
+error), checkpoint (the trial's latest), checkpoint_at (this evaluation's, while it is still
+kept), every hyperparameter (params.json, same names as the YAML spaces) and every reported
+metric (`transfer/val`, `test/<task>`, `seconds`, ...).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from dabs_lib.experiment import (
     ERROR_ATTR, FINAL, METRIC, PARAMS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line, journal_path,
-    open_storage, study_name,
+    open_storage, retries, study_name,
 )
 from dabs_lib.experiment import read_manifest as _read_manifest
 from dabs_lib.safe_io import CorruptFileError, read_json
@@ -28,7 +29,7 @@ JOURNAL_STATUS = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "errored"
 # Columns that are neither hyperparameters nor metrics (see param_columns).
 BOOKKEEPING = ("experiment", "domain", "objective", "trial", "iteration", "status", "error", "checkpoint",
                "checkpoint_at", "trial_dir", "study_dir", "best_val", "best_iteration", "best_checkpoint",
-               "evaluations", STEP, SECONDS, PARAMS, FINAL, TRIAL_NUMBER, STUDY)
+               "evaluations", "retries", STEP, SECONDS, PARAMS, FINAL, TRIAL_NUMBER, STUDY)
 __all__ = ["ExperimentError", "METRIC", "STATUSES", "load_experiment", "load_results", "read_manifest",
            "trial_table", "param_columns", "live_timeline", "journal_states"]
 
@@ -124,7 +125,8 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
     results, broken = _read_jsonl(trial_dir / "result.json")
     results, corrupt = live_timeline(results), corrupt or broken
     error_file = trial_dir / "error.txt"
-    error = error_line(error_file.read_text(errors="replace")) if error_file.is_file() else ""
+    error_text = error_file.read_text(errors="replace") if error_file.is_file() else ""
+    error = error_line(error_text)
     if error_file.is_file() and not error:  # Tune could not write the message (full disk)
         error = "(no message: error.txt is empty, e.g. written on a full disk)"
     study = params.get(STUDY) or study_name(params.get("domain", ""), params.get("objective", ""))
@@ -133,7 +135,7 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
         status, error = "errored", corrupt
     base = {"trial": trial_dir.name, "status": status, "error": error, "domain": params.get("domain", ""),
             "objective": study.rpartition("-")[2], "checkpoint": _latest_checkpoint(trial_dir),
-            "trial_dir": str(trial_dir)}
+            "trial_dir": str(trial_dir), "retries": retries(error_text, status == "errored")}
     base.update({k: v for k, v in params.items() if not isinstance(v, (dict, list)) and k not in base})
     if not results:
         return [dict(base, iteration=0)]

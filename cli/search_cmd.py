@@ -176,7 +176,9 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
     if outcome.failed_studies:
         print(f"every trial errored in: {', '.join(outcome.failed_studies)}", file=sys.stderr)
     from cli.report_cmd import summarize
+    from dabs_lib.safe_io import kill_point
 
+    kill_point("report")  # test-only: during the final report (the manifest already says how it ended)
     summarize(uri)
     return uri, 1 if outcome.failed_studies else 0
 
@@ -196,11 +198,23 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     with user_errors():
         check_ray_flags(args)
-        request = load_manifest(storage_abs(args.experiment), for_resume=True)
+        uri = storage_abs(args.experiment)
+        request = load_manifest(uri, for_resume=True)
+        check_local_journal(uri)
         preflight_request(request)  # the data may have moved since the search started
         check_cluster(request, args.address or "", args.num_cpus)
     return run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment,
                           schedule_timeout_s=args.schedule_timeout)[1]
+
+
+def check_local_journal(uri: str) -> None:
+    """A journal that is corrupt, or lacks trials whose folders exist, is refused before Ray starts."""
+    from dabs_lib.experiment import check_journal_holds
+    from trainables import storage
+
+    local = storage.local_path(uri)
+    if local is not None:
+        check_journal_holds(local)
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:

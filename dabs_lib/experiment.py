@@ -105,10 +105,20 @@ def check_name(name: str, flag: str = "--name") -> str:
     return name
 
 
+FAILURE_HEADER = r"^Failure # \d+ \(occurred at [^)]*\)\s*$"  # Ray's header of each failure in error.txt
+
+
+def retries(text: str, errored: bool) -> int:
+    """How many times a trial was restarted from its last checkpoint after an error (a dead
+    worker, an exception): the failures in its error.txt, less the last one if it stayed errored."""
+    failures = len(re.findall(FAILURE_HEADER, text or "", flags=re.M))
+    return max(failures - 1, 0) if errored else failures
+
+
 def error_line(text: str) -> str:
     """The line that says what went wrong in an error.txt: the last failure's last line
     (Ray writes "Failure # N (occurred at ...)" and then the traceback)."""
-    blocks = re.split(r"^Failure # \d+ \(occurred at [^)]*\)\s*$", text or "", flags=re.M)
+    blocks = re.split(FAILURE_HEADER, text or "", flags=re.M)
     lines = [ln.strip() for ln in blocks[-1].splitlines() if ln.strip()]
     return lines[-1] if lines else ""
 
@@ -182,16 +192,82 @@ def read_manifest(experiment: str | Path) -> Manifest:
     return parse_manifest(data, str(path))
 
 
+JOURNAL_FIX = ("Restore it from a copy of the experiment (Optuna cannot read it, and a resume would "
+               "record the trials wrongly); the trial folders are intact")
+
+
+def check_journal(experiment: str | Path) -> int:
+    """Every complete line of the journal must be an Optuna log entry, or CorruptFileError names
+    the file and the line (Optuna would fail without a file name, or skip a bad last line and then
+    break on the next append). Returns the bytes up to the last complete line: a cut last line is
+    an append a kill or a full disk interrupted, which Optuna never applied."""
+    import json
+
+    from dabs_lib.safe_io import CorruptFileError
+
+    path = journal_path(experiment)
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    for number, line in enumerate(data[:end].split(b"\n")[:-1], 1):
+        try:
+            entry = json.loads(line)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            entry = None
+        if not isinstance(entry, dict) or "op_code" not in entry:
+            raise CorruptFileError(path, f"line {number} must be an Optuna journal entry (a JSON object with "
+                                         f"op_code), but it starts {line[:24]!r}", JOURNAL_FIX)
+    return end
+
+
 def open_storage(experiment: str | Path):
     """The experiment's Optuna storage (read and write), for Optuna's own tools too:
-    `optuna.load_study(study_name="digits-emix", storage=open_storage("runs/x"))`."""
+    `optuna.load_study(study_name="digits-emix", storage=open_storage("runs/x"))`.
+    A corrupt journal raises CorruptFileError (check_journal)."""
     import optuna
     from optuna.storages.journal import JournalFileBackend
 
     path = journal_path(experiment)
     if not path.is_file():
         raise ExperimentError(f"{experiment} has no {JOURNAL}: no study was started")
+    check_journal(experiment)
     return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+
+
+def drop_cut_line(experiment: str | Path) -> int:
+    """Before a resume appends to the journal: remove a cut last line (check_journal), so the next
+    entry starts on a line of its own instead of gluing onto it. Returns the bytes removed."""
+    import os
+
+    path = journal_path(experiment)
+    if not path.is_file():
+        return 0
+    end, size = check_journal(experiment), path.stat().st_size
+    if end < size:
+        os.truncate(path, end)
+    return size - end
+
+
+def check_journal_holds(experiment: str | Path) -> None:
+    """Before a resume: the journal must hold every trial that has a folder (a trial is written to
+    the journal before Tune makes its folder), else it was cut or replaced: CorruptFileError."""
+    from dabs_lib.safe_io import CorruptFileError
+
+    folders = [p.name for p in Path(experiment).glob("*_*_[0-9][0-9][0-9]") if p.is_dir()]
+    path = journal_path(experiment)
+    if path.is_file():
+        check_journal(experiment)
+    if not folders:
+        return
+    if not path.is_file():
+        raise CorruptFileError(path, f"it is missing, but {len(folders)} trial folders exist", JOURNAL_FIX)
+    storage = open_storage(experiment)
+    held = {(s.study_name, t.number) for s in storage.get_all_studies()
+            for t in storage.get_all_trials(s._study_id, deepcopy=False)}
+    for name in sorted(folders):
+        domain, objective, number = name.rsplit("_", 2)
+        if (study_name(domain, objective), int(number)) not in held:
+            raise CorruptFileError(path, f"it holds no trial {int(number)} of study {study_name(domain, objective)!r}, "
+                                         f"but the trial folder {name} exists (cut or replaced?)", JOURNAL_FIX)
 
 
 def load_study(experiment: str | Path, domain: str, objective: str):

@@ -16,13 +16,20 @@ import errno
 import json
 import os
 import shutil
+import signal
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
 TMP_SUFFIX = ".tmp"
 LOW_SPACE = 2**20  # a failed write with less free than this is taken for a full disk
 SPACE_MARGIN = 8 * 2**20  # free space a search keeps beyond its next checkpoints (manifest, state, events)
+# TEST-ONLY fault injection (tests/faults/test_kill_points.py): "POINT" or "POINT:N" makes the
+# process that reaches kill_point(POINT) for the Nth time SIGKILL itself there. Unset, it costs
+# one dict lookup; never set it outside tests.
+KILL_ENV = "DABS_TUNE_TEST_KILL_AT"
+_reached: Counter = Counter()
 
 
 class CorruptFileError(ValueError):
@@ -55,6 +62,19 @@ class DiskFullError(OSError):
 
 def _mb(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
+
+
+def kill_point(name: str) -> None:
+    """A named point where a test may kill this process (KILL_ENV): a real SIGKILL at a real
+    place (mid-write, between trials, before the end-of-search writes), not a sleep and a guess."""
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point == name:
+        _reached[name] += 1
+        if _reached[name] >= int(nth or 1):
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def free_bytes(path: str | os.PathLike) -> int:
@@ -153,6 +173,21 @@ def parse_json(data: bytes, path: str | os.PathLike, fix: str = "", what: str = 
     except json.JSONDecodeError as error:
         raise CorruptFileError(path, f"it must hold {what}, but line {error.lineno} column {error.colno}: "
                                      f"{error.msg} (truncated?)", fix) from None
+
+
+def check_zip(path: str | os.PathLike, shown: str = "", fix: str = "") -> None:
+    """A `torch.save` file is a zip archive: its directory and every member's CRC must check,
+    else CorruptFileError naming `shown` (the stored file, when `path` is a local copy of it)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise CorruptFileError(shown or path, f"it must be a whole torch checkpoint (a zip archive), but {error}",
+                               fix) from None
+    if bad is not None:
+        raise CorruptFileError(shown or path, f"its member {bad!r} fails its CRC check", fix)
 
 
 def remove_empty(root: str | os.PathLike, names: tuple[str, ...]) -> list[Path]:

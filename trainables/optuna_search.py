@@ -27,6 +27,7 @@ from ray.tune.search import Searcher
 
 from dabs_lib.divergence import DIVERGED_KEY
 from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, STUDY, TRIAL_NUMBER, study_name
+from dabs_lib.safe_io import kill_point
 from trainables.schedulers import make_sampler
 
 _RELOCATED: list[str] = []  # set by relocate_journal before Tuner.restore
@@ -160,8 +161,10 @@ class MultiStudySearcher(Searcher):
         if len(self._metrics) == 1:
             self._report(trial_id, result)  # Tune skips on_trial_result for a trial's last result
         values = self._values(result)
+        kill_point("trial-ended")  # test-only: Tune has the trial's last result, the study not yet
         if result and result.get(FINAL) and values is not None:
             study.tell(frozen.number, values, state=TrialState.COMPLETE)
+            kill_point("trial-told")  # test-only: between trials
         else:
             reason = (result or {}).get(DIVERGED_KEY)
             if reason:  # dabs_lib.divergence: PRUNED, not FAIL (TPE ranks pruned trials, ignores FAIL ones)
@@ -180,8 +183,12 @@ class MultiStudySearcher(Searcher):
     def save(self, checkpoint_path: str) -> None:
         state = {k: v for k, v in self.__dict__.items() if k not in ("_open", "_scheduler")}
         state["scheduler_state"] = self._scheduler.get_state() if self._scheduler is not None else None
+        data = pickle.dumps(state)
         with open(checkpoint_path, "wb") as out:
-            pickle.dump(state, out)
+            out.write(data[: len(data) // 2])
+            out.flush()
+            kill_point("searcher-save")  # test-only: a kill in the middle of the driver's checkpoint write
+            out.write(data[len(data) // 2:])
 
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as stream:

@@ -18,6 +18,7 @@ from dabs_lib.experiment import (
     ERROR_ATTR, JOURNAL, MANIFEST, STUDY, TRIAL_NUMBER, ExperimentError, Manifest, Study, error_line, parse_manifest,
     split_study, study_name, trial_name,
 )
+from dabs_lib.safe_io import kill_point
 from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
 from trainables.search import SearchRequest
@@ -100,6 +101,7 @@ def _counted(trials) -> list:
 
 def finish(uri: str, manifest: Manifest, plans: list[StudyPlan], grid, journal: str) -> Outcome:
     """Record the end of a Tune run in the journal and the manifest; KeyboardInterrupt when interrupted."""
+    kill_point("search-end")  # test-only: Tune has returned, nothing of the end is written yet
     storage_ = open_journal(journal)
     names = {s.study_name for s in storage_.get_all_studies()}
 
@@ -111,6 +113,7 @@ def finish(uri: str, manifest: Manifest, plans: list[StudyPlan], grid, journal: 
     errors = _error_lines(grid)
     if not interrupted:
         close_open_trials(journal, errors)
+        kill_point("journal-closed")  # test-only: the journal is closed, the manifest still says running
     statuses = {}
     for plan in plans:
         states = [t.state for t in trials(plan.name)]

@@ -12,7 +12,6 @@ this module to build the Tuner, too.
 """
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -29,10 +28,14 @@ from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.initial import initial_encoder
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.registry import lookup
+from dabs_lib.safe_io import check_zip, parse_json
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
 from trainables.settings import split_trial_config
 from trainables.worker import report_extras, start_trial
+
+CHECKPOINT_FIX = ("The trial cannot continue from it and stays errored; restore the file from a copy of the "
+                  "experiment and resume again")
 
 
 def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
@@ -41,8 +44,10 @@ def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
         return None, 0.0, None
     holder = tempfile.TemporaryDirectory()
     local = Path(checkpoint.to_directory(holder.name))
-    seconds = json.loads((local / STATE_FILE).read_text())["seconds"]
-    return local / TRAINER_CKPT, seconds, holder
+    stored = f"{checkpoint.path.rstrip('/')}/"  # name the experiment's file, not this worker's copy
+    state = parse_json((local / STATE_FILE).read_bytes(), stored + STATE_FILE, CHECKPOINT_FIX, "the trial's state")
+    check_zip(local / TRAINER_CKPT, stored + TRAINER_CKPT, CHECKPOINT_FIX)  # never resume from half a file
+    return local / TRAINER_CKPT, state["seconds"], holder
 
 
 def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> None:

@@ -7,7 +7,7 @@ import sys
 
 from ray import tune
 
-from dabs_lib.experiment import MANIFEST
+from dabs_lib.experiment import MANIFEST, drop_cut_line, journal_path
 from dabs_lib.safe_io import remove_empty
 from trainables import storage
 from trainables.cluster import ClusterError, TrialDemand, ray_session
@@ -61,6 +61,10 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0,
     local = storage.local_path(uri)
     for path in remove_empty(local, ("error.pkl",)) if local else ():
         print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
+    cut = drop_cut_line(local) if local else 0
+    if cut:
+        print(f"removed the cut last line of {journal_path(local)} ({cut} bytes): an entry a kill or a full disk "
+              "interrupted, which Optuna never applied", flush=True)
     try:
         with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
                          schedule_timeout_s):

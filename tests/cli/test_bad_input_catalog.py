@@ -15,6 +15,8 @@ import pytest
 import run_search
 
 SPACE = "search:\n  lr: {type: loguniform, low: 1.0e-5, high: 1.0e-3, default: 1.0e-4, doc: lr}\n"
+MANIFEST = ('{"format": 2, "kind": "search", "status": "interrupted", "request": {"domains": ["digits"], '
+            '"objectives": ["shed"]}, "studies": [{"domain": "digits", "objective": "shed", "trials": 2}]}')
 FILES = {  # file name -> contents, written under {tmp} before every case
     "syntax.yaml": "search:\n  lr: {type: loguniform\n",
     "bounds.yaml": "search:\n  lr: {type: loguniform, low: 0.1, high: 0.01, doc: x}\n",
@@ -38,6 +40,10 @@ FILES = {  # file name -> contents, written under {tmp} before every case
     "corrupt_exp/search.json": "",
     "cut_exp/search.json": '{"request": {"domains": ["digits"], "objectives": ["shed"]}, "studies": [{"dom',
     "a_file": "not a folder\n",
+    "journal_exp/search.json": MANIFEST,
+    "journal_exp/optuna.journal": '{"op_code": 0, "worker_id": "w", "study_name": "digits-shed"}\nnot json\n{}\n',
+    "lost_journal/search.json": MANIFEST,
+    "lost_journal/digits_shed_000/params.json": "{}\n",
     "text.pt": "this is not a checkpoint\n",
 }
 
@@ -94,6 +100,11 @@ CASES = {
     "resume non-experiment": (["resume", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
     "resume empty manifest": (["resume", "{tmp}/corrupt_exp"], ["search.json is corrupt", "empty"]),
     "resume cut manifest": (["resume", "{tmp}/cut_exp"], ["search.json is corrupt"]),
+    "resume garbage journal": (["resume", "{tmp}/journal_exp"], ["journal_exp/optuna.journal is corrupt: line 2",
+                                                                 "Restore it from a copy"]),
+    "resume journal missing": (["resume", "{tmp}/lost_journal"], ["lost_journal/optuna.journal is corrupt",
+                                                                "missing, but 1 trial folders exist"]),
+    "export garbage journal": (["export", "{tmp}/journal_exp"], ["journal_exp/optuna.journal is corrupt: line 2"]),
     "analyze non-experiment": (["analyze", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
     "analyze empty manifest": (["analyze", "{tmp}/corrupt_exp"], ["search.json is corrupt", "empty"]),
     "analyze negative seeds": (["analyze", "{tmp}/cut_exp", "--seeds", "-1"], ["--seeds must be >= 0, but got -1"]),

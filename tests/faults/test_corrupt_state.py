@@ -48,6 +48,34 @@ CASES = {
     "params.json cut": ("*_emix_001/params.json", _cut, "tolerated"),
     "result.json cut": ("*_emix_001/result.json", _cut, "tolerated"),
     "result.json garbage": ("*_emix_001/result.json", _garbage, "tolerated"),
+    "journal garbage": ("optuna.journal", _garbage, "refused"),
+    "journal garbage line": ("optuna.journal", lambda p: _insert_garbage_line(p), "refused"),
+}
+
+
+def _insert_garbage_line(path: Path) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:3] + [b'{"op_code": 4, "cut\n'] + lines[3:]))
+
+
+def _cut_at_half(path: Path) -> None:  # mid-line: the cut last line is dropped, the trials after it are lost
+    _cut(path)
+    assert not path.read_bytes().endswith(b"\n")
+
+
+def _cut_on_a_line(path: Path) -> None:  # a clean cut: every line valid, the later trials gone
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[: len(lines) // 3]))
+
+
+# kind -> (damage, what the one line must say); resume refuses each before Ray starts
+JOURNAL_CASES = {
+    "garbage": (_garbage, "line 1 must be an Optuna journal entry"),
+    "garbage line": (_insert_garbage_line, "line 4 must be an Optuna journal entry"),
+    "cut mid-line": (_cut_at_half, "but the trial folder"),
+    "cut on a line": (_cut_on_a_line, "but the trial folder"),
+    "empty": (_empty, "but the trial folder"),
+    "missing": (lambda path: path.unlink(), "it is missing, but"),
 }
 
 
@@ -129,3 +157,51 @@ def test_corrupt_feature_cache_entry_is_recomputed_not_used(tmp_path, caplog):
     assert "is corrupt" in caplog.text and str(entries[0].parent) in caplog.text
     assert second.score == pytest.approx(first.score) and second.val_score == pytest.approx(first.val_score)
     assert np.load(entries[0]).shape[0] > 0, "the entry was rewritten whole"
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("kind", sorted(JOURNAL_CASES))
+def test_corrupt_journal_is_refused_by_resume_before_ray(kind, experiment, capsys):
+    import json
+
+    import ray
+
+    from dabs_lib.experiment import JOURNAL, MANIFEST
+
+    manifest = json.loads((experiment / MANIFEST).read_text())
+    (experiment / MANIFEST).write_text(json.dumps(dict(manifest, status="interrupted")))  # resumable
+    damage, says = JOURNAL_CASES[kind]
+    damage(experiment / JOURNAL)
+    before = _snapshot(experiment)
+    code = run_search.main(["resume", str(experiment)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert f"{experiment / JOURNAL} is corrupt" in err[0] and says in err[0] and "Restore it" in err[0], err[0]
+    assert _snapshot(experiment) == before, "a refused resume changes nothing"
+    assert not ray.is_initialized()
+
+
+@pytest.mark.parametrize("damage", [_cut, _garbage, _empty, "flip"])
+def test_trial_checkpoint_check_names_the_stored_file(tmp_path, damage):
+    """What a resumed trial checks before Lightning reads its trainer.ckpt (a real one, from the
+    tiny search): a cut, garbage, empty or bit-flipped file raises one line naming the stored file."""
+    from dabs_lib.safe_io import CorruptFileError, check_zip
+
+    source = _first(tiny_experiment(), "*_emix_*/checkpoint_*/trainer.ckpt")
+    copy = tmp_path / "trainer.ckpt"
+    copy.write_bytes(source.read_bytes())
+    check_zip(copy, str(source))  # intact: passes
+    if damage == "flip":  # one byte inside the stored tensors: only the CRC check sees it
+        data = bytearray(copy.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        copy.write_bytes(bytes(data))
+    else:
+        damage(copy)
+    with pytest.raises(CorruptFileError) as caught:
+        check_zip(copy, "runs/exp/t_000/checkpoint_000001/trainer.ckpt", "Restore it.")
+    message = str(caught.value)
+    assert message.startswith("runs/exp/t_000/checkpoint_000001/trainer.ckpt is corrupt: ") and "\n" not in message
+    assert message.endswith("Restore it."), message

@@ -1,0 +1,157 @@
+"""SIGKILL of the driver at named points, and of `resume` itself, then `resume` until it ends:
+no finished trial is lost or re-run, and the Optuna journal agrees with the trials' results.
+
+Each chain is one tiny experiment: the search is killed at its first point, each `resume` at
+the next, and a last `resume` finishes it. Points are hit exactly with the test-only hook
+`dabs_lib.safe_io.kill_point` (environment variable DABS_TUNE_TEST_KILL_AT), which makes the
+process SIGKILL itself at a real place in the code:
+
+- `searcher-save:N`: in the middle of writing the searcher's state, the Nth snapshot (a checkpoint write);
+- `trial-ended`: Tune holds a trial's final result, its study does not yet (between trials);
+- `trial-told`: the study recorded the trial COMPLETE, the next trial has not started;
+- `search-end`: Tune has returned, nothing of the end of the search is written yet;
+- `journal-closed`: the journal is closed, the manifest still says the search is running;
+- `report`: during the final report (the manifest already says the search finished).
+
+`random:SEED` kills the driver from outside at a seeded random moment within 2 s of its first result.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from analysis.results import _read_jsonl, live_timeline
+from dabs_lib.experiment import METRIC, load_study, read_manifest
+from dabs_lib.safe_io import KILL_ENV
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+NUM_SAMPLES = 3
+DOMAIN, OBJECTIVE = "digits", "shed"
+
+# chain name -> kill point of the search, then of each resume; a last resume runs to the end.
+CHAINS = {
+    "checkpoint write, between trials, journal closed": ("searcher-save:2", "trial-ended", "journal-closed"),
+    "random, between trials, end of search, final report": ("random:0", "trial-told", "search-end", "report"),
+}
+KILL_POINTS = sorted({point.split(":")[0] for chain in CHAINS.values() for point in chain})  # README counts them
+
+
+def _search_argv(storage: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", DOMAIN, "--objective", OBJECTIVE,
+            "--num-samples", str(NUM_SAMPLES), "--max-concurrent", "1", "--set", "max_steps=2", "--set",
+            "eval_every=1", "--scheduler", "fifo", "--no-baseline", "--smoke-test", "--storage-path", str(storage),
+            "--name", "exp", "--num-cpus", "1"]
+
+
+def _resume_argv(experiment: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment), "--num-cpus", "1"]
+
+
+def _start(argv: list[str], point: str = "") -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
+    if point:
+        env[KILL_ENV] = point
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def _reap(process: subprocess.Popen, timeout: float = 600) -> str:
+    """Wait for the driver, then SIGKILL what is left of its session (the private Ray it started)."""
+    try:
+        out, _ = process.communicate(timeout=timeout)
+    finally:
+        try:  # our own session only
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return out
+
+
+def trial_results(experiment: Path) -> dict[str, list[dict]]:
+    """trial folder -> its results; a last line cut by the kill is dropped (as analysis does)."""
+    out = {}
+    for trial in sorted(experiment.glob(f"{DOMAIN}_{OBJECTIVE}_[0-9][0-9][0-9]")):
+        rows, problem = _read_jsonl(trial / "result.json")
+        assert not problem, problem
+        out[trial.name] = rows
+    return out
+
+
+def _finals(experiment: Path) -> dict[str, float]:
+    """trial folder -> its final transfer/val, for every trial whose result.json has a final report."""
+    out = {}
+    for name, raw in trial_results(experiment).items():
+        rows = live_timeline(raw)
+        if rows and rows[-1].get("final"):
+            out[name] = rows[-1][METRIC]
+    return out
+
+
+def _check_consistent(experiment: Path, finished_before: dict[str, float], ended: bool) -> None:
+    """The journal agrees with the results on disk; what had finished is still finished, once."""
+    trials = {t.number: t for t in load_study(experiment, DOMAIN, OBJECTIVE).trials}
+    raw = trial_results(experiment)
+    finals = _finals(experiment)
+    for name, rows in raw.items():
+        assert sum(bool(r.get("final")) for r in rows) <= 1, f"{name} was run again after it finished"
+        iterations = [r["training_iteration"] for r in live_timeline(rows)]
+        assert iterations == list(range(1, len(iterations) + 1)), (name, iterations)
+    for number, trial in trials.items():
+        name = f"{DOMAIN}_{OBJECTIVE}_{number:03d}"
+        if trial.state.name == "COMPLETE":
+            assert name in finals and trial.value == pytest.approx(finals[name]), (name, trial.value, finals)
+    for name, value in finished_before.items():  # nothing that had finished is lost or changed
+        assert finals.get(name) == value, (name, value, finals.get(name))
+    if ended:
+        states = {n: t.state.name for n, t in trials.items()}
+        assert set(states.values()) <= {"COMPLETE", "FAIL"}, states  # nothing left RUNNING
+        complete = {f"{DOMAIN}_{OBJECTIVE}_{n:03d}" for n, s in states.items() if s == "COMPLETE"}
+        assert len(complete) == NUM_SAMPLES and complete == set(finals), (states, finals)
+        manifest = read_manifest(experiment)
+        assert manifest.status == "finished" and [s.status for s in manifest.studies] == ["finished"]
+
+
+@pytest.mark.parametrize("chain", sorted(CHAINS))
+def test_kill_points_then_resume(tmp_path, chain):
+    """The search is killed at the chain's first point, each resume at the next; a last resume
+    ends it (or says there is nothing to resume, after a kill during the final report)."""
+    experiment = tmp_path / "exp"
+    for index, point in enumerate(CHAINS[chain] + ("",)):
+        finished_before = _finals(experiment) if experiment.is_dir() else {}
+        argv = _search_argv(tmp_path) if index == 0 else _resume_argv(experiment)
+        process = _start(argv, "" if point.startswith("random") else point)
+        if point.startswith("random"):
+            _kill_at_random(process, experiment, seed=int(point.split(":")[1]))
+        out = _reap(process)
+        if point:
+            assert process.returncode == -signal.SIGKILL, (point, process.returncode, out[-3000:])
+        elif process.returncode == 2:  # the previous kill came after the manifest said "finished"
+            assert "nothing to resume" in out and index > 1 and CHAINS[chain][-1] == "report", out[-3000:]
+        else:
+            assert process.returncode == 0, out[-3000:]
+        _check_consistent(experiment, finished_before, ended=not point)
+
+
+def _kill_at_random(process: subprocess.Popen, experiment: Path, seed: int) -> None:
+    """SIGKILL the driver at a seeded random moment within 2 s of its first result (a trial
+    reporting, checkpointing, finishing, or the next one starting)."""
+    start = time.monotonic()
+    while process.poll() is None and not _any_result(experiment):
+        assert time.monotonic() - start < 300, "no result in time"
+        time.sleep(0.1)
+    deadline = time.monotonic() + random.Random(seed).uniform(0, 2)
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+
+
+def _any_result(experiment: Path) -> bool:
+    return any((p / "result.json").is_file() and (p / "result.json").stat().st_size for p in experiment.glob("*_*_*"))
