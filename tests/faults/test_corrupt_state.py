@@ -3,7 +3,8 @@ either tolerated (the trial shows as errored, naming the file) or refused with O
 names the file and says what to do; never silently used, never "Expecting value: line 1
 column 1" without a file name.
 
-The experiment is a copy of the one tiny real search the analysis tests share.
+The experiment is a copy of the one tiny real search the analysis tests share. A corrupt
+trial checkpoint met by `resume` inside a worker (a live search) is in test_worker_death.py.
 """
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAIN, OBJECTIVE = "digits", "shed"
 
 
-def _search(storage: Path, samples: int, steps: int) -> subprocess.Popen:
+def _search(storage: Path, samples: int) -> subprocess.Popen:
+    """A tiny search, one trial at a time, each trial reporting (and checkpointing) at steps 1 to 4."""
     argv = [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", DOMAIN, "--objective", OBJECTIVE,
-            "--num-samples", str(samples), "--max-concurrent", "1", "--set", f"max_steps={steps}", "--set",
-            "eval_every=2", "--scheduler", "fifo", "--no-baseline", "--smoke-test", "--storage-path", str(storage),
+            "--num-samples", str(samples), "--max-concurrent", "1", "--set", "max_steps=4", "--set",
+            "eval_every=1", "--scheduler", "fifo", "--no-baseline", "--smoke-test", "--storage-path", str(storage),
             "--name", "exp", "--num-cpus", "1"]
     return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
@@ -38,17 +38,6 @@ def _rows(trial: Path) -> list[dict]:
     rows, problem = _read_jsonl(trial / "result.json")
     assert not problem, problem
     return rows
-
-
-def _wait_for_rows(process: subprocess.Popen, trial: Path, count: int) -> list[dict]:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read()[-3000:]
-        rows = _rows(trial) if trial.is_dir() else []
-        if len(rows) >= count:
-            return rows
-        time.sleep(0.1)
-    raise AssertionError(f"{trial.name} did not report {count} times in time")
 
 
 def _reap(process: subprocess.Popen, timeout: float = 600) -> str:
@@ -67,17 +56,40 @@ def _end_session(process: subprocess.Popen) -> None:
         pass
 
 
+def _wait_for_report(process: subprocess.Popen, trial: str, count: int = 1) -> str:
+    """The driver's progress lines, up to the `count`th report of `trial` (printed as it arrives;
+    result.json is written in bursts, so it cannot tell whether a trial is still running)."""
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        count -= trial in line and " step " in line
+        if count == 0:
+            return "".join(seen)
+    raise AssertionError("the search ended before the trial reported:\n" + "".join(seen)[-3000:])
+
+
+def _trial_worker(session: int) -> int:
+    """The Ray worker running the (one) trial, among this search's own processes."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getsid(int(entry.name)) == session and \
+                    (entry / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc"):
+                return int(entry.name)
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    raise AssertionError("no trial worker in the search's session")
+
+
 @pytest.mark.slow
 def test_dead_worker_is_retried_from_its_checkpoint_and_counted(tmp_path, capsys):
-    process = _search(tmp_path, samples=2, steps=8)
+    process = _search(tmp_path, samples=2)
     experiment = tmp_path / "exp"
     trial = experiment / f"{DOMAIN}_{OBJECTIVE}_000"
     try:
-        last = _wait_for_rows(process, trial, 1)[-1]
-        worker = int(last["pid"])
-        assert not last.get("final") and worker != process.pid
-        assert os.getsid(worker) == process.pid, "not a process of this search's session"
-        assert b"ray::" in Path(f"/proc/{worker}/cmdline").read_bytes(), "not a Ray worker"
+        # Tune registers a report's checkpoint after printing it, and runs the trial on only then:
+        # at the 2nd report the 1st checkpoint is the trial's.
+        _wait_for_report(process, trial.name, 2)
+        worker = _trial_worker(process.pid)
         os.kill(worker, signal.SIGKILL)
         out = _reap(process)
     finally:
@@ -86,8 +98,12 @@ def test_dead_worker_is_retried_from_its_checkpoint_and_counted(tmp_path, capsys
 
     error = (trial / "error.txt").read_text()
     assert "Failure # 1" in error and "Failure # 2" not in error, error[-2000:]
-    rows = live_timeline(_rows(trial))
-    assert [r["step"] for r in rows] == [2, 4, 6, 8] and rows[-1]["final"], rows  # went on from its checkpoint
+    raw = _rows(trial)
+    assert raw[0]["pid"] == worker, "the killed process ran the trial"
+    retried = [r for r in raw if r["pid"] != worker]
+    assert retried[0]["training_iteration"] >= 2, raw  # went on from its checkpoint, not from step 0
+    rows = live_timeline(raw)
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and rows[-1]["final"], rows
     states = {t.number: t.state.name for t in load_study(experiment, DOMAIN, OBJECTIVE).trials}
     assert states == {0: "COMPLETE", 1: "COMPLETE"}, states  # recorded once, as what it ended as
     assert read_manifest(experiment).status == "finished" and not read_manifest(experiment).errors
@@ -102,11 +118,11 @@ def test_dead_worker_is_retried_from_its_checkpoint_and_counted(tmp_path, capsys
 
 @pytest.mark.slow
 def test_corrupt_trial_checkpoint_met_by_resume_is_named_never_used(tmp_path):
-    process = _search(tmp_path, samples=2, steps=12)
+    process = _search(tmp_path, samples=2)
     experiment = tmp_path / "exp"
     trial = experiment / f"{DOMAIN}_{OBJECTIVE}_000"
     try:
-        _wait_for_rows(process, trial, 3)  # 3 checkpoints: Tune's snapshot holds one of them
+        _wait_for_report(process, trial.name, 3)  # 3 checkpoints: Tune's snapshot holds one of them
         process.kill()
         process.communicate(timeout=60)
     finally:
