@@ -78,16 +78,6 @@ def journal_for(uri: str) -> str:
     return path
 
 
-def _trial_key(result) -> tuple[str, int]:
-    """(study, trial number) of a Tune result. A trial whose worker died before Tune heard from
-    it (killed at start-up, e.g. by Ray's OOM killer) has no config: its folder name says it."""
-    config = result.config or {}
-    if STUDY in config:
-        return str(config[STUDY]), int(config.get(TRIAL_NUMBER, 0))
-    domain, objective, number = os.path.basename(str(result.path).rstrip("/")).rsplit("_", 2)
-    return study_name(domain, objective), int(number)
-
-
 def _error_lines(grid) -> dict[tuple[str, int], str]:
     out = {}
     for result in grid:

@@ -144,19 +144,3 @@ def test_corrupt_trial_checkpoint_met_by_resume_is_named_never_used(tmp_path):
     failed = load_study(experiment, DOMAIN, OBJECTIVE).trials[0]
     assert failed.state.name == "FAIL" and f"{TRAINER_CKPT} is corrupt" in failed.user_attrs[ERROR_ATTR]
 
-
-def test_a_worker_dead_before_its_first_report_is_named_by_its_folder():
-    """Ray's OOM killer took a trial's worker while it started (seen on a loaded machine): Tune's
-    result then has no config, and the end of the search failed with AttributeError instead of
-    recording the trial's error line."""
-    from ray.tune import Result
-
-    from trainables.outcome import _error_lines
-
-    died = Result(metrics={"trial_id": "a"}, checkpoint=None, path="/runs/exp/digits_shed_003",
-                  error=RuntimeError("The actor died unexpectedly before finishing this task."))
-    failed = Result(metrics={"config": {"study": "tabular-emix", "trial_number": 1}}, checkpoint=None,
-                    path="/runs/exp/tabular_emix_001", error=ValueError("boom"))
-    assert died.config is None
-    assert _error_lines([died, failed]) == {("digits-shed", 3): "The actor died unexpectedly before finishing this task.",
-                                            ("tabular-emix", 1): "boom"}
