@@ -28,7 +28,7 @@ from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.initial import initial_encoder
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.registry import lookup
-from dabs_lib.safe_io import check_zip, parse_json
+from dabs_lib.safe_io import CorruptFileError, check_zip, parse_json
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
 from trainables.settings import split_trial_config
@@ -46,6 +46,8 @@ def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
     local = Path(checkpoint.to_directory(holder.name))
     stored = f"{checkpoint.path.rstrip('/')}/"  # name the experiment's file, not this worker's copy
     state = parse_json((local / STATE_FILE).read_bytes(), stored + STATE_FILE, CHECKPOINT_FIX, "the trial's state")
+    if not isinstance(state, dict) or not isinstance(state.get("seconds"), (int, float)):
+        raise CorruptFileError(stored + STATE_FILE, "it must hold {\"seconds\": <number>, ...}", CHECKPOINT_FIX)
     check_zip(local / TRAINER_CKPT, stored + TRAINER_CKPT, CHECKPOINT_FIX)  # never resume from half a file
     return local / TRAINER_CKPT, state["seconds"], holder
 

@@ -98,8 +98,8 @@ def test_dead_worker_is_retried_from_its_checkpoint_and_counted(tmp_path, capsys
 
     error = (trial / "error.txt").read_text()
     assert "Failure # 1" in error and "Failure # 2" not in error, error[-2000:]
-    raw = _rows(trial)
-    assert raw[0]["pid"] == worker, "the killed process ran the trial"
+    assert f"pid: {worker}" in error, "the killed process ran the trial"  # Ray names the dead actor's pid
+    raw = _rows(trial)  # Tune may drop the dead run's rows from result.json when it restores the trial
     retried = [r for r in raw if r["pid"] != worker]
     assert retried[0]["training_iteration"] >= 2, raw  # went on from its checkpoint, not from step 0
     rows = live_timeline(raw)
