@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -83,20 +86,57 @@ def peak_tflops(device: torch.device, given: float) -> float:
     return next((peak for key, peak in PEAK_BF16_TFLOPS.items() if key in name), 0.0)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One way of running our step: torch.compile on the blocks, autocast precision, attention path."""
+
+    compiled: bool = False
+    precision: str = "fp32"  # "fp32" or "bf16" (autocast)
+    plain_attention: bool = True  # False: SDPA always (the encoder's plain CPU path switched off)
+
+    @property
+    def label(self) -> str:
+        return f"{self.precision}{', compiled' if self.compiled else ''}{'' if self.plain_attention else ', SDPA only'}"
+
+
+class Ours:
+    """Our objective on its own copy of the weights, with its optimizer, stepped as SSLSystem does."""
+
+    def __init__(self, module: torch.nn.Module, variant: Variant, device: torch.device):
+        self.module, self.variant, self.device = module, variant, device
+        self.opt = make_optimizer([{"params": list(module.parameters()), "lr": 1e-4, "weight_decay": 1e-4}])
+        for block in module.encoder.blocks:
+            block.attn.plain = variant.plain_attention
+            if variant.compiled:  # the blocks, where the time goes; corruption sampling stays eager
+                block.compile()
+
+    def forward(self, inputs) -> torch.Tensor:
+        if self.variant.precision == "fp32":
+            return self.module(inputs)[0]
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            return self.module(inputs)[0]
+
+    def step(self, inputs) -> None:
+        loss = self.forward(inputs)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.module.parameters(), 1.0)  # SSLSystem clips at grad_clip 1.0
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+
+
 class StepRunner:
-    """Our training step and the reference's on the same inputs, timed in alternating order."""
+    """Our training step (one or more variants, same initial weights) and the reference's on the
+    same inputs, timed round by round with the order rotating every round."""
 
     def __init__(self, objective: str, specs, model: ModelConfig, batch: int, device: torch.device,
-                 compiled: bool = False, reference: bool = True, seed: int = 0, precision: str = "bf16"):
+                 compiled: bool = False, reference: bool = True, seed: int = 0, precision: str = "bf16",
+                 variants: tuple[Variant, ...] | None = None):
         torch.manual_seed(seed)
-        self.precision = precision
         self.device, self.batch = device, batch
         self.inputs = make_inputs(specs, batch, device, seed)
-        self.ours = OBJECTIVES[objective](Encoder(specs, model)).to(device)
-        self.ours_opt = make_optimizer([{"params": list(self.ours.parameters()), "lr": 1e-4, "weight_decay": 1e-4}])
-        if compiled:  # the blocks, where the time goes; corruption sampling stays eager
-            for block in self.ours.encoder.blocks:
-                block.compile()
+        first = OBJECTIVES[objective](Encoder(specs, model)).to(device)
+        variants = variants or (Variant(compiled, precision),)
+        self.ours = [Ours(first if i == 0 else copy.deepcopy(first), v, device) for i, v in enumerate(variants)]
         self.backend = sdpa_backend(device)
         self.ref = self.ref_opt = self.scaler = None
         if reference:
@@ -107,17 +147,10 @@ class StepRunner:
             self.scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
 
     def _ours_forward(self, inputs):
-        if self.precision == "fp32":
-            return self.ours(inputs)[0]
-        with torch.autocast(self.device.type, dtype=torch.bfloat16):
-            return self.ours(inputs)[0]
+        return self.ours[0].forward(inputs)
 
     def ours_once(self) -> None:
-        loss = self._ours_forward(self.inputs)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.ours.parameters(), 1.0)  # SSLSystem clips at grad_clip 1.0
-        self.ours_opt.step()
-        self.ours_opt.zero_grad(set_to_none=True)
+        self.ours[0].step(self.inputs)
 
     def ref_once(self) -> None:
         with _autocast(self.device, torch.float16):
@@ -136,22 +169,57 @@ class StepRunner:
         step()
         return _now(self.device) - start
 
-    def interleaved(self, pairs: int) -> list[tuple[float, float]]:
-        """(our seconds, reference seconds) per pair after one warm-up step each; order alternates."""
-        self.ours_once()
-        if self.ref is not None:
-            self.ref_once()
+    def steps(self) -> list:
+        """Every variant's step, then the reference's (when there is one)."""
+        out = [lambda o=o: o.step(self.inputs) for o in self.ours]
+        return out + ([self.ref_once] if self.ref is not None else [])
+
+    def rounds(self, count: int) -> list[list[float]]:
+        """Seconds per step, one list per round in steps() order, after one warm-up step each;
+        round i starts at step i mod n, so no step always runs first (or after the same one)."""
+        steps = self.steps()
+        for step in steps:
+            step()
         out = []
-        for i in range(pairs):
-            if self.ref is None:
-                out.append((self.timed(self.ours_once), float("nan")))
-            elif i % 2 == 0:
-                ours = self.timed(self.ours_once)
-                out.append((ours, self.timed(self.ref_once)))
-            else:
-                ref = self.timed(self.ref_once)
-                out.append((self.timed(self.ours_once), ref))
+        for i in range(count):
+            seconds = [0.0] * len(steps)
+            for j in range(len(steps)):
+                k = (i + j) % len(steps)
+                seconds[k] = self.timed(steps[k])
+            out.append(seconds)
         return out
+
+    def interleaved(self, pairs: int) -> list[tuple[float, float]]:
+        """(our seconds, reference seconds) per round for the first variant (NaN without a reference)."""
+        return [(r[0], r[-1] if self.ref is not None else float("nan")) for r in self.rounds(pairs)]
+
+    def peak_rss_mb(self, step) -> float:
+        """The process's resident high-water mark over one step, reset just before it (Linux)."""
+        reset_peak_rss()
+        step()
+        return peak_rss_mb()
+
+
+def reset_peak_rss() -> bool:
+    """Reset the process's VmHWM (Linux: clear_refs 5); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """VmHWM of this process in MiB (since the last reset), else getrusage's lifetime maximum."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _autocast(device: torch.device, gpu_dtype: torch.dtype):
@@ -168,13 +236,14 @@ def _now(device: torch.device) -> float:
     return time.process_time()  # CPU time of every thread: less sensitive to the shared machine's load
 
 
-def count_flops(runner: StepRunner) -> int:
-    """Model FLOPs of one training step of ours (forward + backward), as torch counts them."""
+def count_flops(runner: StepRunner, index: int = 0) -> int:
+    """Model FLOPs of one training step of variant `index` (forward + backward), as torch counts them."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    ours = runner.ours[index]
     counter = FlopCounterMode(display=False)
     with counter:
-        loss = runner._ours_forward(runner.inputs)
+        loss = ours.forward(runner.inputs)
         loss.backward()
-    runner.ours_opt.zero_grad(set_to_none=True)
+    ours.opt.zero_grad(set_to_none=True)
     return counter.get_total_flops()

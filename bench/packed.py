@@ -17,14 +17,14 @@ import torch
 HERE = Path(__file__).resolve().parent
 
 
-def _trial(rank, trials, objective, input_name, smoke, model, device, steps, barrier, results):
+def _trial(rank, trials, objective, input_name, smoke, model, device, steps, barrier, results, precision):
     sys.path[:0] = [str(HERE.parent), str(HERE)]
     from bench_steps import INPUTS, SMOKE_INPUTS, StepRunner
 
     if device.type == "cpu":
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // trials))
     specs, batch = (SMOKE_INPUTS if smoke else INPUTS)[input_name]
-    runner = StepRunner(objective, specs, model, batch, device, reference=False, seed=rank)
+    runner = StepRunner(objective, specs, model, batch, device, reference=False, seed=rank, precision=precision)
     runner.ours_once()  # warm-up
     barrier.wait()
     start = time.perf_counter()
@@ -43,7 +43,8 @@ def packed_rows(args, model, device: torch.device) -> list[dict]:
     for trials in args.packed:
         barrier, results = context.Barrier(trials), context.Queue()
         procs = [context.Process(target=_trial, args=(r, trials, objective, input_name, args.smoke_test, model,
-                                                      device, steps, barrier, results)) for r in range(trials)]
+                                                      device, steps, barrier, results, args.precision[0]))
+                 for r in range(trials)]
         for proc in procs:
             proc.start()
         outcomes = [results.get(timeout=3600) for _ in procs]

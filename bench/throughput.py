@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import resource
 import statistics
 import sys
 from pathlib import Path
@@ -34,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 from bench_steps import (  # noqa: E402
-    INPUTS, SMOKE_INPUTS, StepRunner, count_flops, make_inputs, peak_tflops, sdpa_backend,
+    INPUTS, SMOKE_INPUTS, StepRunner, Variant, count_flops, make_inputs, peak_rss_mb, peak_tflops,
+    reset_peak_rss, sdpa_backend,
 )
 from dabs_lib.encoder import ModelConfig  # noqa: E402
 from dabs_lib.transfer.probes import fit_path  # noqa: E402
@@ -45,40 +45,61 @@ SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_d
 
 
 def peak_memory_mb(device: torch.device) -> float:
+    """CUDA's peak allocation, or the process's resident high-water mark since the last reset."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return peak_rss_mb()
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        reset_peak_rss()
+
+
+def variants(args) -> tuple[Variant, ...]:
+    return tuple(Variant(c, p, a) for c in args.compile_modes for p in args.precision for a in args.attention_modes)
 
 
 def step_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
+    """One row per (input, objective, variant); every variant and the reference in one interleaved run."""
     rows = []
     for input_name in args.inputs:
         specs, batch = INPUTS[input_name] if not args.smoke_test else SMOKE_INPUTS[input_name]
         batch = args.batch_size or batch
         for objective in args.objectives:
-            for compiled, precision in [(c, p) for c in args.compile_modes for p in args.precision]:
-                if device.type == "cuda":
-                    torch.cuda.reset_peak_memory_stats(device)
-                runner = StepRunner(objective, specs, model, batch, device, compiled=compiled,
-                                    reference=not args.no_reference, precision=precision)
-                pairs = runner.interleaved(args.pairs)
-                ours = statistics.median(p[0] for p in pairs)
-                row = {"input": input_name, "objective": objective, "compile": compiled, "ours precision": precision,
-                       "batch": batch,
-                       "ours samples/s": batch / ours, "ours s/step": ours, "sdpa": runner.backend}
-                if not args.no_reference:
-                    ref = statistics.median(p[1] for p in pairs)
-                    row.update({"reference samples/s": batch / ref, "reference s/step": ref,
-                                "ratio (median of pairs)": statistics.median(p[1] / p[0] for p in pairs)})
-                if args.flops:
-                    flops = count_flops(runner)
-                    row["GFLOP/step"] = flops / 1e9
-                    peak = peak_tflops(device, args.peak_tflops)
-                    row["MFU %"] = 100 * flops / ours / (peak * 1e12) if peak else float("nan")
-                row["peak MB"] = peak_memory_mb(device)
-                rows.append(row)
-                print(format_row(row), flush=True)
+            runner = StepRunner(objective, specs, model, batch, device, reference=not args.no_reference,
+                                variants=variants(args))
+            rounds = runner.rounds(args.pairs)
+            for index, ours in enumerate(runner.ours):
+                rows.append(_step_row(args, runner, index, rounds, input_name, objective, device))
+                print(format_row(rows[-1]), flush=True)
     return rows
+
+
+def _step_row(args, runner: StepRunner, index: int, rounds, input_name: str, objective: str, device) -> dict:
+    ours, batch = runner.ours[index], runner.batch
+    seconds = statistics.median(r[index] for r in rounds)
+    row = {"input": input_name, "objective": objective, "ours": ours.variant.label, "batch": batch,
+           "ours samples/s": batch / seconds, "ours s/step": seconds, "sdpa": runner.backend}
+    if runner.ref is not None:
+        ref = statistics.median(r[-1] for r in rounds)
+        row.update({"reference samples/s": batch / ref, "reference s/step": ref,
+                    "ratio (median of pairs)": statistics.median(r[-1] / r[index] for r in rounds)})
+    if args.flops:
+        flops = count_flops(runner, index)
+        row["GFLOP/step"] = flops / 1e9
+        peak = peak_tflops(device, args.peak_tflops)
+        row["MFU %"] = 100 * flops / seconds / (peak * 1e12) if peak else float("nan")
+    reset_peak_memory(device)
+    ours.step(runner.inputs)
+    row["peak MB"] = peak_memory_mb(device)
+    if runner.ref is not None and index == len(runner.ours) - 1:
+        reset_peak_memory(device)
+        runner.ref_once()
+        row["reference peak MB"] = peak_memory_mb(device)
+    return row
 
 
 def featurize_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
@@ -93,6 +114,7 @@ def featurize_rows(args, model: ModelConfig, device: torch.device) -> list[dict]
         split = TensorSplit(tuple(make_inputs(specs, n, torch.device("cpu"))), None, "bench")
         encoder = Encoder(specs, model)
         featurize(encoder, split, device=device, batch_size=256)  # warm-up
+        reset_peak_memory(device)
         times = []
         for _ in range(args.repeats):
             start = _clock(device)
@@ -112,11 +134,12 @@ def probe_rows(args, width: int, device: torch.device) -> list[dict]:
     for n in args.probe_rows:
         features = torch.randn(n, width, generator=generator).numpy()
         labels = (features[:, :10].argmax(1)).astype("int64")  # 10 classes, learnable
+        reset_peak_memory(device)
         start = _clock(device)
         fit_path(features, labels, "multiclass", 10, protocol.l2_path, protocol.max_iter, device)
         seconds = _clock(device) - start
         row = {"probe rows": n, "D": width, "strengths": len(protocol.l2_path), "fit s": seconds,
-               "fit samples/s": n / seconds}
+               "fit samples/s": n / seconds, "peak MB": peak_memory_mb(device)}
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
@@ -151,7 +174,13 @@ def parse_args(argv):
     split = lambda text: [t for t in text.split(",") if t]  # noqa: E731
     p.add_argument("--inputs", type=split, default=list(INPUTS), help=f"from {list(INPUTS)}")
     p.add_argument("--objectives", type=split, default=list(REFERENCE_OBJECTIVES))
-    p.add_argument("--pairs", type=int, default=5, help="interleaved (ours, reference) step pairs per row")
+    p.add_argument("--pairs", type=int, default=5, help="interleaved rounds (every variant + reference) per row")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads; 0 = 1 on a CPU (a search trial gets 1 CPU from Ray by default, and CPU "
+                        "time of one thread is the steadiest measure on a shared machine), torch's own on a GPU")
+    p.add_argument("--attention", choices=("plain", "sdpa", "both"), default="plain",
+                   help="ours on a CPU: the encoder's plain attention path where it is faster (default), "
+                        "SDPA always, or both side by side")
     p.add_argument("--batch-size", type=int, default=0, help="0 = per input kind (64 unless stated)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--compile", choices=("off", "on", "both"), default="off", help="torch.compile our step")
@@ -175,6 +204,7 @@ def parse_args(argv):
         p.error(f"--inputs must be among {list(INPUTS)}, but got {unknown}")
     args.precision = args.precision or (["bf16"] if args.device.startswith("cuda") else ["fp32"])
     args.compile_modes = {"off": [False], "on": [True], "both": [False, True]}[args.compile]
+    args.attention_modes = {"plain": [True], "sdpa": [False], "both": [True, False]}[args.attention]
     if args.smoke_test:
         args.pairs, args.repeats, args.featurize_rows = 2, 1, 64
         args.probe_rows = [min(n, 300) for n in args.probe_rows][:2]
@@ -184,6 +214,8 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     device = torch.device(args.device)
+    if args.threads or device.type == "cpu":
+        torch.set_num_threads(args.threads or 1)
     model = SMOKE_MODEL if args.smoke_test else ModelConfig()
     args.flops = args.flops or device.type == "cuda"
     out = [f"Device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "

@@ -67,6 +67,27 @@ def _attention_kernel(q: Tensor):
     return contextlib.nullcontext()
 
 
+# Longest sequence (CLS included) for which unmasked fp32 attention on a CPU runs as two plain
+# matmuls and a softmax: below it that beats SDPA's fused CPU kernel, forward + backward (39 vs
+# 54 ms at (64, 8, 65, 64), one thread), above it the fused kernel wins (146 vs 130 ms at 129).
+# bf16 on a CPU always takes the plain path (35 vs 60-130 ms at 65, 136 vs 234 at 129).
+# Measured by bench/attention_paths.py; the outputs agree (tests/dabs_lib/test_encoder.py).
+CPU_PLAIN_ATTENTION_MAX_LEN = 96
+
+
+def plain_attention_fits(q: Tensor, attn_mask: Tensor | None, dropout_p: float) -> bool:
+    """Whether `plain_attention` is the faster exact path: CPU, nothing masked or dropped."""
+    if q.device.type != "cpu" or attn_mask is not None or dropout_p > 0.0:
+        return False
+    return q.dtype == torch.bfloat16 or q.shape[-2] <= CPU_PLAIN_ATTENTION_MAX_LEN
+
+
+def plain_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """softmax(q k^T / sqrt(d)) v with the softmax in float32 (as the fused kernels keep it)."""
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)  # (B, H, L, L)
+    return scores.softmax(-1, dtype=torch.float32).to(v.dtype) @ v
+
+
 class Attention(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -74,16 +95,20 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(config.embed_dim, 3 * config.inner_dim, bias=False)
         self.out = nn.Linear(config.inner_dim, config.embed_dim)
         self.dropout = config.attention_dropout
+        self.plain = True  # the plain CPU path where it is faster; False = always SDPA (tests compare)
 
     def forward(self, x: Tensor, attn_mask: Tensor | None) -> Tensor:
         """x (B, L, D); attn_mask (B, 1, 1, L) True = may attend, or None when nothing is padding."""
         b, length, _ = x.shape
         qkv = self.qkv(x).reshape(b, length, 3, self.num_heads, self.head_dim)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, L, head_dim)
-        with _attention_kernel(q):
-            y = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
-            )  # (B, H, L, head_dim)
+        dropout_p = self.dropout if self.training else 0.0
+        if self.plain and plain_attention_fits(q, attn_mask, dropout_p):
+            y = plain_attention(q, k, v)
+        else:
+            with _attention_kernel(q):
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
+        # y: (B, H, L, head_dim)
         return self.out(y.transpose(1, 2).reshape(b, length, self.num_heads * self.head_dim))
 
 
