@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lightning as L  # noqa: E402
 import torch  # noqa: E402
@@ -25,7 +26,7 @@ import torch  # noqa: E402
 from dabs_lib.domains import EMBEDDED_DOMAINS, get_domain  # noqa: E402
 from dabs_lib.domains.base import TensorSplit  # noqa: E402
 from dabs_lib.pretrain import pretrain  # noqa: E402
-from dabs_lib.transfer import probe_val  # noqa: E402
+from dabs_lib.transfer import ProbeProtocol, probe_val  # noqa: E402
 from search_spaces.catalog import load_space  # noqa: E402
 from search_spaces.convert import default_config  # noqa: E402
 from trainables.pretrain_transfer import probe_protocol  # noqa: E402
@@ -77,8 +78,16 @@ def main(argv=None) -> int:
     p.add_argument("--domains", default=",".join(EMBEDDED_DOMAINS))
     p.add_argument("--objective", default="shed")
     p.add_argument("--large-rows", type=int, default=50_000, help="synthetic task size on digits; 0 = skip")
+    p.add_argument("--dabs-rows", type=int, default=50_000,
+                   help="train rows of a synthetic task at the DABS model size (bench/probe_share_large.py); 0 = skip")
+    p.add_argument("--dabs-domain", default="cifar10_small", help="real domain whose config and input shape it takes")
+    p.add_argument("--period-steps", type=int, default=3, help="timed DABS-size steps the period is extrapolated from")
+    p.add_argument("--search-rows", default="", help="search_rows values to probe the DABS-size task with; "
+                   "default: ProbeProtocol's own")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (a search trial gets 1 CPU from Ray by default)")
     p.add_argument("--smoke-test", action="store_true")
     args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
     runs = [(name, 0) for name in args.domains.split(",") if name]
     if args.large_rows:
         runs.append(("digits", 500 if args.smoke_test else args.large_rows))
@@ -86,10 +95,17 @@ def main(argv=None) -> int:
     for name, large in runs:
         rows.append(measure(name, args.objective, args.smoke_test, large))
         print(rows[-1], flush=True)
-    keys = list(rows[0])
+    if args.dabs_rows:
+        from probe_share_large import measure_dabs
+
+        search_rows = [int(n) for n in args.search_rows.split(",") if n] or [ProbeProtocol().search_rows]
+        rows += measure_dabs(args.dabs_domain, args.objective, 300 if args.smoke_test else args.dabs_rows,
+                             1 if args.smoke_test else args.period_steps, search_rows, args.smoke_test)
+    keys = list(dict.fromkeys(k for row in rows for k in row))
     print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
     for row in rows:
-        print("| " + " | ".join(f"{row[k]:.3g}" if isinstance(row[k], float) else str(row[k]) for k in keys) + " |")
+        print("| " + " | ".join(f"{row[k]:.3g}" if isinstance(row.get(k), float) else str(row.get(k, "")) for k in keys)
+              + " |")
     print(f"\nCommand: `python bench/probe_share.py {' '.join(argv if argv is not None else sys.argv[1:])}`")
     return 0
 
