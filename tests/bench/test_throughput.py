@@ -52,9 +52,18 @@ def test_throughput_smoke_writes_every_table(tmp_path):
 
 @pytest.mark.slow
 def test_probe_share_smoke_prints_its_table(capsys):
-    assert _load("probe_share").main(["--smoke-test", "--domains", "digits", "--large-rows", "0"]) == 0
+    assert _load("probe_share").main(["--smoke-test", "--domains", "digits", "--large-rows", "0",
+                                      "--search-rows", "200,50"]) == 0
     out = capsys.readouterr().out
-    header = next(line for line in out.splitlines() if line.startswith("| domain"))
-    row = next(line for line in out.splitlines() if line.startswith("| digits"))
-    share = float(row.strip("|").split("|")[header.strip("|").split("|").index(" probe share % ")])
-    assert 0 < share < 100
+    header = next(line for line in out.splitlines() if line.startswith("| domain")).strip("|").split("|")
+    rows = [line.strip("|").split("|") for line in out.splitlines()
+            if line.startswith("| ") and not line.startswith("| domain")]
+
+    def cell(row, name):
+        return row[header.index(f" {name} ")].strip()
+
+    digits = next(row for row in rows if cell(row, "domain") == "digits")
+    assert 0 < float(cell(digits, "probe share %")) < 100
+    large = [row for row in rows if cell(row, "domain").startswith("cifar10_small shape")]
+    assert [int(cell(row, "probe rows (train)")) for row in large] == [200, 50]  # one row per search_rows
+    assert all(0 < float(cell(row, "probe share %")) < 100 for row in large)
