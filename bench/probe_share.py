@@ -4,9 +4,13 @@ For every embedded domain (and a synthetic task with --large-rows training rows 
 digits domain's inputs): the untuned search config (search_spaces defaults + objective +
 domain file), one evaluation period of pretraining (`eval_every` steps, timed inside
 Lightning, batch by batch), then `probe_val` on the default task, as TuneReporter runs it.
-share = probe / (period + probe), CPU time of the process (the machine may be shared).
+share = probe / (period + probe), CPU time of the process (the machine may be shared), one
+torch thread by default (a trial's share under Ray). Then a 50k-row synthetic task at the
+DABS model size (bench/probe_share_large.py). --search-rows 2000,1000,500 probes every task
+once per value, from the same pretrained encoder.
 
     python bench/probe_share.py                       # every embedded domain + 50k rows
+    python bench/probe_share.py --search-rows 2000,1000,500
     python bench/probe_share.py --smoke-test          # for the test suite
 """
 from __future__ import annotations
@@ -56,21 +60,28 @@ def large_task(domain, rows: int, seed: int = 0):
     return dataclasses.replace(task, train=TensorSplit(inputs, task.train.labels[index], f"train x{rows}"))
 
 
-def measure(domain_name: str, objective: str, smoke: bool, rows: int = 0) -> dict:
+def measure(domain_name: str, objective: str, smoke: bool, rows: int = 0, search_rows: list[int] = ()) -> list[dict]:
+    """One period of pretraining, then `probe_val` once per search_rows value (the protocol's own
+    when none is given): one row each."""
     config, settings = split_trial_config(default_config(load_space(objective, domain_name)))
     config = dataclasses.replace(config, max_steps=settings.eval_every, smoke_test=smoke)
     clock = StepClock()
     result = pretrain(config, callbacks=[clock], logger=False)
     domain = get_domain(domain_name, seed=config.data_seed, smoke=smoke)
     task = large_task(domain, rows) if rows else domain.tasks[domain.default_task]
-    protocol = probe_protocol(settings)
-    start = time.process_time()
-    probe_val(result.encoder, task, protocol)
-    probe = time.process_time() - start
-    return {"domain": domain_name + (f" ({rows} train rows)" if rows else ""), "objective": objective,
-            "eval_every": settings.eval_every, "batch": config.batch_size or domain.batch_size,
-            "train rows": len(task.train), "probe rows (train)": min(len(task.train), protocol.search_rows or 10**12),
-            "period CPU s": clock.seconds, "probe CPU s": probe, "probe share %": 100 * probe / (clock.seconds + probe)}
+    out = []
+    for n in search_rows or [probe_protocol(settings).search_rows]:
+        protocol = dataclasses.replace(probe_protocol(settings), search_rows=n)
+        start = time.process_time()
+        probe_val(result.encoder, task, protocol)
+        probe = time.process_time() - start
+        out.append({"domain": domain_name + (f" ({rows} train rows)" if rows else ""), "objective": objective,
+                    "eval_every": settings.eval_every, "batch": config.batch_size or domain.batch_size,
+                    "train rows": len(task.train), "probe rows (train)": min(len(task.train), n or 10**12),
+                    "period CPU s": clock.seconds, "probe CPU s": probe,
+                    "probe share %": 100 * probe / (clock.seconds + probe)})
+        print(out[-1], flush=True)
+    return out
 
 
 def main(argv=None) -> int:
@@ -82,8 +93,8 @@ def main(argv=None) -> int:
                    help="train rows of a synthetic task at the DABS model size (bench/probe_share_large.py); 0 = skip")
     p.add_argument("--dabs-domain", default="cifar10_small", help="real domain whose config and input shape it takes")
     p.add_argument("--period-steps", type=int, default=3, help="timed DABS-size steps the period is extrapolated from")
-    p.add_argument("--search-rows", default="", help="search_rows values to probe the DABS-size task with; "
-                   "default: ProbeProtocol's own")
+    p.add_argument("--search-rows", default="", help="search_rows values to probe every task with, one row "
+                   "each; default: ProbeProtocol's own")
     p.add_argument("--threads", type=int, default=1, help="torch threads (a search trial gets 1 CPU from Ray by default)")
     p.add_argument("--smoke-test", action="store_true")
     args = p.parse_args(argv)
@@ -92,13 +103,13 @@ def main(argv=None) -> int:
     if args.large_rows:
         runs.append(("digits", 500 if args.smoke_test else args.large_rows))
     rows = []
+    search_rows = [int(n) for n in args.search_rows.split(",") if n]
     for name, large in runs:
-        rows.append(measure(name, args.objective, args.smoke_test, large))
-        print(rows[-1], flush=True)
+        rows += measure(name, args.objective, args.smoke_test, large, search_rows)
     if args.dabs_rows:
         from probe_share_large import measure_dabs
 
-        search_rows = [int(n) for n in args.search_rows.split(",") if n] or [ProbeProtocol().search_rows]
+        search_rows = search_rows or [ProbeProtocol().search_rows]
         rows += measure_dabs(args.dabs_domain, args.objective, 300 if args.smoke_test else args.dabs_rows,
                              1 if args.smoke_test else args.period_steps, search_rows, args.smoke_test)
     keys = list(dict.fromkeys(k for row in rows for k in row))

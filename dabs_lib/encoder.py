@@ -7,7 +7,8 @@ padding mask, so padding never changes what the real tokens produce; a final Lay
 (`final_norm`, DABS has none); mean pooling skips CLS (`mean_pool_cls`, DABS includes
 it). Attention-probability dropout (`attention_dropout`) is off by default, as in DABS.
 When a batch has no padding, attention runs without a mask, which lets PyTorch pick its
-fused kernel; the result is the same (tested).
+fused kernel, or on a CPU, where it is faster (short fp32 sequences, bf16), two plain matmuls
+and a float32 softmax; the result is the same (tested).
 """
 from __future__ import annotations
 
@@ -68,10 +69,12 @@ def _attention_kernel(q: Tensor):
 
 
 # Longest sequence (CLS included) for which unmasked fp32 attention on a CPU runs as two plain
-# matmuls and a softmax: below it that beats SDPA's fused CPU kernel, forward + backward (39 vs
-# 54 ms at (64, 8, 65, 64), one thread), above it the fused kernel wins (146 vs 130 ms at 129).
-# bf16 on a CPU always takes the plain path (35 vs 60-130 ms at 65, 136 vs 234 at 129).
-# Measured by bench/attention_paths.py; the outputs agree (tests/dabs_lib/test_encoder.py).
+# matmuls and a softmax: below it that beats SDPA's fused CPU kernel, forward + backward (41 vs
+# 48 ms at (64, 8, 65, 64), one thread), above it the fused kernel wins (190 vs 136 ms at 129).
+# bf16 on a CPU always takes the plain path: it beats the math kernel at every length measured
+# (40 vs 69 ms at 65, 338 vs 510 at 197) and the fused kernel up to 129 tokens (110 vs 281); the
+# fused kernel is faster from about 197 tokens on one thread (302 vs 338) but its bf16 backward
+# was several times slower with two threads. bench/attention_paths.py; outputs agree (tests).
 CPU_PLAIN_ATTENTION_MAX_LEN = 96
 
 
