@@ -31,8 +31,10 @@ class ProbeProtocol:
     val_source: str = "task"  # "task": task.val (carved when empty); "carve": always carve from train
     val_fraction: float = 0.1  # share of train carved as validation when carving
     val_seed: int = 0  # fixed seed of the carve, so every trial chooses on the same rows
-    search_rows: int = 2000  # probe_val (the in-search signal) reads a fixed seeded sample of at most
+    search_rows: int = 1000  # probe_val (the in-search signal) reads a fixed seeded sample of at most
     # this many train and val examples; 0 = whole splits. Final scores (evaluate_transfer) use whole splits.
+    # 1,000: the probe stays under 10% of a DABS-size trial on a 50k-row task (2,000 was 15%;
+    # bench/probe_share.py, BENCHMARKS.md), and the embedded domains (<= 1,000 train rows) are unchanged.
     refit_on: str = "train"  # refit at the chosen L2 on "train" (default) or "train+val"
     fewshot_sizes: tuple[int, ...] = ()  # examples per class, e.g. (1, 5, 10); () = no few-shot
     fewshot_draws: int = 5  # seeded draws per size; mean and spread are reported
