@@ -7,8 +7,8 @@ padding mask, so padding never changes what the real tokens produce; a final Lay
 (`final_norm`, DABS has none); mean pooling skips CLS (`mean_pool_cls`, DABS includes
 it). Attention-probability dropout (`attention_dropout`) is off by default, as in DABS.
 When a batch has no padding, attention runs without a mask, which lets PyTorch pick its
-fused kernel, or on a CPU, where it is faster (short fp32 sequences, bf16), two plain matmuls
-and a float32 softmax; the result is the same (tested).
+fused kernel, or in bf16 on a CPU, where it is faster, two plain matmuls and a float32
+softmax; the result is the same (tested).
 """
 from __future__ import annotations
 
@@ -68,21 +68,14 @@ def _attention_kernel(q: Tensor):
     return contextlib.nullcontext()
 
 
-# Longest sequence (CLS included) for which unmasked fp32 attention on a CPU runs as two plain
-# matmuls and a softmax: below it that beats SDPA's fused CPU kernel, forward + backward (41 vs
-# 48 ms at (64, 8, 65, 64), one thread), above it the fused kernel wins (190 vs 136 ms at 129).
-# bf16 on a CPU always takes the plain path: it beats the math kernel at every length measured
-# (40 vs 69 ms at 65, 338 vs 510 at 197) and the fused kernel up to 129 tokens (110 vs 281); the
-# fused kernel is faster from about 197 tokens on one thread (302 vs 338) but its bf16 backward
-# was several times slower with two threads. bench/attention_paths.py; outputs agree (tests).
-CPU_PLAIN_ATTENTION_MAX_LEN = 96
-
-
 def plain_attention_fits(q: Tensor, attn_mask: Tensor | None, dropout_p: float) -> bool:
-    """Whether `plain_attention` is the faster exact path: CPU, nothing masked or dropped."""
-    if q.device.type != "cpu" or attn_mask is not None or dropout_p > 0.0:
-        return False
-    return q.dtype == torch.bfloat16 or q.shape[-2] <= CPU_PLAIN_ATTENTION_MAX_LEN
+    """Whether `plain_attention` is the faster exact path: bf16 on a CPU, nothing masked or dropped.
+
+    Forward + backward of (64, 8, L, 64) on one thread (bench/attention_paths.py): 40 vs 69 ms
+    (math kernel) at L 65, 110 vs 223 at 129, 338 vs 510 at 197; the whole bf16 step 18-23%
+    faster (BENCHMARKS.md). fp32 keeps SDPA: plain was faster on attention alone up to about
+    96 tokens (41 vs 48 ms at 65) but not on whole steps (10% faster to 13% slower, side by side)."""
+    return q.device.type == "cpu" and q.dtype == torch.bfloat16 and attn_mask is None and dropout_p == 0.0
 
 
 def plain_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:

@@ -1,4 +1,4 @@
-"""The encoder's speed paths give what the plain reference path gives: the plain CPU attention
+"""The encoder's speed paths give what the slower paths give: the plain bf16 CPU attention
 against SDPA, and a torch.compile'd training step against the eager one (loss and gradients)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from dabs_lib.encoder import CPU_PLAIN_ATTENTION_MAX_LEN, Encoder, ModelConfig, plain_attention_fits
+from dabs_lib.encoder import Encoder, ModelConfig, plain_attention, plain_attention_fits
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.specs import Image2dSpec, TokensSpec
 
@@ -31,35 +31,54 @@ def _grads(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.grad.clone() for name, p in module.named_parameters() if p.grad is not None}
 
 
-def test_plain_attention_is_chosen_only_where_it_is_exact_and_faster():
-    q = torch.zeros(1, 2, 17, 8)
+def test_plain_attention_is_chosen_only_for_unmasked_bf16_on_a_cpu():
+    q = torch.zeros(1, 2, 17, 8, dtype=torch.bfloat16)
     assert plain_attention_fits(q, None, 0.0)
     assert not plain_attention_fits(q, torch.ones(1, 1, 1, 17, dtype=torch.bool), 0.0)  # masked: SDPA
     assert not plain_attention_fits(q, None, 0.1)  # attention dropout: SDPA
-    long = torch.zeros(1, 2, CPU_PLAIN_ATTENTION_MAX_LEN + 1, 8)
-    assert not plain_attention_fits(long, None, 0.0)  # fp32, long: the fused kernel is faster
-    assert plain_attention_fits(long.bfloat16(), None, 0.0)
+    assert not plain_attention_fits(q.float(), None, 0.0)  # fp32: SDPA (plain was not faster on whole steps)
+
+
+def test_plain_attention_equals_sdpa_with_its_gradients():
+    """fp32, where both are exact: outputs and the gradients of q, k and v agree."""
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(3, 2, 9, 8, generator=g, requires_grad=True) for _ in range(3))
+    grad = torch.randn(3, 2, 9, 8, generator=g)
+    plain = plain_attention(q, k, v)
+    plain.backward(grad)
+    grads = [t.grad.clone() for t in (q, k, v)]
+    for t in (q, k, v):
+        t.grad = None
+    sdpa = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    sdpa.backward(grad)
+    assert torch.allclose(plain, sdpa, atol=1e-6)
+    for mine, theirs in zip(grads, (q.grad, k.grad, v.grad)):
+        assert torch.allclose(mine, theirs, atol=1e-5)
 
 
 @pytest.mark.parametrize("objective", ["shed", "mae"])
-def test_plain_attention_step_equals_the_sdpa_step(objective):
-    """Same weights, same inputs, same corruption: loss and every gradient agree to float tolerance."""
+def test_bf16_step_with_plain_attention_matches_the_sdpa_step(objective):
+    """bf16 autocast on a CPU, same weights, inputs and corruption: the loss agrees to bf16
+    tolerance and every gradient points the same way (cosine > 0.99)."""
     torch.manual_seed(0)
     plain = OBJECTIVES[objective](Encoder(SPECS, TINY)).train()
     sdpa = copy.deepcopy(plain)
     sdpa.encoder = _sdpa_only(plain.encoder)
     x = _inputs()
-    torch.manual_seed(5)
-    loss_plain = plain(x)[0]
-    torch.manual_seed(5)
-    loss_sdpa = sdpa(x)[0]
-    assert torch.allclose(loss_plain, loss_sdpa, atol=1e-5)
-    loss_plain.backward()
-    loss_sdpa.backward()
+    losses = []
+    for model in (plain, sdpa):
+        torch.manual_seed(5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(x)[0]
+        loss.backward()
+        losses.append(loss.float())
+    assert torch.allclose(losses[0], losses[1], rtol=2e-2)
     grads_plain, grads_sdpa = _grads(plain), _grads(sdpa)
     assert grads_plain.keys() == grads_sdpa.keys() and len(grads_plain) > 10
     for name, grad in grads_plain.items():
-        assert torch.allclose(grad, grads_sdpa[name], atol=1e-5, rtol=1e-4), name
+        other = grads_sdpa[name]
+        if grad.norm() > 1e-6:
+            assert torch.nn.functional.cosine_similarity(grad.flatten(), other.flatten(), dim=0) > 0.99, name
 
 
 def test_plain_attention_under_bf16_autocast_stays_near_fp32():
