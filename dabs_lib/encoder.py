@@ -72,8 +72,8 @@ def plain_attention_fits(q: Tensor, attn_mask: Tensor | None, dropout_p: float) 
     """Whether `plain_attention` is the faster exact path: bf16 on a CPU, nothing masked or dropped.
 
     Forward + backward of (64, 8, L, 64) on one thread (bench/attention_paths.py): 40 vs 69 ms
-    (math kernel) at L 65, 110 vs 223 at 129, 338 vs 510 at 197; the whole bf16 step 18-23%
-    faster (BENCHMARKS.md). fp32 keeps SDPA: plain was faster on attention alone up to about
+    (math kernel) at L 65, 110 vs 223 at 129, 338 vs 510 at 197; whole bf16 steps on 2d64 about
+    19% faster (BENCHMARKS.md). fp32 keeps SDPA: plain was faster on attention alone up to about
     96 tokens (41 vs 48 ms at 65) but not on whole steps (10% faster to 13% slower, side by side)."""
     return q.device.type == "cpu" and q.dtype == torch.bfloat16 and attn_mask is None and dropout_p == 0.0
 
