@@ -3,12 +3,15 @@
 For each input kind and objective: samples/s of a full training step (forward, backward,
 gradient clipping, AdamW), ours (dabs_lib objectives, as SSLSystem steps them) and the
 reference (bench/reference_dabs.py, written from DABS's published facts), run in the same
-process and interleaved step by step (the order alternates every pair); the ratio is the
-median over pairs of reference time / our time (CPU time of the process on a CPU, wall
+process and interleaved round by round (the starting step rotates every round); the ratio is the
+median over rounds of reference time / our time (CPU time of the process on a CPU, wall
 time after synchronizing on a GPU). Then samples/s of featurization (eval mode, no grad)
 per input kind, and of the probe's L2-path fit at each --probe-rows (features are D wide
 whatever the input, so that table is per row count). Peak memory: CUDA's peak allocation
-per row on a GPU, the process's resident high-water mark (monotone) on a CPU.
+per row on a GPU; on a CPU the process's resident high-water mark over one step, reset before it.
+Every variant of ours (--precision fp32,bf16; --attention both: the encoder's plain bf16 CPU
+attention switched off too; --compile both) runs in the same interleaved rounds as the
+reference. One torch thread on a CPU unless --threads says otherwise (a trial's share under Ray).
 
 GPU mode (--device cuda): bf16 autocast for ours (fp16 + GradScaler for the reference, as
 DABS ran it), the SDPA backend that runs, torch.compile off and on (--compile both),
