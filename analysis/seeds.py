@@ -58,6 +58,8 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
     """Run every config x seed; returns the Tune experiment folder (one trial folder per cell)
     and why the grid stopped early ("" when it ran to the end)."""
     from ray import tune
+    from ray.exceptions import RayError
+    from ray.tune.error import TuneError
 
     from trainables.cluster import TrialDemand, ray_session
 
@@ -76,7 +78,7 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
     with ray_session("", num_cpus, TrialDemand(cpus_per_trial, gpus_per_trial)):
         try:
             tuner.fit()
-        except Exception as error:  # noqa: BLE001 - Tune gives up on some worker deaths (Ray's OOM killer at an actor start)
+        except (RayError, TuneError) as error:  # Tune gives up on some worker deaths (Ray's OOM killer at an actor start)
             return folder / name, f"the fresh-seed re-runs stopped early: {_first_line(error)}"
     return folder / name, ""
 
