@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
+from dabs_lib.experiment import SECONDS
 from dabs_lib.safe_io import atomic_write
 
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
@@ -66,7 +67,7 @@ def _series(study: pd.DataFrame) -> pd.DataFrame:
     """Trials in number order with the best completed score so far and cumulative seconds."""
     study = study.assign(number=study["trial"].map(trial_number)).sort_values("number")
     score = study[METRIC].where(study["status"] == "completed") if METRIC in study else pd.Series(np.nan, study.index)
-    seconds = study["seconds"].fillna(0.0) if "seconds" in study else pd.Series(0.0, study.index)
+    seconds = study[SECONDS].fillna(0.0) if SECONDS in study else pd.Series(0.0, study.index)
     return study.assign(best_so_far=score.cummax().ffill(), compute=seconds.cumsum(), score=score)
 
 

@@ -30,6 +30,7 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
         notes.append(f"{int(retried['retries'].sum())} retries from the last checkpoint after an error (a dead "
                      "worker, an exception): " + ", ".join(f"{r.trial} ({int(r.retries)}, now {r.status})"
                                                            for r in retried.itertuples(index=False)))
+    notes += probe_share_notes(searched)
     unfinished = sorted({study_name(d, o) for d, o, s in studies if s != "finished"})
     if unfinished:
         notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "
@@ -38,6 +39,23 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
     done = set(zip(*[searched.loc[searched["status"] == "completed", c] for c in ("domain", "objective")]))
     for domain, objective in sorted(studied - done):
         notes.append(f"{domain}/{objective}: no completed trial, so no best config and no test scores.")
+    return notes
+
+
+PROBE_SHARE_HIGH = 0.25  # above this median share of trial time, the report says how to probe less
+
+
+def probe_share_notes(searched: pd.DataFrame) -> list[str]:
+    """The in-search probe's median share of trial time per study, and what to do when it is high."""
+    if "probe_share" not in searched or searched["probe_share"].isna().all():
+        return []
+    shares = searched.dropna(subset=["probe_share"]).groupby(["domain", "objective"])["probe_share"].median()
+    notes = ["in-search probe (featurize + L2 path at every evaluation), median share of trial time: "
+             + ", ".join(f"{d}/{o} {share:.0%}" for (d, o), share in shares.items()) + "."]
+    high = [f"{d}/{o}" for (d, o), share in shares.items() if share > PROBE_SHARE_HIGH]
+    if high:
+        notes.append(f"the probe takes over {PROBE_SHARE_HIGH:.0%} of trial time in {', '.join(high)}: raise "
+                     "eval_every (--set eval_every=N) so trials spend their time pretraining.")
     return notes
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dabs_lib.experiment import (
-    ERROR_ATTR, FINAL, METRIC, PARAMS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line, journal_path,
+    ERROR_ATTR, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line, journal_path,
     open_storage, retries, study_name,
 )
 from dabs_lib.experiment import read_manifest as _read_manifest
@@ -29,7 +29,8 @@ JOURNAL_STATUS = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "errored"
 # Columns that are neither hyperparameters nor metrics (see param_columns).
 BOOKKEEPING = ("experiment", "domain", "objective", "trial", "iteration", "status", "error", "checkpoint",
                "checkpoint_at", "trial_dir", "study_dir", "best_val", "best_iteration", "best_checkpoint",
-               "evaluations", "retries", STEP, SECONDS, PARAMS, FINAL, TRIAL_NUMBER, STUDY)
+               "evaluations", "retries", "probe_share", STEP, SECONDS, PROBE_SECONDS, PARAMS, FINAL, TRIAL_NUMBER,
+               STUDY)
 __all__ = ["ExperimentError", "METRIC", "STATUSES", "load_experiment", "load_results", "read_manifest",
            "trial_table", "param_columns", "live_timeline", "journal_states"]
 
@@ -141,7 +142,7 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
         return [dict(base, iteration=0)]
     rows = []
     for result in results:
-        metrics = {k: v for k, v in result.items() if "/" in k or k in (STEP, SECONDS, PARAMS, FINAL)}
+        metrics = {k: v for k, v in result.items() if "/" in k or k in (STEP, SECONDS, PROBE_SECONDS, PARAMS, FINAL)}
         kept = trial_dir / str(result.get("checkpoint_dir_name") or "")  # num_to_keep deletes old ones
         at = str(kept) if kept != trial_dir and kept.is_dir() else ""
         rows.append(dict(base, iteration=result.get("training_iteration", 0), checkpoint_at=at, **metrics))
@@ -183,7 +184,8 @@ def param_columns(table: pd.DataFrame) -> list[str]:
 
 def trial_table(results: pd.DataFrame) -> pd.DataFrame:
     """One row per trial: the last evaluation, plus `best_val` (best-ever), `evaluations`,
-    and `best_iteration` / `best_checkpoint` (where the best-ever score was reported)."""
+    `best_iteration` / `best_checkpoint` (where the best-ever score was reported) and
+    `probe_share` (the in-search probe's share of the trial's wall time so far)."""
     keys = ["experiment", "domain", "objective", "trial"]
     ordered = results.sort_values(keys + ["iteration"])
     last = ordered.groupby(keys, sort=False).tail(1).set_index(keys)
@@ -197,4 +199,7 @@ def trial_table(results: pd.DataFrame) -> pd.DataFrame:
         peak = peak.set_index(keys)
         last["best_iteration"] = peak["iteration"]
         last["best_checkpoint"] = peak["checkpoint_at"] if "checkpoint_at" in peak else ""
+    if PROBE_SECONDS in ordered and SECONDS in ordered:
+        probed = ordered.groupby(keys, sort=False)[PROBE_SECONDS].sum(min_count=1)
+        last["probe_share"] = probed / last[SECONDS].where(last[SECONDS] > 0)
     return last.reset_index()

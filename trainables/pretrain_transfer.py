@@ -46,10 +46,10 @@ def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
     local = Path(checkpoint.to_directory(holder.name))
     stored = f"{checkpoint.path.rstrip('/')}/"  # name the experiment's file, not this worker's copy
     state = parse_json((local / STATE_FILE).read_bytes(), stored + STATE_FILE, CHECKPOINT_FIX, "the trial's state")
-    if not isinstance(state, dict) or not isinstance(state.get("seconds"), (int, float)):
-        raise CorruptFileError(stored + STATE_FILE, "it must hold {\"seconds\": <number>, ...}", CHECKPOINT_FIX)
+    if not isinstance(state, dict) or not isinstance(state.get(SECONDS), (int, float)):
+        raise CorruptFileError(stored + STATE_FILE, f'it must hold {{"{SECONDS}": <number>, ...}}', CHECKPOINT_FIX)
     check_zip(local / TRAINER_CKPT, stored + TRAINER_CKPT, CHECKPOINT_FIX)  # never resume from half a file
-    return local / TRAINER_CKPT, state["seconds"], holder
+    return local / TRAINER_CKPT, state[SECONDS], holder
 
 
 def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> None:

@@ -15,7 +15,8 @@ from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.divergence import Diverged, NonFiniteFeatures, check_finite
 from dabs_lib.domains import get_domain
-from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, STATE_FILE, STEP, TRAINER_CKPT
+from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STATE_FILE, STEP, \
+    TRAINER_CKPT
 from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
@@ -53,21 +54,21 @@ class TuneReporter(L.Callback):
         step = self.last_step = trainer.global_step
         encoder = system.encoder
         was_training = encoder.training
-        val = _probe(lambda: probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol).val_score,
-                     step)
-        check_finite(step, **{METRIC: val})
-        metrics: dict[str, Any] = {METRIC: float(val), STEP: step, PARAMS: parameter_count(encoder),
+        probe = _probe(lambda: probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol), step)
+        check_finite(step, **{METRIC: probe.val_score})
+        metrics: dict[str, Any] = {METRIC: float(probe.val_score), STEP: step, PARAMS: parameter_count(encoder),
+                                   PROBE_SECONDS: probe.seconds,
                                    TIMESTEPS_TOTAL: step}  # Tune's TensorBoard x-axis = Lightning's step
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
         if step >= self.config.max_steps:
             metrics.update(_probe(lambda: final_scores(encoder, self.config, self.protocol), step), **{FINAL: True})
         encoder.train(was_training)
-        metrics["seconds"] = time.perf_counter() - self.start
+        metrics[SECONDS] = time.perf_counter() - self.start
         metrics.update(report_extras())
         with tempfile.TemporaryDirectory() as tmp:
             trainer.save_checkpoint(Path(tmp) / TRAINER_CKPT)
             save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"step": step})
-            (Path(tmp) / STATE_FILE).write_text(json.dumps({"seconds": metrics["seconds"], "step": step}))
+            (Path(tmp) / STATE_FILE).write_text(json.dumps({SECONDS: metrics[SECONDS], "step": step}))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from ray import tune
 
-from dabs_lib.experiment import BASELINE, METRIC, STUDY, TRIAL_NUMBER, check_name, split_study, trial_name
+from dabs_lib.experiment import BASELINE, METRIC, PARAMS, SECONDS, STUDY, TRIAL_NUMBER, check_name, split_study, \
+    trial_name
 from dabs_lib.registry import lookup
 from trainables import storage
 from trainables.disk_guard import DiskGuard
@@ -24,7 +25,7 @@ from trainables.progress import ProgressPrinter
 from trainables.schedulers import PerStudyScheduler
 from trainables.tensorboard import StepTBXLogger
 
-OBJECTIVE_METRICS = {"seconds": "min", "params": "min"}  # second objectives for NSGA-II
+OBJECTIVE_METRICS = {SECONDS: "min", PARAMS: "min"}  # second objectives for NSGA-II
 
 
 @dataclass(frozen=True)

@@ -76,23 +76,27 @@ def label_tensor(labels: np.ndarray, kind: str, device: torch.device) -> Tensor:
     return y.reshape(len(y), -1)
 
 
-def _logistic_objective(x1: Tensor, targets: Tensor, kind: str, l2: float, penalized: Tensor) -> Objective:
-    """Loss and analytic gradient of W1 = [W; b] (flat), x1 = [x, 1]; the bias row is not penalized."""
+def _logistic_objective(x1: Tensor, targets: Tensor, kind: str, l2: float) -> Objective:
+    """Loss and analytic gradient of W1 = [W; b] (flat), x1 = [x, 1]; the bias row is not penalized.
+    Written for few tensor operations per call: a path fit makes about a thousand calls."""
     n, k = len(x1), targets.shape[1]
+    x1_t = x1.T.contiguous()
 
     def fun(w: Tensor) -> tuple[Tensor, Tensor]:
         weight = w.view(x1.shape[1], k)  # (D+1, K)
         logits = x1 @ weight  # (N, K)
         if kind in SIGMOID_KINDS:
-            data = F.binary_cross_entropy_with_logits(logits, targets, reduction="sum") / n
-            residual = torch.sigmoid(logits) - targets
+            data = F.binary_cross_entropy_with_logits(logits, targets, reduction="sum")
+            residual = torch.sigmoid(logits).sub_(targets)
         else:
-            log_p = torch.log_softmax(logits, dim=1)
-            data = -(log_p * targets).sum() / n
-            residual = log_p.exp() - targets
-        penalty = weight * penalized  # (D+1, K), bias row zeroed
-        loss = data + 0.5 * l2 * (penalty * penalty).sum()
-        return loss, (x1.T @ residual / n + l2 * penalty).reshape(-1)
+            lse = torch.logsumexp(logits, dim=1, keepdim=True)
+            data = lse.sum() - torch.sum(logits * targets)
+            residual = torch.exp(logits.sub_(lse)).sub_(targets)  # softmax - targets
+        coef = weight[:-1].reshape(-1)  # the bias row is the last
+        loss = data / n + 0.5 * l2 * torch.dot(coef, coef)
+        grad = torch.mm(x1_t, residual).div_(n)
+        grad[:-1].add_(weight[:-1], alpha=l2)
+        return loss, grad.reshape(-1)
 
     return fun
 
@@ -103,12 +107,10 @@ def logistic_path(
     """(W (D, K), b (K,)) per strength, warm-started along `l2s` (strongest first)."""
     x1 = torch.cat([x, x.new_ones(len(x), 1)], dim=1)  # (N, D+1): the bias as a constant feature
     targets = F.one_hot(y, num_outputs).float() if kind not in SIGMOID_KINDS else y  # (N, K)
-    penalized = torch.ones(x1.shape[1], 1, device=x.device)
-    penalized[-1] = 0.0
     w = torch.zeros(x1.shape[1] * num_outputs, device=x.device)
     path = []
     for l2 in l2s:
-        w = minimize(_logistic_objective(x1, targets, kind, l2, penalized), w, max_iter=max_iter)
+        w = minimize(_logistic_objective(x1, targets, kind, l2), w, max_iter=max_iter)
         weight = w.view(x1.shape[1], num_outputs)
         path.append((weight[:-1].clone(), weight[-1].clone()))
     return path

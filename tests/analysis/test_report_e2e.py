@@ -233,3 +233,20 @@ def test_risk_and_invariance_run_on_the_best_checkpoints(experiment, tmp_path):
     assert {"emix", "random_init"} <= set(extras["invariance"]["digits"].index)
     png_ok(plots.plot_risk(extras["risk"], tmp_path / "risk.png"))
     png_ok(plots.plot_invariance(extras["invariance"], tmp_path / "invariance.png"))
+
+
+def test_probe_seconds_are_reported_and_their_share_summed_per_trial(experiment, report_dir):
+    """Every evaluation reports how long its in-search probe took; the trial table sums them
+    against the trial's wall time, and the report's README gives each study's median share."""
+    from analysis.results import load_experiment, trial_table
+
+    trials = trial_table(load_experiment(experiment)).set_index("trial")
+    for trial_dir in sorted(experiment.glob("*_emix_[0-9][0-9][0-9]")):
+        rows = reported(trial_dir)
+        assert rows and all(0 < r["probe_seconds"] < r["seconds"] for r in rows), rows
+        share = sum(r["probe_seconds"] for r in rows) / rows[-1]["seconds"]
+        assert trials.loc[trial_dir.name, "probe_share"] == pytest.approx(share)
+        assert 0 < share < 1
+    readme = (report_dir / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if "in-search probe" in ln)
+    assert "digits/emix" in line and "tabular/emix" in line and "%" in line, line
