@@ -17,6 +17,9 @@ from dabs_lib.registry import lookup
 # The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
 SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=32)
 SMOKE_MAX_STEPS = 4
+# Lightning precision of pretraining. "auto": bf16-mixed on a GPU, 32-true on a CPU (CPU bf16 is
+# fast only where the CPU has bf16 matrix units, e.g. AMX; BENCHMARKS.md "Training step").
+PRECISIONS = ("auto", "32-true", "bf16-mixed")
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,14 @@ class PretrainConfig:
     data_root: str = ""  # where real datasets live; embedded domains ignore it
     loader_workers: int = 0  # DataLoader processes for sets decoded on read (ImageNet); 0 = in-process
     online_clean_forward: bool = False  # online probe re-encodes the clean batch (one more forward per step)
+    precision: str = "auto"  # one of PRECISIONS
     smoke_test: bool = False  # tiny domain and model, a few steps: for tests and --smoke-test
     model: ModelConfig = field(default_factory=ModelConfig)
     objective_config: Any = None  # the objective's own typed Config; built by config_from_dict
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"`precision` must be one of {PRECISIONS}, but got {self.precision!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The flat dict `config_from_dict` reads back (what YAML and Tune see)."""

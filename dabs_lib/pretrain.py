@@ -69,6 +69,13 @@ def _quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def trainer_precision(precision: str, cuda: bool) -> str:
+    """Lightning's precision for a PretrainConfig.precision ("auto": bf16-mixed on a GPU, else 32-true)."""
+    if precision == "auto":
+        return "bf16-mixed" if cuda else "32-true"
+    return precision
+
+
 def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L.Callback], logger: bool,
                  max_epochs: int) -> L.Trainer:
     _quiet_lightning()
@@ -76,7 +83,7 @@ def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L
     return L.Trainer(
         accelerator="gpu" if cuda else "cpu",
         devices=1,
-        precision="bf16-mixed" if cuda else "32-true",
+        precision=trainer_precision(config.precision, cuda),
         max_steps=config.max_steps,
         max_epochs=max_epochs,
         logger=TensorBoardLogger(str(output_dir), name="", version="") if logger else False,

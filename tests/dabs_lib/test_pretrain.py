@@ -49,6 +49,33 @@ def test_same_seed_same_weights(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+class PrecisionSpy(L.Callback):
+    """What the trainer ran in, and the dtype of the encoder's first linear layer's outputs in training."""
+
+    def __init__(self):
+        self.precision, self.dtypes = "", set()
+
+    def on_train_start(self, trainer, module):
+        self.precision = trainer.precision
+        linear = next(m for m in module.encoder.modules() if isinstance(m, torch.nn.Linear))
+        linear.register_forward_hook(lambda m, args, out: self.dtypes.add(out.dtype) if m.training else None)
+
+
+def test_precision_bf16_mixed_trains_in_bf16_autocast_on_a_cpu(tmp_path):
+    spies = {}
+    for precision in ("auto", "bf16-mixed"):
+        config = config_from_dict({"domain": "tabular", "objective": "shed", "smoke_test": True, "max_steps": 2,
+                                   "precision": precision})
+        spies[precision] = spy = PrecisionSpy()
+        result = pretrain(config, output_dir=tmp_path / precision, callbacks=[spy], logger=False)
+        assert math.isfinite(result.metrics["train/loss"])
+    assert spies["auto"].precision == "32-true" and spies["bf16-mixed"].precision == "bf16-mixed"
+    assert spies["auto"].dtypes == {torch.float32}
+    assert spies["bf16-mixed"].dtypes == {torch.bfloat16}  # the steps ran under CPU bf16 autocast
+    with pytest.raises(ValueError, match=r"`precision` must be one of .*'bf16-mixed'.*, but got 'fp16' in --set"):
+        config_from_dict({"precision": "fp16"}, source="--set")
+
+
 def test_config_round_trips_through_the_flat_dict():
     config = config_from_dict({"objective": "capri", "lr": 1e-3, "depth": 2, "temperature": 0.1})
     assert config_from_dict(config.to_dict()) == config
