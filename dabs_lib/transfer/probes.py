@@ -90,7 +90,7 @@ def _logistic_objective(x1: Tensor, targets: Tensor, kind: str, l2: float) -> Ob
             residual = torch.sigmoid(logits).sub_(targets)
         else:
             lse = torch.logsumexp(logits, dim=1, keepdim=True)
-            data = lse.sum() - torch.sum(logits * targets)
+            data = torch.sum(lse - (logits * targets).sum(dim=1, keepdim=True))  # per row first: no cancellation
             residual = torch.exp(logits.sub_(lse)).sub_(targets)  # softmax - targets
         coef = weight[:-1].reshape(-1)  # the bias row is the last
         loss = data / n + 0.5 * l2 * torch.dot(coef, coef)

@@ -1,5 +1,10 @@
 """The L-BFGS fast paths equal their textbook forms: the compact inverse-Hessian product equals
-the two-loop recursion, and the probe objective's analytic gradient equals autograd's."""
+the two-loop recursion, the fused objective the op-by-op one, its gradient autograd's, and a
+whole path fit the reference fit (bench/probe_fit.py)."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,18 +13,13 @@ from dabs_lib.transfer.lbfgs import History, direction, minimize
 from dabs_lib.transfer.probes import SIGMOID_KINDS, _logistic_objective
 
 
-def _two_loop(g, pairs):
-    """-H g by the two-loop recursion (Nocedal and Wright, Algorithm 7.4), H0 = s.y / y.y I."""
-    q, alphas = g.clone(), []
-    for s, y in reversed(pairs):
-        alpha = torch.dot(s, q) / torch.dot(s, y)
-        q -= alpha * y
-        alphas.append(alpha)
-    s, y = pairs[-1]
-    q *= torch.dot(s, y) / torch.dot(y, y)
-    for (s, y), alpha in zip(pairs, reversed(alphas)):
-        q += (alpha - torch.dot(y, q) / torch.dot(s, y)) * s
-    return -q
+def _reference():
+    """bench/probe_fit.py: the textbook forms the fast paths are measured against."""
+    path = Path(__file__).resolve().parents[3] / "bench" / "probe_fit.py"
+    spec = importlib.util.spec_from_file_location("probe_fit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("memory, added", [(1, 3), (5, 2), (10, 13)])
@@ -28,14 +28,15 @@ def test_compact_direction_equals_the_two_loop_recursion(memory, added):
     p = 40
     a = torch.randn(p, p, dtype=torch.float64)
     hessian = a @ a.T / p + 0.1 * torch.eye(p, dtype=torch.float64)
-    history, pairs = History(memory), []
+    reference = _reference()
+    history, pairs = History(memory), reference.PairHistory(memory)
     for _ in range(added):
         s = torch.randn(p, dtype=torch.float64)
         history.add(s, hessian @ s)
-        pairs = (pairs + [(s, hessian @ s)])[-memory:]
+        pairs.add(s, hessian @ s)
     g = torch.randn(p, dtype=torch.float64)
-    assert len(history) == len(pairs)
-    torch.testing.assert_close(direction(g, history), _two_loop(g, pairs), rtol=1e-9, atol=1e-12)
+    assert len(history) == len(pairs) == min(memory, added)
+    torch.testing.assert_close(direction(g, history), reference.two_loop_direction(g, pairs), rtol=1e-9, atol=1e-12)
 
 
 def test_minimize_finds_a_quadratic_minimum():
@@ -70,3 +71,16 @@ def test_analytic_objective_equals_autograd(kind):
     loss, grad = _logistic_objective(x1, targets, kind, l2)(w.detach().clone())
     torch.testing.assert_close(loss, expected.detach())
     torch.testing.assert_close(grad, w.grad)
+    old_loss, old_grad = _reference().unfused_objective(x1, targets, kind, l2)(w.detach().clone())
+    torch.testing.assert_close(loss, old_loss)
+    torch.testing.assert_close(grad, old_grad)
+
+
+def test_path_fit_equals_the_reference_fit():
+    """The whole warm-started path, fast paths on vs the textbook forms: the same probes."""
+    reference = _reference()
+    x, y = reference.problem(300, 12, 4, seed=3)
+    ours = reference.ours_fit(x, y, 4, reference.ProbeProtocol().l2_path)
+    old = reference.reference_fit(x, y, 4, reference.ProbeProtocol().l2_path)
+    for a, b in zip(ours, old):
+        np.testing.assert_allclose(a.weight.numpy(), b.weight.numpy(), rtol=1e-3, atol=1e-3)
