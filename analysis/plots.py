@@ -178,6 +178,11 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
     gain = rows.pivot_table(index="domain", columns="objective", values="gain_vs_baseline", aggfunc="first")
     fig, axes = _figure(1, 1, max(4.0, 1.4 * gain.shape[1] + 2.5), max(2.5, 0.8 * gain.shape[0] + 1.6))
     ax = axes[0, 0]
+    if gain.size == 0:  # no study has both a best trial and its domain's random-init baseline
+        ax.text(0.5, 0.5, "no gain to show: no study has both a completed trial\nand a random-init baseline",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return _save(fig, path)
     limit = float(np.nanmax(np.abs(gain.to_numpy()))) if gain.notna().any().any() else 1.0
     limit = limit or 1.0
     image = ax.imshow(gain.to_numpy(float), cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")

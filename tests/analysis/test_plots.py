@@ -46,3 +46,11 @@ def test_risk_bars_and_invariance_heat_map(tmp_path):
 
 def test_parallel_plot_without_searched_params_still_writes_a_png(tmp_path):
     png_ok(plots.plot_parallel(_trials(), {}, tmp_path / "parallel.png"))
+
+
+def test_gain_plot_without_any_baseline_pair_says_so_without_warnings(tmp_path, recwarn):
+    rows = [trial("digits", "emix", n, val=0.5, tests={"novel": 0.4}, lr=1e-4) for n in range(2)]  # no baseline
+    trials = trials_frame(rows)
+    transfer = tables.transfer_table(tables.summarize_scores(tables.role_scores(trials, tables.select_best(trials))))
+    png_ok(plots.plot_gain(transfer, tmp_path / "gain.png"))
+    assert not [w for w in recwarn if "singular" in str(w.message)], [str(w.message) for w in recwarn]

@@ -1,5 +1,6 @@
 """Real domains end to end, the user's path: miniature files in the real releases' layouts,
-`run_search.py search` and `analyze` through the CLI, every trial scored on every task.
+one `run_search.py search` over all of them (one data root, trials of different domains side
+by side) and `analyze` through the CLI, every trial scored on every task.
 
 Each domain reads its pretraining set row by row from memory-mapped processed files (the
 path every real dataset takes). Trials run 3 one-step epochs (eval_every=1), as a search
@@ -48,17 +49,27 @@ def _trials(experiment: Path) -> dict[str, list[dict]]:
     return out
 
 
-@pytest.mark.parametrize("domain", sorted(WRITERS))
-def test_search_and_analyze_a_real_domain_from_its_files(domain, tmp_path):
-    data = tmp_path / "data"
-    for write in WRITERS[domain]:
-        write(data)
-    tasks = sorted(get_domain(domain, data_root=str(data), smoke=True).tasks)
-    _cli("search", "--domain", domain, "--objective", "shed", "--num-samples", "2", "--scheduler", "fifo",
-         "--no-baseline", "--smoke-test", "--set", f"max_steps={STEPS}", "--set", "eval_every=1", "--set", "batch_size=4",
-         "--set", f"data_root={data}", "--storage-path", str(tmp_path / "runs"), "--name", "exp", "--num-cpus", "2")
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """(data root, experiment, report) of one search of every real domain, then `analyze`."""
+    tmp = tmp_path_factory.mktemp("real")
+    data = tmp / "data"
+    for writers in WRITERS.values():
+        for write in writers:
+            write(data)
+    _cli("search", "--domain", ",".join(sorted(WRITERS)), "--objective", "shed", "--num-samples", "2", "--scheduler",
+         "fifo", "--no-baseline", "--smoke-test", "--set", f"max_steps={STEPS}", "--set", "eval_every=1", "--set",
+         "batch_size=4", "--set", f"data_root={data}", "--storage-path", str(tmp / "runs"), "--name", "exp",
+         "--num-cpus", "2")
+    _cli("analyze", str(tmp / "runs" / "exp"), "--out", str(tmp / "report"))
+    return data, tmp / "runs" / "exp", tmp / "report"
 
-    trials = _trials(tmp_path / "runs" / "exp")
+
+@pytest.mark.parametrize("domain", sorted(WRITERS))
+def test_search_and_analyze_a_real_domain_from_its_files(domain, searched):
+    data, experiment, report = searched
+    tasks = sorted(get_domain(domain, data_root=str(data), smoke=True).tasks)
+    trials = {name: rows for name, rows in _trials(experiment).items() if name.startswith(f"{domain}_shed_")}
     assert len(trials) == 2, sorted(trials)
     for name, rows in trials.items():
         assert [r["step"] for r in rows] == list(range(1, STEPS + 1)), name
@@ -69,8 +80,6 @@ def test_search_and_analyze_a_real_domain_from_its_files(domain, tmp_path):
         fingerprints = [r["data/batch_mean"] for r in rows]
         assert len(set(fingerprints)) == STEPS, (name, fingerprints)  # each epoch reads new rows
 
-    report = tmp_path / "report"
-    _cli("analyze", str(tmp_path / "runs" / "exp"), "--out", str(report))
     for table in ("transfer", "best_configs"):
         assert (report / "tables" / f"{table}.csv").is_file(), table
     with open(report / "tables" / "transfer.csv", newline="") as handle:
