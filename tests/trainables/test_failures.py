@@ -22,7 +22,7 @@ def failed_search(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("failed")
     # Valid for the search space, refused by e-Mix inside the trial worker (it contrasts within a batch).
-    request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=1,
+    request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=2,
                            overrides={"max_steps": 2, "eval_every": 1, "batch_size": 1})
     uri, status = run_and_report(request, "", 2)
     return root / "exp", status
