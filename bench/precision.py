@@ -16,12 +16,11 @@ import argparse
 import dataclasses
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import lightning as L  # noqa: E402
 import torch  # noqa: E402
 
 from dabs_lib.encoder import ModelConfig  # noqa: E402
@@ -29,22 +28,10 @@ from dabs_lib.pretrain import pretrain  # noqa: E402
 from search_spaces.catalog import load_space  # noqa: E402
 from search_spaces.convert import default_config  # noqa: E402
 from trainables.settings import split_trial_config  # noqa: E402
+from probe_share import StepClock  # noqa: E402
+from bench_tables import markdown  # noqa: E402
 
 PRECISIONS = ("32-true", "bf16-mixed")
-
-
-class StepClock(L.Callback):
-    """CPU seconds of each training batch (forward, backward, optimizer)."""
-
-    def __init__(self):
-        self.steps: list[float] = []
-        self._start = 0.0
-
-    def on_train_batch_start(self, *args):
-        self._start = time.process_time()
-
-    def on_train_batch_end(self, *args):
-        self.steps.append(time.process_time() - self._start)
 
 
 def config_for(domain: str, objective: str, size: str, steps: int, precision: str, smoke: bool):
@@ -79,9 +66,7 @@ def main(argv=None) -> int:
     steps, rounds = (3, 2) if args.smoke_test else (args.steps, args.rounds)
     rows = [measure(d, o, s, steps, rounds, args.smoke_test) for d in args.domains.split(",")
             for o in args.objectives.split(",") for s in args.sizes.split(",")]
-    print("| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]))
-    for row in rows:
-        print("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()) + " |")
+    print(markdown(rows))
     amx = "amx_bf16" in Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else False
     print(f"\nCPU has AMX bf16: {amx}. Command: `python bench/precision.py "
           f"{' '.join(argv if argv is not None else sys.argv[1:])}`")

@@ -35,19 +35,25 @@ from search_spaces.catalog import load_space  # noqa: E402
 from search_spaces.convert import default_config  # noqa: E402
 from trainables.pretrain_transfer import probe_protocol  # noqa: E402
 from trainables.settings import split_trial_config  # noqa: E402
+from bench_tables import markdown  # noqa: E402
 
 
 class StepClock(L.Callback):
-    """CPU seconds spent inside training batches (forward, backward, optimizer, logging)."""
+    """CPU seconds of each training batch (forward, backward, optimizer, logging)."""
 
     def __init__(self):
-        self.seconds, self._start = 0.0, 0.0
+        self.steps: list[float] = []
+        self._start = 0.0
 
     def on_train_batch_start(self, *args):
         self._start = time.process_time()
 
     def on_train_batch_end(self, *args):
-        self.seconds += time.process_time() - self._start
+        self.steps.append(time.process_time() - self._start)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.steps)
 
 
 def large_task(domain, rows: int, seed: int = 0):
@@ -112,11 +118,7 @@ def main(argv=None) -> int:
         search_rows = search_rows or [ProbeProtocol().search_rows]
         rows += measure_dabs(args.dabs_domain, args.objective, 300 if args.smoke_test else args.dabs_rows,
                              1 if args.smoke_test else args.period_steps, search_rows, args.smoke_test)
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
-    for row in rows:
-        print("| " + " | ".join(f"{row[k]:.3g}" if isinstance(row.get(k), float) else str(row.get(k, "")) for k in keys)
-              + " |")
+    print(markdown(rows))
     print(f"\nCommand: `python bench/probe_share.py {' '.join(argv if argv is not None else sys.argv[1:])}`")
     return 0
 

@@ -21,12 +21,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from analysis.results import live_timeline, _read_jsonl  # noqa: E402
 from dabs_lib.domains import EMBEDDED_DOMAINS  # noqa: E402
 from dabs_lib.experiment import FINAL, PROBE_SECONDS, SECONDS, STEP  # noqa: E402
 from trainables.runner import run_search  # noqa: E402
 from trainables.search import SearchRequest  # noqa: E402
+from bench_tables import markdown  # noqa: E402
 
 SMOKE = {"max_steps": 4, "eval_every": 2}
 
@@ -64,10 +66,7 @@ def main(argv=None) -> int:
         uri, _ = run_search(request, num_cpus=1)
         wall = time.perf_counter() - start
         rows = trial_shares(Path(uri))
-    keys = list(rows[0])
-    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
-    for row in rows:
-        print("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()) + " |")
+    print(markdown(rows))
     print(f"\nSearch wall time {wall:.0f} s on 1 CPU. "
           f"Command: `python bench/probe_share_search.py {' '.join(argv if argv is not None else sys.argv[1:])}`")
     return 0

@@ -43,6 +43,7 @@ from dabs_lib.encoder import ModelConfig  # noqa: E402
 from dabs_lib.transfer.probes import fit_path  # noqa: E402
 from dabs_lib.transfer.protocol import ProbeProtocol  # noqa: E402
 from reference_dabs import REFERENCE_OBJECTIVES  # noqa: E402
+from bench_tables import markdown  # noqa: E402
 
 SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=16)
 
@@ -159,17 +160,6 @@ def _clock(device: torch.device) -> float:
 
 def format_row(row: dict) -> str:
     return "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
-
-
-def markdown(rows: list[dict]) -> str:
-    if not rows:
-        return ""
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for row in rows:
-        cells = [f"{row[k]:.3g}" if isinstance(row.get(k), float) else str(row.get(k, "")) for k in keys]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def parse_args(argv):

@@ -35,8 +35,8 @@ class History:
         if self.s is None:
             self.s, self.y = s.unsqueeze(0), y.unsqueeze(0)
         else:
-            self.s = torch.cat([self.s[-(self.memory - 1):] if self.memory > 1 else self.s[:0], s.unsqueeze(0)])
-            self.y = torch.cat([self.y[-(self.memory - 1):] if self.memory > 1 else self.y[:0], y.unsqueeze(0)])
+            self.s = torch.cat([self.s, s.unsqueeze(0)])[-self.memory:]
+            self.y = torch.cat([self.y, y.unsqueeze(0)])[-self.memory:]
 
     def clear(self) -> None:
         self.s = self.y = None
