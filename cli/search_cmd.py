@@ -106,11 +106,18 @@ def validate(request: SearchRequest) -> None:
 
 
 def preflight_request(request: SearchRequest) -> None:
-    """Every study's space loads and every real domain's data is there (search and resume)."""
+    """Every study's space loads, its untuned config passes every config check (types, ranges,
+    choices such as `precision`), and every real domain's data is there (search and resume)."""
     from search_spaces import load_space
+    from search_spaces.convert import default_config
+    from trainables.settings import split_trial_config
 
     for domain, objective in study_pairs(request):
         space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
+        try:
+            split_trial_config(default_config(space), f"the {domain}/{objective} config (search-space files and --set)")
+        except (TypeError, ValueError) as error:
+            raise UserError(str(error)) from None
         preflight_data(domain, space.fixed)
 
 
