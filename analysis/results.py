@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from dabs_lib.experiment import (
-    ERROR_ATTR, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line, journal_path,
-    open_storage, retries, study_name,
+    ERROR_ATTR, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line,
+    journal_path, open_storage, retries, study_name,
 )
 from dabs_lib.experiment import read_manifest as _read_manifest
 from dabs_lib.safe_io import CorruptFileError, read_json

@@ -84,7 +84,8 @@ def best_config_table(trials: pd.DataFrame, which: str = "last", searched: list[
     searched hyperparameters (`searched`; default: the ones that vary within some study)."""
     best = select_best(trials, which)
     params = searched if searched is not None else varying_params(trials)
-    front = ["experiment", "trial", "which", "selection_score", "best_val", experiment.SECONDS, experiment.PARAMS, "checkpoint"]
+    front = ["experiment", "trial", "which", "selection_score", "best_val", experiment.SECONDS, experiment.PARAMS,
+             "checkpoint"]
     cols = [c for c in front if c in best] + [p for p in params if p in best]
     table = status_counts(trials, studies).merge(best[KEYS + cols], on=KEYS, how="left")
     return table.rename(columns={"selection_score": "val_score"})
