@@ -65,7 +65,7 @@ def plan_line(args: argparse.Namespace, config, out: Path) -> str:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    from dabs_lib.domains import get_domain
+    from dabs_lib.domains.door import prepare_domain
     from dabs_lib.pretrain import pretrain
     from dabs_lib.transfer import evaluate_domain
     from dabs_lib.experiment import TrialSettings, probe_protocol
@@ -76,7 +76,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         check_folder_value("--out", args.out)
         config, trial = config_from_args(args)
         check_folder_value("data_root", config.data_root)
-        domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
+        domain = prepare_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
+                                smoke=config.smoke_test)
         settings = TrialSettings(**trial)
     out = Path(args.out)
     print(plan_line(args, config, out), flush=True)
@@ -97,7 +98,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from dabs_lib.checkpoints import load_encoder, read_checkpoint
-    from dabs_lib.domains import get_domain
+    from dabs_lib.domains.door import prepare_domain
     from dabs_lib.transfer import ProbeProtocol, evaluate_domain
 
     path = Path(args.checkpoint)
@@ -111,7 +112,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if not domain_name:
             raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
         smoke = args.smoke_test or saved.get("smoke_test", False)
-        domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=smoke)
+        domain = prepare_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
+                                smoke=smoke)
         encoder = load_encoder(path, specs=domain.specs)
         if any(n < 1 for n in args.fewshot or ()):
             raise UserError(f"--fewshot must be >= 1, but got {min(args.fewshot)}")

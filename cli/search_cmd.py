@@ -110,24 +110,38 @@ def preflight_request(request: SearchRequest) -> None:
     choices such as `precision`), and every real domain's data is there (search and resume)."""
     from search_spaces import load_space
     from search_spaces.convert import default_config
+    from trainables.search import study_overrides
     from trainables.settings import split_trial_config
 
+    prepared: set[tuple] = set()
     for domain, objective in study_pairs(request):
-        space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
+        space = load_space(objective, domain, list(request.space_files), study_overrides(request))
         try:
-            split_trial_config(default_config(space), f"the {domain}/{objective} config (search-space files and --set)")
+            config, _ = split_trial_config(default_config(space), f"the {domain}/{objective} config "
+                                           "(search-space files and --set)")
         except (TypeError, ValueError) as error:
             raise UserError(str(error)) from None
-        preflight_data(domain, space.fixed)
+        key = (domain, config.data_root, config.data_seed, config.smoke_test)
+        if key not in prepared:  # one preparation per domain and data, whatever the number of objectives
+            preflight_data(domain, config.data_root, config.data_seed, config.smoke_test)
+            prepared.add(key)
 
 
-def preflight_data(domain: str, fixed: dict) -> None:
-    """A real domain's raw files, checked before Ray starts: a missing dataset is one line here
-    (what to download, from where, where to put it), not a traceback from every trial."""
-    from dabs_lib.datasets import REAL_DOMAINS, check_files
+def preflight_data(domain: str, data_root: str, data_seed: int, smoke: bool) -> None:
+    """The door: a real domain's files are checked (a missing dataset is one line saying what to
+    download, from where, where to put it), then read, validated and cached here, before Ray
+    starts, exactly as its trials will read them; a problem in a file's contents is one line
+    naming the file, not a traceback from every trial. Trials then only read the cache."""
+    from dabs_lib.datasets import REAL_DOMAINS, DatasetError, check_files
+    from dabs_lib.domains.door import prepare_domain
 
-    if domain in REAL_DOMAINS:
-        check_files(domain, fixed.get("data_root", ""))
+    if domain not in REAL_DOMAINS:
+        return  # embedded domains are generated in memory from a seed: nothing to read
+    check_files(domain, data_root)
+    try:
+        prepare_domain(domain, seed=data_seed, data_root=data_root, smoke=smoke)
+    except DatasetError as error:
+        raise UserError(str(error)) from error
 
 
 SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)

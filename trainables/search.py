@@ -90,13 +90,18 @@ def metrics(request: SearchRequest) -> tuple[Any, Any]:
     return [METRIC, request.multi_objective], ["max", mode]
 
 
+def study_overrides(request: SearchRequest) -> dict:
+    """What every study's space gets on top of its YAML: `--set` values, and `--smoke-test`'s flag."""
+    return dict(request.overrides, **({"smoke_test": True} if request.smoke_test else {}))
+
+
 def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]:
     """Every study's plan, and its full-budget evaluation count (the scheduler's max_t)."""
     from ray.tune.search.optuna import OptunaSearch
 
     from search_spaces import default_point, load_space, to_tune
 
-    overrides = dict(request.overrides, **({"smoke_test": True} if request.smoke_test else {}))
+    overrides = study_overrides(request)
     plans, max_t = [], {}
     for domain, objective in study_pairs(request):
         space = load_space(objective, domain, list(request.space_files), overrides)

@@ -17,6 +17,7 @@ from dabs_lib.datasets.catalog_text import GLUE as SOURCE, GLUE_TASKS, GlueTask
 from dabs_lib.datasets.common import make_task, shrink
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
+from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.tokenizer import encode
 from dabs_lib.datasets.transforms import AsType
 
@@ -27,9 +28,9 @@ MAX_BAD_ROWS = 0.01  # share of malformed rows tolerated (QQP's train.tsv has a 
 
 
 def read_tsv(path, header: bool) -> tuple[list[str], list[list[str]]]:
-    """(columns, rows) of a GLUE TSV: tab-split, no quoting; malformed rows are dropped."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = [line.rstrip("\r\n").split("\t") for line in handle if line.strip()]
+    """(columns, rows) of a GLUE TSV: tab-split, no quoting (quotes are text), BOM and CRLF as shipped;
+    malformed rows are dropped."""
+    rows = [line.split("\t") for line in text_lines(path)]
     if not rows:
         raise DatasetFileError(path, "is empty")
     columns = rows.pop(0) if header else [str(i) for i in range(len(rows[0]))]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
+from dabs_lib.datasets.textfiles import ENCODING
 
 CHUNK_CHARS = 1 << 22  # characters read at a time
 _SKIP = " \t\r\n,"
@@ -22,7 +23,7 @@ def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict]:
     decoder = json.JSONDecoder()
     count = 0
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding=ENCODING)
     except (FileNotFoundError, IsADirectoryError) as error:
         raise not_a_file(path, "a JSON file") from error
     with handle:

@@ -34,6 +34,7 @@ from dabs_lib.datasets.common import make_task, optional_task, resolve_root, shr
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field
 from dabs_lib.datasets.splits import DABS_SEED
+from dabs_lib.datasets.textfiles import read_text
 from dabs_lib.datasets.tokenizer import encode, pad_id
 from dabs_lib.datasets.transforms import AsType, Image
 from dabs_lib.domains.base import Domain
@@ -45,8 +46,7 @@ SMOKE_IMAGES = 40  # smoke builds decode this many images (or questions) per spl
 
 def _load_json(path) -> dict:
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        return json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise DatasetFileError(path, f"is not valid JSON ({error.msg} at line {error.lineno}; truncated?)") from error
 

@@ -22,6 +22,7 @@ from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.images import store_images
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import DABS_SEED
+from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import TransferTask
 
@@ -32,7 +33,7 @@ SMOKE_IMAGES = 6  # smoke builds decode this many images per class and part
 def _lines(path: Path) -> list[str]:
     if not path.is_file():
         raise DatasetFileError(path, "is missing (incomplete extraction?)")
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return [line.strip() for line in text_lines(path)]
 
 
 def aircraft(folder: Path):

@@ -17,7 +17,6 @@ else a WordPiece trained once on the mC4 examples (see tokenizer.py for how that
 """
 from __future__ import annotations
 
-import gzip
 import json
 from itertools import islice
 from pathlib import Path
@@ -31,6 +30,7 @@ from dabs_lib.datasets.download import file_digest
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.glue import GlueTask, parse
 from dabs_lib.datasets.memmap import Field, MemmapSplit
+from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
 from dabs_lib.datasets.transforms import AsType
 from dabs_lib.domains.base import Domain
@@ -55,14 +55,13 @@ def corpus_files(root) -> list[Path]:
 
 def _examples(path: Path):
     if path.suffix == ".txt":
-        with open(path, encoding="utf-8") as handle:
-            yield from (line.strip() for line in handle if line.strip())
+        yield from (line.strip() for line in text_lines(path))
         return
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield json.loads(line)["text"]
+        for line in text_lines(path, compressed=True):
+            yield json.loads(line)["text"]
+    except DatasetFileError:
+        raise
     except (OSError, EOFError, ValueError, KeyError) as error:
         raise DatasetFileError(path, f"must be gzipped JSON lines with a 'text' field ({type(error).__name__}: {error})") from error
 

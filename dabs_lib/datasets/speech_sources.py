@@ -16,6 +16,7 @@ import pandas as pd
 from dabs_lib.datasets.audio import Clips
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 from dabs_lib.datasets.splits import DABS_SEED
+from dabs_lib.datasets.textfiles import raw_lines, read_text, text_lines
 from dabs_lib.datasets.catalog_speech import (  # noqa: F401 (the sources, re-exported for speech.py)
     AUDIO_MNIST, FLUENT_SPEECH, LIBRISPEECH, PRETRAIN_SUBSETS, SPEECH_COMMANDS, VOXCELEB1,
 )
@@ -46,7 +47,7 @@ def librispeech_utterances(subset_dir: Path) -> list[Path]:
     """FLAC files listed by every chapter's `<speaker>-<chapter>.trans.txt`, sorted by utterance id."""
     paths = []
     for transcript in subset_dir.glob("*/*/*.trans.txt"):
-        lines = [line for line in transcript.read_text().splitlines() if line.strip()]
+        lines = list(text_lines(transcript))
         if not lines:  # the release never ships one; skipping it would silently drop a chapter (or a speaker)
             raise DatasetFileError(transcript, "is empty, but every LibriSpeech chapter's transcript lists its "
                                    "utterances (truncated extraction?)", "Extract the subset's archive again.")
@@ -102,7 +103,7 @@ def audio_mnist(folder: Path, limit: int | None) -> Clips:
 
 def speech_commands(folder: Path, limit: int | None) -> Clips:
     """Official lists: validation_list.txt -> val, testing_list.txt -> test, the rest -> train."""
-    lists = {part: set((folder / name).read_text().split()) for part, name in
+    lists = {part: set(read_text(folder / name).split()) for part, name in
              ((1, "validation_list.txt"), (2, "testing_list.txt"))}
     paths, labels, parts = [], [], []
     for label, word in enumerate(SPEECH_COMMANDS_LABELS):
@@ -137,7 +138,7 @@ def fluent_speech(folder: Path, limit: int | None) -> Clips:
 def _iden_split(path: Path) -> list[tuple[int, str]]:
     """(part 0/1/2, "id10001/<youtube id>/00001.wav") per line of VoxCeleb1's iden_split.txt."""
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(raw_lines(path), 1):
         fields = line.split()
         if not fields:
             continue

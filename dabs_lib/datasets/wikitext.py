@@ -17,7 +17,9 @@ from dabs_lib.datasets.cache import ensure_processed, source_signature
 from dabs_lib.datasets.catalog_text import BERT_TOKENIZER, WIKITEXT as SOURCE
 from dabs_lib.datasets.common import resolve_root, token_pretrain_split
 from dabs_lib.datasets.download import file_digest
+from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.glue import GLUE_TASKS, glue_tasks
+from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
@@ -30,9 +32,7 @@ CHUNK = 50_000  # lines tokenized at a time
 
 def corpus_lines(path: Path, limit: int | None = None):
     """Non-blank lines of a WikiText file (Hugging Face maps blank lines to "" and DABS drops them)."""
-    with open(path, encoding="utf-8") as handle:
-        lines = (line.rstrip("\n") for line in handle if line.strip())
-        yield from islice(lines, limit)
+    yield from text_lines(path, limit)
 
 
 def english_tokenizer(root: Path, corpus: Path, limit: int | None):
@@ -68,6 +68,8 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     """WikiText-103 -> GLUE; TokensSpec(128, vocab of the tokenizer)."""
     root = resolve_root(data_root)
     corpus = SOURCE.check(root) / SOURCE.required[0]
+    if next(corpus_lines(corpus, 1), None) is None:  # before a tokenizer is trained on nothing and cached
+        raise DatasetFileError(corpus, "has no non-blank line, but the pretraining corpus must hold text")
     limit = SMOKE_LINES if smoke else None
     tokenizer, tokenizer_id = english_tokenizer(root, corpus, limit)
     processed = _pretrain_tokens(root, corpus, tokenizer, tokenizer_id, limit)

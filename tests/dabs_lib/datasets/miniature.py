@@ -99,15 +99,21 @@ GLUE_FILES = {"CoLA": ("train", "dev"), "SST-2": ("train", "dev"), "MRPC": ("tra
 
 
 def write_glue(root: Path, train: int = 30, dev: int = 10) -> Path:
-    """glue/<TASK>/{train,dev}.tsv (MNLI: dev_matched/dev_mismatched), tab-separated, GLUE's headers."""
+    """glue/<TASK>/{train,dev}.tsv (MNLI: dev_matched/dev_mismatched), tab-separated, GLUE's headers.
+
+    As the real release ships them: MRPC's files begin with a UTF-8 byte-order mark, text holds
+    unbalanced double quotes (GLUE's TSVs are not CSV-quoted), and files end with a newline."""
     rng = np.random.default_rng(3)
     for task, files in GLUE_FILES.items():
         folder = root / "glue" / task
         folder.mkdir(parents=True, exist_ok=True)
         for name in files:
             header, rows = _glue_rows(task, rng, train if name == "train" else dev)
+            if rows and len(rows[0]) > 1:
+                rows[0][-2] = '"' + rows[0][-2]  # an unbalanced quote inside a text field
             lines = ([header] if header else []) + rows
-            (folder / f"{name}.tsv").write_text("\n".join("\t".join(r) for r in lines) + "\n")
+            bom = "\ufeff" if task == "MRPC" else ""
+            (folder / f"{name}.tsv").write_text(bom + "\n".join("\t".join(r) for r in lines) + "\n", encoding="utf-8")
     return root / "glue"
 
 
