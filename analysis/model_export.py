@@ -55,14 +55,26 @@ def pick_trials(report: Report, study: str = "", trial: str = "") -> pd.DataFram
 def transfer_rows(report: Report, report_dir: Path | None) -> tuple[pd.DataFrame, str]:
     """(transfer table, where it came from): a report folder's (with --seeds) when it exists."""
     folder = Path(report_dir) if report_dir else default_out(report)
-    path = folder / "tables" / "transfer.json"
-    if path.is_file():
+    path, chosen = folder / "tables" / "transfer.json", folder / "tables" / "best_configs.json"
+    if path.is_file() and chosen.is_file():
         saved = pd.DataFrame(json.loads(path.read_text()))
-        if not saved.empty and "best_trial" in saved:
+        if not saved.empty and "best_trial" in saved and same_choice(report, json.loads(chosen.read_text())):
             return saved, str(path)
+        if report_dir:
+            raise ExperimentError(f"--report must be the report of {report.name} (same best trials and scores), "
+                                  f"but {chosen} chose other trials")
     elif report_dir:
         raise ExperimentError(f"--report must be a report folder written by `analyze`, but {path} does not exist")
     return report.transfer, "the trials' own test scores (one seed)"
+
+
+def same_choice(report: Report, saved: list[dict[str, Any]]) -> bool:
+    """Whether a report folder was made from these experiments: the same best trial with the same
+    validation score in every study (a stale reports/<name> of an older search is not)."""
+    def key(rows: list[dict[str, Any]]) -> set[tuple]:
+        return {(r.get("experiment"), r.get("domain"), r.get("objective"), r.get("trial"), r.get("val_score"))
+                for r in rows if r.get("trial") is not None and r.get("trial") == r.get("trial")}
+    return key(saved) == key(report.best_configs.to_dict("records"))
 
 
 def scores_of(transfer: pd.DataFrame, row: pd.Series) -> list[dict[str, Any]]:
@@ -157,7 +169,10 @@ def export_one(report: Report, row: pd.Series, out: Path, transfer: tuple[pd.Dat
     from dabs_lib.checkpoints import load_encoder
     from dabs_lib.model_folder import describe_inputs, write_model_folder
 
-    checkpoint = Path(str(row["checkpoint"])) / ENCODER_FILE
+    if not isinstance(row.get("checkpoint"), str) or not row["checkpoint"]:
+        raise ExperimentError(f"trial {row['trial']} kept no checkpoint of the evaluation it was chosen for "
+                              f"(--which {report.which}); export it with --which last")
+    checkpoint = Path(row["checkpoint"]) / ENCODER_FILE
     encoder = load_encoder(checkpoint)
     data, domain = data_facts(row["domain"], domain_args(row))
     config = trial_config(row["trial_dir"])
