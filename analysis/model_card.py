@@ -42,7 +42,7 @@ def card_text(facts: dict[str, Any], encoder: Any) -> str:
     hyper = "\n".join(f"- `{k}`: {v}" for k, v in facts["hyperparameters"].items()) or "- (none searched)"
     trials = budget.get("trials", {})
     lines = [
-        f"# {facts['name']}: a {facts['objective']} encoder for the `{facts['domain']}` domain",
+        f"# {facts['name']}: a `{facts['objective']}` encoder for the `{facts['domain']}` domain",
         "",
         f"A transformer encoder ({params:,} parameters, width {encoder.config.embed_dim}, depth "
         f"{encoder.config.depth}) pretrained with the `{facts['objective']}` self-supervised objective by a "

@@ -24,7 +24,9 @@ from analysis.model_card import card_text
 from analysis.report import Report, default_out, load_report
 from dabs_lib.experiment import ENCODER_FILE, ExperimentError, split_study, study_name
 
-SCORE_FIELDS = ("task", "score", "ci95", "n_seeds", "default", "default_ci95", "baseline", "baseline_ci95")
+# card/config.json score field <- transfer table column (analysis.tables.transfer_table)
+SCORE_FIELDS = {"task": "task", "score": "best", "ci95": "best_ci95", "n_seeds": "n_seeds", "default": "default",
+                "default_ci95": "default_ci95", "baseline": "baseline", "baseline_ci95": "baseline_ci95"}
 
 
 def pick_trials(report: Report, study: str = "", trial: str = "") -> pd.DataFrame:
@@ -83,7 +85,7 @@ def scores_of(transfer: pd.DataFrame, row: pd.Series) -> list[dict[str, Any]]:
     part = transfer[(transfer["domain"] == row["domain"]) & (transfer["objective"] == row["objective"])]
     part = part[part["best_trial"] == row["trial"]]
     if not part.empty:
-        return [{k: _plain(r.get(k)) for k in SCORE_FIELDS} for r in part.to_dict("records")]
+        return [{k: _plain(r.get(column)) for k, column in SCORE_FIELDS.items()} for r in part.to_dict("records")]
     out = []
     for column in [c for c in row.index if str(c).startswith("test/")]:
         if pd.notna(row[column]):

@@ -35,13 +35,14 @@ REQUIRED = ("format_version", "name", "domain", "objective", "model_config", "in
 # pipeline did to raw data before the encoder saw it (dabs_lib.datasets.transforms, domains/).
 INPUT_DTYPES = {"tokens": "int64", "1d": "float32", "2d": "float32", "tabular": "float32"}
 PREPROCESSING = {
-    "tokens": "integer token ids from the domain's tokenizer/vocabulary, padded with pad_id to seq_len "
+    "tokens": "integer token ids from the domain's own tokenizer or vocabulary, padded with pad_id to seq_len "
               "(padding is masked in attention and pooling)",
-    "1d": "float time series (seq_len, in_channels), standardized per channel as the domain's data were; "
-          "cut into seq_len/segment_size segments, each one token",
-    "2d": "float image or spectrogram (in_channels, input_size, input_size); images resized to input_size and "
-          "scaled to [0, 1] as the domain's data were; cut into patch_size x patch_size patches",
-    "tabular": "one float per feature (num_features,), standardized as the domain's data were; one token each",
+    "1d": "float time series (seq_len, in_channels), scaled as the domain's pipeline scaled its data (`observed` "
+          "gives the range); cut into seq_len/segment_size segments, one token each",
+    "2d": "float image or spectrogram (in_channels, input_size, input_size), scaled as the domain's pipeline "
+          "scaled its data (`observed` gives the range); cut into patch_size x patch_size patches, one token each",
+    "tabular": "one float per feature (num_features,), scaled as the domain's pipeline scaled its data "
+               "(`observed` gives the range); one token each",
 }
 assert set(INPUT_DTYPES) == set(PREPROCESSING) == set(SPEC_KINDS)
 
