@@ -17,6 +17,9 @@ COMMANDS = {
     "list": ("cli.misc_cmd", "cmd_list"),
     "analyze": ("cli.report_cmd", "cmd_analyze"),
     "export": ("cli.report_cmd", "cmd_export"),
+    "export-model": ("cli.models_cmd", "cmd_export_model"),
+    "models": ("cli.models_cmd", "cmd_models"),
+    "featurize": ("cli.models_cmd", "cmd_featurize"),
 }
 
 

@@ -65,6 +65,9 @@ SMOKE_HELP = {  # what --smoke-test does on each command, said truthfully
                "(the report reads files; --risk and --invariance use the trials' own settings)",
     "export": "no effect: export only reads files (accepted so every command takes it)",
     "list": "no effect: list only reads files (accepted so every command takes it)",
+    "export-model": "no effect: export-model only reads files (accepted so every command takes it)",
+    "models": "no effect: models only reads files (accepted so every command takes it)",
+    "featurize": "no effect: featurize uses the model as exported (accepted so every command takes it)",
 }
 
 
@@ -135,6 +138,43 @@ def _report_parsers(sub) -> None:
     _common(p, "export")
 
 
+def _model_parsers(sub) -> None:
+    from dabs_lib.model_registry import DEFAULT_MODELS_DIR, MODELS_ENV  # Ray-free: --help stays fast
+
+    dirs_help = f"where models are kept, repeatable (default: ${MODELS_ENV}, else ./{DEFAULT_MODELS_DIR})"
+    p = _sub(sub, "export-model", "export the best encoder of each study as a model folder (safetensors, "
+             "config.json, model card)",
+             "  run_search.py export-model runs/digits_emix_20261122-101500 --out models\n"
+             "  run_search.py export-model runs/dev --study digits-shed --out models\n"
+             "  run_search.py export-model runs/dev --trial digits_shed_004 --out models")
+    p.add_argument("experiment", help="the experiment folder")
+    p.add_argument("--out", default=DEFAULT_MODELS_DIR,
+                   help="models folder: writes OUT/<experiment>/<domain>-<objective>/")
+    p.add_argument("--study", help="only this study's best trial, `<domain>-<objective>` (default: every study)")
+    p.add_argument("--trial", help="this trial folder instead of a study's best, e.g. digits_emix_003")
+    p.add_argument("--which", choices=["last", "best-ever"], default="last", help="as for analyze")
+    p.add_argument("--report", help="the analyze report folder whose scores go on the model card "
+                   "(default: reports/<experiment> when it exists, else the trials' own scores)")
+    _common(p, "export-model")
+    p = _sub(sub, "models", "list the exported models kept in a folder",
+             "  run_search.py models list --models-dir models\n  DABS_TUNE_MODELS=~/models run_search.py models list")
+    p.add_argument("action", choices=["list"], help="what to do")
+    p.add_argument("--models-dir", action="append", metavar="DIR", help=dirs_help)
+    _common(p, "models")
+    p = _sub(sub, "featurize", "embed a domain's split with an exported model into Parquet or .npz",
+             "  run_search.py featurize digits-emix --domain digits --split test --out digits.parquet\n"
+             "  run_search.py featurize models/dev/digits-emix --split pretrain --out pre.npz")
+    p.add_argument("model", help="model folder, or a name: <domain>-<objective> or <experiment>/<domain>-<objective>")
+    p.add_argument("--domain", help="domain to embed (default: the model's)")
+    p.add_argument("--split", default="test", help="pretrain, train/val/test of the default task, or <task>/<split>")
+    p.add_argument("--out", required=True, help="output file: .parquet or .npz")
+    p.add_argument("--models-dir", action="append", metavar="DIR", help=dirs_help)
+    p.add_argument("--data-root", default="", help="where real datasets live (default: $DABS_DATA_ROOT, else ./data)")
+    p.add_argument("--batch-size", type=int, default=256, help="examples per forward pass")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when there is one, else CPU)")
+    _common(p, "featurize")
+
+
 def _pretrain_parsers(sub) -> None:
     p = _sub(sub, "pretrain", "one pretraining run plus transfer scores, no Ray",
              "  run_search.py pretrain --domain digits --objective shed --set lr=3e-4\n"
@@ -199,6 +239,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1: this machine only)")
     _common(p, "tensorboard")
     _report_parsers(sub)
+    _model_parsers(sub)
     p = _sub(sub, "list", "list domains, objectives, search spaces or experiments",
              "  run_search.py list domains --data-root data\n  run_search.py list spaces --json\n"
              "  run_search.py list experiments")

@@ -15,6 +15,7 @@ _LAZY = {
     "Encoder": "dabs_lib.encoder",
     "evaluate_transfer": "dabs_lib.transfer",
     "evaluate_domain": "dabs_lib.transfer",
+    "load_encoder": "dabs_lib.models",  # an exported model folder or name (checkpoints.load_encoder reads encoder.pt)
 }
 
 

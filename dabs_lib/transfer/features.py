@@ -107,12 +107,14 @@ def featurize(
     batch_size: int = 256,
     device: str | torch.device | None = None,
     where: str = "dataset",
+    progress: bool | None = None,
 ) -> FeatureSet:
-    """Run the frozen encoder over `dataset` once and return float32 features on the CPU."""
+    """Run the frozen encoder over `dataset` once and return float32 features on the CPU.
+    `progress`: show a bar (on a terminal); None shows one for splits of LARGE_SPLIT examples or more."""
     device = resolve_device(device)
     features, labels, rows, offset = [], [], [], 0
     size = len(dataset) if hasattr(dataset, "__len__") else 0
-    progress = stage(f"featurizing {where}", size, "examples", enabled=size >= LARGE_SPLIT)
+    progress = stage(f"featurizing {where}", size, "examples", enabled=size >= LARGE_SPLIT if progress is None else progress)
     with frozen_eval(encoder, device, pooling), torch.no_grad(), progress as bar:
         for batch_inputs, batch_labels in iterate_batches(dataset, batch_size):
             bar.update(len(batch_labels))
