@@ -17,6 +17,7 @@ COMMANDS = {
     "list": ("cli.misc_cmd", "cmd_list"),
     "analyze": ("cli.report_cmd", "cmd_analyze"),
     "export": ("cli.report_cmd", "cmd_export"),
+    "domain": ("cli.domain_cmd", "cmd_domain"),
 }
 
 

@@ -20,12 +20,15 @@ def _objectives() -> dict:
 
 
 def domain_names() -> list[str]:
-    """DOMAINS' keys when dabs_lib.domains imports, plus every domain override file."""
+    """DOMAINS' keys when dabs_lib.domains imports, plus every domain override file, plus the
+    user domains (domain files) this process registered."""
+    from dabs_lib.userdomain import USER_DOMAIN_FILES
+
     try:
         from dabs_lib.domains import DOMAINS
     except ImportError:
         DOMAINS = {}
-    return sorted(set(DOMAINS) | {p.stem for p in DOMAINS_DIR.glob("*.yaml")})
+    return sorted(set(DOMAINS) | {p.stem for p in DOMAINS_DIR.glob("*.yaml")} | set(USER_DOMAIN_FILES))
 
 
 def addon_files() -> dict[str, Path]:
