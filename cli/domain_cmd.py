@@ -28,6 +28,9 @@ def resolve_domains(values: list[str] | None, default: tuple[str, ...] = ("digit
                 names.append(value)
                 continue
             name = register(path)
+            if files.get(name, str(path)) != str(path):
+                raise UserError(f"--domain: every domain file of one run needs its own name, but {path} and "
+                                f"{files[name]} are both named {name!r} (set `name:` in one of them)")
             names.append(name)
             files[name] = USER_DOMAIN_FILES[name]
     return tuple(dict.fromkeys(names)), files

@@ -72,10 +72,16 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
     from cli.search_cmd import check_folder_value
 
+    from cli.domain_cmd import prepare_user_domains, resolve_domains
+
     with user_errors():
         check_folder_value("--out", args.out)
+        files = {}
+        if args.domain:  # a domain file: its name, prepared below before anything runs
+            (args.domain,), files = resolve_domains([args.domain])
         config, trial = config_from_args(args)
         check_folder_value("data_root", config.data_root)
+        prepare_user_domains(files, config.data_root)
         domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test)
         settings = TrialSettings(**trial)
     out = Path(args.out)
@@ -110,8 +116,14 @@ def cmd_probe(args: argparse.Namespace) -> int:
         domain_name = args.domain or saved.get("domain")
         if not domain_name:
             raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
+        if args.domain:  # a domain file: prepared (or its cache verified) before scoring
+            from cli.domain_cmd import prepare_user_domains, resolve_domains
+
+            (domain_name,), files = resolve_domains([args.domain])
+            prepare_user_domains(files, saved.get("data_root", ""))
         smoke = args.smoke_test or saved.get("smoke_test", False)
-        domain = get_domain(domain_name, seed=saved.get("data_seed", 42), smoke=smoke)
+        domain = get_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
+                            smoke=smoke)
         encoder = load_encoder(path, specs=domain.specs)
         if any(n < 1 for n in args.fewshot or ()):
             raise UserError(f"--fewshot must be >= 1, but got {min(args.fewshot)}")

@@ -41,14 +41,11 @@ def domain_file_for(value: str) -> Path | None:
 
 
 def register(path: Path | str) -> str:
-    """Load a domain file, check its name is free, and remember it in this process; its name."""
+    """Load a domain file, check its name is no built-in one, and remember it in this process (the
+    latest file of a name wins); its name."""
     domain = load_domain_file(path)
     if domain.name in _builtin_names():
         raise DomainFileError(f"name must not be a built-in domain's, but got {domain.name!r} in {domain.path}")
-    known = USER_DOMAIN_FILES.get(domain.name)
-    if known is not None and known != str(domain.path):
-        raise DomainFileError(f"name must be unique among the domain files of one run, but got {domain.name!r} "
-                              f"in {domain.path} and in {known}")
     USER_DOMAIN_FILES[domain.name] = str(domain.path)
     return domain.name
 
