@@ -44,6 +44,8 @@ def decode_image(path: Path, size: int, channels: int, resize: bool) -> np.ndarr
             if resize:
                 image = image.resize((size, size), Image.BILINEAR)
             array = np.asarray(image, dtype=np.uint8)
+    except DomainDataError:
+        raise
     except (FileNotFoundError, IsADirectoryError):
         raise DomainDataError(path, "is missing (the table or folder names it)") from None
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:

@@ -47,7 +47,7 @@ def encode_task(task: TaskDecl, raw: list[Any], rows: Rows) -> EncodedTask:
         except (TypeError, ValueError):
             bad = next(i for i, v in enumerate(raw) if not _is_number(v))
             raise DomainDataError(rows.where[bad], f"task {task.name!r} is a regression: the label must be a "
-                                                   f"number, but got {raw[bad]!r}") from None
+                                                   f"number, but got {str(raw[bad])!r}") from None
     if task.kind == "multilabel":
         sets = [[_text(x) for x in v] if isinstance(v, list) else [x.strip() for x in _text(v).split(task.separator)]
                 for v in raw]

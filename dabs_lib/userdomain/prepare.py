@@ -12,9 +12,11 @@ half-written. Image, audio and series files are decoded by a 2-process pool in c
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -135,8 +137,10 @@ def prepare_file(domain: DomainFile, data_root: str = "") -> Processed:
                             np.full(sum(len(s) for s in sources[1:]), UNLABELLED, dtype=np.int8)])
     folder = user_folder(data_root, domain.name)
     params = {"key": content_key(domain, sources), "format": FORMAT}
-    processed = ensure_processed(folder.parent, domain.name, domain.name, params,
-                                 _builder(domain, sources, tasks, parts))
+    # Progress goes to stdout: stderr carries only the one line of an error in the data.
+    with contextlib.redirect_stderr(sys.stdout):
+        processed = ensure_processed(folder.parent, domain.name, domain.name, params,
+                                     _builder(domain, sources, tasks, parts))
     write_json(folder / REGISTRATION, {"name": domain.name, "source": str(domain.path),
                                        "processed": processed.folder.name})
     return processed

@@ -234,7 +234,7 @@ def load_domain_file(path: Path | str) -> DomainFile:
     allowed = ("name", "inputs", "data", "unlabelled", "tasks", "split", "batch_size")
     for key in raw:
         if key not in allowed:
-            raise _fail(f"is not a key; the keys are {list(allowed)}", key, str(key), path)
+            raise DomainFileError(f"unknown key {key!r} in {path}; the keys are {list(allowed)}")
     for key in ("inputs", "data", "tasks"):
         if key not in raw:
             raise _fail("must be given", None, key, path)
