@@ -75,9 +75,10 @@ def _cost(specs: tuple, batch_size: int, rows: int) -> str:
     import torch
 
     from dabs_lib.encoder import Encoder, ModelConfig
+    from dabs_lib.userdomain.defaults import SMALL_MODEL
 
     torch.manual_seed(0)
-    encoder = Encoder(specs, ModelConfig())
+    encoder = Encoder(specs, ModelConfig(**SMALL_MODEL))
     batch = []
     for spec in specs:
         if spec.kind == "tokens":
@@ -97,13 +98,15 @@ def _cost(specs: tuple, batch_size: int, rows: int) -> str:
         encoder(batch)
         forward = time.perf_counter() - start
     probe = forward * max(1, -(-rows // batch_size))
-    return (f"at the default model (embed_dim 256, depth 12) on this machine's CPU: about {step:.2f} s per "
+    return (f"at the default model (embed_dim {SMALL_MODEL['embed_dim']}, depth {SMALL_MODEL['depth']}) on this "
+            f"machine's CPU: about {step:.2f} s per "
             f"training step (batch {batch_size}), about {probe:.1f} s to featurize the {rows} task rows for a probe")
 
 
 def cmd_domain(args: argparse.Namespace) -> int:
     """`domain check FILE`: validate the file and its data (preparing it once) and summarize it."""
     from dabs_lib.datasets.source import absolute_root
+    from dabs_lib.userdomain.defaults import derived_defaults
     from dabs_lib.userdomain.load import build_user_domain, open_prepared
 
     path = Path(args.file)
@@ -128,8 +131,11 @@ def cmd_domain(args: argparse.Namespace) -> int:
         balance = _balance(labels, task["classes"]) if task["classes"] else f"mean {labels.mean():.4g}"
         print(f"task {task['name']}: {task['kind']}, metric {task['metric']}, {task['num_classes']} output(s); "
               f"labels: {balance}")
-    print(f"default batch size: {domain.batch_size}")
+    fixed, search = derived_defaults(len(domain.pretrain), processed.meta["batch_size"])
+    print(f"search defaults (derived from the size; change with --set): batch_size {search['batch_size']['choices']} "
+          f"(default {search['batch_size']['default']}), max_steps {fixed['max_steps']}, "
+          f"eval_every {fixed['eval_every']}, embed_dim {fixed['embed_dim']}, depth {fixed['depth']}")
     if not args.no_cost:
         rows = sum(len(getattr(t, s)) for t in domain.tasks.values() for s in ("train", "val", "test"))
-        print("cost: " + _cost(domain.specs, domain.batch_size, rows))
+        print("cost: " + _cost(domain.specs, search["batch_size"]["default"], rows))
     return 0

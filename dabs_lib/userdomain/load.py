@@ -19,6 +19,7 @@ from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Spec, spec_from_dict
+from dabs_lib.userdomain.defaults import batch_size_for
 from dabs_lib.userdomain.prepare import REGISTRATION, UNLABELLED, user_folder
 
 SMOKE_ROWS = 48  # rows per split of a --smoke-test run
@@ -68,6 +69,11 @@ def specs_of(processed: Processed) -> tuple[Spec, ...]:
     return tuple(spec_from_dict(s) for s in processed.meta["specs"])
 
 
+def user_domain_specs(name: str, data_root: str = "") -> tuple[Spec, ...]:
+    """The input specs of a prepared user domain (what rebuilds and feeds its encoder), without opening arrays."""
+    return specs_of(open_prepared(name, data_root))
+
+
 def _fields(processed: Processed) -> tuple[Field, ...]:
     out = []
     for i, (kind, stats) in enumerate(zip(processed.meta["kinds"], processed.meta["stats"])):
@@ -81,14 +87,6 @@ def _rows(parts: np.ndarray, codes: tuple[int, ...], smoke: bool) -> np.ndarray:
     if smoke and len(rows) > SMOKE_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(rows, SMOKE_ROWS, replace=False))
     return rows
-
-
-def default_batch_size(pretrain_rows: int) -> int:
-    """A power of two between 8 and 64, about 1/16 of the pretraining rows (several steps per epoch)."""
-    size = 8
-    while size < 64 and size * 32 <= pretrain_rows:
-        size *= 2
-    return size
 
 
 def build_user_domain(name: str, data_root: str = "", smoke: bool = False) -> Domain:
@@ -111,7 +109,7 @@ def build_user_domain(name: str, data_root: str = "", smoke: bool = False) -> Do
     first = meta["tasks"][0]
     return Domain(name=name, specs=specs_of(processed), pretrain=pretrain, tasks=tasks,
                   supervised_task=first["name"] if first["kind"] in ("multiclass", "binary") else None,
-                  batch_size=meta["batch_size"] or default_batch_size(len(rows)))
+                  batch_size=meta["batch_size"] or batch_size_for(int(np.isin(parts, (0, UNLABELLED)).sum())))
 
 
 def source_of(name: str, data_root: str = "") -> Path:
