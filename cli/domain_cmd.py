@@ -51,6 +51,15 @@ def prepare_user_domains(files: dict[str, str], data_root: str) -> None:
             raise UserError(f"domain {name!r}: {str(error).splitlines()[0]}") from None
 
 
+def registered_files(name: str, data_root: str) -> dict[str, str]:
+    """{name: its domain file} when `name` is a user domain prepared under `data_root` (a checkpoint's), else {}."""
+    from dabs_lib.userdomain.load import is_registered, source_of
+
+    if not is_registered(name, data_root):
+        return {}
+    return {name: str(source_of(name, data_root))}
+
+
 def _balance(labels: np.ndarray, classes: list[str]) -> str:
     if labels.ndim == 2:
         counts = labels.sum(axis=0).astype(int)

@@ -121,6 +121,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
             (domain_name,), files = resolve_domains([args.domain])
             prepare_user_domains(files, saved.get("data_root", ""))
+        else:  # trained on a user domain: its file, as registered when it was prepared, checked again
+            from cli.domain_cmd import registered_files
+
+            prepare_user_domains(registered_files(domain_name, saved.get("data_root", "")), saved.get("data_root", ""))
         smoke = args.smoke_test or saved.get("smoke_test", False)
         domain = get_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
                             smoke=smoke)

@@ -99,3 +99,20 @@ def test_series_from_per_row_csv_files_and_a_user_tokenizer(tmp_path):
     series, note = domain.pretrain[0][0]
     assert tuple(series.shape) == (20, 2) and domain.specs[0].segment_size == 1
     assert domain.specs[1].vocab_size == 7 and set(note.tolist()) <= set(range(7))
+
+
+def test_the_process_pool_decodes_the_same_rows_and_reports_errors(tmp_path, monkeypatch):
+    from dabs_lib.userdomain import prepare as prepare_module
+    from dabs_lib.userdomain.rows import DomainDataError
+
+    path = files.write("image", tmp_path / "data")
+    register(path)
+    serial = np.array(prepare(path, str(tmp_path / "serial")).load("input0"))
+    monkeypatch.setattr(prepare_module, "POOL_MIN_ROWS", 1)
+    monkeypatch.setattr("dabs_lib.userdomain.inputs.CHUNK", 3)  # several chunks in flight
+    pooled = np.array(prepare(path, str(tmp_path / "pooled")).load("input0"))
+    assert np.array_equal(serial, pooled)
+    (tmp_path / "data/photos/dog/7.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(DomainDataError, match="7.jpg: cannot be decoded as an image"):
+        prepare(path, str(tmp_path / "broken"))
+    assert not list((tmp_path / "broken").rglob("*.npy"))
