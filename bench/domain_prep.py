@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_tables import markdown  # noqa: E402
+from bench.bench_tables import markdown
 
 WORDS = [f"w{i}" for i in range(300)]
 

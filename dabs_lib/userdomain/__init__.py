@@ -21,7 +21,9 @@ USER_DOMAIN_FILES: dict[str, str] = {}
 
 
 def _builtin_names() -> set[str]:
-    from dabs_lib.domains import DOMAINS  # imports torch; only when a user domain is named
+    from dabs_lib.domains import (
+        DOMAINS,  # imports torch; only when a user domain is named
+    )
 
     return set(DOMAINS)
 
@@ -64,5 +66,14 @@ def available_files() -> dict[str, Path]:
     return {p.stem: p for p in sorted(Path(folder).expanduser().iterdir()) if p.suffix.lower() in SUFFIXES}
 
 
-__all__ = ["DOMAINS_DIR_ENV", "DomainFile", "DomainFileError", "USER_DOMAIN_FILES", "available_files",
-           "domain_file_for", "load_domain_file", "register", "resolve"]
+__all__ = [
+    "DOMAINS_DIR_ENV",
+    "USER_DOMAIN_FILES",
+    "DomainFile",
+    "DomainFileError",
+    "available_files",
+    "domain_file_for",
+    "load_domain_file",
+    "register",
+    "resolve",
+]

@@ -66,7 +66,7 @@ class AudioParams:
 def audio_params(rate: int, clip_seconds: float, size: int) -> AudioParams:
     import torchaudio
 
-    samples = max(size, int(round(clip_seconds * rate)))
+    samples = max(size, round(clip_seconds * rate))
     hop = max(1, samples // size)
     n_fft = 2 ** math.ceil(math.log2(max(4 * hop, 2 * size, 64)))
     fbank = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, 0.0, rate / 2, size, rate, norm="slaney",

@@ -9,14 +9,15 @@ constant over those rows is refused (nothing could be learned from it).
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec, TokensSpec
+from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec
 from dabs_lib.userdomain import decode
 from dabs_lib.userdomain.rows import DomainDataError
 from dabs_lib.userdomain.schema import InputDecl
@@ -187,7 +188,6 @@ def _number(value: Any, where: str, feature: str) -> float:
 
 def tabular_input(writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
                   ) -> tuple[Spec, dict]:
-    decl = column.decl
     if column.array is not None:
         array = column.array if column.array.ndim == 2 else column.array.reshape(len(column.array), -1)
         rows = np.asarray(column.values, dtype=np.int64)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -69,12 +70,13 @@ def read_folder(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
 def _table_records(path: Path) -> Iterator[dict[str, Any]]:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
                 yield from batch.to_pylist()
-        except Exception as error:  # pyarrow raises ArrowInvalid, OSError, ...
+        except (OSError, ValueError, pa.ArrowException) as error:  # ArrowInvalid is a ValueError
             raise DomainDataError(path, f"cannot be read as Parquet ({str(error).splitlines()[0]})") from None
         return
     with open(path, encoding="utf-8-sig", newline="") as handle:

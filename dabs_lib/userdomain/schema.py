@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-
 INPUT_KINDS = ("image", "timeseries", "text", "tabular", "audio")
 USER_TASK_KINDS = ("multiclass", "binary", "multilabel", "regression")
 SOURCE_KINDS = ("folder", "table", "array", "text")  # exactly one per source
@@ -187,7 +186,9 @@ def _tasks(raw: Any, path: Path) -> tuple[TaskDecl, ...]:
             raise _fail(f"must match {NAME.pattern}", decl.name, f"{key}.name", path)
         _choice(decl.kind, USER_TASK_KINDS, f"{key}.kind", path)
         if decl.metric:
-            from dabs_lib.domains.base import METRIC_DIRECTIONS  # imports torch: only when a metric is named
+            from dabs_lib.domains.base import (
+                METRIC_DIRECTIONS,  # imports torch: only when a metric is named
+            )
 
             _choice(decl.metric, tuple(sorted(METRIC_DIRECTIONS)), f"{key}.metric", path)
         if len(set(decl.classes)) != len(decl.classes):

@@ -7,8 +7,9 @@ truncated and padded to seq_len (a user tokenizer adds its own specials).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -3,8 +3,8 @@ no experiment folder and nothing prepared in the cache. Each case starts from a 
 domain (tests/dabs_lib/userdomain/files.py) and makes one mistake users make."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -55,8 +55,8 @@ def _table(folder: Path, text: str) -> None:
 CASES: dict[str, tuple[str, Callable, str]] = {
     "unknown top-level key": ("tabular", lambda d, y: _edit(y, "name:", "nmae: x\nname:"), "unknown key 'nmae' in"),
     "input kind misspelt": ("image", lambda d, y: _edit(y, "kind: image", "kind: imag"),
-                            "inputs[0].kind must be one of ['image', 'timeseries', 'text', 'tabular', 'audio'], "
-                            "but got 'imag' in"),
+                            ("inputs[0].kind must be one of ['image', 'timeseries', 'text', 'tabular', 'audio'], "
+                             "but got 'imag' in")),
     "unknown input key": ("image", lambda d, y: _edit(y, "patch_size: 4", "patch_sise: 4"),
                           "inputs[0] has unknown key 'patch_sise'"),
     "no tasks": ("tabular", lambda d, y: _edit(y, "tasks:", "tsks:"), "unknown key 'tsks' in"),
