@@ -20,6 +20,7 @@ COMMANDS = {
     "export-model": ("cli.models_cmd", "cmd_export_model"),
     "models": ("cli.models_cmd", "cmd_models"),
     "featurize": ("cli.models_cmd", "cmd_featurize"),
+    "domain": ("cli.domain_cmd", "cmd_domain"),
 }
 
 

@@ -111,6 +111,27 @@ def list_domains(args: argparse.Namespace) -> None:
         for line in how.splitlines():
             if args.verbose or (not present and line.startswith("[required]")):
                 print(f"    {line}")
+    list_user_domains(root)
+
+
+def list_user_domains(root: str) -> None:
+    """Your own domains: prepared under the data root, and domain files in $DABS_DOMAINS_DIR."""
+    import json
+
+    from dabs_lib.userdomain import DOMAINS_DIR_ENV, available_files
+    from dabs_lib.userdomain.prepare import REGISTRATION, user_folder
+
+    prepared = {}
+    for path in sorted(user_folder(root, "x").parent.glob(f"*/{REGISTRATION}")):
+        try:
+            prepared[path.parent.name] = json.loads(path.read_text())["source"]
+        except (OSError, ValueError, KeyError):
+            continue
+    for name, source in prepared.items():
+        print(f"{name:<16} {'prepared':<9} your domain file {source}")
+    for name, path in available_files().items():
+        if name not in prepared:
+            print(f"{name:<16} {'file':<9} your domain file {path} (${DOMAINS_DIR_ENV}; prepared on first use)")
 
 
 def list_experiments(args: argparse.Namespace) -> None:

@@ -68,6 +68,7 @@ SMOKE_HELP = {  # what --smoke-test does on each command, said truthfully
     "export-model": "no effect: export-model only reads files (accepted so every command takes it)",
     "models": "no effect: models only reads files (accepted so every command takes it)",
     "featurize": "no effect: featurize uses the model as exported (accepted so every command takes it)",
+    "domain": "no effect: check reads the whole domain (accepted so every command takes it)",
 }
 
 
@@ -77,7 +78,8 @@ def _common(p: argparse.ArgumentParser, command: str) -> None:
 
 def _search_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--domain", action="append",
-                   help="domain(s), repeatable or comma-separated (default: digits)")
+                   help="domain(s), repeatable or comma-separated: a built-in name, a domain file (.yaml) of your "
+                        "own data, or the name of one in $DABS_DOMAINS_DIR (default: digits)")
     p.add_argument("--objective", action="append",
                    help="objective(s): emix, shed, mae, capri; repeatable or comma-separated (default: emix)")
     p.add_argument("--num-samples", type=int, default=8, help="trials per (domain, objective)")
@@ -211,6 +213,20 @@ def _pretrain_parsers(sub) -> None:
     _common(p, "probe")
 
 
+def _domain_parser(sub) -> None:
+    p = _sub(sub, "domain", "check a domain file (your own data): rows, classes, shapes, tokens, cost",
+             "  run_search.py domain check my_data/domain.yaml\n"
+             "  run_search.py search --domain my_data/domain.yaml --objective mae --smoke-test",
+             more=". The file and every data file it names are read and checked, and prepared into the cache "
+                  "once (docs/domains.md).")
+    p.add_argument("action", choices=["check"], help="what to do with the domain file")
+    p.add_argument("file", help="the domain file (.yaml)")
+    p.add_argument("--data-root", default="", help="where the prepared data are cached (default: $DABS_DATA_ROOT, "
+                   "else ./data)")
+    p.add_argument("--no-cost", action="store_true", help="skip measuring a training step at the default model")
+    _common(p, "domain")
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     prog = prog or invoked_name()
     parser = OneLineParser(prog=prog, formatter_class=HelpFormatter,
@@ -240,6 +256,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     _common(p, "tensorboard")
     _report_parsers(sub)
     _model_parsers(sub)
+    _domain_parser(sub)
     p = _sub(sub, "list", "list domains, objectives, search spaces or experiments",
              "  run_search.py list domains --data-root data\n  run_search.py list spaces --json\n"
              "  run_search.py list experiments")

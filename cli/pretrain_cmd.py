@@ -72,10 +72,16 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
     from cli.search_cmd import check_folder_value
 
+    from cli.domain_cmd import prepare_user_domains, resolve_domains
+
     with user_errors():
         check_folder_value("--out", args.out)
+        files = {}
+        if args.domain:  # a domain file: its name, prepared below before anything runs
+            (args.domain,), files = resolve_domains([args.domain])
         config, trial = config_from_args(args)
         check_folder_value("data_root", config.data_root)
+        prepare_user_domains(files, config.data_root)
         domain = prepare_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
                                 smoke=config.smoke_test)
         settings = TrialSettings(**trial)
@@ -111,6 +117,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
         domain_name = args.domain or saved.get("domain")
         if not domain_name:
             raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
+        if args.domain:  # a domain file: prepared (or its cache verified) before scoring
+            from cli.domain_cmd import prepare_user_domains, resolve_domains
+
+            (domain_name,), files = resolve_domains([args.domain])
+            prepare_user_domains(files, saved.get("data_root", ""))
+        else:  # trained on a user domain: its file, as registered when it was prepared, checked again
+            from cli.domain_cmd import registered_files
+
+            prepare_user_domains(registered_files(domain_name, saved.get("data_root", "")), saved.get("data_root", ""))
         smoke = args.smoke_test or saved.get("smoke_test", False)
         domain = prepare_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
                                 smoke=smoke)

@@ -35,10 +35,12 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
     from dabs_lib.datasets.source import absolute_root
     from search_spaces import absolute_extra
 
+    from cli.domain_cmd import resolve_domains
+
     # Paths absolute now: trials run in their own folders, and a resume may start elsewhere.
-    domains = split_names(args.domain) or ("digits",)
+    domains, domain_files = resolve_domains(args.domain)
     overrides = absolute_paths(parse_set(args.set))
-    if any(domain in REAL_DOMAINS for domain in domains):
+    if domain_files or any(domain in REAL_DOMAINS for domain in domains):
         overrides.setdefault("data_root", absolute_root(""))  # the default root, pinned: resume checks and reads it
     return SearchRequest(
         domains=domains,
@@ -62,6 +64,7 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         reduction_factor=args.reduction_factor,
         reuse_actors=not args.no_reuse_actors,
         smoke_test=args.smoke_test,
+        domain_files=domain_files,
     )
 
 
@@ -113,6 +116,10 @@ def preflight_request(request: SearchRequest) -> None:
     from trainables.search import study_overrides
     from trainables.settings import split_trial_config
 
+    from cli.domain_cmd import prepare_user_domains
+
+    # User domains first: registered (so the spaces know their names) and prepared before Ray starts.
+    prepare_user_domains(request.domain_files, str(request.overrides.get("data_root", "")))
     prepared: set[tuple] = set()
     for domain, objective in study_pairs(request):
         space = load_space(objective, domain, list(request.space_files), study_overrides(request))

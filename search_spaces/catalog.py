@@ -20,12 +20,15 @@ def _objectives() -> dict:
 
 
 def domain_names() -> list[str]:
-    """DOMAINS' keys when dabs_lib.domains imports, plus every domain override file."""
+    """DOMAINS' keys when dabs_lib.domains imports, plus every domain override file, plus the
+    user domains (domain files) this process registered."""
+    from dabs_lib.userdomain import USER_DOMAIN_FILES
+
     try:
         from dabs_lib.domains import DOMAINS
     except ImportError:
         DOMAINS = {}
-    return sorted(set(DOMAINS) | {p.stem for p in DOMAINS_DIR.glob("*.yaml")})
+    return sorted(set(DOMAINS) | {p.stem for p in DOMAINS_DIR.glob("*.yaml")} | set(USER_DOMAIN_FILES))
 
 
 def addon_files() -> dict[str, Path]:
@@ -85,11 +88,30 @@ def load_space(objective: str, domain: str, extra_files=(), overrides: dict | No
         paths.append(domain_file)
     paths.extend(resolve_extra(str(item)) for item in extra_files)
     layers = [read_layer(path, objective) for path in paths]
+    derived = _user_domain_layer(domain, objective, (overrides or {}).get("data_root", ""))
+    if derived is not None:  # a user's domain: its size sets batch, budget and model (after domains/, before extras)
+        layers.insert(len(layers) - len(extra_files), derived)
     if overrides:
         layers.append(overrides_layer(dict(overrides), objective))
     space = merge(layers, objective, domain)
     # Paths are made absolute here, in the driver, whichever layer set them: trials run elsewhere.
     return dataclasses.replace(space, fixed=absolute_paths(space.fixed))
+
+
+def _user_domain_layer(domain: str, objective: str, data_root):
+    """The derived defaults of a registered user domain (dabs_lib.userdomain.defaults), as a layer."""
+    from dabs_lib.userdomain import USER_DOMAIN_FILES
+
+    if domain not in USER_DOMAIN_FILES:
+        return None
+    from dabs_lib.userdomain.defaults import prepared_layer
+    from search_spaces.loader import parse_layer
+
+    found = prepared_layer(domain, str(data_root or ""))
+    if found is None:
+        return None
+    return parse_layer(found[0], found[1], f"defaults of your domain {domain} (derived from its size)", objective,
+                       prefix=("", ""))
 
 
 def _doc(path: Path) -> str:

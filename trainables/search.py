@@ -51,6 +51,7 @@ class SearchRequest:
     reduction_factor: int = 2  # ASHA/HyperBand: keep 1/rf at each rung
     reuse_actors: bool = True
     smoke_test: bool = False
+    domain_files: dict[str, str] = field(default_factory=dict)  # user domain name -> its domain file (resume reads it)
 
     def experiment_name(self) -> str:
         if self.name:

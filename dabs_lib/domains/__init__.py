@@ -30,13 +30,27 @@ from dabs_lib.datasets import REAL_DOMAINS; DOMAINS.update(REAL_DOMAINS)  # noqa
 
 
 def get_domain(name: str, seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
-    """DOMAINS[name](seed, data_root, smoke), built once per process for each argument set.
+    """DOMAINS[name](seed, data_root, smoke), built once per process for each argument set;
+    a user's domain (dabs_lib.userdomain) registered under `data_root` when `name` is no built-in one.
 
     A Ray worker runs many trials on the same domain: caching spares it rebuilding the
     tensors each time. Callers must treat the returned Domain as read-only.
     """
+    if name not in DOMAINS:
+        from dabs_lib.userdomain.load import is_registered, open_prepared
+
+        if is_registered(name, data_root):  # a user's domain, prepared by the driver before Ray started
+            return _build_user(name, str(data_root), open_prepared(name, data_root).folder.name, bool(smoke))
     lookup(DOMAINS, name, "domain")  # the registry's one error message for unknown names
     return _build(name, seed, str(data_root), bool(smoke))
+
+
+@functools.cache
+def _build_user(name: str, data_root: str, prepared: str, smoke: bool) -> Domain:
+    """Cached per prepared folder: a re-prepared (edited) domain is built again."""
+    from dabs_lib.userdomain.load import build_user_domain
+
+    return build_user_domain(name, data_root, smoke)
 
 
 @functools.cache

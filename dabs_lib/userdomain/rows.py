@@ -1,0 +1,219 @@
+"""Sources of a domain file -> row records: per row, each input's raw value and each task's raw label.
+
+A folder per class (image/audio files), a table (CSV, TSV, JSONL, Parquet) whose columns hold
+text, numbers or paths relative to the table, an .npz/.npy array, or plain text (one example
+per line). Tables are read with `utf-8-sig` (a byte-order mark is not part of the header) and
+universal newlines (CRLF files read as LF). Every problem names the file and the row or key.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.userdomain.schema import DomainFile, SourceDecl
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+
+
+class DomainDataError(DatasetFileError):
+    """A data file of a user's domain breaks a rule (names the file, and the row or key)."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str = ""):
+        super().__init__(path, problem, fix or "Fix the file or the domain file.")
+
+
+@dataclass
+class Rows:
+    """Rows of one source: values[input] and labels[task] are lists of raw values (one per row)."""
+
+    source: Path
+    where: list[str]  # per row: "file" or "file row N" for messages
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    labels: dict[str, list[Any]] = field(default_factory=dict)
+    split: list[str] | None = None
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # array sources: input -> (N, ...) array
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+
+def _folder_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def read_folder(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
+    decl = domain.inputs[0]
+    suffixes = IMAGE_SUFFIXES if decl.kind == "image" else AUDIO_SUFFIXES
+    files = _folder_files(source.path, suffixes)
+    if not files:
+        raise DomainDataError(source.path, f"holds no {decl.kind} files (must hold files ending in {list(suffixes)})")
+    rows = Rows(source.path, [str(p) for p in files], {decl.name: files})
+    if labelled:
+        loose = [p for p in files if p.parent == source.path]
+        if loose:
+            raise DomainDataError(loose[0], "lies outside a class folder (a labelled folder holds one folder per class)")
+        classes = [p.relative_to(source.path).parts[0] for p in files]
+        rows.labels = {task.name: classes for task in domain.tasks}
+    return rows
+
+
+def _table_records(path: Path) -> Iterator[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+                yield from batch.to_pylist()
+        except (OSError, ValueError, pa.ArrowException) as error:  # ArrowInvalid is a ValueError
+            raise DomainDataError(path, f"cannot be read as Parquet ({str(error).splitlines()[0]})") from None
+        return
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        try:
+            if suffix == ".jsonl":
+                for number, line in enumerate(handle, 1):
+                    if line.strip():
+                        record = _json_line(line, path, number)
+                        yield record
+                return
+            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            for record in reader:
+                if None in record:
+                    raise DomainDataError(path, f"row {reader.line_num} has more fields than the header "
+                                                f"{reader.fieldnames}")
+                if any(v for v in record.values() if v):
+                    yield record
+        except UnicodeDecodeError as error:
+            raise DomainDataError(path, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
+        except csv.Error as error:
+            raise DomainDataError(path, f"is not a valid {suffix[1:].upper()} table ({error})") from None
+
+
+def _json_line(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        raise DomainDataError(path, f"line {number} is not JSON ({error})") from None
+    if not isinstance(record, dict):
+        raise DomainDataError(path, f"line {number} must be a JSON object, but got {type(record).__name__}")
+    return record
+
+
+def _table_columns(domain: DomainFile, labelled: bool) -> list[str]:
+    needed = [d.name for d in domain.inputs if d.kind != "tabular"]
+    for decl in domain.inputs:
+        needed += list(decl.columns) if decl.kind == "tabular" else []
+    if labelled:
+        needed += [t.label for t in domain.tasks] + ([domain.split.column] if domain.split.column else [])
+    return list(dict.fromkeys(needed))
+
+
+def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
+    path = source.path
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise DomainDataError(path, f"must be a table ending in {list(TABLE_SUFFIXES)}")
+    needed = _table_columns(domain, labelled)
+    rows = Rows(path, [])
+    columns: dict[str, list[Any]] = {}
+    for number, record in enumerate(_table_records(path), 2 if path.suffix.lower() in (".csv", ".tsv") else 1):
+        if not columns:
+            missing = [c for c in needed if c not in record]
+            if missing:
+                raise DomainDataError(path, f"must have the column(s) {missing}, but its columns are {list(record)}")
+            columns = {c: [] for c in (needed + [c for c in record if c not in needed])}
+        for name in columns:
+            columns[name].append(record.get(name))
+        rows.where.append(f"{path} row {number}")
+    if not rows.where:
+        raise DomainDataError(path, "has no rows")
+    _fill_table(rows, columns, domain, labelled)
+    return rows
+
+
+def _fill_table(rows: Rows, columns: dict[str, list[Any]], domain: DomainFile, labelled: bool) -> None:
+    reserved = {t.label for t in domain.tasks} | {domain.split.column} | {d.name for d in domain.inputs}
+    for decl in domain.inputs:
+        if decl.kind == "tabular":
+            names = list(decl.columns) or [c for c in columns if c not in reserved]
+            if not names:
+                raise DomainDataError(rows.source, "has no feature columns for the tabular input "
+                                                   f"{decl.name!r} (columns: {list(columns)})")
+            rows.values[decl.name] = [tuple(values) for values in zip(*(columns[c] for c in names))]
+            rows.arrays[decl.name + "/columns"] = np.array(names)
+        elif decl.kind in ("image", "audio", "timeseries"):
+            rows.values[decl.name] = [rows.source.parent / str(v) if v not in (None, "") else None
+                                      for v in columns[decl.name]]
+        else:
+            rows.values[decl.name] = columns[decl.name]
+    if labelled:
+        rows.labels = {t.name: columns[t.label] for t in domain.tasks}
+        rows.split = [str(v or "") for v in columns[domain.split.column]] if domain.split.column else None
+
+
+def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
+    path = source.path
+    try:
+        loaded = np.load(path, allow_pickle=False, mmap_mode="r" if path.suffix == ".npy" else None)
+    except (ValueError, OSError, EOFError) as error:
+        raise DomainDataError(path, f"cannot be read as .npy/.npz ({error})") from None
+    if path.suffix == ".npy":
+        if labelled or len(domain.inputs) != 1:
+            raise DomainDataError(path, "a .npy holds one unlabelled input; use an .npz with a key per input "
+                                        "and per task label")
+        arrays = {domain.inputs[0].name: loaded}
+    else:
+        arrays = dict(loaded.items())
+    keys = {d.name: d.key or d.name for d in domain.inputs}
+    wanted = list(keys.values()) + ([t.label for t in domain.tasks] if labelled else [])
+    missing = [k for k in wanted if k not in arrays]
+    if missing:
+        raise DomainDataError(path, f"must hold the key(s) {missing}, but holds {sorted(arrays)}")
+    n = len(arrays[keys[domain.inputs[0].name]])
+    for key in wanted:
+        if len(arrays[key]) != n:
+            raise DomainDataError(path, f"every array must have {n} rows (as {wanted[0]!r}), but {key!r} has "
+                                        f"{len(arrays[key])}")
+    rows = Rows(path, [f"{path} row {i}" for i in range(n)])
+    rows.arrays = {d.name: arrays[keys[d.name]] for d in domain.inputs}
+    rows.values = {d.name: list(range(n)) for d in domain.inputs}
+    if labelled:
+        rows.labels = {t.name: [v.tolist() if isinstance(v, np.ndarray) else v for v in arrays[t.label]]
+                       for t in domain.tasks}
+    return rows
+
+
+def read_text(source: SourceDecl, domain: DomainFile) -> Rows:
+    path, texts, where = source.path, [], []
+    with open(path, encoding="utf-8-sig", newline=None) as handle:
+        try:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    texts.append(line.strip())
+                    where.append(f"{path} line {number}")
+        except UnicodeDecodeError as error:
+            raise DomainDataError(path, f"is not UTF-8 text ({error.reason} near line {len(where) + 1})") from None
+    if not texts:
+        raise DomainDataError(path, "has no text (every line is blank)")
+    return Rows(path, where, {domain.inputs[0].name: texts})
+
+
+def read_rows(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
+    """Every row of a source, labels included when `labelled`; one-line DomainDataError otherwise."""
+    if source.kind == "folder":
+        return read_folder(source, domain, labelled)
+    if source.kind == "table":
+        return read_table(source, domain, labelled)
+    if source.kind == "array":
+        return read_array(source, domain, labelled)
+    return read_text(source, domain)

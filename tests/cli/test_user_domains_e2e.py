@@ -1,0 +1,60 @@
+"""User domains end to end with real Ray: one search over a domain per input kind plus a multi-input
+domain (files the tests write in each format), then analyze; and the README's worked example, run as written."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import run_search
+from tests.dabs_lib.userdomain import files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DABS_DATA_ROOT", str(tmp_path / "root"))
+    paths = {kind: files.write(kind, tmp_path / kind) for kind in sorted(files.WRITERS)}
+    code = run_search.main(["search", "--domain", ",".join(str(p) for p in paths.values()), "--objective", "mae",
+                            "--num-samples", "1", "--no-baseline", "--smoke-test", "--num-cpus", "2",
+                            "--storage-path", str(tmp_path / "runs"), "--name", "mine"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    names = ["captioned", "measurements", "motion", "pets", "reviews", "tones"]
+    request = json.loads((tmp_path / "runs/mine/search.json").read_text())["request"]
+    assert sorted(request["domain_files"]) == names
+    assert request["domain_files"]["pets"] == str(paths["image"])
+    for name in names:  # a finished trial per domain, its score in the summary table
+        assert re.search(rf"^\s*{name}\s+\S+\s+[01]\.\d{{4}}", out, re.MULTILINE), out[-3000:]
+    code = run_search.main(["analyze", str(tmp_path / "runs/mine"), "--out", str(tmp_path / "report")])
+    assert code == 0
+    table = (tmp_path / "report/README.md").read_text()
+    assert all(name in table for name in names)
+
+
+def _readme_example() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Your own domain", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1, "the section holds one bash block"
+    return blocks[0]
+
+
+@pytest.mark.slow
+def test_readme_worked_example_runs_as_written(tmp_path):
+    env = dict(os.environ, DABS_DATA_ROOT=str(tmp_path / "data"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", "-e", "-c", _readme_example()], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "domain shapes (shapes/shapes.yaml): ok" in done.stdout
+    assert "task shape: multiclass, metric accuracy, 2 output(s); labels: round=12, square=12" in done.stdout
+    assert (tmp_path / "runs/shapes_demo/search.json").is_file()
+    assert "report: " in done.stdout and (tmp_path / "reports/shapes_demo/README.md").is_file()
