@@ -117,14 +117,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
         domain_name = args.domain or saved.get("domain")
         if not domain_name:
             raise UserError("--domain is required: the checkpoint does not say which domain it was trained on")
-        if args.domain:  # a domain file: prepared (or its cache verified) before scoring
-            from cli.domain_cmd import prepare_user_domains, resolve_domains
+        from cli.domain_cmd import prepare_user_domains, registered_files, resolve_domains
 
+        if args.domain:  # a domain file: prepared (or its cache verified) before scoring
             (domain_name,), files = resolve_domains([args.domain])
             prepare_user_domains(files, saved.get("data_root", ""))
         else:  # trained on a user domain: its file, as registered when it was prepared, checked again
-            from cli.domain_cmd import registered_files
-
             prepare_user_domains(registered_files(domain_name, saved.get("data_root", "")), saved.get("data_root", ""))
         smoke = args.smoke_test or saved.get("smoke_test", False)
         domain = prepare_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
