@@ -60,7 +60,8 @@ def test_interval_is_seeded_and_excludes_zero_only_for_a_real_link():
 
 
 def test_correlation_table_joins_per_domain_and_task_and_names_the_strongest():
-    x, y = sample(30, 7)
+    x = np.random.default_rng(7).normal(size=30)
+    y = x + 0.3 * np.random.default_rng(8).normal(size=30)  # a strong link: the interval excludes 0
     trials = [f"t{i}" for i in range(30)]
     scores = pd.DataFrame({"experiment": "e", "trial": trials * 2, "domain": "d", "task": ["a"] * 30 + ["b"] * 30,
                            "test": np.concatenate([y, -y])})
