@@ -1,4 +1,6 @@
 """Combined encoders: concatenation, probing (a single encoder repeats evaluate_transfer), the tables."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,3 +102,32 @@ def test_measure_trial_in_process(tmp_path, monkeypatch):
     assert set(risk["task"]) == set(domain.tasks)
     assert set(risk["measure"]) == set(RISK_MEASURES) - {"approximation"}  # no supervised twin
     assert any((tmp_path / "cache").iterdir())  # the splits went through the on-disk feature cache
+
+
+def _seed_run(folder, label, seed, final=True):
+    trial = folder / f"{label}_seed{seed}"
+    (trial / "checkpoint_000002").mkdir(parents=True)
+    (trial / "params.json").write_text(json.dumps({"variant": {"label": label, "lr": 1e-3}, "seed": seed}))
+    (trial / "result.json").write_text(json.dumps({"training_iteration": 2, "final": final}) + "\n")
+    (trial / "checkpoint_000002" / "encoder.pt").write_bytes(b"weights")
+    return str(trial / "checkpoint_000002" / "encoder.pt")
+
+
+def test_seed_encoders_maps_each_fresh_seed_to_the_best_configs_reruns(tmp_path):
+    from analysis.why import seed_encoders
+
+    rows = []
+    for objective, number in (("emix", 1), ("shed", 2), ("none", 0)):
+        trial_dir = tmp_path / "exp" / f"digits_{objective}_{number:03d}"
+        trial_dir.mkdir(parents=True)
+        (trial_dir / "params.json").write_text(json.dumps({"domain": "digits", "objective": objective, "lr": 1e-3}))
+        rows.append({"experiment": "exp", "domain": "digits", "objective": objective, "trial": trial_dir.name,
+                     "trial_dir": str(trial_dir), "status": "completed"})
+    trials = pd.DataFrame(rows)
+    best = trials[trials["objective"] != "none"].reset_index(drop=True)
+    runs = tmp_path / "seeds" / "seeds_20261206-080000"
+    want = {seed: {o: _seed_run(runs, f"exp.digits_{o}_{n:03d}", seed) for o, n in (("emix", 1), ("shed", 2))}
+            for seed in (1, 2)}
+    _seed_run(runs, "exp.digits_none_000", 1)  # the baseline is never combined
+    _seed_run(runs, "exp.digits_emix_001", 3, final=False)  # cut short: not a seed
+    assert seed_encoders(tmp_path / "seeds", trials, best) == {"digits": want}
