@@ -112,7 +112,7 @@ def _strongest(part: pd.DataFrame) -> pd.Series | None:
 
 def _phrase(row: pd.Series | None, what: str) -> str:
     if row is None:
-        return f"no {what} could be correlated (too few trials or constant values)"
+        return f"no {what} (too few trials, or constant values)"
     verdict = "the interval excludes 0" if row["excludes_zero"] else "the interval includes 0"
     return (f"{what} `{row['measure']}` (rho {row['rho']:+.2f}, 95% CI [{row['low']:+.2f}, {row['high']:+.2f}] "
             f"on task `{row['task']}`, {row['n_trials']} trials; {verdict})")
@@ -124,6 +124,7 @@ def domain_sentences(table: pd.DataFrame) -> dict[str, str]:
     for domain, part in table.groupby("domain", sort=False):
         invariance = _phrase(_strongest(part[part["kind"] == "invariance"]), "invariance")
         risk = _phrase(_strongest(part[part["kind"] == "risk"]), "risk component")
-        out[domain] = (f"On {domain}, transfer goes most with {invariance}, and with {risk}; "
-                       f"a component is an error, so a negative rho means less of it goes with better transfer.")
+        out[domain] = (f"On {domain}, the strongest rank correlations with the test score across trials: "
+                       f"{invariance}; {risk} (a component is an error: rho < 0 means less of it goes with "
+                       f"better transfer).")
     return out

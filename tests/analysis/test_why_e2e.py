@@ -61,7 +61,7 @@ def test_correlation_table_has_intervals_and_the_report_says_what_goes_with_tran
     assert ((defined["low"] <= defined["rho"] + 1e-12) & (defined["rho"] <= defined["high"] + 1e-12)).all()
     assert png_ok(report_dir / "plots" / "correlation-digits.png").shape[0] > 100
     readme = (report_dir / "README.md").read_text()
-    assert "On digits, transfer goes most with invariance" in readme
+    assert "On digits, the strongest rank correlations with the test score across trials: invariance `" in readme
     assert "correlation-digits.png" in readme
 
 
