@@ -19,15 +19,16 @@ import os
 import numpy as np
 import pandas as pd
 
-from dabs_lib.domains.base import Domain
+from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.encoder import Encoder
-from dabs_lib.transfer.cache import DEFAULT_CACHE_DIR, FeatureCache, resolve_cache
+from dabs_lib.transfer.cache import DEFAULT_CACHE_DIR, resolve_cache
 from dabs_lib.transfer.features import FeatureSet, resolve_device
 from dabs_lib.transfer.probes import cpu_threads_for
 from dabs_lib.transfer.protocol import ProbeProtocol
 from dabs_lib.transfer.selection import score_probe, select_probe
 
 JOIN = "+"  # between the members of a combination's name
+DEFAULT_PROTOCOL = ProbeProtocol()  # the frozen linear probe of a trial's final score
 COMBINED_COLUMNS = ["domain", "combination", "members", "task", "val", "test", "dim"]
 
 
@@ -37,7 +38,7 @@ def combination_name(members: tuple[str, ...] | list[str]) -> str:
 
 def combinations(names: list[str], pairs: bool = True) -> list[tuple[str, ...]]:
     """Every single name, every pair (pairs=True) and all of them (when more than 2)."""
-    out = [(n,) for n in names]
+    out: list[tuple[str, ...]] = [(n,) for n in names]
     if pairs:
         out += list(itertools.combinations(names, 2))
     if len(names) > 2 or (len(names) == 2 and not pairs):
@@ -56,7 +57,8 @@ def concat_features(sets: list[FeatureSet]) -> FeatureSet:
                       first.labels, first.rows)
 
 
-def probe_concatenated(splits: list, task, protocol: ProbeProtocol = ProbeProtocol()) -> tuple[float, float, int]:
+def probe_concatenated(splits: list, task: TransferTask,
+                       protocol: ProbeProtocol = DEFAULT_PROTOCOL) -> tuple[float, float, int]:
     """(val score, test score, dim) of one linear probe on the concatenated SplitFeatures."""
     pool = concat_features([s.pool for s in splits])
     val = concat_features([s.val for s in splits])
@@ -69,9 +71,10 @@ def probe_concatenated(splits: list, task, protocol: ProbeProtocol = ProbeProtoc
 
 
 def combined_scores(encoders: dict[str, str | os.PathLike | Encoder], domain: Domain,
-                    protocol: ProbeProtocol = ProbeProtocol(), pairs: bool = True,
-                    cache_dir: str | os.PathLike | FeatureCache | None = DEFAULT_CACHE_DIR) -> pd.DataFrame:
-    """One row per (combination, task): singles, pairs and all encoders (see the module doc)."""
+                    protocol: ProbeProtocol = DEFAULT_PROTOCOL, pairs: bool = True,
+                    cache_dir: object = DEFAULT_CACHE_DIR) -> pd.DataFrame:
+    """One row per (combination, task): singles, pairs and all encoders (see the module doc).
+    cache_dir: as evaluate_transfer's (a folder, DEFAULT_CACHE_DIR, None for memory, a FeatureCache)."""
     from analysis.risk import task_features
     from dabs_lib.transfer.evaluate import as_encoder
 
@@ -113,7 +116,8 @@ def combined_vs_single(long: pd.DataFrame) -> pd.DataFrame:
             other = part[part["combination"] == single]
             paired = group[["seed", "test"]].merge(other[["seed", "test"]], on="seed", suffixes=("", "_single"))
             if paired.empty:  # the trials' own runs: seed NaN on both sides, one value each
-                paired = pd.DataFrame({"test": group["test"].to_numpy()[:1], "test_single": other["test"].to_numpy()[:1]})
+                paired = pd.DataFrame({"test": group["test"].to_numpy()[:1],
+                                       "test_single": other["test"].to_numpy()[:1]})
             gain, gain_half, _ = mean_ci(paired["test"] - paired["test_single"])
             rows.append({"domain": domain, "task": task, "combination": combo, "test": score, "test_ci95": half,
                          "best_single": single, "best_single_test": float(means.get(single, np.nan)),

@@ -108,7 +108,8 @@ def measure_trial(job: dict, kinds: list[str], cache_dir: str = "", num_samples:
     if "risk" in kinds:
         protocol = probe_protocol(TrialSettings(**job["protocol"]))
         for name, task in domain.tasks.items():
-            table = decompose(encoder, task, protocol=protocol, fewshot=(), cache_dir=cache_dir or DEFAULT_CACHE_DIR)
+            cache: object = cache_dir or DEFAULT_CACHE_DIR
+            table = decompose(encoder, task, protocol=protocol, fewshot=(), cache_dir=cache)  # type: ignore[arg-type]
             full = table[table["shots"] == 0].iloc[0]
             rows += [_row(job, "risk", m, name, full[m]) for m in RISK_MEASURES if pd.notna(full[m])]
     return rows

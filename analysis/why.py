@@ -28,7 +28,12 @@ SEEDS_DIR = "seeds"  # where analysis.report puts the --seeds re-runs
 def all_trials_part(report, out: Path, invariance: bool, risk: bool, num_cpus: int = 0, address: str = "",
                     num_samples: int = 0, progress: bool = True) -> tuple[dict, list[str]]:
     """Measure every finished trial, correlate with its test scores, write tables and plots."""
-    from analysis.correlate import METHOD, N_RESAMPLES, correlation_table, domain_sentences
+    from analysis.correlate import (
+        METHOD,
+        N_RESAMPLES,
+        correlation_table,
+        domain_sentences,
+    )
     from analysis.plots_correlation import plot_correlations
     from analysis.trial_measures import measure_trials, trial_plan, trial_test_scores
 

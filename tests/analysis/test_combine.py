@@ -7,7 +7,11 @@ import pytest
 import torch
 
 from analysis.combine import (
-    as_role_scores, combinations, combined_scores, combined_vs_single, concat_features,
+    as_role_scores,
+    combinations,
+    combined_scores,
+    combined_vs_single,
+    concat_features,
 )
 from analysis.trial_measures import RISK_MEASURES, measure_trial
 from dabs_lib.checkpoints import save_encoder
@@ -96,7 +100,8 @@ def test_measure_trial_in_process(tmp_path, monkeypatch):
            "protocol": {"l2_min": 1e-2, "l2_max": 1e2}}
     rows = pd.DataFrame(measure_trial(job, ["invariance", "risk"], str(tmp_path / "cache"), num_samples=32))
     invariance = rows[rows["kind"] == "invariance"]
-    assert set(invariance["measure"]) == {"mask", "shuffle", "mix", "noise", "crop"} and (invariance["task"] == "").all()
+    assert set(invariance["measure"]) == {"mask", "shuffle", "mix", "noise", "crop"}
+    assert (invariance["task"] == "").all()
     assert invariance["value"].between(-1, 1).all()
     risk = rows[rows["kind"] == "risk"]
     assert set(risk["task"]) == set(domain.tasks)

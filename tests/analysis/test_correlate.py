@@ -5,7 +5,12 @@ import pytest
 from scipy import stats
 
 from analysis.correlate import (
-    MIN_TRIALS, bootstrap_interval, correlate, correlation_table, domain_sentences, spearman,
+    MIN_TRIALS,
+    bootstrap_interval,
+    correlate,
+    correlation_table,
+    domain_sentences,
+    spearman,
 )
 
 
