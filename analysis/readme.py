@@ -101,6 +101,10 @@ TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
     "importance": "how much each searched hyperparameter explains the validation score (fANOVA, PED-ANOVA; sums "
                   "to 1 per study and evaluator); `skipped` says why a study has none",
     "risk": "error components of the best checkpoints (lower is better); they add up to the test error",
+    "trial_measures": "invariance score per corruption family and risk components per task of every finished trial",
+    "correlation": "Spearman rho of each measure with the test score across trials and its 95% percentile "
+                   "bootstrap interval; a risk component is an error, so rho < 0 means less of it, better transfer",
+    "combined": "concatenated encoders against their best single member; gain > 0: the combination transfers better",
 }
 PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, after any "study: ")
     "search progress": "best validation score so far against trial number (left) and compute (right); dashed "
@@ -115,6 +119,8 @@ PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, aft
     "Pareto front": "score against cost for every completed trial; the red line joins trials nothing beats on both",
     "risk decomposition": "stacked error components per checkpoint; the bar's height is the test error",
     "invariance": "whitened cosine between clean and corrupted features; 1: the encoder ignores the corruption",
+    "correlation with transfer": "each dot a measure's rank correlation with the test score across the domain's "
+                                 "trials, the bar its 95% bootstrap interval; bars off the grey line exclude 0",
     "optimization history": "Optuna: each trial's score in order and the best so far",
     "intermediate values": "Optuna: the score each trial reported at every evaluation (what the pruner saw)",
     "slices": "Optuna: score against each hyperparameter's value, darker dots are later trials",

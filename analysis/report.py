@@ -41,6 +41,7 @@ class Report:
     seeds: int = 0  # 0: scores are the trials' own (n_seeds 1)
     files: dict[str, object] = field(default_factory=dict)  # what was written, for the README
     extras: dict[str, object] = field(default_factory=dict)  # risk / invariance tables
+    scores: pd.DataFrame | None = None  # the long per-seed scores the transfer table was built from
 
     @property
     def name(self) -> str:
@@ -127,6 +128,7 @@ def set_scores(report: Report, scores: pd.DataFrame, seeds: int) -> None:
     """(Re)build the transfer table from long per-seed scores."""
     from analysis.seeds import versus_default
 
+    report.scores = scores
     scores = tables.add_averages(scores, report.averages)
     transfer = tables.transfer_table(tables.summarize_scores(scores), report.directions, report.averages)
     verdicts = versus_default(scores, report.directions)[["domain", "objective", "task", "vs_default"]]
@@ -194,7 +196,8 @@ def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
 
 
 def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk: bool = False,
-            invariance: bool = False, num_cpus: int = 0, smoke_test: bool = False) -> tuple[Path, list[str]]:
+            invariance: bool = False, num_cpus: int = 0, smoke_test: bool = False, all_trials: bool = False,
+            combine: bool = False, address: str = "", progress: bool = True) -> tuple[Path, list[str]]:
     """Write the whole report (see the module doc) for a loaded report. Returns its folder and
     the notes a reader must see (errored, pruned or running trials, skipped parts)."""
     from analysis.extras import run_extras
@@ -212,17 +215,47 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
                                          float(request.get("gpus_per_trial", 0.0)), smoke_test=smoke_test)
         notes += seed_notes
         set_scores(report, scores, seeds)
+    why = _why(report, out, risk, invariance, all_trials, combine, num_cpus, address, progress)
+    notes += why["notes"]
     export_report(report, out)
+    report.files.update(why["files"])
     report.files["importance"] = write_table(importance_table(study_files(report)), out / "tables", "importance")
-    extras = run_extras(report.trials, report.best, risk, invariance) if (risk or invariance) else {}
+    best_only = (risk or invariance) and not all_trials
+    extras = run_extras(report.trials, report.best, risk, invariance) if best_only else {}
     notes += extras.get("notes", [])
     if extras.get("risk") is not None:
         report.files["risk"] = write_table(extras["risk"], out / "tables", "risk")
     for domain, matrix in extras.get("invariance", {}).items():
         report.files[f"invariance {domain}"] = write_table(matrix.reset_index(), out / "tables", f"invariance-{domain}")
-    report.files["plots"] = _write_plots(report, out, extras)
+    report.files["plots"] = {**_write_plots(report, out, extras), **why["plots"]}
     (out / "README.md").write_text(readme_text(report, out, notes))
     return out, notes
+
+
+def _why(report: Report, out: Path, risk: bool, invariance: bool, all_trials: bool, combine: bool,
+         num_cpus: int, address: str, progress: bool) -> dict:
+    """--all-trials (every trial's invariance/risk against transfer) and --combine (concatenated
+    encoders, whose rows join the transfer table); see analysis.why."""
+    found: dict = {"files": {}, "plots": {}, "notes": []}
+    if all_trials:
+        from analysis.why import all_trials_part
+
+        part, notes = all_trials_part(report, out, invariance or not risk, risk or not invariance, num_cpus,
+                                      address, progress=progress)
+        found["files"].update(part.get("files", {}))
+        found["plots"].update(part.get("plots", {}))
+        found["notes"] += notes
+    if combine:
+        from analysis.combine import as_role_scores
+        from analysis.why import combine_part
+
+        long, files, notes = combine_part(report, out)
+        found["files"].update(files)
+        found["notes"] += notes
+        if not long.empty:
+            scores = report.scores if report.scores is not None else tables.role_scores(report.trials, report.best)
+            set_scores(report, pd.concat([scores, as_role_scores(long, scores)], ignore_index=True), report.seeds)
+    return found
 
 
 def analyze_paths(paths: list[str | Path], out: str | Path | None = None, which: str = "last",

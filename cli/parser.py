@@ -120,7 +120,8 @@ def _report_parsers(sub) -> None:
     p = _sub(sub, "analyze", "report on experiments: tables, plots, best configs, importance, README.md",
              "  run_search.py analyze runs/digits_emix_20261122-101500\n"
              "  run_search.py analyze runs/a runs/b --out reports/ab --seeds 3\n"
-             "  run_search.py analyze runs/dev --which best-ever --risk --invariance")
+             "  run_search.py analyze runs/dev --which best-ever --risk --invariance\n"
+             "  run_search.py analyze runs/dev --all-trials --combine --seeds 3")
     p.add_argument("experiment", nargs="+", help="experiment folder(s) (local, or copied from a cluster)")
     p.add_argument("--out", help="report folder (default: reports/<experiment name>)")
     p.add_argument("--which", choices=["last", "best-ever"], default="last",
@@ -129,7 +130,15 @@ def _report_parsers(sub) -> None:
                    help="re-run best configs, DABS defaults and baselines with k fresh seeds (starts Ray); 0: no")
     p.add_argument("--risk", action="store_true", help="risk decomposition of the best checkpoints")
     p.add_argument("--invariance", action="store_true", help="invariance matrix of the best checkpoints")
-    p.add_argument("--num-cpus", type=int, default=0, help="CPUs of the private Ray for --seeds; 0: all")
+    p.add_argument("--all-trials", action="store_true",
+                   help="--risk/--invariance (both when neither is given) of every finished trial, rank-correlated "
+                        "with its test score (95%% bootstrap interval); resumable, parallel on Ray")
+    p.add_argument("--combine", action="store_true",
+                   help="probe the concatenated features of the best encoder of every objective (and of pairs) "
+                        "of a domain; with --seeds k, one combination per fresh seed")
+    p.add_argument("--num-cpus", type=int, default=0,
+                   help="CPUs of the private Ray for --seeds and --all-trials; 0: all")
+    p.add_argument("--address", default="", help="run --all-trials on this Ray cluster (default: a private one)")
     _common(p, "analyze")
     p = _sub(sub, "export", "write only the tables and best configs of experiments (fast, re-runs nothing)",
              "  run_search.py export runs/digits_emix_20261122-101500\n"

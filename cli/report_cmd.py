@@ -42,6 +42,8 @@ def _load(args):
 
     if getattr(args, "seeds", 0) < 0:
         raise UserError(f"--seeds must be >= 0, but got {args.seeds}")
+    if getattr(args, "num_cpus", 0) < 0:
+        raise UserError(f"--num-cpus must be >= 0, but got {args.num_cpus}")
     with user_errors():
         return load_report(args.experiment, args.which)
 
@@ -52,7 +54,8 @@ def cmd_analyze(args) -> int:
 
     report = _load(args)
     out, notes = analyze(report, args.out, seeds=args.seeds, risk=args.risk, invariance=args.invariance,
-                         num_cpus=args.num_cpus, smoke_test=args.smoke_test)
+                         num_cpus=args.num_cpus, smoke_test=args.smoke_test, all_trials=args.all_trials,
+                         combine=args.combine, address=args.address)
     for line in finding_lines(report.transfer) + notes:
         print(line.replace("**", ""))
     print(f"report: {out / 'README.md'}")

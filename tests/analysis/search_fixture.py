@@ -51,3 +51,20 @@ def best_by_hand(experiment: Path, domain: str, objective: str) -> tuple[str, di
             finals[trial_dir.name] = rows[-1]
     name = sorted(finals, key=lambda n: (-finals[n]["transfer/val"], n))[0]
     return name, finals[name]
+
+
+def two_objectives_request(storage: Path) -> SearchRequest:
+    """One domain, two objectives x 4 trials (+ random init): enough trials to correlate, two encoders to combine."""
+    return SearchRequest(domains=("digits",), objectives=("emix", "shed"), num_samples=4, max_concurrent=2,
+                         storage_path=str(storage), name="exp2", overrides=dict(OVERRIDES), smoke_test=True,
+                         baseline=True, seed=0)
+
+
+@functools.cache
+def two_objectives_experiment() -> Path:
+    from trainables.runner import run_search
+
+    root = Path(tempfile.mkdtemp(prefix="dabs-analysis-test-"))
+    atexit.register(shutil.rmtree, root, True)
+    run_search(two_objectives_request(root), num_cpus=2)
+    return root / "exp2"
