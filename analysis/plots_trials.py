@@ -60,13 +60,21 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _pyplot_save(draw: Callable[[], object], path: Path, heading: str) -> Path:
-    """Run one of Optuna's plot functions, title it with the study, save it, close it."""
+    """Run one of Optuna's plot functions, title it with the study, save it, close it.
+
+    Optuna switches pyplot to its grey `ggplot` style for good (plt.style.use): the rc_context
+    gives the report's other plots their own style back. Optuna's own title ("Hyperparameter
+    Importances", left-aligned) is replaced by the study's, never drawn over it."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), matplotlib.rc_context():
         warnings.simplefilter("ignore")  # Optuna's ExperimentalWarning on its matplotlib backend
         drawn = np.ravel(draw())
     fig = drawn[0].figure
+    for ax in drawn:
+        for loc in ("left", "center", "right"):
+            ax.set_title("", loc=loc)
     if len(drawn) > 1:
         fig.suptitle(heading)
     else:
@@ -83,7 +91,7 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
     """Optuna's own plots of each study where they have something to show: optimization
     history, intermediate values (single-objective), parameter importances and slices (params
     that vary), and the Pareto front (multi-objective). Returns title -> PNG."""
-    from analysis.importance import varying_params
+    from analysis.importance import MIN_COMPLETED, varying_params
     from optuna.visualization import matplotlib as ovm
 
     folder = Path(folder)
@@ -104,6 +112,7 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
         params = varying_params(study)
         if params:
             draws["slices"] = lambda: ovm.plot_slice(study, params=params, target=target, target_name=SCORE_NAME)
+        if params and len(complete) >= MIN_COMPLETED:  # importance.md's rule: fewer trials rank noise
             draws["parameter importances"] = lambda: ovm.plot_param_importances(
                 study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), params=params, target=target,
                 target_name=SCORE_NAME)

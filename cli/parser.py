@@ -65,6 +65,7 @@ SMOKE_HELP = {  # what --smoke-test does on each command, said truthfully
                "(the report reads files; --risk and --invariance use the trials' own settings)",
     "export": "no effect: export only reads files (accepted so every command takes it)",
     "list": "no effect: list only reads files (accepted so every command takes it)",
+    "status": "no effect: status only reads files (accepted so every command takes it)",
 }
 
 
@@ -209,6 +210,18 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="domains: how to get every dataset, optional ones too")
     p.add_argument("--json", action="store_true", help="spaces: print JSON instead of a table")
     _common(p, "list")
+    p = _sub(sub, "status", "where an experiment stands: trials per study, best score, elapsed, ETA (running or ended)",
+             "  run_search.py status runs/quickstart_20261122-101500\n"
+             "  run_search.py status runs/quickstart_20261122-101500 --watch --interval 10",
+             ". Reads the experiment's search.json and optuna.journal only, so it works from another terminal "
+             "while the search runs. (Whether datasets are present: `list domains`.)")
+    p.add_argument("experiment", help="the experiment folder")
+    p.add_argument("--watch", action="store_true", help="reprint every --interval seconds until the search stops")
+    from cli.status_cmd import WATCH_INTERVAL_S
+
+    p.add_argument("--interval", type=float, default=WATCH_INTERVAL_S, metavar="SECONDS",
+                   help="with --watch: seconds between refreshes")
+    _common(p, "status")
     for command in sub.choices.values():
         command.epilog = command.epilog.replace(EXAMPLE_NAME, prog)
     return parser
