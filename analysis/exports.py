@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from dabs_lib.experiment import STUDY, TRIAL_NUMBER, study_name
+from dabs_lib.invocation import command
 from dabs_lib.safe_io import write_json, write_text
 
 FORMATS = ("md", "csv", "tex", "json")
@@ -125,18 +126,20 @@ def latex_table(table: pd.DataFrame, caption: str = "", decimals: int = LATEX_DE
     return "\n".join(lines) + "\n"
 
 
-def write_table(table: pd.DataFrame, folder: str | Path, stem: str, paper: pd.DataFrame | None = None,
-                caption: str = "") -> dict[str, Path]:
+def write_table(table: pd.DataFrame, folder: str | Path, stem: str,
+                paper: pd.DataFrame | Callable[[int], pd.DataFrame] | None = None, caption: str = "") -> dict[str, Path]:
     """`<folder>/<stem>.{md,csv,tex,json}`; returns format -> path. CSV and JSON hold the full
     table at full precision; Markdown and LaTeX show `paper` (the few columns a reader needs)
-    when given, else the whole table, with fixed decimals per column."""
+    when given, else the whole table, with fixed decimals per column. A `paper` that preformats
+    numbers is a function of the decimals: Markdown gets SCORE_DECIMALS, LaTeX LATEX_DECIMALS."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shown = table if paper is None else paper
+    def shown(decimals: int) -> pd.DataFrame:
+        return table if paper is None else paper(decimals) if callable(paper) else paper
     paths = {fmt: folder / f"{stem}.{fmt}" for fmt in FORMATS}
-    write_text(paths["md"], markdown_table(shown))
+    write_text(paths["md"], markdown_table(shown(SCORE_DECIMALS)))
     write_text(paths["csv"], table.to_csv(index=False))
-    write_text(paths["tex"], latex_table(shown, caption))
+    write_text(paths["tex"], latex_table(shown(LATEX_DECIMALS), caption))
     write_json(paths["json"], json_records(table), allow_nan=False)
     return paths
 
@@ -181,7 +184,7 @@ def write_best_configs(best: pd.DataFrame, folder: str | Path) -> dict[tuple[str
         local = {key: config.pop(key) for key in MACHINE_KEYS if key in config}
         comment = (f"best trial {row.trial} of experiment {row.experiment} "
                    f"(which={row.which}, validation transfer score {row.selection_score:.4f})\n"
-                   f"reproduce: python run_search.py pretrain --config {path}")
+                   f"reproduce: {command(f'pretrain --config {path}')}")
         if local.get("data_root"):
             comment += (f"\nthe search read its data from {local['data_root']}; pretrain reads them from "
                         f"--set data_root=..., else ${DATA_ROOT_ENV}, else ./data")

@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-DISTRIBUTION = "dabs-tune"  # the name pyproject.toml gives the package (and its command)
-EXAMPLE_NAME = "run_search.py"  # how the examples below are written; replaced by the invoked name
-
-
-def invoked_name() -> str:
-    """`dabs-tune` or `run_search.py`: what the user typed (argv[0]); `run_search.py` when
-    main() is called from Python (argv[0] is then another program's)."""
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return name if name in (DISTRIBUTION, EXAMPLE_NAME) else EXAMPLE_NAME
+from dabs_lib.invocation import DISTRIBUTION, SCRIPT as EXAMPLE_NAME, invoked_name  # noqa: F401 (re-exported)
 
 
 def package_version() -> str:
@@ -173,11 +164,13 @@ def _pretrain_parsers(sub) -> None:
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from cli.quickstart import quickstart_summary
+
     prog = prog or invoked_name()
     parser = OneLineParser(prog=prog, formatter_class=HelpFormatter,
                            description="dabs-tune: hyperparameter and benchmark search for domain-agnostic "
-                           "self-supervised learning. With no command: the quickstart (a small search "
-                           "of shed and mae on digits, tabular and tokens, then its report).")
+                           "self-supervised learning. With no command: the quickstart, "
+                           f"{quickstart_summary()}.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--storage-path", default="runs", help="quickstart: where its experiment goes")
     parser.add_argument("--num-cpus", type=int, default=0, help="quickstart: CPUs of the private Ray; 0: all")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +115,9 @@ class MultiStudySearcher(Searcher):
     def _label(self, study: optuna.Study, plan: StudyPlan) -> None:
         """What Optuna's dashboard and plots show: the metric names, the study's domain and objective."""
         if study.metric_names != self._metrics:
-            study.set_metric_names(list(self._metrics))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names(list(self._metrics))
         for key, value in zip(STUDY_ATTRS, (plan.domain, plan.objective)):
             if study.user_attrs.get(key) != value:
                 study.set_user_attr(key, value)
