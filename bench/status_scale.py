@@ -74,9 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--experiment", help="time this folder instead of synthesizing one")
     args = parser.parse_args()
     start = time.perf_counter()
-    exp = synthesize(Path(tempfile.mkdtemp(prefix="status-scale-")), args.trials)
+    exp = Path(args.experiment) if args.experiment else synthesize(Path(tempfile.mkdtemp(prefix="status-scale-")), args.trials)
     print(f"synthesized {args.trials} trials in {time.perf_counter() - start:.0f} s: {exp} "
           f"(journal {(exp / 'optuna.journal').stat().st_size / 1e6:.1f} MB)")
     commands = {f"status ({args.trials} trials)": [sys.executable, "run_search.py", "status", str(exp)],
@@ -85,6 +86,13 @@ def main() -> None:
     for _ in range(args.repeat):  # interleaved, so machine load hits both alike
         for name, command in commands.items():
             times[name].append(seconds(command))
+    from dabs_lib.status import read_status
+
+    for _ in range(args.repeat):  # the reading itself, in this process (optuna already imported)
+        start = time.perf_counter()
+        read_status(exp)
+        times.setdefault("read_status() in-process (no interpreter start, no imports)", []).append(
+            time.perf_counter() - start)
     print("| command | median s | runs (s) |\n|---|---|---|")
     for name, values in times.items():
         print(f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
