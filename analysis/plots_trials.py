@@ -26,25 +26,41 @@ OPTUNA_MIN_COMPLETE = 2  # below this many completed trials an Optuna plot shows
 MULTI_OBJECTIVE_NAMES = {"seconds": "trial seconds (lower is better)", "params": "encoder parameters (lower is better)"}
 
 
+def trial_colours(count: int) -> list:
+    """One distinct colour per trial: a qualitative map while it has enough colours, then a ramp."""
+    from matplotlib import colormaps
+
+    if count <= 10:
+        return [colormaps["tab10"](i) for i in range(count)]
+    if count <= 20:
+        return [colormaps["tab20"](i) for i in range(count)]
+    return [colormaps["viridis"](i / max(1, count - 1)) for i in range(count)]
+
+
 def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
     """One panel per searched (domain, objective): `transfer/val` of every trial against the
     optimizer step; pruned trials dashed and ended with an x where the scheduler stopped them."""
     searched = results[results["objective"] != BASELINE]
     studies = sorted(searched.groupby(["domain", "objective"]).groups) if METRIC in searched else []
-    fig, axes = grid(len(studies), 4.6, 3.3)
+    fig, axes = grid(len(studies), 5.6, 3.3)  # room for each panel's legend of trials
     x_name = "step" if "step" in results else "iteration"
     for ax, (domain, objective) in zip(axes, studies):
         study = searched[(searched["domain"] == domain) & (searched["objective"] == objective)]
-        for trial, rows in sorted(study.groupby("trial"), key=lambda item: trial_number(item[0])):
+        ordered = sorted(study.groupby("trial"), key=lambda item: trial_number(item[0]))
+        colours = trial_colours(len(ordered))
+        for colour, (trial, rows) in zip(colours, ordered):
             rows = rows.dropna(subset=[METRIC]).sort_values("iteration")
             if rows.empty:
                 continue
             pruned = rows["status"].iloc[-1] != "completed"
-            line, = ax.plot(rows[x_name], rows[METRIC], linestyle="--" if pruned else "-", marker=".",
-                            alpha=0.6 if pruned else 0.9, linewidth=1.2)
+            ax.plot(rows[x_name], rows[METRIC], linestyle="--" if pruned else "-", marker=".", color=colour,
+                    alpha=0.7 if pruned else 0.95, linewidth=1.4, label=f"#{trial_number(trial)}")
             if pruned:
-                ax.plot(rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=line.get_color(), markersize=9,
+                ax.plot(rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=colour, markersize=9,
                         markeredgewidth=2)
+        if ax.get_lines():  # which line is which trial: its number in the study (0 = DABS default)
+            ax.legend(title="trial", fontsize="x-small", title_fontsize="x-small", loc="upper left",
+                      bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, ncols=1 if len(ordered) <= 10 else 2)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
         ax.set_title(f"{domain}/{objective}: every trial")
         ax.set_xlabel("optimizer step" if x_name == "step" else "evaluation")

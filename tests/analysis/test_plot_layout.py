@@ -55,6 +55,7 @@ PLOTS = {
     "progress": lambda out: plots.plot_progress(test_report_plots._trials(), out),
     "parallel": lambda out: plots.plot_parallel(_wide_trials(), _searched(), out),
     "gain": lambda out: plots.plot_gain(_transfer(), out),
+    "gain_one_objective": lambda out: plots.plot_gain(_transfer().query("objective == 'emix'"), out),
     "learning_curves": lambda out: plots_trials.plot_learning_curves(_curves(), out),
     "pareto": lambda out: plots_trials.plot_pareto(test_report_plots._trials(), "seconds", out),
     "risk": lambda out: plots.plot_risk(_risk(), out),
@@ -81,6 +82,12 @@ def _study(trials: int) -> optuna.Study:
             trial.report(score * step / 100, step)
         study.tell(trial, score)
     return study
+
+
+def test_report_plots_do_not_inherit_optunas_grey_style(tmp_path):
+    plots_trials.optuna_plots({("e", "digits", "emix"): _study(12)}, tmp_path)  # Optuna calls plt.style.use
+    fig = Figure()
+    assert fig.add_subplot().get_facecolor()[:3] == (1.0, 1.0, 1.0)  # white axes, not ggplot's grey
 
 
 def test_optuna_plots_stay_on_the_canvas_and_apart(tmp_path):
