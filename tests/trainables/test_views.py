@@ -166,12 +166,12 @@ def test_optuna_dashboard_shows_metric_names_user_attrs_and_step_keyed_values(ex
     from optuna_dashboard import wsgi
 
     app = wsgi(open_storage(experiment))
-    studies = {s["study_name"]: s for s in _dashboard_get(app, "/api/studies")["studies"]}
+    studies = {s["study_name"]: s for s in _dashboard_get(app, "/api/studies")["study_summaries"]}
     assert {study_name(d, OBJECTIVE) for d in DOMAINS} <= set(studies)
     for domain in DOMAINS:
         summary = studies[study_name(domain, OBJECTIVE)]
         detail = _dashboard_get(app, f"/api/studies/{summary['study_id']}")
-        assert detail["metric_names"] == [METRIC]
+        assert detail["objective_names"] == [METRIC]  # the study's metric_names, not "Objective 0"
         assert {"key": "domain", "value": domain} in detail["user_attrs"]
         steps = set()
         for trial in detail["trials"]:
