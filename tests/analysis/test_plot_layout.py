@@ -2,8 +2,6 @@
 leaves the canvas and no two texts overlap (matplotlib's own text extents, analysis.layout)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import optuna
 import pandas as pd
