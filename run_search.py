@@ -15,6 +15,7 @@ COMMANDS = {
     "probe": ("cli.pretrain_cmd", "cmd_probe"),
     "tensorboard": ("cli.misc_cmd", "cmd_tensorboard"),
     "list": ("cli.misc_cmd", "cmd_list"),
+    "status": ("cli.status_cmd", "cmd_status"),
     "analyze": ("cli.report_cmd", "cmd_analyze"),
     "export": ("cli.report_cmd", "cmd_export"),
     "export-model": ("cli.models_cmd", "cmd_export_model"),

@@ -25,6 +25,7 @@ from dabs_lib.safe_io import atomic_write
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
 DPI = 110
 PANELS_KEY = "Panels"  # PNG text chunk: the number of data panels (axes other than colour bars)
+LAYOUT_KEY = "Layout"  # PNG text chunk: texts off the canvas or overlapping (analysis.layout), "ok" if none
 MAX_COLUMNS = 3  # grids of per-study panels wrap after this many columns
 
 
@@ -50,11 +51,14 @@ def data_panels(fig: Figure) -> int:
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
-    """Write the PNG, recording its number of data panels in a text chunk (tests read it)."""
+    """Write the PNG, recording its number of data panels and its layout problems in text chunks (tests read them)."""
+    from analysis.layout import text_problems
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda handle: fig.savefig(handle, dpi=DPI, format="png",
-                                                  metadata={PANELS_KEY: str(data_panels(fig))}))
+    fig.set_dpi(DPI)  # measured at the size it is written
+    metadata = {PANELS_KEY: str(data_panels(fig)), LAYOUT_KEY: "; ".join(text_problems(fig)) or "ok"}
+    atomic_write(path, lambda handle: fig.savefig(handle, dpi=DPI, format="png", metadata=metadata))
     return path
 
 
@@ -154,7 +158,8 @@ def _parallel_panel(fig: Figure, ax, study: pd.DataFrame, params: list[str]) -> 
         ax.axvline(x, color="black", linewidth=0.6)
         ax.annotate(low, (x, -0.06), ha="center", va="top", fontsize="small")
         ax.annotate(high, (x, 1.06), ha="center", va="bottom", fontsize="small")
-    ax.set_xticks(range(len(params)), params, fontsize="medium")
+    ax.set_xticks(range(len(params)), params, fontsize="small", rotation=20, ha="right",
+                  rotation_mode="anchor")  # long names side by side: slanted, never run together
     ax.set_xlim(-0.3, max(0.3, len(params) - 0.7))
     ax.set_ylim(-0.25, 1.25)
     ax.set_yticks([])
@@ -176,7 +181,8 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
     heads = headline_tasks(transfer)
     rows = transfer[transfer.apply(lambda r: heads.get(r["domain"]) == r["task"], axis=1)]
     gain = rows.pivot_table(index="domain", columns="objective", values="gain_vs_baseline", aggfunc="first")
-    fig, axes = _figure(1, 1, max(4.0, 1.4 * gain.shape[1] + 2.5), max(2.5, 0.8 * gain.shape[0] + 1.6))
+    # wide enough for the title and the colour bar's label with a single objective (the quickstart's)
+    fig, axes = _figure(1, 1, max(6.0, 1.4 * gain.shape[1] + 3.5), max(3.0, 0.8 * gain.shape[0] + 2.0))
     ax = axes[0, 0]
     if gain.size == 0:  # no study has both a best trial and its domain's random-init baseline
         ax.text(0.5, 0.5, "no gain to show: no study has both a completed trial\nand a random-init baseline",
@@ -193,10 +199,10 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
                 fontsize="small", color="white" if dark else "black")
     ax.set_xticks(range(gain.shape[1]), list(gain.columns))
     ax.set_yticks(range(gain.shape[0]), list(gain.index))
-    ax.set_xlabel("objective (best trial; cell: gain on the task in brackets)")
+    ax.set_xlabel("objective (best trial)\ncell: gain on the task in brackets")
     ax.set_ylabel("domain")
     ax.set_title("test-score gain over the random-init baseline")
-    fig.colorbar(image, ax=ax, label="gain (> 0: beats random init)")
+    fig.colorbar(image, ax=ax, label="gain (> 0: beats random init)", fraction=0.08)
     return _save(fig, path)
 
 

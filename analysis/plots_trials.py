@@ -26,25 +26,41 @@ OPTUNA_MIN_COMPLETE = 2  # below this many completed trials an Optuna plot shows
 MULTI_OBJECTIVE_NAMES = {"seconds": "trial seconds (lower is better)", "params": "encoder parameters (lower is better)"}
 
 
+def trial_colours(count: int) -> list:
+    """One distinct colour per trial: a qualitative map while it has enough colours, then a ramp."""
+    from matplotlib import colormaps
+
+    if count <= 10:
+        return [colormaps["tab10"](i) for i in range(count)]
+    if count <= 20:
+        return [colormaps["tab20"](i) for i in range(count)]
+    return [colormaps["viridis"](i / max(1, count - 1)) for i in range(count)]
+
+
 def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
     """One panel per searched (domain, objective): `transfer/val` of every trial against the
     optimizer step; pruned trials dashed and ended with an x where the scheduler stopped them."""
     searched = results[results["objective"] != BASELINE]
     studies = sorted(searched.groupby(["domain", "objective"]).groups) if METRIC in searched else []
-    fig, axes = grid(len(studies), 4.6, 3.3)
+    fig, axes = grid(len(studies), 5.6, 3.3)  # room for each panel's legend of trials
     x_name = "step" if "step" in results else "iteration"
     for ax, (domain, objective) in zip(axes, studies):
         study = searched[(searched["domain"] == domain) & (searched["objective"] == objective)]
-        for trial, rows in sorted(study.groupby("trial"), key=lambda item: trial_number(item[0])):
+        ordered = sorted(study.groupby("trial"), key=lambda item: trial_number(item[0]))
+        colours = trial_colours(len(ordered))
+        for colour, (trial, rows) in zip(colours, ordered):
             rows = rows.dropna(subset=[METRIC]).sort_values("iteration")
             if rows.empty:
                 continue
             pruned = rows["status"].iloc[-1] != "completed"
-            line, = ax.plot(rows[x_name], rows[METRIC], linestyle="--" if pruned else "-", marker=".",
-                            alpha=0.6 if pruned else 0.9, linewidth=1.2)
+            ax.plot(rows[x_name], rows[METRIC], linestyle="--" if pruned else "-", marker=".", color=colour,
+                    alpha=0.7 if pruned else 0.95, linewidth=1.4, label=f"#{trial_number(trial)}")
             if pruned:
-                ax.plot(rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=line.get_color(), markersize=9,
+                ax.plot(rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=colour, markersize=9,
                         markeredgewidth=2)
+        if ax.get_lines():  # which line is which trial: its number in the study (0 = DABS default)
+            ax.legend(title="trial", fontsize="x-small", title_fontsize="x-small", loc="upper left",
+                      bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, ncols=1 if len(ordered) <= 10 else 2)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
         ax.set_title(f"{domain}/{objective}: every trial")
         ax.set_xlabel("optimizer step" if x_name == "step" else "evaluation")
@@ -60,13 +76,21 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _pyplot_save(draw: Callable[[], object], path: Path, heading: str) -> Path:
-    """Run one of Optuna's plot functions, title it with the study, save it, close it."""
+    """Run one of Optuna's plot functions, title it with the study, save it, close it.
+
+    Optuna switches pyplot to its grey `ggplot` style for good (plt.style.use): the rc_context
+    gives the report's other plots their own style back. Optuna's own title ("Hyperparameter
+    Importances", left-aligned) is replaced by the study's, never drawn over it."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), matplotlib.rc_context():
         warnings.simplefilter("ignore")  # Optuna's ExperimentalWarning on its matplotlib backend
         drawn = np.ravel(draw())
     fig = drawn[0].figure
+    for ax in drawn:
+        for loc in ("left", "center", "right"):
+            ax.set_title("", loc=loc)
     if len(drawn) > 1:
         fig.suptitle(heading)
     else:
@@ -83,7 +107,7 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
     """Optuna's own plots of each study where they have something to show: optimization
     history, intermediate values (single-objective), parameter importances and slices (params
     that vary), and the Pareto front (multi-objective). Returns title -> PNG."""
-    from analysis.importance import varying_params
+    from analysis.importance import MIN_COMPLETED, varying_params
     from optuna.visualization import matplotlib as ovm
 
     folder = Path(folder)
@@ -104,6 +128,7 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
         params = varying_params(study)
         if params:
             draws["slices"] = lambda: ovm.plot_slice(study, params=params, target=target, target_name=SCORE_NAME)
+        if params and len(complete) >= MIN_COMPLETED:  # importance.md's rule: fewer trials rank noise
             draws["parameter importances"] = lambda: ovm.plot_param_importances(
                 study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), params=params, target=target,
                 target_name=SCORE_NAME)

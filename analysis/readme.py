@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.exports import markdown_table
+from analysis.exports import SCORE_DECIMALS, markdown_table
 from dabs_lib.experiment import study_name
-from analysis.tables import BASELINE, winners
+from analysis.tables import BASELINE, SEEDS_TABLE, SINGLE_RUN_TABLE, winners
 from dabs_lib import trial_warnings
+from dabs_lib.invocation import command
 
 
 def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> list[str]:
@@ -92,8 +93,11 @@ def _rel(path: Path, root: Path) -> str:
 
 
 TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
-    "summary": "the table the search printed: test score of each objective's best trial per domain and task, "
-               "random init first; compare along a row",
+    SINGLE_RUN_TABLE: "one run per config (the table the search printed and saved as "
+                      f"`<experiment>/{SINGLE_RUN_TABLE}.*`): test score of each objective's best trial per domain "
+                      "and task, random init first; compare along a row",
+    SEEDS_TABLE: "the best trial, per objective, re-run on fresh seeds: mean test score ± 95% interval (n = "
+                 "seeds) per domain and task, random init first; compare along a row",
     "best_configs": "per study: trials run (completed / pruned / errored) and the best one by validation score; "
                     "the CSV/JSON add its hyperparameters",
     "transfer": "test scores of the best trial, the untuned DABS default and random init; a gain > 0 means the "
@@ -134,7 +138,7 @@ def _table_links(name: str, paths: dict, root: Path) -> str:
     return f"- {name.replace('_', ' ')}: {links}" + (f"; {note}" if note else "")
 
 
-def compact_transfer(transfer: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
+def compact_transfer(transfer: pd.DataFrame, decimals: int = SCORE_DECIMALS) -> pd.DataFrame:
     """The transfer table as a reader wants it (README, Markdown, LaTeX): score ± 95% interval
     when seeds were run, and the gains; the full table stays in CSV and JSON."""
     def fmt(score, ci) -> str:
@@ -181,7 +185,7 @@ def readme_text(report, root: Path, notes: list[str]) -> str:
         lines.append(f"- every trial x evaluation: [results.csv]({_rel(files['results'], root)})")
     for (domain, objective), path in sorted(files.get("configs", {}).items()):
         lines.append(f"- config {domain}/{objective}: [{path.name}]({_rel(path, root)}) "
-                     f"(`python run_search.py pretrain --config {path}` reproduces it)")
+                     f"(`{command(f'pretrain --config {path}')}` reproduces it)")
     for name, path in files.get("plots", {}).items():
         note = PLOT_NOTES.get(name.split(": ")[-1], "")
         lines += ["", f"### {name}", "", *([note, ""] if note else []), f"![{name}]({_rel(path, root)})"]

@@ -229,6 +229,37 @@ def winners(transfer: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SINGLE_RUN_TABLE = "scores_single_run"  # one run per config: the table a search prints and saves at its end
+SEEDS_TABLE = "scores_seeds"  # `analyze --seeds k`: mean, 95% interval and seed count per cell
+
+
+def seeds_table(transfer: pd.DataFrame) -> pd.DataFrame:
+    """The domain x objective table of an analysis that re-ran seeds: per (domain, task) and
+    objective (random init first) the mean test score, its 95% half-width and the seed count."""
+    if transfer.empty:
+        return pd.DataFrame()
+    keys = ["domain", "task"]
+    out = transfer.groupby(keys, sort=False)[["baseline", "baseline_ci95", "baseline_n_seeds"]].first()
+    out.columns = ["random init", "random init ci95", "random init n_seeds"]
+    for objective, part in transfer.groupby("objective", sort=False):
+        part = part.set_index(keys)
+        out[objective], out[f"{objective} ci95"], out[f"{objective} n_seeds"] = (
+            part["best"], part["best_ci95"], part["n_seeds"])
+    return out.reset_index()
+
+
+def seeds_paper(table: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """seeds_table for a reader: `mean ± ci (n)` per cell."""
+    if table.empty:
+        return table
+    shown = table[["domain", "task"]].copy()
+    for column in [c for c in table.columns if f"{c} ci95" in table]:
+        shown[column] = [("" if pd.isna(m) else f"{m:.{decimals}f}" + ("" if pd.isna(c) else f" ± {c:.{decimals}f}")
+                          + ("" if pd.isna(n) else f" (n={int(n)})"))
+                         for m, c, n in zip(table[column], table[f"{column} ci95"], table[f"{column} n_seeds"])]
+    return shown
+
+
 def summary_table(transfer: pd.DataFrame) -> pd.DataFrame:
     """The domain x objective table a search prints at its end: per (domain, task), the test
     score of each objective's best trial, random init first."""

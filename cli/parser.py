@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-DISTRIBUTION = "dabs-tune"  # the name pyproject.toml gives the package (and its command)
-EXAMPLE_NAME = "run_search.py"  # how the examples below are written; replaced by the invoked name
-
-
-def invoked_name() -> str:
-    """`dabs-tune` or `run_search.py`: what the user typed (argv[0]); `run_search.py` when
-    main() is called from Python (argv[0] is then another program's)."""
-    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    return name if name in (DISTRIBUTION, EXAMPLE_NAME) else EXAMPLE_NAME
+from dabs_lib.invocation import DISTRIBUTION, SCRIPT as EXAMPLE_NAME, invoked_name  # noqa: F401 (re-exported)
 
 
 def package_version() -> str:
@@ -69,6 +60,7 @@ SMOKE_HELP = {  # what --smoke-test does on each command, said truthfully
     "models": "no effect: models only reads files (accepted so every command takes it)",
     "featurize": "no effect: featurize uses the model as exported (accepted so every command takes it)",
     "domain": "no effect: check reads the whole domain (accepted so every command takes it)",
+    "status": "no effect: status only reads files (accepted so every command takes it)",
 }
 
 
@@ -237,11 +229,13 @@ def _domain_parser(sub) -> None:
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from cli.quickstart import quickstart_summary
+
     prog = prog or invoked_name()
     parser = OneLineParser(prog=prog, formatter_class=HelpFormatter,
                            description="dabs-tune: hyperparameter and benchmark search for domain-agnostic "
-                           "self-supervised learning. With no command: the quickstart (a small search "
-                           "of shed and mae on digits, tabular and tokens, then its report).")
+                           "self-supervised learning. With no command: the quickstart, "
+                           f"{quickstart_summary()}.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--storage-path", default="runs", help="quickstart: where its experiment goes")
     parser.add_argument("--num-cpus", type=int, default=0, help="quickstart: CPUs of the private Ray; 0: all")
@@ -276,6 +270,18 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="domains: how to get every dataset, optional ones too")
     p.add_argument("--json", action="store_true", help="spaces: print JSON instead of a table")
     _common(p, "list")
+    p = _sub(sub, "status", "where an experiment stands: trials per study, best score, elapsed, ETA (running or ended)",
+             "  run_search.py status runs/quickstart_20261122-101500\n"
+             "  run_search.py status runs/quickstart_20261122-101500 --watch --interval 10",
+             ". Reads the experiment's search.json and optuna.journal only, so it works from another terminal "
+             "while the search runs. (Whether datasets are present: `list domains`.)")
+    p.add_argument("experiment", help="the experiment folder")
+    p.add_argument("--watch", action="store_true", help="reprint every --interval seconds until the search stops")
+    from cli.status_cmd import WATCH_INTERVAL_S
+
+    p.add_argument("--interval", type=float, default=WATCH_INTERVAL_S, metavar="SECONDS",
+                   help="with --watch: seconds between refreshes")
+    _common(p, "status")
     for command in sub.choices.values():
         command.epilog = command.epilog.replace(EXAMPLE_NAME, prog)
     return parser

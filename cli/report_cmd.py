@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cli.parser import invoked_name
+from dabs_lib.invocation import command
 
 
-SUMMARY_STEM = "summary"  # <experiment>/summary.{md,csv,tex,json}: the table printed after a search
 
 
 def summarize(uri: str) -> None:
@@ -14,7 +13,7 @@ def summarize(uri: str) -> None:
     from analysis.exports import write_table
     from analysis.report import load_report
     from analysis.results import ExperimentError
-    from analysis.tables import summary_table
+    from analysis.tables import SINGLE_RUN_TABLE, summary_table
     from trainables import storage
 
     local = storage.local_path(uri)
@@ -29,9 +28,10 @@ def summarize(uri: str) -> None:
     print("\nbest test score per domain and task (linear probe on the frozen encoder):")
     with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", "{:.4f}".format):
         print(table.to_string(index=False))
-    paths = write_table(table, local, SUMMARY_STEM, caption="test score of the best trial per objective")
+    paths = write_table(table, local, SINGLE_RUN_TABLE,
+                        caption="test score of the best trial per objective (one run each)")
     print(f"saved: {', '.join(str(p) for p in paths.values())}")
-    print(f"\nTensorBoard: {invoked_name()} tensorboard {uri}")
+    print(f"\nTensorBoard: {command(f'tensorboard {uri}')}")
 
 
 def _load(args):
@@ -85,7 +85,7 @@ def report_after_search(uri: str, seeds: int = 0, smoke_test: bool = False) -> s
 
     local = storage.local_path(uri)
     if local is None:
-        return f"no report: {uri} is not on this machine; copy it here and run `{invoked_name()} analyze`"
+        return f"no report: {uri} is not on this machine; copy it here and run `{command('analyze')}`"
     report = load_report([local])
     out, notes = analyze(report, seeds=seeds, smoke_test=smoke_test)
     lines = [line.replace("**", "") for line in finding_lines(report.transfer)]

@@ -8,25 +8,8 @@ import sys
 import time
 
 from cli.errors import UserError, parse_set, split_names, user_errors
+from cli.quickstart import QUICKSTART
 from trainables.search import SearchRequest, study_pairs
-
-# The quickstart must show whether searching beats the DABS default, with an interval:
-# fewer studies, more trials each, and the best, default and random-init configs re-run
-# with `seeds` fresh seeds (the report's --seeds path), all within about 5 minutes on 2 cores.
-# Masked prediction on tokens and tabular. tokens is where the untuned DABS default (lr 1e-4,
-# corruption 0.15) learns nothing in 100 steps at depth 2 (at random init's level) while a
-# searched config learns the word categories' order (0.53 vs 0.22 on validation when this was
-# chosen), so the search has a gain to find; tabular is the cheap second domain, where random
-# init is already strong. README "What `make search` does" has the measured run.
-QUICKSTART = dict(
-    domains=("tabular", "tokens"),
-    objectives=("mae",),
-    num_samples=6,
-    sampler="tpe",
-    scheduler="asha",
-    overrides={"max_steps": 100, "eval_every": 50, "depth": 2},
-    seeds=3,  # fresh seeds per re-run config: the final table's n_seeds
-)
 
 
 def request_from_args(args: argparse.Namespace) -> SearchRequest:

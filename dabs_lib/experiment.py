@@ -34,6 +34,9 @@ TEST_PREFIX = "test/"
 VAL_PREFIX = "val/"
 BASELINE = "none"  # the random-init objective: one trial per domain, no search
 ERROR_ATTR = "error"  # Optuna user attribute of a FAIL trial: why it failed (one line)
+STUDY_ATTRS = ("domain", "objective")  # Optuna user attributes of every study (and of its trials)
+FOLDER_ATTR = "trial_folder"  # Optuna user attribute of a trial: its folder in the experiment
+TUNE_ID_ATTR = "tune_trial_id"  # Optuna user attribute of a trial: Ray Tune's trial id
 
 TRAINER_CKPT = "trainer.ckpt"  # inside a trial checkpoint: Lightning's trainer state
 STATE_FILE = "trial_state.json"  # inside a trial checkpoint: seconds and step so far

@@ -12,7 +12,6 @@ from typing import Sequence
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import TensorBoardLogger
 
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
@@ -24,6 +23,7 @@ from dabs_lib.encoder import Encoder
 from dabs_lib.initial import initial_encoder
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.registry import lookup
+from dabs_lib.step_logger import OptimizerStepLogger
 from dabs_lib.system import SSLSystem
 
 @dataclass
@@ -80,13 +80,13 @@ def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L
                  max_epochs: int) -> L.Trainer:
     _quiet_lightning()
     cuda = torch.cuda.is_available()
-    return L.Trainer(
+    trainer = L.Trainer(
         accelerator="gpu" if cuda else "cpu",
         devices=1,
         precision=trainer_precision(config.precision, cuda),
         max_steps=config.max_steps,
         max_epochs=max_epochs,
-        logger=TensorBoardLogger(str(output_dir), name="", version="") if logger else False,
+        logger=OptimizerStepLogger(str(output_dir), config.to_dict()) if logger else False,
         callbacks=[DivergenceGuard(), *callbacks],  # first: a NaN loss stops before any report
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -96,6 +96,9 @@ def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L
         log_every_n_steps=max(1, min(10, config.max_steps // 10)),
         default_root_dir=str(output_dir),
     )
+    if isinstance(trainer.logger, OptimizerStepLogger):
+        trainer.logger.step_source = lambda: trainer.global_step  # one x-axis with the search's reports
+    return trainer
 
 
 def pretrain(

@@ -22,6 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
+from dabs_lib.invocation import command
+
 TMP_SUFFIX = ".tmp"
 LOW_SPACE = 2**20  # a failed write with less free than this is taken for a full disk
 SPACE_MARGIN = 8 * 2**20  # free space a search keeps beyond its next checkpoints (manifest, state, events)
@@ -51,7 +53,7 @@ class DiskFullError(OSError):
         self.free = free_bytes(path) if free is None else int(free)
         need = f"; about {_mb(needed)} more is needed" if needed else ""
         super().__init__(errno.ENOSPC, f"no space left on the device of {path} "
-                         f"({_mb(self.free)} free{need}); free space there and run again (`run_search.py resume EXPERIMENT` continues a search)")
+                         f"({_mb(self.free)} free{need}); free space there and run again (`{command('resume EXPERIMENT')}` continues a search)")
 
     def __reduce__(self):
         return type(self), (self.path, self.needed, self.free)

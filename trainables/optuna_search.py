@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,8 @@ from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
 from dabs_lib.divergence import DIVERGED_KEY
-from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, STUDY, TRIAL_NUMBER, study_name
+from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, FOLDER_ATTR, STEP, STUDY, STUDY_ATTRS, TRIAL_NUMBER, \
+    TUNE_ID_ATTR, study_name, trial_name
 from dabs_lib.safe_io import kill_point
 from trainables.schedulers import make_sampler
 
@@ -107,7 +109,18 @@ class MultiStudySearcher(Searcher):
                 study_name=name, storage=open_journal(self._journal), load_if_exists=True,
                 directions=directions, sampler=make_sampler(self._sampler, study_seed(self._seed, plan.domain,
                                                                                        plan.objective)))
+            self._label(self._open[name], plan)
         return self._open[name]
+
+    def _label(self, study: optuna.Study, plan: StudyPlan) -> None:
+        """What Optuna's dashboard and plots show: the metric names, the study's domain and objective."""
+        if study.metric_names != self._metrics:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names(list(self._metrics))
+        for key, value in zip(STUDY_ATTRS, (plan.domain, plan.objective)):
+            if study.user_attrs.get(key) != value:
+                study.set_user_attr(key, value)
 
     def _next_study(self) -> str | None:
         wanting = [name for name, plan in self._plans.items() if self._issued[name] < plan.trials]
@@ -125,6 +138,10 @@ class MultiStudySearcher(Searcher):
         if self._issued[name] == 0 and plan.distributions and not waiting:
             study.enqueue_trial(plan.default)  # the untuned DABS configuration is trial 0
         trial = study.ask(plan.distributions)
+        labels = zip((*STUDY_ATTRS, FOLDER_ATTR, TUNE_ID_ATTR),
+                     (plan.domain, plan.objective, trial_name(plan.domain, plan.objective, trial.number), trial_id))
+        for key, value in labels:
+            trial.set_user_attr(key, value)
         self._issued[name] += 1
         self._live[trial_id] = (name, trial.number)
         return {**plan.fixed, **trial.params, TRIAL_NUMBER: trial.number, STUDY: name}
@@ -147,7 +164,8 @@ class MultiStudySearcher(Searcher):
         # and a skipped value would leave the trial ranked by its earlier, finite scores.
         value = float(value) if math.isfinite(float(value)) else math.nan
         study, frozen = self._frozen(trial_id)
-        step = int(result.get("training_iteration", 0))
+        # keyed by optimizer step (as TensorBoard and the report's curves), else by Tune's iteration
+        step = int(result.get(STEP, result.get("training_iteration", 0)))
         if frozen.state == TrialState.RUNNING and step not in frozen.intermediate_values:
             optuna.trial.Trial(study, frozen._trial_id).report(value, step)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ray import tune
+from ray.tune.result import TIMESTEPS_TOTAL
 
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
@@ -60,7 +61,8 @@ def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> Non
     encoder = initial_encoder(config, domain).eval()
     protocol = probe_protocol(settings)
     val = probe_val(encoder, domain.tasks[domain.default_task], protocol).val_score
-    metrics = {METRIC: float(val), STEP: 0, FINAL: True, PARAMS: parameter_count(encoder),
+    # TIMESTEPS_TOTAL 0: TensorBoard draws the never-trained baseline at step 0, not at Tune's iteration 1
+    metrics = {METRIC: float(val), STEP: 0, TIMESTEPS_TOTAL: 0, FINAL: True, PARAMS: parameter_count(encoder),
                **final_scores(encoder, config, protocol), **report_extras()}
     metrics[SECONDS] = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:

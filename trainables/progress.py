@@ -11,8 +11,7 @@ from ray.tune import Callback
 
 from dabs_lib import trial_warnings
 from dabs_lib.experiment import FINAL, METRIC, STEP
-
-STATES = ("finished", "running", "pruned", "errored")  # the overall line's counts, in this order
+from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
 
@@ -26,11 +25,6 @@ def trial_state(trial) -> str:
 
 def _study(trial) -> str:
     return f"{trial.config.get('domain', '?')}/{trial.config.get('objective', '?')}"
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
 
 
 def overall_line(trials: list, total: int, elapsed: float) -> str:

@@ -63,6 +63,7 @@ class TuneReporter(L.Callback):
         if step >= self.config.max_steps:
             metrics.update(_probe(lambda: final_scores(encoder, self.config, self.protocol), step), **{FINAL: True})
         encoder.train(was_training)
+        log_step(trainer)
         metrics[SECONDS] = time.perf_counter() - self.start
         metrics.update(report_extras())
         with tempfile.TemporaryDirectory() as tmp:
@@ -78,3 +79,11 @@ def _probe(score, step: int):
         return score()
     except NonFiniteFeatures as error:
         raise Diverged(f"diverged at step {step}: {error.reason}", step) from None
+
+
+def log_step(trainer: L.Trainer) -> None:
+    """Lightning's scalars of this step, on disk before Tune sees the report (which may stop the trial)."""
+    from dabs_lib.step_logger import OptimizerStepLogger
+
+    if isinstance(trainer.logger, OptimizerStepLogger):
+        trainer.logger.log_now({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})

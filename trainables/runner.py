@@ -8,6 +8,7 @@ import sys
 from ray import tune
 
 from dabs_lib.experiment import MANIFEST, drop_cut_line, journal_path
+from dabs_lib.invocation import command
 from dabs_lib.safe_io import remove_empty
 from trainables import storage
 from trainables.cluster import ClusterError, TrialDemand, ray_session
@@ -27,7 +28,7 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
     request = dataclasses.replace(request, name=name)
     uri = experiment_uri(request, name)
     if storage.exists(storage.join(uri, MANIFEST)):
-        raise FileExistsError(f"experiment {uri} already exists; use `run_search.py resume {uri}` or another --name")
+        raise FileExistsError(f"experiment {uri} already exists; use `{command(f'resume {uri}')}` or another --name")
     plans, _ = load_plans(request)
     manifest = new_manifest("search", dataclasses.asdict(request), plans)
     fresh = not storage.exists(uri)

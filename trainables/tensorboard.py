@@ -1,27 +1,35 @@
-"""Tune's TensorBoard files for a search: scalars on the optimizer-step axis, a clean HPARAMS view.
+"""Tune's TensorBoard files for a search: scalars on the optimizer-step axis, one HPARAMS view for every study.
 
 Replaces Tune's default TBXLoggerCallback (Tune adds its own only when none is given):
 - every scalar is written at `timesteps_total`, which the trainable sets to the optimizer
-  step, so `ray/tune/transfer/val` and Lightning's `train/loss` share one x-axis;
-- bookkeeping (done, final, step, iteration counters, timings, Tune's trial_number/study
-  settings) is not written as a scalar, and never as a hyperparameter or HPARAMS metric;
-- HPARAMS: every searched parameter (plus domain and objective, so studies can be told
-  apart) against `transfer/val` and the final `test/<task>` scores, for every trial,
-  including pruned ones and the random-init baselines.
+  step (0 for a random-init baseline, which never steps), so `ray/tune/transfer/val` and
+  Lightning's `train/loss` share one x-axis;
+- bookkeeping (done, final, step, iteration counters, timings, the trial's `config/*`) is
+  not written as a scalar, and never as a hyperparameter;
+- HPARAMS: each trial is one session whose hyperparameters are its study's searched
+  parameters plus `domain` and `objective` (what tells studies apart), written when the trial
+  starts (running trials show up) and closed when it ends. No trial writes an experiment
+  summary: TensorBoard then builds ONE experiment from every session of every study (the
+  union of their hyperparameters) and takes as metrics every scalar of those sessions
+  (`ray/tune/transfer/val`, each domain's `ray/tune/test/<task>`, Lightning's curves under
+  the `lightning` group), so trials of all studies sort and filter in one table; a metric a
+  domain does not have stays empty for its trials. (An experiment summary written by one
+  trial would hide every other study's parameters and tasks: TensorBoard keeps the first.)
 """
 from __future__ import annotations
 
 import math
 from numbers import Number
+from typing import Any
 
+from ray.tune.experiment import Trial
 from ray.tune.logger import TBXLoggerCallback
 from ray.tune.result import TIMESTEPS_TOTAL, TRAINING_ITERATION
 from ray.tune.utils import flatten_dict
 
-from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, TEST_PREFIX, TRIAL_NUMBER
+from dabs_lib.experiment import FINAL, STEP, STUDY, TRIAL_NUMBER
 
 PREFIX = "ray/tune/"
-HPARAM_METRICS = (METRIC, TEST_PREFIX)  # exact key, or prefix (ending in "/")
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route trials
 CONTEXT_PARAMS = ("domain", "objective")  # fixed per study, but what tells studies apart
 HIDDEN = {  # Tune's own counters and timings, and our bookkeeping: not scalars, not metrics
@@ -29,15 +37,19 @@ HIDDEN = {  # Tune's own counters and timings, and our bookkeeping: not scalars,
     "iterations_since_restore", "time_this_iter_s", "time_since_restore", "time_total_s", "timestamp", "pid",
     "episodes_total", "episodes_this_iter", "config",
 }
+HIDDEN_PREFIXES = ("config/",)  # the trial's config, flattened: its hyperparameters are in HPARAMS
 
 
-def _shown(key: str, value) -> bool:
-    return (key not in HIDDEN and isinstance(value, Number) and not isinstance(value, bool)
-            and math.isfinite(float(value)))
+def shown(key: str, value: Any) -> bool:
+    """Whether a flattened result key is written as a scalar."""
+    return (key not in HIDDEN and not key.startswith(HIDDEN_PREFIXES) and isinstance(value, Number)
+            and not isinstance(value, bool) and math.isfinite(float(value)))
 
 
-def _is_hparam_metric(key: str) -> bool:
-    return any(key == m or (m.endswith("/") and key.startswith(m)) for m in HPARAM_METRICS)
+def trial_step(result: dict) -> int:
+    """The x-axis value of a result: the optimizer step (`timesteps_total`), else Tune's iteration."""
+    step = result.get(TIMESTEPS_TOTAL)
+    return int(step if step is not None else result.get(TRAINING_ITERATION, 0) or 0)
 
 
 class StepTBXLogger(TBXLoggerCallback):
@@ -47,41 +59,54 @@ class StepTBXLogger(TBXLoggerCallback):
         super().__init__()
         self.searched = dict(searched or {})
 
-    def log_trial_result(self, iteration: int, trial, result: dict) -> None:
+    def log_trial_start(self, trial: Trial) -> None:
+        super().log_trial_start(trial)
+        self._write_session(trial, start=True)
+
+    def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
         if trial not in self._trial_writer:
             self.log_trial_start(trial)
-        step = int(result.get(TIMESTEPS_TOTAL, result.get(TRAINING_ITERATION, 0)) or 0)
+        step = trial_step(result)
         writer = self._trial_writer[trial]
-        shown = {}
         for key, value in flatten_dict(result, delimiter="/").items():
-            if _shown(key, value):
-                shown[key] = float(value)
+            if shown(key, value):
                 writer.add_scalar(PREFIX + key, value, global_step=step)
-        self._trial_result[trial] = shown
         writer.flush()
 
-    def log_trial_end(self, trial, failed: bool = False) -> None:
+    def log_trial_end(self, trial: Trial, failed: bool = False) -> None:
         if trial not in self._trial_writer:
             return
-        last = self._trial_result.get(trial) or {}
-        metrics = {PREFIX + k: v for k, v in last.items() if _is_hparam_metric(k)}
-        if metrics:
-            self._log_hparams(trial, metrics)
+        self._write_session(trial, start=False, failed=failed)
         self._trial_writer[trial].close()
         del self._trial_writer[trial]
         self._trial_result.pop(trial, None)
 
-    def _log_hparams(self, trial, metrics: dict[str, float]) -> None:
-        from tensorboardX.summary import hparams
-
-        study = str(trial.config.get(BOOKKEEPING_PARAMS[1], ""))
+    def hparams(self, trial: Trial) -> dict[str, bool | str | float]:
+        """The trial's HPARAMS row: its study's searched parameters, plus domain and objective."""
+        study = str(trial.config.get(STUDY, ""))
         if study in self.searched:
             params = {k: trial.config[k] for k in self.searched[study] if k in trial.config}
         else:  # the searcher suggested exactly the searched values (plus its bookkeeping)
             params = {k: v for k, v in flatten_dict(trial.evaluated_params or {}).items()
                       if k not in BOOKKEEPING_PARAMS}
         params.update({k: trial.config[k] for k in CONTEXT_PARAMS if k in trial.config})
-        params = {k: (v if isinstance(v, (bool, str, Number)) else str(v)) for k, v in params.items()}
+        return {k: (v if isinstance(v, (bool, str, Number)) else str(v)) for k, v in params.items()}
+
+    def _write_session(self, trial: Trial, start: bool, failed: bool = False) -> None:
+        from tensorboard.plugins.hparams import api_pb2
+        from tensorboardX.summary import hparams
+
+        _, session_start, session_end = hparams(hparam_dict=self.hparams(trial), metric_dict={})
+        if not start and failed:
+            status = api_pb2.Status.Value("STATUS_FAILURE")
+            session_end.value[0].metadata.plugin_data.content = _end_content(status)
         writer = self._trial_writer[trial].file_writer
-        for summary in hparams(hparam_dict=params, metric_dict=metrics):
-            writer.add_summary(summary)
+        writer.add_summary(session_start if start else session_end)
+        writer.flush()
+
+
+def _end_content(status: int) -> bytes:
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    return plugin_data_pb2.HParamsPluginData(session_end_info=plugin_data_pb2.SessionEndInfo(status=status),
+                                             version=0).SerializeToString()

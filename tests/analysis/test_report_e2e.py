@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from analysis.report import analyze, load_report
+from analysis.tables import SINGLE_RUN_TABLE
 from tests.analysis.fake import png_ok, write_journal
 from tests.analysis.search_fixture import best_by_hand, reported, tiny_experiment, tiny_request
 
@@ -92,7 +93,7 @@ def test_every_plot_is_a_valid_png_with_its_panels(report_dir):
 
 def test_readme_says_how_to_read_every_table_and_plot(report_dir):
     text = (report_dir / "README.md").read_text()
-    for stem in ("summary", "best_configs", "transfer", "importance"):
+    for stem in (SINGLE_RUN_TABLE, "best_configs", "transfer", "importance"):
         line = next(line for line in text.splitlines() if f"tables/{stem}.tex" in line)
         assert line.count("](") == 4 and line.rstrip().endswith(tuple("abcdefghijklmnopqrstuvwxyz)")), line
     blocks = text.split("\n### ")[1:]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.tables import SINGLE_RUN_TABLE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,14 +76,14 @@ def test_search_smoke(tmp_path):
     # the printed domain x objective table is saved beside the search in every format
     import pandas as pd
 
-    saved = pd.read_csv(tmp_path / "s" / "summary.csv")
+    saved = pd.read_csv(tmp_path / "s" / f"{SINGLE_RUN_TABLE}.csv")
     assert list(saved.columns[:3]) == ["domain", "task", "random init"] and "mae" in saved.columns
     assert (saved["domain"] == "tabular").all() and saved["mae"].between(0, 1).all()
     for task, score in zip(saved["task"], saved["mae"]):
         assert f"{score:.4f}" in done.stdout and task in done.stdout
-    assert "\\toprule" in (tmp_path / "s" / "summary.tex").read_text()
-    assert json.loads((tmp_path / "s" / "summary.json").read_text())[0]["task"] == saved["task"][0]
-    assert (tmp_path / "s" / "summary.md").read_text().startswith("| domain | task | random init |")
+    assert "\\toprule" in (tmp_path / "s" / f"{SINGLE_RUN_TABLE}.tex").read_text()
+    assert json.loads((tmp_path / "s" / f"{SINGLE_RUN_TABLE}.json").read_text())[0]["task"] == saved["task"][0]
+    assert (tmp_path / "s" / f"{SINGLE_RUN_TABLE}.md").read_text().startswith("| domain | task | random init |")
 
 
 @pytest.mark.slow

@@ -100,7 +100,6 @@ def test_hparams_show_searched_params_against_transfer_and_test_scores(watched):
     root, overrides, _ = watched
     searched = set(load_space(OBJECTIVE, DOMAIN, [], dict(overrides)).search)
     for trial_dir in _trial_dirs(root):
-        finished = json.loads((trial_dir / "result.json").read_text().splitlines()[-1]).get("final")
         content = {}
         for acc in _events(trial_dir):
             try:
@@ -108,12 +107,12 @@ def test_hparams_show_searched_params_against_transfer_and_test_scores(watched):
             except KeyError:  # Lightning's file: scalars only
                 pass
         start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
-        experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"])
         params = set(start.session_start_info.hparams)
         assert params == searched | {"domain", "objective"}, params ^ (searched | {"domain", "objective"})
-        metrics = {info.name.tag for info in experiment.experiment.metric_infos}
-        expected = {"ray/tune/transfer/val"} | ({"ray/tune/test/cifar10"} if finished else set())
-        assert metrics == expected, (trial_dir.name, metrics)
+        # no per-trial experiment summary: TensorBoard builds one experiment from every trial's session
+        # (trainables/tensorboard.py; tests/trainables/test_views*.py read it with the hparams plugin)
+        assert "_hparams_/experiment" not in content, trial_dir.name
+        assert "_hparams_/session_end_info" in content, trial_dir.name  # the session closed when the trial ended
 
 
 def test_the_report_lists_the_trials_warnings(watched, tmp_path):
