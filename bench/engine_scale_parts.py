@@ -22,6 +22,9 @@ from dabs_lib.experiment import FINAL, METRIC, SECONDS, STEP
 WAIT_ENV = "DABS_BENCH_WAIT_S"  # the light trial's wait per report (workers inherit it from the raylets)
 
 
+ATTEMPTS = 5  # cluster starts; a loaded 2-core machine misses Ray's fixed 30 s raylet registration
+
+
 def light_trial(config: dict[str, Any]) -> None:
     """`reports` reports, `wait_s` apart; the score peaks where every searched number is mid-range."""
     reports = max(1, math.ceil(float(config.get("max_steps", 3)) / max(1.0, float(config.get("eval_every", 1)))))
@@ -87,15 +90,16 @@ def simulated_cluster(nodes: int, cpus_per_node: int, gpus_per_node: int):
     """A ray.cluster_utils.Cluster of `nodes` raylets on this machine, each declaring CPUs and GPUs."""
     from ray.cluster_utils import Cluster
 
-    for attempt in range(3):  # Ray gives a raylet a fixed 30 s to register: a busy machine may miss it
+    for attempt in range(ATTEMPTS):  # Ray gives a raylet a fixed 30 s to register: a busy machine may miss it
         cluster = Cluster()
         try:
             for _ in range(nodes):
-                cluster.add_node(num_cpus=cpus_per_node, num_gpus=gpus_per_node)
+                cluster.add_node(num_cpus=cpus_per_node, num_gpus=gpus_per_node, include_dashboard=False)
             cluster.wait_for_nodes()
             return cluster
         except Exception:
             cluster.shutdown()
-            if attempt == 2:
+            if attempt == ATTEMPTS - 1:
                 raise
+            time.sleep(10 * (attempt + 1))  # let the machine's load pass
     raise AssertionError("unreachable")

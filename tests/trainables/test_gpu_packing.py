@@ -30,19 +30,23 @@ TRIALS = int(NODES * GPUS_PER_NODE / SHARE)  # 32: every slot filled at once
 def gpu_nodes():
     from ray.cluster_utils import Cluster
 
-    for attempt in range(3):  # Ray gives a raylet 30 s (fixed) to register: a busy machine may miss it
+    for attempt in range(ATTEMPTS):  # Ray gives a raylet 30 s (fixed) to register: a busy machine may miss it
         cluster = Cluster()
         try:
             for _ in range(NODES):  # the first is the head
-                cluster.add_node(num_cpus=TRIALS // NODES, num_gpus=GPUS_PER_NODE)
+                cluster.add_node(num_cpus=TRIALS // NODES, num_gpus=GPUS_PER_NODE, include_dashboard=False)
             cluster.wait_for_nodes()
             break
         except Exception:
             cluster.shutdown()
-            if attempt == 2:
+            if attempt == ATTEMPTS - 1:
                 raise
+            time.sleep(10 * (attempt + 1))  # let the machine's load pass
     yield cluster
     cluster.shutdown()  # stops exactly the processes this cluster started
+
+
+ATTEMPTS = 5  # cluster starts; a loaded 2-core machine misses Ray's fixed 30 s raylet registration
 
 
 def _packed_trial(config: dict) -> None:
