@@ -40,3 +40,16 @@ def test_gpu_check_smoke_writes_every_section(tmp_path):
     search = _table(text, "## Real search")
     assert int(search[2][search[0].index("trials finished")]) >= 1
     assert search[2][search[0].index("reports without a usable GPU")] == "0"  # no GPU share asked on a CPU
+
+
+def test_searcher_scale_smoke_reads_back_every_trial(tmp_path):
+    out = tmp_path / "searcher.md"
+    argv = ["--trials", "12", "--slots", "3", "--domains", "digits,tabular", "--objectives", "emix,shed",
+            "--out", str(out)]
+    assert _load("searcher_scale").main(argv) == 0
+    table = _table("start\n" + out.read_text(), "start")
+    header, rows = table[0], table[2:]
+    row = dict(zip(header, rows[0]))
+    assert int(row["trials"]) == 12 and int(row["studies"]) == 4  # 3 per study, every one in the journal
+    assert float(row["searcher ms/trial"]) > 0 and float(row["ask p50 ms"]) > 0 and float(row["reload s"]) > 0
+    assert float(row["journal MB"]) > 0
