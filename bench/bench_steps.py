@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from dabs_lib.encoder import Encoder, ModelConfig
 from dabs_lib.objectives import OBJECTIVES
-from dabs_lib.specs import Image2dSpec, Sequence1dSpec, TabularSpec, TokensSpec
+from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec, TokensSpec
 from dabs_lib.system import make_optimizer
 from reference_dabs import RefEncoder, RefObjective
 
@@ -26,6 +26,27 @@ INPUTS = {
     "tabular": ((TabularSpec(28),), 64),
     "image+caption": ((Image2dSpec(224, 16, 3), TokensSpec(32, 30522)), 64),
 }
+# every input kind at 64 and 256 tokens (65 and 257 with CLS): the lengths DABS's domains use
+LENGTH_INPUTS = {
+    "2d-64": ((Image2dSpec(32, 4, 3),), 64),
+    "2d-256": ((Image2dSpec(64, 4, 3),), 64),
+    "1d-64": ((Sequence1dSpec(320, 5, 52),), 64),
+    "1d-256": ((Sequence1dSpec(1280, 5, 52),), 64),
+    "tokens-64": ((TokensSpec(64, 30522),), 64),
+    "tokens-256": ((TokensSpec(256, 30522),), 64),
+    "tabular-64": ((TabularSpec(64),), 64),
+    "tabular-256": ((TabularSpec(256),), 64),
+}
+INPUTS.update(LENGTH_INPUTS)
+
+
+def _smoke_spec(spec: Spec) -> Spec:
+    """The same kind with a few tokens (twice as many for the 256-token rows)."""
+    scale = 2 if spec.num_tokens >= 256 else 1
+    return {"2d": Image2dSpec(8 * scale, 4, 3), "1d": Sequence1dSpec(20 * scale, 5, 3),
+            "tokens": TokensSpec(6 * scale, 50), "tabular": TabularSpec(6 * scale)}[spec.kind]
+
+
 SMOKE_INPUTS = {
     "2d64": ((Image2dSpec(8, 2, 3),), 4),
     "2d196": ((Image2dSpec(16, 4, 3),), 4),
@@ -33,6 +54,7 @@ SMOKE_INPUTS = {
     "1d": ((Sequence1dSpec(20, 5, 3),), 4),
     "tabular": ((TabularSpec(6),), 4),
     "image+caption": ((Image2dSpec(8, 4, 3), TokensSpec(6, 50)), 4),
+    **{name: ((_smoke_spec(specs[0]),), 4) for name, (specs, _) in LENGTH_INPUTS.items()},
 }
 PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense bf16 tensor-core peaks
 
@@ -124,13 +146,45 @@ class Ours:
         self.opt.zero_grad(set_to_none=True)
 
 
+class Reference:
+    """The reference objective with its optimizer (AdamW, not fused), stepped at one precision:
+    "fp32", "bf16" (autocast, as ours) or "dabs" (fp16 autocast + GradScaler on a GPU, fp32 on a
+    CPU: how DABS ran it, the old comparison; not like with like)."""
+
+    def __init__(self, module: torch.nn.Module, precision: str, device: torch.device):
+        self.module, self.precision, self.device = module, precision, device
+        self.opt = torch.optim.AdamW(module.parameters(), lr=1e-4, weight_decay=1e-4)
+        fp16 = precision == "dabs" and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if fp16 else None
+
+    def _autocast(self):
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        if self.scaler is not None:
+            return torch.autocast("cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def step(self, inputs) -> None:
+        with self._autocast():
+            loss = self.module(inputs)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+
+
 class StepRunner:
     """Our training step (one or more variants, same initial weights) and the reference's on the
-    same inputs, timed round by round with the order rotating every round."""
+    same inputs, timed round by round with the order rotating every round. The reference runs at
+    each variant's precision (like with like), or once as DABS did (reference_precision="dabs")."""
 
     def __init__(self, objective: str, specs, model: ModelConfig, batch: int, device: torch.device,
                  compiled: bool = False, reference: bool = True, seed: int = 0, precision: str = "bf16",
-                 variants: tuple[Variant, ...] | None = None):
+                 variants: tuple[Variant, ...] | None = None, reference_precision: str = "same"):
         torch.manual_seed(seed)
         self.device, self.batch = device, batch
         self.inputs = make_inputs(specs, batch, device, seed)
@@ -138,13 +192,22 @@ class StepRunner:
         variants = variants or (Variant(compiled, precision),)
         self.ours = [Ours(first if i == 0 else copy.deepcopy(first), v, device) for i, v in enumerate(variants)]
         self.backend = sdpa_backend(device)
-        self.ref = self.ref_opt = self.scaler = None
+        self.reference_precision = reference_precision
+        self.refs: dict[str, Reference] = {}
         if reference:
             ref_encoder = RefEncoder(specs, model.embed_dim, model.depth, model.num_heads, model.head_dim,
                                      model.mlp_dim, model.dropout, model.out_dim)
-            self.ref = RefObjective(objective, ref_encoder).to(device)
-            self.ref_opt = torch.optim.AdamW(self.ref.parameters(), lr=1e-4, weight_decay=1e-4)
-            self.scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
+            module = RefObjective(objective, ref_encoder).to(device)
+            for key in dict.fromkeys(self.ref_key(v) for v in variants):
+                self.refs[key] = Reference(module if not self.refs else copy.deepcopy(module), key, device)
+        self.ref = next(iter(self.refs.values())).module if self.refs else None
+
+    def ref_key(self, variant: Variant) -> str:
+        return variant.precision if self.reference_precision == "same" else "dabs"
+
+    def ref_index(self, index: int) -> int:
+        """Where the reference that variant `index` is compared with sits in steps() (and rounds)."""
+        return len(self.ours) + list(self.refs).index(self.ref_key(self.ours[index].variant))
 
     def _ours_forward(self, inputs):
         return self.ours[0].forward(inputs)
@@ -152,17 +215,8 @@ class StepRunner:
     def ours_once(self) -> None:
         self.ours[0].step(self.inputs)
 
-    def ref_once(self) -> None:
-        with _autocast(self.device, torch.float16):
-            loss = self.ref(self.inputs)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.ref_opt)
-            self.scaler.update()
-        else:
-            loss.backward()
-            self.ref_opt.step()
-        self.ref_opt.zero_grad(set_to_none=True)
+    def ref_once(self, key: str | None = None) -> None:
+        self.refs[key or next(iter(self.refs))].step(self.inputs)
 
     def timed(self, step) -> float:
         start = _now(self.device)
@@ -172,7 +226,7 @@ class StepRunner:
     def steps(self) -> list:
         """Every variant's step, then the reference's (when there is one)."""
         out = [lambda o=o: o.step(self.inputs) for o in self.ours]
-        return out + ([self.ref_once] if self.ref is not None else [])
+        return out + [lambda r=r: r.step(self.inputs) for r in self.refs.values()]
 
     def rounds(self, count: int) -> list[list[float]]:
         """Seconds per step, one list per round in steps() order, after one warm-up step each;
@@ -191,7 +245,7 @@ class StepRunner:
 
     def interleaved(self, pairs: int) -> list[tuple[float, float]]:
         """(our seconds, reference seconds) per round for the first variant (NaN without a reference)."""
-        return [(r[0], r[-1] if self.ref is not None else float("nan")) for r in self.rounds(pairs)]
+        return [(r[0], r[self.ref_index(0)] if self.refs else float("nan")) for r in self.rounds(pairs)]
 
     def peak_rss_mb(self, step) -> float:
         """The process's resident high-water mark over one step, reset just before it (Linux)."""
@@ -220,13 +274,6 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _autocast(device: torch.device, gpu_dtype: torch.dtype):
-    """Mixed precision on a GPU only (bf16 ours, fp16 the reference, as DABS); fp32 on a CPU."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=gpu_dtype)
-    return contextlib.nullcontext()
 
 
 def _now(device: torch.device) -> float:

@@ -13,13 +13,17 @@ Every variant of ours (--precision fp32,bf16; --attention both: the encoder's pl
 attention switched off too; --compile both) runs in the same interleaved rounds as the
 reference. One torch thread on a CPU unless --threads says otherwise (a trial's share under Ray).
 
-GPU mode (--device cuda): bf16 autocast for ours (fp16 + GradScaler for the reference, as
-DABS ran it), the SDPA backend that runs, torch.compile off and on (--compile both),
+Precision is like with like by default: every row runs ours and the reference at the same
+precision (--precision fp32,bf16: fp32, and bf16 autocast on both sides); --reference-precision
+dabs restores the old comparison (the reference as DABS ran it: fp16 + GradScaler on a GPU, fp32
+on a CPU). The default inputs are every input kind at 64 and 256 tokens (LENGTH_INPUTS).
+
+GPU mode (--device cuda): the SDPA backend that runs, torch.compile off and on (--compile both),
 fused AdamW, model FLOPs per step (torch's FlopCounterMode) and MFU against --peak-tflops,
 and aggregate samples/s of 1, 2 and 4 trials packed on one device (bench/packed.py).
 Every part runs at smoke size on a CPU (--smoke-test), which the test suite does.
 
-    python bench/throughput.py --inputs 2d64 --objectives emix,shed,mae,capri --pairs 5
+    python bench/throughput.py --inputs 2d-64,1d-256 --objectives emix,shed,mae,capri --pairs 5
     python bench/throughput.py --smoke-test --compile both --packed 1,2
 """
 from __future__ import annotations
@@ -36,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 from bench_steps import (  # noqa: E402
-    INPUTS, SMOKE_INPUTS, StepRunner, Variant, count_flops, make_inputs, peak_rss_mb, peak_tflops,
+    INPUTS, LENGTH_INPUTS, SMOKE_INPUTS, StepRunner, Variant, count_flops, make_inputs, peak_rss_mb, peak_tflops,
     reset_peak_rss, sdpa_backend,
 )
 from dabs_lib.encoder import ModelConfig  # noqa: E402
@@ -74,7 +78,7 @@ def step_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
         batch = args.batch_size or batch
         for objective in args.objectives:
             runner = StepRunner(objective, specs, model, batch, device, reference=not args.no_reference,
-                                variants=variants(args))
+                                variants=variants(args), reference_precision=args.reference_precision)
             rounds = runner.rounds(args.pairs)
             for index, ours in enumerate(runner.ours):
                 rows.append(_step_row(args, runner, index, rounds, input_name, objective, device))
@@ -87,10 +91,12 @@ def _step_row(args, runner: StepRunner, index: int, rounds, input_name: str, obj
     seconds = statistics.median(r[index] for r in rounds)
     row = {"input": input_name, "objective": objective, "ours": ours.variant.label, "batch": batch,
            "ours samples/s": batch / seconds, "ours s/step": seconds, "sdpa": runner.backend}
-    if runner.ref is not None:
-        ref = statistics.median(r[-1] for r in rounds)
-        row.update({"reference samples/s": batch / ref, "reference s/step": ref,
-                    "ratio (median of pairs)": statistics.median(r[-1] / r[index] for r in rounds)})
+    if runner.refs:
+        at = runner.ref_index(index)
+        ref = statistics.median(r[at] for r in rounds)
+        row.update({"reference": runner.ref_key(ours.variant), "reference samples/s": batch / ref,
+                    "reference s/step": ref,
+                    "ratio (median of pairs)": statistics.median(r[at] / r[index] for r in rounds)})
     if args.flops:
         flops = count_flops(runner, index)
         row["GFLOP/step"] = flops / 1e9
@@ -99,9 +105,9 @@ def _step_row(args, runner: StepRunner, index: int, rounds, input_name: str, obj
     reset_peak_memory(device)
     ours.step(runner.inputs)
     row["peak MB"] = peak_memory_mb(device)
-    if runner.ref is not None and index == len(runner.ours) - 1:
+    if runner.refs:
         reset_peak_memory(device)
-        runner.ref_once()
+        runner.ref_once(runner.ref_key(ours.variant))
         row["reference peak MB"] = peak_memory_mb(device)
     return row
 
@@ -165,7 +171,8 @@ def format_row(row: dict) -> str:
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     split = lambda text: [t for t in text.split(",") if t]  # noqa: E731
-    p.add_argument("--inputs", type=split, default=list(INPUTS), help=f"from {list(INPUTS)}")
+    p.add_argument("--inputs", type=split, default=list(LENGTH_INPUTS),
+                   help=f"from {list(INPUTS)}; default every input kind at 64 and 256 tokens")
     p.add_argument("--objectives", type=split, default=list(REFERENCE_OBJECTIVES))
     p.add_argument("--pairs", type=int, default=5, help="interleaved rounds (every variant + reference) per row")
     p.add_argument("--threads", type=int, default=0,
@@ -177,9 +184,11 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=int, default=0, help="0 = per input kind (64 unless stated)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--compile", choices=("off", "on", "both"), default="off", help="torch.compile our step")
-    p.add_argument("--precision", type=split, default=[],
-                   help="ours: bf16 (autocast) and/or fp32; default bf16 on a GPU, fp32 on a CPU (as pretrain); "
-                        "the reference runs as DABS did")
+    p.add_argument("--precision", type=split, default=["fp32", "bf16"],
+                   help="ours: fp32 and/or bf16 (autocast); each row's reference runs at the same precision")
+    p.add_argument("--reference-precision", choices=("same", "dabs"), default="same",
+                   help="same: the reference at each row's precision (like with like); dabs: as DABS ran it "
+                        "(fp16 + GradScaler on a GPU, fp32 on a CPU), whatever ours runs")
     p.add_argument("--flops", action="store_true", help="count model FLOPs per step and MFU (GPU default)")
     p.add_argument("--peak-tflops", type=float, default=0.0, help="device peak for MFU; 0 = known cards' bf16")
     p.add_argument("--no-reference", action="store_true", help="time ours only")
@@ -195,7 +204,9 @@ def parse_args(argv):
     unknown = sorted(set(args.inputs) - set(INPUTS))
     if unknown:
         p.error(f"--inputs must be among {list(INPUTS)}, but got {unknown}")
-    args.precision = args.precision or (["bf16"] if args.device.startswith("cuda") else ["fp32"])
+    bad = sorted(set(args.precision) - {"fp32", "bf16"})
+    if bad or not args.precision:
+        p.error(f"--precision must be fp32 and/or bf16, but got {args.precision}")
     args.compile_modes = {"off": [False], "on": [True], "both": [False, True]}[args.compile]
     args.attention_modes = {"plain": [True], "sdpa": [False], "both": [True, False]}[args.attention]
     if args.smoke_test:

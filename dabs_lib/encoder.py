@@ -7,8 +7,9 @@ padding mask, so padding never changes what the real tokens produce; a final Lay
 (`final_norm`, DABS has none); mean pooling skips CLS (`mean_pool_cls`, DABS includes
 it). Attention-probability dropout (`attention_dropout`) is off by default, as in DABS.
 When a batch has no padding, attention runs without a mask, which lets PyTorch pick its
-fused kernel, or in bf16 on a CPU, where it is faster, two plain matmuls and a float32
-softmax; the result is the same (tested).
+fused kernel, or in bf16 on a CPU with native bf16 matmuls, where it is faster, two plain
+matmuls and a softmax (float32 up to CPU_PLAIN_ATTENTION_MAX_LEN tokens); the result is the
+same to bf16 tolerance (tested).
 """
 from __future__ import annotations
 
@@ -61,26 +62,44 @@ class EncoderOutput(NamedTuple):
 
 
 def _attention_kernel(q: Tensor):
-    """bf16 on a CPU: the math kernel (two bf16 matmuls), whose backward is several times faster
-    there than the fused CPU kernel's; elsewhere PyTorch's own choice."""
+    """bf16 on a CPU: the math kernel, whose backward is several times faster there than the fused
+    CPU kernel's (2.3-2.5x at 65 and 257 tokens on an AVX2 EPYC too); elsewhere PyTorch's own choice."""
     if q.device.type == "cpu" and q.dtype == torch.bfloat16:
         return sdpa_kernel(SDPBackend.MATH)
     return contextlib.nullcontext()
 
 
-def plain_attention_fits(q: Tensor, attn_mask: Tensor | None, dropout_p: float) -> bool:
-    """Whether `plain_attention` is the faster exact path: bf16 on a CPU, nothing masked or dropped.
+CPU_PLAIN_ATTENTION_MAX_LEN = 200  # longest sequence (CLS included) measured faster with a float32 softmax
 
-    Forward + backward of (64, 8, L, 64) on one thread (bench/attention_paths.py): 40 vs 69 ms
-    (math kernel) at L 65, 110 vs 223 at 129, 338 vs 510 at 197; whole bf16 steps on 2d64 about
-    19% faster (BENCHMARKS.md). fp32 keeps SDPA: plain was faster on attention alone up to about
-    96 tokens (41 vs 48 ms at 65) but not on whole steps (10% faster to 13% slower, side by side)."""
-    return q.device.type == "cpu" and q.dtype == torch.bfloat16 and attn_mask is None and dropout_p == 0.0
+
+def cpu_has_bf16_matmul() -> bool:
+    """Whether this CPU multiplies bf16 natively (AMX tiles or AVX512-BF16). Without it bf16 GEMMs are
+    emulated: on an AVX2 EPYC, (64, 8, 257, 64) plain bf16 attention fwd+bwd took 9.6 s against 1.7 s
+    for SDPA's math kernel, which computes in float32 (bench/attention_paths.py, BENCHMARKS.md)."""
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def plain_attention_fits(q: Tensor, attn_mask: Tensor | None, dropout_p: float) -> bool:
+    """Whether `plain_attention` is the faster exact path: bf16 on a CPU that multiplies bf16
+    natively, nothing masked or dropped.
+
+    Forward + backward of (64, 8, L, 64) on one thread of an AMX CPU (bench/attention_paths.py):
+    40 vs 69 ms (math kernel) at L 65, 110 vs 223 at 129, 338 vs 510 at 197; whole bf16 steps on
+    2d64 about 19% faster (BENCHMARKS.md). fp32 keeps SDPA: plain was faster on attention alone up
+    to about 96 tokens (41 vs 48 ms at 65) but not on whole steps (10% faster to 13% slower)."""
+    return (q.device.type == "cpu" and q.dtype == torch.bfloat16 and attn_mask is None and dropout_p == 0.0
+            and cpu_has_bf16_matmul())
 
 
 def plain_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
-    """softmax(q k^T / sqrt(d)) v with the softmax in float32 (as the fused kernels keep it)."""
+    """softmax(q k^T / sqrt(d)) v. Up to CPU_PLAIN_ATTENTION_MAX_LEN tokens the softmax runs in
+    float32 (as the fused kernels keep it); beyond, in q's dtype, as DABS's einsum attention runs
+    under autocast: the (B, H, L, L) float32 copy and its casts cost a quarter of a bf16 step at
+    257 tokens (issue 24), and bf16 keeps the maximum subtraction, so the result stays close."""
     scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)  # (B, H, L, L)
+    if q.shape[-2] > CPU_PLAIN_ATTENTION_MAX_LEN:
+        return scores.softmax(-1) @ v
     return scores.softmax(-1, dtype=torch.float32).to(v.dtype) @ v
 
 

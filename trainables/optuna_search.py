@@ -91,6 +91,7 @@ class MultiStudySearcher(Searcher):
         self._done: set[str] = set()
         self._scheduler = None  # a PerStudyScheduler whose state travels with ours
         self._open: dict[str, optuna.Study] = {}
+        self._storage: optuna.storages.JournalStorage | None = None  # one reader of the journal for every study
 
     def attach(self, scheduler) -> None:
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
@@ -100,13 +101,21 @@ class MultiStudySearcher(Searcher):
         return not config  # the studies own the space: Tune's param_space must stay empty
 
     # -- studies ------------------------------------------------------------------------
+    def storage(self) -> optuna.storages.JournalStorage:
+        """The journal, opened once and shared by every study: a JournalStorage replays every new line
+        of the file before each read, so one per study (48 in a 12 x 4 experiment) parsed each line
+        48 times (bench/searcher_scale.py, BENCHMARKS.md)."""
+        if self._storage is None:
+            self._storage = open_journal(self._journal)
+        return self._storage
+
     def study(self, name: str) -> optuna.Study:
         if name not in self._open:
             plan = self._plans[name]
             optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines
             directions = ["maximize" if m == "max" else "minimize" for m in self._modes]
             self._open[name] = optuna.create_study(
-                study_name=name, storage=open_journal(self._journal), load_if_exists=True,
+                study_name=name, storage=self.storage(), load_if_exists=True,
                 directions=directions, sampler=make_sampler(self._sampler, study_seed(self._seed, plan.domain,
                                                                                        plan.objective)))
             self._label(self._open[name], plan)
@@ -199,7 +208,7 @@ class MultiStudySearcher(Searcher):
 
     # -- checkpoint ---------------------------------------------------------------------
     def save(self, checkpoint_path: str) -> None:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_open", "_scheduler")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_open", "_scheduler", "_storage")}
         state["scheduler_state"] = self._scheduler.get_state() if self._scheduler is not None else None
         data = pickle.dumps(state)
         with open(checkpoint_path, "wb") as out:
@@ -213,7 +222,7 @@ class MultiStudySearcher(Searcher):
             state = pickle.load(stream)
         scheduler_state = state.pop("scheduler_state", None)
         self.__dict__.update(state)
-        self._open = {}
+        self._open, self._storage = {}, None
         if _RELOCATED:
             self._journal = _RELOCATED[0]
         if self._scheduler is not None and scheduler_state is not None:

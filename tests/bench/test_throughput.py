@@ -38,6 +38,8 @@ def test_throughput_smoke_writes_every_table(tmp_path):
     steps = _table(text, "Training step")
     header, rows = steps[0], steps[2:]
     assert len(rows) == 2 * 2 * 2  # inputs x objectives x precisions
+    # like with like: each row's reference ran at that row's precision
+    assert [row[header.index("reference")] for row in rows] == [row[header.index("ours")] for row in rows]
     ratio, ours = header.index("ratio (median of pairs)"), header.index("ours samples/s")
     assert all(float(row[ratio]) > 0 and float(row[ours]) > 0 for row in rows)
     assert float(rows[0][header.index("GFLOP/step")]) > 0
@@ -48,6 +50,17 @@ def test_throughput_smoke_writes_every_table(tmp_path):
     packed = _table(text, "Trials packed")
     assert packed[2][0] == "1" and float(packed[2][4]) > 0
     assert f"Command: `python bench/throughput.py {' '.join(argv)}`" in text
+
+
+@pytest.mark.slow
+def test_throughput_default_inputs_are_every_kind_at_64_and_256_tokens(tmp_path):
+    out = tmp_path / "throughput.md"
+    module = _load("throughput")
+    assert module.main(["--smoke-test", "--objectives", "shed", "--sections", "step", "--out", str(out)]) == 0
+    rows = _table(out.read_text(), "Training step")[2:]
+    kinds = {row[0] for row in rows}
+    assert kinds == {f"{kind}-{n}" for kind in ("2d", "1d", "tokens", "tabular") for n in (64, 256)}
+    assert len(rows) == 8 * 2  # fp32 and bf16 by default
 
 
 @pytest.mark.slow

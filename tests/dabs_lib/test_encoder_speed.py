@@ -8,7 +8,10 @@ import dataclasses
 import pytest
 import torch
 
-from dabs_lib.encoder import Encoder, ModelConfig, plain_attention, plain_attention_fits
+from dabs_lib.encoder import (
+    CPU_PLAIN_ATTENTION_MAX_LEN, Encoder, ModelConfig, cpu_has_bf16_matmul, plain_attention,
+    plain_attention_fits,
+)
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.specs import Image2dSpec, TokensSpec
 
@@ -32,9 +35,9 @@ def _grads(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.grad.clone() for name, p in module.named_parameters() if p.grad is not None}
 
 
-def test_plain_attention_is_chosen_only_for_unmasked_bf16_on_a_cpu():
+def test_plain_attention_is_chosen_only_for_unmasked_bf16_on_a_cpu_with_bf16_matmuls():
     q = torch.zeros(1, 2, 17, 8, dtype=torch.bfloat16)
-    assert plain_attention_fits(q, None, 0.0)
+    assert plain_attention_fits(q, None, 0.0) == cpu_has_bf16_matmul()  # emulated bf16 GEMMs: SDPA's math kernel
     assert not plain_attention_fits(q, torch.ones(1, 1, 1, 17, dtype=torch.bool), 0.0)  # masked: SDPA
     assert not plain_attention_fits(q, None, 0.1)  # attention dropout: SDPA
     assert not plain_attention_fits(q.float(), None, 0.0)  # fp32: SDPA (plain was not faster on whole steps)
@@ -55,6 +58,25 @@ def test_plain_attention_equals_sdpa_with_its_gradients():
     assert torch.allclose(plain, sdpa, atol=1e-6)
     for mine, theirs in zip(grads, (q.grad, k.grad, v.grad)):
         assert torch.allclose(mine, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("length", [9, CPU_PLAIN_ATTENTION_MAX_LEN + 1])
+def test_plain_attention_in_bf16_agrees_with_sdpa_at_every_length(length):
+    """Short sequences softmax in float32, long ones in bf16 (as DABS under autocast): both stay
+    within bf16 tolerance of SDPA's float32 result, outputs and the gradients of q, k and v."""
+    g = torch.Generator().manual_seed(1)
+    exact = [torch.randn(2, 2, length, 8, generator=g, requires_grad=True) for _ in range(3)]
+    low = [t.detach().bfloat16().requires_grad_() for t in exact]
+    grad = torch.randn(2, 2, length, 8, generator=g)
+    want = torch.nn.functional.scaled_dot_product_attention(*exact)
+    want.backward(grad)
+    got = plain_attention(*low)
+    assert got.dtype == torch.bfloat16
+    got.backward(grad.bfloat16())
+    assert torch.allclose(got.float(), want, atol=3e-2)
+    for mine, theirs in zip(low, exact):
+        cosine = torch.nn.functional.cosine_similarity(mine.grad.float().flatten(), theirs.grad.flatten(), dim=0)
+        assert cosine > 0.99
 
 
 @pytest.mark.parametrize("objective", ["shed", "mae"])

@@ -159,3 +159,20 @@ def test_trial_resources_follow_the_trial_config():
     assert resources({"domain": "digits"}) == {"cpu": 1.0, "gpu": 0.0}  # embedded: on CPU beside them
     only_embedded = trainable_for(tiny_request(Path("."), gpus_per_trial=0.5))._resources
     assert only_embedded({"domain": "digits"}) == {"cpu": 1.0, "gpu": 0.5}
+
+
+def test_every_study_of_a_searcher_reads_one_journal_storage(tmp_path):
+    """One JournalStorage for all studies: each replays every new journal line before a read, so
+    one per study parsed each line once per study (bench/searcher_scale.py). Restored, it opens again."""
+    searcher = _searcher(tmp_path, 0, "shared")
+    configs = _suggest_all(searcher, 3)
+    studies = {config["study"] for config in configs}
+    assert len(studies) == 3  # both baselines, then digits-emix
+    storages = {id(searcher.study(name)._storage) for name in studies}
+    assert storages == {id(searcher.storage())}
+    path = tmp_path / "searcher.pkl"
+    searcher.save(str(path))
+    restored = _searcher(tmp_path, 0, "shared")
+    restored.restore(str(path))
+    assert restored.storage() is not searcher.storage()
+    assert {t.number for t in restored.study(next(iter(studies))).trials} == {0}
