@@ -62,6 +62,8 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         reduction_factor=args.reduction_factor,
         reuse_actors=not args.no_reuse_actors,
         smoke_test=args.smoke_test,
+        shared_config=bool(getattr(args, "shared_config", False)),
+        warm_start=tuple(os.path.abspath(p) for p in getattr(args, "warm_start", None) or ()),
     )
 
 
@@ -91,6 +93,11 @@ def validate(request: SearchRequest) -> None:
         if name not in registry:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
+    check_shared(request)
+    if request.warm_start:
+        from trainables.warm_start import check_warm_start
+
+        check_warm_start(request.warm_start, request.objectives)
     check_folder_value("--set data_root", request.overrides.get("data_root"))
     if request.name:
         from dabs_lib.experiment import check_name
@@ -105,20 +112,51 @@ def validate(request: SearchRequest) -> None:
     preflight_request(request)
 
 
+def check_shared(request: SearchRequest) -> None:
+    """--shared-config: at least two domains, one score per trial, early stopping the aggregate supports."""
+    from dabs_lib.experiment import SHARED
+
+    if not request.shared_config:
+        return
+    checks = [
+        (len(request.domains) >= 2,
+         f"--shared-config needs at least 2 domains, but got --domain {','.join(request.domains)}"),
+        (SHARED not in request.domains, f"--shared-config: no domain may be named {SHARED!r} (the cross-domain "
+                                         f"study's name), but got --domain {','.join(request.domains)}"),
+        (not request.multi_objective, f"--shared-config scores one aggregate, but got --multi-objective "
+                                      f"{request.multi_objective}"),
+        (request.scheduler in ("asha", "fifo"), f"--shared-config stops early on the aggregate with asha (or "
+                                                 f"not at all with fifo), but got --scheduler {request.scheduler}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+
+
 def preflight_request(request: SearchRequest) -> None:
     """Every study's space loads, its untuned config passes every config check (types, ranges,
     choices such as `precision`), and every real domain's data is there (search and resume)."""
+    from dabs_lib.experiment import SHARED
+
+    for domain, objective in study_pairs(request):
+        if domain == SHARED:  # the cross-domain study: each domain's own space is checked below
+            for each in request.domains:
+                preflight_space(request, each, objective)
+            continue
+        preflight_space(request, domain, objective)
+
+
+def preflight_space(request: SearchRequest, domain: str, objective: str) -> None:
     from search_spaces import load_space
     from search_spaces.convert import default_config
     from trainables.settings import split_trial_config
 
-    for domain, objective in study_pairs(request):
-        space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
-        try:
-            split_trial_config(default_config(space), f"the {domain}/{objective} config (search-space files and --set)")
-        except (TypeError, ValueError) as error:
-            raise UserError(str(error)) from None
-        preflight_data(domain, space.fixed)
+    space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
+    try:
+        split_trial_config(default_config(space), f"the {domain}/{objective} config (search-space files and --set)")
+    except (TypeError, ValueError) as error:
+        raise UserError(str(error)) from None
+    preflight_data(domain, space.fixed)
 
 
 def preflight_data(domain: str, fixed: dict) -> None:
