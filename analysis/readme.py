@@ -100,6 +100,9 @@ TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
                 "best trial beats that reference (LaTeX/Markdown: the paper columns; CSV/JSON: every column)",
     "importance": "how much each searched hyperparameter explains the validation score (fANOVA, PED-ANOVA; sums "
                   "to 1 per study and evaluator); `skipped` says why a study has none",
+    "shared": "cross-domain study: test scores of the universal best configuration (best mean normalized gain "
+              "over random init), each domain's own best, the DABS default and random init; cost = own - universal "
+              "(> 0: one configuration loses accuracy there), 95% intervals over --seeds",
     "risk": "error components of the best checkpoints (lower is better); they add up to the test error",
 }
 PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, after any "study: ")

@@ -193,6 +193,20 @@ def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
     return written
 
 
+def _write_shared(report: Report, out: Path, seeds: int, num_cpus: int, smoke_test: bool) -> list[str]:
+    """tables/shared.*: a cross-domain study's universal best vs each domain's own best (analysis.shared)."""
+    from analysis.shared import shared_report
+
+    request = read_manifest(report.paths[0]).get("request", {})
+    table, notes = shared_report(report.trials, report.directions, seeds, out / "seeds", num_cpus,
+                                 float(request.get("cpus_per_trial", 1.0)), float(request.get("gpus_per_trial", 0.0)),
+                                 smoke_test)
+    if not table.empty:
+        report.files["shared"] = write_table(table, out / "tables", "shared",
+                                             caption="one configuration for every domain vs each domain's own best")
+    return notes
+
+
 def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk: bool = False,
             invariance: bool = False, num_cpus: int = 0, smoke_test: bool = False) -> tuple[Path, list[str]]:
     """Write the whole report (see the module doc) for a loaded report. Returns its folder and
@@ -213,6 +227,7 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
         notes += seed_notes
         set_scores(report, scores, seeds)
     export_report(report, out)
+    notes += _write_shared(report, out, seeds, num_cpus, smoke_test)
     report.files["importance"] = write_table(importance_table(study_files(report)), out / "tables", "importance")
     extras = run_extras(report.trials, report.best, risk, invariance) if (risk or invariance) else {}
     notes += extras.get("notes", [])

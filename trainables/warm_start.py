@@ -57,6 +57,11 @@ def _fits(distribution, value: Any) -> bool:
         return False
 
 
+def fit_config(params: dict[str, Any], distributions: dict[str, Any]) -> dict[str, Any]:
+    """The part of a source configuration the target study can enqueue: its names, inside its ranges."""
+    return {k: v for k, v in params.items() if k in distributions and _fits(distributions[k], v)}
+
+
 def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str, Any]) -> tuple[dict, ...]:
     """The configurations to enqueue for a study of `objective`: WARM_TOP per source study, de-duplicated."""
     configs: list[dict] = []
@@ -66,7 +71,7 @@ def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str
             if split_study(summary.study_name)[1] != objective:
                 continue
             for trial in _best(storage, summary)[:WARM_TOP]:
-                config = {k: v for k, v in trial.params.items() if k in distributions and _fits(distributions[k], v)}
+                config = fit_config(trial.params, distributions)
                 if config and config not in configs:
                     configs.append(config)
     return tuple(configs)
