@@ -57,20 +57,19 @@ def best_configs(record: dict, top: int) -> list[dict[str, Any]]:
     return [t["params"] for t in sorted(done, key=lambda t: -float(t["val"]))[:top]]
 
 
-def sources_for(out: Path, target: str, domains: list[str], seed: int, objective: str,
-                overrides: dict) -> tuple[dict[str, Any], ...]:
-    """The configurations a warm search on `target` starts from: WARM_TOP per other domain's cold
-    search (same seed), fitted to the target's ranges (trainables.warm_start.fit_config)."""
+def sources_for(records: list[Path], target: str, objective: str, overrides: dict) -> tuple[dict[str, Any], ...]:
+    """The configurations a warm search on `target` starts from: WARM_TOP per finished search record of
+    another domain (its file in `records`), fitted to the target's ranges (trainables.warm_start.fit_config)."""
     from search_spaces import load_space
     from trainables.warm_start import WARM_TOP, fit_config
 
     dists = distributions(load_space(objective, target, overrides=overrides))
     configs: list[dict] = []
-    for domain in domains:
-        path = out / "searches" / f"cold-{domain}-s{seed}.json"
-        if domain == target or not path.is_file():
+    for path in records:
+        record = json.loads(path.read_text()) if path.is_file() else None
+        if record is None or record["domain"] == target:
             continue
-        for params in best_configs(json.loads(path.read_text()), WARM_TOP):
+        for params in best_configs(record, WARM_TOP):
             config = fit_config(params, dists)
             if config and config not in configs:
                 configs.append(config)

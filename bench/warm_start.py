@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         run_phase(cold, args.workers)
         from bench.warm_search import sources_for
 
-        warm = [("warm", d, seed, vars(args), sources_for(out, d, domains, seed, args.objective, overrides(args)))
+        colds = [record_file(out, "cold", d, seed) for d in domains]  # leave one out: sources_for skips the target
+        warm = [("warm", d, seed, vars(args), sources_for(colds, d, args.objective, overrides(args)))
                 for d in domains if not record_file(out, "warm", d, seed).is_file()]
         run_phase(warm, args.workers)
     from bench.warm_search import write_report
