@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.exports import markdown_table
-from dabs_lib.experiment import study_name
+from dabs_lib.experiment import STUDY, is_shared, split_study, study_name
 from analysis.tables import BASELINE, winners
 from dabs_lib import trial_warnings
 
@@ -36,7 +36,10 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
         notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "
                      "numbers may change when the search goes on.")
     studied = {(d, o) for d, o, _ in studies if o != BASELINE}
-    done = set(zip(*[searched.loc[searched["status"] == "completed", c] for c in ("domain", "objective")]))
+    completed = searched[searched["status"] == "completed"]
+    done = set(zip(completed["domain"], completed["objective"]))
+    if STUDY in completed:  # a cross-domain study's trials sit on their domains: (SHARED, objective) is done too
+        done |= {split_study(str(s)) for s in completed[STUDY] if is_shared(str(s))}
     for domain, objective in sorted(studied - done):
         notes.append(f"{domain}/{objective}: no completed trial, so no best config and no test scores.")
     return notes
