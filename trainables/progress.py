@@ -10,7 +10,7 @@ from collections import Counter
 from ray.tune import Callback
 
 from dabs_lib import trial_warnings
-from dabs_lib.experiment import FINAL, METRIC, STEP
+from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, is_shared, shared_study_name
 
 STATES = ("finished", "running", "pruned", "errored")  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
@@ -25,7 +25,10 @@ def trial_state(trial) -> str:
 
 
 def _study(trial) -> str:
-    return f"{trial.config.get('domain', '?')}/{trial.config.get('objective', '?')}"
+    objective = trial.config.get("objective", "?")
+    if is_shared(str(trial.config.get(STUDY, ""))):
+        objective = shared_study_name(objective)  # a cross-domain study's trial: digits/shared-mae
+    return f"{trial.config.get('domain', '?')}/{objective}"
 
 
 def _duration(seconds: float) -> str:
