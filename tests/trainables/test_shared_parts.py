@@ -89,3 +89,53 @@ def test_warm_start_refuses_a_folder_that_is_no_experiment_or_lacks_the_objectiv
     with pytest.raises(ValueError, match="must hold a completed trial of objective shed, but it has .*mae"):
         check_warm_start((str(source),), ("shed",))
     check_warm_start((str(source),), ("mae",))
+
+
+def _shared_searcher(tmp_path):
+    from tests.trainables.helpers import tiny_request
+    from trainables.optuna_search import MultiStudySearcher
+    from trainables.search import load_plans
+
+    request = tiny_request(tmp_path, domains=("digits", "tabular"), objectives=("mae",), baseline=True,
+                           shared_config=True, num_samples=3)
+    plans, _ = load_plans(request)
+    (tmp_path / "exp").mkdir(exist_ok=True)
+    return MultiStudySearcher(plans, str(tmp_path / "exp" / JOURNAL), METRIC, "max", "tpe", 0)
+
+
+def test_the_searcher_waits_for_the_baselines_then_hands_one_config_to_every_domain(tmp_path):
+    from dabs_lib.experiment import load_study
+    from dabs_lib.shared import AGGREGATE_ATTR, aggregate
+
+    searcher = _shared_searcher(tmp_path)
+    baselines = [searcher.suggest("b0"), searcher.suggest("b1")]
+    assert [c[STUDY] for c in baselines] == ["digits-none", "tabular-none"]
+    assert searcher.suggest("early") is None  # the aggregate's reference is not known yet: ask again later
+    for trial_id, value in (("b0", 0.5), ("b1", 0.8)):
+        searcher.on_trial_complete(trial_id, {METRIC: value, FINAL: True, "training_iteration": 1})
+    first, second = searcher.suggest("s0"), searcher.suggest("s1")
+    assert (first[STUDY], second[STUDY]) == ("shared-mae", "shared-mae")
+    assert (first["domain"], second["domain"]) == ("digits", "tabular")
+    assert first[TRIAL_NUMBER] == second[TRIAL_NUMBER] == 0
+    shared = [k for k in first if k in second and k not in ("domain", "objective") and first[k] == second[k]]
+    assert {"lr", "weight_decay", "corruption_rate"} <= set(shared)
+    searcher.on_trial_complete("s0", {METRIC: 0.75, FINAL: True, "training_iteration": 1})
+    assert load_study(tmp_path / "exp", "shared", "mae").trials[0].state.name == "RUNNING"  # tabular still out
+    searcher.on_trial_complete("s1", {METRIC: 0.9, FINAL: True, "training_iteration": 1})
+    trial = load_study(tmp_path / "exp", "shared", "mae").trials[0]
+    assert trial.state.name == "COMPLETE"
+    assert trial.value == pytest.approx(aggregate({"digits": 0.75, "tabular": 0.9}, {"digits": 0.5, "tabular": 0.8}))
+    assert trial.user_attrs[AGGREGATE_ATTR] == {"digits": 0.75, "tabular": 0.9}
+
+
+def test_a_shared_trial_stopped_on_one_domain_is_pruned(tmp_path):
+    from dabs_lib.experiment import load_study
+
+    searcher = _shared_searcher(tmp_path)
+    for trial_id in ("b0", "b1"):
+        searcher.suggest(trial_id)
+        searcher.on_trial_complete(trial_id, {METRIC: 0.5, FINAL: True, "training_iteration": 1})
+    searcher.suggest("s0"), searcher.suggest("s1")
+    searcher.on_trial_complete("s0", {METRIC: 0.6, FINAL: True, "training_iteration": 2})
+    searcher.on_trial_complete("s1", {METRIC: 0.4, FINAL: False, "training_iteration": 1})  # cut at a rung
+    assert load_study(tmp_path / "exp", "shared", "mae").trials[0].state.name == "PRUNED"
