@@ -4,7 +4,10 @@
 first, then the searched study with the fewest trials, so none starves), asks that study's
 own sampler (seeded from --seed, domain and objective) and routes results back:
 
-- a study's trial 0 is the DABS default point (enqueued before its first ask);
+- a study's trial 0 is the DABS default point (enqueued before its first ask), then the
+  configurations of --warm-start (trainables/warm_start.py);
+- a cross-domain study (`shared-<objective>`, trainables/shared_trials.py) hands each Optuna
+  trial to Tune once per domain and is told the aggregate (dabs_lib/shared.py);
 - a trial is COMPLETE only when its last result says `final: True` (it reached its full
   budget); a trial the scheduler stopped is PRUNED with its intermediate values;
 - an errored trial stays RUNNING while Tune may still retry or resume it; the runner closes
@@ -194,10 +197,11 @@ class MultiStudySearcher(Searcher):
             optuna.trial.Trial(study, frozen._trial_id).report(value, step)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-        if trial_id in self._live and self._plans[self._live[trial_id][0]].baseline:
+        plan = self._plans[self._live[trial_id][0]] if trial_id in self._live else None
+        if plan is not None and plan.baseline:
             for shared in self._shared.values():  # a shared study's reference score for this domain
-                if self._plans[self._live[trial_id][0]].domain in shared.awaited:
-                    shared.baseline(self._plans[self._live[trial_id][0]].domain, result, error)
+                if plan.domain in shared.awaited:
+                    shared.baseline(plan.domain, result, error)  # an errored baseline: r_d = BASELINE_FALLBACK
         if trial_id not in self._live or trial_id in self._done or error:
             return  # errored: left open until the search ends (a retry or a resume may finish it)
         study, frozen = self._frozen(trial_id)
