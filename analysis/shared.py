@@ -14,6 +14,7 @@ and `cost` = own - universal, paired by seed: what forcing one configuration cos
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -119,7 +120,7 @@ def verdict(cost: float, half: float, n: int) -> str:
     return f"within seed noise ({cost:+.3f} +-{half:.3f})"
 
 
-def seeded_scores(trials: pd.DataFrame, k: int, folder, num_cpus: int = 0, cpus_per_trial: float = 1.0,
+def seeded_scores(trials: pd.DataFrame, k: int, folder: str | Path, num_cpus: int = 0, cpus_per_trial: float = 1.0,
                   gpus_per_trial: float = 0.0, smoke_test: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """Re-run every role's config with k fresh seeds (analysis.seeds.run_seeds); long scores and notes."""
     from analysis.exports import trial_config
@@ -143,7 +144,7 @@ def seeded_scores(trials: pd.DataFrame, k: int, folder, num_cpus: int = 0, cpus_
     return scores, [interrupted_note(stopped, finished, len(configs) * k, k)]
 
 
-def shared_report(trials: pd.DataFrame, directions: dict, seeds: int = 0, folder=None, num_cpus: int = 0,
+def shared_report(trials: pd.DataFrame, directions: dict, seeds: int = 0, folder: str | Path | None = None, num_cpus: int = 0,
                   cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0,
                   smoke_test: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """The cross-domain table (empty without a shared study) and one line per domain for the README."""
@@ -152,7 +153,7 @@ def shared_report(trials: pd.DataFrame, directions: dict, seeds: int = 0, folder
     sources = {(d, o): src for d, o, _, _, src in role_rows(trials)}
     notes: list[str] = []
     if seeds:
-        scores, notes = seeded_scores(trials, seeds, folder, num_cpus, cpus_per_trial, gpus_per_trial, smoke_test)
+        scores, notes = seeded_scores(trials, seeds, folder or Path("seeds"), num_cpus, cpus_per_trial, gpus_per_trial, smoke_test)
     else:
         scores = own_scores(trials)
     table = shared_table(scores, sources, directions)

@@ -35,11 +35,12 @@ def search_with(space: SearchSpace, method: str, seed: int, budget_steps: int,
         study.enqueue_trial(config, skip_if_exists=True)
     dists = distributions(space)
     record = SearchRecord(space.domain, space.objective, method + ("_warm" if enqueue else ""), seed, budget_steps)
-    steps = seconds = 0
+    steps, seconds = 0, 0.0
     while steps < budget_steps:
         trial = study.ask(dists)
         params = dict(trial.params)
-        done = run_trial(flat_config(space, params, seed), _ReportStep(trial, int(space.fixed["eval_every"])))
+        done = run_trial(flat_config(space, params, seed),
+                         _ReportStep(trial, int(space.fixed["eval_every"])))  # type: ignore[arg-type]
         done.params, done.number = params, trial.number
         steps, seconds = steps + done.steps, seconds + done.seconds
         done.end_steps, done.end_seconds = steps, seconds

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from ray.tune.experiment import Trial
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from dabs_lib.experiment import FINAL, TRIAL_NUMBER
@@ -40,15 +41,15 @@ class SharedASHA(FIFOScheduler):
         self._decided: dict[int, set[int]] = {}  # number -> rungs decided
         self._stopped: set[int] = set()  # numbers cut at some rung: every domain's trial stops
 
-    def set_search_properties(self, metric, mode, **spec) -> bool:
+    def set_search_properties(self, metric: str | None, mode: str | None, **spec: object) -> bool:
         self._metric = metric or self._metric
         return True
 
     @staticmethod
-    def _key(trial) -> tuple[int, str]:
+    def _key(trial: Trial) -> tuple[int, str]:
         return int(trial.config.get(TRIAL_NUMBER, 0)), str(trial.config.get("domain", ""))
 
-    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+    def on_trial_result(self, tune_controller: object, trial: Trial, result: dict) -> str:
         number, domain = self._key(trial)
         value = result.get(self._metric) if self._metric else None
         if value is not None:
@@ -59,7 +60,7 @@ class SharedASHA(FIFOScheduler):
         self._decide(number)
         return TrialScheduler.STOP if number in self._stopped else TrialScheduler.CONTINUE
 
-    def on_trial_complete(self, tune_controller, trial, result: dict) -> None:
+    def on_trial_complete(self, tune_controller: object, trial: Trial, result: dict) -> None:
         number, domain = self._key(trial)
         self._book.end(number, domain)
         self._decide(number)

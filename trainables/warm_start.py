@@ -19,6 +19,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+import optuna
+from optuna.study._frozen import FrozenStudy
+
 from dabs_lib.experiment import ExperimentError, open_storage, read_manifest, split_study
 
 WARM_TOP = 2  # best configurations taken from each source study
@@ -39,7 +42,7 @@ def check_warm_start(paths: tuple[str, ...], objectives: tuple[str, ...]) -> Non
                              f"{' or '.join(objectives)}, but it has completed trials of {found or 'none'}")
 
 
-def _best(storage, summary) -> list:
+def _best(storage: optuna.storages.BaseStorage, summary: FrozenStudy) -> list:
     """The completed trials of one study, best first (single-objective studies only)."""
     from optuna.trial import TrialState
 
@@ -50,7 +53,7 @@ def _best(storage, summary) -> list:
     return sorted(trials, key=lambda t: -t.value)
 
 
-def _fits(distribution, value: Any) -> bool:
+def _fits(distribution: optuna.distributions.BaseDistribution, value: Any) -> bool:
     try:
         return bool(distribution._contains(distribution.to_internal_repr(value)))
     except (ValueError, TypeError):
