@@ -24,7 +24,7 @@ def _final(folder: Path) -> dict:
 def shared(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("shared")
     run_cli("search", "--domain", ",".join(DOMAINS), "--objective", "mae", "--shared-config", "--num-samples", "3",
-            "--smoke-test", "--num-cpus", "2", "--storage-path", str(root), "--name", "sh", cwd=root)
+            "--smoke-test", "--num-cpus", "2", "--storage-path", str(root), "--name", "sh", cwd=root, timeout=1500)
     return root / "sh"
 
 
