@@ -145,8 +145,9 @@ class MultiStudySearcher(Searcher):
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
         if self._issued[name] == 0 and plan.distributions and not waiting:
             study.enqueue_trial(plan.default)  # the untuned DABS configuration is trial 0
-            for config in plan.warm:  # --warm-start: other studies' best configurations next
-                study.enqueue_trial(config, skip_if_exists=True)
+            for config in plan.warm:  # --warm-start: other studies' best configurations next (not the default again)
+                if config != {k: plan.default.get(k) for k in config}:
+                    study.enqueue_trial(config, skip_if_exists=True)
         trial = study.ask(plan.distributions)
         self._issued[name] += 1
         if plan.shared:
