@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.exports import SCORE_DECIMALS, markdown_table
-from dabs_lib.experiment import study_name
+from dabs_lib.experiment import STUDY, is_shared, split_study, study_name
 from analysis.tables import BASELINE, SEEDS_TABLE, SINGLE_RUN_TABLE, winners
 from dabs_lib import trial_warnings
 from dabs_lib.invocation import command
@@ -37,7 +37,10 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
         notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "
                      "numbers may change when the search goes on.")
     studied = {(d, o) for d, o, _ in studies if o != BASELINE}
-    done = set(zip(*[searched.loc[searched["status"] == "completed", c] for c in ("domain", "objective")]))
+    completed = searched[searched["status"] == "completed"]
+    done = set(zip(completed["domain"], completed["objective"]))
+    if STUDY in completed:  # a cross-domain study's trials sit on their domains: (SHARED, objective) is done too
+        done |= {split_study(str(s)) for s in completed[STUDY] if is_shared(str(s))}
     for domain, objective in sorted(studied - done):
         notes.append(f"{domain}/{objective}: no completed trial, so no best config and no test scores.")
     return notes
@@ -104,6 +107,9 @@ TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
                 "best trial beats that reference (LaTeX/Markdown: the paper columns; CSV/JSON: every column)",
     "importance": "how much each searched hyperparameter explains the validation score (fANOVA, PED-ANOVA; sums "
                   "to 1 per study and evaluator); `skipped` says why a study has none",
+    "shared": "cross-domain study: test scores of the universal best configuration (best mean normalized gain "
+              "over random init), each domain's own best, the DABS default and random init; cost = own - universal "
+              "(> 0: one configuration loses accuracy there), 95% intervals over --seeds",
     "risk": "error components of the best checkpoints (lower is better); they add up to the test error",
     "trial_measures": "invariance score per corruption family and risk components per task of every finished trial",
     "correlation": "Spearman rho of each measure with the test score across trials and its 95% percentile "

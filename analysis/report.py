@@ -202,6 +202,20 @@ def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
     return written
 
 
+def _write_shared(report: Report, out: Path, seeds: int, num_cpus: int, smoke_test: bool) -> list[str]:
+    """tables/shared.*: a cross-domain study's universal best vs each domain's own best (analysis.shared)."""
+    from analysis.shared import shared_report
+
+    request = read_manifest(report.paths[0]).get("request", {})
+    table, notes = shared_report(report.trials, report.directions, seeds, out / "seeds", num_cpus,
+                                 float(request.get("cpus_per_trial", 1.0)), float(request.get("gpus_per_trial", 0.0)),
+                                 smoke_test)
+    if not table.empty:
+        report.files["shared"] = write_table(table, out / "tables", "shared",
+                                             caption="one configuration for every domain vs each domain's own best")
+    return notes
+
+
 def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk: bool = False,
             invariance: bool = False, num_cpus: int = 0, smoke_test: bool = False, all_trials: bool = False,
             combine: bool = False, address: str = "", progress: bool = True) -> tuple[Path, list[str]]:
@@ -226,6 +240,7 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
     notes += why["notes"]
     export_report(report, out)
     report.files.update(why["files"])
+    notes += _write_shared(report, out, seeds, num_cpus, smoke_test)
     report.files["importance"] = write_table(importance_table(study_files(report)), out / "tables", "importance")
     best_only = (risk or invariance) and not all_trials
     extras = run_extras(report.trials, report.best, risk, invariance) if best_only else {}

@@ -17,7 +17,7 @@ import pandas as pd
 
 from dabs_lib.experiment import (
     ERROR_ATTR, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line,
-    journal_path, open_storage, retries, study_name,
+    journal_path, open_storage, parse_trial_name, retries, study_name,
 )
 from dabs_lib.experiment import read_manifest as _read_manifest
 from dabs_lib.safe_io import CorruptFileError, read_json
@@ -68,9 +68,8 @@ def _read_params(trial_dir: Path) -> tuple[dict, str]:
         raise CorruptFileError(trial_dir / "params.json", f"it must hold a JSON object, not {type(params).__name__}",
                                TRIAL_FIX)
     except CorruptFileError as error:
-        domain, objective, number = (trial_dir.name.rsplit("_", 2) + ["", "", "0"])[:3]
-        placed = {"domain": domain, STUDY: study_name(domain, objective),
-                  TRIAL_NUMBER: int(number) if number.isdigit() else 0}
+        domain, study, number = parse_trial_name(trial_dir.name)
+        placed = {"domain": domain, STUDY: study, TRIAL_NUMBER: number}
         return placed, str(error)
 
 

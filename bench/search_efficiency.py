@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ALL_METHODS = ("default", "random", "tpe", "tpe_asha", "gp")
+WARM = "tpe_asha_warm"  # TPE + ASHA seeded (bench/warm_search.py) from the other domains' tpe_asha searches, same seed
 TINY_MODEL = {"embed_dim": 32, "depth": 2, "num_heads": 2, "mlp_dim": 64, "out_dim": 32}
 FRESH_SEED_BASE = 1000  # fresh seeds are 1000, 1001, ...: never a search's trial seed
 CHECKPOINTS = (0.25, 0.5, 0.75, 1.0)  # budget fractions the table reports
@@ -53,6 +54,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--report-only", action="store_true",
                         help="run no new searches: re-run and report the searches already under --out")
     parser.add_argument("--smoke-test", action="store_true", help="tiny domains and budgets, 1 seed (CI)")
+    parser.add_argument("--own-size", action="store_true",
+                        help="each domain's own encoder and budget (search_spaces/domains/<domain>.yaml): the budget "
+                             "is --budget-trials x its max_steps; --max-steps and --evals are ignored")
     args = parser.parse_args(argv)
     if args.smoke_test:
         args.search_seeds, args.max_steps, args.evals, args.budget_trials, args.fresh_seeds = 1, 4, 2, 2, 1
@@ -62,6 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def bench_overrides(args) -> dict:
+    if getattr(args, "own_size", False):
+        return {"smoke_test": True} if args.smoke_test else {}
     overrides = {**TINY_MODEL, "max_steps": args.max_steps, "eval_every": args.max_steps // args.evals}
     return {**overrides, "smoke_test": True} if args.smoke_test else overrides
 
@@ -78,7 +84,7 @@ def job_file(out: Path, job) -> Path:
 
 def run_job(payload) -> str:
     """One search in a worker process; its record is written to JSON (a rerun skips it)."""
-    job, overrides, budget, out = payload
+    job, overrides, budget, out, extra = payload
     import torch
 
     torch.set_num_threads(1)  # tiny matmuls: threads only add contention with the other worker
@@ -87,8 +93,15 @@ def run_job(payload) -> str:
 
     domain, objective, method, seed = job
     space = load_space(objective, domain, overrides=overrides)
+    budget = budget or int(round(extra["budget_trials"] * int(space.fixed["max_steps"])))  # 0: the domain's own
     start = time.perf_counter()
-    if method == "default":
+    if method == WARM:
+        from bench.warm_search import search_with, sources_for
+
+        sources = [job_file(Path(out), (d, objective, "tpe_asha", seed)) for d in extra["domains"]]
+        record = search_with(space, "tpe_asha", seed, budget, sources_for(sources, domain, objective, overrides))
+        record.method = WARM
+    elif method == "default":
         record = SearchRecord(domain, objective, method, seed, budget)
         trial = run_trial(flat_config(space, {}, seed))
         trial.params, trial.end_steps, trial.end_seconds = default_point(space), trial.steps, trial.seconds
@@ -102,19 +115,25 @@ def run_job(payload) -> str:
 
 def run_searches(args, out: Path) -> list[dict]:
     (out / "searches").mkdir(parents=True, exist_ok=True)
-    budget = int(round(args.budget_trials * args.max_steps))
-    todo = [(job, bench_overrides(args), budget, str(out)) for job in jobs(args)
+    budget = 0 if args.own_size else int(round(args.budget_trials * args.max_steps))
+    extra = {"budget_trials": args.budget_trials, "domains": args.domains.split(",")}
+    todo = [(job, bench_overrides(args), budget, str(out), extra) for job in jobs(args)
             if not job_file(out, job).is_file() and not args.report_only]
-    print(f"{len(todo)} searches to run ({len(jobs(args)) - len(todo)} already done), budget {budget} steps each",
-          flush=True)
-    if args.workers > 1 and len(todo) > 1:
-        with multiprocessing.get_context("spawn").Pool(args.workers, maxtasksperchild=8) as pool:
+    # warm searches read the other domains' finished tpe_asha searches: they run after every other one
+    for batch in ([p for p in todo if p[0][2] != WARM], [p for p in todo if p[0][2] == WARM]):
+        run_batch(batch, args.workers)
+    return [json.loads(job_file(out, job).read_text()) for job in jobs(args) if job_file(out, job).is_file()]
+
+
+def run_batch(todo: list, workers: int) -> None:
+    print(f"{len(todo)} searches to run", flush=True)
+    if workers > 1 and len(todo) > 1:
+        with multiprocessing.get_context("spawn").Pool(workers, maxtasksperchild=8) as pool:
             for line in pool.imap_unordered(run_job, todo):
                 print(line, flush=True)
     else:
         for payload in todo:
             print(run_job(payload), flush=True)
-    return [json.loads(job_file(out, job).read_text()) for job in jobs(args) if job_file(out, job).is_file()]
 
 
 def main(argv=None) -> int:
@@ -133,8 +152,9 @@ def main(argv=None) -> int:
     run = {"command": "python bench/search_efficiency.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "domains": args.domains, "objectives": args.objectives, "methods": args.methods,
            "search_seeds": args.search_seeds, "max_steps": args.max_steps, "evals": args.evals,
-           "budget_steps": int(round(args.budget_trials * args.max_steps)), "fresh_seeds": args.fresh_seeds,
-           "workers": args.workers, "cores": os.cpu_count(), "model": TINY_MODEL, "smoke_test": args.smoke_test,
+           "budget_steps": sorted({s["budget_steps"] for s in searches}), "fresh_seeds": args.fresh_seeds,
+           "workers": args.workers, "cores": os.cpu_count(), "smoke_test": args.smoke_test,
+           "model": "each domain's own" if args.own_size else TINY_MODEL,
            "search_wall_s": round(search_seconds), "total_wall_s": round(time.time() - started),
            "load_at_start": [round(x, 1) for x in load], "load_at_end": [round(x, 1) for x in os.getloadavg()],
            "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started))}

@@ -95,6 +95,11 @@ def _search_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-baseline", action="store_true", help="skip the random-init baseline trial")
     p.add_argument("--no-reuse-actors", action="store_true", help="start a new worker per trial")
     p.add_argument("--name", help="experiment name (default: <domains>_<objectives>_<time>)")
+    p.add_argument("--shared-config", action="store_true",
+                   help="one cross-domain study per objective: each trial is one config run on every --domain, "
+                        "scored by the mean normalized gain over random init (docs/search.md)")
+    p.add_argument("--warm-start", nargs="+", metavar="EXPERIMENT",
+                   help="finished experiments whose best configs (same objective) each new study tries first")
 
 
 def _ray_flags(p: argparse.ArgumentParser) -> None:

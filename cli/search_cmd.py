@@ -48,6 +48,8 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         reuse_actors=not args.no_reuse_actors,
         smoke_test=args.smoke_test,
         domain_files=domain_files,
+        shared_config=bool(getattr(args, "shared_config", False)),
+        warm_start=tuple(os.path.abspath(p) for p in getattr(args, "warm_start", None) or ()),
     )
 
 
@@ -77,6 +79,11 @@ def validate(request: SearchRequest) -> None:
         if name not in registry:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
+    check_shared(request)
+    if request.warm_start:
+        from trainables.warm_start import check_warm_start
+
+        check_warm_start(request.warm_start, request.objectives)
     check_folder_value("--set data_root", request.overrides.get("data_root"))
     if request.name:
         from dabs_lib.experiment import check_name
@@ -91,30 +98,60 @@ def validate(request: SearchRequest) -> None:
     preflight_request(request)
 
 
+def check_shared(request: SearchRequest) -> None:
+    """--shared-config: at least two domains, one score per trial, early stopping the aggregate supports."""
+    from dabs_lib.experiment import SHARED
+
+    if not request.shared_config:
+        return
+    checks = [
+        (len(request.domains) >= 2,
+         f"--shared-config needs at least 2 domains, but got --domain {','.join(request.domains)}"),
+        (SHARED not in request.domains, f"--shared-config: no domain may be named {SHARED!r} (the cross-domain "
+                                         f"study's name), but got --domain {','.join(request.domains)}"),
+        (not request.multi_objective, f"--shared-config scores one aggregate, but got --multi-objective "
+                                      f"{request.multi_objective}"),
+        (request.scheduler in ("asha", "fifo"), f"--shared-config stops early on the aggregate with asha (or "
+                                                 f"not at all with fifo), but got --scheduler {request.scheduler}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+
+
 def preflight_request(request: SearchRequest) -> None:
     """Every study's space loads, its untuned config passes every config check (types, ranges,
-    choices such as `precision`), and every real domain's data is there (search and resume)."""
+    choices such as `precision`), and every domain's data pass the door (search and resume)."""
+    from cli.domain_cmd import prepare_user_domains
+    from dabs_lib.experiment import SHARED
+
+    # User domains first: registered (so the spaces know their names) and prepared before Ray starts.
+    prepare_user_domains(request.domain_files, str(request.overrides.get("data_root", "")))
+    prepared: set[tuple[str, str, int, bool]] = set()
+    for domain, objective in study_pairs(request):
+        # the cross-domain study checks each domain's own space
+        for each in request.domains if domain == SHARED else (domain,):
+            key = preflight_space(request, each, objective)
+            if key not in prepared:  # one preparation per domain and data, whatever the number of objectives
+                preflight_data(*key)
+                prepared.add(key)
+
+
+def preflight_space(request: SearchRequest, domain: str, objective: str) -> tuple[str, str, int, bool]:
+    """The study's space loads and its untuned config passes every check; returns what the
+    domain's data are prepared with: (domain, data_root, data_seed, smoke)."""
     from search_spaces import load_space
     from search_spaces.convert import default_config
     from trainables.search import study_overrides
     from trainables.settings import split_trial_config
 
-    from cli.domain_cmd import prepare_user_domains
-
-    # User domains first: registered (so the spaces know their names) and prepared before Ray starts.
-    prepare_user_domains(request.domain_files, str(request.overrides.get("data_root", "")))
-    prepared: set[tuple] = set()
-    for domain, objective in study_pairs(request):
-        space = load_space(objective, domain, list(request.space_files), study_overrides(request))
-        try:
-            config, _ = split_trial_config(default_config(space), f"the {domain}/{objective} config "
-                                           "(search-space files and --set)")
-        except (TypeError, ValueError) as error:
-            raise UserError(str(error)) from None
-        key = (domain, config.data_root, config.data_seed, config.smoke_test)
-        if key not in prepared:  # one preparation per domain and data, whatever the number of objectives
-            preflight_data(domain, config.data_root, config.data_seed, config.smoke_test)
-            prepared.add(key)
+    space = load_space(objective, domain, list(request.space_files), study_overrides(request))
+    try:
+        config, _ = split_trial_config(default_config(space), f"the {domain}/{objective} config "
+                                       "(search-space files and --set)")
+    except (TypeError, ValueError) as error:
+        raise UserError(str(error)) from None
+    return domain, config.data_root, config.data_seed, config.smoke_test
 
 
 def preflight_data(domain: str, data_root: str, data_seed: int, smoke: bool) -> None:

@@ -33,6 +33,7 @@ PARAMS = "params"
 TEST_PREFIX = "test/"
 VAL_PREFIX = "val/"
 BASELINE = "none"  # the random-init objective: one trial per domain, no search
+SHARED = "shared"  # the cross-domain study's pseudo-domain: study `shared-<objective>` (search --shared-config)
 ERROR_ATTR = "error"  # Optuna user attribute of a FAIL trial: why it failed (one line)
 STUDY_ATTRS = ("domain", "objective")  # Optuna user attributes of every study (and of its trials)
 FOLDER_ATTR = "trial_folder"  # Optuna user attribute of a trial: its folder in the experiment
@@ -91,9 +92,27 @@ def split_study(name: str) -> tuple[str, str]:
     return domain, objective
 
 
-def trial_name(domain: str, objective: str, number: int) -> str:
-    """A trial's folder: `<domain>_<objective>_NNN`, NNN its number in its study."""
-    return f"{domain}_{objective}_{int(number):03d}"
+def shared_study_name(objective: str) -> str:
+    """The cross-domain study of one objective: `shared-<objective>`; one trial = one config on every domain."""
+    return study_name(SHARED, objective)
+
+
+def is_shared(study: str) -> bool:
+    return split_study(study)[0] == SHARED
+
+
+def trial_name(domain: str, objective: str, number: int, shared: bool = False) -> str:
+    """A trial's folder: `<domain>_<objective>_NNN`, NNN its number in its study; a cross-domain
+    study's trial on one domain: `<domain>_shared-<objective>_NNN` (NNN: the shared trial's number)."""
+    middle = shared_study_name(objective) if shared else objective
+    return f"{domain}_{middle}_{int(number):03d}"
+
+
+def parse_trial_name(name: str) -> tuple[str, str, int]:
+    """A trial folder's name -> (domain, study, trial number): the inverse of trial_name."""
+    domain, middle, number = (name.rsplit("_", 2) + ["", "", "0"])[:3]
+    study = middle if is_shared(middle) else study_name(domain, middle)
+    return domain, study, int(number) if number.isdigit() else 0
 
 
 def journal_path(experiment: str | Path) -> Path:
@@ -268,9 +287,9 @@ def check_journal_holds(experiment: str | Path) -> None:
     held = {(s.study_name, t.number) for s in storage.get_all_studies()
             for t in storage.get_all_trials(s._study_id, deepcopy=False)}
     for name in sorted(folders):
-        domain, objective, number = name.rsplit("_", 2)
-        if (study_name(domain, objective), int(number)) not in held:
-            raise CorruptFileError(path, f"it holds no trial {int(number)} of study {study_name(domain, objective)!r}, "
+        _, study, number = parse_trial_name(name)
+        if (study, number) not in held:
+            raise CorruptFileError(path, f"it holds no trial {number} of study {study!r}, "
                                          f"but the trial folder {name} exists (cut or replaced?)", JOURNAL_FIX)
 
 

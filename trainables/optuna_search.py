@@ -4,7 +4,10 @@
 first, then the searched study with the fewest trials, so none starves), asks that study's
 own sampler (seeded from --seed, domain and objective) and routes results back:
 
-- a study's trial 0 is the DABS default point (enqueued before its first ask);
+- a study's trial 0 is the DABS default point (enqueued before its first ask), then the
+  configurations of --warm-start (trainables/warm_start.py);
+- a cross-domain study (`shared-<objective>`, trainables/shared_trials.py) hands each Optuna
+  trial to Tune once per domain and is told the aggregate (dabs_lib/shared.py);
 - a trial is COMPLETE only when its last result says `final: True` (it reached its full
   budget); a trial the scheduler stopped is PRUNED with its intermediate values;
 - an errored trial stays RUNNING while Tune may still retry or resume it; the runner closes
@@ -30,7 +33,9 @@ from dabs_lib.divergence import DIVERGED_KEY
 from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, FOLDER_ATTR, STEP, STUDY, STUDY_ATTRS, TRIAL_NUMBER, \
     TUNE_ID_ATTR, study_name, trial_name
 from dabs_lib.safe_io import kill_point
+from dabs_lib.shared import AGGREGATE_ATTR
 from trainables.schedulers import make_sampler
+from trainables.shared_trials import SharedTrials
 
 _RELOCATED: list[str] = []  # set by relocate_journal before Tuner.restore
 
@@ -55,6 +60,9 @@ class StudyPlan:
     fixed: dict[str, Any] = field(default_factory=dict)
     distributions: dict[str, Any] = field(default_factory=dict)  # name -> optuna distribution
     default: dict[str, Any] = field(default_factory=dict)  # searched names at the DABS default
+    domains: tuple[str, ...] = ()  # a cross-domain study (domain == SHARED): the domains each trial runs on
+    fixed_by_domain: dict[str, dict[str, Any]] = field(default_factory=dict)  # shared study: each domain's constants
+    warm: tuple[dict[str, Any], ...] = ()  # --warm-start: configs enqueued right after the DABS default
 
     @property
     def name(self) -> str:
@@ -63,6 +71,10 @@ class StudyPlan:
     @property
     def baseline(self) -> bool:
         return self.objective == BASELINE or not self.distributions
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.domains)
 
 
 def study_seed(seed: int, domain: str, objective: str) -> int:
@@ -92,6 +104,9 @@ class MultiStudySearcher(Searcher):
         self._scheduler = None  # a PerStudyScheduler whose state travels with ours
         self._open: dict[str, optuna.Study] = {}
         self._storage: optuna.storages.JournalStorage | None = None  # one reader of the journal for every study
+        baselines = {p.domain for p in plans if p.baseline}
+        self._shared = {p.name: SharedTrials(p.domains, self._metric, baselines & set(p.domains))
+                        for p in plans if p.shared}
 
     def attach(self, scheduler) -> None:
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
@@ -139,21 +154,40 @@ class MultiStudySearcher(Searcher):
         return min(wanting, key=lambda name: self._issued[name], default=None)  # ties: request order
 
     def suggest(self, trial_id: str) -> dict | None:
+        for name, shared in self._shared.items():  # the other domains of a shared trial already asked
+            handed = shared.hand_out(trial_id)
+            if handed is not None:
+                return self._shared_config(name, trial_id, *handed)
         name = self._next_study()
         if name is None:
             return Searcher.FINISHED
         plan, study = self._plans[name], self.study(name)
+        if plan.shared and not self._shared[name].ready():
+            return None  # the aggregate needs every domain's random-init score: ask again later
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
         if self._issued[name] == 0 and plan.distributions and not waiting:
             study.enqueue_trial(plan.default)  # the untuned DABS configuration is trial 0
+            for config in plan.warm:  # --warm-start: other studies' best configurations next (not the default again)
+                if config != {k: plan.default.get(k) for k in config}:
+                    study.enqueue_trial(config, skip_if_exists=True)
         trial = study.ask(plan.distributions)
         labels = zip((*STUDY_ATTRS, FOLDER_ATTR, TUNE_ID_ATTR),
                      (plan.domain, plan.objective, trial_name(plan.domain, plan.objective, trial.number), trial_id))
         for key, value in labels:
             trial.set_user_attr(key, value)
         self._issued[name] += 1
+        if plan.shared:
+            self._shared[name].start(trial.number)
+            return self._shared_config(name, trial_id, *self._shared[name].hand_out(trial_id))
         self._live[trial_id] = (name, trial.number)
         return {**plan.fixed, **trial.params, TRIAL_NUMBER: trial.number, STUDY: name}
+
+    def _shared_config(self, name: str, trial_id: str, number: int, domain: str) -> dict:
+        """One domain's Tune trial of a shared trial: that domain's constants, the trial's parameters."""
+        plan, study = self._plans[name], self.study(name)
+        self._live[trial_id] = (name, number)
+        params = study.get_trials(deepcopy=False)[number].params
+        return {**plan.fixed_by_domain[domain], **params, TRIAL_NUMBER: number, STUDY: name}
 
     # -- results ------------------------------------------------------------------------
     def _frozen(self, trial_id: str):
@@ -164,27 +198,48 @@ class MultiStudySearcher(Searcher):
         if trial_id in self._live and trial_id not in self._done and len(self._metrics) == 1:
             self._report(trial_id, result)
 
+    def _shared_of(self, trial_id: str) -> SharedTrials | None:
+        shared = self._shared.get(self._live[trial_id][0]) if trial_id in self._live else None
+        return shared if shared is not None and trial_id in shared.live else None
+
     def _report(self, trial_id: str, result: dict | None) -> None:
         value = (result or {}).get(self._metric)
         if value is None:
             return
+        shared = self._shared_of(trial_id)
+        if shared is not None:  # the aggregate, once every domain has this evaluation
+            reached = shared.result(trial_id, result or {})
+            if reached is not None:
+                self._intermediate(trial_id, reached[2], reached[1])
+            return
+        # keyed by optimizer step (as TensorBoard and the report's curves), else by Tune's iteration
+        result = result or {}
+        self._intermediate(trial_id, value, int(result.get(STEP, result.get("training_iteration", 0))))
+
+    def _intermediate(self, trial_id: str, value: float, step: int) -> None:
         # A non-finite score (a diverged trial's last report) is kept as NaN: TPE ranks a pruned
         # trial by its last intermediate value and puts a NaN last, while an inf would rank first
         # and a skipped value would leave the trial ranked by its earlier, finite scores.
         value = float(value) if math.isfinite(float(value)) else math.nan
         study, frozen = self._frozen(trial_id)
-        # keyed by optimizer step (as TensorBoard and the report's curves), else by Tune's iteration
-        step = int(result.get(STEP, result.get("training_iteration", 0)))
         if frozen.state == TrialState.RUNNING and step not in frozen.intermediate_values:
             optuna.trial.Trial(study, frozen._trial_id).report(value, step)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        plan = self._plans[self._live[trial_id][0]] if trial_id in self._live else None
+        if plan is not None and plan.baseline:
+            for shared in self._shared.values():  # a shared study's reference score for this domain
+                if plan.domain in shared.awaited:
+                    shared.baseline(plan.domain, result, error)  # an errored baseline: r_d = BASELINE_FALLBACK
         if trial_id not in self._live or trial_id in self._done or error:
             return  # errored: left open until the search ends (a retry or a resume may finish it)
         study, frozen = self._frozen(trial_id)
         self._done.add(trial_id)
         if frozen.state.is_finished():
             return  # told before an interruption, then re-run by the resume: recorded once
+        if self._shared_of(trial_id) is not None:
+            self._complete_shared(trial_id, result)
+            return
         if len(self._metrics) == 1:
             self._report(trial_id, result)  # Tune skips on_trial_result for a trial's last result
         values = self._values(result)
@@ -199,6 +254,18 @@ class MultiStudySearcher(Searcher):
                 trial.set_user_attr(DIVERGED_KEY, str(reason))
                 trial.set_user_attr(ERROR_ATTR, str(reason))  # the report's error line
             study.tell(frozen.number, state=TrialState.PRUNED)
+
+    def _complete_shared(self, trial_id: str, result: dict | None) -> None:
+        ended = self._shared_of(trial_id).complete(trial_id, result)  # type: ignore[union-attr]
+        if ended is None:
+            return  # other domains of this configuration still running
+        number, complete, value, scores = ended
+        study, frozen = self._frozen(trial_id)
+        optuna.trial.Trial(study, frozen._trial_id).set_user_attr(AGGREGATE_ATTR, scores)
+        if complete and math.isfinite(value):
+            study.tell(number, value, state=TrialState.COMPLETE)
+        else:
+            study.tell(number, state=TrialState.PRUNED)
 
     def _values(self, result: dict | None):
         values = [(result or {}).get(m) for m in self._metrics]

@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 
 from dabs_lib.experiment import (
     ERROR_ATTR, JOURNAL, MANIFEST, STUDY, TRIAL_NUMBER, ExperimentError, Manifest, Study, error_line, parse_manifest,
-    split_study, study_name, trial_name,
+    parse_trial_name, split_study, trial_name,
 )
 from dabs_lib.safe_io import kill_point
 from trainables import storage
@@ -59,7 +59,7 @@ def load_manifest(uri: str, for_resume: bool = False) -> SearchRequest:
         raise ExperimentError(f"{uri}: the search already ended ({manifest.status}); nothing to resume")
     fields = {f.name for f in dataclasses.fields(SearchRequest)}
     raw = {k: v for k, v in manifest.request.items() if k in fields}
-    for key in ("domains", "objectives", "space_files"):
+    for key in ("domains", "objectives", "space_files", "warm_start"):
         raw[key] = tuple(raw.get(key, ()))
     return SearchRequest(**raw)
 
@@ -91,8 +91,8 @@ def _trial_key(result) -> tuple[str, int]:
     (e.g. killed by Ray's memory monitor) has no config: its folder name says the same."""
     if result.config:
         return str(result.config.get(STUDY, "")), int(result.config.get(TRIAL_NUMBER, 0))
-    domain, objective, number = os.path.basename(result.path.rstrip("/")).rsplit("_", 2)
-    return study_name(domain, objective), int(number)
+    _, study, number = parse_trial_name(os.path.basename(result.path.rstrip("/")))
+    return study, number
 
 
 def _counted(trials) -> list:

@@ -10,7 +10,7 @@ from collections import Counter
 from ray.tune import Callback
 
 from dabs_lib import trial_warnings
-from dabs_lib.experiment import FINAL, METRIC, STEP
+from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, is_shared, shared_study_name
 from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
@@ -24,7 +24,10 @@ def trial_state(trial) -> str:
 
 
 def _study(trial) -> str:
-    return f"{trial.config.get('domain', '?')}/{trial.config.get('objective', '?')}"
+    objective = trial.config.get("objective", "?")
+    if is_shared(str(trial.config.get(STUDY, ""))):
+        objective = shared_study_name(objective)  # a cross-domain study's trial: digits/shared-mae
+    return f"{trial.config.get('domain', '?')}/{objective}"
 
 
 def overall_line(trials: list, total: int, elapsed: float) -> str:

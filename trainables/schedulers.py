@@ -7,7 +7,7 @@ import importlib.util
 import optuna
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, HyperBandScheduler, MedianStoppingRule, TrialScheduler
 
-from dabs_lib.experiment import STUDY
+from dabs_lib.experiment import BASELINE, STUDY, split_study
 from dabs_lib.registry import lookup
 
 
@@ -75,8 +75,11 @@ class PerStudyScheduler(TrialScheduler):
     """One scheduler (ASHA, HyperBand, median, FIFO) per study, chosen by the trial's
     `study` key: rungs and medians never compare scores of different domains."""
 
-    def __init__(self, name: str, max_t: dict[str, int], grace_period: int = 1, reduction_factor: int = 2):
+    def __init__(self, name: str, max_t: dict[str, int], grace_period: int = 1, reduction_factor: int = 2,
+                 shared: dict[str, tuple[str, ...]] | None = None):
         super().__init__()
+        self._shared = dict(shared or {})  # cross-domain study -> its domains (early stopping on the aggregate)
+        self._baselines: dict[str, float] = {}  # domain -> random-init score, for the shared studies' aggregate
         make_scheduler(name, 1)  # refuse an unknown or refused name now, not at the first trial
         self._name, self._max_t = name, dict(max_t)
         self._grace, self._rf = grace_period, reduction_factor
@@ -89,6 +92,11 @@ class PerStudyScheduler(TrialScheduler):
         return all(sub.set_search_properties(metric, mode, **spec) for sub in self._subs.values())
 
     def scheduler_for(self, name: str) -> TrialScheduler:
+        if name not in self._subs and name in self._shared and self._name == "asha":
+            from trainables.shared_scheduler import SharedASHA
+
+            self._subs[name] = SharedASHA(self._shared[name], self._baselines, self._max_t.get(name, 1), self._grace,
+                                          self._rf, self._metric)
         if name not in self._subs:
             sub = make_scheduler(self._name, self._max_t.get(name, 1), self._grace, self._rf)
             if self._metric or self._mode:
@@ -109,6 +117,9 @@ class PerStudyScheduler(TrialScheduler):
         sub.on_trial_error(view, trial)
 
     def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+        domain, objective = split_study(trial_study(trial))
+        if objective == BASELINE and self._metric and result.get(self._metric) is not None:
+            self._baselines[domain] = float(result[self._metric])  # random init does not train: one score
         sub, view = self._route(tune_controller, trial)
         return sub.on_trial_result(view, trial, result)
 
@@ -133,8 +144,9 @@ class PerStudyScheduler(TrialScheduler):
     def get_state(self) -> dict | None:
         """What a resume restores: ASHA's rungs (keyed by trial id). HyperBand and the median
         rule keep Trial objects, which do not survive a restore: they start afresh."""
-        return {"subs": dict(self._subs)} if self._name in ("asha", "fifo") else None
+        return {"subs": dict(self._subs), "baselines": self._baselines} if self._name in ("asha", "fifo") else None
 
     def set_state(self, state: dict | None) -> None:
         if state:
             self._subs.update(state["subs"])
+            self._baselines = state.get("baselines", self._baselines)  # the same dict the shared subs hold

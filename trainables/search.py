@@ -14,8 +14,8 @@ from typing import Any
 
 from ray import tune
 
-from dabs_lib.experiment import BASELINE, METRIC, PARAMS, SECONDS, STUDY, TRIAL_NUMBER, check_name, split_study, \
-    trial_name
+from dabs_lib.experiment import BASELINE, METRIC, PARAMS, SECONDS, SHARED, STUDY, TRIAL_NUMBER, check_name, \
+    split_study, study_name, trial_name
 from dabs_lib.registry import lookup
 from trainables import storage
 from trainables.disk_guard import DiskGuard
@@ -23,6 +23,8 @@ from trainables.optuna_search import MultiStudySearcher, StudyPlan
 from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
 from trainables.schedulers import PerStudyScheduler
+from trainables.shared_plan import shared_plan
+from trainables.warm_start import with_warm_start
 from trainables.tensorboard import StepTBXLogger
 
 OBJECTIVE_METRICS = {SECONDS: "min", PARAMS: "min"}  # second objectives for NSGA-II
@@ -52,6 +54,8 @@ class SearchRequest:
     reuse_actors: bool = True
     smoke_test: bool = False
     domain_files: dict[str, str] = field(default_factory=dict)  # user domain name -> its domain file (resume reads it)
+    shared_config: bool = False  # one cross-domain study per objective (`shared-<objective>`) instead of one per domain
+    warm_start: tuple[str, ...] = ()  # finished experiments whose studies' best configs seed the new studies
 
     def experiment_name(self) -> str:
         if self.name:
@@ -63,6 +67,8 @@ class SearchRequest:
 def study_pairs(request: SearchRequest) -> list[tuple[str, str]]:
     """(domain, objective) of every study, baselines first: the order trials are handed out."""
     pairs = [(domain, BASELINE) for domain in request.domains] if request.baseline else []
+    if request.shared_config:  # the baselines, then one shared study per objective: (SHARED, objective)
+        return pairs + [(SHARED, o) for o in request.objectives if o != BASELINE]
     return pairs + [(d, o) for d in request.domains for o in request.objectives if o != BASELINE or not request.baseline]
 
 
@@ -81,7 +87,9 @@ class TrialNamer:
 
     def __call__(self, trial) -> str:
         domain, objective = split_study(str(trial.config.get(STUDY, "-")))
-        return trial_name(domain, objective, int(trial.config.get(TRIAL_NUMBER, 0)))
+        shared = domain == SHARED  # a cross-domain study's trial on one domain: <domain>_shared-<objective>_NNN
+        return trial_name(str(trial.config.get("domain", "")) if shared else domain, objective,
+                          int(trial.config.get(TRIAL_NUMBER, 0)), shared)
 
 
 def metrics(request: SearchRequest) -> tuple[Any, Any]:
@@ -105,6 +113,11 @@ def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]
     overrides = study_overrides(request)
     plans, max_t = [], {}
     for domain, objective in study_pairs(request):
+        if domain == SHARED:
+            spaces = {d: load_space(objective, d, list(request.space_files), overrides) for d in request.domains}
+            shared, max_t[study_name(SHARED, objective)] = shared_plan(objective, request.num_samples, spaces)
+            plans.append(shared)
+            continue
         space = load_space(objective, domain, list(request.space_files), overrides)
         searched = {k: v for k, v in to_tune(space).items() if k in space.search}
         distributions = OptunaSearch.convert_search_space(searched) if objective != BASELINE else {}
@@ -113,7 +126,7 @@ def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]
         plan = StudyPlan(domain, objective, trials, fixed, distributions, default_point(space) if distributions else {})
         plans.append(plan)
         max_t[plan.name] = max_evaluations(space)
-    return plans, max_t
+    return with_warm_start(plans, request.warm_start), max_t
 
 
 @dataclass(frozen=True)
@@ -146,7 +159,8 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
     sampler = "nsga2" if request.multi_objective and request.sampler == "tpe" else request.sampler
     searcher = MultiStudySearcher(plans, journal, metric, mode, sampler, request.seed)
     scheduler = PerStudyScheduler("fifo" if request.multi_objective else request.scheduler, max_t,
-                                  request.grace_period, request.reduction_factor)
+                                  request.grace_period, request.reduction_factor,
+                                  {p.name: p.domains for p in plans if p.shared})
     searcher.attach(scheduler)
     single = not request.multi_objective
     namer = TrialNamer()
@@ -161,7 +175,7 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
         checkpoint_config=tune.CheckpointConfig(num_to_keep=request.keep_checkpoints),
         sync_config=tune.SyncConfig(sync_artifacts=True),
         failure_config=tune.FailureConfig(max_failures=request.max_failures),
-        callbacks=[ProgressPrinter(total=sum(p.trials for p in plans)),
+        callbacks=[ProgressPrinter(total=sum(p.trials * max(1, len(p.domains)) for p in plans)),
                    StepTBXLogger({p.name: tuple(p.distributions) for p in plans}),
                    DiskGuard(storage.local_path(storage_abs(request.storage_path)))],
         verbose=0,

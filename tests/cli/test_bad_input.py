@@ -35,6 +35,14 @@ BAD = {
     "pretrain unknown key": (["pretrain", "--domain", "digits", "--set", "depthh=2"], "unknown key 'depthh'"),
     "pretrain missing config": (["pretrain", "--config", "/nonexistent.yaml"], "does not exist"),
     "probe missing checkpoint": (["probe", "/nonexistent/encoder.pt"], "does not exist"),
+    "shared one domain": (["search", "--shared-config", "--domain", "digits"],
+                          "--shared-config needs at least 2 domains"),
+    "shared hyperband": (["search", "--shared-config", "--domain", "digits,tabular", "--scheduler", "hyperband"],
+                         "--shared-config stops early on the aggregate with asha"),
+    "shared two objectives scores": (["search", "--shared-config", "--domain", "digits,tabular", "--multi-objective",
+                                      "seconds"], "--shared-config scores one aggregate"),
+    "warm start no experiment": (["search", "--warm-start", "/nonexistent/exp"],
+                                 "--warm-start must name finished dabs-tune experiments"),
 }
 
 
