@@ -19,7 +19,7 @@ from cli.feature_files import read_features
 from dabs_lib.checkpoints import load_encoder as load_checkpoint
 from dabs_lib.domains import get_domain
 from dabs_lib.experiment import ENCODER_FILE, TrialSettings, probe_protocol
-from dabs_lib.model_folder import CONFIG, CARD, WEIGHTS
+from dabs_lib.model_folder import CARD, CONFIG, WEIGHTS
 from dabs_lib.model_registry import MODELS_ENV
 from dabs_lib.models import load_encoder
 from dabs_lib.transfer import evaluate_domain
