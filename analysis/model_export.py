@@ -160,6 +160,13 @@ def budget_of(report: Report, row: pd.Series) -> dict[str, Any]:
     return out
 
 
+def probe_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The linear probe's settings the trial was scored with (its L2 path): what re-probing needs."""
+    from dabs_lib.experiment import TrialSettings
+
+    return {k: config.get(k, getattr(TrialSettings, k)) for k in ("l2_min", "l2_max", "l2_steps")}
+
+
 def model_name(row: pd.Series, picked_trial: bool) -> str:
     """`<domain>-<objective>`; an explicitly picked trial adds its number (it may not be the best)."""
     name = study_name(row["domain"], row["objective"])
@@ -188,7 +195,7 @@ def export_one(report: Report, row: pd.Series, out: Path, transfer: tuple[pd.Dat
         "scores": scores_of(transfer[0], row), "scores_from": transfer[1],
         "hyperparameters": {k: config[k] for k in searched if k in config},
         "training_config": {k: v for k, v in config.items() if k not in MACHINE_KEYS},
-        "probe": {k: config[k] for k in ("l2_min", "l2_max", "l2_steps") if k in config},
+        "probe": probe_settings(config),
         "budget": budget_of(report, row),
         "provenance": {"experiment": row["experiment"], "trial": row["trial"], "selection": report.which,
                        "best_of_study": not picked_trial, "val_score": _plain(row.get(tables.METRIC)),

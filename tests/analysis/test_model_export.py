@@ -49,6 +49,10 @@ def test_the_exported_trial_is_the_reports_best_and_features_match_its_checkpoin
     card = (folder / CARD).read_text()
     assert "| novel | 0.6500 | 0.6000 | 0.3000 | 1 |" in card and "digits_emix_001" in card
     assert "data_root" not in config["training_config"]
+    from dabs_lib.experiment import TrialSettings  # the trial set no L2 path: the defaults scored it
+
+    assert config["probe"] == {"l2_min": TrialSettings.l2_min, "l2_max": TrialSettings.l2_max,
+                               "l2_steps": TrialSettings.l2_steps}
     _, featurize_fn = load_encoder(folder, device="cpu")
     split = get_domain("digits").tasks["novel"].test
     assert np.array_equal(featurize_fn(split).numpy(), featurize(encoder, split, device="cpu").features)

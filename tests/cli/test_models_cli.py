@@ -40,10 +40,6 @@ def one_line_exit_2(capsys, *args: str) -> str:
     return err
 
 
-def _settings(config: dict) -> TrialSettings:
-    return TrialSettings(**{k: config[k] for k in ("l2_min", "l2_max", "l2_steps") if k in config})
-
-
 def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, objective: str,
                      data_root: str = "") -> None:
     """Export (done by the caller) -> list -> load by name -> featurize to both formats -> probe."""
@@ -76,7 +72,7 @@ def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, o
         assert np.array_equal(features, expected.features) and np.array_equal(rows, np.arange(len(test)))
         assert np.array_equal(labels, expected.labels)
 
-    protocol = probe_protocol(_settings(config["training_config"]))
+    protocol = probe_protocol(TrialSettings(**config["probe"]))  # the L2 path the trial was scored with
     table = evaluate_domain(encoder, domain, protocol, cache_dir=None).set_index("task")
     transfer = report.transfer[(report.transfer["domain"] == domain_name)
                                & (report.transfer["objective"] == objective)].set_index("task")
