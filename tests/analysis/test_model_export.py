@@ -107,3 +107,29 @@ def test_a_picked_trial_is_named_by_its_number(experiment, tmp_path):
     assert folder.name == "digits-emix-000" and config["name"] == "digits-emix-000"
     assert config["provenance"]["best_of_study"] is False
     assert [s["score"] for s in config["scores"]] == [0.6, 0.5]  # its own reported test scores
+
+
+def test_reprobing_the_exported_model_gives_the_test_scores_the_trial_reported(tmp_path, monkeypatch):
+    """Ray-free twin of the end-to-end check: the trial's scores are the project's probe on its checkpoint."""
+    from dabs_lib.experiment import TrialSettings, probe_protocol
+    from dabs_lib.transfer import evaluate_domain
+
+    monkeypatch.chdir(tmp_path)
+    exp = fake_experiment(tmp_path)
+    torch.manual_seed(5)
+    domain = get_domain("digits")
+    encoder = Encoder(domain.specs, SMOKE_MODEL)
+    save_encoder(exp / "digits_emix_001" / "checkpoint_000001" / ENCODER_FILE, encoder)
+    reported = evaluate_domain(encoder, domain, probe_protocol(TrialSettings()), cache_dir=None)
+    results = exp / "digits_emix_001" / "result.json"
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    rows[-1].update({f"test/{r.task}": float(r.test_score) for r in reported.itertuples()})
+    results.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    [folder] = export_models(exp, tmp_path / "models")
+    config = json.loads((folder / CONFIG).read_text())
+    loaded, _ = load_encoder(folder, device="cpu")
+    again = evaluate_domain(loaded, domain, probe_protocol(TrialSettings(**config["probe"])), cache_dir=None)
+    card = {s["task"]: s["score"] for s in config["scores"]}
+    for row in again.itertuples():
+        assert row.test_score == card[row.task] == rows[-1][f"test/{row.task}"], row.task
