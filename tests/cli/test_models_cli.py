@@ -92,8 +92,10 @@ def test_export_list_load_featurize_probe_on_embedded_domains(capsys, tmp_path):
     for domain_name in ("digits", "tabular"):
         check_round_trip(capsys, experiment, tmp_path, domain_name, "emix")
 
-    status, out, _ = cli(capsys, "export-model", experiment, "--out", tmp_path / "one", "--trial", "digits_emix_000")
-    assert status == 0 and (tmp_path / "one" / experiment.name / "digits-emix-000" / CONFIG).is_file(), out
+    picked = load_report([experiment]).best.iloc[0]["trial"]  # completed (000 may have been stopped early by ASHA)
+    status, out, _ = cli(capsys, "export-model", experiment, "--out", tmp_path / "one", "--trial", picked)
+    folder = tmp_path / "one" / experiment.name / f"{picked.rsplit('_', 2)[0]}-emix-{picked[-3:]}"
+    assert status == 0 and json.loads((folder / CONFIG).read_text())["provenance"]["trial"] == picked, out
     err = one_line_exit_2(capsys, "export-model", experiment, "--study", "digits-mae", "--out", tmp_path / "x")
     assert "--study must name a study" in err and "digits-emix" in err
     err = one_line_exit_2(capsys, "export-model", experiment, "--trial", "digits_emix_999", "--out", tmp_path / "x")
