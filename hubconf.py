@@ -18,7 +18,7 @@ def encoder(path_or_name: str, device: str | None = None, models_dir: str | list
     from dabs_lib.models import load_encoder
 
     loaded = load_encoder(path_or_name, device=device, models_dir=models_dir)
-    loaded.encoder.featurize = loaded.featurize  # a plain attribute: not a submodule, not in the state dict
+    loaded.encoder.featurize = loaded.featurize  # type: ignore[assignment]  # a plain attribute, not in the state dict
     return loaded.encoder
 
 

@@ -44,10 +44,10 @@ def card_text(facts: dict[str, Any], encoder: Any) -> str:
     lines = [
         f"# {facts['name']}: a `{facts['objective']}` encoder for the `{facts['domain']}` domain",
         "",
-        f"A transformer encoder ({params:,} parameters, width {encoder.config.embed_dim}, depth "
+        (f"A transformer encoder ({params:,} parameters, width {encoder.config.embed_dim}, depth "
         f"{encoder.config.depth}) pretrained with the `{facts['objective']}` self-supervised objective by a "
         f"dabs-tune search. It maps inputs of the `{facts['domain']}` domain to {encoder.config.embed_dim}-dimensional "
-        f"pooled features ({encoder.config.pooling} pooling).",
+        f"pooled features ({encoder.config.pooling} pooling)."),
         "",
         "## Transfer scores",
         "",
@@ -71,8 +71,8 @@ def card_text(facts: dict[str, Any], encoder: Any) -> str:
                                       "not necessarily the best"),
         f"- search: sampler {budget.get('sampler', '?')}, scheduler {budget.get('scheduler', '?')}, "
         f"{budget.get('num_samples', '?')} trials per study" + (", smoke test" if budget.get("smoke_test") else ""),
-        f"- experiment `{prov['experiment']}`, trial `{prov['trial']}`, dabs-tune {facts['dabs_tune_version']}, "
-        f"commit {prov['commit']}, exported {prov['exported']}",
+        (f"- experiment `{prov['experiment']}`, trial `{prov['trial']}`, dabs-tune {facts['dabs_tune_version']}, "
+        f"commit {prov['commit']}, exported {prov['exported']}"),
         "",
         "## Inputs",
         "",
@@ -90,12 +90,12 @@ def card_text(facts: dict[str, Any], encoder: Any) -> str:
         "",
         "## Intended use and limits",
         "",
-        f"- Intended: features for data of the `{facts['domain']}` domain (its input shapes and preprocessing), "
-        "for linear probes, retrieval or as a starting point for fine-tuning.",
-        "- The scores hold for this domain's tasks and splits only; other data, other preprocessing or other "
-        "input sizes are outside what was measured.",
-        "- Chosen by validation score among the trials of one search: the test scores of the best trial are "
-        "optimistic for one seed; the seeded intervals (when shown) are the estimate to quote.",
+        (f"- Intended: features for data of the `{facts['domain']}` domain (its input shapes and preprocessing), "
+        "for linear probes, retrieval or as a starting point for fine-tuning."),
+        ("- The scores hold for this domain's tasks and splits only; other data, other preprocessing or other "
+        "input sizes are outside what was measured."),
+        ("- Chosen by validation score among the trials of one search: the test scores of the best trial are "
+        "optimistic for one seed; the seeded intervals (when shown) are the estimate to quote."),
         "- Smoke-test searches train tiny models for a few steps: such a model checks the pipeline, it is not "
         "a useful encoder." if budget.get("smoke_test") else "- No claim beyond the tasks listed above.",
         "",

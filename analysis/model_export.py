@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -97,13 +98,14 @@ def scores_of(transfer: pd.DataFrame, row: pd.Series) -> list[dict[str, Any]]:
 def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         value = value.item()
-    return None if isinstance(value, float) and value != value else value
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _commit() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                              check=False)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() if done.returncode == 0 else "unknown"
@@ -158,6 +160,13 @@ def budget_of(report: Report, row: pd.Series) -> dict[str, Any]:
     return out
 
 
+def probe_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The linear probe's settings the trial was scored with (its L2 path): what re-probing needs."""
+    from dabs_lib.experiment import TrialSettings
+
+    return {k: config.get(k, getattr(TrialSettings, k)) for k in ("l2_min", "l2_max", "l2_steps")}
+
+
 def model_name(row: pd.Series, picked_trial: bool) -> str:
     """`<domain>-<objective>`; an explicitly picked trial adds its number (it may not be the best)."""
     name = study_name(row["domain"], row["objective"])
@@ -186,12 +195,12 @@ def export_one(report: Report, row: pd.Series, out: Path, transfer: tuple[pd.Dat
         "scores": scores_of(transfer[0], row), "scores_from": transfer[1],
         "hyperparameters": {k: config[k] for k in searched if k in config},
         "training_config": {k: v for k, v in config.items() if k not in MACHINE_KEYS},
-        "probe": {k: config[k] for k in ("l2_min", "l2_max", "l2_steps") if k in config},
+        "probe": probe_settings(config),
         "budget": budget_of(report, row),
         "provenance": {"experiment": row["experiment"], "trial": row["trial"], "selection": report.which,
                        "best_of_study": not picked_trial, "val_score": _plain(row.get(tables.METRIC)),
                        "checkpoint": str(checkpoint), "commit": _commit(),
-                       "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")},
+                       "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
     }
     folder = out / str(row["experiment"]) / name
     return write_model_folder(folder, encoder, facts, card_text(facts, encoder))

@@ -24,9 +24,8 @@ def write_features(path: Path, features: np.ndarray, labels: np.ndarray, rows: n
     """Atomically: a cut run never leaves half a file under the name asked for."""
     features = np.ascontiguousarray(features, dtype=np.float32)
     if path.suffix == ".npz":
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, features=features, labels=labels, row_id=rows.astype(np.int64))
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, features=features, labels=labels, row_id=rows.astype(np.int64))
         return path
     import pandas as pd
 

@@ -147,7 +147,10 @@ def _report_parsers(sub) -> None:
 
 
 def _model_parsers(sub) -> None:
-    from dabs_lib.model_registry import DEFAULT_MODELS_DIR, MODELS_ENV  # Ray-free: --help stays fast
+    from dabs_lib.model_registry import (  # Ray-free: --help stays fast
+        DEFAULT_MODELS_DIR,
+        MODELS_ENV,
+    )
 
     dirs_help = f"where models are kept, repeatable (default: ${MODELS_ENV}, else ./{DEFAULT_MODELS_DIR})"
     p = _sub(sub, "export-model", "export the best encoder of each study as a model folder (safetensors, "

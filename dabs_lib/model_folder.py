@@ -75,7 +75,7 @@ def describe_inputs(specs: tuple[Spec, ...], sample: tuple[torch.Tensor, ...] | 
                                  "preprocessing": PREPROCESSING[spec.kind]}
         if sample is not None:
             values = sample[index].double()
-            entry["observed"] = {"rows": int(len(values)), "mean": float(values.mean()), "std": float(values.std()),
+            entry["observed"] = {"rows": len(values), "mean": float(values.mean()), "std": float(values.std()),
                                  "min": float(values.min()), "max": float(values.max())}
         out.append(entry)
     return out

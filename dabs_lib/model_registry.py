@@ -9,6 +9,7 @@ most MAX_DEPTH levels down, holding a config.json of dabs_lib.model_folder's for
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ def headline(config: dict) -> str:
     first = scores[0]
     ci = first.get("ci95")
     text = f"{first.get('task', '')} {first.get('score', float('nan')):.4f}"
-    return text + (f" ± {ci:.4f}" if isinstance(ci, (int, float)) and ci == ci else "")
+    return text + (f" ± {ci:.4f}" if isinstance(ci, (int, float)) and not math.isnan(ci) else "")
 
 
 def _entry(folder: Path) -> ModelEntry | None:

@@ -21,8 +21,15 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from dabs_lib.encoder import Encoder
-from dabs_lib.model_folder import CONFIG, INPUT_DTYPES, ModelFolderError, build_encoder, input_shape, read_config, \
-    read_weights
+from dabs_lib.model_folder import (
+    CONFIG,
+    INPUT_DTYPES,
+    ModelFolderError,
+    build_encoder,
+    input_shape,
+    read_config,
+    read_weights,
+)
 from dabs_lib.model_registry import resolve
 
 

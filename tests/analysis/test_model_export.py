@@ -49,7 +49,11 @@ def test_the_exported_trial_is_the_reports_best_and_features_match_its_checkpoin
     card = (folder / CARD).read_text()
     assert "| novel | 0.6500 | 0.6000 | 0.3000 | 1 |" in card and "digits_emix_001" in card
     assert "data_root" not in config["training_config"]
-    loaded, featurize_fn = load_encoder(folder, device="cpu")
+    from dabs_lib.experiment import TrialSettings  # the trial set no L2 path: the defaults scored it
+
+    assert config["probe"] == {"l2_min": TrialSettings.l2_min, "l2_max": TrialSettings.l2_max,
+                               "l2_steps": TrialSettings.l2_steps}
+    _, featurize_fn = load_encoder(folder, device="cpu")
     split = get_domain("digits").tasks["novel"].test
     assert np.array_equal(featurize_fn(split).numpy(), featurize(encoder, split, device="cpu").features)
 
@@ -103,3 +107,29 @@ def test_a_picked_trial_is_named_by_its_number(experiment, tmp_path):
     assert folder.name == "digits-emix-000" and config["name"] == "digits-emix-000"
     assert config["provenance"]["best_of_study"] is False
     assert [s["score"] for s in config["scores"]] == [0.6, 0.5]  # its own reported test scores
+
+
+def test_reprobing_the_exported_model_gives_the_test_scores_the_trial_reported(tmp_path, monkeypatch):
+    """Ray-free twin of the end-to-end check: the trial's scores are the project's probe on its checkpoint."""
+    from dabs_lib.experiment import TrialSettings, probe_protocol
+    from dabs_lib.transfer import evaluate_domain
+
+    monkeypatch.chdir(tmp_path)
+    exp = fake_experiment(tmp_path)
+    torch.manual_seed(5)
+    domain = get_domain("digits")
+    encoder = Encoder(domain.specs, SMOKE_MODEL)
+    save_encoder(exp / "digits_emix_001" / "checkpoint_000001" / ENCODER_FILE, encoder)
+    reported = evaluate_domain(encoder, domain, probe_protocol(TrialSettings()), cache_dir=None)
+    results = exp / "digits_emix_001" / "result.json"
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    rows[-1].update({f"test/{r.task}": float(r.test_score) for r in reported.itertuples()})
+    results.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    [folder] = export_models(exp, tmp_path / "models")
+    config = json.loads((folder / CONFIG).read_text())
+    loaded, _ = load_encoder(folder, device="cpu")
+    again = evaluate_domain(loaded, domain, probe_protocol(TrialSettings(**config["probe"])), cache_dir=None)
+    card = {s["task"]: s["score"] for s in config["scores"]}
+    for row in again.itertuples():
+        assert row.test_score == card[row.task] == rows[-1][f"test/{row.task}"], row.task

@@ -19,7 +19,7 @@ from cli.feature_files import read_features
 from dabs_lib.checkpoints import load_encoder as load_checkpoint
 from dabs_lib.domains import get_domain
 from dabs_lib.experiment import ENCODER_FILE, TrialSettings, probe_protocol
-from dabs_lib.model_folder import CONFIG, CARD, WEIGHTS
+from dabs_lib.model_folder import CARD, CONFIG, WEIGHTS
 from dabs_lib.model_registry import MODELS_ENV
 from dabs_lib.models import load_encoder
 from dabs_lib.transfer import evaluate_domain
@@ -38,10 +38,6 @@ def one_line_exit_2(capsys, *args: str) -> str:
     assert status == 2, (status, out, err)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     return err
-
-
-def _settings(config: dict) -> TrialSettings:
-    return TrialSettings(**{k: config[k] for k in ("l2_min", "l2_max", "l2_steps") if k in config})
 
 
 def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, objective: str,
@@ -76,7 +72,7 @@ def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, o
         assert np.array_equal(features, expected.features) and np.array_equal(rows, np.arange(len(test)))
         assert np.array_equal(labels, expected.labels)
 
-    protocol = probe_protocol(_settings(config["training_config"]))
+    protocol = probe_protocol(TrialSettings(**config["probe"]))  # the L2 path the trial was scored with
     table = evaluate_domain(encoder, domain, protocol, cache_dir=None).set_index("task")
     transfer = report.transfer[(report.transfer["domain"] == domain_name)
                                & (report.transfer["objective"] == objective)].set_index("task")
@@ -96,8 +92,10 @@ def test_export_list_load_featurize_probe_on_embedded_domains(capsys, tmp_path):
     for domain_name in ("digits", "tabular"):
         check_round_trip(capsys, experiment, tmp_path, domain_name, "emix")
 
-    status, out, _ = cli(capsys, "export-model", experiment, "--out", tmp_path / "one", "--trial", "digits_emix_000")
-    assert status == 0 and (tmp_path / "one" / experiment.name / "digits-emix-000" / CONFIG).is_file(), out
+    picked = load_report([experiment]).best.iloc[0]["trial"]  # completed (000 may have been stopped early by ASHA)
+    status, out, _ = cli(capsys, "export-model", experiment, "--out", tmp_path / "one", "--trial", picked)
+    folder = tmp_path / "one" / experiment.name / f"{picked.rsplit('_', 2)[0]}-emix-{picked[-3:]}"
+    assert status == 0 and json.loads((folder / CONFIG).read_text())["provenance"]["trial"] == picked, out
     err = one_line_exit_2(capsys, "export-model", experiment, "--study", "digits-mae", "--out", tmp_path / "x")
     assert "--study must name a study" in err and "digits-emix" in err
     err = one_line_exit_2(capsys, "export-model", experiment, "--trial", "digits_emix_999", "--out", tmp_path / "x")

@@ -15,7 +15,13 @@ import torch
 
 from dabs_lib.domains import EMBEDDED_DOMAINS, get_domain
 from dabs_lib.encoder import Encoder
-from dabs_lib.model_folder import CONFIG, WEIGHTS, ModelFolderError, describe_inputs, write_model_folder
+from dabs_lib.model_folder import (
+    CONFIG,
+    WEIGHTS,
+    ModelFolderError,
+    describe_inputs,
+    write_model_folder,
+)
 from dabs_lib.model_registry import MODELS_ENV, find_models, resolve
 from dabs_lib.models import load_encoder
 from dabs_lib.transfer.features import featurize
@@ -138,5 +144,5 @@ def test_torch_hub_loads_a_model_from_this_checkout(tmp_path, monkeypatch):
     encoder = torch.hub.load(str(ROOT), "encoder", "tabular-emix", source="local", device="cpu")
     split = get_domain("tabular", smoke=True).pretrain
     assert np.array_equal(encoder.featurize(split).numpy(), featurize(original, split, device="cpu").features)
-    again, featurize_fn = torch.hub.load(str(ROOT), "featurizer", str(folder), source="local", device="cpu")
+    _, featurize_fn = torch.hub.load(str(ROOT), "featurizer", str(folder), source="local", device="cpu")
     assert torch.equal(featurize_fn(split), encoder.featurize(split))
