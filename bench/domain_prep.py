@@ -4,8 +4,7 @@ For each kind (image: 32x32 RGB PNGs in class folders; audio: 1 s 16 kHz WAV cli
 log-mel; text: a CSV of 12-word sentences, WordPiece trained on them) and each size, the data
 are written first (not timed), then a fresh child process prepares the domain once
 (dabs_lib.userdomain.prepare.prepare) and reports seconds and peak extra memory: the child's
-peak resident set (VmHWM) minus its resident set after imports; the 2-process decoding pool's
-workers are separate processes, each holding a few chunks. `cifar10_small` builds the built-in
+peak resident set (VmHWM) minus its resident set after imports (the two decoding threads included). `cifar10_small` builds the built-in
 CIFAR-10 (pickled 32x32 rows, miniature files in the real format) of the same size the same
 way, so rows/s compare in one run (imports are paid before the clock starts). Then `domain check
 --no-cost` on the prepared image domain of the largest size is timed (a cached, verified domain).

@@ -45,7 +45,25 @@ def _load(args):
     if getattr(args, "num_cpus", 0) < 0:
         raise UserError(f"--num-cpus must be >= 0, but got {args.num_cpus}")
     with user_errors():
-        return load_report(args.experiment, args.which)
+        report = load_report(args.experiment, args.which)
+    if getattr(args, "seeds", 0):
+        prepare_recorded_domains(args.experiment)
+    return report
+
+
+def prepare_recorded_domains(experiments: list[str]) -> None:
+    """The user domains a search recorded (request.domain_files), checked and prepared before --seeds re-runs
+    start Ray: an edited or deleted domain file is one line here, not an error in every re-run."""
+    from cli.domain_cmd import prepare_user_domains
+    from dabs_lib.experiment import ExperimentError, read_manifest
+
+    for path in experiments:
+        try:
+            request = read_manifest(path).request
+        except (ExperimentError, OSError):
+            continue
+        files = request.get("domain_files") or {}
+        prepare_user_domains(files, str((request.get("overrides") or {}).get("data_root", "")))
 
 
 def cmd_analyze(args) -> int:

@@ -1,8 +1,7 @@
 """Decoding one file into one fixed-shape row: images, audio clips (log-mel), time series.
 
-Imports numpy, PIL and soundfile only (no torch), so the process pool that decodes a large
-domain's files starts fast. Every problem is a DomainDataError naming the file (picklable:
-it crosses back from a pool process).
+Imports numpy, PIL and soundfile only (no torch). Decoding runs in two threads (PIL, soundfile
+and numpy's FFT release the GIL). Every problem is a DomainDataError naming the file (picklable).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ the part of every row, and a marker whose meta holds specs, tasks, classes and z
 statistics). `key` hashes the domain file's text and every data file's path, size and
 modification time, so an edited file is read again; an unchanged one is only verified. The
 cache writes into a temporary folder and renames it into place: an error leaves nothing
-half-written. Image, audio and series files are decoded by a 2-process pool in chunks
+half-written. Image, audio and series files are decoded by two threads in chunks
 (memory bounded by a few chunks), with progress. `<data_root>/user/<name>/domain.json`
 (written atomically) then points trials and analysis at the prepared folder.
 """
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from dabs_lib.userdomain.rows import Rows, read_rows
 from dabs_lib.userdomain.schema import DomainFile, load_domain_file
 
 FORMAT = 1  # bump when the prepared layout changes: every user domain is prepared again
-POOL_MIN_ROWS = 512  # fewer decoded files than this: decode in this process (a pool costs ~1 s to start)
+POOL_MIN_ROWS = 256  # fewer decoded files than this: decode in the calling thread
 UNLABELLED = 3  # part code of pretraining-only rows (0 train, 1 val, 2 test)
 WRITERS = {"image": inputs.image_input, "audio": inputs.audio_input, "timeseries": inputs.series_input,
            "tabular": inputs.tabular_input, "text": tokens.text_input}
@@ -89,7 +88,10 @@ def _builder(domain: DomainFile, sources: list[Rows], tasks: list[EncodedTask], 
         decoded = sum(len(parts) for d in domain.inputs if d.kind in ("image", "audio", "timeseries"))
         pool = None
         if decoded >= POOL_MIN_ROWS and (os.cpu_count() or 1) > 1:
-            pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+            # Threads, not processes: PIL decoding, soundfile and numpy's FFT release the GIL, so two threads
+            # use both cores; a spawned process pool measured slower (1,000 PNGs: 2.5 s threads, 3.2 s serial,
+            # 12 s processes, which pay their start-up and pickling; BENCHMARKS.md "Preparing your own domain").
+            pool = ThreadPoolExecutor(max_workers=2)
         specs, stats = [], []
         try:
             with stage(f"reading {len(parts)} rows of {domain.path}", len(parts) * len(domain.inputs), "rows") as bar:

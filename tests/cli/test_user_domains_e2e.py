@@ -32,7 +32,7 @@ def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeyp
     assert sorted(request["domain_files"]) == names
     assert request["domain_files"]["pets"] == str(paths["image"])
     for name in names:  # a finished trial per domain, its score in the summary table
-        assert re.search(rf"^\s*{name}\s+\S+\s+[01]\.\d{{4}}", out, re.MULTILINE), out[-3000:]
+        assert re.search(rf"^\s*{name}\s+\S+\s+NaN\s+[01]\.\d{{4}}$", out, re.MULTILINE), out[-3000:]  # no baseline: NaN
     code = run_search.main(["analyze", str(tmp_path / "runs/mine"), "--out", str(tmp_path / "report")])
     assert code == 0
     table = (tmp_path / "report/README.md").read_text()

@@ -101,7 +101,7 @@ def test_series_from_per_row_csv_files_and_a_user_tokenizer(tmp_path):
     assert domain.specs[1].vocab_size == 7 and set(note.tolist()) <= set(range(7))
 
 
-def test_the_process_pool_decodes_the_same_rows_and_reports_errors(tmp_path, monkeypatch):
+def test_the_decoding_pool_decodes_the_same_rows_and_reports_errors(tmp_path, monkeypatch):
     from dabs_lib.userdomain import prepare as prepare_module
     from dabs_lib.userdomain.rows import DomainDataError
 
