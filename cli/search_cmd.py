@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from cli.errors import UserError, parse_set, split_names, user_errors
+from cli.errors import UserError, check_folder_arg, parse_set, refuse_smoke_overrides, split_names, user_errors
 from trainables.search import SearchRequest, study_pairs
 
 # The quickstart must show whether searching beats the DABS default, with an interval:
@@ -37,7 +37,9 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
 
     # Paths absolute now: trials run in their own folders, and a resume may start elsewhere.
     domains = split_names(args.domain) or ("digits",)
-    overrides = absolute_paths(parse_set(args.set))
+    given = parse_set(args.set)
+    refuse_smoke_overrides(args.smoke_test, given)
+    overrides = absolute_paths(given)
     if any(domain in REAL_DOMAINS for domain in domains):
         overrides.setdefault("data_root", absolute_root(""))  # the default root, pinned: resume checks and reads it
     return SearchRequest(
@@ -45,7 +47,7 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         objectives=split_names(args.objective) or ("emix",),
         num_samples=args.num_samples,
         sampler=args.sampler,
-        scheduler=args.scheduler,
+        scheduler=args.scheduler or ("fifo" if args.multi_objective else "asha"),
         seed=args.seed,
         cpus_per_trial=args.cpus_per_trial,
         gpus_per_trial=args.gpus_per_trial,
@@ -81,6 +83,10 @@ def validate(request: SearchRequest) -> None:
         (not request.multi_objective or request.sampler not in SINGLE_OBJECTIVE_SAMPLERS,
          f"--multi-objective {request.multi_objective} needs a multi-objective sampler (tpe, nsga2, random), "
          f"but got --sampler {request.sampler}, which is single-objective"),
+        (not request.multi_objective or request.scheduler in MULTI_OBJECTIVE_SCHEDULERS,
+         f"--multi-objective {request.multi_objective} needs a scheduler that ranks several objectives "
+         f"({', '.join(MULTI_OBJECTIVE_SCHEDULERS)}), but got --scheduler {request.scheduler}, which stops trials "
+         f"on one score"),
     ]
     for ok, message in checks:
         if not ok:
@@ -92,6 +98,7 @@ def validate(request: SearchRequest) -> None:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
     check_folder_value("--set data_root", request.overrides.get("data_root"))
+    check_folder_value("--storage-path", request.storage_path)
     if request.name:
         from dabs_lib.experiment import check_name
         from trainables import storage
@@ -108,14 +115,19 @@ def validate(request: SearchRequest) -> None:
 def preflight_request(request: SearchRequest) -> None:
     """Every study's space loads, its untuned config passes every config check (types, ranges,
     choices such as `precision`), and every real domain's data is there (search and resume)."""
+    from dataclasses import asdict
+
+    from dabs_lib.settings_rules import check_corners
     from search_spaces import load_space
-    from search_spaces.convert import default_config
+    from search_spaces.convert import default_config, extremes
     from trainables.settings import split_trial_config
 
     for domain, objective in study_pairs(request):
         space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
+        where = f"the {domain}/{objective} config (search-space files and --set)"
         try:
-            split_trial_config(default_config(space), f"the {domain}/{objective} config (search-space files and --set)")
+            config, settings = split_trial_config(default_config(space), where)
+            check_corners({**config.to_dict(), **asdict(settings)}, extremes(space), where)
         except (TypeError, ValueError) as error:
             raise UserError(str(error)) from None
         preflight_data(domain, space.fixed)
@@ -131,12 +143,13 @@ def preflight_data(domain: str, fixed: dict) -> None:
 
 
 SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+# Early stopping compares one score; with two objectives no rung can rank trials (build_tuner runs fifo).
+MULTI_OBJECTIVE_SCHEDULERS = ("fifo",)
 
 
-def check_folder_value(where: str, value) -> None:
-    """A data folder given by the user must be a folder when it exists."""
-    if value is not None and os.path.exists(str(value)) and not os.path.isdir(str(value)):
-        raise UserError(f"{where} must be a folder, but got {str(value)!r}, which is a file")
+def check_folder_value(where: str, value: object) -> None:
+    """A folder given by the user must be a folder when it exists, and no folder above it a file."""
+    check_folder_arg(where, value)
 
 
 def check_ray_flags(args: argparse.Namespace) -> None:

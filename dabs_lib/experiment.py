@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
+from dabs_lib.settings_rules import check_fields
 
 MANIFEST = "search.json"
 JOURNAL = "optuna.journal"
@@ -58,6 +59,9 @@ class TrialSettings:
     checkpoint: str = ""  # probe trainable: the encoder checkpoint to evaluate
     trial_number: int = 0  # the trial's number in its Optuna study; names the trial folder
     study: str = ""  # the trial's study, `<domain>-<objective>`: routes results and early stopping
+
+    def __post_init__(self) -> None:
+        check_fields(self)  # bounds: dabs_lib.settings_rules
 
 
 TRIAL_KEYS = tuple(f.name for f in fields(TrialSettings))

@@ -80,9 +80,9 @@ CASES = {
     "set wrong type": (["search", "--set", "depth=two"], ["depth", "'two'"]),
     "set bad yaml": (["search", "--set", "lr=[1,"], ["--set lr", "not a valid value"]),
     "set unknown precision": (["search", "--set", "precision=fp16"], [
-        "`precision` must be one of", "'fp16'", "in the digits/none config (search-space files and --set)"]),
+        "`precision` must be one of", "'fp16'", "overrides: precision"]),
     "set model value out of its choices": (["search", "--set", "pooling=max"],
-                                           ["pooling must be 'mean' or 'cls'", "'max'"]),
+                                           ["`pooling` must be one of ['mean', 'cls']", "'max'", "overrides: pooling"]),
     "space missing": (["search", "--space", "{tmp}/nope.yaml"], ["nope.yaml"]),
     "data root is a file": (["search", "--set", "data_root={tmp}/a_file"], ["data_root", "a folder", "a_file"]),
     # --- search-space YAML ---
