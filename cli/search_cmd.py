@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
 import time
 
 from cli.errors import UserError, check_folder_arg, parse_set, refuse_smoke_overrides, split_names, user_errors
-from trainables.search import SearchRequest, study_pairs
+from trainables.search import SearchRequest, study_overrides, study_pairs
 
 # The quickstart must show whether searching beats the DABS default, with an interval:
 # fewer studies, more trials each, and the best, default and random-init configs re-run
@@ -123,7 +124,7 @@ def preflight_request(request: SearchRequest) -> None:
     from trainables.settings import split_trial_config
 
     for domain, objective in study_pairs(request):
-        space = load_space(objective, domain, list(request.space_files), dict(request.overrides))
+        space = load_space(objective, domain, list(request.space_files), study_overrides(request, objective))
         where = f"the {domain}/{objective} config (search-space files and --set)"
         try:
             config, settings = split_trial_config(default_config(space), where)
@@ -183,6 +184,10 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
 
     start = time.perf_counter()
     timeout = SCHEDULE_TIMEOUT_S if schedule_timeout_s is None else schedule_timeout_s
+    from trainables.runner import experiment_uri
+    from trainables.search import storage_abs
+
+    where = storage_abs(resume_uri) if resume_uri else experiment_uri(request, request.experiment_name())
     try:
         if resume_uri:
             uri, outcome = resume_search(resume_uri, address, num_cpus, timeout)
@@ -190,6 +195,8 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
             uri, outcome = run_search(request, address, num_cpus, timeout)
     except ClusterError as error:  # the cluster cannot run a trial: one line
         raise UserError(str(error)) from None
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(where) from None  # run_search.py names the folder to resume
     print(f"\nsearch {outcome.status} in {time.perf_counter() - start:.0f} s: {uri}")
     for line in outcome.errors:
         print(f"errored: {line}")
@@ -209,6 +216,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         request = request_from_args(args)
         validate(request)
         check_cluster(request, args.address or "", args.num_cpus)
+    request = dataclasses.replace(request, name=request.experiment_name())  # named now: an interrupt says where
     return run_and_report(request, args.address or "", args.num_cpus, schedule_timeout_s=args.schedule_timeout)[1]
 
 

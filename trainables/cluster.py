@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -163,7 +165,7 @@ def _init_private(num_cpus: int, session_id: str):
         os.environ.pop(sessions.MARKER, None)  # the driver itself is not part of the session
 
 
-def _start_private(num_cpus: int, record_in: str) -> None:
+def _start_private(num_cpus: int, record_in: str) -> str:
     for attempt in range(START_ATTEMPTS):
         session_id = sessions.new_session_id()
         try:
@@ -180,6 +182,7 @@ def _start_private(num_cpus: int, record_in: str) -> None:
     if record_in:
         sessions.write_record(record_in, session_id, {"session_dir": context.address_info["session_dir"],
                                                       "gcs_address": context.address_info["gcs_address"]})
+    return session_id
 
 
 @contextlib.contextmanager
@@ -194,13 +197,34 @@ def ray_session(address: str = "", num_cpus: int = 0, demand: TrialDemand | None
     demand = demand or TrialDemand()
     check_before_start(demand, address, num_cpus)
     _quiet()
-    if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    else:
-        _start_private(num_cpus, record_in)
+    session_id = ""
     try:
+        with _sigint_after():
+            if address:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+            else:
+                session_id = _start_private(num_cpus, record_in)
         if address:
             wait_schedulable(demand, address, schedule_timeout_s)
         yield
     finally:
         ray.shutdown()
+        if session_id:  # what ray.shutdown leaves (dashboard and runtime-env agents after an early Ctrl-C)
+            sessions.stop_session(session_id)
+
+
+@contextlib.contextmanager
+def _sigint_after() -> Iterator[None]:
+    """A Ctrl-C during Ray's start-up arrives inside Ray's extension code, which swallows the
+    KeyboardInterrupt (the search went on as if nothing was pressed): note it, raise it once started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt

@@ -65,6 +65,18 @@ def study_pairs(request: SearchRequest) -> list[tuple[str, str]]:
     return pairs + [(d, o) for d in request.domains for o in request.objectives if o != BASELINE or not request.baseline]
 
 
+def study_overrides(request: SearchRequest, objective: str) -> dict[str, Any]:
+    """The --set values of one study. The random-init baseline has no objective settings: a key
+    that only the searched objectives know (`corruption_rate`) is theirs, checked in their studies."""
+    if objective != BASELINE:
+        return dict(request.overrides)
+    from search_spaces.names import known_names
+
+    own = known_names(objective)
+    others = [known_names(o) for o in request.objectives if o != BASELINE]
+    return {k: v for k, v in request.overrides.items() if k in own or not any(k in names for names in others)}
+
+
 def max_evaluations(space) -> int:
     """Tune iterations of a full-budget trial: ceil(max_steps / eval_every), max over the range."""
     def largest(key: str) -> float:
@@ -96,10 +108,10 @@ def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]
 
     from search_spaces import default_point, load_space, to_tune
 
-    overrides = dict(request.overrides, **({"smoke_test": True} if request.smoke_test else {}))
+    smoke = {"smoke_test": True} if request.smoke_test else {}
     plans, max_t = [], {}
     for domain, objective in study_pairs(request):
-        space = load_space(objective, domain, list(request.space_files), overrides)
+        space = load_space(objective, domain, list(request.space_files), {**study_overrides(request, objective), **smoke})
         searched = {k: v for k, v in to_tune(space).items() if k in space.search}
         distributions = OptunaSearch.convert_search_space(searched) if objective != BASELINE else {}
         fixed = dict(space.fixed) if distributions else {**space.fixed, **default_point(space)}

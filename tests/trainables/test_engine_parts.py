@@ -159,3 +159,26 @@ def test_trial_resources_follow_the_trial_config():
     assert resources({"domain": "digits"}) == {"cpu": 1.0, "gpu": 0.0}  # embedded: on CPU beside them
     only_embedded = trainable_for(tiny_request(Path("."), gpus_per_trial=0.5))._resources
     assert only_embedded({"domain": "digits"}) == {"cpu": 1.0, "gpu": 0.5}
+
+
+def _run_one(searcher: MultiStudySearcher, trial_id: str, score: float) -> dict:
+    config = searcher.suggest(trial_id)
+    searcher.on_trial_complete(trial_id, {"transfer/val": score, "final": True, "training_iteration": 1})
+    return config
+
+
+def test_a_resumed_study_never_repeats_a_configuration(tmp_path):
+    """The resumed digits_emix_002 had digits_emix_001's params: a sampler re-made on resume with
+    the search's first seed draws the interrupted run's first points again."""
+    searcher = _searcher(tmp_path, 0)
+    before = [_run_one(searcher, f"t{i}", 0.1 * i) for i in range(6)]  # baselines, then 2 trials per study
+    searcher.save(str(tmp_path / "state.pkl"))
+    restored = _searcher(tmp_path, 0)
+    restored.restore(str(tmp_path / "state.pkl"))
+    after = [_run_one(restored, f"r{i}", 0.5) for i in range(6)]
+    searched = [c for c in before + after if "lr" in c and c["trial_number"] > 0]
+    points = [(c["study"], c["lr"], c["weight_decay"]) for c in searched]
+    assert len(points) == len(set(points)), points
+    numbers = [(c["study"], c["trial_number"]) for c in after]
+    assert len(set(numbers)) == len(numbers) and all(n >= 2 for _, n in numbers)
+    assert study_seed(0, "digits", "emix") == study_seed(0, "digits", "emix", history=0)  # fresh runs unchanged
