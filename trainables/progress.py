@@ -10,7 +10,7 @@ from collections import Counter
 from ray.tune import Callback
 
 from dabs_lib import trial_warnings
-from dabs_lib.experiment import FINAL, METRIC, STEP
+from dabs_lib.experiment import FINAL, METRIC, STEP, error_line
 
 STATES = ("finished", "running", "pruned", "errored")  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
@@ -95,7 +95,14 @@ class ProgressPrinter(Callback):
         self._say(_study(trial), f"{trial} {how}")
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._say(_study(trial), f"{trial} ERRORED: see {trial.path}/error.txt")
+        """One line: the trial, its error's last line, and the file with the whole traceback."""
+        path = os.path.join(str(trial.local_path or trial.path), "error.txt")
+        try:
+            with open(path) as stream:
+                last = error_line(stream.read())
+        except OSError:
+            last = ""
+        self._say(_study(trial), f"{trial} ERRORED: {last or 'see the traceback'} (traceback: {path})")
 
     def on_step_end(self, iteration, trials, **info):
         now = time.perf_counter()

@@ -8,7 +8,7 @@ import sys
 from ray import tune
 
 from dabs_lib.experiment import MANIFEST, drop_cut_line, journal_path
-from dabs_lib.safe_io import remove_empty
+from dabs_lib.safe_io import kill_point, remove_empty
 from trainables import storage
 from trainables.cluster import ClusterError, TrialDemand, ray_session
 from trainables.limits import SCHEDULE_TIMEOUT_S
@@ -38,6 +38,7 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
         with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
                          schedule_timeout_s):
             started = True
+            kill_point("tune-start")  # test-only: Ray runs, Tune has written nothing (no tuner.pkl)
             grid = build_tuner(request, uri, journal).fit()
     except ClusterError:
         if fresh and not started and storage.local_path(uri):  # refused before any trial: no half-written experiment
@@ -68,6 +69,7 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0,
     try:
         with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
                          schedule_timeout_s):
+            kill_point("tune-start")
             grid = _restored_or_new(uri, request, journal).fit()
     finally:
         relocate_journal("")
