@@ -73,7 +73,7 @@ def write_record(folder: str, session_id: str, info: dict) -> None:
     if not path.is_dir():
         return
     record = {"session": session_id, "host": socket.gethostname(), "driver_pid": os.getpid(),
-              "earlier": _earlier_alive(path / RECORD), **info}
+              "earlier": [s for s in _earlier_alive(path / RECORD) if s != session_id], **info}
     tmp = path / (RECORD + ".tmp")
     tmp.write_text(json.dumps(record, indent=1))
     os.replace(tmp, path / RECORD)
