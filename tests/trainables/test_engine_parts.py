@@ -182,3 +182,18 @@ def test_a_resumed_study_never_repeats_a_configuration(tmp_path):
     numbers = [(c["study"], c["trial_number"]) for c in after]
     assert len(set(numbers)) == len(numbers) and all(n >= 2 for _, n in numbers)
     assert study_seed(0, "digits", "emix") == study_seed(0, "digits", "emix", history=0)  # fresh runs unchanged
+
+
+def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():
+    """Tune ends an interrupted run by stopping every live trial (TERMINATED, no final result,
+    no on_trial_complete): the resume continues it, so it is not 'pruned'."""
+    from types import SimpleNamespace
+
+    from trainables.progress import overall_line, trial_state
+
+    pruned = SimpleNamespace(status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="a",
+                             config={"domain": "digits", "objective": "emix"})
+    stopped = SimpleNamespace(status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="b",
+                              config={"domain": "digits", "objective": "emix"})
+    assert trial_state(pruned, {"a"}) == "pruned" and trial_state(stopped, {"a"}) == "running"
+    assert overall_line([pruned, stopped], 4, 10.0, {"a"}).startswith("overall: 0 finished, 1 running, 1 pruned")
