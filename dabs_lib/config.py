@@ -18,7 +18,8 @@ from dabs_lib.settings_rules import check_fields
 # The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
 SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=32)
 SMOKE_MAX_STEPS = 4
-# Lightning precision of pretraining (PRECISIONS, owned by dabs_lib.settings_rules). "auto": bf16-mixed on a GPU, 32-true on a CPU (CPU bf16 is
+# Lightning precision of pretraining (PRECISIONS: dabs_lib.settings_rules). "auto": bf16-mixed on a GPU,
+# 32-true on a CPU (CPU bf16 is
 # fast only where the CPU has bf16 matrix units, e.g. AMX; BENCHMARKS.md "Training step").
 
 

@@ -111,7 +111,8 @@ def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]
     smoke = {"smoke_test": True} if request.smoke_test else {}
     plans, max_t = [], {}
     for domain, objective in study_pairs(request):
-        space = load_space(objective, domain, list(request.space_files), {**study_overrides(request, objective), **smoke})
+        overrides = {**study_overrides(request, objective), **smoke}
+        space = load_space(objective, domain, list(request.space_files), overrides)
         searched = {k: v for k, v in to_tune(space).items() if k in space.search}
         distributions = OptunaSearch.convert_search_space(searched) if objective != BASELINE else {}
         fixed = dict(space.fixed) if distributions else {**space.fixed, **default_point(space)}

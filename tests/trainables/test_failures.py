@@ -72,7 +72,8 @@ def test_every_trial_errored_means_a_failed_search(failed_search, capsys):
 def test_a_trial_error_is_one_line_and_ray_says_nothing_on_the_console(failed_search):
     console = FAILED_CONSOLE[0]
     errored = [line for line in console.splitlines() if "ERRORED:" in line]
-    assert errored and all(CAUSE in line and "(traceback: " in line and "error.txt" in line for line in errored), console
+    assert errored, console
+    assert all(CAUSE in line and "(traceback: " in line and "error.txt" in line for line in errored), console
     for noise in ("Trial task failed for trial", "Traceback (most recent call last)", "Resume experiment with",
                   "Tuner.restore", "Failed to fetch metrics"):
         assert noise not in console, (noise, console)
