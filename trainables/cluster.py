@@ -178,7 +178,7 @@ def _start_private(num_cpus: int, record_in: str) -> str:
             context = _init_private(num_cpus, session_id)
             break
         except Exception as error:  # Ray gives its raylet a fixed 30 s to register; a busy machine can miss it
-            if attempt + 1 == START_ATTEMPTS or "timed out during startup" not in str(error):
+            if attempt + 1 == START_ATTEMPTS or "timed out during startup" not in str(error) or _SIGINTS:
                 raise
             ray.shutdown()  # reset what the failed start set up in this process
     if context.address_info["node_ip_address"] != LOOPBACK:
@@ -220,6 +220,7 @@ def ray_session(address: str = "", num_cpus: int = 0, demand: TrialDemand | None
                 sessions.stop_session(session_id)
 
 
+_SIGINTS: list[int] = []  # Ctrl-Cs noted while Ray starts (_sigint_after); a noted one ends the start retries
 DRIVER_LOG = "ray_driver.log"  # in the experiment folder: Ray's and Tune's own driver messages
 RAY_LOGGERS = ("ray", "ray.tune", "ray.train")  # Ray gives each its own console handler
 
@@ -257,11 +258,15 @@ def _sigint_after() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    _SIGINTS.clear()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: _SIGINTS.append(signum))
     try:
         yield
+    except Exception:
+        if not _SIGINTS:
+            raise
     finally:
         signal.signal(signal.SIGINT, previous)
-    if pressed:
+    if _SIGINTS:  # pressed during the start: honoured, whether the start succeeded or failed after it
+        _SIGINTS.clear()
         raise KeyboardInterrupt

@@ -197,3 +197,20 @@ def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():
                               config={"domain": "digits", "objective": "emix"})
     assert trial_state(pruned, {"a"}) == "pruned" and trial_state(stopped, {"a"}) == "running"
     assert overall_line([pruned, stopped], 4, 10.0, {"a"}).startswith("overall: 0 finished, 1 running, 1 pruned")
+
+
+@pytest.mark.parametrize("start_fails", [False, True])
+def test_a_ctrl_c_while_ray_starts_is_raised_once_started_or_failed(start_fails):
+    """Ray's start-up code swallows a KeyboardInterrupt raised inside it: the SIGINT is noted and
+    raised after the start, also when the start then fails (no retry after a Ctrl-C)."""
+    import signal
+
+    from trainables.cluster import _sigint_after
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_after():
+            os.kill(os.getpid(), signal.SIGINT)  # handled at once: only noted
+            if start_fails:
+                raise RuntimeError("The current node timed out during startup.")
+    assert signal.getsignal(signal.SIGINT) is before
