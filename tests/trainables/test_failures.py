@@ -27,9 +27,8 @@ def failed_search(tmp_path_factory):
     # Valid for the search space, refused by e-Mix inside the trial worker (it contrasts within a batch).
     request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=2,
                            overrides={"max_steps": 2, "eval_every": 1, "batch_size": 1})
-    with _console_of_this_process() as console:
+    with _console_of_this_process(FAILED_CONSOLE):
         uri, status = run_and_report(request, "", 2)
-    FAILED_CONSOLE.append(console.read())
     return root / "exp", status
 
 
@@ -37,9 +36,9 @@ FAILED_CONSOLE: list[str] = []  # what the failing search printed on the termina
 
 
 @contextlib.contextmanager
-def _console_of_this_process():
-    """Everything written to fd 1 and 2 (Ray's log handlers hold the original streams, so
-    redirecting sys.stdout would miss them)."""
+def _console_of_this_process(into: list[str]):
+    """Everything written to fd 1 and 2, appended to `into` (Ray's log handlers hold the original
+    streams, so redirecting sys.stdout would miss them)."""
     with tempfile.TemporaryFile(mode="w+") as out:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -47,7 +46,7 @@ def _console_of_this_process():
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
         try:
-            yield out
+            yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -56,6 +55,7 @@ def _console_of_this_process():
             for fd in saved:
                 os.close(fd)
             out.seek(0)
+            into.append(out.read())
 
 
 @pytest.mark.slow
