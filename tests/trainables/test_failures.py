@@ -45,8 +45,9 @@ def _console_of_this_process(into: list[str]):
         saved = [os.dup(1), os.dup(2)]
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
-        try:
-            yield
+        try:  # pytest swaps sys.stdout for its own object: our prints are captured at that level too
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -54,6 +55,7 @@ def _console_of_this_process(into: list[str]):
             os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
+            out.flush()
             out.seek(0)
             into.append(out.read())
 
