@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{parser.prog}: error: {error}".splitlines()[0], file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"interrupted; continue with `{parser.prog} resume <experiment>`", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:  # its argument, when given, is the experiment's folder
+        where = interrupt.args[0] if interrupt.args else "<experiment>"
+        print(f"interrupted; continue with `{parser.prog} resume {where}`", file=sys.stderr)
         return 130
     except Exception as error:  # faults that are not bad input: one line, their own exit status
         line = _fault_line(error, args)

@@ -83,10 +83,13 @@ def finding_lines(transfer: pd.DataFrame) -> list[str]:
     for row in winners(transfer).itertuples(index=False):
         def gain(value) -> str:
             return "n/a" if pd.isna(value) else f"{value:+.4f}"
+
+        def score(value) -> str:  # never "nan": no completed trial (errored, or its files damaged)
+            return "no score (no completed trial)" if pd.isna(value) else f"{value:.4f}"
         tie = f" (tied with {', '.join(row.tied)})" if row.tied else ""
-        lines.append(f"**{row.domain}**: {row.objective}{tie} transfers best on `{row.task}`: test {row.best:.4f} "
-                     f"vs random init {row.baseline:.4f} (gain {gain(row.gain_vs_baseline)}) and vs the untuned "
-                     f"DABS default {row.default:.4f} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
+        lines.append(f"**{row.domain}**: {row.objective}{tie} transfers best on `{row.task}`: test {score(row.best)} "
+                     f"vs random init {score(row.baseline)} (gain {gain(row.gain_vs_baseline)}) and vs the untuned "
+                     f"DABS default {score(row.default)} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
                      f"{'; ' + row.vs_default if isinstance(getattr(row, 'vs_default', None), str) else ''}.")
     return lines
 

@@ -176,6 +176,19 @@ def load_results(paths: list[str | Path]) -> pd.DataFrame:
     return pd.concat([load_experiment(p) for p in paths], ignore_index=True)
 
 
+def damaged_lines(results: pd.DataFrame) -> list[str]:
+    """One line per damaged trial file: which file, and what the tables did with its trial."""
+    if "error" not in results:
+        return []
+    lines = {}
+    for trial, error in results[["trial", "error"]].itertuples(index=False):
+        if isinstance(error, str) and " is corrupt" in error:
+            path = error.split(" is corrupt", 1)[0]
+            lines[path] = (f"damaged: {path} ({error.split(' is corrupt', 1)[1].lstrip(': ').split('. ')[0]}); "
+                           f"trial {trial} counted as errored and left out of the scores")
+    return list(lines.values())
+
+
 def param_columns(table: pd.DataFrame) -> list[str]:
     """The hyperparameter columns (params.json keys) of a results or trial table."""
     return [c for c in table.columns if "/" not in c and c not in BOOKKEEPING]

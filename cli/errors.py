@@ -46,6 +46,29 @@ def parse_set(pairs: list[str], flag: str = "--set") -> dict:
     return out
 
 
+def refuse_smoke_overrides(smoke_test: bool, given: dict, flag: str = "--set") -> None:
+    """A --set that --smoke-test would silently replace is refused: the user says which one wins."""
+    from dabs_lib.config import smoke_conflicts
+
+    conflicts = smoke_conflicts(given) if smoke_test else []
+    if conflicts:
+        raise UserError(f"--smoke-test fixes the tiny model and a few steps, so a {flag} of them would be dropped, "
+                        f"but got {flag} {', '.join(conflicts)}; drop --smoke-test or that {flag}")
+
+
+def check_folder_arg(flag: str, value: object) -> None:
+    """A folder the command will write into: neither it nor any folder above it may be a file."""
+    import os
+
+    if value is None or "://" in str(value):
+        return
+    path = os.path.abspath(os.path.expanduser(str(value)))
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{flag} must be a folder, but got {str(value)!r}, where {path!r} is a file")
+
+
 def split_names(values: list[str] | None) -> tuple[str, ...]:
     """Repeatable and comma-separated: --domain a,b --domain c -> (a, b, c)."""
     names = []

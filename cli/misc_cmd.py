@@ -29,9 +29,19 @@ def port_free(host: str, port: int) -> bool:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+        except socket.gaierror as error:
+            raise UserError(f"--host must be an address of this machine, but got {host!r} ({error.strerror})") from None
         except OSError:
             return False
     return True
+
+
+PORTS = (1, 65535)  # TCP ports a server can be told to use (0 would pick one the URL cannot name)
+
+
+def check_port(port: int) -> None:
+    if not PORTS[0] <= port <= PORTS[1]:
+        raise UserError(f"--port must be in [{PORTS[0]}, {PORTS[1]}], but got {port}")
 
 
 def _stop_on_term(signum, frame):
@@ -39,6 +49,7 @@ def _stop_on_term(signum, frame):
 
 
 def cmd_tensorboard(args: argparse.Namespace) -> int:
+    check_port(args.port)
     logdir = experiment_dir(args.experiment)
     if not port_free(args.host, args.port):
         raise UserError(f"--port {args.port}: {args.host}:{args.port} is already in use; "

@@ -76,7 +76,8 @@ def _search_flags(p: argparse.ArgumentParser) -> None:
                    help="objective(s): emix, shed, mae, capri; repeatable or comma-separated (default: emix)")
     p.add_argument("--num-samples", type=int, default=8, help="trials per (domain, objective)")
     p.add_argument("--sampler", default="tpe", help="Optuna sampler: tpe | random | gp | cmaes | nsga2")
-    p.add_argument("--scheduler", default="asha", help="early stopping: asha | hyperband | median | fifo")
+    p.add_argument("--scheduler", default=None,
+                   help="early stopping: asha | hyperband | median | fifo (default: asha; fifo with --multi-objective)")
     p.add_argument("--multi-objective", choices=["seconds", "params"],
                    help="also minimize this (NSGA-II, no early stopping; default: off, one objective)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed")

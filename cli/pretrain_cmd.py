@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import lightning as L
 
-from cli.errors import UserError, parse_set, user_errors
+from cli.errors import UserError, parse_set, refuse_smoke_overrides, user_errors
 from dabs_lib.config import effective_config
 from dabs_lib.progress import stage
 from dabs_lib.safe_io import write_json
@@ -29,7 +30,8 @@ def config_from_args(args: argparse.Namespace):
     import yaml
 
     from dabs_lib.config import config_from_dict
-    from dabs_lib.experiment import TRIAL_KEYS
+    from dabs_lib.experiment import TRIAL_KEYS, TrialSettings
+    from dabs_lib.settings_rules import check_relations
 
     flat, source = {}, "--set"
     if args.config:
@@ -40,18 +42,27 @@ def config_from_args(args: argparse.Namespace):
             loaded = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as error:
             raise UserError(f"--config {path}: malformed YAML ({str(error).splitlines()[0]})") from None
+        loaded = loaded.get("config", loaded) if isinstance(loaded, dict) else loaded
         if not isinstance(loaded, dict):
             raise UserError(f"--config {path}: must be a mapping of key: value, but got {type(loaded).__name__}")
-        flat.update(loaded.get("config", loaded))
+        flat.update(loaded)
         source = str(path)
-    flat.update(parse_set(args.set))
+    given = parse_set(args.set)
+    refuse_smoke_overrides(args.smoke_test, given)
+    flat.update(given)
     for flag in ("domain", "objective"):
         if getattr(args, flag):
             flat[flag] = getattr(args, flag)
     if args.smoke_test:
         flat["smoke_test"] = True
     trial = {k: flat.pop(k) for k in list(flat) if k in TRIAL_KEYS}
-    return config_from_dict(flat, source), trial
+    config = config_from_dict(flat, source)
+    try:
+        settings = TrialSettings(**trial)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"{error} in {source}") from None
+    check_relations({**config.to_dict(), **dataclasses.asdict(settings)}, source)
+    return config, settings
 
 
 def plan_line(args: argparse.Namespace, config, out: Path) -> str:
@@ -68,7 +79,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from dabs_lib.domains.door import prepare_domain
     from dabs_lib.pretrain import pretrain
     from dabs_lib.transfer import evaluate_domain
-    from dabs_lib.experiment import TrialSettings, probe_protocol
+    from dabs_lib.experiment import probe_protocol
 
     from cli.search_cmd import check_folder_value
 
@@ -79,12 +90,11 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         files = {}
         if args.domain:  # a domain file: its name, prepared below before anything runs
             (args.domain,), files = resolve_domains([args.domain])
-        config, trial = config_from_args(args)
+        config, settings = config_from_args(args)
         check_folder_value("data_root", config.data_root)
         prepare_user_domains(files, config.data_root)
         domain = prepare_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
                                 smoke=config.smoke_test)
-        settings = TrialSettings(**trial)
     out = Path(args.out)
     print(plan_line(args, config, out), flush=True)
     # Epoch boundaries fix the batch order (dabs_lib.data): split steps as a search trial does,
@@ -107,6 +117,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from dabs_lib.domains.door import prepare_domain
     from dabs_lib.transfer import ProbeProtocol, evaluate_domain
 
+    with user_errors():
+        check_probe_flags(args)
     path = Path(args.checkpoint)
     if path.is_dir():
         path = path / "encoder.pt"
@@ -128,10 +140,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
         domain = prepare_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
                                 smoke=smoke)
         encoder = load_encoder(path, specs=domain.specs)
-        if any(n < 1 for n in args.fewshot or ()):
-            raise UserError(f"--fewshot must be >= 1, but got {min(args.fewshot)}")
-        if args.search:
-            validate_probe_search(args)
         protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
                                  finetune_lr=args.finetune_lr, fewshot_sizes=tuple(args.fewshot or ()))
     if args.search:
@@ -139,6 +147,22 @@ def cmd_probe(args: argparse.Namespace) -> int:
     table = evaluate_domain(encoder, domain, protocol)
     print(table.to_string(index=False))
     return 0
+
+
+def check_probe_flags(args: argparse.Namespace) -> None:
+    """The probe's flags obey the same rules as the settings they set (dabs_lib.settings_rules)."""
+    from dabs_lib.settings_rules import check_value
+
+    check_value("finetune_lr", args.finetune_lr, "--finetune-lr")
+    check_value("finetune_epochs", args.finetune_epochs, "--finetune-epochs")
+    if any(n < 1 for n in args.fewshot or ()):
+        raise UserError(f"--fewshot must be >= 1, but got {min(args.fewshot)}")
+    if args.search:
+        validate_probe_search(args)
+    if getattr(args, "storage_path", None) is not None:
+        from cli.search_cmd import check_folder_value
+
+        check_folder_value("--storage-path", args.storage_path)
 
 
 def validate_probe_search(args: argparse.Namespace) -> None:

@@ -66,11 +66,22 @@ def prepare_recorded_domains(experiments: list[str]) -> None:
         prepare_user_domains(files, str((request.get("overrides") or {}).get("data_root", "")))
 
 
+def _say_damaged(report) -> None:
+    """Damaged trial files are named, one line each, on stderr (the tables say `errored`)."""
+    import sys
+
+    from analysis.results import damaged_lines
+
+    for line in damaged_lines(report.results):
+        print(line, file=sys.stderr, flush=True)
+
+
 def cmd_analyze(args) -> int:
     from analysis.readme import finding_lines
     from analysis.report import analyze, load_report
 
     report = _load(args)
+    _say_damaged(report)
     out, notes = analyze(report, args.out, seeds=args.seeds, risk=args.risk, invariance=args.invariance,
                          num_cpus=args.num_cpus, smoke_test=args.smoke_test, all_trials=args.all_trials,
                          combine=args.combine, address=args.address)
@@ -84,6 +95,7 @@ def cmd_export(args) -> int:
     from analysis.report import default_out, export_report
 
     report = _load(args)
+    _say_damaged(report)
     out = args.out or default_out(report)
     files = export_report(report, out)
     print(f"tables: {', '.join(str(p) for key in ('best_configs', 'transfer') for p in files[key].values())}")

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
-import os
 import sys
 import time
 
-from cli.errors import UserError, parse_set, split_names, user_errors
+from cli.errors import UserError, check_folder_arg, parse_set, refuse_smoke_overrides, split_names, user_errors
 from cli.quickstart import QUICKSTART
-from trainables.search import SearchRequest, study_pairs
+from trainables.search import SearchRequest, study_overrides, study_pairs
 
 
 def request_from_args(args: argparse.Namespace) -> SearchRequest:
@@ -22,7 +22,9 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
 
     # Paths absolute now: trials run in their own folders, and a resume may start elsewhere.
     domains, domain_files = resolve_domains(args.domain)
-    overrides = absolute_paths(parse_set(args.set))
+    given = parse_set(args.set)
+    refuse_smoke_overrides(args.smoke_test, given)
+    overrides = absolute_paths(given)
     if domain_files or any(domain in REAL_DOMAINS for domain in domains):
         overrides.setdefault("data_root", absolute_root(""))  # the default root, pinned: resume checks and reads it
     return SearchRequest(
@@ -30,7 +32,7 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         objectives=split_names(args.objective) or ("emix",),
         num_samples=args.num_samples,
         sampler=args.sampler,
-        scheduler=args.scheduler,
+        scheduler=args.scheduler or ("fifo" if args.multi_objective else "asha"),
         seed=args.seed,
         cpus_per_trial=args.cpus_per_trial,
         gpus_per_trial=args.gpus_per_trial,
@@ -69,6 +71,10 @@ def validate(request: SearchRequest) -> None:
         (not request.multi_objective or request.sampler not in SINGLE_OBJECTIVE_SAMPLERS,
          f"--multi-objective {request.multi_objective} needs a multi-objective sampler (tpe, nsga2, random), "
          f"but got --sampler {request.sampler}, which is single-objective"),
+        (not request.multi_objective or request.scheduler in MULTI_OBJECTIVE_SCHEDULERS,
+         f"--multi-objective {request.multi_objective} needs a scheduler that ranks several objectives "
+         f"({', '.join(MULTI_OBJECTIVE_SCHEDULERS)}), but got --scheduler {request.scheduler}, which stops trials "
+         f"on one score"),
     ]
     for ok, message in checks:
         if not ok:
@@ -85,6 +91,7 @@ def validate(request: SearchRequest) -> None:
 
         check_warm_start(request.warm_start, request.objectives)
     check_folder_value("--set data_root", request.overrides.get("data_root"))
+    check_folder_value("--storage-path", request.storage_path)
     if request.name:
         from dabs_lib.experiment import check_name
         from trainables import storage
@@ -140,15 +147,18 @@ def preflight_request(request: SearchRequest) -> None:
 def preflight_space(request: SearchRequest, domain: str, objective: str) -> tuple[str, str, int, bool]:
     """The study's space loads and its untuned config passes every check; returns what the
     domain's data are prepared with: (domain, data_root, data_seed, smoke)."""
+    from dataclasses import asdict
+
+    from dabs_lib.settings_rules import check_corners
     from search_spaces import load_space
-    from search_spaces.convert import default_config
-    from trainables.search import study_overrides
+    from search_spaces.convert import default_config, extremes
     from trainables.settings import split_trial_config
 
-    space = load_space(objective, domain, list(request.space_files), study_overrides(request))
+    space = load_space(objective, domain, list(request.space_files), study_overrides(request, objective))
+    where = f"the {domain}/{objective} config (search-space files and --set)"
     try:
-        config, _ = split_trial_config(default_config(space), f"the {domain}/{objective} config "
-                                       "(search-space files and --set)")
+        config, settings = split_trial_config(default_config(space), where)
+        check_corners({**config.to_dict(), **asdict(settings)}, extremes(space), where)
     except (TypeError, ValueError) as error:
         raise UserError(str(error)) from None
     return domain, config.data_root, config.data_seed, config.smoke_test
@@ -172,12 +182,13 @@ def preflight_data(domain: str, data_root: str, data_seed: int, smoke: bool) -> 
 
 
 SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+# Early stopping compares one score; with two objectives no rung can rank trials (build_tuner runs fifo).
+MULTI_OBJECTIVE_SCHEDULERS = ("fifo",)
 
 
-def check_folder_value(where: str, value) -> None:
-    """A data folder given by the user must be a folder when it exists."""
-    if value is not None and os.path.exists(str(value)) and not os.path.isdir(str(value)):
-        raise UserError(f"{where} must be a folder, but got {str(value)!r}, which is a file")
+def check_folder_value(where: str, value: object) -> None:
+    """A folder given by the user must be a folder when it exists, and no folder above it a file."""
+    check_folder_arg(where, value)
 
 
 def check_ray_flags(args: argparse.Namespace) -> None:
@@ -211,6 +222,10 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
 
     start = time.perf_counter()
     timeout = SCHEDULE_TIMEOUT_S if schedule_timeout_s is None else schedule_timeout_s
+    from trainables.runner import experiment_uri
+    from trainables.search import storage_abs
+
+    where = storage_abs(resume_uri) if resume_uri else experiment_uri(request, request.experiment_name())
     try:
         if resume_uri:
             uri, outcome = resume_search(resume_uri, address, num_cpus, timeout)
@@ -218,6 +233,8 @@ def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_u
             uri, outcome = run_search(request, address, num_cpus, timeout)
     except ClusterError as error:  # the cluster cannot run a trial: one line
         raise UserError(str(error)) from None
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(where) from None  # run_search.py names the folder to resume
     print(f"\nsearch {outcome.status} in {time.perf_counter() - start:.0f} s: {uri}")
     for line in outcome.errors:
         print(f"errored: {line}")
@@ -237,6 +254,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         request = request_from_args(args)
         validate(request)
         check_cluster(request, args.address or "", args.num_cpus)
+    request = dataclasses.replace(request, name=request.experiment_name())  # named now: an interrupt says where
     return run_and_report(request, args.address or "", args.num_cpus, schedule_timeout_s=args.schedule_timeout)[1]
 
 

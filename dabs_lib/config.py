@@ -13,13 +13,14 @@ from typing import Any
 
 from dabs_lib.encoder import ModelConfig
 from dabs_lib.registry import lookup
+from dabs_lib.settings_rules import check_fields
 
 # The tiny model every --smoke-test uses: seconds on a CPU, still a real transformer.
 SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=32)
 SMOKE_MAX_STEPS = 4
-# Lightning precision of pretraining. "auto": bf16-mixed on a GPU, 32-true on a CPU (CPU bf16 is
+# Lightning precision of pretraining (PRECISIONS: dabs_lib.settings_rules). "auto": bf16-mixed on a GPU,
+# 32-true on a CPU (CPU bf16 is
 # fast only where the CPU has bf16 matrix units, e.g. AMX; BENCHMARKS.md "Training step").
-PRECISIONS = ("auto", "32-true", "bf16-mixed")
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ class PretrainConfig:
     objective_config: Any = None  # the objective's own typed Config; built by config_from_dict
 
     def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"`precision` must be one of {PRECISIONS}, but got {self.precision!r}")
+        check_fields(self)  # dabs_lib.settings_rules owns every bound (precision among PRECISIONS, ...)
 
     def to_dict(self) -> dict[str, Any]:
         """The flat dict `config_from_dict` reads back (what YAML and Tune see)."""
@@ -87,6 +87,10 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
     """
     from dabs_lib.objectives import OBJECTIVES
 
+    for key, value in flat.items():
+        if not isinstance(value, (int, float, str, bool)) and not hasattr(value, "item"):  # numpy scalars pass
+            raise ValueError(f"`{key}` must be a number, string or bool, but got {value!r} "
+                             f"({type(value).__name__}) in {source}")
     objective = flat.get("objective", PretrainConfig.objective)
     objective_cls = lookup(OBJECTIVES, objective, "objective")
     top_names = _names(PretrainConfig) - {"model", "objective_config"}
@@ -120,6 +124,17 @@ def effective_config(config: PretrainConfig) -> PretrainConfig:
     if not config.smoke_test:
         return config
     return dataclasses.replace(config, model=SMOKE_MODEL, max_steps=min(config.max_steps, SMOKE_MAX_STEPS))
+
+
+def smoke_conflicts(given: dict[str, Any]) -> list[str]:
+    """The settings in `given` that --smoke-test would replace (a model field that differs from the
+    tiny model's, max_steps above its cap), as 'name=given (smoke test: used)'."""
+    model = dataclasses.asdict(SMOKE_MODEL)
+    out = [f"{k}={v!r} (--smoke-test uses {model[k]!r})" for k, v in given.items() if k in model and v != model[k]]
+    steps = given.get("max_steps")
+    if isinstance(steps, (int, float)) and steps > SMOKE_MAX_STEPS:
+        out.append(f"max_steps={steps!r} (--smoke-test runs at most {SMOKE_MAX_STEPS})")
+    return out
 
 
 def _absolute_path(value: str) -> str:

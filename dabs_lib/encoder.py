@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from dabs_lib.embeddings import MultiEmbedding
+from dabs_lib.settings_rules import check_fields
 from dabs_lib.specs import Spec, total_tokens
 
 
@@ -41,14 +42,7 @@ class ModelConfig:
     out_dim: int = 128  # width of the projection head (LN -> Linear(D, out_dim))
 
     def __post_init__(self) -> None:
-        for name in ("embed_dim", "num_heads", "head_dim"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, but got {name}={getattr(self, name)}")
-        for name in ("dropout", "attention_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), but got {name}={getattr(self, name)}")
-        if self.pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling must be 'mean' or 'cls', but got pooling={self.pooling!r}")
+        check_fields(self)  # bounds and choices: dabs_lib.settings_rules
 
     @property
     def inner_dim(self) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
+from dabs_lib.settings_rules import check_fields
 
 MANIFEST = "search.json"
 JOURNAL = "optuna.journal"
@@ -63,11 +64,38 @@ class TrialSettings:
     trial_number: int = 0  # the trial's number in its Optuna study; names the trial folder
     study: str = ""  # the trial's study, `<domain>-<objective>`: routes results and early stopping
 
+    def __post_init__(self) -> None:
+        check_fields(self)  # bounds: dabs_lib.settings_rules
+
 
 TRIAL_KEYS = tuple(f.name for f in fields(TrialSettings))
 TRIAL_NUMBER = "trial_number"
 STUDY = "study"
 assert TRIAL_NUMBER in TRIAL_KEYS and STUDY in TRIAL_KEYS
+
+
+TUNER_STATE = "tuner.pkl"  # Tune's own snapshot of the run; written after Ray starts, before trials report
+EXPERIMENT_STATE = "experiment_state-*.json"  # Tune's trial table, rewritten as the run goes
+
+
+def tune_state_problem(folder: str | Path) -> str:
+    """'' when Tune's state in `folder` can be restored; else which file is missing or damaged."""
+    import json
+
+    folder = Path(folder)
+    tuner = folder / TUNER_STATE
+    if not tuner.is_file():
+        return f"{tuner} is missing (the search stopped before Tune's first snapshot)"
+    if tuner.stat().st_size == 0:
+        return f"{tuner} is damaged (empty)"
+    states = sorted(folder.glob(EXPERIMENT_STATE))
+    if not states:
+        return ""  # Tune restores from tuner.pkl alone (its trials start over)
+    try:
+        json.loads(states[-1].read_text())
+    except (OSError, ValueError) as error:
+        return f"{states[-1]} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+    return ""
 
 
 def probe_protocol(settings: TrialSettings, kind: str = "linear", smoke_test: bool = False):

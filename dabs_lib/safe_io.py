@@ -72,11 +72,12 @@ def kill_point(name: str) -> None:
     spec = os.environ.get(KILL_ENV)
     if not spec:
         return
-    point, _, nth = spec.partition(":")
+    point, _, rest = spec.partition(":")
+    nth, _, sig = rest.partition(":")  # `point[:nth][:INT]`: INT sends SIGINT (a Ctrl-C) instead of SIGKILL
     if point == name:
         _reached[name] += 1
         if _reached[name] >= int(nth or 1):
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGINT if sig == "INT" else signal.SIGKILL)
 
 
 def free_bytes(path: str | os.PathLike) -> int:

@@ -53,6 +53,13 @@ def default_config(space: SearchSpace) -> dict[str, Any]:
     return {**space.fixed, **default_point(space)}
 
 
+def extremes(space: SearchSpace) -> dict[str, list]:
+    """Every searched name -> its choices, or its two bounds: where a relation between settings
+    (dabs_lib.settings_rules.RELATIONS) can first break."""
+    return {name: list(spec.choices) if spec.type == "choice" else [spec.low, spec.high]
+            for name, spec in space.search.items()}
+
+
 def _range(spec: ParamSpec) -> str:
     if spec.type == "choice":
         return "{" + ", ".join(_fmt(c) for c in spec.choices) + "}"

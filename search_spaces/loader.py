@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from dabs_lib.settings_rules import SettingError, check_range, check_value
 from search_spaces.names import PROBE_PATH_KEYS, RESERVED_KEYS, dabs_default, known_names, suggest
 from search_spaces.params import (
     ParamSpec,
@@ -102,6 +103,7 @@ def parse_layer(fixed: dict, search: dict, source: str, objective: str, prefix=(
         if not is_scalar(value):
             raise fail("a fixed value must be a number, string or bool", type_name(value), where)
         check_value_type(f"`{name}`", value, known[name], where)
+        _obey(check_value, name, value, where=where)
         out_fixed[name] = value
     for name, raw in search.items():
         where = f"{source}: {prefix[1]}{name}"
@@ -111,8 +113,18 @@ def parse_layer(fixed: dict, search: dict, source: str, objective: str, prefix=(
         if name in PROBE_PATH_KEYS:
             raise fail("the probe's L2 path is chosen on validation in every evaluation and must not be "
                        "searched (fix it under `fixed:` or with --set)", repr(name), where)
-        out_search[name] = parse_entry(name, raw, where, known[name])
+        spec = parse_entry(name, raw, where, known[name])
+        _obey(check_range, name, spec.low, spec.high, spec.choices, where=where)
+        out_search[name] = spec
     return Layer(source, out_fixed, out_search)
+
+
+def _obey(check, *args, where: str) -> None:
+    """A dabs_lib.settings_rules check, its SettingError raised as this package's SearchSpaceError."""
+    try:
+        check(*args, where=where)
+    except SettingError as error:
+        raise SearchSpaceError(str(error)) from None
 
 
 def read_layer(path: Path, objective: str, source: str | None = None) -> Layer:

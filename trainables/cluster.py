@@ -14,13 +14,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import ray
 
+from dabs_lib.safe_io import kill_point
 from trainables import sessions
 from trainables.limits import CONNECT_TIMEOUT_S, SCHEDULE_TIMEOUT_S
 
@@ -153,9 +156,12 @@ def _quiet() -> None:
 def _init_private(num_cpus: int, session_id: str):
     os.environ[sessions.MARKER] = session_id  # inherited by every Ray process started below
     try:
+        kill_point("ray-starting")  # test-only: a Ctrl-C (`ray-starting:1:INT`) as Ray starts
         with _loopback_node():
-            return ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                            log_to_driver=False, configure_logging=False, _node_ip_address=LOOPBACK)
+            context = ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+                               log_to_driver=False, configure_logging=False, _node_ip_address=LOOPBACK)
+        kill_point("ray-start")  # test-only: Ray's processes run, the record holds only the session id
+        return context
     except Exception:
         sessions.stop_session(session_id)  # a start that failed half-way leaves no process behind
         raise
@@ -163,14 +169,16 @@ def _init_private(num_cpus: int, session_id: str):
         os.environ.pop(sessions.MARKER, None)  # the driver itself is not part of the session
 
 
-def _start_private(num_cpus: int, record_in: str) -> None:
+def _start_private(num_cpus: int, record_in: str) -> str:
     for attempt in range(START_ATTEMPTS):
         session_id = sessions.new_session_id()
+        if record_in:  # before Ray starts: a kill during its start-up leaves what `sessions stop` needs
+            sessions.write_record(record_in, session_id, {})
         try:
             context = _init_private(num_cpus, session_id)
             break
         except Exception as error:  # Ray gives its raylet a fixed 30 s to register; a busy machine can miss it
-            if attempt + 1 == START_ATTEMPTS or "timed out during startup" not in str(error):
+            if attempt + 1 == START_ATTEMPTS or "timed out during startup" not in str(error) or _SIGINTS:
                 raise
             ray.shutdown()  # reset what the failed start set up in this process
     if context.address_info["node_ip_address"] != LOOPBACK:
@@ -180,6 +188,7 @@ def _start_private(num_cpus: int, record_in: str) -> None:
     if record_in:
         sessions.write_record(record_in, session_id, {"session_dir": context.address_info["session_dir"],
                                                       "gcs_address": context.address_info["gcs_address"]})
+    return session_id
 
 
 @contextlib.contextmanager
@@ -194,13 +203,70 @@ def ray_session(address: str = "", num_cpus: int = 0, demand: TrialDemand | None
     demand = demand or TrialDemand()
     check_before_start(demand, address, num_cpus)
     _quiet()
-    if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    else:
-        _start_private(num_cpus, record_in)
+    session_id = ""
+    with _ray_logs_to(record_in):
+        try:
+            with _sigint_after():
+                if address:
+                    ray.init(address=address, log_to_driver=False, configure_logging=False)
+                else:
+                    session_id = _start_private(num_cpus, record_in)
+            if address:
+                wait_schedulable(demand, address, schedule_timeout_s)
+            yield
+        finally:
+            ray.shutdown()
+            if session_id:  # what ray.shutdown leaves (dashboard and runtime-env agents after an early Ctrl-C)
+                sessions.stop_session(session_id)
+
+
+_SIGINTS: list[int] = []  # Ctrl-Cs noted while Ray starts (_sigint_after); a noted one ends the start retries
+DRIVER_LOG = "ray_driver.log"  # in the experiment folder: Ray's and Tune's own driver messages
+RAY_LOGGERS = ("ray", "ray.tune", "ray.train")  # Ray gives each its own console handler
+
+
+@contextlib.contextmanager
+def _ray_logs_to(folder: str) -> Iterator[None]:
+    """Ray's and Tune's driver messages ("Trial task failed ..." with its traceback, "Resume experiment
+    with: Tuner.restore(...)", "Failed to fetch metrics ...") go to `folder`/ray_driver.log, not the
+    console: the progress lines say what happened in our words. Restored when the session ends."""
+    target: logging.Handler = logging.NullHandler()
+    if folder and os.path.isdir(folder):
+        target = logging.FileHandler(os.path.join(folder, DRIVER_LOG))
+    saved = []
+    for name in RAY_LOGGERS:
+        log = logging.getLogger(name)
+        saved.append((log, list(log.handlers), log.propagate))
+        log.handlers = [h for h in log.handlers if not _console(h)] + ([target] if name == "ray" else [])
+        log.propagate = name != "ray"  # ray.tune and ray.train reach the file through "ray"
     try:
-        if address:
-            wait_schedulable(demand, address, schedule_timeout_s)
         yield
     finally:
-        ray.shutdown()
+        for log, handlers, propagate in saved:
+            log.handlers, log.propagate = handlers, propagate
+        target.close()
+
+
+def _console(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
+
+
+@contextlib.contextmanager
+def _sigint_after() -> Iterator[None]:
+    """A Ctrl-C during Ray's start-up arrives inside Ray's extension code, which swallows the
+    KeyboardInterrupt (the search went on as if nothing was pressed): note it, raise it once started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _SIGINTS.clear()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: _SIGINTS.append(signum))
+    try:
+        yield
+    except Exception:
+        if not _SIGINTS:
+            raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if _SIGINTS:  # pressed during the start: honoured, whether the start succeeded or failed after it
+        _SIGINTS.clear()
+        raise KeyboardInterrupt

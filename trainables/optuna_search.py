@@ -77,9 +77,12 @@ class StudyPlan:
         return bool(self.domains)
 
 
-def study_seed(seed: int, domain: str, objective: str) -> int:
-    """A study's sampler seed: stable across runs and machines (unlike hash())."""
-    digest = hashlib.sha256(f"{seed}/{domain}/{objective}".encode()).digest()
+def study_seed(seed: int, domain: str, objective: str, history: int = 0) -> int:
+    """A study's sampler seed: stable across runs and machines (unlike hash()). `history`, the
+    trials the study already holds when its sampler is made, moves a resumed study's stream on:
+    a sampler re-made with the first seed would draw the interrupted run's first points again."""
+    suffix = f"/{history}" if history else ""  # a new study keeps the seed it always had
+    digest = hashlib.sha256(f"{seed}/{domain}/{objective}{suffix}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
@@ -129,11 +132,12 @@ class MultiStudySearcher(Searcher):
             plan = self._plans[name]
             optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines
             directions = ["maximize" if m == "max" else "minimize" for m in self._modes]
-            self._open[name] = optuna.create_study(
-                study_name=name, storage=self.storage(), load_if_exists=True,
-                directions=directions, sampler=make_sampler(self._sampler, study_seed(self._seed, plan.domain,
-                                                                                       plan.objective)))
-            self._label(self._open[name], plan)
+            study = optuna.create_study(study_name=name, storage=self.storage(), load_if_exists=True,
+                                        directions=directions, sampler=optuna.samplers.RandomSampler())
+            history = len(study.get_trials(deepcopy=False))  # > 0 when a resume reopens the study
+            study.sampler = make_sampler(self._sampler, study_seed(self._seed, plan.domain, plan.objective, history))
+            self._open[name] = study
+            self._label(study, plan)
         return self._open[name]
 
     def _label(self, study: optuna.Study, plan: StudyPlan) -> None:

@@ -10,16 +10,20 @@ from collections import Counter
 from ray.tune import Callback
 
 from dabs_lib import trial_warnings
-from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, is_shared, shared_study_name
+from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, error_line, is_shared, shared_study_name
 from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
 
 
-def trial_state(trial) -> str:
-    """finished (full budget), pruned (stopped early by the scheduler), errored, running, or pending."""
+def trial_state(trial, ended: set | None = None) -> str:
+    """finished (full budget), pruned (stopped early by the scheduler), errored, running, or pending.
+    `ended`: the trials Tune reported complete; one it stopped without saying so was stopped by an
+    interrupt (Tune stops every live trial when it ends), and a resume continues it: running, not pruned."""
     if trial.status == "TERMINATED":
-        return "finished" if (trial.last_result or {}).get(FINAL) else "pruned"
+        if (trial.last_result or {}).get(FINAL):
+            return "finished"
+        return "pruned" if ended is None or trial.trial_id in ended else "running"
     return {"ERROR": "errored", "RUNNING": "running"}.get(trial.status, "pending")
 
 
@@ -30,13 +34,13 @@ def _study(trial) -> str:
     return f"{trial.config.get('domain', '?')}/{objective}"
 
 
-def overall_line(trials: list, total: int, elapsed: float) -> str:
+def overall_line(trials: list, total: int, elapsed: float, completed: set | None = None) -> str:
     """Counts per study and in total, and an ETA from the measured seconds of the trials that ended."""
     per_study: dict[str, Counter] = {}
     for trial in trials:
-        per_study.setdefault(_study(trial), Counter())[trial_state(trial)] += 1
+        per_study.setdefault(_study(trial), Counter())[trial_state(trial, completed)] += 1
     counts = sum(per_study.values(), Counter())
-    ended = [t for t in trials if trial_state(t) in ("finished", "pruned")]
+    ended = [t for t in trials if trial_state(t, completed) in ("finished", "pruned")]
     left = max(total, len(trials)) - counts["finished"] - counts["pruned"] - counts["errored"]
     if not ended:
         eta = "ETA after the first trial ends"
@@ -55,6 +59,7 @@ class ProgressPrinter(Callback):
         self.best: dict[str, float] = {}  # per study; no stream kept: Tune pickles callbacks with its state
         self.every_s = every_s or float(os.environ.get(SUMMARY_EVERY_ENV) or SUMMARY_EVERY_S)
         self.warned: set[str] = set()
+        self.completed: set[str] = set()  # trial ids Tune reported complete (an interrupt stops others silently)
         self.total = total
         self.start = self.last_summary = time.perf_counter()
 
@@ -85,6 +90,7 @@ class ProgressPrinter(Callback):
         self._say(study, f"{trial} step {result.get(STEP, 0):>5}  {METRIC} {value:.4f}  (best {best:.4f})")
 
     def on_trial_complete(self, iteration, trials, trial, **info):
+        self.completed.add(trial.trial_id)
         last = trial.last_result or {}
         how = "finished" if last.get(FINAL) else "stopped early by the scheduler"
         if last.get("diverged"):
@@ -92,13 +98,20 @@ class ProgressPrinter(Callback):
         self._say(_study(trial), f"{trial} {how}")
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._say(_study(trial), f"{trial} ERRORED: see {trial.path}/error.txt")
+        """One line: the trial, its error's last line, and the file with the whole traceback."""
+        path = os.path.join(str(trial.local_path or trial.path), "error.txt")
+        try:
+            with open(path) as stream:
+                last = error_line(stream.read())
+        except OSError:
+            last = ""
+        self._say(_study(trial), f"{trial} ERRORED: {last or 'see the traceback'} (traceback: {path})")
 
     def on_step_end(self, iteration, trials, **info):
         now = time.perf_counter()
         if now - self.last_summary >= self.every_s:
             self.last_summary = now
-            self._say("", overall_line(trials, self.total, now - self.start))
+            self._say("", overall_line(trials, self.total, now - self.start, self.completed))
 
     def on_experiment_end(self, trials, **info):
-        self._say("", overall_line(trials, self.total, time.perf_counter() - self.start))
+        self._say("", overall_line(trials, self.total, time.perf_counter() - self.start, self.completed))

@@ -9,7 +9,7 @@ from ray import tune
 
 from dabs_lib.experiment import MANIFEST, drop_cut_line, journal_path
 from dabs_lib.invocation import command
-from dabs_lib.safe_io import remove_empty
+from dabs_lib.safe_io import kill_point, remove_empty
 from trainables import storage
 from trainables.cluster import ClusterError, TrialDemand, ray_session
 from trainables.limits import SCHEDULE_TIMEOUT_S
@@ -39,6 +39,7 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
         with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
                          schedule_timeout_s):
             started = True
+            kill_point("tune-start")  # test-only: Ray runs, Tune has written nothing (no tuner.pkl)
             grid = build_tuner(request, uri, journal).fit()
     except ClusterError:
         if fresh and not started and storage.local_path(uri):  # refused before any trial: no half-written experiment
@@ -69,12 +70,26 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0,
     try:
         with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
                          schedule_timeout_s):
-            tuner = tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
-            grid = tuner.fit()
+            kill_point("tune-start")
+            grid = _restored_or_new(uri, request, journal).fit()
     finally:
         relocate_journal("")
     plans, _ = load_plans(request)
     return uri, finish(uri, new_manifest("search", dataclasses.asdict(request), plans), plans, grid, journal)
+
+
+def _restored_or_new(uri: str, request: SearchRequest, journal: str) -> tune.Tuner:
+    """Tune's own state when it wrote one; a search stopped before Tune's first snapshot (no
+    tuner.pkl, or one that cannot be read) starts its Tune run afresh: the studies live on in
+    the journal, so no finished trial is lost and the searcher does not repeat one."""
+    from dabs_lib.experiment import tune_state_problem
+
+    problem = tune_state_problem(storage.local_path(uri)) if storage.local_path(uri) else ""
+    if not problem and tune.Tuner.can_restore(uri):
+        return tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
+    print(f"{uri}: {problem or 'Tune state missing'}; starting its Tune run afresh (the Optuna journal keeps "
+          "every finished trial)", flush=True)
+    return build_tuner(request, uri, journal)
 
 
 if __name__ == "__main__":  # pragma: no cover - debugging aid

@@ -72,6 +72,21 @@ def study_pairs(request: SearchRequest) -> list[tuple[str, str]]:
     return pairs + [(d, o) for d in request.domains for o in request.objectives if o != BASELINE or not request.baseline]
 
 
+def study_overrides(request: SearchRequest, objective: str) -> dict[str, Any]:
+    """What one study's space gets on top of its YAML: its --set values and `--smoke-test`'s flag.
+    The random-init baseline has no objective settings: a key that only the searched objectives
+    know (`corruption_rate`) is theirs, checked in their studies."""
+    smoke = {"smoke_test": True} if request.smoke_test else {}
+    if objective != BASELINE:
+        return {**request.overrides, **smoke}
+    from search_spaces.names import known_names
+
+    own = known_names(objective)
+    others = [known_names(o) for o in request.objectives if o != BASELINE]
+    mine = {k: v for k, v in request.overrides.items() if k in own or not any(k in names for names in others)}
+    return {**mine, **smoke}
+
+
 def max_evaluations(space) -> int:
     """Tune iterations of a full-budget trial: ceil(max_steps / eval_every), max over the range."""
     def largest(key: str) -> float:
@@ -99,20 +114,15 @@ def metrics(request: SearchRequest) -> tuple[Any, Any]:
     return [METRIC, request.multi_objective], ["max", mode]
 
 
-def study_overrides(request: SearchRequest) -> dict:
-    """What every study's space gets on top of its YAML: `--set` values, and `--smoke-test`'s flag."""
-    return dict(request.overrides, **({"smoke_test": True} if request.smoke_test else {}))
-
-
 def load_plans(request: SearchRequest) -> tuple[list[StudyPlan], dict[str, int]]:
     """Every study's plan, and its full-budget evaluation count (the scheduler's max_t)."""
     from ray.tune.search.optuna import OptunaSearch
 
     from search_spaces import default_point, load_space, to_tune
 
-    overrides = study_overrides(request)
     plans, max_t = [], {}
     for domain, objective in study_pairs(request):
+        overrides = study_overrides(request, objective)
         if domain == SHARED:
             spaces = {d: load_space(objective, d, list(request.space_files), overrides) for d in request.domains}
             shared, max_t[study_name(SHARED, objective)] = shared_plan(objective, request.num_samples, spaces)

@@ -72,10 +72,22 @@ def write_record(folder: str, session_id: str, info: dict) -> None:
     path = Path(folder)
     if not path.is_dir():
         return
-    record = {"session": session_id, "host": socket.gethostname(), "driver_pid": os.getpid(), **info}
+    record = {"session": session_id, "host": socket.gethostname(), "driver_pid": os.getpid(),
+              "earlier": [s for s in _earlier_alive(path / RECORD) if s != session_id], **info}
     tmp = path / (RECORD + ".tmp")
     tmp.write_text(json.dumps(record, indent=1))
     os.replace(tmp, path / RECORD)
+
+
+def _earlier_alive(path: Path) -> list[str]:
+    """Sessions an earlier record names that still have processes: a new run (a resume that fails
+    or is interrupted too) must not hide what `stop` has to stop."""
+    try:
+        old = json.loads(path.read_text())
+        ids = [old["session"], *old.get("earlier", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return [s for s in ids if isinstance(s, str) and session_pids(s)]
 
 
 def read_record(folder: str) -> dict:
@@ -98,7 +110,7 @@ def stop_experiment(folder: str) -> str:
     driver = int(record.get("driver_pid", -1))
     if _alive(driver) and _has_marker_parent(driver, record):
         raise ValueError(f"{folder}: its search is still running (driver pid {driver}); stop it with Ctrl-C")
-    pids = stop_session(record["session"])
+    pids = [pid for session in [record["session"], *record.get("earlier", [])] for pid in stop_session(session)]
     if not pids:
         return f"no process of Ray session {record['session']} is left"
     return f"stopped {len(pids)} process(es) of Ray session {record['session']}: {' '.join(map(str, pids))}"

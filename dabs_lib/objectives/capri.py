@@ -17,15 +17,12 @@ from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
 from dabs_lib.objectives.corruption import (
-    MASK_TOKENS,
-    check_choice,
-    check_positive,
-    check_rate,
     choose_positions,
     make_mask_vector,
     mask_tokens,
     replacement_for,
 )
+from dabs_lib.settings_rules import check_fields
 
 
 @dataclass(frozen=True)
@@ -37,9 +34,7 @@ class CapriConfig:
     mask_token: str = "zeros"  # "zeros" as DABS, or "learned" (a trained vector, starting at zeros)
 
     def __post_init__(self) -> None:
-        check_rate("corruption_rate", self.corruption_rate)
-        check_positive("temperature", self.temperature)
-        check_choice("mask_token", self.mask_token, MASK_TOKENS)
+        check_fields(self)
 
 
 def capri_logits(pred: Tensor, targets: Tensor, temperature: float, normalize: bool) -> Tensor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-MASK_TOKENS = ("zeros", "learned")  # what replaces a masked embedding
+from dabs_lib.settings_rules import MASK_TOKENS  # noqa: F401  (re-exported: the objectives import it here)
 
 
 def check_rate(name: str, value: float) -> None:

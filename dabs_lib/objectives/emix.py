@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
-from dabs_lib.objectives.corruption import check_positive, mix_tokens
+from dabs_lib.objectives.corruption import mix_tokens
+from dabs_lib.settings_rules import check_fields
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,7 @@ class EMixConfig:
     temperature: float = 0.2  # softmax temperature of the similarity logits (DABS: 0.2)
 
     def __post_init__(self) -> None:
-        check_positive("mix_alpha", self.mix_alpha)
-        check_positive("temperature", self.temperature)
+        check_fields(self)
 
 
 def sample_mixing(batch_size: int, mix_alpha: float, device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:

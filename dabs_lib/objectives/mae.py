@@ -19,17 +19,14 @@ from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
 from dabs_lib.objectives.corruption import (
-    MASK_TOKENS,
     check_choice,
-    check_rate,
     choose_positions,
     make_mask_vector,
     mask_tokens,
     replacement_for,
 )
+from dabs_lib.settings_rules import REGRESSION_LOSSES, check_fields
 from dabs_lib.specs import is_continuous
-
-REGRESSION_LOSSES = ("l2", "mse", "l1")
 
 
 @dataclass(frozen=True)
@@ -39,9 +36,7 @@ class MaskedPredictionConfig:
     loss: str = "l2"  # continuous inputs: "l2" un-squared distance as DABS, "mse" or "l1"; tokens use CE
 
     def __post_init__(self) -> None:
-        check_rate("corruption_rate", self.corruption_rate)
-        check_choice("mask_token", self.mask_token, MASK_TOKENS)
-        check_choice("loss", self.loss, REGRESSION_LOSSES)
+        check_fields(self)
 
 
 def masked_regression_loss(pred: Tensor, target: Tensor, masked: Tensor, loss: str = "l2") -> Tensor:

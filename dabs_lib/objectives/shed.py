@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
-from dabs_lib.objectives.corruption import changed, check_rate, choose_positions, derange
+from dabs_lib.objectives.corruption import changed, choose_positions, derange
+from dabs_lib.settings_rules import check_fields
 
 IGNORE = -100  # label of padding positions: they never count in the loss
 
@@ -24,9 +25,7 @@ class ShEDConfig:
     head_hidden_dim: int = 0  # 0 = Linear(D, 2) head as DABS; > 0 = one hidden GELU layer of this width
 
     def __post_init__(self) -> None:
-        check_rate("corruption_rate", self.corruption_rate)
-        if self.head_hidden_dim < 0:
-            raise ValueError(f"head_hidden_dim must be >= 0, but got {self.head_hidden_dim}")
+        check_fields(self)
 
 
 def shed_labels(original: Tensor, corrupted: Tensor, padding_mask: Tensor) -> Tensor:

@@ -13,8 +13,7 @@ from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
 from dabs_lib.objectives.corruption import check_choice
-
-SUPERVISED_KINDS = ("multiclass", "binary", "multilabel", "regression")
+from dabs_lib.settings_rules import SUPERVISED_KINDS, check_fields
 
 
 @dataclass(frozen=True)
@@ -24,11 +23,7 @@ class SupervisedConfig:
     label_smoothing: float = 0.0  # soften classification targets (0 = plain cross-entropy)
 
     def __post_init__(self) -> None:
-        if self.num_classes < 0:
-            raise ValueError(f"num_classes must be >= 0, but got {self.num_classes}")
-        check_choice("task_kind", self.task_kind, SUPERVISED_KINDS)
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), but got {self.label_smoothing}")
+        check_fields(self)
 
     @property
     def out_dim(self) -> int:

@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
 
+from dabs_lib.settings_rules import POOLINGS
+
 PROBE_KINDS = ("linear", "finetune")
-POOLINGS = ("mean", "cls")
 VAL_SOURCES = ("task", "carve")
 REFIT_SPLITS = ("train", "train+val")
 

@@ -45,6 +45,16 @@ FILES = {  # file name -> contents, written under {tmp} before every case
     "lost_journal/search.json": MANIFEST,
     "lost_journal/digits_shed_000/params.json": "{}\n",
     "text.pt": "this is not a checkpoint\n",
+    "heads_range.yaml": "search:\n  num_heads: {type: choice, choices: [0, 2], doc: x}\n",
+    "lr_range.yaml": "search:\n  lr: {type: uniform, low: -0.1, high: 0.1, default: 0.01, doc: x}\n",
+    "dropout_range.yaml": "search:\n  dropout: {type: uniform, low: 0.0, high: 1.5, default: 0.1, doc: x}\n",
+    "steps_corner.yaml": "search:\n  max_steps: {type: int, low: 10, high: 800, default: 600, doc: x}\n",
+    "batch_corner.yaml": "search:\n  batch_size: {type: choice, choices: [1, 64], default: 64, doc: x}\n",
+    "fixed_range.yaml": "fixed:\n  depth: 0\n",
+    "config_nested.yaml": "domain: digits\ndepth: [2, [3]]\n",
+    "config_block_list.yaml": "config: [1, 2]\n",
+    "config_range.yaml": "domain: digits\nobjective: shed\ncorruption_rate: 1.5\n",
+    "config_relation.yaml": "domain: digits\nmax_steps: 10\neval_every: 20\n",
 }
 
 CASES = {
@@ -67,7 +77,8 @@ CASES = {
     "reduction factor one": (["search", "--reduction-factor", "1"], ["--reduction-factor must be >= 2, but got 1"]),
     "grace period zero": (["search", "--grace-period", "0"], ["--grace-period must be >= 1, but got 0"]),
     "num cpus negative": (["search", "--num-cpus", "-2"], ["--num-cpus must be >= 0, but got -2"]),
-    "multi objective choice": (["search", "--multi-objective", "flops"], ["--multi-objective", "invalid choice: 'flops'"]),
+    "multi objective choice": (["search", "--multi-objective", "flops"],
+                               ["--multi-objective", "invalid choice: 'flops'"]),
     "multi objective with cmaes": (["search", "--multi-objective", "seconds", "--sampler", "cmaes"],
                                    ["--multi-objective", "--sampler cmaes", "single-objective"]),
     "num cpus with address": (["search", "--address", "127.0.0.1:6379", "--num-cpus", "2"],
@@ -80,16 +91,17 @@ CASES = {
     "set wrong type": (["search", "--set", "depth=two"], ["depth", "'two'"]),
     "set bad yaml": (["search", "--set", "lr=[1,"], ["--set lr", "not a valid value"]),
     "set unknown precision": (["search", "--set", "precision=fp16"], [
-        "`precision` must be one of", "'fp16'", "in the digits/none config (search-space files and --set)"]),
+        "`precision` must be one of", "'fp16'", "overrides: precision"]),
     "set model value out of its choices": (["search", "--set", "pooling=max"],
-                                           ["pooling must be 'mean' or 'cls'", "'max'"]),
+                                           ["`pooling` must be one of ['mean', 'cls']", "'max'", "overrides: pooling"]),
     "space missing": (["search", "--space", "{tmp}/nope.yaml"], ["nope.yaml"]),
     "data root is a file": (["search", "--set", "data_root={tmp}/a_file"], ["data_root", "a folder", "a_file"]),
     # --- search-space YAML ---
     "space syntax": (["search", "--space", "{tmp}/syntax.yaml"], ["must be valid YAML", "syntax.yaml"]),
     "space bounds": (["search", "--space", "{tmp}/bounds.yaml"], ["`low <= high` must hold", "bounds.yaml: search.lr"]),
     "space log zero": (["search", "--space", "{tmp}/logzero.yaml"], ["`low > 0` must hold", "logzero.yaml"]),
-    "space int bounds": (["search", "--space", "{tmp}/intfloat.yaml"], ["must be an int", "intfloat.yaml: search.depth"]),
+    "space int bounds": (["search", "--space", "{tmp}/intfloat.yaml"],
+                         ["must be an int", "intfloat.yaml: search.depth"]),
     "space default range": (["search", "--space", "{tmp}/default.yaml"], ["`low <= default <= high`", "default.yaml"]),
     "space unknown param": (["search", "--space", "{tmp}/unknownparam.yaml"], ["'lrr'", "unknownparam.yaml"]),
     "space unknown entry key": (["search", "--space", "{tmp}/unknownentry.yaml"], ["'lowe'", "unknownentry.yaml"]),
@@ -128,14 +140,114 @@ CASES = {
                                   ["--num-samples must be >= 1, but got 0"]),
     # --- pretrain --config with bad files, bad --set ---
     "pretrain config missing": (["pretrain", "--config", "{tmp}/nope.yaml"], ["--config", "does not exist"]),
-    "pretrain config syntax": (["pretrain", "--config", "{tmp}/config_syntax.yaml"], ["malformed YAML", "config_syntax"]),
+    "pretrain config syntax": (["pretrain", "--config", "{tmp}/config_syntax.yaml"],
+                               ["malformed YAML", "config_syntax"]),
     "pretrain config list": (["pretrain", "--config", "{tmp}/config_list.yaml"], ["must be a mapping", "got list"]),
-    "pretrain config unknown key": (["pretrain", "--config", "{tmp}/config_unknown.yaml"], ["'depthh'", "config_unknown"]),
+    "pretrain config unknown key": (["pretrain", "--config", "{tmp}/config_unknown.yaml"],
+                                    ["'depthh'", "config_unknown"]),
     "pretrain config wrong type": (["pretrain", "--config", "{tmp}/config_type.yaml"], ["depth", "config_type"]),
-    "pretrain config unknown domain": (["pretrain", "--config", "{tmp}/config_domain.yaml"], ["unknown domain 'mnist'"]),
+    "pretrain config unknown domain": (["pretrain", "--config", "{tmp}/config_domain.yaml"],
+                                       ["unknown domain 'mnist'"]),
     "pretrain set unknown key": (["pretrain", "--domain", "digits", "--set", "depthh=2"], ["unknown key 'depthh'"]),
-    "pretrain out is a file": (["pretrain", "--domain", "digits", "--out", "{tmp}/a_file"], ["--out", "a_file", "a folder"]),
+    "pretrain out is a file": (["pretrain", "--domain", "digits", "--out", "{tmp}/a_file"],
+                               ["--out", "a_file", "a folder"]),
+    # --- relations between settings, searched ranges, flags that would override --set ---
+    "search eval_every over max_steps": (["search", "--set", "max_steps=20", "--set", "eval_every=50"],
+                                         ["`eval_every <= max_steps` must hold", "eval_every=50, max_steps=20"]),
+    "search emix batch of one": (["search", "--set", "batch_size=1", "--no-baseline"],
+                                 ["`batch_size` must be 0 (the domain's) or >= 2", "batch_size=1"]),
+    "search l2 path reversed": (["search", "--set", "l2_min=1", "--set", "l2_max=0.1"],
+                                ["`l2_min <= l2_max` must hold"]),
+    "space searched choices out of range": (["search", "--space", "{tmp}/heads_range.yaml"],
+                                            ["every searched value of `num_heads` must be >= 1", "heads_range.yaml"]),
+    "space searched low out of range": (["search", "--space", "{tmp}/lr_range.yaml"],
+                                        ["every searched value of `lr` must be > 0", "low=-0.1", "lr_range.yaml"]),
+    "space searched high out of range": (["search", "--space", "{tmp}/dropout_range.yaml"],
+                                         ["`dropout` must be in [0, 1)", "high=1.5", "dropout_range.yaml"]),
+    "space searched corner breaks relation": (["search", "--space", "{tmp}/steps_corner.yaml"],
+                                              ["`eval_every <= max_steps` must hold", "at every searched value",
+                                               "max_steps=10 (searched)"]),
+    "space searched batch corner": (["search", "--space", "{tmp}/batch_corner.yaml", "--no-baseline"],
+                                    ["`batch_size` must be 0", "batch_size=1 (searched)"]),
+    "space fixed out of range": (["search", "--space", "{tmp}/fixed_range.yaml"],
+                                 ["`depth` must be >= 1, but got 0", "fixed_range.yaml: fixed.depth"]),
+    "smoke test drops set depth": (["search", "--smoke-test", "--set", "depth=4"], ["--smoke-test", "depth=4"]),
+    "smoke test drops set max_steps": (["search", "--smoke-test", "--set", "max_steps=50"],
+                                       ["--smoke-test", "max_steps=50", "at most 4"]),
+    "pretrain smoke test drops set": (["pretrain", "--smoke-test", "--set", "embed_dim=64"],
+                                      ["--smoke-test", "embed_dim=64"]),
+    "multi objective with asha": (["search", "--multi-objective", "seconds", "--scheduler", "asha"],
+                                  ["--multi-objective seconds", "--scheduler asha", "fifo"]),
+    "storage path is a file": (["search", "--storage-path", "{tmp}/a_file"],
+                               ["--storage-path must be a folder", "a_file"]),
+    "storage path under a file": (["search", "--storage-path", "{tmp}/a_file/runs"],
+                                  ["--storage-path must be a folder", "a_file/runs"]),
+    "probe search storage path is a file": (["probe", "{tmp}/good.pt", "--search", "--storage-path", "{tmp}/a_file"],
+                                            ["--storage-path must be a folder"]),
+    "tensorboard port too large": (["tensorboard", "{tmp}/not_an_experiment", "--port", "70000"],
+                                   ["--port must be in [1, 65535], but got 70000"]),
+    "tensorboard port zero": (["tensorboard", "{tmp}/not_an_experiment", "--port", "0"],
+                              ["--port must be in [1, 65535]"]),
+    "tensorboard port not int": (["tensorboard", "{tmp}/not_an_experiment", "--port", "http"],
+                                 ["--port", "invalid int"]),
+    "probe finetune lr zero": (["probe", "{tmp}/good.pt", "--finetune-lr", "0"],
+                               ["`finetune_lr` must be > 0", "--finetune-lr"]),
+    "probe finetune epochs zero": (["probe", "{tmp}/good.pt", "--finetune-epochs", "0"],
+                                   ["`finetune_epochs` must be >= 1", "--finetune-epochs"]),
+    "pretrain config nested list": (["pretrain", "--config", "{tmp}/config_nested.yaml"],
+                                    ["`depth` must be a number, string or bool", "[2, [3]]", "config_nested.yaml"]),
+    "pretrain config block is a list": (["pretrain", "--config", "{tmp}/config_block_list.yaml"],
+                                        ["must be a mapping", "got list"]),
+    "pretrain config out of range": (["pretrain", "--config", "{tmp}/config_range.yaml"],
+                                     ["`corruption_rate` must be in (0, 1)", "1.5", "config_range.yaml"]),
+    "pretrain config relation": (["pretrain", "--config", "{tmp}/config_relation.yaml"],
+                                 ["`eval_every <= max_steps` must hold", "config_relation.yaml"]),
+    "pretrain set objective as list": (["pretrain", "--set", "objective=[emix]"],
+                                       ["`objective` must be a number, string"]),
 }
+
+
+def _objective_of(name: str) -> str:
+    """An objective whose settings include `name` (emix when every objective has it)."""
+    from dataclasses import fields
+
+    from dabs_lib.objectives import OBJECTIVES
+
+    for objective, cls in sorted(OBJECTIVES.items()):
+        if name in {f.name for f in fields(cls.Config)}:
+            return objective
+    return "emix"
+
+
+def _bad_values(rule) -> list:
+    """A value just outside each bound of `rule`, or one outside its choices."""
+    if rule.choices is not None:
+        return ["bogus"]
+    out = []
+    if rule.low is not None:
+        out.append(rule.low if rule.low_open else rule.low - 1)
+    if rule.high is not None:
+        out.append(rule.high if rule.high_open else rule.high + 1)
+    return out
+
+
+def _rule_cases() -> dict:
+    """Every setting's every bound, through `search --set` and `pretrain --set` (dabs_lib.settings_rules)."""
+    from dabs_lib.settings_rules import RULES
+
+    cases = {}
+    for name, rule in RULES.items():
+        objective = _objective_of(name)
+        for value in _bad_values(rule):
+            expected = [f"`{name}` must be {rule.text()}", f"but got {value!r}"]
+            cases[f"search {name}={value}"] = (["search", "--objective", objective, "--set", f"{name}={value}"],
+                                               expected)
+            cases[f"pretrain {name}={value}"] = (["pretrain", "--objective", objective, "--set", f"{name}={value}"],
+                                                 expected + ["in --set"])
+    return cases
+
+
+CASES.update(_rule_cases())
 
 
 def _write_checkpoints(tmp: Path) -> None:
@@ -169,8 +281,15 @@ def workdir(tmp_path_factory) -> Path:
     return tmp
 
 
-def test_catalog_has_at_least_40_cases():
-    assert len(CASES) >= 40
+def test_catalog_has_at_least_110_cases():
+    assert len(CASES) >= 110
+
+
+def test_catalog_covers_every_setting_rule():
+    from dabs_lib.settings_rules import RULES
+
+    covered = {argv[-1].split("=")[0] for argv, _ in CASES.values() if "--set" in argv}
+    assert set(RULES) <= covered
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

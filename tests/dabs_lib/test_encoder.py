@@ -75,11 +75,11 @@ def test_output_shapes(kind):
 
 
 def test_model_config_validation():
-    with pytest.raises(ValueError, match="head_dim must be >= 1, but got head_dim=0"):
+    with pytest.raises(ValueError, match="`head_dim` must be >= 1, but got 0"):
         ModelConfig(head_dim=0)
-    with pytest.raises(ValueError, match=r"attention_dropout must be in \[0, 1\), but got attention_dropout=1.5"):
+    with pytest.raises(ValueError, match=r"`attention_dropout` must be in \[0, 1\), but got 1.5"):
         ModelConfig(attention_dropout=1.5)
-    with pytest.raises(ValueError, match="pooling must be 'mean' or 'cls', but got pooling='max'"):
+    with pytest.raises(ValueError, match=r"`pooling` must be one of \['mean', 'cls'\], but got 'max'"):
         ModelConfig(pooling="max")
     assert ModelConfig().embed_dim == 256 and ModelConfig().depth == 12  # DABS defaults
 

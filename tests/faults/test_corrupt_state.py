@@ -111,6 +111,9 @@ def test_corrupt_file_is_named_or_tolerated(kind, experiment, tmp_path, capsys):
     if kind == "result.json garbage":
         assert f"{victim} is corrupt: line 1" in results
     assert trial in results
+    if f"{victim} is corrupt" in results:  # named on the console too: one line, the file and what was done
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and str(victim) in lines[0] and "left out of the scores" in lines[0], err
 
 
 def test_empty_error_files_from_a_full_disk_still_mark_the_trial(experiment, tmp_path, capsys):

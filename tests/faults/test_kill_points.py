@@ -11,7 +11,9 @@ process SIGKILL itself at a real place in the code:
 - `trial-told`: the study recorded the trial COMPLETE, the next trial has not started;
 - `search-end`: Tune has returned, nothing of the end of the search is written yet;
 - `journal-closed`: the journal is closed, the manifest still says the search is running;
-- `report`: during the final report (the manifest already says the search finished).
+- `report`: during the final report (the manifest already says the search finished);
+- `ray-start`: Ray's processes run, Tune has not started (ray_session.json names the session);
+- `tune-start`: Ray runs, Tune has written nothing yet (no tuner.pkl: `resume` starts Tune afresh).
 
 `random:SEED` kills the driver from outside at a seeded random moment: after its first or
 second trial report (as printed), plus up to 0.25 s, so two trials are surely still to come
@@ -32,6 +34,7 @@ import pytest
 from analysis.results import _read_jsonl, live_timeline
 from dabs_lib.experiment import METRIC, load_study, read_manifest
 from dabs_lib.safe_io import KILL_ENV
+from trainables.sessions import read_record
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +45,10 @@ DOMAIN, OBJECTIVE = "digits", "shed"
 CHAINS = {
     "checkpoint write, between trials, journal closed": ("searcher-save:2", "trial-ended", "journal-closed"),
     "random, between trials, end of search, final report": ("random:0", "trial-told", "search-end", "report"),
+    "Ray's start, before Tune's first snapshot": ("ray-start", "tune-start"),
 }
-KILL_POINTS = sorted({point.split(":")[0] for chain in CHAINS.values() for point in chain})  # README counts them
+# README counts them: every chain's points plus the Ctrl-C during Ray's start-up
+KILL_POINTS = sorted({point.split(":")[0] for chain in CHAINS.values() for point in chain} | {"ray-starting"})
 
 
 def _search_argv(storage: Path) -> list[str]:
@@ -135,6 +140,7 @@ def test_kill_points_then_resume(tmp_path, chain):
         out = _reap(process)
         if point:
             assert process.returncode == -signal.SIGKILL, (point, process.returncode, out[-3000:])
+            assert "session" in read_record(str(experiment)), "`sessions stop` must find what the kill left"
         elif process.returncode == 2:  # the previous kill came after the manifest said "finished"
             assert "nothing to resume" in out and index > 1 and CHAINS[chain][-1] == "report", out[-3000:]
         else:
@@ -156,3 +162,22 @@ def _kill_at_random(process: subprocess.Popen, seed: int) -> None:
     assert reports == 0, "the search ended before its reports:\n" + "".join(seen)[-3000:]
     time.sleep(delay)
     process.kill()
+
+
+def test_ctrl_c_during_rays_start_stops_the_search_and_resume_finishes_it(tmp_path):
+    """A SIGINT as Ray starts was swallowed (the search ran on and exited 0): it stops the search,
+    which names the folder to resume; nothing of that Ray is left; `resume` then finishes."""
+    experiment = tmp_path / "exp"
+    from trainables.sessions import session_pids
+
+    process = _start(_search_argv(tmp_path), "ray-starting:1:INT")
+    out, _ = process.communicate(timeout=600)
+    left = session_pids(read_record(str(experiment))["session"])  # before _reap kills the process group
+    _reap(process)
+    assert process.returncode == 130, out[-3000:]
+    assert f"resume {experiment}`" in out and "Traceback" not in out, out[-3000:]
+    assert left == [], "Ray's agents must not be orphaned"
+    process = _start(_resume_argv(experiment))
+    out = _reap(process)
+    assert process.returncode == 0 and "Traceback" not in out, out[-3000:]
+    _check_consistent(experiment, {}, ended=True)

@@ -176,3 +176,58 @@ def test_every_study_of_a_searcher_reads_one_journal_storage(tmp_path):
     restored.restore(str(path))
     assert restored.storage() is not searcher.storage()
     assert {t.number for t in restored.study(next(iter(studies))).trials} == {0}
+
+
+def _run_one(searcher: MultiStudySearcher, trial_id: str, score: float) -> dict:
+    config = searcher.suggest(trial_id)
+    searcher.on_trial_complete(trial_id, {"transfer/val": score, "final": True, "training_iteration": 1})
+    return config
+
+
+def test_a_resumed_study_never_repeats_a_configuration(tmp_path):
+    """The resumed digits_emix_002 had digits_emix_001's params: a sampler re-made on resume with
+    the search's first seed draws the interrupted run's first points again."""
+    searcher = _searcher(tmp_path, 0)
+    before = [_run_one(searcher, f"t{i}", 0.1 * i) for i in range(6)]  # baselines, then 2 trials per study
+    searcher.save(str(tmp_path / "state.pkl"))
+    restored = _searcher(tmp_path, 0)
+    restored.restore(str(tmp_path / "state.pkl"))
+    after = [_run_one(restored, f"r{i}", 0.5) for i in range(6)]
+    searched = [c for c in before + after if "lr" in c and c["trial_number"] > 0]
+    points = [(c["study"], c["lr"], c["weight_decay"]) for c in searched]
+    assert len(points) == len(set(points)), points
+    numbers = [(c["study"], c["trial_number"]) for c in after]
+    assert len(set(numbers)) == len(numbers) and all(n >= 2 for _, n in numbers)
+    assert study_seed(0, "digits", "emix") == study_seed(0, "digits", "emix", history=0)  # fresh runs unchanged
+
+
+def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():
+    """Tune ends an interrupted run by stopping every live trial (TERMINATED, no final result,
+    no on_trial_complete): the resume continues it, so it is not 'pruned'."""
+    from types import SimpleNamespace
+
+    from trainables.progress import overall_line, trial_state
+
+    pruned = SimpleNamespace(status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="a",
+                             config={"domain": "digits", "objective": "emix"})
+    stopped = SimpleNamespace(status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="b",
+                              config={"domain": "digits", "objective": "emix"})
+    assert trial_state(pruned, {"a"}) == "pruned" and trial_state(stopped, {"a"}) == "running"
+    assert overall_line([pruned, stopped], 4, 10.0, {"a"}).startswith("overall: 0 finished, 1 running, 1 pruned")
+
+
+@pytest.mark.parametrize("start_fails", [False, True])
+def test_a_ctrl_c_while_ray_starts_is_raised_once_started_or_failed(start_fails):
+    """Ray's start-up code swallows a KeyboardInterrupt raised inside it: the SIGINT is noted and
+    raised after the start, also when the start then fails (no retry after a Ctrl-C)."""
+    import signal
+
+    from trainables.cluster import _sigint_after
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_after():
+            os.kill(os.getpid(), signal.SIGINT)  # handled at once: only noted
+            if start_fails:
+                raise RuntimeError("The current node timed out during startup.")
+    assert signal.getsignal(signal.SIGINT) is before

@@ -2,8 +2,11 @@
 trial errored says so (exit status, manifest, journal, analysis) instead of claiming success."""
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from dabs_lib.experiment import ERROR_ATTR, ExperimentError, load_study, read_ma
 from tests.trainables.helpers import tiny_request, trial_results
 
 ROOT = Path(__file__).resolve().parents[2]
-CAUSE = "batch size must be >= 2"
+CAUSE = "`batch_size` must be 0 (the domain's) or >= 2"  # dabs_lib.settings_rules, checked in the trial too
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +27,37 @@ def failed_search(tmp_path_factory):
     # Valid for the search space, refused by e-Mix inside the trial worker (it contrasts within a batch).
     request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=2,
                            overrides={"max_steps": 2, "eval_every": 1, "batch_size": 1})
-    uri, status = run_and_report(request, "", 2)
+    with _console_of_this_process(FAILED_CONSOLE):
+        uri, status = run_and_report(request, "", 2)
     return root / "exp", status
+
+
+FAILED_CONSOLE: list[str] = []  # what the failing search printed on the terminal (file descriptors 1 and 2)
+
+
+@contextlib.contextmanager
+def _console_of_this_process(into: list[str]):
+    """Everything written to fd 1 and 2, appended to `into` (Ray's log handlers hold the original
+    streams, so redirecting sys.stdout would miss them)."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:  # pytest swaps sys.stdout for its own object: our prints are captured at that level too
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            out.flush()
+            out.seek(0)
+            into.append(out.read())
 
 
 @pytest.mark.slow
@@ -36,6 +68,20 @@ def test_every_trial_errored_means_a_failed_search(failed_search, capsys):
     assert manifest.status == "failed" and [s.status for s in manifest.studies] == ["failed"]
     assert len(manifest.errors) == 2 and all(CAUSE in line for line in manifest.errors)
     assert [e.split(":")[0] for e in manifest.errors] == ["digits_emix_000", "digits_emix_001"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 21 left open: Tune's 'Trial task failed for trial' still reaches the "
+                   "console; trainables.cluster._ray_logs_to misses the handler that prints it")
+def test_a_trial_error_is_one_line_and_ray_says_nothing_on_the_console(failed_search):
+    console = FAILED_CONSOLE[0]
+    errored = [line for line in console.splitlines() if "ERRORED:" in line]
+    assert errored, console
+    assert all(CAUSE in line and "(traceback: " in line and "error.txt" in line for line in errored), console
+    for noise in ("Trial task failed for trial", "Traceback (most recent call last)", "Resume experiment with",
+                  "Tuner.restore", "Failed to fetch metrics"):
+        assert noise not in console, (noise, console)
+    assert (failed_search[0] / "ray_driver.log").read_text().count("Trial task failed") >= 1  # kept, in a file
 
 
 @pytest.mark.slow

@@ -23,19 +23,19 @@ FIELDS = {
 }
 
 BAD_VALUES = [
-    ("capri", "corruption_rate", 1.5, r"corruption_rate must be in \(0, 1\), but got 1.5"),
-    ("capri", "temperature", 0.0, r"temperature must be > 0, but got 0.0"),
-    ("capri", "mask_token", "noise", r"mask_token must be one of \['zeros', 'learned'\], but got 'noise'"),
-    ("emix", "mix_alpha", -1.0, r"mix_alpha must be > 0, but got -1.0"),
-    ("emix", "temperature", 0.0, r"temperature must be > 0"),
-    ("mae", "corruption_rate", 0.0, r"corruption_rate must be in \(0, 1\), but got 0.0"),
-    ("mae", "loss", "huber", r"loss must be one of \['l2', 'mse', 'l1'\], but got 'huber'"),
-    ("mae", "mask_token", "random", r"mask_token must be one of"),
-    ("shed", "corruption_rate", 1.0, r"corruption_rate must be in \(0, 1\), but got 1.0"),
-    ("shed", "head_hidden_dim", -4, r"head_hidden_dim must be >= 0, but got -4"),
-    ("supervised", "task_kind", "per_token", r"task_kind must be one of \['multiclass'"),
-    ("supervised", "num_classes", -1, r"num_classes must be >= 0, but got -1"),
-    ("supervised", "label_smoothing", 1.0, r"label_smoothing must be in \[0, 1\), but got 1.0"),
+    ("capri", "corruption_rate", 1.5, r"`corruption_rate` must be in \(0, 1\), but got 1.5"),
+    ("capri", "temperature", 0.0, r"`temperature` must be > 0, but got 0.0"),
+    ("capri", "mask_token", "noise", r"`mask_token` must be one of \['zeros', 'learned'\], but got 'noise'"),
+    ("emix", "mix_alpha", -1.0, r"`mix_alpha` must be > 0, but got -1.0"),
+    ("emix", "temperature", 0.0, r"`temperature` must be > 0"),
+    ("mae", "corruption_rate", 0.0, r"`corruption_rate` must be in \(0, 1\), but got 0.0"),
+    ("mae", "loss", "huber", r"`loss` must be one of \['l2', 'mse', 'l1'\], but got 'huber'"),
+    ("mae", "mask_token", "random", r"`mask_token` must be one of"),
+    ("shed", "corruption_rate", 1.0, r"`corruption_rate` must be in \(0, 1\), but got 1.0"),
+    ("shed", "head_hidden_dim", -4, r"`head_hidden_dim` must be >= 0, but got -4"),
+    ("supervised", "task_kind", "per_token", r"`task_kind` must be one of \['multiclass'"),
+    ("supervised", "num_classes", -1, r"`num_classes` must be >= 0, but got -1"),
+    ("supervised", "label_smoothing", 1.0, r"`label_smoothing` must be in \[0, 1\), but got 1.0"),
 ]
 
 
