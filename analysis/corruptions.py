@@ -10,9 +10,11 @@
 
 mask, shuffle and mix reuse the objectives' own corruptions (choose_positions,
 mask_tokens, derange, mix_tokens). shuffle permutes k = ceil(theta x real tokens)
-positions but at least 2, since a derangement of one position moves nothing. mix pairs every sample with another one of the
+positions but at least 2, since a derangement of one position moves nothing. mix pairs
+every sample with another one of the
 evaluated set (a derangement), and a mixed position is padding only where both samples
-pad (as in e-Mix), except at lambda = 1, which keeps the sample's own padding. noise adds N(0, (theta x std)^2), std the input's own
+pad (as in e-Mix), except at lambda = 1, which keeps the sample's own padding. noise adds
+N(0, (theta x std)^2), std the input's own
 over the evaluated samples, to every continuous input (token ids stay). crop shifts
 each sample by k = ceil(theta x length) positions in a seeded random direction along
 the sequence/time axis (1d: time; 2d: width, the time axis of spectrograms; tokens:

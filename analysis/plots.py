@@ -186,7 +186,7 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
     limit = float(np.nanmax(np.abs(gain.to_numpy()))) if gain.notna().any().any() else 1.0
     limit = limit or 1.0
     image = ax.imshow(gain.to_numpy(float), cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
-    for (i, domain), (j, objective) in ((a, b) for a in enumerate(gain.index) for b in enumerate(gain.columns)):
+    for (i, domain), (j, _objective) in ((a, b) for a in enumerate(gain.index) for b in enumerate(gain.columns)):
         value = gain.iat[i, j]
         dark = not pd.isna(value) and abs(value) > 0.6 * limit
         ax.text(j, i, "n/a" if pd.isna(value) else f"{value:+.3f}\n({heads[domain]})", ha="center", va="center",

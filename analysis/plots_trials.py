@@ -35,7 +35,7 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
     x_name = "step" if "step" in results else "iteration"
     for ax, (domain, objective) in zip(axes, studies):
         study = searched[(searched["domain"] == domain) & (searched["objective"] == objective)]
-        for trial, rows in sorted(study.groupby("trial"), key=lambda item: trial_number(item[0])):
+        for _trial, rows in sorted(study.groupby("trial"), key=lambda item: trial_number(item[0])):
             rows = rows.dropna(subset=[METRIC]).sort_values("iteration")
             if rows.empty:
                 continue

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis import tables
 from analysis.exports import write_best_configs, write_table
 from analysis.results import ExperimentError, load_experiment, read_manifest, trial_table
+
+if TYPE_CHECKING:  # optuna is imported lazily where a study is opened
+    import optuna
 
 
 @dataclass

@@ -60,7 +60,8 @@ def plan_line(args: argparse.Namespace, config, out: Path) -> str:
     source = "" if chosen else " (the defaults: choose with --domain, --objective, --set or --config)"
     size = ", smoke-test size" if config.smoke_test else ""
     return (f"pretrain: objective {config.objective} on domain {config.domain}{source}, "
-            f"{effective_config(config).max_steps} steps{size}, then linear probes on every transfer task of {config.domain}; "
+            f"{effective_config(config).max_steps} steps{size}, "
+            f"then linear probes on every transfer task of {config.domain}; "
             f"writing {out / 'encoder.pt'} and {out / 'scores.json'}")
 
 

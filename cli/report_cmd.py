@@ -48,7 +48,7 @@ def _load(args):
 
 def cmd_analyze(args) -> int:
     from analysis.readme import finding_lines
-    from analysis.report import analyze, load_report
+    from analysis.report import analyze
 
     report = _load(args)
     out, notes = analyze(report, args.out, seeds=args.seeds, risk=args.risk, invariance=args.invariance,

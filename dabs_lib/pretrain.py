@@ -133,6 +133,6 @@ def pretrain(
         steps = trainer.global_step
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     seconds = time.perf_counter() - start
-    meta = {"config": {k: v for k, v in config.to_dict().items()}, "steps": steps}
+    meta = {"config": dict(config.to_dict()), "steps": steps}
     path = save_encoder(output_dir / "encoder.pt", system.encoder, meta)
     return PretrainResult(system.encoder.eval(), path, steps, seconds, metrics, config)

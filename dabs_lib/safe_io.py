@@ -51,7 +51,8 @@ class DiskFullError(OSError):
         self.free = free_bytes(path) if free is None else int(free)
         need = f"; about {_mb(needed)} more is needed" if needed else ""
         super().__init__(errno.ENOSPC, f"no space left on the device of {path} "
-                         f"({_mb(self.free)} free{need}); free space there and run again (`run_search.py resume EXPERIMENT` continues a search)")
+                         f"({_mb(self.free)} free{need}); free space there and run again "
+                         "(`run_search.py resume EXPERIMENT` continues a search)")
 
     def __reduce__(self):
         return type(self), (self.path, self.needed, self.free)

@@ -84,7 +84,7 @@ class MultiStudySearcher(Searcher):
         self._metric, self._mode = self._metrics[0], self._modes[0]  # what Tune reads for its warnings
         self._plans = {p.name: p for p in plans}
         self._journal, self._sampler, self._seed = journal, sampler, seed
-        self._issued = {name: 0 for name in self._plans}
+        self._issued = dict.fromkeys(self._plans, 0)
         self._live: dict[str, tuple[str, int]] = {}  # Tune trial id -> (study, trial number)
         self._done: set[str] = set()
         self._scheduler = None  # a PerStudyScheduler whose state travels with ours

@@ -1,7 +1,8 @@
 """Preprocess a raw dataset once into memory-mapped .npy arrays that every worker shares.
 
 Layout: `<data_root>/<dataset>/processed/<name>-<key>/` holds `<array>.npy` files (and
-any other file a build writes, e.g. a trained tokenizer.json) and `COMPLETE.json`, where `key` hashes the preprocessing parameters (so changing them
+any other file a build writes, e.g. a trained tokenizer.json) and `COMPLETE.json`, where
+`key` hashes the preprocessing parameters (so changing them
 preprocesses again instead of reusing stale arrays). A build writes into a temporary
 folder, writes the marker last, and renames the folder into place, all under a file lock:
 concurrent trials wait for one build, and an interrupted build leaves only a temporary

@@ -22,7 +22,7 @@ def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict]:
     decoder = json.JSONDecoder()
     count = 0
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 (closed by the `with handle` below)
     except (FileNotFoundError, IsADirectoryError) as error:
         raise not_a_file(path, "a JSON file") from error
     with handle:

@@ -37,7 +37,7 @@ def _lines(path: Path) -> list[str]:
 
 def aircraft(folder: Path):
     data = folder / "fgvc-aircraft-2013b" / "data"
-    boxes = {n: tuple(map(int, b.split())) for n, b in (l.split(" ", 1) for l in _lines(data / "images_box.txt"))}
+    boxes = {n: tuple(map(int, b.split())) for n, b in (line.split(" ", 1) for line in _lines(data / "images_box.txt"))}
     rows = [(part, *line.split(" ", 1)) for part, split in ((0, "train"), (1, "val"), (2, "test"))
             for line in _lines(data / f"images_variant_{split}.txt")]
     variants = sorted({variant for _, _, variant in rows})
@@ -47,9 +47,9 @@ def aircraft(folder: Path):
 
 def cu_birds(folder: Path):
     base = folder / "CUB_200_2011"
-    names = dict(l.split(" ", 1) for l in _lines(base / "images.txt"))
-    labels = dict(l.split(" ", 1) for l in _lines(base / "image_class_labels.txt"))
-    is_train = dict(l.split(" ", 1) for l in _lines(base / "train_test_split.txt"))
+    names = dict(line.split(" ", 1) for line in _lines(base / "images.txt"))
+    labels = dict(line.split(" ", 1) for line in _lines(base / "image_class_labels.txt"))
+    is_train = dict(line.split(" ", 1) for line in _lines(base / "train_test_split.txt"))
     ids = list(names)
     return ([base / "images" / names[i] for i in ids], [int(labels[i]) - 1 for i in ids],
             [0 if is_train[i] == "1" else 2 for i in ids], None, 200)

@@ -10,7 +10,8 @@ then position); we use fixed windows every WINDOW_STRIDE steps inside each conti
 one activity, so splits and probe features are reproducible (and a window never straddles
 two runs). NaNs left at a file's start after interpolation are back-filled (DABS kept
 them). Validation is the last 10% (at least one window) of every training run of at
-least two windows, with windows crossing that boundary dropped, so overlapping windows never leak between train and validation.
+least two windows, with windows crossing that boundary dropped, so overlapping windows
+never leak between train and validation.
 """
 from __future__ import annotations
 

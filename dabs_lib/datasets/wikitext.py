@@ -11,7 +11,6 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
-import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
 from dabs_lib.datasets.catalog_text import BERT_TOKENIZER, WIKITEXT as SOURCE

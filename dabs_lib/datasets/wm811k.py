@@ -94,7 +94,7 @@ def read_wafers(folder) -> tuple[list[np.ndarray], list[str], object]:
     if npz.exists():
         return (*_read_npz(npz), npz)
     if os.environ.get(TRUST_ENV) != "1":
-        raise DatasetFileError(pkl, f"is a pickle, and unpickling runs code from the file, so it is not read by default",
+        raise DatasetFileError(pkl, "is a pickle, and unpickling runs code from the file, so it is not read by default",
                                f"Convert it once to {npz}: python -c \"{CONVERT}\" (run in {folder}), "
                                f"or set {TRUST_ENV}=1 if you trust the file.")
     return (*_read_pickle(pkl), pkl)

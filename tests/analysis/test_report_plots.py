@@ -97,7 +97,7 @@ def test_pareto_front_is_the_non_dominated_trials(tmp_path):
 def _study(multi: bool) -> optuna.Study:
     study = optuna.create_study(directions=["maximize", "minimize"] if multi else ["maximize"],
                                 sampler=optuna.samplers.RandomSampler(seed=0))
-    for i in range(6):
+    for _ in range(6):
         trial = study.ask()
         lr, depth = trial.suggest_float("lr", 1e-4, 1e-1, log=True), trial.suggest_int("depth", 1, 4)
         score = 0.5 + 0.1 * depth - abs(lr - 0.01)
