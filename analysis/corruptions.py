@@ -74,7 +74,7 @@ def crop_shift(inputs: list[Tensor], specs: tuple[Spec, ...], theta: float, gene
     return out
 
 
-def _mask(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+def _mask(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
     tokens, padding = encoder.embed(inputs)
     chosen = choose_positions(padding, theta, generator)
     return mask_tokens(tokens, chosen, tokens.new_zeros(tokens.shape[-1])), padding
@@ -88,13 +88,13 @@ def at_least_two(padding_mask: Tensor, rate: float, generator: torch.Generator) 
     return chosen | (extra & lonely.unsqueeze(1))
 
 
-def _shuffle(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+def _shuffle(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
     tokens, padding = encoder.embed(inputs)
     chosen = at_least_two(padding, theta, generator) if theta > 0 else torch.zeros_like(padding)
     return derange(tokens, chosen, generator)[0], padding
 
 
-def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
     tokens, padding = encoder.embed([torch.cat([x, y]) for x, y in zip(inputs, partner)])  # (2B, L, D)
     b = len(tokens) // 2
     perm = torch.cat([torch.arange(b, 2 * b), torch.arange(b)]).to(tokens.device)  # i <-> its partner
@@ -106,7 +106,7 @@ def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: f
 
 
 def _on_inputs(corrupt: Callable) -> Callable:
-    def apply(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+    def apply(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
         return encoder.embed(corrupt(inputs, encoder.specs, theta, generator))
 
     return apply

@@ -21,6 +21,8 @@ from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
 from dabs_lib.experiment import SECONDS
 from dabs_lib.safe_io import atomic_write
+from matplotlib.axes import Axes
+from typing import Any
 
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
 DPI = 110
@@ -58,7 +60,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
     return path
 
 
-def legend_outside(ax, **options) -> None:
+def legend_outside(ax: Axes, **options: Any) -> None:
     """A legend right of the axes, never over the data."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", **options)
 
@@ -138,7 +140,7 @@ def plot_parallel(trials: pd.DataFrame, searched: dict[tuple[str, str], list[str
     return _save(fig, path)
 
 
-def _parallel_panel(fig: Figure, ax, study: pd.DataFrame, params: list[str]) -> None:
+def _parallel_panel(fig: Figure, ax: Axes, study: pd.DataFrame, params: list[str]) -> None:
     columns = [_axis_values(study[p]) for p in params]
     score = study[METRIC].where(study["status"] == "completed") if METRIC in study else study["trial"] * np.nan
     norm = Normalize(float(score.min()), float(score.max())) if score.notna().any() else Normalize(0, 1)

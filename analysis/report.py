@@ -24,6 +24,7 @@ import pandas as pd
 from analysis import tables
 from analysis.exports import write_best_configs, write_table
 from analysis.results import ExperimentError, load_experiment, read_manifest, trial_table
+from typing import Any
 
 if TYPE_CHECKING:  # optuna is imported lazily where a study is opened
     import optuna
@@ -230,6 +231,6 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
 
 
 def analyze_paths(paths: list[str | Path], out: str | Path | None = None, which: str = "last",
-                  **options) -> tuple[Path, list[str]]:
+                  **options: Any) -> tuple[Path, list[str]]:
     """load_report + analyze: the one call the quickstart and scripts need."""
     return analyze(load_report(paths, which), out, **options)

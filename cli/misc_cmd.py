@@ -34,7 +34,7 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def _stop_on_term(signum, frame):
+def _stop_on_term(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM/SIGHUP end the wrapper like Ctrl-C: its finally stops TensorBoard
 
 

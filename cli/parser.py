@@ -45,7 +45,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 class OneLineParser(argparse.ArgumentParser):
     """Bad flags print one line and exit 2 (argparse prints the whole usage by default)."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> None:
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
 

@@ -10,6 +10,7 @@ from cli.errors import UserError, parse_set, user_errors
 from dabs_lib.config import effective_config
 from dabs_lib.progress import stage
 from dabs_lib.safe_io import write_json
+from typing import Any
 
 
 class StepBar(L.Callback):
@@ -18,7 +19,7 @@ class StepBar(L.Callback):
     def __init__(self, bar) -> None:
         self.bar = bar
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
         self.bar.update(trainer.global_step - self.bar.n)
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None and self.bar.n % 10 == 0:

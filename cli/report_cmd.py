@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cli.parser import invoked_name
+import argparse
 
 
 SUMMARY_STEM = "summary"  # <experiment>/summary.{md,csv,tex,json}: the table printed after a search
@@ -34,7 +35,7 @@ def summarize(uri: str) -> None:
     print(f"\nTensorBoard: {invoked_name()} tensorboard {uri}")
 
 
-def _load(args):
+def _load(args: argparse.Namespace):
     """Validate the input (one-line errors, exit 2) and read the experiments."""
     from analysis.report import load_report
 
@@ -46,7 +47,7 @@ def _load(args):
         return load_report(args.experiment, args.which)
 
 
-def cmd_analyze(args) -> int:
+def cmd_analyze(args: argparse.Namespace) -> int:
     from analysis.readme import finding_lines
     from analysis.report import analyze
 
@@ -59,7 +60,7 @@ def cmd_analyze(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from analysis.report import default_out, export_report
 
     report = _load(args)

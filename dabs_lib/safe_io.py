@@ -35,7 +35,7 @@ _reached: Counter = Counter()
 class CorruptFileError(ValueError):
     """A file exists but cannot be used (empty, truncated, not the expected format)."""
 
-    def __init__(self, path: str | os.PathLike, problem: str, fix: str = ""):
+    def __init__(self, path: str | os.PathLike, problem: str, fix: str = "") -> None:
         self.path, self.problem, self.fix = str(path), problem, fix
         super().__init__(f"{path} is corrupt: {problem}." + (f" {fix}" if fix else ""))
 
@@ -46,7 +46,7 @@ class CorruptFileError(ValueError):
 class DiskFullError(OSError):
     """No space left under a storage path: names the path, the free and the needed space."""
 
-    def __init__(self, path: str | os.PathLike, needed: int = 0, free: int | None = None):
+    def __init__(self, path: str | os.PathLike, needed: int = 0, free: int | None = None) -> None:
         self.path, self.needed = str(path), int(needed)
         self.free = free_bytes(path) if free is None else int(free)
         need = f"; about {_mb(needed)} more is needed" if needed else ""
@@ -150,7 +150,7 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode())
 
 
-def write_json(path: str | os.PathLike, data: Any, **dumps_kwargs) -> Path:
+def write_json(path: str | os.PathLike, data: Any, **dumps_kwargs: Any) -> Path:
     dumps_kwargs.setdefault("indent", 1)
     return write_text(path, json.dumps(data, **dumps_kwargs))
 

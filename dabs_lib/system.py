@@ -68,7 +68,7 @@ def online_loss_and_score(kind: str, metric: str, logits: Tensor, labels: Tensor
 
 class SSLSystem(L.LightningModule):
     def __init__(self, objective: nn.Module, config: PretrainConfig, online_classes: int | None = None,
-                 online_metric: str = "accuracy", online_kind: str = "multiclass"):
+                 online_metric: str = "accuracy", online_kind: str = "multiclass") -> None:
         super().__init__()
         if online_classes and online_kind not in ONLINE_KINDS:
             raise ValueError(f"the pretraining labels' kind must be one of {ONLINE_KINDS}, but got {online_kind!r}")
@@ -130,7 +130,7 @@ class SSLSystem(L.LightningModule):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
         # Clip the SSL parameters only: the online probe must not shrink the encoder's step.
         if self.config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.grad_clip)

@@ -18,7 +18,7 @@ LOGGER = "dabs_lib"  # every dabs_lib module logs below it (logging.getLogger(__
 class _Collector(logging.Handler):
     """Keeps each distinct WARNING-or-worse message once per process, until drained."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.pending: list[str] = []
         self.seen: set[str] = set()  # a reused worker builds a domain again: say it once

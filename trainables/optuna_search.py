@@ -29,6 +29,7 @@ from dabs_lib.divergence import DIVERGED_KEY
 from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, STUDY, TRIAL_NUMBER, study_name
 from dabs_lib.safe_io import kill_point
 from trainables.schedulers import make_sampler
+from ray.tune.schedulers import TrialScheduler
 
 _RELOCATED: list[str] = []  # set by relocate_journal before Tuner.restore
 
@@ -77,7 +78,7 @@ def open_journal(path: str) -> optuna.storages.JournalStorage:
 
 class MultiStudySearcher(Searcher):
     def __init__(self, plans: list[StudyPlan], journal: str, metric: str | list[str], mode: str | list[str],
-                 sampler: str = "tpe", seed: int = 0):
+                 sampler: str = "tpe", seed: int = 0) -> None:
         super().__init__()
         self._metrics = list(metric) if isinstance(metric, list) else [metric]
         self._modes = list(mode) if isinstance(mode, list) else [mode]
@@ -90,11 +91,11 @@ class MultiStudySearcher(Searcher):
         self._scheduler = None  # a PerStudyScheduler whose state travels with ours
         self._open: dict[str, optuna.Study] = {}
 
-    def attach(self, scheduler) -> None:
+    def attach(self, scheduler: TrialScheduler) -> None:
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
         self._scheduler = scheduler
 
-    def set_search_properties(self, metric, mode, config, **spec) -> bool:
+    def set_search_properties(self, metric: str | None, mode: str | None, config, **spec: Any) -> bool:
         return not config  # the studies own the space: Tune's param_space must stay empty
 
     # -- studies ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dabs_lib.safe_io import kill_point
 from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
 from trainables.search import SearchRequest
+from ray.tune.experiment import Trial
 
 CACHE = os.path.join(os.environ.get("DABS_TUNE_CACHE", os.path.expanduser("~/.cache/dabs-tune")), "journals")
 
@@ -95,7 +96,7 @@ def _trial_key(result) -> tuple[str, int]:
     return study_name(domain, objective), int(number)
 
 
-def _counted(trials) -> list:
+def _counted(trials: list[Trial]) -> list:
     return [t for t in trials if t.state != TrialState.WAITING and t.user_attrs.get(ERROR_ATTR) != ORPHAN]
 
 

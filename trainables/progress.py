@@ -11,20 +11,21 @@ from ray.tune import Callback
 
 from dabs_lib import trial_warnings
 from dabs_lib.experiment import FINAL, METRIC, STEP
+from ray.tune.experiment import Trial
 
 STATES = ("finished", "running", "pruned", "errored")  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
 
 
-def trial_state(trial) -> str:
+def trial_state(trial: Trial) -> str:
     """finished (full budget), pruned (stopped early by the scheduler), errored, running, or pending."""
     if trial.status == "TERMINATED":
         return "finished" if (trial.last_result or {}).get(FINAL) else "pruned"
     return {"ERROR": "errored", "RUNNING": "running"}.get(trial.status, "pending")
 
 
-def _study(trial) -> str:
+def _study(trial: Trial) -> str:
     return f"{trial.config.get('domain', '?')}/{trial.config.get('objective', '?')}"
 
 
@@ -53,7 +54,7 @@ def overall_line(trials: list, total: int, elapsed: float) -> str:
 
 
 class ProgressPrinter(Callback):
-    def __init__(self, every_s: float = 0.0, total: int = 0):
+    def __init__(self, every_s: float = 0.0, total: int = 0) -> None:
         """`total`: trials the run will hold, when Tune cannot tell (a searcher with num_samples=-1)."""
         self.best: dict[str, float] = {}  # per study; no stream kept: Tune pickles callbacks with its state
         self.every_s = every_s or float(os.environ.get(SUMMARY_EVERY_ENV) or SUMMARY_EVERY_S)
@@ -66,7 +67,7 @@ class ProgressPrinter(Callback):
         self.__init__()
         self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})
 
-    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info):
+    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info: object) -> None:
         if not self.total and total_num_samples and 0 < total_num_samples < sys.maxsize:  # -1: unbounded
             self.total = int(total_num_samples)
         self.start = self.last_summary = time.perf_counter()  # again after a resume: a new process
@@ -75,7 +76,7 @@ class ProgressPrinter(Callback):
         elapsed = time.perf_counter() - self.start
         print(f"[{elapsed:6.1f}s] {study:<18} {text}", file=sys.stdout, flush=True)
 
-    def on_trial_result(self, iteration, trials, trial, result, **info):
+    def on_trial_result(self, iteration: int, trials: list[Trial], trial: Trial, result, **info: object) -> None:
         study = _study(trial)
         for line in trial_warnings.split([result]):
             if line not in self.warned:
@@ -87,21 +88,21 @@ class ProgressPrinter(Callback):
         self.best[study] = best = max(self.best.get(study, float("-inf")), value)
         self._say(study, f"{trial} step {result.get(STEP, 0):>5}  {METRIC} {value:.4f}  (best {best:.4f})")
 
-    def on_trial_complete(self, iteration, trials, trial, **info):
+    def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         last = trial.last_result or {}
         how = "finished" if last.get(FINAL) else "stopped early by the scheduler"
         if last.get("diverged"):
             how = f"stopped: {last['diverged']}"
         self._say(_study(trial), f"{trial} {how}")
 
-    def on_trial_error(self, iteration, trials, trial, **info):
+    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         self._say(_study(trial), f"{trial} ERRORED: see {trial.path}/error.txt")
 
-    def on_step_end(self, iteration, trials, **info):
+    def on_step_end(self, iteration: int, trials: list[Trial], **info: object) -> None:
         now = time.perf_counter()
         if now - self.last_summary >= self.every_s:
             self.last_summary = now
             self._say("", overall_line(trials, self.total, now - self.start))
 
-    def on_experiment_end(self, trials, **info):
+    def on_experiment_end(self, trials: list[Trial], **info: object) -> None:
         self._say("", overall_line(trials, self.total, time.perf_counter() - self.start))

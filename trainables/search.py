@@ -24,6 +24,7 @@ from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
 from trainables.schedulers import PerStudyScheduler
 from trainables.tensorboard import StepTBXLogger
+from ray.tune.experiment import Trial
 
 OBJECTIVE_METRICS = {SECONDS: "min", PARAMS: "min"}  # second objectives for NSGA-II
 
@@ -78,7 +79,7 @@ def max_evaluations(space) -> int:
 class TrialNamer:
     """`<domain>_<objective>_<number>`, the number being the trial's number in its study."""
 
-    def __call__(self, trial) -> str:
+    def __call__(self, trial: Trial) -> str:
         domain, objective = split_study(str(trial.config.get(STUDY, "-")))
         return trial_name(domain, objective, int(trial.config.get(TRIAL_NUMBER, 0)))
 

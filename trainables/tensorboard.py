@@ -19,6 +19,7 @@ from ray.tune.result import TIMESTEPS_TOTAL, TRAINING_ITERATION
 from ray.tune.utils import flatten_dict
 
 from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, TEST_PREFIX, TRIAL_NUMBER
+from ray.tune.experiment import Trial
 
 PREFIX = "ray/tune/"
 HPARAM_METRICS = (METRIC, TEST_PREFIX)  # exact key, or prefix (ending in "/")
@@ -41,13 +42,13 @@ def _is_hparam_metric(key: str) -> bool:
 
 
 class StepTBXLogger(TBXLoggerCallback):
-    def __init__(self, searched: dict[str, tuple[str, ...]] | None = None):
+    def __init__(self, searched: dict[str, tuple[str, ...]] | None = None) -> None:
         """`searched`: study name -> its searched parameters, when a trial's config carries its
         study and more than its searched values (one searcher for several studies)."""
         super().__init__()
         self.searched = dict(searched or {})
 
-    def log_trial_result(self, iteration: int, trial, result: dict) -> None:
+    def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
         if trial not in self._trial_writer:
             self.log_trial_start(trial)
         step = int(result.get(TIMESTEPS_TOTAL, result.get(TRAINING_ITERATION, 0)) or 0)
@@ -60,7 +61,7 @@ class StepTBXLogger(TBXLoggerCallback):
         self._trial_result[trial] = shown
         writer.flush()
 
-    def log_trial_end(self, trial, failed: bool = False) -> None:
+    def log_trial_end(self, trial: Trial, failed: bool = False) -> None:
         if trial not in self._trial_writer:
             return
         last = self._trial_result.get(trial) or {}
@@ -71,7 +72,7 @@ class StepTBXLogger(TBXLoggerCallback):
         del self._trial_writer[trial]
         self._trial_result.pop(trial, None)
 
-    def _log_hparams(self, trial, metrics: dict[str, float]) -> None:
+    def _log_hparams(self, trial: Trial, metrics: dict[str, float]) -> None:
         from tensorboardX.summary import hparams
 
         study = str(trial.config.get(BOOKKEEPING_PARAMS[1], ""))

@@ -19,6 +19,7 @@ from importlib import import_module
 from dabs_lib.datasets import catalog, catalog_speech, catalog_text
 from dabs_lib.datasets.errors import ChecksumError, DatasetError, DatasetFileError, ManualDownloadError
 from dabs_lib.registry import lookup
+from pathlib import Path
 
 # domain -> (loader module, builder, required sources, optional sources). The sources come from the
 # torch-free catalogues, so checking files never imports a loader (nor torch).
@@ -74,7 +75,7 @@ def _resolve(name: str) -> tuple[tuple, tuple]:
     return (lookup(all_sources(), name, "real domain or dataset"),), ()
 
 
-def _source_problem(source, data_root) -> str:
+def _source_problem(source, data_root: str | Path) -> str:
     """'' when the source's required files are there; else what is wrong and how to fix it."""
     if source.missing(data_root):
         return source.instructions(data_root)

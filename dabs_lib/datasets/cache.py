@@ -42,7 +42,7 @@ _log = logging.getLogger(__name__)
 class ArrayWriter:
     """What a preprocessing function writes into: .npy arrays plus JSON-able `meta`."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.meta: dict = {}
         self._open: list[np.memmap] = []

@@ -31,7 +31,7 @@ class DatasetError(Exception):
 class ManualDownloadError(DatasetError, FileNotFoundError):
     """Raw files are missing: `how_to_get` says what to fetch, from where, and where it goes."""
 
-    def __init__(self, dataset: str, missing: Path | str, how_to_get: str):
+    def __init__(self, dataset: str, missing: Path | str, how_to_get: str) -> None:
         self.dataset = dataset
         self.missing = Path(missing)
         self.how_to_get = how_to_get
@@ -41,7 +41,7 @@ class ManualDownloadError(DatasetError, FileNotFoundError):
 class DatasetFileError(DatasetError, ValueError):
     """A file exists but cannot be used: truncated, corrupt, or not the documented layout."""
 
-    def __init__(self, path: Path | str, problem: str, fix: str = ""):
+    def __init__(self, path: Path | str, problem: str, fix: str = "") -> None:
         self.path = Path(path)
         self.problem = problem
         tail = f" {fix}" if fix else " Delete it and download it again."
@@ -51,7 +51,7 @@ class DatasetFileError(DatasetError, ValueError):
 class ChecksumError(DatasetFileError):
     """A downloaded or raw file does not have its published checksum."""
 
-    def __init__(self, path: Path | str, algorithm: str, expected: str, actual: str):
+    def __init__(self, path: Path | str, algorithm: str, expected: str, actual: str) -> None:
         super().__init__(
             path,
             f"{algorithm} must be {expected}, but got {actual} (truncated or corrupt download)",

@@ -36,7 +36,7 @@ def _default_transform(values: np.ndarray) -> Tensor:
 class MemmapSplit(Dataset):
     """Items `(tuple(field tensors), label)`; `.fingerprint` changes when the data does."""
 
-    def __init__(self, name: str, fields: tuple[Field, ...], rows: np.ndarray, labels: np.ndarray, identity: str):
+    def __init__(self, name: str, fields: tuple[Field, ...], rows: np.ndarray, labels: np.ndarray, identity: str) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         labels = np.asarray(labels)
         if len(rows) != len(labels):

@@ -24,6 +24,7 @@ from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import TransferTask
+from dabs_lib.datasets.cache import ArrayWriter
 
 STORE_SIZE = 224
 SMOKE_IMAGES = 6  # smoke builds decode this many images per class and part
@@ -99,7 +100,7 @@ SETS = {"aircraft": (AIRCRAFT, aircraft), "cu_birds": (CU_BIRDS, cu_birds), "dtd
         "traffic_sign": (TRAFFIC_SIGN, traffic_sign), "vgg_flower": (VGG_FLOWER, vgg_flower)}
 
 
-def _limit(labels, parts, smoke: bool) -> np.ndarray:
+def _limit(labels: np.ndarray, parts, smoke: bool) -> np.ndarray:
     keep = np.arange(len(labels))
     if smoke:
         key = np.asarray(labels) * 3 + np.asarray(parts)
@@ -107,7 +108,7 @@ def _limit(labels, parts, smoke: bool) -> np.ndarray:
     return np.sort(keep)
 
 
-def transfer_task(name: str, root, size: int, seed: int, smoke: bool) -> dict[str, TransferTask]:
+def transfer_task(name: str, root: str | Path, size: int, seed: int, smoke: bool) -> dict[str, TransferTask]:
     """{name: task} for one natural-image transfer set, items 3 x size x size."""
     source, lister = SETS[name]
     folder = source.check(root)
@@ -116,7 +117,7 @@ def transfer_task(name: str, root, size: int, seed: int, smoke: bool) -> dict[st
     paths, labels, parts = [paths[i] for i in keep], np.asarray(labels, np.int64)[keep], np.asarray(parts)[keep]
     boxes = [boxes[i] for i in keep] if boxes else None
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         store_images(writer, "images", paths, STORE_SIZE, "RGB", boxes)
 
     listing = "\n".join(f"{p.relative_to(folder)}:{b}" for p, b in zip(paths, boxes or [None] * len(paths)))

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from dabs_lib.datasets.errors import DatasetFileError
+
+if TYPE_CHECKING:  # for annotations only; imported lazily where used
+    from tokenizers import Tokenizer
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD_CANDIDATES = ("[PAD]", "<pad>")  # BERT's and XLM-R's padding tokens
@@ -56,7 +60,7 @@ def train_wordpiece(lines: Iterable[str], vocab_size: int, out_path: Path | str)
     return tokenizer
 
 
-def pad_id(tokenizer) -> int:
+def pad_id(tokenizer: Tokenizer) -> int:
     for token in PAD_CANDIDATES:
         index = tokenizer.token_to_id(token)
         if index is not None:
@@ -69,7 +73,7 @@ def token_dtype(vocab_size: int):
     return np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.int32
 
 
-def encode(tokenizer, texts: Sequence[str] | Sequence[tuple[str, str]], seq_len: int) -> np.ndarray:
+def encode(tokenizer: Tokenizer, texts: Sequence[str] | Sequence[tuple[str, str]], seq_len: int) -> np.ndarray:
     """(N, seq_len) ids: special tokens added, truncated longest-first, padded with the pad id."""
     tokenizer.enable_truncation(max_length=seq_len)
     pid = pad_id(tokenizer)

@@ -20,6 +20,11 @@ from dabs_lib.datasets.glue import GLUE_TASKS, glue_tasks
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only
+    from tokenizers import Tokenizer
 
 SEQ_LEN = 128
 BERT_VOCAB = 30522
@@ -40,7 +45,7 @@ def english_tokenizer(root: Path, corpus: Path, limit: int | None):
     if given.exists():
         return load_tokenizer(given), "sha256:" + file_digest(given, "sha256")
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         train_wordpiece(corpus_lines(corpus, limit), BERT_VOCAB, writer.folder / "tokenizer.json")
 
     params = {"version": 1, "vocab": BERT_VOCAB, "limit": limit, "source": source_signature([corpus])}
@@ -48,8 +53,8 @@ def english_tokenizer(root: Path, corpus: Path, limit: int | None):
     return load_tokenizer(processed.folder / "tokenizer.json"), "trained:" + processed.fingerprint
 
 
-def _pretrain_tokens(root: Path, corpus: Path, tokenizer, tokenizer_id: str, limit: int | None):
-    def build(writer) -> None:
+def _pretrain_tokens(root: Path, corpus: Path, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
+    def build(writer: ArrayWriter) -> None:
         count = sum(1 for _ in corpus_lines(corpus, limit))
         probe = encode(tokenizer, ["x"], SEQ_LEN)
         out = writer.create("tokens", (count, SEQ_LEN), probe.dtype)

@@ -35,7 +35,7 @@ METRIC_DIRECTIONS = {
 class TensorSplit(Dataset):
     """A split held as tensors: inputs[i] has shape (N, ...), labels (N,) or (N, K) or (N, L)."""
 
-    def __init__(self, inputs: tuple[Tensor, ...], labels: Tensor | None, name: str):
+    def __init__(self, inputs: tuple[Tensor, ...], labels: Tensor | None, name: str) -> None:
         n = len(inputs[0])
         if any(len(x) != n for x in inputs):
             raise ValueError(f"{name}: every input must have the same number of rows")

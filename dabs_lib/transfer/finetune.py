@@ -28,6 +28,7 @@ from dabs_lib.transfer.metrics import compute_metric
 from dabs_lib.transfer.probes import link_scores
 from dabs_lib.transfer.protocol import ProbeProtocol, TransferResult
 from dabs_lib.transfer.selection import carve
+from typing import Any
 
 
 def task_loss(kind: str, logits: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
@@ -42,7 +43,7 @@ def task_loss(kind: str, logits: Tensor, labels: Tensor, ignore_index: int) -> T
 
 
 class FineTuner(L.LightningModule):
-    def __init__(self, encoder: Encoder, kind: str, num_outputs: int, ignore_index: int, protocol: ProbeProtocol):
+    def __init__(self, encoder: Encoder, kind: str, num_outputs: int, ignore_index: int, protocol: ProbeProtocol) -> None:
         super().__init__()
         self.encoder = encoder
         self.head = nn.Linear(encoder.config.embed_dim, num_outputs)
@@ -52,7 +53,7 @@ class FineTuner(L.LightningModule):
         output = self.encoder(inputs)
         return self.head(output.tokens if self.kind == "per_token" else output.pooled)  # (B, [L,] K)
 
-    def training_step(self, batch, batch_idx: int) -> Tensor:
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         inputs, labels = batch
         return task_loss(self.kind, self(list(inputs)), labels, self.ignore_index)
 
