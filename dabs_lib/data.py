@@ -80,15 +80,15 @@ def _whole_batch(batch: Any):
     return batch
 
 
-def step_sampler(loader: DataLoader) -> StepBatchSampler:
+def step_sampler(loader: DataLoader[Any]) -> StepBatchSampler:
     """The StepBatchSampler of a loader built by `pretrain_loader` (either path)."""
     sampler = loader.batch_sampler if isinstance(loader.batch_sampler, StepBatchSampler) else loader.sampler
     assert isinstance(sampler, StepBatchSampler), type(sampler)
     return sampler
 
 
-def pretrain_loader(split: Dataset, batch_size: int, steps_per_epoch: int, seed: int,
-                    workers: int = 0, start_step: int = 0) -> DataLoader:
+def pretrain_loader(split: Dataset[Any], batch_size: int, steps_per_epoch: int, seed: int,
+                    workers: int = 0, start_step: int = 0) -> DataLoader[Any]:
     """Seeded batches of `split`, those of steps `start_step, start_step + 1, ...`. In-memory
     splits are sliced whole batches at a time; sets read row by row (memory-mapped or
     decoded files) use `workers` loader processes when > 0."""

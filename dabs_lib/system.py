@@ -20,11 +20,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dabs_lib.config import PretrainConfig
+from typing import Any
 
 ONLINE_PROBE_LR = 1e-4  # DABS's online evaluator: Adam(1e-4), never scheduled
 
 
-def make_optimizer(groups: list[dict]) -> torch.optim.AdamW:
+def make_optimizer(groups: list[dict[str, Any]]) -> torch.optim.AdamW:
     """AdamW over parameter groups, fused into one kernel when every parameter allows it
     (float, on CPU or CUDA): at DABS size on a CPU that is about 8x less optimizer time."""
     params = [p for group in groups for p in group["params"]]
@@ -107,12 +108,12 @@ class SSLSystem(L.LightningModule):
 
     # A resumed run must draw the same corruptions, mixes and dropout masks as an
     # uninterrupted one: the checkpoint carries the global RNG states (Lightning's does not).
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["rng_states"] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         states = checkpoint.get("rng_states")
         if states:
             torch.set_rng_state(states["cpu"])

@@ -117,7 +117,7 @@ class MultiStudySearcher(Searcher):
             return baselines[0]
         return min(wanting, key=lambda name: self._issued[name], default=None)  # ties: request order
 
-    def suggest(self, trial_id: str) -> dict | None:
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
         name = self._next_study()
         if name is None:
             return Searcher.FINISHED
@@ -135,11 +135,11 @@ class MultiStudySearcher(Searcher):
         name, number = self._live[trial_id]
         return self.study(name), self.study(name).get_trials(deepcopy=False)[number]
 
-    def on_trial_result(self, trial_id: str, result: dict) -> None:
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if trial_id in self._live and trial_id not in self._done and len(self._metrics) == 1:
             self._report(trial_id, result)
 
-    def _report(self, trial_id: str, result: dict | None) -> None:
+    def _report(self, trial_id: str, result: dict[str, Any] | None) -> None:
         value = (result or {}).get(self._metric)
         if value is None:
             return
@@ -152,7 +152,7 @@ class MultiStudySearcher(Searcher):
         if frozen.state == TrialState.RUNNING and step not in frozen.intermediate_values:
             optuna.trial.Trial(study, frozen._trial_id).report(value, step)
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
         if trial_id not in self._live or trial_id in self._done or error:
             return  # errored: left open until the search ends (a retry or a resume may finish it)
         study, frozen = self._frozen(trial_id)
@@ -174,7 +174,7 @@ class MultiStudySearcher(Searcher):
                 trial.set_user_attr(ERROR_ATTR, str(reason))  # the report's error line
             study.tell(frozen.number, state=TrialState.PRUNED)
 
-    def _values(self, result: dict | None):
+    def _values(self, result: dict[str, Any] | None):
         values = [(result or {}).get(m) for m in self._metrics]
         if any(v is None or not math.isfinite(float(v)) for v in values):
             return None

@@ -12,6 +12,7 @@ from ray.tune import Callback
 from dabs_lib import trial_warnings
 from dabs_lib.experiment import FINAL, METRIC, STEP
 from ray.tune.experiment import Trial
+from typing import Any
 
 STATES = ("finished", "running", "pruned", "errored")  # the overall line's counts, in this order
 SUMMARY_EVERY_S = 30.0
@@ -34,9 +35,9 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
 
 
-def overall_line(trials: list, total: int, elapsed: float) -> str:
+def overall_line(trials: list[Any], total: int, elapsed: float) -> str:
     """Counts per study and in total, and an ETA from the measured seconds of the trials that ended."""
-    per_study: dict[str, Counter] = {}
+    per_study: dict[str, Counter[str]] = {}
     for trial in trials:
         per_study.setdefault(_study(trial), Counter())[trial_state(trial)] += 1
     counts = sum(per_study.values(), Counter())
@@ -62,7 +63,7 @@ class ProgressPrinter(Callback):
         self.total = total
         self.start = self.last_summary = time.perf_counter()
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         """Tune pickles callbacks with the experiment; one written by an older release lacks fields."""
         self.__init__()
         self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})

@@ -111,11 +111,11 @@ class PerStudyScheduler(TrialScheduler):
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_error(view, trial)
 
-    def on_trial_result(self, tune_controller: TuneController, trial: Trial, result: dict) -> str:
+    def on_trial_result(self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]) -> str:
         sub, view = self._route(tune_controller, trial)
         return sub.on_trial_result(view, trial, result)
 
-    def on_trial_complete(self, tune_controller: TuneController, trial: Trial, result: dict) -> None:
+    def on_trial_complete(self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]) -> None:
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_complete(view, trial, result)
 
@@ -133,11 +133,11 @@ class PerStudyScheduler(TrialScheduler):
     def debug_string(self) -> str:
         return f"{self._name} per study ({len(self._subs)} studies)"
 
-    def get_state(self) -> dict | None:
+    def get_state(self) -> dict[str, Any] | None:
         """What a resume restores: ASHA's rungs (keyed by trial id). HyperBand and the median
         rule keep Trial objects, which do not survive a restore: they start afresh."""
         return {"subs": dict(self._subs)} if self._name in ("asha", "fifo") else None
 
-    def set_state(self, state: dict | None) -> None:
+    def set_state(self, state: dict[str, Any] | None) -> None:
         if state:
             self._subs.update(state["subs"])

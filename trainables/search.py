@@ -118,9 +118,9 @@ class TrialResources:
 
     cpus: float
     gpus: float
-    cpu_only_domains: frozenset = frozenset()
+    cpu_only_domains: frozenset[str] = frozenset()
 
-    def __call__(self, config: dict) -> dict[str, float]:
+    def __call__(self, config: dict[str, Any]) -> dict[str, float]:
         gpus = 0.0 if config.get("domain") in self.cpu_only_domains else self.gpus
         return {"cpu": self.cpus, "gpu": gpus}
 

@@ -20,6 +20,7 @@ from ray.tune.utils import flatten_dict
 
 from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, TEST_PREFIX, TRIAL_NUMBER
 from ray.tune.experiment import Trial
+from typing import Any
 
 PREFIX = "ray/tune/"
 HPARAM_METRICS = (METRIC, TEST_PREFIX)  # exact key, or prefix (ending in "/")
@@ -48,7 +49,7 @@ class StepTBXLogger(TBXLoggerCallback):
         super().__init__()
         self.searched = dict(searched or {})
 
-    def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
+    def log_trial_result(self, iteration: int, trial: Trial, result: dict[str, Any]) -> None:
         if trial not in self._trial_writer:
             self.log_trial_start(trial)
         step = int(result.get(TIMESTEPS_TOTAL, result.get(TRAINING_ITERATION, 0)) or 0)

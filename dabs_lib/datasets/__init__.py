@@ -20,6 +20,7 @@ from dabs_lib.datasets import catalog, catalog_speech, catalog_text
 from dabs_lib.datasets.errors import ChecksumError, DatasetError, DatasetFileError, ManualDownloadError
 from dabs_lib.registry import lookup
 from pathlib import Path
+from typing import Any
 
 # domain -> (loader module, builder, required sources, optional sources). The sources come from the
 # torch-free catalogues, so checking files never imports a loader (nor torch).
@@ -59,17 +60,17 @@ def _lazy_builder(domain: str):
 REAL_DOMAINS = {name: _lazy_builder(name) for name in _DOMAINS}
 
 
-def domain_sources(domain: str) -> tuple[tuple, tuple]:
+def domain_sources(domain: str) -> tuple[tuple[Any, ...], tuple]:
     """(required sources, optional sources) of a real domain."""
     return lookup(_DOMAINS, domain, "real domain")[2:]
 
 
-def all_sources() -> dict:
+def all_sources() -> dict[str, Any]:
     """source name -> Source, over every real domain."""
     return {s.name: s for d in _DOMAINS for group in domain_sources(d) for s in group}
 
 
-def _resolve(name: str) -> tuple[tuple, tuple]:
+def _resolve(name: str) -> tuple[tuple[Any, ...], tuple]:
     if name in _DOMAINS:
         return domain_sources(name)
     return (lookup(all_sources(), name, "real domain or dataset"),), ()

@@ -7,9 +7,10 @@ there but truncated, corrupt or not in the expected layout (it names the file).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
-def _rebuild(cls, args: tuple, state: dict) -> "DatasetError":
+def _rebuild(cls, args: tuple[Any, ...], state: dict[str, Any]) -> "DatasetError":
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)

@@ -28,6 +28,7 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
+from typing import Any
 
 CLASSES = ("AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial", "Pasture", "PermanentCrop",
            "Residential", "River", "SeaLake")
@@ -40,7 +41,7 @@ def _number(path: Path) -> int:
     return int(found.group(1)) if found else -1
 
 
-def list_files(folder: Path, limit: int | None = None) -> tuple[list, np.ndarray]:
+def list_files(folder: Path, limit: int | None = None) -> tuple[list[Any], np.ndarray]:
     """(tif paths, labels): classes in CLASSES order, files by their number."""
     by_class = {name: [] for name in CLASSES}
     for path in folder.rglob("*.tif"):

@@ -23,6 +23,7 @@ from dabs_lib.datasets.cache import ArrayWriter
 from dabs_lib.datasets.cache import Processed
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
 if TYPE_CHECKING:  # for annotations only
     from tokenizers import Tokenizer
@@ -54,7 +55,7 @@ def _column(columns: list[str], name: str, path: Path) -> int:
     return columns.index(name)
 
 
-def parse(task: GlueTask, path: Path) -> tuple[list, np.ndarray]:
+def parse(task: GlueTask, path: Path) -> tuple[list[Any], np.ndarray]:
     """Texts (strings or pairs) and labels of one file; rows with empty text are dropped, as DABS does."""
     columns, rows = read_tsv(path, task.header)
     text_at = [_column(columns, c, path) for c in task.texts]
@@ -96,7 +97,7 @@ def _split(processed: Processed, name: str, smoke: bool) -> MemmapSplit:
     return shrink(MemmapSplit(name, (field,), np.arange(len(labels)), labels, processed.fingerprint), smoke)
 
 
-def glue_tasks(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool) -> dict:
+def glue_tasks(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool) -> dict[str, Any]:
     """name -> TransferTask for the 10 GLUE tasks, tokenized with `tokenizer`."""
     SOURCE.check(root)
     tasks = {}

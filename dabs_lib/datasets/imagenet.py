@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ SUFFIXES = (".jpeg", ".jpg", ".png")  # ILSVRC ships .JPEG; compared in lower ca
 SMOKE_IMAGES = 6  # smoke builds list this many images per class
 
 
-class ImageFileSplit(Dataset):
+class ImageFileSplit(Dataset[Any]):
     """Items `((image (3, size, size) float in [0, 1],), label)`, decoded from an image file per read."""
 
     def __init__(self, name: str, folder: Path | str, files: np.ndarray, labels: np.ndarray, size: int) -> None:

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Iterator
 
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
+from typing import Any
 
 CHUNK_CHARS = 1 << 22  # characters read at a time
 _SKIP = " \t\r\n,"
 
 
-def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict]:
+def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """The objects of `[{...}, {...}]` or of JSON lines, in file order; at most `limit`."""
     decoder = json.JSONDecoder()
     count = 0

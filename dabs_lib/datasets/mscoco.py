@@ -42,6 +42,7 @@ from dabs_lib.datasets.cache import ArrayWriter
 from dabs_lib.datasets.cache import Processed
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
 if TYPE_CHECKING:  # for annotations only
     from tokenizers import Tokenizer
@@ -50,7 +51,7 @@ SEQ_LEN = 32
 SMOKE_IMAGES = 40  # smoke builds decode this many images (or questions) per split
 
 
-def _load_json(path: Path) -> dict:
+def _load_json(path: Path) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)

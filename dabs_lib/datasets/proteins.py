@@ -40,6 +40,7 @@ from dabs_lib.specs import TokensSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from dabs_lib.datasets.cache import Processed
 from pathlib import Path
+from typing import Any
 
 SEQ_LEN = 128
 AMINO_ACIDS = "XARNDCQEGHILKMFPSTWYVUOBZJ"
@@ -84,7 +85,7 @@ def tokenize(sequence: str, path: Path) -> np.ndarray:
     return out
 
 
-def _label(record: dict, field: str, kind: str, path: Path):
+def _label(record: dict[str, Any], field: str, kind: str, path: Path):
     value = record.get(field)
     if value is None:
         raise DatasetFileError(path, f"every record must have a {field!r} field (keys: {sorted(record)})")

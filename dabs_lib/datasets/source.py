@@ -20,12 +20,12 @@ DATA_ROOT_ENV = "DABS_DATA_ROOT"
 DEFAULT_DATA_ROOT = "data"
 
 
-def resolve_root(data_root: str | os.PathLike) -> Path:
+def resolve_root(data_root: str | os.PathLike[str]) -> Path:
     """--data-root, else $DABS_DATA_ROOT, else ./data."""
     return Path(str(data_root) or os.environ.get(DATA_ROOT_ENV, "") or DEFAULT_DATA_ROOT).expanduser()
 
 
-def absolute_root(data_root: str | os.PathLike) -> str:
+def absolute_root(data_root: str | os.PathLike[str]) -> str:
     """resolve_root made absolute against the current folder: what a Ray trial, which runs in
     its own working folder, must be given."""
     return str(resolve_root(data_root).resolve())

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from dabs_lib.specs import Spec
+from typing import Any
 
 # What a transfer label means, which decides the probe and the loss.
 TASK_KINDS = ("multiclass", "binary", "multilabel", "regression", "per_token")
@@ -32,7 +33,7 @@ METRIC_DIRECTIONS = {
 }
 
 
-class TensorSplit(Dataset):
+class TensorSplit(Dataset[Any]):
     """A split held as tensors: inputs[i] has shape (N, ...), labels (N,) or (N, K) or (N, L)."""
 
     def __init__(self, inputs: tuple[Tensor, ...], labels: Tensor | None, name: str) -> None:
@@ -76,9 +77,9 @@ class TransferTask:
     kind: str  # one of TASK_KINDS
     metric: str  # one of METRIC_DIRECTIONS
     num_classes: int  # classes (multiclass/per_token), labels (multilabel), 1 (binary/regression)
-    train: Dataset
-    val: Dataset
-    test: Dataset
+    train: Dataset[Any]
+    val: Dataset[Any]
+    test: Dataset[Any]
     ignore_index: int = -100  # per_token label that marks padding / unlabelled positions
 
     def __post_init__(self) -> None:
@@ -96,7 +97,7 @@ class TransferTask:
 class Domain:
     name: str
     specs: tuple[Spec, ...]
-    pretrain: Dataset  # labels -1 unless `pretrain_num_classes` is set (online probe)
+    pretrain: Dataset[Any]  # labels -1 unless `pretrain_num_classes` is set (online probe)
     tasks: dict[str, TransferTask]
     pretrain_num_classes: int | None = None  # labelled pretraining set -> online linear probe
     pretrain_metric: str = "accuracy"  # what the online probe logs (accuracy or auroc)

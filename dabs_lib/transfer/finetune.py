@@ -78,7 +78,7 @@ def _quiet_lightning() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def predict(model: FineTuner, dataset: Dataset, batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+def predict(model: FineTuner, dataset: Dataset[Any], batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
     """(scores, labels) over the whole split in eval mode; per-token rows drop ignore_index."""
     model.eval().to(device)
     scores, labels = [], []
@@ -93,7 +93,7 @@ def predict(model: FineTuner, dataset: Dataset, batch_size: int, device: torch.d
     return np.concatenate(scores), np.concatenate(labels)
 
 
-def _fit_and_val(task: TransferTask, protocol: ProbeProtocol) -> tuple[Dataset, Dataset]:
+def _fit_and_val(task: TransferTask, protocol: ProbeProtocol) -> tuple[Dataset[Any], Dataset]:
     has_val = task.val is not None and len(task.val) > 0
     if protocol.val_source == "task" and has_val:
         return task.train, task.val
