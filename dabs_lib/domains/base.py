@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -112,5 +112,12 @@ class Domain:
         return next(iter(self.tasks))
 
 
-# A domain builder: (seed, data_root, smoke) -> Domain. `smoke` shrinks it for fast tests.
-DomainBuilder = Callable[..., Domain]
+class DomainBuilder(Protocol):
+    """What `DOMAINS[name]` is: a function (seed, data_root, smoke) -> Domain.
+
+    `seed` fixes every random split and draw; `data_root` is where a real dataset's files are
+    (embedded domains ignore it); `smoke` shrinks the domain for fast tests and `--smoke-test`.
+    Adding a domain = write `build` with exactly this signature and register it (docs/development.md).
+    """
+
+    def __call__(self, seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain: ...
