@@ -21,7 +21,7 @@ class Diverged(RuntimeError):
         self.reason, self.step = reason, step  # step: optimizer steps done, -1 if unknown
         super().__init__(reason)
 
-    def __reduce__(self):  # crosses Ray workers: rebuild from the same arguments
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses Ray workers: rebuild from the same arguments
         return type(self), (self.reason, self.step)
 
     @classmethod

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _rebuild(cls, args: tuple[Any, ...], state: dict[str, Any]) -> "DatasetError":
+def _rebuild(cls: type["DatasetError"], args: tuple[Any, ...], state: dict[str, Any]) -> "DatasetError":
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
@@ -25,7 +25,7 @@ class DatasetError(Exception):
     Ray workers by pickle and are copied by copy.copy: rebuild them from args and attributes.
     """
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 

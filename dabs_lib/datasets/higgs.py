@@ -25,6 +25,7 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TabularSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
+from collections.abc import Callable
 
 NUM_FEATURES = 28
 CHUNK_ROWS = 1_000_000
@@ -47,7 +48,7 @@ def read_higgs(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(table[:, 1:]), labels.astype(np.int64)
 
 
-def _preprocess(path: Path):
+def _preprocess(path: Path) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         features, labels = read_higgs(path)
         writer.save("features", features)

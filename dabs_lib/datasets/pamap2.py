@@ -27,6 +27,7 @@ from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Sequence1dSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
+from collections.abc import Callable
 
 # The 12 protocol activities; label = position here. DABS's list left out ironing (17)
 # although its head had 12 outputs; we keep all 12.
@@ -82,7 +83,7 @@ def _windows(offset: int, start: int, end: int) -> np.ndarray:
     return offset + np.arange(start, end - SEQ_LEN + 1, WINDOW_STRIDE)
 
 
-def _preprocess(folder: Path):
+def _preprocess(folder: Path) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         series, tables, offset = [], [], 0
         for subject in TRAIN_SUBJECTS + TEST_SUBJECTS:

@@ -39,7 +39,7 @@ def corpus_lines(path: Path, limit: int | None = None):
         yield from islice(lines, limit)
 
 
-def english_tokenizer(root: Path, corpus: Path, limit: int | None):
+def english_tokenizer(root: Path, corpus: Path, limit: int | None) -> tuple[Tokenizer, str]:
     """(tokenizer, identity): BERT-uncased's tokenizer.json if present, else one trained on the corpus."""
     given = BERT_TOKENIZER.folder(root) / "tokenizer.json"
     if given.exists():
