@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 from pathlib import Path
 
 DISTRIBUTION = "dabs-tune"  # the name pyproject.toml gives the package (and its command)
@@ -45,7 +46,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 class OneLineParser(argparse.ArgumentParser):
     """Bad flags print one line and exit 2 (argparse prints the whole usage by default)."""
 
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
 

@@ -55,8 +55,9 @@ def test_private_ray_listens_on_loopback_only(tmp_path):
 ])
 def test_impossible_private_requests_are_refused_before_ray_starts(demand, num_cpus, pattern, monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    with pytest.raises(ClusterError, match=pattern), ray_session(num_cpus=num_cpus, demand=demand):
-        pass
+    with pytest.raises(ClusterError, match=pattern):
+        with ray_session(num_cpus=num_cpus, demand=demand):
+            pass
     assert not ray.is_initialized()
 
 
