@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: search test test-fast bench clean-venv
+.PHONY: search test test-fast lint bench clean-venv
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,13 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 search: $(STAMP)
 	$(BIN)/python run_search.py $(ARGS)
 
-test: $(STAMP)
+# Static checks (configured in pyproject.toml): lint, formatting, types. `make test` runs them first.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q -rs --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(STAMP)

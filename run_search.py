@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import argparse
 
 
 # command -> (module, function); imported on use, so `export` does not pay for Ray and Lightning.
@@ -25,7 +26,7 @@ COMMANDS = {
 }
 
 
-def _dispatch(args) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
     import importlib
 
     module, function = COMMANDS[args.command]
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _fault_line(error: BaseException, args) -> str | None:
+def _fault_line(error: BaseException, args: argparse.Namespace) -> str | None:
     """A full disk or a diverged run: what happened, where, and what to do, on one line."""
     from dabs_lib.divergence import Diverged
     from dabs_lib.safe_io import SPACE_MARGIN, DiskFullError, disk_full_cause

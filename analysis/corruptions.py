@@ -10,9 +10,11 @@
 
 mask, shuffle and mix reuse the objectives' own corruptions (choose_positions,
 mask_tokens, derange, mix_tokens). shuffle permutes k = ceil(theta x real tokens)
-positions but at least 2, since a derangement of one position moves nothing. mix pairs every sample with another one of the
+positions but at least 2, since a derangement of one position moves nothing. mix pairs
+every sample with another one of the
 evaluated set (a derangement), and a mixed position is padding only where both samples
-pad (as in e-Mix), except at lambda = 1, which keeps the sample's own padding. noise adds N(0, (theta x std)^2), std the input's own
+pad (as in e-Mix), except at lambda = 1, which keeps the sample's own padding. noise adds
+N(0, (theta x std)^2), std the input's own
 over the evaluated samples, to every continuous input (token ids stay). crop shifts
 each sample by k = ceil(theta x length) positions in a seeded random direction along
 the sequence/time axis (1d: time; 2d: width, the time axis of spectrograms; tokens:
@@ -72,7 +74,7 @@ def crop_shift(inputs: list[Tensor], specs: tuple[Spec, ...], theta: float, gene
     return out
 
 
-def _mask(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+def _mask(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
     tokens, padding = encoder.embed(inputs)
     chosen = choose_positions(padding, theta, generator)
     return mask_tokens(tokens, chosen, tokens.new_zeros(tokens.shape[-1])), padding
@@ -86,13 +88,13 @@ def at_least_two(padding_mask: Tensor, rate: float, generator: torch.Generator) 
     return chosen | (extra & lonely.unsqueeze(1))
 
 
-def _shuffle(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+def _shuffle(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
     tokens, padding = encoder.embed(inputs)
     chosen = at_least_two(padding, theta, generator) if theta > 0 else torch.zeros_like(padding)
     return derange(tokens, chosen, generator)[0], padding
 
 
-def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
     tokens, padding = encoder.embed([torch.cat([x, y]) for x, y in zip(inputs, partner)])  # (2B, L, D)
     b = len(tokens) // 2
     perm = torch.cat([torch.arange(b, 2 * b), torch.arange(b)]).to(tokens.device)  # i <-> its partner
@@ -104,7 +106,7 @@ def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: f
 
 
 def _on_inputs(corrupt: Callable) -> Callable:
-    def apply(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator) -> Embedded:
+    def apply(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
         return encoder.embed(corrupt(inputs, encoder.specs, theta, generator))
 
     return apply

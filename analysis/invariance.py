@@ -99,7 +99,7 @@ def _reference(encoder: Encoder, split: Dataset, num_samples: int, seed: int, re
 
 
 def _evaluate(encoder: Encoder, split: Dataset, families: tuple[str, ...] | None, grid: dict | None,
-              num_samples: int, seed: int, reference: Dataset | None, device) -> tuple[pd.DataFrame, float]:
+              num_samples: int, seed: int, reference: Dataset | None, device: torch.device | str | None) -> tuple[pd.DataFrame, float]:
     """(curves, mean between-sample cosine) of one encoder."""
     device = resolve_device(device)
     rows = []
@@ -122,7 +122,7 @@ def _evaluate(encoder: Encoder, split: Dataset, families: tuple[str, ...] | None
 
 def invariance_curves(encoder: Encoder, split: Dataset, families: tuple[str, ...] | None = None,
                       grid: dict[str, tuple[float, ...]] | None = None, num_samples: int = NUM_SAMPLES,
-                      seed: int = 0, reference: Dataset | None = None, device=None) -> pd.DataFrame:
+                      seed: int = 0, reference: Dataset | None = None, device: torch.device | str | None = None) -> pd.DataFrame:
     """One row per (family, theta): mean and spread of the whitened cosine over samples.
 
     families: names in analysis.corruptions.FAMILIES (default all; those that cannot act on
@@ -141,7 +141,7 @@ def summarize_curves(curves: pd.DataFrame) -> pd.DataFrame:
 def invariance_scores(encoder_or_checkpoint: str | os.PathLike | Encoder, split: Dataset,
                       families: tuple[str, ...] | None = None, grid: dict[str, tuple[float, ...]] | None = None,
                       num_samples: int = NUM_SAMPLES, seed: int = 0, reference: Dataset | None = None,
-                      device=None, random_init: bool = True) -> pd.DataFrame:
+                      device: torch.device | str | None = None, random_init: bool = True) -> pd.DataFrame:
     """(family, score, num_thetas, between_sample, random_init) for one checkpoint."""
     encoder = as_encoder(encoder_or_checkpoint)
     curves, baseline = _evaluate(encoder, split, families, grid, num_samples, seed, reference, device)
@@ -168,7 +168,7 @@ def domain_split(domain: Domain, name: str) -> Dataset:
 
 def invariance_table(checkpoints: dict[str, str | os.PathLike | Encoder], domain: Domain, split: str = "pretrain",
                      families: tuple[str, ...] | None = None, num_samples: int = NUM_SAMPLES, seed: int = 0,
-                     device=None) -> pd.DataFrame:
+                     device: torch.device | str | None = None) -> pd.DataFrame:
     """invariance_scores of every checkpoint on one split of `domain`, long form with `objective`."""
     if not checkpoints:
         raise ValueError("invariance needs at least one checkpoint, but `checkpoints` is empty")
@@ -195,6 +195,6 @@ def to_matrix(table: pd.DataFrame, value: str = "score") -> pd.DataFrame:
 
 def invariance_matrix(checkpoints: dict[str, str | os.PathLike | Encoder], domain: Domain, split: str = "pretrain",
                       families: tuple[str, ...] | None = None, num_samples: int = NUM_SAMPLES, seed: int = 0,
-                      device=None) -> pd.DataFrame:
+                      device: torch.device | str | None = None) -> pd.DataFrame:
     """The objective x corruption matrix of invariance scores (the diagonal: own pretext corruption)."""
     return to_matrix(invariance_table(checkpoints, domain, split, families, num_samples, seed, device))

@@ -21,6 +21,8 @@ from analysis.results import METRIC
 from analysis.tables import BASELINE, trial_number
 from dabs_lib.experiment import SECONDS
 from dabs_lib.safe_io import atomic_write
+from matplotlib.axes import Axes
+from typing import Any
 
 COMPONENTS = ("approximation", "usability", "probe_generalization", "encoder_generalization")
 DPI = 110
@@ -62,7 +64,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
     return path
 
 
-def legend_outside(ax, **options) -> None:
+def legend_outside(ax: Axes, **options: Any) -> None:
     """A legend right of the axes, never over the data."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", **options)
 
@@ -142,7 +144,7 @@ def plot_parallel(trials: pd.DataFrame, searched: dict[tuple[str, str], list[str
     return _save(fig, path)
 
 
-def _parallel_panel(fig: Figure, ax, study: pd.DataFrame, params: list[str]) -> None:
+def _parallel_panel(fig: Figure, ax: Axes, study: pd.DataFrame, params: list[str]) -> None:
     columns = [_axis_values(study[p]) for p in params]
     score = study[METRIC].where(study["status"] == "completed") if METRIC in study else study["trial"] * np.nan
     norm = Normalize(float(score.min()), float(score.max())) if score.notna().any() else Normalize(0, 1)
@@ -192,7 +194,7 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
     limit = float(np.nanmax(np.abs(gain.to_numpy()))) if gain.notna().any().any() else 1.0
     limit = limit or 1.0
     image = ax.imshow(gain.to_numpy(float), cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
-    for (i, domain), (j, objective) in ((a, b) for a in enumerate(gain.index) for b in enumerate(gain.columns)):
+    for (i, domain), (j, _objective) in ((a, b) for a in enumerate(gain.index) for b in enumerate(gain.columns)):
         value = gain.iat[i, j]
         dark = not pd.isna(value) and abs(value) > 0.6 * limit
         ax.text(j, i, "n/a" if pd.isna(value) else f"{value:+.3f}\n({heads[domain]})", ha="center", va="center",

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis import tables
 from analysis.exports import write_best_configs, write_table
 from analysis.results import ExperimentError, load_experiment, read_manifest, trial_table
+from typing import Any
+
+if TYPE_CHECKING:  # optuna is imported lazily where a study is opened
+    import optuna
 
 
 @dataclass
@@ -281,6 +286,6 @@ def _why(report: Report, out: Path, risk: bool, invariance: bool, all_trials: bo
 
 
 def analyze_paths(paths: list[str | Path], out: str | Path | None = None, which: str = "last",
-                  **options) -> tuple[Path, list[str]]:
+                  **options: Any) -> tuple[Path, list[str]]:
     """load_report + analyze: the one call the quickstart and scripts need."""
     return analyze(load_report(paths, which), out, **options)

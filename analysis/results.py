@@ -210,7 +210,7 @@ def trial_table(results: pd.DataFrame) -> pd.DataFrame:
         peak = scored.sort_values(METRIC, ascending=False, kind="stable").groupby(keys, sort=False).head(1)
         peak = peak.set_index(keys)
         last["best_iteration"] = peak["iteration"]
-        last["best_checkpoint"] = peak["checkpoint_at"] if "checkpoint_at" in peak else ""
+        last["best_checkpoint"] = peak.get("checkpoint_at", "")
     if PROBE_SECONDS in ordered and SECONDS in ordered:
         probed = ordered.groupby(keys, sort=False)[PROBE_SECONDS].sum(min_count=1)
         last["probe_share"] = probed / last[SECONDS].where(last[SECONDS] > 0)

@@ -19,6 +19,10 @@ import pandas as pd
 
 from analysis.exports import trial_config
 from analysis.tables import ROLES, SCORE_KEYS, pick_role_trial
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only
+    from ray.tune.experiment import Trial
 
 LABEL = "label"
 SEED_RETRIES = 1  # a seed run whose worker died (killed, out of memory) is retried once from its checkpoint
@@ -49,7 +53,7 @@ def _seeded_trial(config: dict[str, Any]) -> None:
     pretrain_transfer({**variant, "seed": config["seed"]})
 
 
-def _trial_name(trial) -> str:
+def _trial_name(trial: Trial) -> str:
     return f"{trial.config['variant'][LABEL]}_seed{trial.config['seed']}"
 
 

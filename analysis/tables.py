@@ -213,7 +213,7 @@ def winners(transfer: pd.DataFrame) -> pd.DataFrame:
     """Per domain: the objective whose best trial scores highest on the domain's first task
     (or its first average when the domain has averages), with its gains."""
     rows = []
-    for domain, group in transfer.groupby("domain", sort=False):
+    for _domain, group in transfer.groupby("domain", sort=False):
         averaged = group[group["average"]]
         headline = (averaged if not averaged.empty else group)["task"].iloc[0]
         part = group[group["task"] == headline].dropna(subset=["best"])

@@ -58,7 +58,8 @@ def whitened_cosine(clean: np.ndarray, corrupted: np.ndarray, mu: np.ndarray, ch
     """(N,) cos(L^T (clean_i - mu), L^T (corrupted_i - mu)); 0 where either vector is 0."""
     if np.shape(clean) != np.shape(corrupted):
         raise ValueError(
-            f"clean and corrupted features must have the same shape, but got {np.shape(clean)} and {np.shape(corrupted)}"
+            f"clean and corrupted features must have the same shape, "
+            f"but got {np.shape(clean)} and {np.shape(corrupted)}"
         )
     a, b = whiten(clean, mu, cholesky_factor), whiten(corrupted, mu, cholesky_factor)
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)

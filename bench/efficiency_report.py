@@ -10,8 +10,7 @@ import pandas as pd
 
 from analysis.exports import markdown_table
 from analysis.tables import mean_ci
-from bench.efficiency_rerun import best_at
-from bench.search_efficiency import CHECKPOINTS
+from bench.efficiency_common import CHECKPOINTS, best_at
 
 
 def trial_table(searches: list[dict]) -> pd.DataFrame:

@@ -14,15 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.search_efficiency import FRESH_SEED_BASE
+from bench.efficiency_common import FRESH_SEED_BASE, best_at
 
 SCORE_COLUMNS = ["label", "fresh_seed", "test", "val"]
-
-
-def best_at(trials: list[dict], steps: float) -> dict | None:
-    """The completed trial with the highest validation score among those ended by `steps`."""
-    done = [t for t in trials if t["state"] == "complete" and t["end_steps"] <= steps + 1e-9]
-    return max(done, key=lambda t: (t["val"], -t["number"])) if done else None
 
 
 def config_key(flat: dict) -> str:

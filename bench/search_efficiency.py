@@ -29,11 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ALL_METHODS = ("default", "random", "tpe", "tpe_asha", "gp")
+from bench.efficiency_common import ALL_METHODS, TINY_MODEL  # noqa: E402 (after the sys.path line)
 WARM = "tpe_asha_warm"  # TPE + ASHA seeded (bench/warm_search.py) from the other domains' tpe_asha searches, same seed
-TINY_MODEL = {"embed_dim": 32, "depth": 2, "num_heads": 2, "mlp_dim": 64, "out_dim": 32}
-FRESH_SEED_BASE = 1000  # fresh seeds are 1000, 1001, ...: never a search's trial seed
-CHECKPOINTS = (0.25, 0.5, 0.75, 1.0)  # budget fractions the table reports
 
 
 def parse_args(argv=None) -> argparse.Namespace:

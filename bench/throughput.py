@@ -80,7 +80,7 @@ def step_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
             runner = StepRunner(objective, specs, model, batch, device, reference=not args.no_reference,
                                 variants=variants(args), reference_precision=args.reference_precision)
             rounds = runner.rounds(args.pairs)
-            for index, ours in enumerate(runner.ours):
+            for index, _ours in enumerate(runner.ours):
                 rows.append(_step_row(args, runner, index, rounds, input_name, objective, device))
                 print(format_row(rows[-1]), flush=True)
     return rows

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
+from pathlib import Path
 
 from dabs_lib.invocation import DISTRIBUTION, SCRIPT as EXAMPLE_NAME, invoked_name  # noqa: F401 (re-exported)
 
@@ -36,7 +38,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 class OneLineParser(argparse.ArgumentParser):
     """Bad flags print one line and exit 2 (argparse prints the whole usage by default)."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
 

@@ -11,6 +11,7 @@ from cli.errors import UserError, parse_set, refuse_smoke_overrides, user_errors
 from dabs_lib.config import effective_config
 from dabs_lib.progress import stage
 from dabs_lib.safe_io import write_json
+from typing import Any
 
 
 class StepBar(L.Callback):
@@ -19,7 +20,7 @@ class StepBar(L.Callback):
     def __init__(self, bar) -> None:
         self.bar = bar
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
         self.bar.update(trainer.global_step - self.bar.n)
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None and self.bar.n % 10 == 0:
@@ -71,7 +72,8 @@ def plan_line(args: argparse.Namespace, config, out: Path) -> str:
     source = "" if chosen else " (the defaults: choose with --domain, --objective, --set or --config)"
     size = ", smoke-test size" if config.smoke_test else ""
     return (f"pretrain: objective {config.objective} on domain {config.domain}{source}, "
-            f"{effective_config(config).max_steps} steps{size}, then linear probes on every transfer task of {config.domain}; "
+            f"{effective_config(config).max_steps} steps{size}, "
+            f"then linear probes on every transfer task of {config.domain}; "
             f"writing {out / 'encoder.pt'} and {out / 'scores.json'}")
 
 

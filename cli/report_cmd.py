@@ -4,6 +4,8 @@ from __future__ import annotations
 import pandas as pd
 
 from dabs_lib.invocation import command
+from cli.parser import invoked_name
+import argparse
 
 
 
@@ -34,7 +36,7 @@ def summarize(uri: str) -> None:
     print(f"\nTensorBoard: {command(f'tensorboard {uri}')}")
 
 
-def _load(args):
+def _load(args: argparse.Namespace):
     """Validate the input (one-line errors, exit 2) and read the experiments."""
     from analysis.report import load_report
 
@@ -76,9 +78,9 @@ def _say_damaged(report) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def cmd_analyze(args) -> int:
+def cmd_analyze(args: argparse.Namespace) -> int:
     from analysis.readme import finding_lines
-    from analysis.report import analyze, load_report
+    from analysis.report import analyze
 
     report = _load(args)
     _say_damaged(report)
@@ -91,7 +93,7 @@ def cmd_analyze(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from analysis.report import default_out, export_report
 
     report = _load(args)

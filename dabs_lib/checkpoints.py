@@ -25,7 +25,7 @@ class CheckpointMismatch(ValueError):
     """The checkpoint was made for other inputs or another model shape."""
 
 
-def save_encoder(path: str | os.PathLike, encoder: Encoder, meta: dict[str, Any] | None = None) -> Path:
+def save_encoder(path: str | os.PathLike[str], encoder: Encoder, meta: dict[str, Any] | None = None) -> Path:
     """Write atomically (dabs_lib.safe_io), so a crash or full disk never leaves half a checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,7 +41,7 @@ def save_encoder(path: str | os.PathLike, encoder: Encoder, meta: dict[str, Any]
     return path
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
@@ -76,7 +76,7 @@ def saved_model_config(saved: dict[str, Any]) -> ModelConfig:
 
 
 def load_encoder(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     specs: tuple[Spec, ...] | None = None,
     config: ModelConfig | None = None,
 ) -> Encoder:

@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from dabs_lib.domains.base import TensorSplit
+from typing import Any
 
 
 class StepBatchSampler(Sampler[list[int]]):
@@ -24,7 +25,7 @@ class StepBatchSampler(Sampler[list[int]]):
     of them per iteration). `start` is `clock()` when one is set (see `follow`), else the
     step after the last one this sampler yielded (first `start_step`)."""
 
-    def __init__(self, num_rows: int, batch_size: int, steps_per_epoch: int, seed: int, start_step: int = 0):
+    def __init__(self, num_rows: int, batch_size: int, steps_per_epoch: int, seed: int, start_step: int = 0) -> None:
         if num_rows < 1:
             raise ValueError("cannot pretrain on an empty split")
         if steps_per_epoch < 1:
@@ -75,19 +76,19 @@ def _collate_rows(items):
     return inputs, labels
 
 
-def _whole_batch(batch):
+def _whole_batch(batch: Any):
     return batch
 
 
-def step_sampler(loader: DataLoader) -> StepBatchSampler:
+def step_sampler(loader: DataLoader[Any]) -> StepBatchSampler:
     """The StepBatchSampler of a loader built by `pretrain_loader` (either path)."""
     sampler = loader.batch_sampler if isinstance(loader.batch_sampler, StepBatchSampler) else loader.sampler
     assert isinstance(sampler, StepBatchSampler), type(sampler)
     return sampler
 
 
-def pretrain_loader(split: Dataset, batch_size: int, steps_per_epoch: int, seed: int,
-                    workers: int = 0, start_step: int = 0) -> DataLoader:
+def pretrain_loader(split: Dataset[Any], batch_size: int, steps_per_epoch: int, seed: int,
+                    workers: int = 0, start_step: int = 0) -> DataLoader[Any]:
     """Seeded batches of `split`, those of steps `start_step, start_step + 1, ...`. In-memory
     splits are sliced whole batches at a time; sets read row by row (memory-mapped or
     decoded files) use `workers` loader processes when > 0."""

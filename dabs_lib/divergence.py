@@ -17,11 +17,11 @@ DIVERGED_KEY = "diverged"  # the result key (and Optuna user attribute) that car
 class Diverged(RuntimeError):
     """Training or evaluation produced a non-finite value; `reason` says which and when."""
 
-    def __init__(self, reason: str, step: int = -1):
+    def __init__(self, reason: str, step: int = -1) -> None:
         self.reason, self.step = reason, step  # step: optimizer steps done, -1 if unknown
         super().__init__(reason)
 
-    def __reduce__(self):  # crosses Ray workers: rebuild from the same arguments
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses Ray workers: rebuild from the same arguments
         return type(self), (self.reason, self.step)
 
     @classmethod

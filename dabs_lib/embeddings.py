@@ -14,7 +14,7 @@ from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec, Token
 
 
 class TokensEmbedding(nn.Module):
-    def __init__(self, spec: TokensSpec, embed_dim: int):
+    def __init__(self, spec: TokensSpec, embed_dim: int) -> None:
         super().__init__()
         self.spec = spec
         self.table = nn.Embedding(spec.vocab_size, embed_dim)
@@ -27,7 +27,7 @@ class TokensEmbedding(nn.Module):
 
 
 class Sequence1dEmbedding(nn.Module):
-    def __init__(self, spec: Sequence1dSpec, embed_dim: int):
+    def __init__(self, spec: Sequence1dSpec, embed_dim: int) -> None:
         super().__init__()
         self.spec = spec
         self.proj = nn.Linear(spec.token_size, embed_dim)
@@ -42,7 +42,7 @@ class Sequence1dEmbedding(nn.Module):
 
 
 class Image2dEmbedding(nn.Module):
-    def __init__(self, spec: Image2dSpec, embed_dim: int):
+    def __init__(self, spec: Image2dSpec, embed_dim: int) -> None:
         super().__init__()
         self.spec = spec
         self.proj = nn.Linear(spec.token_size, embed_dim)
@@ -61,7 +61,7 @@ class Image2dEmbedding(nn.Module):
 class TabularEmbedding(nn.Module):
     """One shared Linear(1, D) for every scalar; the positional embedding says which feature."""
 
-    def __init__(self, spec: TabularSpec, embed_dim: int):
+    def __init__(self, spec: TabularSpec, embed_dim: int) -> None:
         super().__init__()
         self.spec = spec
         self.proj = nn.Linear(1, embed_dim)
@@ -93,7 +93,7 @@ def build_embedding(spec: Spec, embed_dim: int) -> nn.Module:
 class MultiEmbedding(nn.Module):
     """Embeds every input of a dataset and concatenates the token sequences in spec order."""
 
-    def __init__(self, specs: tuple[Spec, ...], embed_dim: int):
+    def __init__(self, specs: tuple[Spec, ...], embed_dim: int) -> None:
         super().__init__()
         self.specs = tuple(specs)
         self.parts = nn.ModuleList(build_embedding(spec, embed_dim) for spec in self.specs)

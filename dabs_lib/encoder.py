@@ -98,7 +98,7 @@ def plain_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
 
 
 class Attention(nn.Module):
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.num_heads, self.head_dim = config.num_heads, config.head_dim
         self.qkv = nn.Linear(config.embed_dim, 3 * config.inner_dim, bias=False)
@@ -122,7 +122,7 @@ class Attention(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(config.embed_dim)
         self.attn = Attention(config)
@@ -143,7 +143,7 @@ class Block(nn.Module):
 class Encoder(nn.Module):
     """embed(inputs) -> (tokens, padding_mask); encode(tokens, padding_mask) -> EncoderOutput."""
 
-    def __init__(self, specs: tuple[Spec, ...], config: ModelConfig = ModelConfig()):
+    def __init__(self, specs: tuple[Spec, ...], config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
         self.specs = tuple(specs)
         self.config = config

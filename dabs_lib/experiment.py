@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
 from dabs_lib.settings_rules import check_fields
@@ -39,6 +39,17 @@ ERROR_ATTR = "error"  # Optuna user attribute of a FAIL trial: why it failed (on
 STUDY_ATTRS = ("domain", "objective")  # Optuna user attributes of every study (and of its trials)
 FOLDER_ATTR = "trial_folder"  # Optuna user attribute of a trial: its folder in the experiment
 TUNE_ID_ATTR = "tune_trial_id"  # Optuna user attribute of a trial: Ray Tune's trial id
+
+# The record every trial reports to Tune (and Tune writes to result.json/progress.csv): the fixed keys.
+# Keys are the metric names above (a TypedDict needs literal keys; tests/dabs_lib/test_interfaces.py
+# checks that they stay equal). Besides these, a report carries `val/<task>` and `test/<task>`
+# scores, the objective's own `<objective>/<metric>` logs and Tune's bookkeeping.
+TrialReport = TypedDict(
+    "TrialReport",
+    {"transfer/val": float, "step": int, "seconds": float, "probe_seconds": float, "params": int, "final": bool},
+    total=False,
+)
+REPORT_KEYS = (METRIC, STEP, SECONDS, PROBE_SECONDS, PARAMS, FINAL)  # the fixed keys of a TrialReport
 
 TRAINER_CKPT = "trainer.ckpt"  # inside a trial checkpoint: Lightning's trainer state
 STATE_FILE = "trial_state.json"  # inside a trial checkpoint: seconds and step so far

@@ -25,6 +25,7 @@ from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.registry import lookup
 from dabs_lib.step_logger import OptimizerStepLogger
 from dabs_lib.system import SSLSystem
+from typing import Any
 
 @dataclass
 class PretrainResult:
@@ -36,7 +37,7 @@ class PretrainResult:
     config: PretrainConfig | None = None
 
 
-def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, torch.utils.data.Dataset]:
+def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, torch.utils.data.Dataset[Any]]:
     """Encoder + objective + system for `config`, and the split the objective trains on."""
     objective_cls = lookup(OBJECTIVES, config.objective, "objective")
     objective_config = config.objective_config or objective_cls.Config()
@@ -103,9 +104,9 @@ def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L
 
 def pretrain(
     config: PretrainConfig,
-    output_dir: str | os.PathLike | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
     callbacks: Sequence[L.Callback] = (),
-    resume_from: str | os.PathLike | None = None,
+    resume_from: str | os.PathLike[str] | None = None,
     steps_per_epoch: int = 0,
     logger: bool = True,
 ) -> PretrainResult:
@@ -136,6 +137,6 @@ def pretrain(
         steps = trainer.global_step
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     seconds = time.perf_counter() - start
-    meta = {"config": {k: v for k, v in config.to_dict().items()}, "steps": steps}
+    meta = {"config": dict(config.to_dict()), "steps": steps}
     path = save_encoder(output_dir / "encoder.pt", system.encoder, meta)
     return PretrainResult(system.encoder.eval(), path, steps, seconds, metrics, config)

@@ -12,9 +12,10 @@ import sys
 from typing import IO, Iterator
 
 from tqdm import tqdm
+from typing import Any
 
 
-def interactive(stream: IO | None = None) -> bool:
+def interactive(stream: IO[Any] | None = None) -> bool:
     """Whether `stream` (default stderr) is a terminal a bar can redraw in place."""
     stream = sys.stderr if stream is None else stream
     try:
@@ -33,7 +34,7 @@ def _amount(total: float, unit: str) -> str:
 
 
 @contextlib.contextmanager
-def stage(description: str, total: float | None = None, unit: str = "it", stream: IO | None = None,
+def stage(description: str, total: float | None = None, unit: str = "it", stream: IO[Any] | None = None,
           enabled: bool = True) -> Iterator[tqdm]:
     """A bar to `update(n)`: drawn on a terminal; elsewhere the one line `description (total)`.
     `enabled=False` is silent everywhere (a caller that asked for no progress)."""

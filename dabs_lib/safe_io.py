@@ -31,13 +31,13 @@ SPACE_MARGIN = 8 * 2**20  # free space a search keeps beyond its next checkpoint
 # process that reaches kill_point(POINT) for the Nth time SIGKILL itself there. Unset, it costs
 # one dict lookup; never set it outside tests.
 KILL_ENV = "DABS_TUNE_TEST_KILL_AT"
-_reached: Counter = Counter()
+_reached: Counter[str] = Counter()
 
 
 class CorruptFileError(ValueError):
     """A file exists but cannot be used (empty, truncated, not the expected format)."""
 
-    def __init__(self, path: str | os.PathLike, problem: str, fix: str = ""):
+    def __init__(self, path: str | os.PathLike[str], problem: str, fix: str = "") -> None:
         self.path, self.problem, self.fix = str(path), problem, fix
         super().__init__(f"{path} is corrupt: {problem}." + (f" {fix}" if fix else ""))
 
@@ -48,7 +48,7 @@ class CorruptFileError(ValueError):
 class DiskFullError(OSError):
     """No space left under a storage path: names the path, the free and the needed space."""
 
-    def __init__(self, path: str | os.PathLike, needed: int = 0, free: int | None = None):
+    def __init__(self, path: str | os.PathLike[str], needed: int = 0, free: int | None = None) -> None:
         self.path, self.needed = str(path), int(needed)
         self.free = free_bytes(path) if free is None else int(free)
         need = f"; about {_mb(needed)} more is needed" if needed else ""
@@ -80,7 +80,7 @@ def kill_point(name: str) -> None:
             os.kill(os.getpid(), signal.SIGINT if sig == "INT" else signal.SIGKILL)
 
 
-def free_bytes(path: str | os.PathLike) -> int:
+def free_bytes(path: str | os.PathLike[str]) -> int:
     """Free bytes on the filesystem holding `path` (its nearest existing parent)."""
     p = Path(path).absolute()
     while not p.exists() and p != p.parent:
@@ -116,7 +116,7 @@ def temporary_name(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, fsync: bool = True) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], fsync: bool = True) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `path`, on any error it is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,32 +137,32 @@ def atomic_path(path: str | os.PathLike, fsync: bool = True) -> Iterator[Path]:
         raise
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
     """`write(handle)` fills a binary file that then atomically becomes `path`."""
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         write(handle)
     return Path(path)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return atomic_write(path, lambda handle: handle.write(data))
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return write_bytes(path, text.encode())
 
 
-def write_json(path: str | os.PathLike, data: Any, **dumps_kwargs) -> Path:
+def write_json(path: str | os.PathLike[str], data: Any, **dumps_kwargs: Any) -> Path:
     dumps_kwargs.setdefault("indent", 1)
     return write_text(path, json.dumps(data, **dumps_kwargs))
 
 
-def read_json(path: str | os.PathLike, fix: str = "", what: str = "JSON") -> Any:
+def read_json(path: str | os.PathLike[str], fix: str = "", what: str = "JSON") -> Any:
     """Parse a JSON file; a present but unreadable one raises CorruptFileError naming it."""
     return parse_json(Path(path).read_bytes(), path, fix, what)
 
 
-def parse_json(data: bytes, path: str | os.PathLike, fix: str = "", what: str = "JSON") -> Any:
+def parse_json(data: bytes, path: str | os.PathLike[str], fix: str = "", what: str = "JSON") -> Any:
     """Parse the bytes of the JSON file `path` (local or a storage URI), naming it when corrupt."""
     try:
         text = data.decode()
@@ -178,7 +178,7 @@ def parse_json(data: bytes, path: str | os.PathLike, fix: str = "", what: str = 
                                      f"{error.msg} (truncated?)", fix) from None
 
 
-def check_zip(path: str | os.PathLike, shown: str = "", fix: str = "") -> None:
+def check_zip(path: str | os.PathLike[str], shown: str = "", fix: str = "") -> None:
     """A `torch.save` file is a zip archive: its directory and every member's CRC must check,
     else CorruptFileError naming `shown` (the stored file, when `path` is a local copy of it)."""
     import zipfile
@@ -193,7 +193,7 @@ def check_zip(path: str | os.PathLike, shown: str = "", fix: str = "") -> None:
         raise CorruptFileError(shown or path, f"its member {bad!r} fails its CRC check", fix)
 
 
-def remove_empty(root: str | os.PathLike, names: tuple[str, ...]) -> list[Path]:
+def remove_empty(root: str | os.PathLike[str], names: tuple[str, ...]) -> list[Path]:
     """Delete 0-byte files called one of `names` under `root` (what a full disk leaves, e.g.
     Tune's error.pkl, which kills the driver that unpickles it); returns what was deleted."""
     removed = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -101,12 +102,12 @@ def total_tokens(specs: tuple[Spec, ...]) -> int:
     return sum(spec.num_tokens for spec in specs)
 
 
-def spec_to_dict(spec: Spec) -> dict:
+def spec_to_dict(spec: Spec) -> dict[str, Any]:
     """A plain dict (for checkpoints, which load with weights_only=True)."""
     return {k: getattr(spec, k) for k in spec.__dataclass_fields__}
 
 
-def spec_from_dict(data: dict) -> Spec:
+def spec_from_dict(data: dict[str, Any]) -> Spec:
     fields = dict(data)
     kind = fields.pop("kind")
     return SPEC_KINDS[kind](**fields)

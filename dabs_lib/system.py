@@ -20,11 +20,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dabs_lib.config import PretrainConfig
+from typing import Any
 
 ONLINE_PROBE_LR = 1e-4  # DABS's online evaluator: Adam(1e-4), never scheduled
 
 
-def make_optimizer(groups: list[dict]) -> torch.optim.AdamW:
+def make_optimizer(groups: list[dict[str, Any]]) -> torch.optim.AdamW:
     """AdamW over parameter groups, fused into one kernel when every parameter allows it
     (float, on CPU or CUDA): at DABS size on a CPU that is about 8x less optimizer time."""
     params = [p for group in groups for p in group["params"]]
@@ -68,7 +69,7 @@ def online_loss_and_score(kind: str, metric: str, logits: Tensor, labels: Tensor
 
 class SSLSystem(L.LightningModule):
     def __init__(self, objective: nn.Module, config: PretrainConfig, online_classes: int | None = None,
-                 online_metric: str = "accuracy", online_kind: str = "multiclass"):
+                 online_metric: str = "accuracy", online_kind: str = "multiclass") -> None:
         super().__init__()
         if online_classes and online_kind not in ONLINE_KINDS:
             raise ValueError(f"the pretraining labels' kind must be one of {ONLINE_KINDS}, but got {online_kind!r}")
@@ -107,12 +108,12 @@ class SSLSystem(L.LightningModule):
 
     # A resumed run must draw the same corruptions, mixes and dropout masks as an
     # uninterrupted one: the checkpoint carries the global RNG states (Lightning's does not).
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["rng_states"] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         states = checkpoint.get("rng_states")
         if states:
             torch.set_rng_state(states["cpu"])
@@ -130,7 +131,7 @@ class SSLSystem(L.LightningModule):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
         # Clip the SSL parameters only: the online probe must not shrink the encoder's step.
         if self.config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.grad_clip)

@@ -10,6 +10,7 @@ search summary lists them from the trials' results. No Ray import: readers use `
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 WARNINGS = "warnings"  # result key: new warning lines since the previous report, "\n"-joined
 LOGGER = "dabs_lib"  # every dabs_lib module logs below it (logging.getLogger(__name__))
@@ -18,7 +19,7 @@ LOGGER = "dabs_lib"  # every dabs_lib module logs below it (logging.getLogger(__
 class _Collector(logging.Handler):
     """Keeps each distinct WARNING-or-worse message once per process, until drained."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.pending: list[str] = []
         self.seen: set[str] = set()  # a reused worker builds a domain again: say it once
@@ -50,7 +51,7 @@ def drain() -> dict[str, str]:
     return {WARNINGS: "\n".join(lines)}
 
 
-def split(results: list[dict]) -> list[str]:
+def split(results: list[dict[str, Any]]) -> list[str]:
     """The distinct warning lines of a sequence of results, in order of first appearance."""
     lines: dict[str, None] = {}
     for result in results:

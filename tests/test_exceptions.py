@@ -37,7 +37,7 @@ EXCEPTIONS = _project_exceptions()
 
 def _instance(cls: type[BaseException]) -> BaseException:
     """An instance with a distinct string for every required parameter."""
-    params = [p for p in inspect.signature(cls.__init__).parameters.values()][1:]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     args = [f"<{p.name}>" for p in params
             if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return cls(*args) if args else cls("<message> with detail")

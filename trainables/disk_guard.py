@@ -15,6 +15,7 @@ from ray.tune import Callback
 
 from dabs_lib.safe_io import SPACE_MARGIN as MARGIN
 from dabs_lib.safe_io import DiskFullError, free_bytes
+from ray.tune.experiment import Trial
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -22,7 +23,7 @@ def _folder_bytes(folder: Path) -> int:
 
 
 class DiskGuard(Callback):
-    def __init__(self, storage: str | None, margin: int = MARGIN):
+    def __init__(self, storage: str | None, margin: int = MARGIN) -> None:
         self.storage = storage  # local experiment folder; None for cloud storage (not checked)
         self.margin = margin
         self.largest = 0
@@ -30,7 +31,7 @@ class DiskGuard(Callback):
     def needed(self, live_trials: int) -> int:
         return self.largest * max(1, live_trials) + self.margin
 
-    def on_trial_result(self, iteration, trials, trial, result, **info):
+    def on_trial_result(self, iteration: int, trials: list[Trial], trial: Trial, result, **info: object) -> None:
         if self.storage is None:
             return
         latest = trial.checkpoint.path if trial.checkpoint is not None else None
@@ -40,10 +41,10 @@ class DiskGuard(Callback):
         if free_bytes(self.storage) < self.needed(live):
             raise DiskFullError(self.storage, self.needed(live))
 
-    def on_trial_recover(self, iteration, trials, trial, **info):  # a failure Tune retries (--max-failures)
+    def on_trial_recover(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:  # a failure Tune retries (--max-failures)
         self.on_trial_error(iteration, trials, trial, **info)
 
-    def on_trial_error(self, iteration, trials, trial, **info):
+    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         if self.storage is None:
             return
         error_file = Path(trial.error_file) if trial.error_file else None

@@ -36,6 +36,7 @@ from dabs_lib.safe_io import kill_point
 from dabs_lib.shared import AGGREGATE_ATTR
 from trainables.schedulers import make_sampler
 from trainables.shared_trials import SharedTrials
+from ray.tune.schedulers import TrialScheduler
 
 _RELOCATED: list[str] = []  # set by relocate_journal before Tuner.restore
 
@@ -94,14 +95,14 @@ def open_journal(path: str) -> optuna.storages.JournalStorage:
 
 class MultiStudySearcher(Searcher):
     def __init__(self, plans: list[StudyPlan], journal: str, metric: str | list[str], mode: str | list[str],
-                 sampler: str = "tpe", seed: int = 0):
+                 sampler: str = "tpe", seed: int = 0) -> None:
         super().__init__()
         self._metrics = list(metric) if isinstance(metric, list) else [metric]
         self._modes = list(mode) if isinstance(mode, list) else [mode]
         self._metric, self._mode = self._metrics[0], self._modes[0]  # what Tune reads for its warnings
         self._plans = {p.name: p for p in plans}
         self._journal, self._sampler, self._seed = journal, sampler, seed
-        self._issued = {name: 0 for name in self._plans}
+        self._issued = dict.fromkeys(self._plans, 0)
         self._live: dict[str, tuple[str, int]] = {}  # Tune trial id -> (study, trial number)
         self._done: set[str] = set()
         self._scheduler = None  # a PerStudyScheduler whose state travels with ours
@@ -111,11 +112,11 @@ class MultiStudySearcher(Searcher):
         self._shared = {p.name: SharedTrials(p.domains, self._metric, baselines & set(p.domains))
                         for p in plans if p.shared}
 
-    def attach(self, scheduler) -> None:
+    def attach(self, scheduler: TrialScheduler) -> None:
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
         self._scheduler = scheduler
 
-    def set_search_properties(self, metric, mode, config, **spec) -> bool:
+    def set_search_properties(self, metric: str | None, mode: str | None, config, **spec: Any) -> bool:
         return not config  # the studies own the space: Tune's param_space must stay empty
 
     # -- studies ------------------------------------------------------------------------
@@ -198,7 +199,7 @@ class MultiStudySearcher(Searcher):
         name, number = self._live[trial_id]
         return self.study(name), self.study(name).get_trials(deepcopy=False)[number]
 
-    def on_trial_result(self, trial_id: str, result: dict) -> None:
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if trial_id in self._live and trial_id not in self._done and len(self._metrics) == 1:
             self._report(trial_id, result)
 

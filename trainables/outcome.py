@@ -22,6 +22,8 @@ from dabs_lib.safe_io import kill_point
 from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
 from trainables.search import SearchRequest
+from ray.tune.experiment import Trial
+from typing import Any
 
 CACHE = os.path.join(os.environ.get("DABS_TUNE_CACHE", os.path.expanduser("~/.cache/dabs-tune")), "journals")
 
@@ -37,7 +39,7 @@ class Outcome:
         return [name for name, status in self.studies.items() if status == "failed"]
 
 
-def new_manifest(kind: str, request: dict, plans: list[StudyPlan]) -> Manifest:
+def new_manifest(kind: str, request: dict[str, Any], plans: list[StudyPlan]) -> Manifest:
     studies = tuple(Study(p.domain, p.objective, "running", p.trials) for p in plans)
     return Manifest(kind, request, studies, "running")
 
@@ -95,7 +97,7 @@ def _trial_key(result) -> tuple[str, int]:
     return study, number
 
 
-def _counted(trials) -> list:
+def _counted(trials: list[Trial]) -> list[Any]:
     return [t for t in trials if t.state != TrialState.WAITING and t.user_attrs.get(ERROR_ATTR) != ORPHAN]
 
 

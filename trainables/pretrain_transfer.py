@@ -39,7 +39,7 @@ CHECKPOINT_FIX = ("The trial cannot continue from it and stays errored; restore 
                   "experiment and resume again")
 
 
-def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory | None]:
+def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory[str] | None]:
     checkpoint = tune.get_checkpoint()
     if checkpoint is None:
         return None, 0.0, None

@@ -12,6 +12,8 @@ from ray.tune import Callback
 from dabs_lib import trial_warnings
 from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, error_line, is_shared, shared_study_name
 from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
+from ray.tune.experiment import Trial
+from typing import Any
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
 
@@ -36,7 +38,7 @@ def _study(trial) -> str:
 
 def overall_line(trials: list, total: int, elapsed: float, completed: set | None = None) -> str:
     """Counts per study and in total, and an ETA from the measured seconds of the trials that ended."""
-    per_study: dict[str, Counter] = {}
+    per_study: dict[str, Counter[str]] = {}
     for trial in trials:
         per_study.setdefault(_study(trial), Counter())[trial_state(trial, completed)] += 1
     counts = sum(per_study.values(), Counter())
@@ -54,7 +56,7 @@ def overall_line(trials: list, total: int, elapsed: float, completed: set | None
 
 
 class ProgressPrinter(Callback):
-    def __init__(self, every_s: float = 0.0, total: int = 0):
+    def __init__(self, every_s: float = 0.0, total: int = 0) -> None:
         """`total`: trials the run will hold, when Tune cannot tell (a searcher with num_samples=-1)."""
         self.best: dict[str, float] = {}  # per study; no stream kept: Tune pickles callbacks with its state
         self.every_s = every_s or float(os.environ.get(SUMMARY_EVERY_ENV) or SUMMARY_EVERY_S)
@@ -63,12 +65,12 @@ class ProgressPrinter(Callback):
         self.total = total
         self.start = self.last_summary = time.perf_counter()
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         """Tune pickles callbacks with the experiment; one written by an older release lacks fields."""
         self.__init__()
         self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})
 
-    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info):
+    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info: object) -> None:
         if not self.total and total_num_samples and 0 < total_num_samples < sys.maxsize:  # -1: unbounded
             self.total = int(total_num_samples)
         self.start = self.last_summary = time.perf_counter()  # again after a resume: a new process
@@ -77,7 +79,7 @@ class ProgressPrinter(Callback):
         elapsed = time.perf_counter() - self.start
         print(f"[{elapsed:6.1f}s] {study:<18} {text}", file=sys.stdout, flush=True)
 
-    def on_trial_result(self, iteration, trials, trial, result, **info):
+    def on_trial_result(self, iteration: int, trials: list[Trial], trial: Trial, result, **info: object) -> None:
         study = _study(trial)
         for line in trial_warnings.split([result]):
             if line not in self.warned:
@@ -107,7 +109,7 @@ class ProgressPrinter(Callback):
             last = ""
         self._say(_study(trial), f"{trial} ERRORED: {last or 'see the traceback'} (traceback: {path})")
 
-    def on_step_end(self, iteration, trials, **info):
+    def on_step_end(self, iteration: int, trials: list[Trial], **info: object) -> None:
         now = time.perf_counter()
         if now - self.last_summary >= self.every_s:
             self.last_summary = now

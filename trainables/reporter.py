@@ -31,7 +31,7 @@ class TuneReporter(L.Callback):
     trial reported steps 50, 51, 101), while one written after a batch is the restart
     point Lightning supports exactly."""
 
-    def __init__(self, config: PretrainConfig, settings: TrialSettings, seconds_before: float):
+    def __init__(self, config: PretrainConfig, settings: TrialSettings, seconds_before: float) -> None:
         self.config = effective_config(config)
         self.protocol = probe_protocol(settings)
         self.domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
@@ -40,7 +40,7 @@ class TuneReporter(L.Callback):
         self.eval_every = max(1, settings.eval_every)
         self.last_step = -1
 
-    def on_train_batch_end(self, trainer: L.Trainer, system: L.LightningModule, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, system: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
         step = trainer.global_step
         if step % self.eval_every == 0 or step >= self.config.max_steps:
             self._report(trainer, system)

@@ -9,6 +9,9 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, HyperBandScheduler
 
 from dabs_lib.experiment import BASELINE, STUDY, split_study
 from dabs_lib.registry import lookup
+from ray.tune.execution.tune_controller import TuneController
+from ray.tune.experiment import Trial
+from typing import Any
 
 
 def _cmaes(seed: int) -> optuna.samplers.BaseSampler:
@@ -57,7 +60,7 @@ def make_scheduler(name: str, max_t: int, grace_period: int = 1, reduction_facto
 class _StudyView:
     """The Tune controller as one study's scheduler sees it: only that study's trials."""
 
-    def __init__(self, controller, name: str):
+    def __init__(self, controller, name: str) -> None:
         self._controller, self._name = controller, name
 
     def get_trials(self):
@@ -67,7 +70,7 @@ class _StudyView:
         return getattr(self._controller, item)
 
 
-def trial_study(trial) -> str:
+def trial_study(trial: Trial) -> str:
     return str(trial.config.get(STUDY, ""))
 
 
@@ -87,7 +90,7 @@ class PerStudyScheduler(TrialScheduler):
         self._subs: dict[str, TrialScheduler] = {}
         self._supports_buffered_results = name != "hyperband"  # HyperBand pauses trials in step
 
-    def set_search_properties(self, metric, mode, **spec) -> bool:
+    def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
         self._metric, self._mode = metric or self._metric, mode or self._mode
         return all(sub.set_search_properties(metric, mode, **spec) for sub in self._subs.values())
 
@@ -104,15 +107,15 @@ class PerStudyScheduler(TrialScheduler):
             self._subs[name] = sub
         return self._subs[name]
 
-    def _route(self, controller, trial):
+    def _route(self, controller, trial: Trial):
         name = trial_study(trial)
         return self.scheduler_for(name), _StudyView(controller, name)
 
-    def on_trial_add(self, tune_controller, trial) -> None:
+    def on_trial_add(self, tune_controller: TuneController, trial: Trial) -> None:
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_add(view, trial)
 
-    def on_trial_error(self, tune_controller, trial) -> None:
+    def on_trial_error(self, tune_controller: TuneController, trial: Trial) -> None:
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_error(view, trial)
 
@@ -123,15 +126,15 @@ class PerStudyScheduler(TrialScheduler):
         sub, view = self._route(tune_controller, trial)
         return sub.on_trial_result(view, trial, result)
 
-    def on_trial_complete(self, tune_controller, trial, result: dict) -> None:
+    def on_trial_complete(self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]) -> None:
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_complete(view, trial, result)
 
-    def on_trial_remove(self, tune_controller, trial) -> None:
+    def on_trial_remove(self, tune_controller: TuneController, trial: Trial) -> None:
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_remove(view, trial)
 
-    def choose_trial_to_run(self, tune_controller):
+    def choose_trial_to_run(self, tune_controller: TuneController):
         """Each study's own choice; of those, the trial Tune created first (fair across studies)."""
         order = {id(t): i for i, t in enumerate(tune_controller.get_trials())}
         chosen = [sub.choose_trial_to_run(_StudyView(tune_controller, name)) for name, sub in self._subs.items()]
@@ -141,12 +144,12 @@ class PerStudyScheduler(TrialScheduler):
     def debug_string(self) -> str:
         return f"{self._name} per study ({len(self._subs)} studies)"
 
-    def get_state(self) -> dict | None:
+    def get_state(self) -> dict[str, Any] | None:
         """What a resume restores: ASHA's rungs (keyed by trial id). HyperBand and the median
         rule keep Trial objects, which do not survive a restore: they start afresh."""
         return {"subs": dict(self._subs), "baselines": self._baselines} if self._name in ("asha", "fifo") else None
 
-    def set_state(self, state: dict | None) -> None:
+    def set_state(self, state: dict[str, Any] | None) -> None:
         if state:
             self._subs.update(state["subs"])
             self._baselines = state.get("baselines", self._baselines)  # the same dict the shared subs hold

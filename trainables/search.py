@@ -26,6 +26,7 @@ from trainables.schedulers import PerStudyScheduler
 from trainables.shared_plan import shared_plan
 from trainables.warm_start import with_warm_start
 from trainables.tensorboard import StepTBXLogger
+from ray.tune.experiment import Trial
 
 OBJECTIVE_METRICS = {SECONDS: "min", PARAMS: "min"}  # second objectives for NSGA-II
 
@@ -100,7 +101,7 @@ def max_evaluations(space) -> int:
 class TrialNamer:
     """`<domain>_<objective>_<number>`, the number being the trial's number in its study."""
 
-    def __call__(self, trial) -> str:
+    def __call__(self, trial: Trial) -> str:
         domain, objective = split_study(str(trial.config.get(STUDY, "-")))
         shared = domain == SHARED  # a cross-domain study's trial on one domain: <domain>_shared-<objective>_NNN
         return trial_name(str(trial.config.get("domain", "")) if shared else domain, objective,
@@ -146,9 +147,9 @@ class TrialResources:
 
     cpus: float
     gpus: float
-    cpu_only_domains: frozenset = frozenset()
+    cpu_only_domains: frozenset[str] = frozenset()
 
-    def __call__(self, config: dict) -> dict[str, float]:
+    def __call__(self, config: dict[str, Any]) -> dict[str, float]:
         gpus = 0.0 if config.get("domain") in self.cpu_only_domains else self.gpus
         return {"cpu": self.cpus, "gpu": gpus}
 

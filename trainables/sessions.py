@@ -16,6 +16,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 MARKER = "DABS_TUNE_RAY_SESSION"
 RECORD = "ray_session.json"  # in the experiment folder: the private Ray of its latest run
@@ -67,7 +68,7 @@ def stop_session(session_id: str, grace_s: float = STOP_GRACE_S) -> list[int]:
     return pids
 
 
-def write_record(folder: str, session_id: str, info: dict) -> None:
+def write_record(folder: str, session_id: str, info: dict[str, Any]) -> None:
     """`<experiment>/ray_session.json` (local experiments only: a cloud URI has no local processes)."""
     path = Path(folder)
     if not path.is_dir():
@@ -116,7 +117,7 @@ def stop_experiment(folder: str) -> str:
     return f"stopped {len(pids)} process(es) of Ray session {record['session']}: {' '.join(map(str, pids))}"
 
 
-def _has_marker_parent(pid: int, record: dict) -> bool:
+def _has_marker_parent(pid: int, record: dict[str, Any]) -> bool:
     """The driver itself carries no marker; it is the live search when its children do."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     try:

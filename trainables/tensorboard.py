@@ -28,6 +28,8 @@ from ray.tune.result import TIMESTEPS_TOTAL, TRAINING_ITERATION
 from ray.tune.utils import flatten_dict
 
 from dabs_lib.experiment import FINAL, STEP, STUDY, TRIAL_NUMBER
+from ray.tune.experiment import Trial
+from typing import Any
 
 PREFIX = "ray/tune/"
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route trials
@@ -53,7 +55,7 @@ def trial_step(result: dict) -> int:
 
 
 class StepTBXLogger(TBXLoggerCallback):
-    def __init__(self, searched: dict[str, tuple[str, ...]] | None = None):
+    def __init__(self, searched: dict[str, tuple[str, ...]] | None = None) -> None:
         """`searched`: study name -> its searched parameters, when a trial's config carries its
         study and more than its searched values (one searcher for several studies)."""
         super().__init__()

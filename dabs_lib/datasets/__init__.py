@@ -19,6 +19,11 @@ from importlib import import_module
 from dabs_lib.datasets import catalog, catalog_speech, catalog_text
 from dabs_lib.datasets.errors import ChecksumError, DatasetError, DatasetFileError, ManualDownloadError
 from dabs_lib.registry import lookup
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: this module must not import torch
+    from dabs_lib.domains.base import Domain, DomainBuilder
 
 # domain -> (loader module, builder, required sources, optional sources). The sources come from the
 # torch-free catalogues, so checking files never imports a loader (nor torch).
@@ -44,10 +49,10 @@ def _module(name: str):
     return import_module(f"dabs_lib.datasets.{name}")
 
 
-def _lazy_builder(domain: str):
+def _lazy_builder(domain: str) -> DomainBuilder:
     module, attr = _DOMAINS[domain][:2]
 
-    def build(seed: int = 42, data_root: str = "", smoke: bool = False):
+    def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
         return getattr(_module(module), attr)(seed=seed, data_root=data_root, smoke=smoke)
 
     build.__name__ = f"build_{domain}"
@@ -55,26 +60,26 @@ def _lazy_builder(domain: str):
     return build
 
 
-REAL_DOMAINS = {name: _lazy_builder(name) for name in _DOMAINS}
+REAL_DOMAINS: dict[str, DomainBuilder] = {name: _lazy_builder(name) for name in _DOMAINS}
 
 
-def domain_sources(domain: str) -> tuple[tuple, tuple]:
+def domain_sources(domain: str) -> tuple[tuple[Any, ...], tuple]:
     """(required sources, optional sources) of a real domain."""
     return lookup(_DOMAINS, domain, "real domain")[2:]
 
 
-def all_sources() -> dict:
+def all_sources() -> dict[str, Any]:
     """source name -> Source, over every real domain."""
     return {s.name: s for d in _DOMAINS for group in domain_sources(d) for s in group}
 
 
-def _resolve(name: str) -> tuple[tuple, tuple]:
+def _resolve(name: str) -> tuple[tuple[Any, ...], tuple]:
     if name in _DOMAINS:
         return domain_sources(name)
     return (lookup(all_sources(), name, "real domain or dataset"),), ()
 
 
-def _source_problem(source, data_root) -> str:
+def _source_problem(source, data_root: str | Path) -> str:
     """'' when the source's required files are there; else what is wrong and how to fix it."""
     if source.missing(data_root):
         return source.instructions(data_root)

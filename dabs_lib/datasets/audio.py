@@ -24,6 +24,7 @@ import torch
 import torchaudio
 
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
+from dabs_lib.datasets.cache import ArrayWriter
 
 MAX_SAMPLES = 150_526
 N_FFT = 2048
@@ -103,7 +104,7 @@ class Clips:
 
 def spectrogram_builder(clips: Clips):
     """A cache build function writing `spectrograms` (N, 1, 224, 224) float16, labels, parts, z-score stats."""
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         out = writer.create("spectrograms", (len(clips.paths), 1, N_MELS, N_MELS), np.float16)
         total, total_sq, count = 0.0, 0.0, 0
         pending: dict[int, list[tuple[int, np.ndarray]]] = {}

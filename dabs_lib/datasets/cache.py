@@ -1,7 +1,8 @@
 """Preprocess a raw dataset once into memory-mapped .npy arrays that every worker shares.
 
 Layout: `<data_root>/<dataset>/processed/<name>-<key>/` holds `<array>.npy` files (and
-any other file a build writes, e.g. a trained tokenizer.json) and `COMPLETE.json`, where `key` hashes the preprocessing parameters (so changing them
+any other file a build writes, e.g. a trained tokenizer.json) and `COMPLETE.json`, where
+`key` hashes the preprocessing parameters (so changing them
 preprocesses again instead of reusing stale arrays). A build writes into a temporary
 folder, writes the marker last, and renames the folder into place, all under a file lock:
 concurrent trials wait for one build, and an interrupted build leaves only a temporary
@@ -29,11 +30,12 @@ from filelock import FileLock
 from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.progress import stage
 from dabs_lib.safe_io import write_json
+from typing import Any
 
 MARKER = "COMPLETE.json"
 
 # "<dataset>/<name>" -> how many preprocessing builds ran in this process (tests assert on it).
-PREPROCESS_COUNT: Counter = Counter()
+PREPROCESS_COUNT: Counter[str] = Counter()
 
 _log = logging.getLogger(__name__)
 
@@ -41,9 +43,9 @@ _log = logging.getLogger(__name__)
 class ArrayWriter:
     """What a preprocessing function writes into: .npy arrays plus JSON-able `meta`."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.meta: dict = {}
+        self.meta: dict[str, Any] = {}
         self._open: list[np.memmap] = []
 
     def save(self, name: str, array: np.ndarray) -> None:
@@ -66,7 +68,7 @@ class Processed:
     """A completed processed folder and its marker."""
 
     folder: Path
-    marker: dict
+    marker: dict[str, Any]
 
     def path(self, name: str) -> Path:
         """The array `name` (a .npy file); other files are at `folder / filename`."""
@@ -80,7 +82,7 @@ class Processed:
             raise DatasetFileError(path, f"cannot be read as .npy ({error})", f"Delete {self.folder} to preprocess again.") from error
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         return self.marker["meta"]
 
     @property
@@ -89,7 +91,7 @@ class Processed:
         return hashlib.sha256(json.dumps(self.marker, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def params_key(params: dict) -> str:
+def params_key(params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -125,7 +127,7 @@ def _umask() -> int:
     return mask
 
 
-def _write_marker(folder: Path, dataset: str, name: str, params: dict, meta: dict) -> dict:
+def _write_marker(folder: Path, dataset: str, name: str, params: dict[str, Any], meta: dict) -> dict:
     files = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         files[path.name] = {"bytes": path.stat().st_size}
@@ -142,7 +144,7 @@ def _write_marker(folder: Path, dataset: str, name: str, params: dict, meta: dic
 
 
 def ensure_processed(
-    data_root: Path | str, dataset: str, name: str, params: dict, build: Callable[[ArrayWriter], None],
+    data_root: Path | str, dataset: str, name: str, params: dict[str, Any], build: Callable[[ArrayWriter], None],
 ) -> Processed:
     """Return the processed folder for (dataset, name, params), building it once if needed.
 

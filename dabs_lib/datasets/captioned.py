@@ -21,6 +21,7 @@ from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 from dabs_lib.datasets.memmap import MemmapSplit
 from dabs_lib.datasets.tokenizer import load_tokenizer, train_wordpiece
 from dabs_lib.datasets.download import file_digest
+from dabs_lib.datasets.cache import ArrayWriter
 
 SIZE = 224
 CHUNK = 256
@@ -41,7 +42,7 @@ def coco_image(path: Path) -> np.ndarray:
     return np.asarray(image.resize((SIZE, SIZE), Image.BILINEAR), dtype=np.uint8)
 
 
-def store_coco_images(writer, name: str, paths: list[Path]) -> None:
+def store_coco_images(writer: ArrayWriter, name: str, paths: list[Path]) -> None:
     """Decode every path into writer array `name` of shape (N, 224, 224, 3) uint8."""
     out = writer.create(name, (len(paths), SIZE, SIZE, 3), np.uint8)
     with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
@@ -55,7 +56,7 @@ def caption_tokenizer(root: Path, bert_json: Path, dataset: str, texts: list[str
     if bert_json.exists():
         return load_tokenizer(bert_json), "sha256:" + file_digest(bert_json, "sha256")
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         train_wordpiece(iter(texts), BERT_VOCAB, writer.folder / "tokenizer.json")
 
     params = {"version": 1, "vocab": BERT_VOCAB, "count": len(texts), "source": signature}
@@ -66,7 +67,7 @@ def caption_tokenizer(root: Path, bert_json: Path, dataset: str, texts: list[str
 class RowMapSplit(MemmapSplit):
     """A MemmapSplit whose item i reads row `maps[k][rows[i]]` of field k (e.g. image and caption rows differ)."""
 
-    def __init__(self, name, fields, rows, labels, identity, maps: tuple[np.ndarray, ...]):
+    def __init__(self, name, fields, rows, labels: np.ndarray, identity, maps: tuple[np.ndarray, ...]) -> None:
         super().__init__(name, fields, rows, labels, identity)
         if len(maps) != len(self.fields):
             raise ValueError(f"{name}: one row map per field must hold, got {len(maps)} for {len(self.fields)}")

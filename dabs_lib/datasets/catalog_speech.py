@@ -21,7 +21,8 @@ LIBRISPEECH = Source(
 AUDIO_MNIST = Source(
     name="audio_mnist",
     required=("AudioMNIST/data/",),
-    how_to_get="Run `git clone https://github.com/soerenab/AudioMNIST {dir}/AudioMNIST` so that {dir}/AudioMNIST/data/01 exists.",
+    how_to_get="Run `git clone https://github.com/soerenab/AudioMNIST {dir}/AudioMNIST` "
+    "so that {dir}/AudioMNIST/data/01 exists.",
 )
 SPEECH_COMMANDS = Source(
     name="speech_commands",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dabs_lib.datasets.source import Archive, Source
+from typing import Any
 
 # --- wikitext ---
 WIKITEXT = Source(
@@ -42,7 +43,7 @@ class GlueTask:
     test_file: str = "dev.tsv"  # GLUE's dev set = DABS's "val" = our test
     header: bool = True
 
-    def parse_key(self) -> dict:
+    def parse_key(self) -> dict[str, Any]:
         """The fields `parse` reads a file with: a cached file depends on these alone, so MNLI's
         train.tsv (shared by the matched and mismatched tasks) is tokenized once."""
         return {"texts": self.texts, "label": self.label, "kind": self.kind, "names": self.names,

@@ -29,12 +29,14 @@ from dabs_lib.datasets.pickles import load_pickle
 from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
 
 
 _log = logging.getLogger(__name__)
 
 
-def read_batch(path) -> tuple[np.ndarray, np.ndarray]:
+def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One pickled batch -> images (N, 32, 32, 3) uint8 and labels (N,) int64."""
     batch = load_pickle(path)
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
@@ -49,8 +51,8 @@ def read_batch(path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels  # rows are R, G, B planes
 
 
-def _preprocess(folder):
-    def build(writer) -> None:
+def _preprocess(folder: Path):
+    def build(writer: ArrayWriter) -> None:
         parts = [read_batch(folder / FOLDER / name) for name in (*TRAIN_BATCHES, TEST_BATCH)]
         writer.save("images", np.concatenate([images for images, _ in parts]))
         writer.save("labels", np.concatenate([labels for _, labels in parts]))
@@ -58,7 +60,7 @@ def _preprocess(folder):
     return build
 
 
-def _pretrain(name: str, size: int, cifar_train: MemmapSplit, data_root, smoke: bool):
+def _pretrain(name: str, size: int, cifar_train: MemmapSplit, data_root: str | Path, smoke: bool):
     """(split, classes): ImageNet when `name` is `cifar10` and it is on disk, else CIFAR-10's train images."""
     if name != "cifar10":
         return cifar_train, 10
@@ -72,7 +74,7 @@ def _pretrain(name: str, size: int, cifar_train: MemmapSplit, data_root, smoke: 
     return shrink(split, smoke), classes
 
 
-def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_root, smoke: bool) -> Domain:
+def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_root: str | Path, smoke: bool) -> Domain:
     folder = SOURCE.check(data_root)
     raw = [folder / rel for rel in SOURCE.required]
     processed = ensure_processed(

@@ -10,6 +10,9 @@ from dabs_lib.datasets.transforms import AsType
 from dabs_lib.datasets.source import Archive, Source, resolve_root  # noqa: F401 (re-exported for loaders)
 from dabs_lib.datasets.splits import carve_val
 from dabs_lib.domains.base import TransferTask
+from dabs_lib.datasets.cache import Processed
+from pathlib import Path
+from typing import Callable
 
 SMOKE_ROWS = 48  # rows per split when a domain is built with smoke=True
 
@@ -36,7 +39,9 @@ def shrink(split: MemmapSplit, smoke: bool, rows: int = SMOKE_ROWS) -> MemmapSpl
     return split.subset(np.arange(rows))
 
 
-def optional_task(builder, source: Source, data_root, *args):
+def optional_task(
+    builder: Callable[..., TransferTask], source: Source, data_root: str | Path, *args: object
+) -> TransferTask | None:
     """builder(*args) when `source` is on disk; None (with a warning) when it is missing."""
     missing = source.missing(data_root)
     if missing:
@@ -45,7 +50,7 @@ def optional_task(builder, source: Source, data_root, *args):
     return builder(*args)
 
 
-def token_pretrain_split(processed, name: str, smoke: bool) -> MemmapSplit:
+def token_pretrain_split(processed: Processed, name: str, smoke: bool) -> MemmapSplit:
     """The unlabelled pretraining split over a processed `tokens.npy` (text corpora)."""
     rows = np.arange(processed.marker["files"]["tokens.npy"]["shape"][0])
     field = Field(str(processed.path("tokens")), transform=AsType("int64"))

@@ -7,9 +7,10 @@ there but truncated, corrupt or not in the expected layout (it names the file).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
-def _rebuild(cls, args: tuple, state: dict) -> "DatasetError":
+def _rebuild(cls: type["DatasetError"], args: tuple[Any, ...], state: dict[str, Any]) -> "DatasetError":
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
@@ -24,14 +25,14 @@ class DatasetError(Exception):
     Ray workers by pickle and are copied by copy.copy: rebuild them from args and attributes.
     """
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class ManualDownloadError(DatasetError, FileNotFoundError):
     """Raw files are missing: `how_to_get` says what to fetch, from where, and where it goes."""
 
-    def __init__(self, dataset: str, missing: Path | str, how_to_get: str):
+    def __init__(self, dataset: str, missing: Path | str, how_to_get: str) -> None:
         self.dataset = dataset
         self.missing = Path(missing)
         self.how_to_get = how_to_get
@@ -41,7 +42,7 @@ class ManualDownloadError(DatasetError, FileNotFoundError):
 class DatasetFileError(DatasetError, ValueError):
     """A file exists but cannot be used: truncated, corrupt, or not the documented layout."""
 
-    def __init__(self, path: Path | str, problem: str, fix: str = ""):
+    def __init__(self, path: Path | str, problem: str, fix: str = "") -> None:
         self.path = Path(path)
         self.problem = problem
         tail = f" {fix}" if fix else " Delete it and download it again."
@@ -51,7 +52,7 @@ class DatasetFileError(DatasetError, ValueError):
 class ChecksumError(DatasetFileError):
     """A downloaded or raw file does not have its published checksum."""
 
-    def __init__(self, path: Path | str, algorithm: str, expected: str, actual: str):
+    def __init__(self, path: Path | str, algorithm: str, expected: str, actual: str) -> None:
         super().__init__(
             path,
             f"{algorithm} must be {expected}, but got {actual} (truncated or corrupt download)",

@@ -26,6 +26,9 @@ from dabs_lib.datasets.splits import dabs_shuffle, head_tail
 from dabs_lib.datasets.transforms import Standardize
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
+from typing import Any
 
 CLASSES = ("AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial", "Pasture", "PermanentCrop",
            "Residential", "River", "SeaLake")
@@ -33,12 +36,12 @@ BANDS, SIZE, PATCH = 13, 64, 8
 SMOKE_FILES = 12  # smoke builds read this many files per class
 
 
-def _number(path) -> int:
+def _number(path: Path) -> int:
     found = re.search(r"(\d+)$", path.stem)
     return int(found.group(1)) if found else -1
 
 
-def list_files(folder, limit: int | None = None) -> tuple[list, np.ndarray]:
+def list_files(folder: Path, limit: int | None = None) -> tuple[list[Any], np.ndarray]:
     """(tif paths, labels): classes in CLASSES order, files by their number."""
     by_class = {name: [] for name in CLASSES}
     for path in folder.rglob("*.tif"):
@@ -56,7 +59,7 @@ def list_files(folder, limit: int | None = None) -> tuple[list, np.ndarray]:
     return paths, np.asarray(labels, dtype=np.int64)
 
 
-def read_tif(path) -> np.ndarray:
+def read_tif(path: Path) -> np.ndarray:
     """(13, 64, 64) uint16 bands of one patch (stored band-last or band-first)."""
     import tifffile
 
@@ -82,8 +85,8 @@ def dabs_rows(n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _preprocess(paths, labels):
-    def build(writer) -> None:
+def _preprocess(paths, labels: np.ndarray):
+    def build(writer: ArrayWriter) -> None:
         out = writer.create("bands", (len(paths), BANDS, SIZE, SIZE), np.uint16)
         for i, path in enumerate(paths):
             out[i] = read_tif(path)

@@ -22,6 +22,8 @@ from dabs_lib.datasets.splits import dabs_shuffle, head_tail
 from dabs_lib.datasets.transforms import AsType
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
 
 SEQ_LEN = 250
 BASES = "ACGT"
@@ -39,7 +41,7 @@ def _strip_bytes_repr(seq: str) -> str:
     return seq[2:-1] if seq.startswith(("b'", 'b"')) else seq
 
 
-def read_csv(path, offset: int) -> tuple[np.ndarray, np.ndarray]:
+def read_csv(path: Path, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """(tokens (N, 250) uint8 with A..T = 1..4, labels (N,) int64) of one exported split."""
     try:
         frame = pd.read_csv(path, usecols=["label", "seq"], dtype={"seq": str})
@@ -55,8 +57,8 @@ def read_csv(path, offset: int) -> tuple[np.ndarray, np.ndarray]:
     return tokens, labels
 
 
-def _preprocess(folder, key: str):
-    def build(writer) -> None:
+def _preprocess(folder: Path, key: str):
+    def build(writer: ArrayWriter) -> None:
         tokens, labels = read_csv(folder / FILES[key], LABEL_OFFSET[key])
         if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES[key]):
             raise DatasetFileError(folder / FILES[key], f"labels must lie in {LABEL_OFFSET[key]}..{LABEL_OFFSET[key] + NUM_CLASSES[key] - 1}")
@@ -65,7 +67,7 @@ def _preprocess(folder, key: str):
     return build
 
 
-def _splits(folder, key: str, smoke: bool) -> tuple[MemmapSplit, MemmapSplit]:
+def _splits(folder: Path, key: str, smoke: bool) -> tuple[MemmapSplit, MemmapSplit]:
     """DABS's (train, test) of one CSV: shuffle with seed 42, head ceil 90% / tail floor 10%."""
     params = {"version": 1, "source": source_signature([folder / FILES[key]])}
     processed = ensure_processed(folder.parent, SOURCE.name, key, params, _preprocess(folder, key))

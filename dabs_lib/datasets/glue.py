@@ -20,6 +20,14 @@ from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.tokenizer import encode
 from dabs_lib.datasets.transforms import AsType
+from dabs_lib.datasets.cache import ArrayWriter
+from dabs_lib.datasets.cache import Processed
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:  # for annotations only
+    from tokenizers import Tokenizer
 
 _log = logging.getLogger(__name__)
 
@@ -27,7 +35,7 @@ _log = logging.getLogger(__name__)
 MAX_BAD_ROWS = 0.01  # share of malformed rows tolerated (QQP's train.tsv has a few)
 
 
-def read_tsv(path, header: bool) -> tuple[list[str], list[list[str]]]:
+def read_tsv(path: Path, header: bool) -> tuple[list[str], list[list[str]]]:
     """(columns, rows) of a GLUE TSV: tab-split, no quoting (quotes are text), BOM and CRLF as shipped;
     malformed rows are dropped."""
     rows = [line.split("\t") for line in text_lines(path)]
@@ -42,13 +50,13 @@ def read_tsv(path, header: bool) -> tuple[list[str], list[list[str]]]:
     return columns, good
 
 
-def _column(columns: list[str], name: str, path) -> int:
+def _column(columns: list[str], name: str, path: Path) -> int:
     if name not in columns:
         raise DatasetFileError(path, f"must have a column {name!r}, but the header is {columns}")
     return columns.index(name)
 
 
-def parse(task: GlueTask, path) -> tuple[list, np.ndarray]:
+def parse(task: GlueTask, path: Path) -> tuple[list[Any], np.ndarray]:
     """Texts (strings or pairs) and labels of one file; rows with empty text are dropped, as DABS does."""
     columns, rows = read_tsv(path, task.header)
     text_at = [_column(columns, c, path) for c in task.texts]
@@ -71,10 +79,10 @@ def parse(task: GlueTask, path) -> tuple[list, np.ndarray]:
     return texts, label_array
 
 
-def _processed_file(root, task: GlueTask, filename: str, tokenizer, tokenizer_id: str, seq_len: int):
+def _processed_file(root: str | Path, task: GlueTask, filename: str, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int):
     path = SOURCE.folder(root) / task.folder / filename
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         texts, labels = parse(task, path)
         writer.save("tokens", encode(tokenizer, texts, seq_len))
         writer.save("labels", labels)
@@ -84,13 +92,13 @@ def _processed_file(root, task: GlueTask, filename: str, tokenizer, tokenizer_id
     return ensure_processed(root, SOURCE.name, f"{task.folder}-{filename.rsplit('.', 1)[0]}", params, build)
 
 
-def _split(processed, name: str, smoke: bool) -> MemmapSplit:
+def _split(processed: Processed, name: str, smoke: bool) -> MemmapSplit:
     labels = processed.load("labels", mmap=False)
     field = Field(str(processed.path("tokens")), transform=AsType("int64"))
     return shrink(MemmapSplit(name, (field,), np.arange(len(labels)), labels, processed.fingerprint), smoke)
 
 
-def glue_tasks(root, tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool) -> dict:
+def glue_tasks(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool) -> dict[str, Any]:
     """name -> TransferTask for the 10 GLUE tasks, tokenized with `tokenizer`."""
     SOURCE.check(root)
     tasks = {}

@@ -23,12 +23,15 @@ from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TabularSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
+from collections.abc import Callable
 
 NUM_FEATURES = 28
 CHUNK_ROWS = 1_000_000
 
 
-def read_higgs(path) -> tuple[np.ndarray, np.ndarray]:
+def read_higgs(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(features (N, 28) float32, labels (N,) int64) from the gzipped CSV."""
     parts = []
     try:
@@ -45,8 +48,8 @@ def read_higgs(path) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(table[:, 1:]), labels.astype(np.int64)
 
 
-def _preprocess(path):
-    def build(writer) -> None:
+def _preprocess(path: Path) -> Callable[[ArrayWriter], None]:
+    def build(writer: ArrayWriter) -> None:
         features, labels = read_higgs(path)
         writer.save("features", features)
         writer.save("labels", labels)

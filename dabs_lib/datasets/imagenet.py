@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,10 +28,10 @@ SUFFIXES = (".jpeg", ".jpg", ".png")  # ILSVRC ships .JPEG; compared in lower ca
 SMOKE_IMAGES = 6  # smoke builds list this many images per class
 
 
-class ImageFileSplit(Dataset):
+class ImageFileSplit(Dataset[Any]):
     """Items `((image (3, size, size) float in [0, 1],), label)`, decoded from an image file per read."""
 
-    def __init__(self, name: str, folder: Path | str, files: np.ndarray, labels: np.ndarray, size: int):
+    def __init__(self, name: str, folder: Path | str, files: np.ndarray, labels: np.ndarray, size: int) -> None:
         if len(files) != len(labels):
             raise ValueError(f"{name}: {len(labels)} labels for {len(files)} files")
         self.name = name
@@ -89,7 +90,7 @@ def list_images(part_dir: Path, limit: int | None = None) -> tuple[list[str], np
     return classes, np.array(files, dtype=np.bytes_), np.array(labels, dtype=np.int64)
 
 
-def pretrain_split(root, size: int, smoke: bool) -> tuple[ImageFileSplit, int]:
+def pretrain_split(root: str | Path, size: int, smoke: bool) -> tuple[ImageFileSplit, int]:
     """(ImageNet's train images as 3 x size x size items, number of classes); smoke keeps a few per class."""
     folder = IMAGENET.check(root)
     classes, files, labels = list_images(folder / "train", SMOKE_IMAGES if smoke else None)

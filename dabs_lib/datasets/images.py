@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
+from dabs_lib.datasets.cache import ArrayWriter
+from typing import Any
 
 CHUNK = 512
 
@@ -35,7 +37,7 @@ def load_image(path: Path | str, size: int, mode: str = "RGB", box: tuple[int, i
     return array[..., None] if array.ndim == 2 else array
 
 
-def store_images(writer, name: str, paths: list, size: int, mode: str = "RGB", boxes: list | None = None) -> None:
+def store_images(writer: ArrayWriter, name: str, paths: list[Any], size: int, mode: str = "RGB", boxes: list | None = None) -> None:
     """Decode every path into writer array `name` of shape (N, size, size, C), uint8."""
     channels = 1 if mode == "L" else 3
     out = writer.create(name, (len(paths), size, size, channels), np.uint8)

@@ -12,18 +12,18 @@ from pathlib import Path
 from typing import Iterator
 
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
-from dabs_lib.datasets.textfiles import ENCODING
+from typing import Any
 
 CHUNK_CHARS = 1 << 22  # characters read at a time
 _SKIP = " \t\r\n,"
 
 
-def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict]:
+def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """The objects of `[{...}, {...}]` or of JSON lines, in file order; at most `limit`."""
     decoder = json.JSONDecoder()
     count = 0
     try:
-        handle = open(path, encoding=ENCODING)
+        handle = open(path, encoding=ENCODING)  # noqa: SIM115 (closed by the `with handle` below)
     except (FileNotFoundError, IsADirectoryError) as error:
         raise not_a_file(path, "a JSON file") from error
     with handle:

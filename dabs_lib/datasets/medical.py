@@ -29,6 +29,8 @@ from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
 
 SIZE = 224
 SMOKE_IMAGES = 24  # smoke builds decode this many images per CSV / split
@@ -36,7 +38,7 @@ CHEXPERT_LABELS = ("Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Ple
 XRAY8_LABELS = ("Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax")
 
 
-def _chexpert_rows(csv_path, limit):
+def _chexpert_rows(csv_path, limit: int | None):
     """(image paths, labels (N, 5) float32, patient ids) of one CheXpert CSV."""
     try:
         frame = pd.read_csv(csv_path, nrows=limit)
@@ -48,7 +50,7 @@ def _chexpert_rows(csv_path, limit):
     return paths, (values == 1).astype(np.float32), patients
 
 
-def _chexpert(root, seed: int, smoke: bool):
+def _chexpert(root: str | Path, seed: int, smoke: bool):
     folder = CHEXPERT.check(root)
     limit = SMOKE_IMAGES if smoke else None
     splits = {}
@@ -56,7 +58,7 @@ def _chexpert(root, seed: int, smoke: bool):
         csv = CHEXPERT.find(root, rel)
         paths, labels, patients = _chexpert_rows(csv, limit)
 
-        def build(writer, paths=paths, labels=labels):
+        def build(writer: ArrayWriter, paths=paths, labels: np.ndarray = labels) -> None:
             store_images(writer, "images", paths, SIZE, mode="L")
             writer.save("labels", labels)
 
@@ -71,7 +73,7 @@ def _chexpert(root, seed: int, smoke: bool):
     return train, task
 
 
-def _xray8(root, seed: int, smoke: bool):
+def _xray8(root: str | Path, seed: int, smoke: bool):
     folder = XRAY8.check(root)
     csv = XRAY8.find(root, XRAY8.required[1])
     try:
@@ -90,7 +92,7 @@ def _xray8(root, seed: int, smoke: bool):
     findings = meta.loc[names, "Finding Labels"].astype(str)
     labels = np.array([[label in text for label in XRAY8_LABELS] for text in findings], dtype=np.float32)
 
-    def build(writer):
+    def build(writer: ArrayWriter) -> None:
         store_images(writer, "images", [folder / "images" / n for n in names], SIZE, mode="L")
 
     params = {"version": 1, "size": SIZE, "count": len(names),

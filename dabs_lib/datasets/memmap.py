@@ -18,6 +18,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from dabs_lib.datasets.errors import DatasetFileError
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ def _default_transform(values: np.ndarray) -> Tensor:
     return torch.from_numpy(np.array(values))  # copy: memmaps are read-only
 
 
-class MemmapSplit(Dataset):
+class MemmapSplit(Dataset[Any]):
     """Items `(tuple(field tensors), label)`; `.fingerprint` changes when the data does."""
 
-    def __init__(self, name: str, fields: tuple[Field, ...], rows: np.ndarray, labels: np.ndarray, identity: str):
+    def __init__(self, name: str, fields: tuple[Field, ...], rows: np.ndarray, labels: np.ndarray, identity: str) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         labels = np.asarray(labels)
         if len(rows) != len(labels):
@@ -76,7 +77,7 @@ class MemmapSplit(Dataset):
         index = np.asarray(index, dtype=np.int64)
         return MemmapSplit(name or self.name, self.fields, self.rows[index], self.labels[index], self.identity)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_arrays"] = None  # reopen in the worker instead of pickling mapped data
         return state

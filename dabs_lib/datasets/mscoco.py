@@ -39,19 +39,27 @@ from dabs_lib.datasets.tokenizer import encode, pad_id
 from dabs_lib.datasets.transforms import AsType, Image
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec, TokensSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from dabs_lib.datasets.cache import Processed
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:  # for annotations only
+    from tokenizers import Tokenizer
 
 SEQ_LEN = 32
 SMOKE_IMAGES = 40  # smoke builds decode this many images (or questions) per split
 
 
-def _load_json(path) -> dict:
+def _load_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise DatasetFileError(path, f"is not valid JSON ({error.msg} at line {error.lineno}; truncated?)") from error
 
 
-def read_captions(path, limit: int | None) -> tuple[list[str], list[str], list[str]]:
+def read_captions(path: Path, limit: int | None) -> tuple[list[str], list[str], list[str]]:
     """(image file names, one caption each (the last), every caption) of a captions_*.json."""
     data = _load_json(path)
     try:
@@ -81,12 +89,12 @@ def swap_plan(n: int, seed: int = DABS_SEED) -> tuple[np.ndarray, np.ndarray]:
     return source, labels
 
 
-def _coco_part(root, part: str, tokenizer, tokenizer_id: str, limit):
+def _coco_part(root: str | Path, part: str, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
     folder = MSCOCO.folder(root)
     captions = folder / "annotations" / f"captions_{part}.json"
     files, texts, _ = read_captions(captions, limit)
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         store_coco_images(writer, "images", [folder / part / f for f in files])
         writer.save("captions", encode(tokenizer, texts, SEQ_LEN))
 
@@ -95,19 +103,19 @@ def _coco_part(root, part: str, tokenizer, tokenizer_id: str, limit):
     return ensure_processed(root, MSCOCO.name, part, params, build)
 
 
-def _fields(processed, tokens: str):
+def _fields(processed: Processed, tokens: str):
     return (Field(str(processed.path("images")), transform=Image(224)),
             Field(str(processed.path(tokens)), transform=AsType("int64")))
 
 
-def _mismatched(processed, name: str, smoke: bool) -> RowMapSplit:
+def _mismatched(processed: Processed, name: str, smoke: bool) -> RowMapSplit:
     n = processed.marker["files"]["images.npy"]["shape"][0]
     source, labels = swap_plan(n)
     return shrink(RowMapSplit(name, _fields(processed, "captions"), np.arange(n), labels, processed.fingerprint,
                               (np.arange(n), source)), smoke)
 
 
-def vqa_questions(root, split: str, limit):
+def vqa_questions(root: str | Path, split: str, limit: int | None):
     """(image file names, unique image rows per question, (question, answer) pairs, labels)."""
     folder = VQA.folder(root)
     questions = _load_json(folder / f"MultipleChoice_mscoco_{split}2014_questions.json")
@@ -132,12 +140,12 @@ def vqa_questions(root, split: str, limit):
     return files, np.asarray(image_rows, np.int64), pairs, np.asarray(labels, np.int64)
 
 
-def _vqa(root, tokenizer, tokenizer_id: str, seed: int, smoke: bool):
+def _vqa(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seed: int, smoke: bool):
     splits = []
     for split in ("train", "val"):
         files, image_rows, pairs, labels = vqa_questions(root, split, SMOKE_IMAGES if smoke else None)
 
-        def build(writer, files=files, pairs=pairs) -> None:
+        def build(writer: ArrayWriter, files=files, pairs=pairs) -> None:
             store_coco_images(writer, "images", [VQA.folder(root) / f for f in files])
             writer.save("tokens", encode(tokenizer, pairs, SEQ_LEN))
 

@@ -25,6 +25,7 @@ from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import TransferTask
+from dabs_lib.datasets.cache import ArrayWriter
 
 STORE_SIZE = 224
 SMOKE_IMAGES = 6  # smoke builds decode this many images per class and part
@@ -38,7 +39,7 @@ def _lines(path: Path) -> list[str]:
 
 def aircraft(folder: Path):
     data = folder / "fgvc-aircraft-2013b" / "data"
-    boxes = {n: tuple(map(int, b.split())) for n, b in (l.split(" ", 1) for l in _lines(data / "images_box.txt"))}
+    boxes = {n: tuple(map(int, b.split())) for n, b in (line.split(" ", 1) for line in _lines(data / "images_box.txt"))}
     rows = [(part, *line.split(" ", 1)) for part, split in ((0, "train"), (1, "val"), (2, "test"))
             for line in _lines(data / f"images_variant_{split}.txt")]
     variants = sorted({variant for _, _, variant in rows})
@@ -48,9 +49,9 @@ def aircraft(folder: Path):
 
 def cu_birds(folder: Path):
     base = folder / "CUB_200_2011"
-    names = dict(l.split(" ", 1) for l in _lines(base / "images.txt"))
-    labels = dict(l.split(" ", 1) for l in _lines(base / "image_class_labels.txt"))
-    is_train = dict(l.split(" ", 1) for l in _lines(base / "train_test_split.txt"))
+    names = dict(line.split(" ", 1) for line in _lines(base / "images.txt"))
+    labels = dict(line.split(" ", 1) for line in _lines(base / "image_class_labels.txt"))
+    is_train = dict(line.split(" ", 1) for line in _lines(base / "train_test_split.txt"))
     ids = list(names)
     return ([base / "images" / names[i] for i in ids], [int(labels[i]) - 1 for i in ids],
             [0 if is_train[i] == "1" else 2 for i in ids], None, 200)
@@ -100,7 +101,7 @@ SETS = {"aircraft": (AIRCRAFT, aircraft), "cu_birds": (CU_BIRDS, cu_birds), "dtd
         "traffic_sign": (TRAFFIC_SIGN, traffic_sign), "vgg_flower": (VGG_FLOWER, vgg_flower)}
 
 
-def _limit(labels, parts, smoke: bool) -> np.ndarray:
+def _limit(labels: np.ndarray, parts, smoke: bool) -> np.ndarray:
     keep = np.arange(len(labels))
     if smoke:
         key = np.asarray(labels) * 3 + np.asarray(parts)
@@ -108,7 +109,7 @@ def _limit(labels, parts, smoke: bool) -> np.ndarray:
     return np.sort(keep)
 
 
-def transfer_task(name: str, root, size: int, seed: int, smoke: bool) -> dict[str, TransferTask]:
+def transfer_task(name: str, root: str | Path, size: int, seed: int, smoke: bool) -> dict[str, TransferTask]:
     """{name: task} for one natural-image transfer set, items 3 x size x size."""
     source, lister = SETS[name]
     folder = source.check(root)
@@ -117,7 +118,7 @@ def transfer_task(name: str, root, size: int, seed: int, smoke: bool) -> dict[st
     paths, labels, parts = [paths[i] for i in keep], np.asarray(labels, np.int64)[keep], np.asarray(parts)[keep]
     boxes = [boxes[i] for i in keep] if boxes else None
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         store_images(writer, "images", paths, STORE_SIZE, "RGB", boxes)
 
     listing = "\n".join(f"{p.relative_to(folder)}:{b}" for p, b in zip(paths, boxes or [None] * len(paths)))

@@ -10,7 +10,8 @@ then position); we use fixed windows every WINDOW_STRIDE steps inside each conti
 one activity, so splits and probe features are reproducible (and a window never straddles
 two runs). NaNs left at a file's start after interpolation are back-filled (DABS kept
 them). Validation is the last 10% (at least one window) of every training run of at
-least two windows, with windows crossing that boundary dropped, so overlapping windows never leak between train and validation.
+least two windows, with windows crossing that boundary dropped, so overlapping windows
+never leak between train and validation.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from dabs_lib.datasets.errors import DatasetFileError
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Sequence1dSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
+from collections.abc import Callable
 
 # The 12 protocol activities; label = position here. DABS's list left out ironing (17)
 # although its head had 12 outputs; we keep all 12.
@@ -36,7 +40,7 @@ WINDOW_STRIDE = 32
 VAL_TAIL = 0.1  # last share of each training run (at least one window) that becomes validation
 
 
-def _last_line_fields(path) -> int:
+def _last_line_fields(path: Path) -> int:
     with open(path, "rb") as handle:
         handle.seek(0, 2)
         handle.seek(max(0, handle.tell() - 4096))
@@ -44,7 +48,7 @@ def _last_line_fields(path) -> int:
     return len(lines[-1].split()) if lines and lines[-1] else 0
 
 
-def read_subject(path) -> pd.DataFrame:
+def read_subject(path: Path) -> pd.DataFrame:
     """One subject file -> interpolated frame with columns 0..53."""
     if _last_line_fields(path) not in (0, NUM_COLUMNS):
         raise DatasetFileError(path, f"its last line must have {NUM_COLUMNS} values (truncated file?)")
@@ -79,8 +83,8 @@ def _windows(offset: int, start: int, end: int) -> np.ndarray:
     return offset + np.arange(start, end - SEQ_LEN + 1, WINDOW_STRIDE)
 
 
-def _preprocess(folder):
-    def build(writer) -> None:
+def _preprocess(folder: Path) -> Callable[[ArrayWriter], None]:
+    def build(writer: ArrayWriter) -> None:
         series, tables, offset = [], [], 0
         for subject in TRAIN_SUBJECTS + TEST_SUBJECTS:
             values = read_subject(folder / subject_file(subject)).to_numpy()

@@ -35,6 +35,11 @@ from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wo
 from dabs_lib.datasets.transforms import AsType
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only
+    from tokenizers import Tokenizer
 
 SEQ_LEN = 128
 XLMR_VOCAB = 250_002
@@ -44,7 +49,7 @@ CHUNK = 50_000
 PAWS_TASK = GlueTask("x-final", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1)
 
 
-def corpus_files(root) -> list[Path]:
+def corpus_files(root: str | Path) -> list[Path]:
     """Every mC4 file, languages in LANGUAGES order, shards sorted."""
     files = []
     for lang in LANGUAGES:
@@ -82,7 +87,7 @@ def multilingual_tokenizer(root: Path, files: list[Path], limit: int | None):
     if given.exists():
         return load_tokenizer(given), "sha256:" + file_digest(given, "sha256")
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         train_wordpiece(corpus(files, limit), XLMR_VOCAB, writer.folder / "tokenizer.json")
 
     params = {"version": 1, "vocab": XLMR_VOCAB, "limit": limit, "source": source_signature(files)}
@@ -90,8 +95,8 @@ def multilingual_tokenizer(root: Path, files: list[Path], limit: int | None):
     return load_tokenizer(processed.folder / "tokenizer.json"), "trained:" + processed.fingerprint
 
 
-def _pretrain(root: Path, files, tokenizer, tokenizer_id: str, limit):
-    def build(writer) -> None:
+def _pretrain(root: Path, files, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
+    def build(writer: ArrayWriter) -> None:
         count = sum(1 for _ in corpus(files, limit))
         out = writer.create("tokens", (count, SEQ_LEN), encode(tokenizer, ["x"], SEQ_LEN).dtype)
         texts, start = corpus(files, limit), 0
@@ -104,10 +109,10 @@ def _pretrain(root: Path, files, tokenizer, tokenizer_id: str, limit):
     return ensure_processed(root, MC4.name, "train-tokens", params, build)
 
 
-def _paws_split(root, rel: str, tokenizer, tokenizer_id: str, name: str, smoke: bool) -> MemmapSplit:
+def _paws_split(root: str | Path, rel: str, tokenizer: Tokenizer, tokenizer_id: str, name: str, smoke: bool) -> MemmapSplit:
     path = PAWSX.folder(root) / rel
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         texts, labels = parse(PAWS_TASK, path)
         keep = [i for i, y in enumerate(labels) if y in (0, 1)]
         writer.save("tokens", encode(tokenizer, [texts[i] for i in keep], SEQ_LEN))

@@ -9,6 +9,7 @@ import pickle
 from pathlib import Path
 
 from dabs_lib.datasets.errors import DatasetFileError
+from typing import Any
 
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
@@ -18,13 +19,13 @@ _ALLOWED = {
 
 
 class _ArrayUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED:
             raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a data file")
         return super().find_class(module, name)
 
 
-def load_pickle(path: Path | str, encoding: str = "bytes"):
+def load_pickle(path: Path | str, encoding: str = "bytes") -> Any:
     """Unpickle a data file that holds only dicts, lists, strings, numbers and numpy arrays."""
     try:
         with open(path, "rb") as handle:

@@ -37,6 +37,10 @@ from dabs_lib.datasets.splits import dabs_shuffle, head_tail
 from dabs_lib.datasets.transforms import AsType
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from dabs_lib.datasets.cache import Processed
+from pathlib import Path
+from typing import Any
 
 SEQ_LEN = 128
 AMINO_ACIDS = "XARNDCQEGHILKMFPSTWYVUOBZJ"
@@ -70,7 +74,7 @@ for _i, _a in enumerate(AMINO_ACIDS):
     _LOOKUP[ord(_a)] = _i + 1
 
 
-def tokenize(sequence: str, path) -> np.ndarray:
+def tokenize(sequence: str, path: Path) -> np.ndarray:
     """(128,) uint8 ids of the first 128 residues, 0-padded; unknown letters raise DatasetFileError."""
     head = sequence[:SEQ_LEN].encode("ascii", "replace")
     ids = _LOOKUP[np.frombuffer(head, dtype=np.uint8)]
@@ -81,7 +85,7 @@ def tokenize(sequence: str, path) -> np.ndarray:
     return out
 
 
-def _label(record: dict, field: str, kind: str, path):
+def _label(record: dict[str, Any], field: str, kind: str, path: Path):
     value = record.get(field)
     if value is None:
         raise DatasetFileError(path, f"every record must have a {field!r} field (keys: {sorted(record)})")
@@ -95,9 +99,9 @@ def _label(record: dict, field: str, kind: str, path):
     return value
 
 
-def _store(path, field: str, kind: str, limit: int | None):
+def _store(path: Path, field: str, kind: str, limit: int | None):
     """build(writer): tokens (N, 128) uint8 and labels of one JSON file, streamed in chunks."""
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         raw = writer.folder / "tokens.bin"
         labels, count = [], 0
         with open(raw, "wb") as out:
@@ -121,19 +125,19 @@ def _store(path, field: str, kind: str, limit: int | None):
     return build
 
 
-def _processed(root, source: Source, split: str, field: str, kind: str, smoke: bool):
+def _processed(root: str | Path, source: Source, split: str, field: str, kind: str, smoke: bool):
     path = source.folder(root) / source.required[0 if split == "train" else 1]
     limit = SMOKE_RECORDS if smoke else None
     params = {"version": 1, "field": field, "kind": kind, "limit": limit, "source": source_signature([path])}
     return ensure_processed(root, source.name, split, params, _store(path, field, kind, limit))
 
 
-def _split(processed, name: str, rows: np.ndarray, labels: np.ndarray, smoke: bool) -> MemmapSplit:
+def _split(processed: Processed, name: str, rows: np.ndarray, labels: np.ndarray, smoke: bool) -> MemmapSplit:
     field = Field(str(processed.path("tokens")), transform=AsType("int64"))
     return shrink(MemmapSplit(name, (field,), rows, labels, processed.fingerprint), smoke)
 
 
-def _pfam(root, seed: int, smoke: bool):
+def _pfam(root: str | Path, seed: int, smoke: bool):
     """(pretraining split, number of clans, Pfam clan task)."""
     PFAM.check(root)
     train = _processed(root, PFAM, "train", "clan", "multiclass", smoke)
@@ -155,7 +159,7 @@ def _pfam(root, seed: int, smoke: bool):
     return pretrain, len(clans), task
 
 
-def _task(name: str, root, seed: int, smoke: bool):
+def _task(name: str, root: str | Path, seed: int, smoke: bool):
     task = TASKS[name]
     splits = []
     for split in ("train", "valid"):

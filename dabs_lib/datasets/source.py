@@ -20,12 +20,12 @@ DATA_ROOT_ENV = "DABS_DATA_ROOT"
 DEFAULT_DATA_ROOT = "data"
 
 
-def resolve_root(data_root: str | os.PathLike) -> Path:
+def resolve_root(data_root: str | os.PathLike[str]) -> Path:
     """--data-root, else $DABS_DATA_ROOT, else ./data."""
     return Path(str(data_root) or os.environ.get(DATA_ROOT_ENV, "") or DEFAULT_DATA_ROOT).expanduser()
 
 
-def absolute_root(data_root: str | os.PathLike) -> str:
+def absolute_root(data_root: str | os.PathLike[str]) -> str:
     """resolve_root made absolute against the current folder: what a Ray trial, which runs in
     its own working folder, must be given."""
     return str(resolve_root(data_root).resolve())
@@ -57,15 +57,15 @@ class Source:
     how_to_get: str  # instructions; "{dir}" becomes the folder path
     archives: tuple[Archive, ...] = ()  # empty: manual download only
 
-    def folder(self, data_root) -> Path:
+    def folder(self, data_root: str | Path) -> Path:
         return resolve_root(data_root) / self.name
 
-    def missing(self, data_root) -> list[Path]:
+    def missing(self, data_root: str | Path) -> list[Path]:
         folder = self.folder(data_root)
         return [folder / rel.split("|")[0] for rel in self.required
                 if not any((folder / option).exists() for option in rel.split("|"))]
 
-    def wrong_kind(self, data_root) -> list[tuple[Path, str]]:
+    def wrong_kind(self, data_root: str | Path) -> list[tuple[Path, str]]:
         """(path, problem) for each present entry that is a folder where a file must be, or the reverse."""
         folder, out = self.folder(data_root), []
         for rel in self.required:
@@ -75,19 +75,19 @@ class Source:
                 out.append((folder / present[0], problems[0]))
         return out
 
-    def find(self, data_root, rel: str) -> Path:
+    def find(self, data_root: str | Path, rel: str) -> Path:
         """The first existing option of a required entry "a|b" (the first option if none exists)."""
         folder = self.folder(data_root)
         options = [folder / option for option in rel.split("|")]
         return next((path for path in options if path.exists()), options[0])
 
-    def instructions(self, data_root) -> str:
+    def instructions(self, data_root: str | Path) -> str:
         text = self.how_to_get.format(dir=self.folder(data_root))
         if self.archives:
             text += f" Or run: python -m dabs_lib.datasets download {self.name} --data-root {resolve_root(data_root)}"
         return text
 
-    def check(self, data_root) -> Path:
+    def check(self, data_root: str | Path) -> Path:
         """The folder; ManualDownloadError naming the first missing file, DatasetFileError naming
         the first entry of the wrong kind."""
         missing = self.missing(data_root)
@@ -100,7 +100,7 @@ class Source:
                                    f"Remove it and put the right one there. {self.instructions(data_root)}")
         return self.folder(data_root)
 
-    def download(self, data_root, progress: bool = True) -> Path:
+    def download(self, data_root: str | Path, progress: bool = True) -> Path:
         """Fetch and extract every archive (manual-only sources raise ManualDownloadError)."""
         from dabs_lib.datasets.download import download_url, extract_archive
 

@@ -23,19 +23,21 @@ from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.transforms import Standardize
 from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Image2dSpec
+from dabs_lib.datasets.cache import Processed
+from pathlib import Path
 
 SMOKE_CLIPS = 4  # smoke builds compute spectrograms of this many clips per list (per speaker / word / file)
 SPEC = Image2dSpec(input_size=224, patch_size=16, in_channels=1)
 
 
-def processed_clips(root, source: Source, name: str, clips: Clips):
+def processed_clips(root: str | Path, source: Source, name: str, clips: Clips):
     labels_parts = hashlib.sha256(clips.labels.astype(np.int64).tobytes() + clips.parts.astype(np.int8).tobytes())
     params = {**PARAMS, "files": file_list_signature(clips.paths, source.folder(root)),
               "labels_parts": labels_parts.hexdigest()[:16]}
     return ensure_processed(root, source.name, name, params, spectrogram_builder(clips))
 
 
-def _split(processed, name: str, part: int | None, column: int | None, smoke: bool) -> MemmapSplit:
+def _split(processed: Processed, name: str, part: int | None, column: int | None, smoke: bool) -> MemmapSplit:
     labels, parts = processed.load("labels", mmap=False), processed.load("parts", mmap=False)
     rows = np.arange(len(parts)) if part is None else np.flatnonzero(parts == part)
     values = labels[rows] if column is None else labels[rows, column]
@@ -44,36 +46,36 @@ def _split(processed, name: str, part: int | None, column: int | None, smoke: bo
     return shrink(MemmapSplit(name, (field,), rows, values, processed.fingerprint), smoke)
 
 
-def _official(processed, name: str, num_classes: int, smoke: bool, column: int | None = None) -> TransferTask:
+def _official(processed: Processed, name: str, num_classes: int, smoke: bool, column: int | None = None) -> TransferTask:
     """A task whose train/val/test are the dataset's parts 0/1/2."""
     train, val, test = (_split(processed, f"{name}/{p}", i, column, smoke) for i, p in enumerate(("train", "val", "test")))
     return TransferTask(name=name, kind="multiclass", metric="accuracy", num_classes=num_classes,
                         train=train, val=val, test=test)
 
 
-def _listing(source: Source, lister, root, smoke: bool) -> Clips:
+def _listing(source: Source, lister, root: str | Path, smoke: bool) -> Clips:
     return lister(source.check(root), SMOKE_CLIPS if smoke else None)
 
 
-def _audio_mnist(root, smoke):
+def _audio_mnist(root: str | Path, smoke: bool):
     processed = processed_clips(root, src.AUDIO_MNIST, "spectrograms", _listing(src.AUDIO_MNIST, src.audio_mnist, root, smoke))
     return {"audio_mnist": _official(processed, "audio_mnist", 10, smoke)}
 
 
-def _speech_commands(root, smoke):
+def _speech_commands(root: str | Path, smoke: bool):
     clips = _listing(src.SPEECH_COMMANDS, src.speech_commands, root, smoke)
     processed = processed_clips(root, src.SPEECH_COMMANDS, "spectrograms", clips)
     return {"speech_commands": _official(processed, "speech_commands", len(src.SPEECH_COMMANDS_LABELS), smoke)}
 
 
-def _fluent(root, smoke):
+def _fluent(root: str | Path, smoke: bool):
     clips = _listing(src.FLUENT_SPEECH, src.fluent_speech, root, smoke)
     processed = processed_clips(root, src.FLUENT_SPEECH, "spectrograms", clips)
     return {f"fluent_{key}": _official(processed, f"fluent_{key}", len(names), smoke, column)
             for column, (key, names) in enumerate(src.FLUENT_LABELS.items())}
 
 
-def _voxceleb1(root, smoke):
+def _voxceleb1(root: str | Path, smoke: bool):
     speakers, clips = src.voxceleb1(src.VOXCELEB1.check(root), SMOKE_CLIPS if smoke else None)
     processed = processed_clips(root, src.VOXCELEB1, "spectrograms", clips)
     return {"voxceleb1": _official(processed, "voxceleb1", len(speakers), smoke)}

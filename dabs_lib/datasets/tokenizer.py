@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from dabs_lib.datasets.errors import DatasetFileError
+from typing import Any
+
+if TYPE_CHECKING:  # for annotations only; imported lazily where used
+    from tokenizers import Tokenizer
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD_CANDIDATES = ("[PAD]", "<pad>")  # BERT's and XLM-R's padding tokens
 
 
-def load_tokenizer(path: Path | str):
+def load_tokenizer(path: Path | str) -> Tokenizer:
     """A tokenizers.Tokenizer from a Hugging Face tokenizer.json."""
     from tokenizers import Tokenizer
 
@@ -34,7 +39,7 @@ def load_tokenizer(path: Path | str):
         raise DatasetFileError(path, f"is not a Hugging Face tokenizer.json ({error})") from error
 
 
-def train_wordpiece(lines: Iterable[str], vocab_size: int, out_path: Path | str):
+def train_wordpiece(lines: Iterable[str], vocab_size: int, out_path: Path | str) -> Tokenizer:
     """Train a BERT-style uncased WordPiece tokenizer on `lines` and save it (atomically)."""
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
     from tokenizers.models import WordPiece
@@ -56,7 +61,7 @@ def train_wordpiece(lines: Iterable[str], vocab_size: int, out_path: Path | str)
     return tokenizer
 
 
-def pad_id(tokenizer) -> int:
+def pad_id(tokenizer: Tokenizer) -> int:
     for token in PAD_CANDIDATES:
         index = tokenizer.token_to_id(token)
         if index is not None:
@@ -64,12 +69,12 @@ def pad_id(tokenizer) -> int:
     raise ValueError(f"tokenizer must have one of the padding tokens {PAD_CANDIDATES}")
 
 
-def token_dtype(vocab_size: int):
+def token_dtype(vocab_size: int) -> type[np.unsignedinteger[Any]] | type[np.signedinteger[Any]]:
     """Smallest integer dtype that stores every id (halves the cache for BERT's vocabulary)."""
     return np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.int32
 
 
-def encode(tokenizer, texts: Sequence[str] | Sequence[tuple[str, str]], seq_len: int) -> np.ndarray:
+def encode(tokenizer: Tokenizer, texts: Sequence[str] | Sequence[tuple[str, str]], seq_len: int) -> np.ndarray:
     """(N, seq_len) ids: special tokens added, truncated longest-first, padded with the pad id."""
     tokenizer.enable_truncation(max_length=seq_len)
     pid = pad_id(tokenizer)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
-import numpy as np
 
 from dabs_lib.datasets.cache import ensure_processed, source_signature
 from dabs_lib.datasets.catalog_text import BERT_TOKENIZER, WIKITEXT as SOURCE
@@ -23,6 +22,11 @@ from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only
+    from tokenizers import Tokenizer
 
 SEQ_LEN = 128
 BERT_VOCAB = 30522
@@ -35,13 +39,13 @@ def corpus_lines(path: Path, limit: int | None = None):
     yield from text_lines(path, limit)
 
 
-def english_tokenizer(root: Path, corpus: Path, limit: int | None):
+def english_tokenizer(root: Path, corpus: Path, limit: int | None) -> tuple[Tokenizer, str]:
     """(tokenizer, identity): BERT-uncased's tokenizer.json if present, else one trained on the corpus."""
     given = BERT_TOKENIZER.folder(root) / "tokenizer.json"
     if given.exists():
         return load_tokenizer(given), "sha256:" + file_digest(given, "sha256")
 
-    def build(writer) -> None:
+    def build(writer: ArrayWriter) -> None:
         train_wordpiece(corpus_lines(corpus, limit), BERT_VOCAB, writer.folder / "tokenizer.json")
 
     params = {"version": 1, "vocab": BERT_VOCAB, "limit": limit, "source": source_signature([corpus])}
@@ -49,8 +53,8 @@ def english_tokenizer(root: Path, corpus: Path, limit: int | None):
     return load_tokenizer(processed.folder / "tokenizer.json"), "trained:" + processed.fingerprint
 
 
-def _pretrain_tokens(root: Path, corpus: Path, tokenizer, tokenizer_id: str, limit: int | None):
-    def build(writer) -> None:
+def _pretrain_tokens(root: Path, corpus: Path, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
+    def build(writer: ArrayWriter) -> None:
         count = sum(1 for _ in corpus_lines(corpus, limit))
         probe = encode(tokenizer, ["x"], SEQ_LEN)
         out = writer.create("tokens", (count, SEQ_LEN), probe.dtype)

@@ -32,6 +32,8 @@ from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
+from dabs_lib.datasets.cache import ArrayWriter
+from pathlib import Path
 
 SIZE, PATCH = 32, 4
 CLASSES = ("none", "random", "donut", "scratch", "center", "loc", "edge-loc", "edge-ring", "near-full")
@@ -58,7 +60,7 @@ def resize_nearest(wafer: np.ndarray) -> np.ndarray:
     return wafer[rows][:, cols]
 
 
-def _read_npz(path):
+def _read_npz(path: Path):
     try:
         with np.load(path, allow_pickle=False) as data:
             maps, shapes, types = data["maps"], data["shapes"], data["failureType"]
@@ -73,7 +75,7 @@ def _read_npz(path):
     return wafers, [str(t) for t in types]
 
 
-def _read_pickle(path):
+def _read_pickle(path: Path):
     import sys
 
     import pandas as pd
@@ -88,20 +90,20 @@ def _read_pickle(path):
     return wafers, types
 
 
-def read_wafers(folder) -> tuple[list[np.ndarray], list[str], object]:
+def read_wafers(folder: Path) -> tuple[list[np.ndarray], list[str], object]:
     """(maps, failure types, the file read): the .npz, or the pickle when trusted."""
     npz, pkl = folder / NPZ, folder / PICKLE
     if npz.exists():
         return (*_read_npz(npz), npz)
     if os.environ.get(TRUST_ENV) != "1":
-        raise DatasetFileError(pkl, f"is a pickle, and unpickling runs code from the file, so it is not read by default",
+        raise DatasetFileError(pkl, "is a pickle, and unpickling runs code from the file, so it is not read by default",
                                f"Convert it once to {npz}: python -c \"{CONVERT}\" (run in {folder}), "
                                f"or set {TRUST_ENV}=1 if you trust the file.")
     return (*_read_pickle(pkl), pkl)
 
 
-def _preprocess(folder):
-    def build(writer) -> None:
+def _preprocess(folder: Path):
+    def build(writer: ArrayWriter) -> None:
         wafers, types, path = read_wafers(folder)
         labels = np.full(len(wafers), -1, dtype=np.int64)
         for i, (wafer, kind) in enumerate(zip(wafers, types)):

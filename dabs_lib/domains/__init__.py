@@ -26,7 +26,9 @@ EMBEDDED_DOMAINS: dict[str, DomainBuilder] = {
 DOMAINS: dict[str, DomainBuilder] = dict(EMBEDDED_DOMAINS)
 # Real DABS datasets (read from `data_root`) are registered into DOMAINS below this line by
 # their own package; EMBEDDED_DOMAINS stays the set that needs no files (tests, smoke runs).
-from dabs_lib.datasets import REAL_DOMAINS; DOMAINS.update(REAL_DOMAINS)  # noqa: E402,E702
+from dabs_lib.datasets import REAL_DOMAINS  # noqa: E402
+
+DOMAINS.update(REAL_DOMAINS)
 
 
 def get_domain(name: str, seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Protocol
 
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
 from dabs_lib.specs import Spec
+from typing import Any
 
 # What a transfer label means, which decides the probe and the loss.
 TASK_KINDS = ("multiclass", "binary", "multilabel", "regression", "per_token")
@@ -32,10 +33,10 @@ METRIC_DIRECTIONS = {
 }
 
 
-class TensorSplit(Dataset):
+class TensorSplit(Dataset[Any]):
     """A split held as tensors: inputs[i] has shape (N, ...), labels (N,) or (N, K) or (N, L)."""
 
-    def __init__(self, inputs: tuple[Tensor, ...], labels: Tensor | None, name: str):
+    def __init__(self, inputs: tuple[Tensor, ...], labels: Tensor | None, name: str) -> None:
         n = len(inputs[0])
         if any(len(x) != n for x in inputs):
             raise ValueError(f"{name}: every input must have the same number of rows")
@@ -76,9 +77,9 @@ class TransferTask:
     kind: str  # one of TASK_KINDS
     metric: str  # one of METRIC_DIRECTIONS
     num_classes: int  # classes (multiclass/per_token), labels (multilabel), 1 (binary/regression)
-    train: Dataset
-    val: Dataset
-    test: Dataset
+    train: Dataset[Any]
+    val: Dataset[Any]
+    test: Dataset[Any]
     ignore_index: int = -100  # per_token label that marks padding / unlabelled positions
 
     def __post_init__(self) -> None:
@@ -96,7 +97,7 @@ class TransferTask:
 class Domain:
     name: str
     specs: tuple[Spec, ...]
-    pretrain: Dataset  # labels -1 unless `pretrain_num_classes` is set (online probe)
+    pretrain: Dataset[Any]  # labels -1 unless `pretrain_num_classes` is set (online probe)
     tasks: dict[str, TransferTask]
     pretrain_num_classes: int | None = None  # labelled pretraining set -> online linear probe
     pretrain_metric: str = "accuracy"  # what the online probe logs (accuracy or auroc)
@@ -111,5 +112,12 @@ class Domain:
         return next(iter(self.tasks))
 
 
-# A domain builder: (seed, data_root, smoke) -> Domain. `smoke` shrinks it for fast tests.
-DomainBuilder = Callable[..., Domain]
+class DomainBuilder(Protocol):
+    """What `DOMAINS[name]` is: a function (seed, data_root, smoke) -> Domain.
+
+    `seed` fixes every random split and draw; `data_root` is where a real dataset's files are
+    (embedded domains ignore it); `smoke` shrinks the domain for fast tests and `--smoke-test`.
+    Adding a domain = write `build` with exactly this signature and register it (docs/development.md).
+    """
+
+    def __call__(self, seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain: ...

@@ -90,7 +90,7 @@ class Capri(nn.Module):
     needs_labels = False
     pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
-    def __init__(self, encoder: Encoder, config: CapriConfig = CapriConfig()):
+    def __init__(self, encoder: Encoder, config: CapriConfig = CapriConfig()) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

@@ -55,7 +55,7 @@ class EMix(nn.Module):
     needs_labels = False
     pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
-    def __init__(self, encoder: Encoder, config: EMixConfig = EMixConfig()):
+    def __init__(self, encoder: Encoder, config: EMixConfig = EMixConfig()) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

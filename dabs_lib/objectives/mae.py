@@ -65,7 +65,7 @@ def masked_token_loss(logits: Tensor, target: Tensor, masked: Tensor) -> Tensor:
 class TiedTokenHead(nn.Module):
     """Logits against the input embedding table (weights tied, as BERT), plus a per-id bias."""
 
-    def __init__(self, vocab_size: int):
+    def __init__(self, vocab_size: int) -> None:
         super().__init__()
         self.bias = nn.Parameter(torch.zeros(vocab_size))
 
@@ -79,7 +79,7 @@ class MaskedPrediction(nn.Module):
     needs_labels = False
     pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
-    def __init__(self, encoder: Encoder, config: MaskedPredictionConfig = MaskedPredictionConfig()):
+    def __init__(self, encoder: Encoder, config: MaskedPredictionConfig = MaskedPredictionConfig()) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

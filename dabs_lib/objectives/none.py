@@ -23,7 +23,7 @@ class NoPretraining(nn.Module):
     needs_labels = False
     pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
-    def __init__(self, encoder: Encoder, config: NoPretrainingConfig = NoPretrainingConfig()):
+    def __init__(self, encoder: Encoder, config: NoPretrainingConfig = NoPretrainingConfig()) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

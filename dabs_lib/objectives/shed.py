@@ -51,7 +51,7 @@ class ShED(nn.Module):
     needs_labels = False
     pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
-    def __init__(self, encoder: Encoder, config: ShEDConfig = ShEDConfig()):
+    def __init__(self, encoder: Encoder, config: ShEDConfig = ShEDConfig()) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

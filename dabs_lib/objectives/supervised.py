@@ -57,7 +57,7 @@ class Supervised(nn.Module):
     needs_labels = True
     pooled: Tensor | None = None  # detached (B, D) pooled feature of the last forward (online probe)
 
-    def __init__(self, encoder: Encoder, config: SupervisedConfig = SupervisedConfig()):
+    def __init__(self, encoder: Encoder, config: SupervisedConfig = SupervisedConfig()) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

@@ -23,6 +23,8 @@ from torch.utils.data import Dataset
 from dabs_lib.encoder import Encoder
 from dabs_lib.safe_io import atomic_write
 from dabs_lib.transfer.features import FeatureSet, featurize
+import torch
+from typing import Any
 
 CACHE_FORMAT = 1  # bump when what is stored changes, so old entries stop matching
 CACHE_ENV = "DABS_TUNE_CACHE"
@@ -70,7 +72,7 @@ def _load_entry(folder: Path) -> FeatureSet | None:
 class FeatureCache:
     """get/put FeatureSets by key; `root=None` keeps up to `max_entries` sets in memory."""
 
-    def __init__(self, root: str | os.PathLike | None, max_entries: int = 8):
+    def __init__(self, root: str | os.PathLike[str] | None, max_entries: int = 8) -> None:
         self.root = Path(root).expanduser() if root is not None else None
         self.max_entries = max_entries
         self._memory: OrderedDict[str, FeatureSet] = OrderedDict()
@@ -85,7 +87,7 @@ class FeatureCache:
             return None
         return _load_entry(folder)
 
-    def put(self, key: str, features: FeatureSet, meta: dict | None = None) -> None:
+    def put(self, key: str, features: FeatureSet, meta: dict[str, Any] | None = None) -> None:
         if self.root is None:
             self._memory[key] = features
             while len(self._memory) > self.max_entries:
@@ -116,7 +118,7 @@ def resolve_cache(cache_dir) -> FeatureCache:
 def cached_features(
     encoder: Encoder,
     encoder_fp: str,
-    dataset: Dataset,
+    dataset: Dataset[Any],
     split: str,
     *,
     cache: FeatureCache,
@@ -124,7 +126,7 @@ def cached_features(
     per_token: bool = False,
     ignore_index: int = -100,
     batch_size: int = 256,
-    device=None,
+    device: torch.device | str | None = None,
     where: str = "dataset",
 ) -> tuple[FeatureSet, bool, float]:
     """(features, cache_hit, featurize seconds); a hit never runs the encoder."""

@@ -18,6 +18,7 @@ from dabs_lib.encoder import Encoder
 from dabs_lib.transfer.cache import DEFAULT_CACHE_DIR, FeatureCache
 from dabs_lib.transfer.evaluate import as_encoder, evaluate_transfer
 from dabs_lib.transfer.protocol import ProbeProtocol, TransferResult
+from typing import Any
 
 COLUMNS = (
     "domain", "task", "metric", "higher_is_better", "val_score", "test_score", "l2", "seconds",
@@ -26,7 +27,7 @@ COLUMNS = (
 SPLITS = ("val", "test")
 
 
-def _rows(domain: str, result: TransferResult) -> list[dict]:
+def _rows(domain: str, result: TransferResult) -> list[dict[str, Any]]:
     base = {"domain": domain, "task": result.task, "metric": result.metric,
             "higher_is_better": result.higher_is_better, "cache_hit": result.cache_hit, "kind": result.kind}
     rows = [{**base, "val_score": result.val_score, "test_score": result.score, "l2": result.l2,
@@ -38,7 +39,7 @@ def _rows(domain: str, result: TransferResult) -> list[dict]:
     return rows
 
 
-def _average_rows(domain: Domain, table: pd.DataFrame) -> list[dict]:
+def _average_rows(domain: Domain, table: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     full = table[table["shots"] == 0].set_index("task")
     for name, members in domain.averages.items():
@@ -57,11 +58,11 @@ def _average_rows(domain: Domain, table: pd.DataFrame) -> list[dict]:
 
 
 def evaluate_domain(
-    checkpoint_or_encoder: str | os.PathLike | Encoder,
+    checkpoint_or_encoder: str | os.PathLike[str] | Encoder,
     domain: Domain,
     protocol: ProbeProtocol = ProbeProtocol(),
     splits: tuple[str, ...] = ("test",),
-    cache_dir: str | os.PathLike | FeatureCache | None = DEFAULT_CACHE_DIR,
+    cache_dir: str | os.PathLike[str] | FeatureCache | None = DEFAULT_CACHE_DIR,
     tasks: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Tidy table of `domain`'s tasks (all, or `tasks`). splits: ("val",) never touches test."""

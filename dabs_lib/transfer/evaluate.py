@@ -26,9 +26,10 @@ from dabs_lib.transfer.fewshot import run_fewshot
 from dabs_lib.transfer.probes import cpu_threads_for
 from dabs_lib.transfer.protocol import ProbeProtocol, ProbeScore, TransferResult
 from dabs_lib.transfer.selection import carve, score_probe, select_probe
+from typing import Any
 
 
-def as_encoder(checkpoint_or_encoder: str | os.PathLike | Encoder) -> Encoder:
+def as_encoder(checkpoint_or_encoder: str | os.PathLike[str] | Encoder) -> Encoder:
     if isinstance(checkpoint_or_encoder, Encoder):
         return checkpoint_or_encoder
     if isinstance(checkpoint_or_encoder, (str, os.PathLike)):
@@ -76,7 +77,7 @@ class _Featurizer:
         return train.take(fit), train.take(val)
 
 
-def sample_rows(data: Dataset, rows: int, seed: int) -> Dataset:
+def sample_rows(data: Dataset[Any], rows: int, seed: int) -> Dataset:
     """A fixed, seeded sample of `rows` examples in their original order; the whole split when
     rows is 0 or the split is no larger."""
     if rows <= 0 or len(data) <= rows:
@@ -111,10 +112,10 @@ def _linear_transfer(
 
 
 def evaluate_transfer(
-    checkpoint_or_encoder: str | os.PathLike | Encoder,
+    checkpoint_or_encoder: str | os.PathLike[str] | Encoder,
     task: TransferTask,
     protocol: ProbeProtocol = ProbeProtocol(),
-    cache_dir: str | os.PathLike | FeatureCache | None = DEFAULT_CACHE_DIR,
+    cache_dir: str | os.PathLike[str] | FeatureCache | None = DEFAULT_CACHE_DIR,
     *,
     score_test: bool = True,
     fingerprint: str | None = None,
@@ -140,7 +141,7 @@ def probe_val(
     encoder: Encoder,
     task: TransferTask,
     protocol: ProbeProtocol = ProbeProtocol(),
-    cache_dir: str | os.PathLike | FeatureCache | None = None,
+    cache_dir: str | os.PathLike[str] | FeatureCache | None = None,
 ) -> ProbeScore:
     """The in-trial signal: featurize (a seeded sample of `protocol.search_rows` examples of)
     train + val only, return (val_score, l2, seconds)."""

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 from dabs_lib.divergence import check_features
 from dabs_lib.encoder import Encoder
 from dabs_lib.progress import stage
+from typing import Any
 
 LARGE_SPLIT = 20_000  # examples; featurizing a smaller split takes seconds and shows no progress
 
@@ -69,13 +70,13 @@ def frozen_eval(encoder: Encoder, device: torch.device, pooling: str | None) -> 
         encoder.to(old_device).train(was_training)
 
 
-def autocast(device: torch.device) -> contextlib.AbstractContextManager:
+def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
-def iterate_batches(dataset: Dataset, batch_size: int) -> Iterator[tuple[list[Tensor], Tensor]]:
+def iterate_batches(dataset: Dataset[Any], batch_size: int) -> Iterator[tuple[list[Tensor], Tensor]]:
     """(inputs, labels) batches in dataset order; tensor-backed splits are sliced directly."""
     inputs, labels = getattr(dataset, "inputs", None), getattr(dataset, "labels", None)
     if isinstance(inputs, tuple) and isinstance(labels, Tensor):
@@ -99,7 +100,7 @@ def _per_token_rows(tokens: Tensor, labels: Tensor, ignore_index: int, offset: i
 
 def featurize(
     encoder: Encoder,
-    dataset: Dataset,
+    dataset: Dataset[Any],
     *,
     pooling: str | None = None,
     per_token: bool = False,

@@ -28,6 +28,7 @@ from dabs_lib.transfer.metrics import compute_metric
 from dabs_lib.transfer.probes import link_scores
 from dabs_lib.transfer.protocol import ProbeProtocol, TransferResult
 from dabs_lib.transfer.selection import carve
+from typing import Any
 
 
 def task_loss(kind: str, logits: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
@@ -42,7 +43,7 @@ def task_loss(kind: str, logits: Tensor, labels: Tensor, ignore_index: int) -> T
 
 
 class FineTuner(L.LightningModule):
-    def __init__(self, encoder: Encoder, kind: str, num_outputs: int, ignore_index: int, protocol: ProbeProtocol):
+    def __init__(self, encoder: Encoder, kind: str, num_outputs: int, ignore_index: int, protocol: ProbeProtocol) -> None:
         super().__init__()
         self.encoder = encoder
         self.head = nn.Linear(encoder.config.embed_dim, num_outputs)
@@ -52,7 +53,7 @@ class FineTuner(L.LightningModule):
         output = self.encoder(inputs)
         return self.head(output.tokens if self.kind == "per_token" else output.pooled)  # (B, [L,] K)
 
-    def training_step(self, batch, batch_idx: int) -> Tensor:
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         inputs, labels = batch
         return task_loss(self.kind, self(list(inputs)), labels, self.ignore_index)
 
@@ -77,7 +78,7 @@ def _quiet_lightning() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def predict(model: FineTuner, dataset: Dataset, batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+def predict(model: FineTuner, dataset: Dataset[Any], batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
     """(scores, labels) over the whole split in eval mode; per-token rows drop ignore_index."""
     model.eval().to(device)
     scores, labels = [], []
@@ -92,7 +93,7 @@ def predict(model: FineTuner, dataset: Dataset, batch_size: int, device: torch.d
     return np.concatenate(scores), np.concatenate(labels)
 
 
-def _fit_and_val(task: TransferTask, protocol: ProbeProtocol) -> tuple[Dataset, Dataset]:
+def _fit_and_val(task: TransferTask, protocol: ProbeProtocol) -> tuple[Dataset[Any], Dataset]:
     has_val = task.val is not None and len(task.val) > 0
     if protocol.val_source == "task" and has_val:
         return task.train, task.val

@@ -23,7 +23,7 @@ Objective = Callable[[Tensor], tuple[Tensor, Tensor]]  # w (P,) -> (loss (), gra
 class History:
     """The newest `memory` curvature pairs (s, y) with s.y > 0, as (m, P) row stacks."""
 
-    def __init__(self, memory: int):
+    def __init__(self, memory: int) -> None:
         self.memory = memory
         self.s: Tensor | None = None
         self.y: Tensor | None = None

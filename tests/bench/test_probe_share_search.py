@@ -1,6 +1,5 @@
 """bench/probe_share_search.py at smoke size: a real one-trial search per domain, its table."""
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest

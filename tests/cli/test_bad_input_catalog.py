@@ -7,7 +7,6 @@ may use {tmp} (the test's folder) and the files `setup` writes there first.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -100,7 +100,7 @@ def test_a_file_size_limit_midway_leaves_old_files_intact(tmp_path):
 
 
 def test_corrupt_json_is_named_with_what_to_do(tmp_path):
-    for text, fragment in (("", "it is empty"), ('{"a": [1, 2', "truncated?"), ("\xff\xfe", "must hold")):
+    for text, _fragment in (("", "it is empty"), ('{"a": [1, 2', "truncated?"), ("\xff\xfe", "must hold")):
         path = tmp_path / "f.json"
         path.write_text(text, errors="surrogateescape") if text != "\xff\xfe" else path.write_bytes(b"\xff\xfe")
         with pytest.raises(CorruptFileError) as error:

@@ -26,7 +26,7 @@ def test_tune_samples_cover_exactly_the_inclusive_range(spec):
     if spec.type in ("int", "logint") and spec.step is None:
         assert set(samples) == set(range(spec.low, spec.high + 1))  # high is reachable
     if spec.step is not None:
-        assert len(set(round(v, 9) for v in samples)) == round((spec.high - spec.low) / spec.step) + 1
+        assert len({round(v, 9) for v in samples}) == round((spec.high - spec.low) / spec.step) + 1
     if spec.type == "choice":
         assert set(samples) == set(spec.choices)
 

@@ -49,7 +49,7 @@ def write_pamap2(root: Path, run: int = 700) -> Path:
     return folder
 
 
-_WORDS = "the a cat dog sat on mat ran fast slow red blue big small house tree river over under quickly".split()
+_WORDS = ["the", "a", "cat", "dog", "sat", "on", "mat", "ran", "fast", "slow", "red", "blue", "big", "small", "house", "tree", "river", "over", "under", "quickly"]
 
 
 def _sentence(rng, n: int = 6) -> str:

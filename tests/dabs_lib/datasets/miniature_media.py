@@ -18,7 +18,7 @@ def write_librispeech(root: Path, dev_speakers=(84, 174), dev_utts: int = 5) -> 
     rng = np.random.default_rng(4)
     base = root / "librispeech" / "LibriSpeech"
     plan = {"train-clean-100": {19: 2, 26: 1}, "train-clean-360": {14: 2}, "train-other-500": {20: 1},
-            "dev-clean": {s: dev_utts for s in dev_speakers}}
+            "dev-clean": dict.fromkeys(dev_speakers, dev_utts)}
     for subset, speakers in plan.items():
         for speaker, count in speakers.items():
             chapter = base / subset / str(speaker) / "1000"
@@ -130,7 +130,8 @@ def write_chexpert(root: Path, train_patients: int = 10, valid: int = 4) -> Path
         rows = []
         for p in range(patients):
             for v in range(views):
-                rel = f"CheXpert-v1.0-small/{split}/patient{p + (0 if split == 'train' else 64541):05d}/study1/view{v + 1}_frontal.jpg"
+                patient = p + (0 if split == "train" else 64541)
+                rel = f"CheXpert-v1.0-small/{split}/patient{patient:05d}/study1/view{v + 1}_frontal.jpg"
                 (root / "chexpert" / rel).parent.mkdir(parents=True, exist_ok=True)
                 _gray_image(rng).save(root / "chexpert" / rel, quality=90)
                 findings = ["" for _ in CHEXPERT_COLUMNS[5:]]
@@ -252,7 +253,6 @@ def write_vgg_flower(root: Path, labels=(3, 1, 3, 2, 1, 1, 2, 3, 2, 1)) -> Path:
 
 def write_imagenet(root: Path, wnids=("n01530575", "n01440764", "n02102040"), per_class: int = 3) -> Path:
     """imagenet/train/<wnid>/<wnid>_<n>.JPEG (RGB JPEGs of varied sizes, one grayscale), as ILSVRC-2012 extracts."""
-    from PIL import Image
 
     rng = np.random.default_rng(17)
     base = root / "imagenet" / "train"

@@ -47,7 +47,7 @@ def write_proteins(root: Path, pfam_train: int = 60, pfam_valid: int = 50, task_
     return root
 
 
-_WORDS = "a man dog cat red blue sitting on the table with bench next to grass street".split()
+_WORDS = ["a", "man", "dog", "cat", "red", "blue", "sitting", "on", "the", "table", "with", "bench", "next", "to", "grass", "street"]
 
 
 def _jpeg(path: Path, rng, size=(64, 48)) -> None:
@@ -79,7 +79,8 @@ def write_mscoco(root: Path, train: int = 12, val: int = 6) -> Path:
 
 
 def write_vqa(root: Path, images: int = 5, per_image: int = 3) -> Path:
-    """vqa/MultipleChoice_mscoco_{train,val}2014_questions.json, mscoco_*2014_annotations.json, {train,val}2014/*.jpg."""
+    """vqa/MultipleChoice_mscoco_{train,val}2014_questions.json, mscoco_*2014_annotations.json,
+    {train,val}2014/*.jpg."""
     rng = np.random.default_rng(13)
     base = root / "vqa"
     for split in ("train", "val"):

@@ -21,7 +21,7 @@ def test_cifar_items_splits_and_metric(tmp_path, builder, size, patch):
     assert len(task.train) + len(task.val) == 60 and len(task.val) == 6 and len(task.test) == 20
     (image,), label = task.test[3]
     assert image.shape == (3, size, size) and image.dtype == torch.float32
-    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert image.min() >= 0.0 and image.max() <= 1.0
     assert int(label) == 3  # labels follow the batch's label list
     assert domain.pretrain_num_classes == 10 and domain.supervised_task == "cifar10"
 

@@ -28,7 +28,7 @@ def test_imagenet_pretrains_the_224_domain_only(root, builder, size, pretrain, c
     assert len(domain.pretrain) == (9 if classes == 3 else 10)
     (image,), label = domain.pretrain[len(domain.pretrain) - 1]
     assert image.shape == (3, size, size) and image.dtype == torch.float32 and label.dtype == torch.int64
-    assert 0 <= float(image.min()) and float(image.max()) <= 1
+    assert float(image.min()) >= 0 and float(image.max()) <= 1
     assert domain.tasks["cifar10"].num_classes == 10 and domain.supervised_task == "cifar10"
 
 

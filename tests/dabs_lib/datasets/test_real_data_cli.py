@@ -119,6 +119,7 @@ def _list_domains(argv: list[str], capsys) -> dict[str, list[str]]:
     assert run_search.main(["list", "domains", *argv]) == 0
     out = capsys.readouterr().out.splitlines()
     rows: dict[str, list[str]] = {"": [out[0]]}
+    last = ""
     for line in out[1:]:
         if line.startswith(" "):
             rows[last].append(line.strip())

@@ -41,7 +41,7 @@ def assert_matches_specs(domain: Domain, split: TensorSplit, where: str) -> None
         assert tuple(x.shape[1:]) == expected_item_shape(spec), (where, spec)
         if spec.kind == "tokens":
             assert x.dtype == torch.long, where
-            assert 0 <= int(x.min()) and int(x.max()) < spec.vocab_size, where
+            assert int(x.min()) >= 0 and int(x.max()) < spec.vocab_size, where
             assert (x != spec.pad_id).any(dim=1).all(), f"{where}: a row is all padding"
         else:
             assert x.dtype == torch.float32, where

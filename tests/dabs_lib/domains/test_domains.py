@@ -89,13 +89,13 @@ def test_labels_are_in_range(name):
     if domain.pretrain_num_classes is None:
         assert (labels == -1).all()
     else:
-        assert 0 <= int(labels.min()) and int(labels.max()) < domain.pretrain_num_classes
+        assert int(labels.min()) >= 0 and int(labels.max()) < domain.pretrain_num_classes
     for task_name, task in domain.tasks.items():
         high = 2 if task.kind == "binary" else task.num_classes
         for part in ("train", "val", "test"):
             y = getattr(task, part).labels
             assert y.dtype == torch.long and y.dim() == 1, (task_name, part)
-            assert 0 <= int(y.min()) and int(y.max()) < high, (task_name, part)
+            assert int(y.min()) >= 0 and int(y.max()) < high, (task_name, part)
         assert len(task.train.labels.unique()) == high, f"{task_name}: a class is missing from train"
 
 

@@ -33,7 +33,7 @@ def test_choose_positions_picks_ceil_of_real_count_and_never_padding(rate):
 
 
 def test_choose_positions_agrees_with_ceil_count_on_many_lengths():
-    lengths = list(range(0, 201))
+    lengths = list(range(201))
     padding = padding_for(lengths, 200)
     for rate in (0.15, 0.1, 0.3, 0.07):
         assert choose_positions(padding, rate).sum(1).tolist() == [ceil_count(n, rate) for n in lengths]

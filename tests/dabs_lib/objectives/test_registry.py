@@ -5,7 +5,6 @@ import dataclasses
 import inspect
 
 import pytest
-import torch
 
 from dabs_lib.config import config_from_dict
 from dabs_lib.encoder import Encoder
@@ -54,7 +53,7 @@ def test_config_is_a_frozen_dataclass_with_shared_names_and_defaults(name):
     assert all(f.default is not dataclasses.MISSING for f in fields)
     config = config_cls()
     with pytest.raises(dataclasses.FrozenInstanceError):
-        setattr(config, "anything", 1)
+        config.anything = 1
 
 
 @pytest.mark.parametrize("name", sorted(OBJECTIVES))
