@@ -8,6 +8,7 @@
 Names are looked up in $DABS_TUNE_MODELS (or `models_dir=`), as `dabs-tune models list` shows them.
 Weights are read from model.safetensors: nothing is unpickled.
 """
+
 from __future__ import annotations
 
 dependencies = ["torch", "numpy", "safetensors"]

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """dabs-tune's command line. `python run_search.py --help`; no arguments runs the quickstart."""
+
 from __future__ import annotations
 
 import os
@@ -81,8 +82,13 @@ def _fault_line(error: BaseException, args: argparse.Namespace) -> str | None:
     if cause is None:
         return None
     if not isinstance(cause, DiskFullError):  # a raw ENOSPC: name the folder the command writes to
-        where = (getattr(cause, "filename", None) or getattr(args, "experiment", None)
-                 or getattr(args, "out", None) or getattr(args, "storage_path", None) or ".")
+        where = (
+            getattr(cause, "filename", None)
+            or getattr(args, "experiment", None)
+            or getattr(args, "out", None)
+            or getattr(args, "storage_path", None)
+            or "."
+        )
         where = where[0] if isinstance(where, list) else where
         cause = DiskFullError(where if os.path.isdir(str(where)) else os.path.dirname(str(where)) or ".", SPACE_MARGIN)
     return str(cause).splitlines()[0]

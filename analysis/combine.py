@@ -11,6 +11,7 @@ scored once on test), on features read through the transfer feature cache, so a
 single encoder's row repeats its trial's own test score. A combination is named by its
 members joined with `+` in the given order, e.g. `emix+shed`.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -51,14 +52,18 @@ def concat_features(sets: list[FeatureSet]) -> FeatureSet:
     first = sets[0]
     for other in sets[1:]:
         if not (np.array_equal(other.rows, first.rows) and np.array_equal(other.labels, first.labels)):
-            raise ValueError("combined encoders must be featurized on the same rows of the same split, "
-                             f"but got {len(first.rows)} and {len(other.rows)} rows that differ")
-    return FeatureSet(np.concatenate([np.asarray(s.features, dtype=np.float32) for s in sets], axis=1),
-                      first.labels, first.rows)
+            raise ValueError(
+                "combined encoders must be featurized on the same rows of the same split, "
+                f"but got {len(first.rows)} and {len(other.rows)} rows that differ"
+            )
+    return FeatureSet(
+        np.concatenate([np.asarray(s.features, dtype=np.float32) for s in sets], axis=1), first.labels, first.rows
+    )
 
 
-def probe_concatenated(splits: list, task: TransferTask,
-                       protocol: ProbeProtocol = DEFAULT_PROTOCOL) -> tuple[float, float, int]:
+def probe_concatenated(
+    splits: list, task: TransferTask, protocol: ProbeProtocol = DEFAULT_PROTOCOL
+) -> tuple[float, float, int]:
     """(val score, test score, dim) of one linear probe on the concatenated SplitFeatures."""
     pool = concat_features([s.pool for s in splits])
     val = concat_features([s.val for s in splits])
@@ -70,9 +75,13 @@ def probe_concatenated(splits: list, task: TransferTask,
     return float(fit.val_score), float(score), int(pool.features.shape[1])
 
 
-def combined_scores(encoders: dict[str, str | os.PathLike | Encoder], domain: Domain,
-                    protocol: ProbeProtocol = DEFAULT_PROTOCOL, pairs: bool = True,
-                    cache_dir: object = DEFAULT_CACHE_DIR) -> pd.DataFrame:
+def combined_scores(
+    encoders: dict[str, str | os.PathLike | Encoder],
+    domain: Domain,
+    protocol: ProbeProtocol = DEFAULT_PROTOCOL,
+    pairs: bool = True,
+    cache_dir: object = DEFAULT_CACHE_DIR,
+) -> pd.DataFrame:
     """One row per (combination, task): singles, pairs and all encoders (see the module doc).
     cache_dir: as evaluate_transfer's (a folder, DEFAULT_CACHE_DIR, None for memory, a FeatureCache)."""
     from analysis.risk import task_features
@@ -81,8 +90,9 @@ def combined_scores(encoders: dict[str, str | os.PathLike | Encoder], domain: Do
     if not encoders:
         raise ValueError(f"combining needs at least one encoder of domain {domain.name!r}, but got none")
     if protocol.kind != "linear":
-        raise ValueError(f"combined encoders are probed linearly, so ProbeProtocol.kind must be 'linear', "
-                         f"but got {protocol.kind!r}")
+        raise ValueError(
+            f"combined encoders are probed linearly, so ProbeProtocol.kind must be 'linear', but got {protocol.kind!r}"
+        )
     cache = resolve_cache(cache_dir)
     loaded = {name: as_encoder(path) for name, path in encoders.items()}
     rows = []
@@ -92,8 +102,17 @@ def combined_scores(encoders: dict[str, str | os.PathLike | Encoder], domain: Do
         splits = {name: task_features(encoder, task, protocol, cache) for name, encoder in loaded.items()}
         for members in combinations(list(loaded), pairs):
             val, test, dim = probe_concatenated([splits[m] for m in members], task, protocol)
-            rows.append({"domain": domain.name, "combination": combination_name(members), "members": len(members),
-                         "task": task_name, "val": val, "test": test, "dim": dim})
+            rows.append(
+                {
+                    "domain": domain.name,
+                    "combination": combination_name(members),
+                    "members": len(members),
+                    "task": task_name,
+                    "val": val,
+                    "test": test,
+                    "dim": dim,
+                }
+            )
     return pd.DataFrame(rows, columns=COMBINED_COLUMNS)
 
 
@@ -116,15 +135,41 @@ def combined_vs_single(long: pd.DataFrame) -> pd.DataFrame:
             other = part[part["combination"] == single]
             paired = group[["seed", "test"]].merge(other[["seed", "test"]], on="seed", suffixes=("", "_single"))
             if paired.empty:  # the trials' own runs: seed NaN on both sides, one value each
-                paired = pd.DataFrame({"test": group["test"].to_numpy()[:1],
-                                       "test_single": other["test"].to_numpy()[:1]})
+                paired = pd.DataFrame(
+                    {"test": group["test"].to_numpy()[:1], "test_single": other["test"].to_numpy()[:1]}
+                )
             gain, gain_half, _ = mean_ci(paired["test"] - paired["test_single"])
-            rows.append({"domain": domain, "task": task, "combination": combo, "test": score, "test_ci95": half,
-                         "best_single": single, "best_single_test": float(means.get(single, np.nan)),
-                         "gain": gain, "gain_ci95": gain_half, "n_seeds": n,
-                         "beyond_noise": bool(np.isfinite(gain_half) and abs(gain) > gain_half)})
-    return pd.DataFrame(rows, columns=["domain", "task", "combination", "test", "test_ci95", "best_single",
-                                       "best_single_test", "gain", "gain_ci95", "n_seeds", "beyond_noise"])
+            rows.append(
+                {
+                    "domain": domain,
+                    "task": task,
+                    "combination": combo,
+                    "test": score,
+                    "test_ci95": half,
+                    "best_single": single,
+                    "best_single_test": float(means.get(single, np.nan)),
+                    "gain": gain,
+                    "gain_ci95": gain_half,
+                    "n_seeds": n,
+                    "beyond_noise": bool(np.isfinite(gain_half) and abs(gain) > gain_half),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "domain",
+            "task",
+            "combination",
+            "test",
+            "test_ci95",
+            "best_single",
+            "best_single_test",
+            "gain",
+            "gain_ci95",
+            "n_seeds",
+            "beyond_noise",
+        ],
+    )
 
 
 def as_role_scores(long: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

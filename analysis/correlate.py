@@ -11,6 +11,7 @@ Spearman rho, and report the 2.5th and 97.5th percentiles. Resamples whose rho i
 undefined (a constant resampled column) are left out; with fewer than MIN_TRIALS trials
 rho and its interval are NaN.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,8 +56,9 @@ def spearman(x, y) -> float:
     return float(_pearson_rows(_ranks(x), _ranks(y))[0])
 
 
-def bootstrap_interval(x, y, n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
-                       seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    x, y, n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE, seed: int = 0
+) -> tuple[float, float]:
     """Paired percentile bootstrap interval of Spearman's rho (see the module doc)."""
     if not 0 < confidence < 1:
         raise ValueError(f"0 < confidence < 1 must hold, but got {confidence}")
@@ -78,16 +80,27 @@ def correlate(x, y, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
     """{n_trials, rho, low, high, excludes_zero} of the finite pairs of x and y."""
     kept = len(_pairs(x, y)[0])
     if kept < MIN_TRIALS:
-        return {"n_trials": kept, "rho": float("nan"), "low": float("nan"), "high": float("nan"),
-                "excludes_zero": False}
+        return {
+            "n_trials": kept,
+            "rho": float("nan"),
+            "low": float("nan"),
+            "high": float("nan"),
+            "excludes_zero": False,
+        }
     rho = spearman(x, y)
     low, high = bootstrap_interval(x, y, n_resamples, seed=seed)
-    return {"n_trials": kept, "rho": rho, "low": low, "high": high,
-            "excludes_zero": bool(np.isfinite(low) and (low > 0 or high < 0))}
+    return {
+        "n_trials": kept,
+        "rho": rho,
+        "low": low,
+        "high": high,
+        "excludes_zero": bool(np.isfinite(low) and (low > 0 or high < 0)),
+    }
 
 
-def correlation_table(measures: pd.DataFrame, scores: pd.DataFrame, seed: int = 0,
-                      n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+def correlation_table(
+    measures: pd.DataFrame, scores: pd.DataFrame, seed: int = 0, n_resamples: int = N_RESAMPLES
+) -> pd.DataFrame:
     """Per (domain, task, measure): Spearman rho of measure vs test score across trials.
 
     measures: long, one row per (experiment, trial, domain, kind, measure, task, value);
@@ -114,8 +127,10 @@ def _phrase(row: pd.Series | None, what: str) -> str:
     if row is None:
         return f"no {what} (too few trials, or constant values)"
     verdict = "the interval excludes 0" if row["excludes_zero"] else "the interval includes 0"
-    return (f"{what} `{row['measure']}` (rho {row['rho']:+.2f}, 95% CI [{row['low']:+.2f}, {row['high']:+.2f}] "
-            f"on task `{row['task']}`, {row['n_trials']} trials; {verdict})")
+    return (
+        f"{what} `{row['measure']}` (rho {row['rho']:+.2f}, 95% CI [{row['low']:+.2f}, {row['high']:+.2f}] "
+        f"on task `{row['task']}`, {row['n_trials']} trials; {verdict})"
+    )
 
 
 def domain_sentences(table: pd.DataFrame) -> dict[str, str]:
@@ -124,7 +139,9 @@ def domain_sentences(table: pd.DataFrame) -> dict[str, str]:
     for domain, part in table.groupby("domain", sort=False):
         invariance = _phrase(_strongest(part[part["kind"] == "invariance"]), "invariance")
         risk = _phrase(_strongest(part[part["kind"] == "risk"]), "risk component")
-        out[domain] = (f"On {domain}, the strongest rank correlations with the test score across trials: "
-                       f"{invariance}; {risk} (a component is an error: rho < 0 means less of it goes with "
-                       f"better transfer).")
+        out[domain] = (
+            f"On {domain}, the strongest rank correlations with the test score across trials: "
+            f"{invariance}; {risk} (a component is an error: rho < 0 means less of it goes with "
+            f"better transfer)."
+        )
     return out

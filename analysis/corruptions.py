@@ -22,6 +22,7 @@ positions), filling what enters with zeros (token inputs: `pad_id`, i.e. padding
 tabular inputs have no such axis and stay as they are. Every family is the identity at
 its `identity` value (0, or lambda = 1 for mix).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,7 +75,9 @@ def crop_shift(inputs: list[Tensor], specs: tuple[Spec, ...], theta: float, gene
     return out
 
 
-def _mask(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
+def _mask(
+    encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator
+) -> Embedded:
     tokens, padding = encoder.embed(inputs)
     chosen = choose_positions(padding, theta, generator)
     return mask_tokens(tokens, chosen, tokens.new_zeros(tokens.shape[-1])), padding
@@ -88,13 +91,17 @@ def at_least_two(padding_mask: Tensor, rate: float, generator: torch.Generator) 
     return chosen | (extra & lonely.unsqueeze(1))
 
 
-def _shuffle(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
+def _shuffle(
+    encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator
+) -> Embedded:
     tokens, padding = encoder.embed(inputs)
     chosen = at_least_two(padding, theta, generator) if theta > 0 else torch.zeros_like(padding)
     return derange(tokens, chosen, generator)[0], padding
 
 
-def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
+def _mix(
+    encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator
+) -> Embedded:
     tokens, padding = encoder.embed([torch.cat([x, y]) for x, y in zip(inputs, partner)])  # (2B, L, D)
     b = len(tokens) // 2
     perm = torch.cat([torch.arange(b, 2 * b), torch.arange(b)]).to(tokens.device)  # i <-> its partner
@@ -106,7 +113,9 @@ def _mix(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: f
 
 
 def _on_inputs(corrupt: Callable) -> Callable:
-    def apply(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator) -> Embedded:
+    def apply(
+        encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], theta: float, generator: torch.Generator
+    ) -> Embedded:
         return encoder.embed(corrupt(inputs, encoder.specs, theta, generator))
 
     return apply
@@ -126,8 +135,13 @@ FAMILIES: dict[str, Family] = {
     "mask": Family(_mask, RATES, 0.0, lambda specs: True, "embedding"),
     "shuffle": Family(_shuffle, RATES, 0.0, lambda specs: True, "embedding"),
     "mix": Family(_mix, (1.0, 0.95, 0.9, 0.8, 0.7, 0.5), 1.0, lambda specs: True, "embedding"),
-    "noise": Family(_on_inputs(add_noise), (0.0, 0.05, 0.1, 0.25, 0.5, 1.0), 0.0,
-                    lambda specs: any(is_continuous(s) for s in specs), "input"),
+    "noise": Family(
+        _on_inputs(add_noise),
+        (0.0, 0.05, 0.1, 0.25, 0.5, 1.0),
+        0.0,
+        lambda specs: any(is_continuous(s) for s in specs),
+        "input",
+    ),
     "crop": Family(_on_inputs(crop_shift), RATES, 0.0, lambda specs: any(s.kind in SHIFT_AXIS for s in specs), "input"),
 }
 

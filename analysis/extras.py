@@ -1,6 +1,7 @@
 """--risk and --invariance for a report: the best checkpoint of every objective of a domain
 (plus its random-init baseline) handed to analysis.risk.risk_table and
 analysis.invariance.invariance_matrix. Each is imported only when asked for."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,11 +37,16 @@ def domain_checkpoints(trials: pd.DataFrame, best: pd.DataFrame) -> dict[str, di
 
 def domain_args(trial: pd.Series) -> dict:
     """get_domain's arguments as the trial built its domain (params missing from the table: defaults)."""
+
     def given(key):
         value = trial.get(key)
         return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
-    return {"seed": int(given("data_seed") if given("data_seed") is not None else 42),
-            "data_root": str(given("data_root") or ""), "smoke": bool(given("smoke_test") or False)}
+
+    return {
+        "seed": int(given("data_seed") if given("data_seed") is not None else 42),
+        "data_root": str(given("data_root") or ""),
+        "smoke": bool(given("smoke_test") or False),
+    }
 
 
 def _domain(trials: pd.DataFrame, name: str):

@@ -8,6 +8,7 @@ refuses) its row says why it was skipped. Below 10 trials a random forest over s
 dimensions and PED-ANOVA's top quantile rank noise: printing that as a ranking would
 mislead (the quickstart's 4-trial studies gave confident-looking, seed-dependent orders).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -41,8 +42,13 @@ def study_importance(study: optuna.Study, evaluators: dict = EVALUATORS) -> list
     completed = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     base = {"completed_trials": completed, "param": "", "importance": float("nan")}
     if completed < MIN_COMPLETED:
-        return [dict(base, evaluator="", skipped=f"needs >= {MIN_COMPLETED} completed trials for a ranking that "
-                                                 f"is not noise, has {completed}")]
+        return [
+            dict(
+                base,
+                evaluator="",
+                skipped=f"needs >= {MIN_COMPLETED} completed trials for a ranking that is not noise, has {completed}",
+            )
+        ]
     values = {round(t.values[0], 12) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
     if len(values) < 2:
         return [dict(base, evaluator="", skipped="every completed trial has the same score: nothing to attribute")]
@@ -56,8 +62,7 @@ def study_importance(study: optuna.Study, evaluators: dict = EVALUATORS) -> list
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # ExperimentalWarning, small-sample warnings
-                scores = optuna.importance.get_param_importances(study, evaluator=make(), params=params,
-                                                                 target=target)
+                scores = optuna.importance.get_param_importances(study, evaluator=make(), params=params, target=target)
         except (ValueError, RuntimeError, ZeroDivisionError) as error:
             rows.append(dict(base, evaluator=name, skipped=f"{name} failed: {str(error).splitlines()[0]}"))
             continue
@@ -77,8 +82,16 @@ def importance_table(study_files: dict[tuple[str, str, str], str | Path]) -> pd.
         try:
             study = load_study(path, domain, objective)
         except ExperimentError as error:
-            rows.append({**where, "evaluator": "", "param": "",
-                         "importance": float("nan"), "completed_trials": 0, "skipped": str(error)})
+            rows.append(
+                {
+                    **where,
+                    "evaluator": "",
+                    "param": "",
+                    "importance": float("nan"),
+                    "completed_trials": 0,
+                    "skipped": str(error),
+                }
+            )
             continue
         for row in study_importance(study):
             rows.append({**where, **row})

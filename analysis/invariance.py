@@ -13,6 +13,7 @@ score is the curve's mean over its thetas except the identity. Beside it:
 `random_init`, the score of a freshly initialised encoder of the same specs and
 ModelConfig (seed RANDOM_INIT_SEED), whitened with its own features.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,15 @@ def random_init_encoder(encoder: Encoder, seed: int = RANDOM_INIT_SEED) -> Encod
         return Encoder(encoder.specs, encoder.config)
 
 
-def _features(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], family: str | None,
-              theta: float, seed: int, device: torch.device) -> np.ndarray:
+def _features(
+    encoder: Encoder,
+    inputs: list[Tensor],
+    partner: list[Tensor],
+    family: str | None,
+    theta: float,
+    seed: int,
+    device: torch.device,
+) -> np.ndarray:
     """(N, D) pooled features of the inputs under t_theta (family None: clean)."""
     generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on every device
     out = []
@@ -80,8 +88,9 @@ def _features(encoder: Encoder, inputs: list[Tensor], partner: list[Tensor], fam
     return np.concatenate(out)
 
 
-def _reference(encoder: Encoder, split: Dataset, num_samples: int, seed: int, reference: Dataset | None,
-               device: torch.device) -> _Reference:
+def _reference(
+    encoder: Encoder, split: Dataset, num_samples: int, seed: int, reference: Dataset | None, device: torch.device
+) -> _Reference:
     inputs = sample_inputs(split, num_samples, seed)
     n = len(inputs[0])
     if n < 2:
@@ -98,8 +107,16 @@ def _reference(encoder: Encoder, split: Dataset, num_samples: int, seed: int, re
     return _Reference(inputs, partner, clean, mu, factor)
 
 
-def _evaluate(encoder: Encoder, split: Dataset, families: tuple[str, ...] | None, grid: dict | None,
-              num_samples: int, seed: int, reference: Dataset | None, device: torch.device | str | None) -> tuple[pd.DataFrame, float]:
+def _evaluate(
+    encoder: Encoder,
+    split: Dataset,
+    families: tuple[str, ...] | None,
+    grid: dict | None,
+    num_samples: int,
+    seed: int,
+    reference: Dataset | None,
+    device: torch.device | str | None,
+) -> tuple[pd.DataFrame, float]:
     """(curves, mean between-sample cosine) of one encoder."""
     device = resolve_device(device)
     rows = []
@@ -114,15 +131,29 @@ def _evaluate(encoder: Encoder, split: Dataset, families: tuple[str, ...] | None
                 point_seed = seed + zlib.crc32(f"{family}/{float(theta)}".encode())
                 corrupted = _features(encoder, ref.inputs, ref.partner, family, float(theta), point_seed, device)
                 scores = whitened_cosine(ref.clean, corrupted, ref.mu, ref.factor)
-                rows.append({"family": family, "theta": float(theta), "score": float(scores.mean()),
-                             "score_std": float(scores.std()), "identity": float(theta) == spec.identity})
+                rows.append(
+                    {
+                        "family": family,
+                        "theta": float(theta),
+                        "score": float(scores.mean()),
+                        "score_std": float(scores.std()),
+                        "identity": float(theta) == spec.identity,
+                    }
+                )
     baseline = float(between_sample(ref.clean, ref.mu, ref.factor, seed).mean())
     return pd.DataFrame(rows, columns=["family", "theta", "score", "score_std", "identity"]), baseline
 
 
-def invariance_curves(encoder: Encoder, split: Dataset, families: tuple[str, ...] | None = None,
-                      grid: dict[str, tuple[float, ...]] | None = None, num_samples: int = NUM_SAMPLES,
-                      seed: int = 0, reference: Dataset | None = None, device: torch.device | str | None = None) -> pd.DataFrame:
+def invariance_curves(
+    encoder: Encoder,
+    split: Dataset,
+    families: tuple[str, ...] | None = None,
+    grid: dict[str, tuple[float, ...]] | None = None,
+    num_samples: int = NUM_SAMPLES,
+    seed: int = 0,
+    reference: Dataset | None = None,
+    device: torch.device | str | None = None,
+) -> pd.DataFrame:
     """One row per (family, theta): mean and spread of the whitened cosine over samples.
 
     families: names in analysis.corruptions.FAMILIES (default all; those that cannot act on
@@ -138,10 +169,17 @@ def summarize_curves(curves: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"mean": "score", "size": "num_thetas"})
 
 
-def invariance_scores(encoder_or_checkpoint: str | os.PathLike | Encoder, split: Dataset,
-                      families: tuple[str, ...] | None = None, grid: dict[str, tuple[float, ...]] | None = None,
-                      num_samples: int = NUM_SAMPLES, seed: int = 0, reference: Dataset | None = None,
-                      device: torch.device | str | None = None, random_init: bool = True) -> pd.DataFrame:
+def invariance_scores(
+    encoder_or_checkpoint: str | os.PathLike | Encoder,
+    split: Dataset,
+    families: tuple[str, ...] | None = None,
+    grid: dict[str, tuple[float, ...]] | None = None,
+    num_samples: int = NUM_SAMPLES,
+    seed: int = 0,
+    reference: Dataset | None = None,
+    device: torch.device | str | None = None,
+    random_init: bool = True,
+) -> pd.DataFrame:
     """(family, score, num_thetas, between_sample, random_init) for one checkpoint."""
     encoder = as_encoder(encoder_or_checkpoint)
     curves, baseline = _evaluate(encoder, split, families, grid, num_samples, seed, reference, device)
@@ -156,19 +194,27 @@ def invariance_scores(encoder_or_checkpoint: str | os.PathLike | Encoder, split:
 
 
 def domain_split(domain: Domain, name: str) -> Dataset:
-    """"pretrain", or "<task>/<train|val|test>" of one of the domain's tasks."""
+    """ "pretrain", or "<task>/<train|val|test>" of one of the domain's tasks."""
     if name == "pretrain":
         return domain.pretrain
     task, _, part = name.partition("/")
     if task not in domain.tasks or part not in ("train", "val", "test"):
-        raise KeyError(f"split must be 'pretrain' or '<task>/<train|val|test>' with a task in "
-                       f"{sorted(domain.tasks)}, but got {name!r} for domain {domain.name!r}")
+        raise KeyError(
+            f"split must be 'pretrain' or '<task>/<train|val|test>' with a task in "
+            f"{sorted(domain.tasks)}, but got {name!r} for domain {domain.name!r}"
+        )
     return getattr(domain.tasks[task], part)
 
 
-def invariance_table(checkpoints: dict[str, str | os.PathLike | Encoder], domain: Domain, split: str = "pretrain",
-                     families: tuple[str, ...] | None = None, num_samples: int = NUM_SAMPLES, seed: int = 0,
-                     device: torch.device | str | None = None) -> pd.DataFrame:
+def invariance_table(
+    checkpoints: dict[str, str | os.PathLike | Encoder],
+    domain: Domain,
+    split: str = "pretrain",
+    families: tuple[str, ...] | None = None,
+    num_samples: int = NUM_SAMPLES,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> pd.DataFrame:
     """invariance_scores of every checkpoint on one split of `domain`, long form with `objective`."""
     if not checkpoints:
         raise ValueError("invariance needs at least one checkpoint, but `checkpoints` is empty")
@@ -193,8 +239,14 @@ def to_matrix(table: pd.DataFrame, value: str = "score") -> pd.DataFrame:
     return matrix
 
 
-def invariance_matrix(checkpoints: dict[str, str | os.PathLike | Encoder], domain: Domain, split: str = "pretrain",
-                      families: tuple[str, ...] | None = None, num_samples: int = NUM_SAMPLES, seed: int = 0,
-                      device: torch.device | str | None = None) -> pd.DataFrame:
+def invariance_matrix(
+    checkpoints: dict[str, str | os.PathLike | Encoder],
+    domain: Domain,
+    split: str = "pretrain",
+    families: tuple[str, ...] | None = None,
+    num_samples: int = NUM_SAMPLES,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> pd.DataFrame:
     """The objective x corruption matrix of invariance scores (the diagonal: own pretext corruption)."""
     return to_matrix(invariance_table(checkpoints, domain, split, families, num_samples, seed, device))

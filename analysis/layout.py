@@ -4,6 +4,7 @@ Measured with matplotlib's own text extents (`Text.get_window_extent` on the Agg
 the figure's layout has run), so it checks the PNG as saved. `analysis.plots._save` records the
 problems it finds in the PNG (text chunk `Layout`), and the tests render every plot and read it.
 """
+
 from __future__ import annotations
 
 from itertools import combinations

@@ -8,6 +8,7 @@ report's transfer table: with its 95% intervals when `analyze --seeds` wrote the
 (`report_dir`, default reports/<experiment>), else the trial's own test scores (n_seeds 1).
 The folder's format is dabs_lib.model_folder's.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -26,8 +27,16 @@ from analysis.report import Report, default_out, load_report
 from dabs_lib.experiment import ENCODER_FILE, ExperimentError, split_study, study_name
 
 # card/config.json score field <- transfer table column (analysis.tables.transfer_table)
-SCORE_FIELDS = {"task": "task", "score": "best", "ci95": "best_ci95", "n_seeds": "n_seeds", "default": "default",
-                "default_ci95": "default_ci95", "baseline": "baseline", "baseline_ci95": "baseline_ci95"}
+SCORE_FIELDS = {
+    "task": "task",
+    "score": "best",
+    "ci95": "best_ci95",
+    "n_seeds": "n_seeds",
+    "default": "default",
+    "default_ci95": "default_ci95",
+    "baseline": "baseline",
+    "baseline_ci95": "baseline_ci95",
+}
 
 
 def pick_trials(report: Report, study: str = "", trial: str = "") -> pd.DataFrame:
@@ -35,12 +44,15 @@ def pick_trials(report: Report, study: str = "", trial: str = "") -> pd.DataFram
     if trial:
         found = report.trials[report.trials["trial"] == trial]
         if found.empty:
-            raise ExperimentError(f"--trial must name a trial folder of the experiment, e.g. "
-                                  f"{report.trials['trial'].iloc[0]}, but got {trial!r}")
+            raise ExperimentError(
+                f"--trial must name a trial folder of the experiment, e.g. "
+                f"{report.trials['trial'].iloc[0]}, but got {trial!r}"
+            )
         row = found.iloc[0]
         if row["status"] != "completed" or not row.get("checkpoint"):
-            raise ExperimentError(f"--trial {trial}: only a completed trial with a checkpoint can be exported, "
-                                  f"but it is {row['status']}")
+            raise ExperimentError(
+                f"--trial {trial}: only a completed trial with a checkpoint can be exported, but it is {row['status']}"
+            )
         return found.head(1).reset_index(drop=True)
     best = report.best
     if study:
@@ -48,8 +60,9 @@ def pick_trials(report: Report, study: str = "", trial: str = "") -> pd.DataFram
         best = best[(best["domain"] == domain) & (best["objective"] == objective)]
         if best.empty:
             known = [study_name(d, o) for d, o in zip(report.best["domain"], report.best["objective"])]
-            raise ExperimentError(f"--study must name a study with a completed trial, one of {known}, but got "
-                                  f"{study!r}")
+            raise ExperimentError(
+                f"--study must name a study with a completed trial, one of {known}, but got {study!r}"
+            )
     if best.empty:
         raise ExperimentError(f"{report.name}: no completed trial to export")
     return best.reset_index(drop=True)
@@ -64,8 +77,10 @@ def transfer_rows(report: Report, report_dir: Path | None) -> tuple[pd.DataFrame
         if not saved.empty and "best_trial" in saved and same_choice(report, json.loads(chosen.read_text())):
             return saved, str(path)
         if report_dir:
-            raise ExperimentError(f"--report must be the report of {report.name} (same best trials and scores), "
-                                  f"but {chosen} chose other trials")
+            raise ExperimentError(
+                f"--report must be the report of {report.name} (same best trials and scores), "
+                f"but {chosen} chose other trials"
+            )
     elif report_dir:
         raise ExperimentError(f"--report must be a report folder written by `analyze`, but {path} does not exist")
     return report.transfer, "the trials' own test scores (one seed)"
@@ -74,9 +89,14 @@ def transfer_rows(report: Report, report_dir: Path | None) -> tuple[pd.DataFrame
 def same_choice(report: Report, saved: list[dict[str, Any]]) -> bool:
     """Whether a report folder was made from these experiments: the same best trial with the same
     validation score in every study (a stale reports/<name> of an older search is not)."""
+
     def key(rows: list[dict[str, Any]]) -> set[tuple]:
-        return {(r.get("experiment"), r.get("domain"), r.get("objective"), r.get("trial"), r.get("val_score"))
-                for r in rows if r.get("trial") is not None and r.get("trial") == r.get("trial")}
+        return {
+            (r.get("experiment"), r.get("domain"), r.get("objective"), r.get("trial"), r.get("val_score"))
+            for r in rows
+            if r.get("trial") is not None and r.get("trial") == r.get("trial")
+        }
+
     return key(saved) == key(report.best_configs.to_dict("records"))
 
 
@@ -90,8 +110,18 @@ def scores_of(transfer: pd.DataFrame, row: pd.Series) -> list[dict[str, Any]]:
     out = []
     for column in [c for c in row.index if str(c).startswith("test/")]:
         if pd.notna(row[column]):
-            out.append({"task": column[len("test/"):], "score": float(row[column]), "ci95": None, "n_seeds": 1,
-                        "default": None, "default_ci95": None, "baseline": None, "baseline_ci95": None})
+            out.append(
+                {
+                    "task": column[len("test/") :],
+                    "score": float(row[column]),
+                    "ci95": None,
+                    "n_seeds": 1,
+                    "default": None,
+                    "default_ci95": None,
+                    "baseline": None,
+                    "baseline_ci95": None,
+                }
+            )
     return out
 
 
@@ -104,8 +134,9 @@ def _plain(value: Any) -> Any:
 def _commit() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                              check=False)
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() if done.returncode == 0 else "unknown"
@@ -120,8 +151,12 @@ def data_facts(domain_name: str, args: dict[str, Any]) -> tuple[dict[str, Any], 
     try:
         domain = get_domain(domain_name, **args)
     except (KeyError, ValueError, OSError, RuntimeError) as error:
-        return {"domain": domain_name, "build": build, "fingerprints": {},
-                "note": f"the domain could not be built where the export ran: {str(error).splitlines()[0]}"}, None
+        return {
+            "domain": domain_name,
+            "build": build,
+            "fingerprints": {},
+            "note": f"the domain could not be built where the export ran: {str(error).splitlines()[0]}",
+        }, None
     prints = {"pretrain": getattr(domain.pretrain, "fingerprint", "")}
     for name, task in domain.tasks.items():
         for split in ("train", "val", "test"):
@@ -129,8 +164,13 @@ def data_facts(domain_name: str, args: dict[str, Any]) -> tuple[dict[str, Any], 
             if data is not None:
                 prints[f"{name}/{split}"] = getattr(data, "fingerprint", "")
     tasks = {n: {"kind": t.kind, "metric": t.metric, "num_classes": t.num_classes} for n, t in domain.tasks.items()}
-    return {"domain": domain_name, "build": build, "fingerprints": prints, "tasks": tasks,
-            "default_task": domain.default_task}, domain
+    return {
+        "domain": domain_name,
+        "build": build,
+        "fingerprints": prints,
+        "tasks": tasks,
+        "default_task": domain.default_task,
+    }, domain
 
 
 def observed_sample(domain: Any, rows: int = 256) -> tuple | None:
@@ -155,8 +195,9 @@ def budget_of(report: Report, row: pd.Series) -> dict[str, Any]:
     counts = report.best_configs
     match = counts[(counts["domain"] == row["domain"]) & (counts["objective"] == row["objective"])]
     if not match.empty:
-        out["trials"] = {k: int(match.iloc[0][k]) for k in ("trials", "completed", "pruned", "errored", "running")
-                         if k in match}
+        out["trials"] = {
+            k: int(match.iloc[0][k]) for k in ("trials", "completed", "pruned", "errored", "running") if k in match
+        }
     return out
 
 
@@ -173,16 +214,24 @@ def model_name(row: pd.Series, picked_trial: bool) -> str:
     return f"{name}-{tables.trial_number(row['trial']):03d}" if picked_trial else name
 
 
-def export_one(report: Report, row: pd.Series, out: Path, transfer: tuple[pd.DataFrame, str], version: str,
-               picked_trial: bool = False) -> Path:
+def export_one(
+    report: Report,
+    row: pd.Series,
+    out: Path,
+    transfer: tuple[pd.DataFrame, str],
+    version: str,
+    picked_trial: bool = False,
+) -> Path:
     """One model folder for one trial row (trial table / select_best)."""
     from analysis.extras import domain_args
     from dabs_lib.checkpoints import load_encoder
     from dabs_lib.model_folder import describe_inputs, write_model_folder
 
     if not isinstance(row.get("checkpoint"), str) or not row["checkpoint"]:
-        raise ExperimentError(f"trial {row['trial']} kept no checkpoint of the evaluation it was chosen for "
-                              f"(--which {report.which}); export it with --which last")
+        raise ExperimentError(
+            f"trial {row['trial']} kept no checkpoint of the evaluation it was chosen for "
+            f"(--which {report.which}); export it with --which last"
+        )
     checkpoint = Path(row["checkpoint"]) / ENCODER_FILE
     encoder = load_encoder(checkpoint)
     data, domain = data_facts(row["domain"], domain_args(row))
@@ -190,24 +239,42 @@ def export_one(report: Report, row: pd.Series, out: Path, transfer: tuple[pd.Dat
     searched = report.searched.get((row["domain"], row["objective"]), [])
     name = model_name(row, picked_trial)
     facts = {
-        "name": name, "domain": row["domain"], "objective": row["objective"], "dabs_tune_version": version,
-        "inputs": describe_inputs(encoder.specs, observed_sample(domain)), "data": data,
-        "scores": scores_of(transfer[0], row), "scores_from": transfer[1],
+        "name": name,
+        "domain": row["domain"],
+        "objective": row["objective"],
+        "dabs_tune_version": version,
+        "inputs": describe_inputs(encoder.specs, observed_sample(domain)),
+        "data": data,
+        "scores": scores_of(transfer[0], row),
+        "scores_from": transfer[1],
         "hyperparameters": {k: config[k] for k in searched if k in config},
         "training_config": {k: v for k, v in config.items() if k not in MACHINE_KEYS},
         "probe": probe_settings(config),
         "budget": budget_of(report, row),
-        "provenance": {"experiment": row["experiment"], "trial": row["trial"], "selection": report.which,
-                       "best_of_study": not picked_trial, "val_score": _plain(row.get(tables.METRIC)),
-                       "checkpoint": str(checkpoint), "commit": _commit(),
-                       "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
+        "provenance": {
+            "experiment": row["experiment"],
+            "trial": row["trial"],
+            "selection": report.which,
+            "best_of_study": not picked_trial,
+            "val_score": _plain(row.get(tables.METRIC)),
+            "checkpoint": str(checkpoint),
+            "commit": _commit(),
+            "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        },
     }
     folder = out / str(row["experiment"]) / name
     return write_model_folder(folder, encoder, facts, card_text(facts, encoder))
 
 
-def export_models(experiment: str | Path, out: str | Path, study: str = "", trial: str = "", which: str = "last",
-                  report_dir: str | Path | None = None, version: str = "unknown") -> list[Path]:
+def export_models(
+    experiment: str | Path,
+    out: str | Path,
+    study: str = "",
+    trial: str = "",
+    which: str = "last",
+    report_dir: str | Path | None = None,
+    version: str = "unknown",
+) -> list[Path]:
     """Model folders under `out`/<experiment>/ for the picked trials; returns them."""
     report = load_report([experiment], which)
     rows = pick_trials(report, study, trial)

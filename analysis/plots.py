@@ -3,6 +3,7 @@
 Each function takes the tables of analysis.tables / results and writes one PNG with a
 title, labelled axes and a legend or colour bar, so it reads without the report around it.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,9 +44,9 @@ def grid(count: int, width: float, height: float, max_columns: int = MAX_COLUMNS
     cols = max(1, min(max_columns, math.ceil(math.sqrt(count))))  # near square: 4 -> 2 x 2
     fig, axes = _figure(max(1, math.ceil(count / cols)), cols, width, height)
     flat = list(axes.ravel())
-    for ax in flat[max(1, count):]:
+    for ax in flat[max(1, count) :]:
         ax.remove()
-    return fig, flat[:max(1, count)]
+    return fig, flat[: max(1, count)]
 
 
 def data_panels(fig: Figure) -> int:
@@ -92,11 +93,12 @@ def progress_figure(trials: pd.DataFrame) -> Figure:
             series = _series(study)
             label = f"{objective} ({experiment})" if many else objective
             for ax, x in zip(axes[row], ("number", "compute")):
-                line, = ax.step(series[x], series["best_so_far"], where="post", label=label)
+                (line,) = ax.step(series[x], series["best_so_far"], where="post", label=label)
                 ax.plot(series[x], series["score"], "o", color=line.get_color(), alpha=0.5, markersize=4)
         base = part[(part["objective"] == BASELINE) & (part["status"] == "completed")]
-        for ax, xlabel in zip(axes[row], ("trial number (0 = untuned DABS default)",
-                                          "compute spent (cumulative trial seconds)")):
+        for ax, xlabel in zip(
+            axes[row], ("trial number (0 = untuned DABS default)", "compute spent (cumulative trial seconds)")
+        ):
             if not base.empty and METRIC in base and base[METRIC].notna().any():
                 # on top of the data and inside the y range, so it is seen even far below the trials
                 level = float(base[METRIC].mean())
@@ -139,8 +141,11 @@ def plot_parallel(trials: pd.DataFrame, searched: dict[tuple[str, str], list[str
         params = [p for p in params if p in study and study[p].notna().any()]
         _parallel_panel(fig, ax, study, params)
         ax.set_title(f"{domain}/{objective}", fontsize="large")
-    fig.suptitle("searched parameters per study: each line a trial, coloured by validation transfer score "
-                 "(grey dotted: pruned or unfinished)", fontsize="medium")
+    fig.suptitle(
+        "searched parameters per study: each line a trial, coloured by validation transfer score "
+        "(grey dotted: pruned or unfinished)",
+        fontsize="medium",
+    )
     return _save(fig, path)
 
 
@@ -154,14 +159,23 @@ def _parallel_panel(fig: Figure, ax: Axes, study: pd.DataFrame, params: list[str
     for i, value in enumerate(score.to_numpy()):
         ys = [col[0][i] for col in columns]
         done = not math.isnan(value)
-        ax.plot(range(len(params)), ys, color=cmap(norm(value)) if done else "darkgrey", marker="o", markersize=3,
-                linestyle="-" if done else ":", linewidth=1.8 if done else 1.0, zorder=2 if done else 1)
+        ax.plot(
+            range(len(params)),
+            ys,
+            color=cmap(norm(value)) if done else "darkgrey",
+            marker="o",
+            markersize=3,
+            linestyle="-" if done else ":",
+            linewidth=1.8 if done else 1.0,
+            zorder=2 if done else 1,
+        )
     for x, (_, low, high) in enumerate(columns):
         ax.axvline(x, color="black", linewidth=0.6)
         ax.annotate(low, (x, -0.06), ha="center", va="top", fontsize="small")
         ax.annotate(high, (x, 1.06), ha="center", va="bottom", fontsize="small")
-    ax.set_xticks(range(len(params)), params, fontsize="small", rotation=20, ha="right",
-                  rotation_mode="anchor")  # long names side by side: slanted, never run together
+    ax.set_xticks(
+        range(len(params)), params, fontsize="small", rotation=20, ha="right", rotation_mode="anchor"
+    )  # long names side by side: slanted, never run together
     ax.set_xlim(-0.3, max(0.3, len(params) - 0.7))
     ax.set_ylim(-0.25, 1.25)
     ax.set_yticks([])
@@ -187,8 +201,14 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
     fig, axes = _figure(1, 1, max(6.0, 1.4 * gain.shape[1] + 3.5), max(3.0, 0.8 * gain.shape[0] + 2.0))
     ax = axes[0, 0]
     if gain.size == 0:  # no study has both a best trial and its domain's random-init baseline
-        ax.text(0.5, 0.5, "no gain to show: no study has both a completed trial\nand a random-init baseline",
-                ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no gain to show: no study has both a completed trial\nand a random-init baseline",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
         return _save(fig, path)
     limit = float(np.nanmax(np.abs(gain.to_numpy()))) if gain.notna().any().any() else 1.0
@@ -197,8 +217,15 @@ def plot_gain(transfer: pd.DataFrame, path: str | Path) -> Path:
     for (i, domain), (j, _objective) in ((a, b) for a in enumerate(gain.index) for b in enumerate(gain.columns)):
         value = gain.iat[i, j]
         dark = not pd.isna(value) and abs(value) > 0.6 * limit
-        ax.text(j, i, "n/a" if pd.isna(value) else f"{value:+.3f}\n({heads[domain]})", ha="center", va="center",
-                fontsize="small", color="white" if dark else "black")
+        ax.text(
+            j,
+            i,
+            "n/a" if pd.isna(value) else f"{value:+.3f}\n({heads[domain]})",
+            ha="center",
+            va="center",
+            fontsize="small",
+            color="white" if dark else "black",
+        )
     ax.set_xticks(range(gain.shape[1]), list(gain.columns))
     ax.set_yticks(range(gain.shape[0]), list(gain.index))
     ax.set_xlabel("objective (best trial)\ncell: gain on the task in brackets")
@@ -242,8 +269,15 @@ def plot_invariance(matrices: dict[str, pd.DataFrame], path: str | Path) -> Path
         for i in range(matrix.shape[0]):
             for j in range(matrix.shape[1]):
                 value = matrix.iat[i, j]
-                ax.text(j, i, "n/a" if pd.isna(value) else f"{value:.2f}", ha="center", va="center",
-                        color="white" if not pd.isna(value) and value < 0.3 else "black", fontsize="small")
+                ax.text(
+                    j,
+                    i,
+                    "n/a" if pd.isna(value) else f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    color="white" if not pd.isna(value) and value < 0.3 else "black",
+                    fontsize="small",
+                )
         ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=20)
         ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
         ax.set_xlabel("corruption family")

@@ -1,5 +1,6 @@
 """One plot per domain: Spearman rho of each invariance score and risk component with the test
 score across trials, with its 95% bootstrap interval (analysis.correlate)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,9 @@ def plot_correlations(table: pd.DataFrame, domain: str, path: str | Path) -> Pat
         if not chosen.any():
             continue
         rho, low, high = (part.loc[chosen, c].to_numpy(float) for c in ("rho", "low", "high"))
-        ax.errorbar(rho, y[chosen], xerr=[rho - low, high - rho], fmt="o", color=color, capsize=3,
-                    label=f"{kind} vs test score")
+        ax.errorbar(
+            rho, y[chosen], xerr=[rho - low, high - rho], fmt="o", color=color, capsize=3, label=f"{kind} vs test score"
+        )
     ax.axvline(0.0, color="grey", linewidth=0.8)
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_xlim(-1.05, 1.05)

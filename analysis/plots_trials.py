@@ -4,6 +4,7 @@ Pareto front of multi-objective searches. PNGs as in analysis.plots (panel count
 Optuna's matplotlib plots draw through pyplot; each figure is closed once saved so a long
 report does not pile figures up.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -53,14 +54,30 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
             if rows.empty:
                 continue
             pruned = rows["status"].iloc[-1] != "completed"
-            ax.plot(rows[x_name], rows[METRIC], linestyle="--" if pruned else "-", marker=".", color=colour,
-                    alpha=0.7 if pruned else 0.95, linewidth=1.4, label=f"#{trial_number(trial)}")
+            ax.plot(
+                rows[x_name],
+                rows[METRIC],
+                linestyle="--" if pruned else "-",
+                marker=".",
+                color=colour,
+                alpha=0.7 if pruned else 0.95,
+                linewidth=1.4,
+                label=f"#{trial_number(trial)}",
+            )
             if pruned:
-                ax.plot(rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=colour, markersize=9,
-                        markeredgewidth=2)
+                ax.plot(
+                    rows[x_name].iloc[-1], rows[METRIC].iloc[-1], "x", color=colour, markersize=9, markeredgewidth=2
+                )
         if ax.get_lines():  # which line is which trial: its number in the study (0 = DABS default)
-            ax.legend(title="trial", fontsize="x-small", title_fontsize="x-small", loc="upper left",
-                      bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, ncols=1 if len(ordered) <= 10 else 2)
+            ax.legend(
+                title="trial",
+                fontsize="x-small",
+                title_fontsize="x-small",
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                borderaxespad=0.0,
+                ncols=1 if len(ordered) <= 10 else 2,
+            )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
         ax.set_title(f"{domain}/{objective}: every trial")
         ax.set_xlabel("optimizer step" if x_name == "step" else "evaluation")
@@ -69,8 +86,10 @@ def plot_learning_curves(results: pd.DataFrame, path: str | Path) -> Path:
         axes[0].set_title("learning curves: no trial reported a validation score")
         axes[0].axis("off")
     else:
-        handles = [Line2D([], [], color="black", label="completed trial"),
-                   Line2D([], [], color="black", linestyle="--", marker="x", label="pruned (x: stopped here)")]
+        handles = [
+            Line2D([], [], color="black", label="completed trial"),
+            Line2D([], [], color="black", linestyle="--", marker="x", label="pruned (x: stopped here)"),
+        ]
         fig.legend(handles=handles, loc="outside right upper", fontsize="small")
     return _save(fig, path)
 
@@ -102,8 +121,9 @@ def _pyplot_save(draw: Callable[[], object], path: Path, heading: str) -> Path:
         plt.close(fig)
 
 
-def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str | Path,
-                 multi_objective: str = "") -> dict[str, Path]:
+def optuna_plots(
+    studies: dict[tuple[str, str, str], optuna.Study], folder: str | Path, multi_objective: str = ""
+) -> dict[str, Path]:
     """Optuna's own plots of each study where they have something to show: optimization
     history, intermediate values (single-objective), parameter importances and slices (params
     that vary), and the Pareto front (multi-objective). Returns title -> PNG."""
@@ -121,8 +141,9 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
         target = (lambda t: t.values[0]) if multi else None
         name = f"{domain}/{objective}" + (f" ({experiment})" if several else "")
         stem = folder / ((f"{experiment}-" if several else "") + f"{domain}-{objective}")
-        draws = {"optimization history": lambda: ovm.plot_optimization_history(study, target=target,
-                                                                               target_name=SCORE_NAME)}
+        draws = {
+            "optimization history": lambda: ovm.plot_optimization_history(study, target=target, target_name=SCORE_NAME)
+        }
         if not multi and any(t.intermediate_values for t in study.trials):
             draws["intermediate values"] = lambda: ovm.plot_intermediate_values(study)
         params = varying_params(study)
@@ -130,8 +151,12 @@ def optuna_plots(studies: dict[tuple[str, str, str], optuna.Study], folder: str 
             draws["slices"] = lambda: ovm.plot_slice(study, params=params, target=target, target_name=SCORE_NAME)
         if params and len(complete) >= MIN_COMPLETED:  # importance.md's rule: fewer trials rank noise
             draws["parameter importances"] = lambda: ovm.plot_param_importances(
-                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), params=params, target=target,
-                target_name=SCORE_NAME)
+                study,
+                evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0),
+                params=params,
+                target=target,
+                target_name=SCORE_NAME,
+            )
         if multi:
             names = [SCORE_NAME, MULTI_OBJECTIVE_NAMES.get(multi_objective, "second objective")]
             draws["Pareto front"] = lambda: ovm.plot_pareto_front(study, target_names=names)

@@ -1,4 +1,5 @@
 """The report's README.md: what the search found, in a few lines, and links to every file."""
+
 from __future__ import annotations
 
 import json
@@ -19,23 +20,29 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
     searched = trials[trials["objective"] != BASELINE]
     counts = searched["status"].value_counts()
     diverged = trials["error"].fillna("").astype(str).str.startswith("diverged") & (trials["status"] == "pruned")
-    notes = [f"{len(searched)} searched trials: {counts.get('completed', 0)} completed, "
-             f"{counts.get('pruned', 0)} pruned (stopped early by the scheduler, or {int(diverged.sum())} of them "
-             f"by their own divergence), {counts.get('errored', 0)} errored, "
-             f"{counts.get('running', 0)} running; plus {int((trials['objective'] == BASELINE).sum())} "
-             "random-init baseline trial(s)."]
+    notes = [
+        f"{len(searched)} searched trials: {counts.get('completed', 0)} completed, "
+        f"{counts.get('pruned', 0)} pruned (stopped early by the scheduler, or {int(diverged.sum())} of them "
+        f"by their own divergence), {counts.get('errored', 0)} errored, "
+        f"{counts.get('running', 0)} running; plus {int((trials['objective'] == BASELINE).sum())} "
+        "random-init baseline trial(s)."
+    ]
     for row in trials[(trials["status"] == "errored") | diverged].itertuples(index=False):
         notes.append(f"{row.status}: {row.trial}: {row.error}")
     retried = trials[trials.get("retries", pd.Series(0, index=trials.index)).fillna(0) > 0]
     if len(retried):
-        notes.append(f"{int(retried['retries'].sum())} retries from the last checkpoint after an error (a dead "
-                     "worker, an exception): " + ", ".join(f"{r.trial} ({int(r.retries)}, now {r.status})"
-                                                           for r in retried.itertuples(index=False)))
+        notes.append(
+            f"{int(retried['retries'].sum())} retries from the last checkpoint after an error (a dead "
+            "worker, an exception): "
+            + ", ".join(f"{r.trial} ({int(r.retries)}, now {r.status})" for r in retried.itertuples(index=False))
+        )
     notes += probe_share_notes(searched)
     unfinished = sorted({study_name(d, o) for d, o, s in studies if s != "finished"})
     if unfinished:
-        notes.append(f"not finished (still running or interrupted): {', '.join(unfinished)}; "
-                     "numbers may change when the search goes on.")
+        notes.append(
+            f"not finished (still running or interrupted): {', '.join(unfinished)}; "
+            "numbers may change when the search goes on."
+        )
     studied = {(d, o) for d, o, _ in studies if o != BASELINE}
     completed = searched[searched["status"] == "completed"]
     done = set(zip(completed["domain"], completed["objective"]))
@@ -54,12 +61,17 @@ def probe_share_notes(searched: pd.DataFrame) -> list[str]:
     if "probe_share" not in searched or searched["probe_share"].isna().all():
         return []
     shares = searched.dropna(subset=["probe_share"]).groupby(["domain", "objective"])["probe_share"].median()
-    notes = ["in-search probe (featurize + L2 path at every evaluation), median share of trial time: "
-             + ", ".join(f"{d}/{o} {share:.0%}" for (d, o), share in shares.items()) + "."]
+    notes = [
+        "in-search probe (featurize + L2 path at every evaluation), median share of trial time: "
+        + ", ".join(f"{d}/{o} {share:.0%}" for (d, o), share in shares.items())
+        + "."
+    ]
     high = [f"{d}/{o}" for (d, o), share in shares.items() if share > PROBE_SHARE_HIGH]
     if high:
-        notes.append(f"the probe takes over {PROBE_SHARE_HIGH:.0%} of trial time in {', '.join(high)}: raise "
-                     "eval_every (--set eval_every=N) so trials spend their time pretraining.")
+        notes.append(
+            f"the probe takes over {PROBE_SHARE_HIGH:.0%} of trial time in {', '.join(high)}: raise "
+            "eval_every (--set eval_every=N) so trials spend their time pretraining."
+        )
     return notes
 
 
@@ -81,16 +93,20 @@ def finding_lines(transfer: pd.DataFrame) -> list[str]:
     """Per domain: which objective won (on its headline task) and its gains."""
     lines = []
     for row in winners(transfer).itertuples(index=False):
+
         def gain(value) -> str:
             return "n/a" if pd.isna(value) else f"{value:+.4f}"
 
         def score(value) -> str:  # never "nan": no completed trial (errored, or its files damaged)
             return "no score (no completed trial)" if pd.isna(value) else f"{value:.4f}"
+
         tie = f" (tied with {', '.join(row.tied)})" if row.tied else ""
-        lines.append(f"**{row.domain}**: {row.objective}{tie} transfers best on `{row.task}`: test {score(row.best)} "
-                     f"vs random init {score(row.baseline)} (gain {gain(row.gain_vs_baseline)}) and vs the untuned "
-                     f"DABS default {score(row.default)} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
-                     f"{'; ' + row.vs_default if isinstance(getattr(row, 'vs_default', None), str) else ''}.")
+        lines.append(
+            f"**{row.domain}**: {row.objective}{tie} transfers best on `{row.task}`: test {score(row.best)} "
+            f"vs random init {score(row.baseline)} (gain {gain(row.gain_vs_baseline)}) and vs the untuned "
+            f"DABS default {score(row.default)} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
+            f"{'; ' + row.vs_default if isinstance(getattr(row, 'vs_default', None), str) else ''}."
+        )
     return lines
 
 
@@ -100,40 +116,40 @@ def _rel(path: Path, root: Path) -> str:
 
 TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
     SINGLE_RUN_TABLE: "one run per config (the table the search printed and saved as "
-                      f"`<experiment>/{SINGLE_RUN_TABLE}.*`): test score of each objective's best trial per domain "
-                      "and task, random init first; compare along a row",
+    f"`<experiment>/{SINGLE_RUN_TABLE}.*`): test score of each objective's best trial per domain "
+    "and task, random init first; compare along a row",
     SEEDS_TABLE: "the best trial, per objective, re-run on fresh seeds: mean test score ± 95% interval (n = "
-                 "seeds) per domain and task, random init first; compare along a row",
+    "seeds) per domain and task, random init first; compare along a row",
     "best_configs": "per study: trials run (completed / pruned / errored) and the best one by validation score; "
-                    "the CSV/JSON add its hyperparameters",
+    "the CSV/JSON add its hyperparameters",
     "transfer": "test scores of the best trial, the untuned DABS default and random init; a gain > 0 means the "
-                "best trial beats that reference (LaTeX/Markdown: the paper columns; CSV/JSON: every column)",
+    "best trial beats that reference (LaTeX/Markdown: the paper columns; CSV/JSON: every column)",
     "importance": "how much each searched hyperparameter explains the validation score (fANOVA, PED-ANOVA; sums "
-                  "to 1 per study and evaluator); `skipped` says why a study has none",
+    "to 1 per study and evaluator); `skipped` says why a study has none",
     "shared": "cross-domain study: test scores of the universal best configuration (best mean normalized gain "
-              "over random init), each domain's own best, the DABS default and random init; cost = own - universal "
-              "(> 0: one configuration loses accuracy there), 95% intervals over --seeds",
+    "over random init), each domain's own best, the DABS default and random init; cost = own - universal "
+    "(> 0: one configuration loses accuracy there), 95% intervals over --seeds",
     "risk": "error components of the best checkpoints (lower is better); they add up to the test error",
     "trial_measures": "invariance score per corruption family and risk components per task of every finished trial",
     "correlation": "Spearman rho of each measure with the test score across trials and its 95% percentile "
-                   "bootstrap interval; a risk component is an error, so rho < 0 means less of it, better transfer",
+    "bootstrap interval; a risk component is an error, so rho < 0 means less of it, better transfer",
     "combined": "concatenated encoders against their best single member; gain > 0: the combination transfers better",
 }
 PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, after any "study: ")
     "search progress": "best validation score so far against trial number (left) and compute (right); dashed "
-                       "black: random init; a curve still rising wants more trials",
+    "black: random init; a curve still rising wants more trials",
     "learning curves": "validation score of every trial against the optimizer step; dashed with an x: pruned "
-                       "by the scheduler where the x is",
+    "by the scheduler where the x is",
     "searched parameters": "each line one trial through its hyperparameter values (axes scaled min to max, log "
-                           "when a range spans decades), coloured by validation score: bright lines cluster "
-                           "where good settings are",
+    "when a range spans decades), coloured by validation score: bright lines cluster "
+    "where good settings are",
     "gain over random init": "test-score gain of each objective's best trial over random init on the domain's "
-                             "headline task; blue beats random init, red loses to it",
+    "headline task; blue beats random init, red loses to it",
     "Pareto front": "score against cost for every completed trial; the red line joins trials nothing beats on both",
     "risk decomposition": "stacked error components per checkpoint; the bar's height is the test error",
     "invariance": "whitened cosine between clean and corrupted features; 1: the encoder ignores the corruption",
     "correlation with transfer": "each dot a measure's rank correlation with the test score across the domain's "
-                                 "trials, the bar its 95% bootstrap interval; bars off the grey line exclude 0",
+    "trials, the bar its 95% bootstrap interval; bars off the grey line exclude 0",
     "optimization history": "Optuna: each trial's score in order and the best so far",
     "intermediate values": "Optuna: the score each trial reported at every evaluation (what the pruner saw)",
     "slices": "Optuna: score against each hyperparameter's value, darker dots are later trials",
@@ -150,10 +166,12 @@ def _table_links(name: str, paths: dict, root: Path) -> str:
 def compact_transfer(transfer: pd.DataFrame, decimals: int = SCORE_DECIMALS) -> pd.DataFrame:
     """The transfer table as a reader wants it (README, Markdown, LaTeX): score ± 95% interval
     when seeds were run, and the gains; the full table stays in CSV and JSON."""
+
     def fmt(score, ci) -> str:
         if pd.isna(score):
             return ""
         return f"{score:.{decimals}f}" if pd.isna(ci) else f"{score:.{decimals}f} ± {ci:.{decimals}f}"
+
     out = transfer[["domain", "objective", "task"]].copy()
     for role, title in (("best", "best"), ("default", "DABS default"), ("baseline", "random init")):
         out[title] = [fmt(s, c) for s, c in zip(transfer[role], transfer[f"{role}_ci95"])]
@@ -173,19 +191,37 @@ def compact_best_configs(best_configs: pd.DataFrame) -> pd.DataFrame:
 
 def readme_text(report, root: Path, notes: list[str]) -> str:
     """README.md of the report folder `root`; `report` is analysis.report.Report."""
-    seeds = (f"mean ± 95% t-interval over {report.seeds} fresh seeds" if report.seeds
-             else "single runs (n_seeds = 1; `--seeds k` re-runs them for 95% intervals)")
-    lines = [f"# Search report: {report.name}", "",
-             "Experiments: " + ", ".join(f"`{p}`" for p in report.paths), "",
-             f"Best trial per (domain, objective): the completed trial with the best validation transfer score "
-             f"(`which={report.which}`). Test scores are {seeds}.", ""]
+    seeds = (
+        f"mean ± 95% t-interval over {report.seeds} fresh seeds"
+        if report.seeds
+        else "single runs (n_seeds = 1; `--seeds k` re-runs them for 95% intervals)"
+    )
+    lines = [
+        f"# Search report: {report.name}",
+        "",
+        "Experiments: " + ", ".join(f"`{p}`" for p in report.paths),
+        "",
+        f"Best trial per (domain, objective): the completed trial with the best validation transfer score "
+        f"(`which={report.which}`). Test scores are {seeds}.",
+        "",
+    ]
     if report.which == "best-ever":
-        lines += ["`best-ever` ranks trials by the best validation score they reported at any evaluation; "
-                  "their test scores (and exported configs) are those of the full run, the only ones a trial "
-                  "reports.", ""]
+        lines += [
+            "`best-ever` ranks trials by the best validation score they reported at any evaluation; "
+            "their test scores (and exported configs) are those of the full run, the only ones a trial "
+            "reports.",
+            "",
+        ]
     lines += ["## What the search found", ""]
     lines += [f"- {line}" for line in finding_lines(report.transfer) + notes]
-    lines += ["", "## Transfer scores (test split)", "", markdown_table(compact_transfer(report.transfer)), "## Files", ""]
+    lines += [
+        "",
+        "## Transfer scores (test split)",
+        "",
+        markdown_table(compact_transfer(report.transfer)),
+        "## Files",
+        "",
+    ]
     files = report.files
     for key, paths in files.items():
         if key not in ("configs", "plots") and isinstance(paths, dict):
@@ -193,8 +229,10 @@ def readme_text(report, root: Path, notes: list[str]) -> str:
     if "results" in files:
         lines.append(f"- every trial x evaluation: [results.csv]({_rel(files['results'], root)})")
     for (domain, objective), path in sorted(files.get("configs", {}).items()):
-        lines.append(f"- config {domain}/{objective}: [{path.name}]({_rel(path, root)}) "
-                     f"(`{command(f'pretrain --config {path}')}` reproduces it)")
+        lines.append(
+            f"- config {domain}/{objective}: [{path.name}]({_rel(path, root)}) "
+            f"(`{command(f'pretrain --config {path}')}` reproduces it)"
+        )
     for name, path in files.get("plots", {}).items():
         note = PLOT_NOTES.get(name.split(": ")[-1], "")
         lines += ["", f"### {name}", "", *([note, ""] if note else []), f"![{name}]({_rel(path, root)})"]

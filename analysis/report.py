@@ -13,6 +13,7 @@ Layout of a report folder:
     configs/<domain>-<objective>.yaml       `run_search.py pretrain --config` reproduces the trial
     plots/*.png                             progress, parallel coordinates, gain heat map, ...
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -123,8 +124,9 @@ def load_report(paths: list[str | Path], which: str = "last") -> Report:
     best = tables.select_best(trials, which)
     best_configs = tables.best_config_table(trials, which, all_searched, [(d, o) for d, o, _ in studies])
     averages, directions = domain_facts(trials)
-    report = Report(paths, which, results, trials, studies, searched, best, best_configs, pd.DataFrame(),
-                    averages, directions)
+    report = Report(
+        paths, which, results, trials, studies, searched, best, best_configs, pd.DataFrame(), averages, directions
+    )
     set_scores(report, tables.role_scores(trials, best), seeds=0)
     return report
 
@@ -149,19 +151,34 @@ def export_report(report: Report, out: str | Path) -> dict:
     if report.seeds:  # one name per table: re-run seeds' means are not the search's single runs
         seeds = tables.seeds_table(report.transfer)
         report.files[tables.SEEDS_TABLE] = write_table(
-            seeds, out / "tables", tables.SEEDS_TABLE, paper=lambda decimals: tables.seeds_paper(seeds, decimals),
+            seeds,
+            out / "tables",
+            tables.SEEDS_TABLE,
+            paper=lambda decimals: tables.seeds_paper(seeds, decimals),
             caption=f"mean test score over {report.seeds} fresh seeds (95% interval, n) of the best trial per "
-                    "objective; random init first")
+            "objective; random init first",
+        )
     else:
         report.files[tables.SINGLE_RUN_TABLE] = write_table(
-            tables.summary_table(report.transfer), out / "tables", tables.SINGLE_RUN_TABLE,
-            caption="test score of the best trial per objective (one run each); random init first")
-    report.files["best_configs"] = write_table(report.best_configs, out / "tables", "best_configs",
-                                               paper=compact_best_configs(report.best_configs),
-                                               caption="trials per study and the best one (validation score)")
-    report.files["transfer"] = write_table(report.transfer, out / "tables", "transfer",
-                                           paper=lambda decimals: compact_transfer(report.transfer, decimals),
-                                           caption="test scores: best trial vs DABS default vs random init")
+            tables.summary_table(report.transfer),
+            out / "tables",
+            tables.SINGLE_RUN_TABLE,
+            caption="test score of the best trial per objective (one run each); random init first",
+        )
+    report.files["best_configs"] = write_table(
+        report.best_configs,
+        out / "tables",
+        "best_configs",
+        paper=compact_best_configs(report.best_configs),
+        caption="trials per study and the best one (validation score)",
+    )
+    report.files["transfer"] = write_table(
+        report.transfer,
+        out / "tables",
+        "transfer",
+        paper=lambda decimals: compact_transfer(report.transfer, decimals),
+        caption="test scores: best trial vs DABS default vs random init",
+    )
     results = out / "tables" / "results.csv"
     report.results.to_csv(results, index=False)
     report.files["results"] = results
@@ -191,9 +208,11 @@ def _write_plots(report: Report, out: Path, extras: dict) -> dict[str, Path]:
     from analysis import plots, plots_trials
 
     folder = out / "plots"
-    written = {"search progress": plots.plot_progress(report.trials, folder / "progress.png"),
-               "learning curves": plots_trials.plot_learning_curves(report.results, folder / "learning_curves.png"),
-               "searched parameters": plots.plot_parallel(report.trials, report.searched, folder / "parallel.png")}
+    written = {
+        "search progress": plots.plot_progress(report.trials, folder / "progress.png"),
+        "learning curves": plots_trials.plot_learning_curves(report.results, folder / "learning_curves.png"),
+        "searched parameters": plots.plot_parallel(report.trials, report.searched, folder / "parallel.png"),
+    }
     cost = read_manifest(report.paths[0]).get("request", {}).get("multi_objective", "")
     if cost:
         written["Pareto front"] = plots_trials.plot_pareto(report.trials, cost, folder / "pareto.png")
@@ -212,18 +231,36 @@ def _write_shared(report: Report, out: Path, seeds: int, num_cpus: int, smoke_te
     from analysis.shared import shared_report
 
     request = read_manifest(report.paths[0]).get("request", {})
-    table, notes = shared_report(report.trials, report.directions, seeds, out / "seeds", num_cpus,
-                                 float(request.get("cpus_per_trial", 1.0)), float(request.get("gpus_per_trial", 0.0)),
-                                 smoke_test)
+    table, notes = shared_report(
+        report.trials,
+        report.directions,
+        seeds,
+        out / "seeds",
+        num_cpus,
+        float(request.get("cpus_per_trial", 1.0)),
+        float(request.get("gpus_per_trial", 0.0)),
+        smoke_test,
+    )
     if not table.empty:
-        report.files["shared"] = write_table(table, out / "tables", "shared",
-                                             caption="one configuration for every domain vs each domain's own best")
+        report.files["shared"] = write_table(
+            table, out / "tables", "shared", caption="one configuration for every domain vs each domain's own best"
+        )
     return notes
 
 
-def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk: bool = False,
-            invariance: bool = False, num_cpus: int = 0, smoke_test: bool = False, all_trials: bool = False,
-            combine: bool = False, address: str = "", progress: bool = True) -> tuple[Path, list[str]]:
+def analyze(
+    report: Report,
+    out: str | Path | None = None,
+    seeds: int = 0,
+    risk: bool = False,
+    invariance: bool = False,
+    num_cpus: int = 0,
+    smoke_test: bool = False,
+    all_trials: bool = False,
+    combine: bool = False,
+    address: str = "",
+    progress: bool = True,
+) -> tuple[Path, list[str]]:
     """Write the whole report (see the module doc) for a loaded report. Returns its folder and
     the notes a reader must see (errored, pruned or running trials, skipped parts)."""
     from analysis.extras import run_extras
@@ -236,9 +273,16 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
         from analysis.seeds import seed_scores
 
         request = read_manifest(report.paths[0]).get("request", {})
-        scores, seed_notes = seed_scores(report.trials, report.best, seeds, out / "seeds", num_cpus,
-                                         float(request.get("cpus_per_trial", 1.0)),
-                                         float(request.get("gpus_per_trial", 0.0)), smoke_test=smoke_test)
+        scores, seed_notes = seed_scores(
+            report.trials,
+            report.best,
+            seeds,
+            out / "seeds",
+            num_cpus,
+            float(request.get("cpus_per_trial", 1.0)),
+            float(request.get("gpus_per_trial", 0.0)),
+            smoke_test=smoke_test,
+        )
         notes += seed_notes
         set_scores(report, scores, seeds)
     why = _why(report, out, risk, invariance, all_trials, combine, num_cpus, address, progress)
@@ -259,16 +303,26 @@ def analyze(report: Report, out: str | Path | None = None, seeds: int = 0, risk:
     return out, notes
 
 
-def _why(report: Report, out: Path, risk: bool, invariance: bool, all_trials: bool, combine: bool,
-         num_cpus: int, address: str, progress: bool) -> dict:
+def _why(
+    report: Report,
+    out: Path,
+    risk: bool,
+    invariance: bool,
+    all_trials: bool,
+    combine: bool,
+    num_cpus: int,
+    address: str,
+    progress: bool,
+) -> dict:
     """--all-trials (every trial's invariance/risk against transfer) and --combine (concatenated
     encoders, whose rows join the transfer table); see analysis.why."""
     found: dict = {"files": {}, "plots": {}, "notes": []}
     if all_trials:
         from analysis.why import all_trials_part
 
-        part, notes = all_trials_part(report, out, invariance or not risk, risk or not invariance, num_cpus,
-                                      address, progress=progress)
+        part, notes = all_trials_part(
+            report, out, invariance or not risk, risk or not invariance, num_cpus, address, progress=progress
+        )
         found["files"].update(part.get("files", {}))
         found["plots"].update(part.get("plots", {}))
         found["notes"] += notes
@@ -285,7 +339,8 @@ def _why(report: Report, out: Path, risk: bool, invariance: bool, all_trials: bo
     return found
 
 
-def analyze_paths(paths: list[str | Path], out: str | Path | None = None, which: str = "last",
-                  **options: Any) -> tuple[Path, list[str]]:
+def analyze_paths(
+    paths: list[str | Path], out: str | Path | None = None, which: str = "last", **options: Any
+) -> tuple[Path, list[str]]:
     """load_report + analyze: the one call the quickstart and scripts need."""
     return analyze(load_report(paths, which), out, **options)

@@ -8,6 +8,7 @@ error), checkpoint (the trial's latest), checkpoint_at (this evaluation's, while
 kept), every hyperparameter (params.json, same names as the YAML spaces) and every reported
 metric (`transfer/val`, `test/<task>`, `seconds`, ...).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,23 +17,74 @@ from pathlib import Path
 import pandas as pd
 
 from dabs_lib.experiment import (
-    ERROR_ATTR, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STEP, STUDY, TRIAL_NUMBER, ExperimentError, error_line,
-    journal_path, open_storage, parse_trial_name, retries, study_name,
+    ERROR_ATTR,
+    FINAL,
+    METRIC,
+    PARAMS,
+    PROBE_SECONDS,
+    SECONDS,
+    STEP,
+    STUDY,
+    TRIAL_NUMBER,
+    ExperimentError,
+    error_line,
+    journal_path,
+    open_storage,
+    parse_trial_name,
+    retries,
+    study_name,
 )
 from dabs_lib.experiment import read_manifest as _read_manifest
 from dabs_lib.safe_io import CorruptFileError, read_json
 
 STATUSES = ("completed", "pruned", "errored", "running")
 # Optuna trial state -> status in these tables (the journal is the source of truth)
-JOURNAL_STATUS = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "errored", "RUNNING": "running",
-                  "WAITING": "running"}
+JOURNAL_STATUS = {
+    "COMPLETE": "completed",
+    "PRUNED": "pruned",
+    "FAIL": "errored",
+    "RUNNING": "running",
+    "WAITING": "running",
+}
 # Columns that are neither hyperparameters nor metrics (see param_columns).
-BOOKKEEPING = ("experiment", "domain", "objective", "trial", "iteration", "status", "error", "checkpoint",
-               "checkpoint_at", "trial_dir", "study_dir", "best_val", "best_iteration", "best_checkpoint",
-               "evaluations", "retries", "probe_share", STEP, SECONDS, PROBE_SECONDS, PARAMS, FINAL, TRIAL_NUMBER,
-               STUDY)
-__all__ = ["ExperimentError", "METRIC", "STATUSES", "load_experiment", "load_results", "read_manifest",
-           "trial_table", "param_columns", "live_timeline", "journal_states"]
+BOOKKEEPING = (
+    "experiment",
+    "domain",
+    "objective",
+    "trial",
+    "iteration",
+    "status",
+    "error",
+    "checkpoint",
+    "checkpoint_at",
+    "trial_dir",
+    "study_dir",
+    "best_val",
+    "best_iteration",
+    "best_checkpoint",
+    "evaluations",
+    "retries",
+    "probe_share",
+    STEP,
+    SECONDS,
+    PROBE_SECONDS,
+    PARAMS,
+    FINAL,
+    TRIAL_NUMBER,
+    STUDY,
+)
+__all__ = [
+    "ExperimentError",
+    "METRIC",
+    "STATUSES",
+    "load_experiment",
+    "load_results",
+    "read_manifest",
+    "trial_table",
+    "param_columns",
+    "live_timeline",
+    "journal_states",
+]
 
 
 TRIAL_FIX = "Delete that trial folder to drop the trial, or restore the file from a copy."
@@ -65,8 +117,9 @@ def _read_params(trial_dir: Path) -> tuple[dict, str]:
         params = read_json(trial_dir / "params.json", TRIAL_FIX, "the trial's parameters as JSON")
         if isinstance(params, dict):
             return params, ""
-        raise CorruptFileError(trial_dir / "params.json", f"it must hold a JSON object, not {type(params).__name__}",
-                               TRIAL_FIX)
+        raise CorruptFileError(
+            trial_dir / "params.json", f"it must hold a JSON object, not {type(params).__name__}", TRIAL_FIX
+        )
     except CorruptFileError as error:
         domain, study, number = parse_trial_name(trial_dir.name)
         placed = {"domain": domain, STUDY: study, TRIAL_NUMBER: number}
@@ -133,9 +186,16 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
     status, error = _status(results, error, states.get((study, int(params.get(TRIAL_NUMBER, 0)))))
     if corrupt:
         status, error = "errored", corrupt
-    base = {"trial": trial_dir.name, "status": status, "error": error, "domain": params.get("domain", ""),
-            "objective": study.rpartition("-")[2], "checkpoint": _latest_checkpoint(trial_dir),
-            "trial_dir": str(trial_dir), "retries": retries(error_text, status == "errored")}
+    base = {
+        "trial": trial_dir.name,
+        "status": status,
+        "error": error,
+        "domain": params.get("domain", ""),
+        "objective": study.rpartition("-")[2],
+        "checkpoint": _latest_checkpoint(trial_dir),
+        "trial_dir": str(trial_dir),
+        "retries": retries(error_text, status == "errored"),
+    }
     base.update({k: v for k, v in params.items() if not isinstance(v, (dict, list)) and k not in base})
     if not results:
         return [dict(base, iteration=0)]
@@ -167,8 +227,10 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if METRIC not in table:
         errors = sorted({f"{r['trial']}: {r['error']}" for r in rows if r["error"]})
-        raise ExperimentError(f"{root}: no trial reported {METRIC} (search {manifest.status}; "
-                              f"{len(errors)} errored trial(s){': ' + '; '.join(errors) if errors else ''})")
+        raise ExperimentError(
+            f"{root}: no trial reported {METRIC} (search {manifest.status}; "
+            f"{len(errors)} errored trial(s){': ' + '; '.join(errors) if errors else ''})"
+        )
     return table[front + [c for c in table.columns if c not in front]]
 
 
@@ -184,8 +246,10 @@ def damaged_lines(results: pd.DataFrame) -> list[str]:
     for trial, error in results[["trial", "error"]].itertuples(index=False):
         if isinstance(error, str) and " is corrupt" in error:
             path = error.split(" is corrupt", 1)[0]
-            lines[path] = (f"damaged: {path} ({error.split(' is corrupt', 1)[1].lstrip(': ').split('. ')[0]}); "
-                           f"trial {trial} counted as errored and left out of the scores")
+            lines[path] = (
+                f"damaged: {path} ({error.split(' is corrupt', 1)[1].lstrip(': ').split('. ')[0]}); "
+                f"trial {trial} counted as errored and left out of the scores"
+            )
     return list(lines.values())
 
 

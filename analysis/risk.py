@@ -15,6 +15,7 @@ in `pretrain` (NaN when not given): near 1 the component is the encoder's train/
 near 0 (e.g. digits `novel`, whose classes the encoder never saw) S and test are alike to
 the encoder and the component only measures sampling noise and any shift between them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,9 +26,21 @@ import pandas as pd
 from torch.utils.data import Dataset, Subset
 
 from analysis.risk_core import (  # noqa: F401  (re-exported: the pure API)
-    COMPONENTS, ERRORS, STRATIFIED_KINDS, ProbeSetup, SplitFeatures, choose_s, components_from_risks,
-    decompose_features, error_of, fewshot_fit_ids, risk_components, stratified_subset, subset_size,
-    summarize_draws, training_error,
+    COMPONENTS,
+    ERRORS,
+    STRATIFIED_KINDS,
+    ProbeSetup,
+    SplitFeatures,
+    choose_s,
+    components_from_risks,
+    decompose_features,
+    error_of,
+    fewshot_fit_ids,
+    risk_components,
+    stratified_subset,
+    subset_size,
+    summarize_draws,
+    training_error,
 )
 from dabs_lib.checkpoints import encoder_fingerprint
 from dabs_lib.domains.base import Domain, TransferTask
@@ -40,13 +53,39 @@ from dabs_lib.transfer.protocol import ProbeProtocol
 from dabs_lib.transfer.selection import carve
 
 __all__ = [
-    "COMPONENTS", "ERRORS", "FEWSHOT", "ProbeSetup", "SplitFeatures", "check_twin", "choose_s", "components_from_risks",
-    "decompose", "decompose_features", "error_of", "fewshot_fit_ids", "pretrained_fraction", "risk_components",
-    "risk_table", "stratified_subset", "subset_size", "summarize_draws", "task_features", "training_error",
+    "COMPONENTS",
+    "ERRORS",
+    "FEWSHOT",
+    "ProbeSetup",
+    "SplitFeatures",
+    "check_twin",
+    "choose_s",
+    "components_from_risks",
+    "decompose",
+    "decompose_features",
+    "error_of",
+    "fewshot_fit_ids",
+    "pretrained_fraction",
+    "risk_components",
+    "risk_table",
+    "stratified_subset",
+    "subset_size",
+    "summarize_draws",
+    "task_features",
+    "training_error",
 ]
 
 FEWSHOT = (1, 5, 10)  # examples per class of the default few-shot settings
-ARCHITECTURE = ("embed_dim", "depth", "num_heads", "head_dim", "mlp_dim", "final_norm", "pooling", "mean_pool_cls")  # what a twin must share
+ARCHITECTURE = (
+    "embed_dim",
+    "depth",
+    "num_heads",
+    "head_dim",
+    "mlp_dim",
+    "final_norm",
+    "pooling",
+    "mean_pool_cls",
+)  # what a twin must share
 
 
 def task_features(encoder: Encoder, task: TransferTask, protocol: ProbeProtocol, cache: FeatureCache) -> SplitFeatures:
@@ -57,8 +96,16 @@ def task_features(encoder: Encoder, task: TransferTask, protocol: ProbeProtocol,
 
     def split(name: str):
         return cached_features(
-            encoder, fingerprint, getattr(task, name), name, cache=cache, pooling=pooling, per_token=per_token,
-            ignore_index=task.ignore_index, batch_size=protocol.batch_size, device=protocol.device,
+            encoder,
+            fingerprint,
+            getattr(task, name),
+            name,
+            cache=cache,
+            pooling=pooling,
+            per_token=per_token,
+            ignore_index=task.ignore_index,
+            batch_size=protocol.batch_size,
+            device=protocol.device,
             where=f"task {task.name!r} split {name!r}",
         )[0]
 

@@ -20,6 +20,7 @@ test are disjoint from every draw. The twin's approximation uses the same fittin
 Each probe's L2 strength is chosen on the validation features, never on S or test.
 Clipped components are max(0, raw); they no longer sum to the aggregate.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -126,7 +127,9 @@ def training_error(fit: FeatureSet, val: FeatureSet, setup: ProbeSetup) -> float
     return probe_errors(fit, val, {"fit": fit}, setup)[0]["fit"]
 
 
-def components_from_risks(train_error: float, s_error: float, test_error: float, approx_error: float | None = None) -> dict:
+def components_from_risks(
+    train_error: float, s_error: float, test_error: float, approx_error: float | None = None
+) -> dict:
     """The four components, raw and clipped at 0, and the aggregate; see the module doc."""
     approximation = float("nan") if approx_error is None else float(approx_error)
     raw = {
@@ -135,12 +138,16 @@ def components_from_risks(train_error: float, s_error: float, test_error: float,
         "probe_generalization": s_error - train_error,
         "encoder_generalization": test_error - s_error,
     }
-    clipped = {f"{name}_clipped": float(max(0.0, value)) if not np.isnan(value) else value for name, value in raw.items()}
+    clipped = {
+        f"{name}_clipped": float(max(0.0, value)) if not np.isnan(value) else value for name, value in raw.items()
+    }
     errors = {"train_error": train_error, "s_error": s_error, "test_error": test_error}
     return {**errors, **raw, "aggregate": test_error, **clipped}
 
 
-def risk_components(features: SplitFeatures, setup: ProbeSetup, approx_error: float | None = None, seed: int = 0) -> dict:
+def risk_components(
+    features: SplitFeatures, setup: ProbeSetup, approx_error: float | None = None, seed: int = 0
+) -> dict:
     """Full-shot decomposition of one encoder's features; `approx_error` = twin's r(pool -> pool)."""
     pool, val, test = features
     s_ids = choose_s(pool, test.num_examples, setup.kind, seed)
@@ -152,8 +159,13 @@ def risk_components(features: SplitFeatures, setup: ProbeSetup, approx_error: fl
     return {"shots": 0, "draw": 0, **row, "l2": l2, **sizes}
 
 
-def fewshot_components(features: SplitFeatures, setup: ProbeSetup, fit_ids: np.ndarray, s_ids: np.ndarray,
-                       twin: SplitFeatures | None = None) -> dict:
+def fewshot_components(
+    features: SplitFeatures,
+    setup: ProbeSetup,
+    fit_ids: np.ndarray,
+    s_ids: np.ndarray,
+    twin: SplitFeatures | None = None,
+) -> dict:
     """One few-shot draw: the probe fitted on `fit_ids`, scored on itself, on S and on test."""
     pool, val, test = features
     fit = pool.take(fit_ids)
@@ -163,8 +175,14 @@ def fewshot_components(features: SplitFeatures, setup: ProbeSetup, fit_ids: np.n
     return {**row, "l2": l2, "n_fit": len(fit_ids), "n_s": len(s_ids), "n_test": test.num_examples}
 
 
-def decompose_features(features: SplitFeatures, setup: ProbeSetup, twin: SplitFeatures | None = None,
-                       fewshot: tuple[int, ...] = (), draws: int = 5, seed: int = 0) -> pd.DataFrame:
+def decompose_features(
+    features: SplitFeatures,
+    setup: ProbeSetup,
+    twin: SplitFeatures | None = None,
+    fewshot: tuple[int, ...] = (),
+    draws: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
     """One row per (shots, draw): shots 0 is full-shot, then `draws` draws per few-shot size."""
     if fewshot and draws < 1:
         raise ValueError(f"draws >= 1 must hold for few-shot risk, but got draws={draws}")

@@ -8,6 +8,7 @@ in a private Ray, storing under the report folder. Seeds are the search seed + 1
 so the estimate is free of the winner's curse of picking the best seed-s trial.
 `seed_scores` returns the same long format as `analysis.tables.role_scores`.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,14 @@ def _trial_name(trial: Trial) -> str:
     return f"{trial.config['variant'][LABEL]}_seed{trial.config['seed']}"
 
 
-def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, num_cpus: int = 0,
-              cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0) -> tuple[Path, str]:
+def run_seeds(
+    configs: dict[str, dict],
+    seeds: list[int],
+    folder: str | Path,
+    num_cpus: int = 0,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+) -> tuple[Path, str]:
     """Run every config x seed; returns the Tune experiment folder (one trial folder per cell)
     and why the grid stopped early ("" when it ran to the end)."""
     from ray import tune
@@ -75,14 +82,21 @@ def run_seeds(configs: dict[str, dict], seeds: list[int], folder: str | Path, nu
         trainable,
         param_space={"variant": tune.grid_search(variants), "seed": tune.grid_search(list(seeds))},
         tune_config=tune.TuneConfig(trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
-        run_config=tune.RunConfig(name=name, storage_path=str(folder), verbose=0,
-                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                  failure_config=tune.FailureConfig(max_failures=SEED_RETRIES)),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(folder),
+            verbose=0,
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+            failure_config=tune.FailureConfig(max_failures=SEED_RETRIES),
+        ),
     )
     with ray_session("", num_cpus, TrialDemand(cpus_per_trial, gpus_per_trial)):
         try:
             tuner.fit()
-        except (RayError, TuneError) as error:  # Tune gives up on some worker deaths (Ray's OOM killer at an actor start)
+        except (
+            RayError,
+            TuneError,
+        ) as error:  # Tune gives up on some worker deaths (Ray's OOM killer at an actor start)
             return folder / name, f"the fresh-seed re-runs stopped early: {_first_line(error)}"
     return folder / name, ""
 
@@ -94,8 +108,10 @@ def _first_line(error: Exception) -> str:
 
 def interrupted_note(note: str, finished: int, cells: int, seeds: int) -> str:
     """What a reader of a report built on a cut-short seed grid must know, in one line."""
-    return (f"{note} ({finished} of {cells} seed runs finished; the tables count only those in n_seeds); "
-            f"free memory or CPUs and run `analyze EXPERIMENT --seeds {seeds}` again")
+    return (
+        f"{note} ({finished} of {cells} seed runs finished; the tables count only those in n_seeds); "
+        f"free memory or CPUs and run `analyze EXPERIMENT --seeds {seeds}` again"
+    )
 
 
 def read_seed_runs(run_dir: str | Path, uses: dict[str, list[tuple]]) -> pd.DataFrame:
@@ -104,23 +120,43 @@ def read_seed_runs(run_dir: str | Path, uses: dict[str, list[tuple]]) -> pd.Data
     for trial_dir in sorted(p for p in Path(run_dir).iterdir() if (p / "params.json").is_file()):
         params = json.loads((trial_dir / "params.json").read_text())
         label, seed = params["variant"][LABEL], params["seed"]
-        lines = [ln for ln in (trial_dir / "result.json").read_text().splitlines() if ln.strip()] \
-            if (trial_dir / "result.json").is_file() else []
+        lines = (
+            [ln for ln in (trial_dir / "result.json").read_text().splitlines() if ln.strip()]
+            if (trial_dir / "result.json").is_file()
+            else []
+        )
         final = json.loads(lines[-1]) if lines else {}
         if not final.get("final"):
             continue  # errored or cut short: it does not count as a seed
-        tasks = [k[len("test/"):] for k in final if k.startswith("test/")]
+        tasks = [k[len("test/") :] for k in final if k.startswith("test/")]
         for domain, objective, role in uses.get(label, []):
             for task in tasks:
-                rows.append({"domain": domain, "objective": objective, "role": role, "task": task,
-                             "experiment": label.split(".", 1)[0], "trial": label.split(".", 1)[1], "seed": seed,
-                             "test": float(final[f"test/{task}"]), "val": float(final.get(f"val/{task}", "nan"))})
+                rows.append(
+                    {
+                        "domain": domain,
+                        "objective": objective,
+                        "role": role,
+                        "task": task,
+                        "experiment": label.split(".", 1)[0],
+                        "trial": label.split(".", 1)[1],
+                        "seed": seed,
+                        "test": float(final[f"test/{task}"]),
+                        "val": float(final.get(f"val/{task}", "nan")),
+                    }
+                )
     return pd.DataFrame(rows, columns=SCORE_KEYS + ["experiment", "trial", "seed", "test", "val"])
 
 
-def seed_scores(trials: pd.DataFrame, best: pd.DataFrame, k: int, folder: str | Path, num_cpus: int = 0,
-                cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0,
-                smoke_test: bool = False) -> tuple[pd.DataFrame, list[str]]:
+def seed_scores(
+    trials: pd.DataFrame,
+    best: pd.DataFrame,
+    k: int,
+    folder: str | Path,
+    num_cpus: int = 0,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+    smoke_test: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
     """Re-run best, default and baseline configs with k fresh seeds; their long scores, and a
     note when the grid stopped early (the scores then hold the runs that finished).
     `smoke_test` re-runs them with the tiny model and a few steps (for tests)."""
@@ -132,8 +168,9 @@ def seed_scores(trials: pd.DataFrame, best: pd.DataFrame, k: int, folder: str | 
     if not configs:
         return pd.DataFrame(columns=SCORE_KEYS + ["experiment", "trial", "seed", "test", "val"]), []
     first = max(int(c.get("seed", 0)) for c in configs.values()) + 1
-    run_dir, stopped = run_seeds(configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial,
-                                 gpus_per_trial)
+    run_dir, stopped = run_seeds(
+        configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial, gpus_per_trial
+    )
     scores = read_seed_runs(run_dir, uses)
     if not stopped:
         return scores, []
@@ -151,11 +188,20 @@ def versus_default(scores: pd.DataFrame, directions: dict[tuple[str, str], bool]
     rows = []
     for (domain, objective, task), group in scores.groupby(["domain", "objective", "task"], sort=False):
         best, default = group[group["role"] == "best"], group[group["role"] == "default"]
-        row = {"domain": domain, "objective": objective, "task": task, "diff": float("nan"),
-               "diff_ci95": float("nan"), "n_pairs": 0}
-        same = (not best.empty and not default.empty
-                and (best["experiment"].iloc[0], best["trial"].iloc[0]) == (default["experiment"].iloc[0],
-                                                                             default["trial"].iloc[0]))
+        row = {
+            "domain": domain,
+            "objective": objective,
+            "task": task,
+            "diff": float("nan"),
+            "diff_ci95": float("nan"),
+            "n_pairs": 0,
+        }
+        same = (
+            not best.empty
+            and not default.empty
+            and (best["experiment"].iloc[0], best["trial"].iloc[0])
+            == (default["experiment"].iloc[0], default["trial"].iloc[0])
+        )
         pairs = best[["seed", "test"]].merge(default[["seed", "test"]], on="seed", suffixes=("", "_default"))
         sign = 1.0 if (directions or {}).get((domain, task), True) else -1.0
         mean, half, n = mean_ci(sign * (pairs["test"] - pairs["test_default"]))

@@ -11,6 +11,7 @@ For each cross-domain study (`shared-<objective>`, search --shared-config) and e
 Test scores per role (mean and 95% t-interval over --seeds fresh seeds, or the trials' own score),
 and `cost` = own - universal, paired by seed: what forcing one configuration costs on this domain.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,9 +59,11 @@ def role_rows(trials: pd.DataFrame) -> list[tuple[str, str, str, pd.Series, str]
         mine = shared[(shared["experiment"] == experiment) & (shared["objective"] == objective)]
         for domain in sorted(mine["domain"].unique()):
             on_domain = mine[mine["domain"] == domain]
-            picks = {"universal": on_domain[on_domain[TRIAL_NUMBER] == number],
-                     "default": on_domain[on_domain[TRIAL_NUMBER] == DEFAULT_NUMBER],
-                     "baseline": done[(done["domain"] == domain) & (done["objective"] == BASELINE)]}
+            picks = {
+                "universal": on_domain[on_domain[TRIAL_NUMBER] == number],
+                "default": on_domain[on_domain[TRIAL_NUMBER] == DEFAULT_NUMBER],
+                "baseline": done[(done["domain"] == domain) & (done["objective"] == BASELINE)],
+            }
             own = done[done[STUDY] == study_name(domain, objective)]
             source = "per-domain study" if not own.empty else "shared study"
             own = own if not own.empty else on_domain[on_domain["status"] == "completed"]
@@ -78,15 +81,26 @@ def own_scores(trials: pd.DataFrame) -> pd.DataFrame:
         for task in tasks_of(trials):
             test = trial.get(f"test/{task}")
             if test is not None and not pd.isna(test):
-                rows.append({"domain": domain, "objective": objective, "role": role, "task": task,
-                             "experiment": trial["experiment"], "trial": trial["trial"], "seed": trial.get("seed"),
-                             "test": float(test), "val": float(trial.get(f"val/{task}", math.nan)),
-                             "trial_dir": trial["trial_dir"]})
+                rows.append(
+                    {
+                        "domain": domain,
+                        "objective": objective,
+                        "role": role,
+                        "task": task,
+                        "experiment": trial["experiment"],
+                        "trial": trial["trial"],
+                        "seed": trial.get("seed"),
+                        "test": float(test),
+                        "val": float(trial.get(f"val/{task}", math.nan)),
+                        "trial_dir": trial["trial_dir"],
+                    }
+                )
     return pd.DataFrame(rows, columns=LONG)
 
 
-def shared_table(scores: pd.DataFrame, sources: dict[tuple[str, str], str],
-                 directions: dict[tuple[str, str], bool] | None = None) -> pd.DataFrame:
+def shared_table(
+    scores: pd.DataFrame, sources: dict[tuple[str, str], str], directions: dict[tuple[str, str], bool] | None = None
+) -> pd.DataFrame:
     """Per (domain, objective, task): each role's mean and 95% half-width, the cost of one
     configuration (own - universal, paired by seed) and a verdict."""
     summary = summarize_scores(scores[SCORE_KEYS + ["trial", "seed", "test", "val"]])
@@ -100,13 +114,28 @@ def shared_table(scores: pd.DataFrame, sources: dict[tuple[str, str], str],
         sign = 1.0 if (directions or {}).get((domain, task), True) else -1.0
         part = scores[(scores["domain"] == domain) & (scores["objective"] == objective) & (scores["task"] == task)]
         pairs = part[part["role"] == "own"][["seed", "test"]].merge(
-            part[part["role"] == "universal"][["seed", "test"]], on="seed", suffixes=("_own", "_universal"))
+            part[part["role"] == "universal"][["seed", "test"]], on="seed", suffixes=("_own", "_universal")
+        )
         cost, half, n = mean_ci(sign * (pairs["test_own"] - pairs["test_universal"]))
-        row.update(cost=cost, cost_ci95=half, n_seeds=n, own_source=sources.get((domain, objective), ""),
-                   verdict=verdict(cost, half, n))
+        row.update(
+            cost=cost,
+            cost_ci95=half,
+            n_seeds=n,
+            own_source=sources.get((domain, objective), ""),
+            verdict=verdict(cost, half, n),
+        )
         rows.append(row)
-    columns = ["domain", "objective", "task", *[f"{r}{s}" for r in SHARED_ROLES for s in ("", "_ci95")],
-               "cost", "cost_ci95", "n_seeds", "own_source", "verdict"]
+    columns = [
+        "domain",
+        "objective",
+        "task",
+        *[f"{r}{s}" for r in SHARED_ROLES for s in ("", "_ci95")],
+        "cost",
+        "cost_ci95",
+        "n_seeds",
+        "own_source",
+        "verdict",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -120,8 +149,15 @@ def verdict(cost: float, half: float, n: int) -> str:
     return f"within seed noise ({cost:+.3f} +-{half:.3f})"
 
 
-def seeded_scores(trials: pd.DataFrame, k: int, folder: str | Path, num_cpus: int = 0, cpus_per_trial: float = 1.0,
-                  gpus_per_trial: float = 0.0, smoke_test: bool = False) -> tuple[pd.DataFrame, list[str]]:
+def seeded_scores(
+    trials: pd.DataFrame,
+    k: int,
+    folder: str | Path,
+    num_cpus: int = 0,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+    smoke_test: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
     """Re-run every role's config with k fresh seeds (analysis.seeds.run_seeds); long scores and notes."""
     from analysis.exports import trial_config
     from analysis.seeds import interrupted_note, read_seed_runs, run_seeds
@@ -135,8 +171,9 @@ def seeded_scores(trials: pd.DataFrame, k: int, folder: str | Path, num_cpus: in
     if not configs:
         return pd.DataFrame(columns=LONG), []
     first = max(int(c.get("seed", 0)) for c in configs.values()) + 1
-    run_dir, stopped = run_seeds(configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial,
-                                 gpus_per_trial)
+    run_dir, stopped = run_seeds(
+        configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial, gpus_per_trial
+    )
     scores = read_seed_runs(run_dir, uses)
     if not stopped:
         return scores, []
@@ -144,20 +181,32 @@ def seeded_scores(trials: pd.DataFrame, k: int, folder: str | Path, num_cpus: in
     return scores, [interrupted_note(stopped, finished, len(configs) * k, k)]
 
 
-def shared_report(trials: pd.DataFrame, directions: dict, seeds: int = 0, folder: str | Path | None = None, num_cpus: int = 0,
-                  cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0,
-                  smoke_test: bool = False) -> tuple[pd.DataFrame, list[str]]:
+def shared_report(
+    trials: pd.DataFrame,
+    directions: dict,
+    seeds: int = 0,
+    folder: str | Path | None = None,
+    num_cpus: int = 0,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+    smoke_test: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
     """The cross-domain table (empty without a shared study) and one line per domain for the README."""
     if shared_trials(trials).empty:
         return pd.DataFrame(), []
     sources = {(d, o): src for d, o, _, _, src in role_rows(trials)}
     notes: list[str] = []
     if seeds:
-        scores, notes = seeded_scores(trials, seeds, folder or Path("seeds"), num_cpus, cpus_per_trial, gpus_per_trial, smoke_test)
+        scores, notes = seeded_scores(
+            trials, seeds, folder or Path("seeds"), num_cpus, cpus_per_trial, gpus_per_trial, smoke_test
+        )
     else:
         scores = own_scores(trials)
     table = shared_table(scores, sources, directions)
     first_task = table.groupby(["domain", "objective"], sort=False).head(1)
-    notes += [f"one configuration for every domain ({r.objective}), on {r.domain}/{r.task}: {r.verdict} against "
-              f"the domain's own best ({r.own_source})" for r in first_task.itertuples()]
+    notes += [
+        f"one configuration for every domain ({r.objective}), on {r.domain}/{r.task}: {r.verdict} against "
+        f"the domain's own best ({r.own_source})"
+        for r in first_task.itertuples()
+    ]
     return table, notes

@@ -9,6 +9,7 @@ objective) are compared on the test split of every transfer task of the domain:
 into mean, 95% t-interval and `n_seeds`; `transfer_table` puts the roles side by side
 with the gain of `best` over each.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,15 +43,16 @@ def trial_number(trial: str) -> int:
 def tasks_of(trials: pd.DataFrame, split: str = "test") -> list[str]:
     """Task names with a reported `<split>/<task>` column, in column order."""
     prefix = f"{split}/"
-    return [c[len(prefix):] for c in trials.columns if c.startswith(prefix)]
+    return [c[len(prefix) :] for c in trials.columns if c.startswith(prefix)]
 
 
 def status_counts(trials: pd.DataFrame, studies: list[tuple[str, str]] = ()) -> pd.DataFrame:
     """Per searched (domain, objective): trials and how many are completed/pruned/errored/running.
     `studies` (from the manifests) adds the pairs that have no trial on disk yet, with zeros."""
     searched = trials[trials["objective"] != BASELINE]
-    pairs = list(dict.fromkeys([*zip(searched["domain"], searched["objective"]),
-                                *[(d, o) for d, o in studies if o != BASELINE]]))
+    pairs = list(
+        dict.fromkeys([*zip(searched["domain"], searched["objective"]), *[(d, o) for d, o in studies if o != BASELINE]])
+    )
     counts = pd.crosstab([searched["domain"], searched["objective"]], searched["status"])
     index = pd.MultiIndex.from_tuples(sorted(pairs), names=KEYS)
     counts = counts.reindex(index=index, columns=list(STATUSES), fill_value=0)
@@ -78,14 +80,23 @@ def select_best(trials: pd.DataFrame, which: str = "last") -> pd.DataFrame:
     return best.reset_index(drop=True)
 
 
-def best_config_table(trials: pd.DataFrame, which: str = "last", searched: list[str] | None = None,
-                      studies: list[tuple[str, str]] = ()) -> pd.DataFrame:
+def best_config_table(
+    trials: pd.DataFrame, which: str = "last", searched: list[str] | None = None, studies: list[tuple[str, str]] = ()
+) -> pd.DataFrame:
     """Every searched (domain, objective) with trial counts, its best trial and that trial's
     searched hyperparameters (`searched`; default: the ones that vary within some study)."""
     best = select_best(trials, which)
     params = searched if searched is not None else varying_params(trials)
-    front = ["experiment", "trial", "which", "selection_score", "best_val", experiment.SECONDS, experiment.PARAMS,
-             "checkpoint"]
+    front = [
+        "experiment",
+        "trial",
+        "which",
+        "selection_score",
+        "best_val",
+        experiment.SECONDS,
+        experiment.PARAMS,
+        "checkpoint",
+    ]
     cols = [c for c in front if c in best] + [p for p in params if p in best]
     table = status_counts(trials, studies).merge(best[KEYS + cols], on=KEYS, how="left")
     return table.rename(columns={"selection_score": "val_score"})
@@ -107,9 +118,12 @@ def pick_role_trial(trials: pd.DataFrame, best_row: pd.Series, role: str) -> pd.
         return best_row
     same_domain = trials["domain"] == best_row["domain"]
     if role == "default":
-        mask = (same_domain & (trials["objective"] == best_row["objective"])
-                & (trials["experiment"] == best_row["experiment"])
-                & (trials["trial"].map(trial_number) == DEFAULT_NUMBER))
+        mask = (
+            same_domain
+            & (trials["objective"] == best_row["objective"])
+            & (trials["experiment"] == best_row["experiment"])
+            & (trials["trial"].map(trial_number) == DEFAULT_NUMBER)
+        )
     else:
         mask = same_domain & (trials["objective"] == BASELINE) & (trials["status"] == "completed")
     found = trials[mask]
@@ -133,10 +147,19 @@ def role_scores(trials: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
                 test = trial.get(f"test/{task}")
                 if test is None or pd.isna(test):
                     continue
-                rows.append({"domain": best_row["domain"], "objective": best_row["objective"], "role": role,
-                             "task": task, "experiment": trial["experiment"], "trial": trial["trial"],
-                             "seed": trial.get("seed", np.nan), "test": float(test),
-                             "val": float(trial.get(f"val/{task}", np.nan))})
+                rows.append(
+                    {
+                        "domain": best_row["domain"],
+                        "objective": best_row["objective"],
+                        "role": role,
+                        "task": task,
+                        "experiment": trial["experiment"],
+                        "trial": trial["trial"],
+                        "seed": trial.get("seed", np.nan),
+                        "test": float(test),
+                        "val": float(trial.get(f"val/{task}", np.nan)),
+                    }
+                )
     return pd.DataFrame(rows, columns=SCORE_KEYS + ["experiment", "trial", "seed", "test", "val"])
 
 
@@ -152,8 +175,9 @@ def add_averages(scores: pd.DataFrame, averages: dict[str, dict[str, tuple[str, 
             if name in present or not set(members) <= present:
                 continue
             part = group[group["task"].isin(members)]
-            extra.append({**dict(zip(group_keys, keys)), "task": name,
-                          "test": part["test"].mean(), "val": part["val"].mean()})
+            extra.append(
+                {**dict(zip(group_keys, keys)), "task": name, "test": part["test"].mean(), "val": part["val"].mean()}
+            )
     if not extra:
         return scores
     return pd.concat([scores, pd.DataFrame(extra)], ignore_index=True)[scores.columns]
@@ -178,20 +202,35 @@ def summarize_scores(scores: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for keys, group in scores.groupby(SCORE_KEYS, sort=False):
         mean, half, n = mean_ci(group["test"])
-        rows.append({**dict(zip(SCORE_KEYS, keys)), "trial": group["trial"].iloc[0], "score": mean,
-                     "ci95": half, "n_seeds": n, "val": group["val"].mean()})
+        rows.append(
+            {
+                **dict(zip(SCORE_KEYS, keys)),
+                "trial": group["trial"].iloc[0],
+                "score": mean,
+                "ci95": half,
+                "n_seeds": n,
+                "val": group["val"].mean(),
+            }
+        )
     return pd.DataFrame(rows, columns=SCORE_KEYS + ["trial", "score", "ci95", "n_seeds", "val"])
 
 
-def transfer_table(summary: pd.DataFrame, directions: dict[tuple[str, str], bool] | None = None,
-                   averages: dict[str, dict[str, tuple[str, ...]]] | None = None) -> pd.DataFrame:
+def transfer_table(
+    summary: pd.DataFrame,
+    directions: dict[tuple[str, str], bool] | None = None,
+    averages: dict[str, dict[str, tuple[str, ...]]] | None = None,
+) -> pd.DataFrame:
     """Per (domain, objective, task): best, default and baseline scores side by side, the gain
     of best over each (positive = better, whatever the metric's direction), and n_seeds."""
     rows = []
     for (domain, objective, task), group in summary.groupby(["domain", "objective", "task"], sort=False):
         by_role = group.set_index("role")
-        row = {"domain": domain, "objective": objective, "task": task,
-               "average": task in (averages or {}).get(domain, {})}
+        row = {
+            "domain": domain,
+            "objective": objective,
+            "task": task,
+            "average": task in (averages or {}).get(domain, {}),
+        }
         for role in ROLES:
             has = role in by_role.index
             row[role] = by_role.at[role, "score"] if has else math.nan
@@ -203,9 +242,19 @@ def transfer_table(summary: pd.DataFrame, directions: dict[tuple[str, str], bool
         seeds = {r: int(by_role.at[r, "n_seeds"]) if r in by_role.index else 0 for r in ROLES}
         row.update(n_seeds=seeds["best"], default_n_seeds=seeds["default"], baseline_n_seeds=seeds["baseline"])
         rows.append(row)
-    columns = ["domain", "objective", "task", "average", *[f"{r}{s}" for r in ROLES for s in ("", "_ci95")],
-               "gain_vs_baseline", "gain_vs_default", "n_seeds", "default_n_seeds", "baseline_n_seeds",
-               *[f"{r}_trial" for r in ROLES]]
+    columns = [
+        "domain",
+        "objective",
+        "task",
+        "average",
+        *[f"{r}{s}" for r in ROLES for s in ("", "_ci95")],
+        "gain_vs_baseline",
+        "gain_vs_default",
+        "n_seeds",
+        "default_n_seeds",
+        "baseline_n_seeds",
+        *[f"{r}_trial" for r in ROLES],
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -223,8 +272,17 @@ def winners(transfer: pd.DataFrame) -> pd.DataFrame:
         rank = part["gain_vs_baseline"] if part["gain_vs_baseline"].notna().any() else part["best"]
         top = part.loc[rank.idxmax()]
         tied = part.loc[(rank == rank.max()) & (part["objective"] != top["objective"]), "objective"]
-        keep = ["domain", "objective", "task", "best", "baseline", "default", "gain_vs_baseline", "gain_vs_default",
-                "n_seeds"] + (["vs_default"] if "vs_default" in top else [])  # analysis.seeds.versus_default
+        keep = [
+            "domain",
+            "objective",
+            "task",
+            "best",
+            "baseline",
+            "default",
+            "gain_vs_baseline",
+            "gain_vs_default",
+            "n_seeds",
+        ] + (["vs_default"] if "vs_default" in top else [])  # analysis.seeds.versus_default
         rows.append({**top[keep].to_dict(), "tied": list(tied)})
     return pd.DataFrame(rows)
 
@@ -244,7 +302,10 @@ def seeds_table(transfer: pd.DataFrame) -> pd.DataFrame:
     for objective, part in transfer.groupby("objective", sort=False):
         part = part.set_index(keys)
         out[objective], out[f"{objective} ci95"], out[f"{objective} n_seeds"] = (
-            part["best"], part["best_ci95"], part["n_seeds"])
+            part["best"],
+            part["best_ci95"],
+            part["n_seeds"],
+        )
     return out.reset_index()
 
 
@@ -254,9 +315,16 @@ def seeds_paper(table: pd.DataFrame, decimals: int) -> pd.DataFrame:
         return table
     shown = table[["domain", "task"]].copy()
     for column in [c for c in table.columns if f"{c} ci95" in table]:
-        shown[column] = [("" if pd.isna(m) else f"{m:.{decimals}f}" + ("" if pd.isna(c) else f" ± {c:.{decimals}f}")
-                          + ("" if pd.isna(n) else f" (n={int(n)})"))
-                         for m, c, n in zip(table[column], table[f"{column} ci95"], table[f"{column} n_seeds"])]
+        shown[column] = [
+            (
+                ""
+                if pd.isna(m)
+                else f"{m:.{decimals}f}"
+                + ("" if pd.isna(c) else f" ± {c:.{decimals}f}")
+                + ("" if pd.isna(n) else f" (n={int(n)})")
+            )
+            for m, c, n in zip(table[column], table[f"{column} ci95"], table[f"{column} n_seeds"])
+        ]
     return shown
 
 
@@ -265,8 +333,9 @@ def summary_table(transfer: pd.DataFrame) -> pd.DataFrame:
     score of each objective's best trial, random init first."""
     if transfer.empty:
         return pd.DataFrame()
-    wide = transfer.pivot_table(index=["domain", "task"], columns="objective", values="best", aggfunc="first",
-                                sort=False)
+    wide = transfer.pivot_table(
+        index=["domain", "task"], columns="objective", values="best", aggfunc="first", sort=False
+    )
     wide.insert(0, "random init", transfer.groupby(["domain", "task"], sort=False)["baseline"].first())
     wide.columns.name = None
     return wide.reset_index()

@@ -12,6 +12,7 @@ finished trial is written at once, atomically, to `<folder>/<experiment>.<trial>
 a rerun skips trials whose file holds the measures asked for. Long format, one row per
 (experiment, trial, domain, objective, kind, measure, task, value); task "" for invariance.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,17 @@ def trial_plan(trials: pd.DataFrame) -> list[dict]:
         encoder = _encoder(row.get("checkpoint"))
         if not encoder:
             continue
-        jobs.append({"experiment": row["experiment"], "trial": row["trial"], "domain": row["domain"],
-                     "objective": row["objective"], "encoder": encoder, "domain_args": domain_args(row),
-                     "protocol": protocol_settings(row)})
+        jobs.append(
+            {
+                "experiment": row["experiment"],
+                "trial": row["trial"],
+                "domain": row["domain"],
+                "objective": row["objective"],
+                "encoder": encoder,
+                "domain_args": domain_args(row),
+                "protocol": protocol_settings(row),
+            }
+        )
     return jobs
 
 
@@ -82,8 +91,13 @@ def read_done(folder: str | Path, job: dict, kinds: list[str]) -> list[dict] | N
 
 
 def _row(job: dict, kind: str, measure: str, task: str, value: float) -> dict:
-    return {**{k: job[k] for k in ("experiment", "trial", "domain", "objective")}, "kind": kind, "measure": measure,
-            "task": task, "value": float(value)}
+    return {
+        **{k: job[k] for k in ("experiment", "trial", "domain", "objective")},
+        "kind": kind,
+        "measure": measure,
+        "task": task,
+        "value": float(value),
+    }
 
 
 def measure_trial(job: dict, kinds: list[str], cache_dir: str = "", num_samples: int = 0) -> list[dict]:
@@ -102,8 +116,7 @@ def measure_trial(job: dict, kinds: list[str], cache_dir: str = "", num_samples:
     encoder = as_encoder(job["encoder"])
     rows = []
     if "invariance" in kinds:
-        scores = invariance_scores(encoder, domain.pretrain, num_samples=num_samples or NUM_SAMPLES,
-                                   random_init=False)
+        scores = invariance_scores(encoder, domain.pretrain, num_samples=num_samples or NUM_SAMPLES, random_init=False)
         rows += [_row(job, "invariance", r.family, "", r.score) for r in scores.itertuples()]
     if "risk" in kinds:
         protocol = probe_protocol(TrialSettings(**job["protocol"]))
@@ -121,9 +134,17 @@ def _store(folder: Path, job: dict, kinds: list[str], rows: list[dict]) -> None:
     write_json(result_file(folder, job), {"kinds": kinds, "encoder": job["encoder"], "rows": rows})
 
 
-def measure_trials(jobs: list[dict], folder: str | Path, invariance: bool = True, risk: bool = True,
-                   num_cpus: int = 0, address: str = "", cache_dir: str = "", num_samples: int = 0,
-                   progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
+def measure_trials(
+    jobs: list[dict],
+    folder: str | Path,
+    invariance: bool = True,
+    risk: bool = True,
+    num_cpus: int = 0,
+    address: str = "",
+    cache_dir: str = "",
+    num_samples: int = 0,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, list[str]]:
     """(measures of every job, notes on trials that failed), computing only the trials not done
     yet (in parallel on Ray). A failed trial is noted, not stored: a rerun tries it again."""
     from dabs_lib.progress import stage
@@ -138,13 +159,18 @@ def measure_trials(jobs: list[dict], folder: str | Path, invariance: bool = True
             todo.append(job)
         else:
             rows += done
-    with stage(f"invariance/risk of {len(todo)} trials ({len(jobs) - len(todo)} done before)", total=len(todo),
-               unit="trials", enabled=progress and bool(todo)) as bar:
+    with stage(
+        f"invariance/risk of {len(todo)} trials ({len(jobs) - len(todo)} done before)",
+        total=len(todo),
+        unit="trials",
+        enabled=progress and bool(todo),
+    ) as bar:
         for job, found, error in _run(todo, kinds, num_cpus, address, cache_dir, num_samples):
             bar.update(1)
             if error:
-                notes.append(f"--all-trials: {job['experiment']}/{job['trial']} failed ({error}); "
-                             f"rerun analyze to try it again")
+                notes.append(
+                    f"--all-trials: {job['experiment']}/{job['trial']} failed ({error}); rerun analyze to try it again"
+                )
                 continue
             _store(folder, job, kinds, found)
             rows += found
@@ -185,6 +211,13 @@ def trial_test_scores(trials: pd.DataFrame, jobs: list[dict]) -> pd.DataFrame:
             continue
         for column in [c for c in trials.columns if c.startswith(TEST_PREFIX)]:
             if pd.notna(row[column]):
-                rows.append({"experiment": row["experiment"], "trial": row["trial"], "domain": row["domain"],
-                             "task": column[len(TEST_PREFIX):], "test": float(row[column])})
+                rows.append(
+                    {
+                        "experiment": row["experiment"],
+                        "trial": row["trial"],
+                        "domain": row["domain"],
+                        "task": column[len(TEST_PREFIX) :],
+                        "test": float(row[column]),
+                    }
+                )
     return pd.DataFrame(rows, columns=["experiment", "trial", "domain", "task", "test"])

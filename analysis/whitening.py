@@ -6,6 +6,7 @@ the sample covariance plus a small ridge; when there are fewer than 10 samples p
 dimension it is first shrunk toward a scaled identity with the Ledoit-Wolf intensity (scikit-learn), so
 the inverse stays well conditioned. All arithmetic is float64.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -54,7 +55,9 @@ def whiten(features: np.ndarray, mu: np.ndarray, cholesky_factor: np.ndarray) ->
     return (np.asarray(features, dtype=np.float64) - mu) @ cholesky_factor
 
 
-def whitened_cosine(clean: np.ndarray, corrupted: np.ndarray, mu: np.ndarray, cholesky_factor: np.ndarray) -> np.ndarray:
+def whitened_cosine(
+    clean: np.ndarray, corrupted: np.ndarray, mu: np.ndarray, cholesky_factor: np.ndarray
+) -> np.ndarray:
     """(N,) cos(L^T (clean_i - mu), L^T (corrupted_i - mu)); 0 where either vector is 0."""
     if np.shape(clean) != np.shape(corrupted):
         raise ValueError(

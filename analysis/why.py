@@ -10,6 +10,7 @@ Report files:
     tables/combined.{...}                     each combination of 2+ encoders against its best member
     plots/correlation-<domain>.png            rho and interval of every measure
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,16 @@ TRIALS_DIR = "trials"  # per-trial measure files under the report folder
 SEEDS_DIR = "seeds"  # where analysis.report puts the --seeds re-runs
 
 
-def all_trials_part(report, out: Path, invariance: bool, risk: bool, num_cpus: int = 0, address: str = "",
-                    num_samples: int = 0, progress: bool = True) -> tuple[dict, list[str]]:
+def all_trials_part(
+    report,
+    out: Path,
+    invariance: bool,
+    risk: bool,
+    num_cpus: int = 0,
+    address: str = "",
+    num_samples: int = 0,
+    progress: bool = True,
+) -> tuple[dict, list[str]]:
     """Measure every finished trial, correlate with its test scores, write tables and plots."""
     from analysis.correlate import (
         METHOD,
@@ -40,19 +49,31 @@ def all_trials_part(report, out: Path, invariance: bool, risk: bool, num_cpus: i
     jobs = trial_plan(report.trials)
     if not jobs:
         return {}, ["--all-trials: no completed searched trial has an encoder checkpoint"]
-    measures, notes = measure_trials(jobs, out / TRIALS_DIR, invariance, risk, num_cpus, address,
-                                     num_samples=num_samples, progress=progress)
+    measures, notes = measure_trials(
+        jobs, out / TRIALS_DIR, invariance, risk, num_cpus, address, num_samples=num_samples, progress=progress
+    )
     table = correlation_table(measures, trial_test_scores(report.trials, jobs))
     files: dict = {
-        "trial_measures": write_table(measures, out / "tables", "trial_measures",
-                                      caption="invariance scores and risk components of every finished trial"),
-        "correlation": write_table(table, out / "tables", "correlation",
-                                   caption=f"Spearman rho with the test score across trials; 95% {METHOD} "
-                                           f"bootstrap interval ({N_RESAMPLES} resamples, seed 0)"),
+        "trial_measures": write_table(
+            measures,
+            out / "tables",
+            "trial_measures",
+            caption="invariance scores and risk components of every finished trial",
+        ),
+        "correlation": write_table(
+            table,
+            out / "tables",
+            "correlation",
+            caption=f"Spearman rho with the test score across trials; 95% {METHOD} "
+            f"bootstrap interval ({N_RESAMPLES} resamples, seed 0)",
+        ),
     }
-    plots = {f"{domain}: correlation with transfer": plot_correlations(table, domain,
-                                                                       out / "plots" / f"correlation-{domain}.png")
-             for domain in table["domain"].unique()}
+    plots = {
+        f"{domain}: correlation with transfer": plot_correlations(
+            table, domain, out / "plots" / f"correlation-{domain}.png"
+        )
+        for domain in table["domain"].unique()
+    }
     return {"files": files, "plots": plots, "table": table}, notes + list(domain_sentences(table).values())
 
 
@@ -65,8 +86,11 @@ def seed_encoders(folder: Path, trials: pd.DataFrame, best: pd.DataFrame) -> dic
     out: dict[str, dict[int, dict[str, str]]] = {}
     for trial_dir in sorted(folder.glob("seeds_*/*/params.json")):
         params = json.loads(trial_dir.read_text())
-        lines = [ln for ln in (trial_dir.parent / "result.json").read_text().splitlines() if ln.strip()] \
-            if (trial_dir.parent / "result.json").is_file() else []
+        lines = (
+            [ln for ln in (trial_dir.parent / "result.json").read_text().splitlines() if ln.strip()]
+            if (trial_dir.parent / "result.json").is_file()
+            else []
+        )
         checkpoints = sorted(trial_dir.parent.glob(f"checkpoint_*/{ENCODER_FILE}"))
         if not lines or not json.loads(lines[-1]).get("final") or not checkpoints:
             continue
@@ -98,8 +122,11 @@ def combine_part(report, out: Path, pairs: bool = True) -> tuple[pd.DataFrame, d
     from analysis.combine import combined_scores, combined_vs_single
     from dabs_lib.domains import get_domain
 
-    encoders = seed_encoders(out / SEEDS_DIR, report.trials, report.best) if report.seeds else \
-        own_encoders(report.trials, report.best)
+    encoders = (
+        seed_encoders(out / SEEDS_DIR, report.trials, report.best)
+        if report.seeds
+        else own_encoders(report.trials, report.best)
+    )
     parts, notes = [], []
     for domain, by_seed in encoders.items():
         part = report.trials[report.trials["domain"] == domain].iloc[0]
@@ -116,7 +143,11 @@ def combine_part(report, out: Path, pairs: bool = True) -> tuple[pd.DataFrame, d
     long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     files = {}
     if not long.empty:
-        files["combined"] = write_table(combined_vs_single(long), out / "tables", "combined",
-                                        caption="combined encoders (concatenated pooled features) against "
-                                                "their best single member; gain > 0: the combination is better")
+        files["combined"] = write_table(
+            combined_vs_single(long),
+            out / "tables",
+            "combined",
+            caption="combined encoders (concatenated pooled features) against "
+            "their best single member; gain > 0: the combination is better",
+        )
     return long, files, notes

@@ -7,6 +7,7 @@ What dabs_lib.encoder.CPU_PLAIN_ATTENTION_MAX_LEN rests on. Median CPU time of -
     python bench/attention_paths.py                      # (64, 8, L, 64), L = 65, 129, 197, 229
     python bench/attention_paths.py --lengths 8 --batch 2 --repeats 1   # smoke
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,6 +42,7 @@ def paths(q, k, v, grad) -> dict:
             with sdpa_kernel([backend]) if backend else contextlib.nullcontext():
                 y = F.scaled_dot_product_attention(q, k, v)
             y.backward(grad)
+
         return run
 
     def plain():
@@ -64,15 +66,21 @@ def main(argv=None) -> int:
         for dtype in (torch.float32, torch.bfloat16):
             shape = (args.batch, args.heads, length, args.head_dim)
             q, k, v = (torch.randn(shape, dtype=dtype, requires_grad=True) for _ in range(3))
-            timings = {name: _cpu_ms(fn, args.repeats) for name, fn in paths(q, k, v, torch.randn(shape, dtype=dtype)).items()}
+            timings = {
+                name: _cpu_ms(fn, args.repeats) for name, fn in paths(q, k, v, torch.randn(shape, dtype=dtype)).items()
+            }
             rows.append({"L": length, "dtype": str(dtype).split(".")[1], **timings})
             print(rows[-1], flush=True)
     keys = list(rows[0])
-    print("\n| " + " | ".join(k + (" ms" if k not in ("L", "dtype") else "") for k in keys) + " |\n|" + "---|" * len(keys))
+    print(
+        "\n| " + " | ".join(k + (" ms" if k not in ("L", "dtype") else "") for k in keys) + " |\n|" + "---|" * len(keys)
+    )
     for row in rows:
         print("| " + " | ".join(f"{row[k]:.1f}" if isinstance(row[k], float) else str(row[k]) for k in keys) + " |")
-    print(f"\nCommand: `python bench/attention_paths.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
-          f" (shape ({args.batch}, {args.heads}, L, {args.head_dim}), forward + backward, {args.threads} thread(s))")
+    print(
+        f"\nCommand: `python bench/attention_paths.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
+        f" (shape ({args.batch}, {args.heads}, L, {args.head_dim}), forward + backward, {args.threads} thread(s))"
+    )
     return 0
 
 

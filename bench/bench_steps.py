@@ -1,4 +1,5 @@
 """Inputs, interleaved step timing, FLOP counting and SDPA-backend probing for bench/throughput.py."""
+
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +44,12 @@ INPUTS.update(LENGTH_INPUTS)
 def _smoke_spec(spec: Spec) -> Spec:
     """The same kind with a few tokens (twice as many for the 256-token rows)."""
     scale = 2 if spec.num_tokens >= 256 else 1
-    return {"2d": Image2dSpec(8 * scale, 4, 3), "1d": Sequence1dSpec(20 * scale, 5, 3),
-            "tokens": TokensSpec(6 * scale, 50), "tabular": TabularSpec(6 * scale)}[spec.kind]
+    return {
+        "2d": Image2dSpec(8 * scale, 4, 3),
+        "1d": Sequence1dSpec(20 * scale, 5, 3),
+        "tokens": TokensSpec(6 * scale, 50),
+        "tabular": TabularSpec(6 * scale),
+    }[spec.kind]
 
 
 SMOKE_INPUTS = {
@@ -182,9 +187,20 @@ class StepRunner:
     same inputs, timed round by round with the order rotating every round. The reference runs at
     each variant's precision (like with like), or once as DABS did (reference_precision="dabs")."""
 
-    def __init__(self, objective: str, specs, model: ModelConfig, batch: int, device: torch.device,
-                 compiled: bool = False, reference: bool = True, seed: int = 0, precision: str = "bf16",
-                 variants: tuple[Variant, ...] | None = None, reference_precision: str = "same"):
+    def __init__(
+        self,
+        objective: str,
+        specs,
+        model: ModelConfig,
+        batch: int,
+        device: torch.device,
+        compiled: bool = False,
+        reference: bool = True,
+        seed: int = 0,
+        precision: str = "bf16",
+        variants: tuple[Variant, ...] | None = None,
+        reference_precision: str = "same",
+    ):
         torch.manual_seed(seed)
         self.device, self.batch = device, batch
         self.inputs = make_inputs(specs, batch, device, seed)
@@ -195,8 +211,16 @@ class StepRunner:
         self.reference_precision = reference_precision
         self.refs: dict[str, Reference] = {}
         if reference:
-            ref_encoder = RefEncoder(specs, model.embed_dim, model.depth, model.num_heads, model.head_dim,
-                                     model.mlp_dim, model.dropout, model.out_dim)
+            ref_encoder = RefEncoder(
+                specs,
+                model.embed_dim,
+                model.depth,
+                model.num_heads,
+                model.head_dim,
+                model.mlp_dim,
+                model.dropout,
+                model.out_dim,
+            )
             module = RefObjective(objective, ref_encoder).to(device)
             for key in dict.fromkeys(self.ref_key(v) for v in variants):
                 self.refs[key] = Reference(module if not self.refs else copy.deepcopy(module), key, device)

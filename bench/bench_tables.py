@@ -1,4 +1,5 @@
 """Markdown tables of bench rows (dicts), as BENCHMARKS.md quotes them. No torch."""
+
 from __future__ import annotations
 
 

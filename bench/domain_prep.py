@@ -4,13 +4,15 @@ For each kind (image: 32x32 RGB PNGs in class folders; audio: 1 s 16 kHz WAV cli
 log-mel; text: a CSV of 12-word sentences, WordPiece trained on them) and each size, the data
 are written first (not timed), then a fresh child process prepares the domain once
 (dabs_lib.userdomain.prepare.prepare) and reports seconds and peak extra memory: the child's
-peak resident set (VmHWM) minus its resident set after imports (the two decoding threads included). `cifar10_small` builds the built-in
+peak resident set (VmHWM) minus its resident set after imports (the two decoding threads included).
+`cifar10_small` builds the built-in
 CIFAR-10 (pickled 32x32 rows, miniature files in the real format) of the same size the same
 way, so rows/s compare in one run (imports are paid before the clock starts). Then `domain check
 --no-cost` on the prepared image domain of the largest size is timed (a cached, verified domain).
 
     nice -n 19 .venv/bin/python bench/domain_prep.py --sizes 1000,10000 --out bench_out/domain_prep.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_tables import markdown
+from bench.bench_tables import markdown  # noqa: E402 (after the sys.path line)
 
 WORDS = [f"w{i}" for i in range(300)]
 
@@ -39,8 +41,10 @@ def write_images(folder: Path, rows: int) -> Path:
         target = folder / "photos" / f"c{i % 10}"
         target.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(target / f"{i}.png")
-    (folder / "d.yaml").write_text("name: bench_images\ninputs:\n  - {name: x, kind: image, patch_size: 4}\n"
-                                   "data: {folder: photos}\ntasks:\n  - {name: y, label: folder}\n")
+    (folder / "d.yaml").write_text(
+        "name: bench_images\ninputs:\n  - {name: x, kind: image, patch_size: 4}\n"
+        "data: {folder: photos}\ntasks:\n  - {name: y, label: folder}\n"
+    )
     return folder / "d.yaml"
 
 
@@ -52,8 +56,10 @@ def write_audio(folder: Path, rows: int) -> Path:
         target = folder / "clips" / f"c{i % 10}"
         target.mkdir(parents=True, exist_ok=True)
         soundfile.write(target / f"{i}.wav", rng.normal(0, 0.1, 16000).astype(np.float32), 16000)
-    (folder / "d.yaml").write_text("name: bench_audio\ninputs:\n  - {name: x, kind: audio, size: 64}\n"
-                                   "data: {folder: clips}\ntasks:\n  - {name: y, label: folder}\n")
+    (folder / "d.yaml").write_text(
+        "name: bench_audio\ninputs:\n  - {name: x, kind: audio, size: 64}\n"
+        "data: {folder: clips}\ntasks:\n  - {name: y, label: folder}\n"
+    )
     return folder / "d.yaml"
 
 
@@ -61,8 +67,10 @@ def write_text(folder: Path, rows: int) -> Path:
     rng = np.random.default_rng(0)
     lines = ["x,y"] + [f"{' '.join(rng.choice(WORDS, 12))},c{i % 10}" for i in range(rows)]
     (folder / "rows.csv").write_text("\n".join(lines) + "\n")
-    (folder / "d.yaml").write_text("name: bench_text\ninputs:\n  - {name: x, kind: text, seq_len: 32}\n"
-                                   "data: {table: rows.csv}\ntasks:\n  - {name: y, label: y}\n")
+    (folder / "d.yaml").write_text(
+        "name: bench_text\ninputs:\n  - {name: x, kind: text, seq_len: 32}\n"
+        "data: {table: rows.csv}\ntasks:\n  - {name: y, label: y}\n"
+    )
     return folder / "d.yaml"
 
 
@@ -109,8 +117,13 @@ def child(kind: str, target: str, root: str) -> None:
 
 
 def _measure(kind: str, target: Path, root: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", kind, str(target), str(root)], capture_output=True,
-                          text=True, cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(target), str(root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -131,16 +144,25 @@ def main() -> None:
                 folder.mkdir()
                 target = WRITERS[kind](folder, size)
                 result = _measure(kind, target, folder / "root")
-                rows.append({"kind": kind, "rows": size, "seconds": result["seconds"],
-                             "rows/s": size / result["seconds"], "peak extra MB": result["peak_extra"] / 2**20})
+                rows.append(
+                    {
+                        "kind": kind,
+                        "rows": size,
+                        "seconds": result["seconds"],
+                        "rows/s": size / result["seconds"],
+                        "peak extra MB": result["peak_extra"] / 2**20,
+                    }
+                )
                 print(markdown(rows[-1:]), flush=True)
                 if kind == "image":
                     check_target = (target, folder / "root")
         table = markdown(rows)
         if check_target is not None:
             seconds = _measure("check", *check_target)["seconds"]
-            table += f"\n\n`domain check --no-cost` on the prepared {args.sizes.split(',')[-1]}-row image domain: " \
-                     f"{seconds:.1f} s (imports excluded)"
+            table += (
+                f"\n\n`domain check --no-cost` on the prepared {args.sizes.split(',')[-1]}-row image domain: "
+                f"{seconds:.1f} s (imports excluded)"
+            )
     print(table)
     if args.out:
         Path(args.out).write_text(table + "\n")

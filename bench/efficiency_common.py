@@ -2,6 +2,7 @@
 efficiency_rerun.py re-runs the chosen configs, efficiency_report.py writes the table): the
 constants and the choice of a search's best trial. The three import this module, never each
 other in a circle (tests/bench/test_no_import_cycle.py)."""
+
 from __future__ import annotations
 
 ALL_METHODS = ("default", "random", "tpe", "tpe_asha", "gp")

@@ -7,6 +7,7 @@ grid (config x seed) with the search's own trainable in a private Ray; the probe
 at the end of training (eval_every = max_steps: the intermediate probes would not change
 the weights).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,11 +41,25 @@ def plan(searches: list[dict], args, overrides: dict) -> tuple[dict[str, dict], 
     budgets = [float(b) for b in str(args.rerun_budgets).split(",")]
     pairs = sorted({(s["domain"], s["objective"]) for s in searches})
     for domain, objective in pairs:
-        add(default_config(load_space(objective, domain, overrides=overrides)),
-            domain=domain, objective=objective, role="default", method="", seed=-1, budget=1.0)
+        add(
+            default_config(load_space(objective, domain, overrides=overrides)),
+            domain=domain,
+            objective=objective,
+            role="default",
+            method="",
+            seed=-1,
+            budget=1.0,
+        )
     for domain in sorted({d for d, _ in pairs}):
-        add(default_config(load_space("none", domain, overrides=overrides)),
-            domain=domain, objective="none", role="random_init", method="", seed=-1, budget=1.0)
+        add(
+            default_config(load_space("none", domain, overrides=overrides)),
+            domain=domain,
+            objective="none",
+            role="random_init",
+            method="",
+            seed=-1,
+            budget=1.0,
+        )
     for search in searches:
         if search["method"] == "default":
             continue
@@ -52,9 +67,15 @@ def plan(searches: list[dict], args, overrides: dict) -> tuple[dict[str, dict], 
         for fraction in budgets:
             best = best_at(search["trials"], fraction * search["budget_steps"])
             if best is not None:
-                add({**default_config(space), **best["params"]}, domain=search["domain"],
-                    objective=search["objective"], role="best", method=search["method"], seed=search["seed"],
-                    budget=fraction)
+                add(
+                    {**default_config(space), **best["params"]},
+                    domain=search["domain"],
+                    objective=search["objective"],
+                    role="best",
+                    method=search["method"],
+                    seed=search["seed"],
+                    budget=fraction,
+                )
     return configs, rows
 
 

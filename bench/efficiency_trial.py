@@ -9,6 +9,7 @@ in steps and measured in seconds. Ray is left out on purpose: on a shared 2-core
 its worker start-up would be a large, noisy share of each tiny search, and the budget
 could not be cut at an exact step count.
 """
+
 from __future__ import annotations
 
 import math
@@ -97,14 +98,20 @@ def run_trial(flat: dict[str, Any], trial: optuna.Trial | None = None) -> TrialR
     protocol = ProbeProtocol()  # the one owner of the L2 path: never searched
     evaluator = ProbeEvaluator(task, protocol, trial, config.max_steps)
     with tempfile.TemporaryDirectory() as folder:
-        result = pretrain(config, folder, callbacks=[evaluator], steps_per_epoch=int(flat["eval_every"]),
-                          logger=False)
+        result = pretrain(config, folder, callbacks=[evaluator], steps_per_epoch=int(flat["eval_every"]), logger=False)
     val = evaluator.history[-1][1] if evaluator.history else math.nan
     test = math.nan
     if not evaluator.pruned:
         test = evaluate_transfer(result.encoder, task, protocol, cache_dir=None).score
-    return TrialRecord(trial.number if trial else 0, {}, "pruned" if evaluator.pruned else "complete",
-                       result.steps, time.perf_counter() - start, val, test)
+    return TrialRecord(
+        trial.number if trial else 0,
+        {},
+        "pruned" if evaluator.pruned else "complete",
+        result.steps,
+        time.perf_counter() - start,
+        val,
+        test,
+    )
 
 
 def distributions(space: SearchSpace) -> dict[str, optuna.distributions.BaseDistribution]:
@@ -121,8 +128,11 @@ def run_search(space: SearchSpace, method: str, seed: int, budget_steps: int) ->
     from trainables.schedulers import make_sampler  # the product's samplers, same settings
 
     sampler_name, asha = METHODS[method]
-    pruner = (optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ASHA_REDUCTION)
-              if asha else optuna.pruners.NopPruner())
+    pruner = (
+        optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ASHA_REDUCTION)
+        if asha
+        else optuna.pruners.NopPruner()
+    )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler_name, seed), pruner=pruner)
     study.enqueue_trial(default_point(space))

@@ -8,6 +8,7 @@ exit, side by side in one invocation. With --quickstart, also the quickstart end
 (a) searches 2 domains x 2 objectives (FIFO, so no trial is stopped early and both run the
 same work); (b) then replays exactly the configs (a) ran, read back from its params.json files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,24 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--domain", "digits,tabular", "--objective", "emix,shed", "--scheduler", "fifo", "--no-baseline",
-        "--smoke-test", "--set", "max_steps=4", "--set", "eval_every=2", "--max-concurrent", "2", "--num-cpus", "2"]
+ARGS = [
+    "--domain",
+    "digits,tabular",
+    "--objective",
+    "emix,shed",
+    "--scheduler",
+    "fifo",
+    "--no-baseline",
+    "--smoke-test",
+    "--set",
+    "max_steps=4",
+    "--set",
+    "eval_every=2",
+    "--max-concurrent",
+    "2",
+    "--num-cpus",
+    "2",
+]
 
 
 def timed(command: list[str]) -> float:
@@ -33,13 +50,35 @@ def timed(command: list[str]) -> float:
 
 
 def engine(samples: int, storage: Path, name: str) -> float:
-    return timed([sys.executable, str(ROOT / "run_search.py"), "search", *ARGS, "--num-samples", str(samples),
-                  "--storage-path", str(storage), "--name", name])
+    return timed(
+        [
+            sys.executable,
+            str(ROOT / "run_search.py"),
+            "search",
+            *ARGS,
+            "--num-samples",
+            str(samples),
+            "--storage-path",
+            str(storage),
+            "--name",
+            name,
+        ]
+    )
 
 
 def plain(configs: Path, storage: Path, name: str) -> float:
-    return timed([sys.executable, str(Path(__file__).resolve()), "--plain", str(configs), "--storage", str(storage),
-                  "--name", name])
+    return timed(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--plain",
+            str(configs),
+            "--storage",
+            str(storage),
+            "--name",
+            name,
+        ]
+    )
 
 
 def replay(config: dict) -> None:
@@ -61,10 +100,14 @@ def run_plain(configs_file: str, storage: str, name: str) -> None:
             tune.with_resources(replay, {"cpu": 1, "gpu": 0}),
             param_space={"recorded": tune.grid_search(configs)},
             tune_config=tune.TuneConfig(max_concurrent_trials=2, reuse_actors=True),
-            run_config=tune.RunConfig(name=name, storage_path=storage, verbose=0,
-                                      checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-                                      sync_config=tune.SyncConfig(sync_artifacts=True),
-                                      failure_config=tune.FailureConfig(max_failures=1)),
+            run_config=tune.RunConfig(
+                name=name,
+                storage_path=storage,
+                verbose=0,
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+                sync_config=tune.SyncConfig(sync_artifacts=True),
+                failure_config=tune.FailureConfig(max_failures=1),
+            ),
         ).fit()
 
 
@@ -85,14 +128,21 @@ def main() -> None:
         for index in range(args.repeats):
             storage = Path(tmp) / f"r{index}"
             a = engine(args.samples, storage, "engine")
-            configs = [json.loads(p.read_text()) for p in sorted((storage / "engine").glob("*_*_[0-9][0-9][0-9]/params.json"))]
+            configs = [
+                json.loads(p.read_text()) for p in sorted((storage / "engine").glob("*_*_[0-9][0-9][0-9]/params.json"))
+            ]
             (storage / "configs.json").write_text(json.dumps(configs))
             b = plain(storage / "configs.json", storage, "plain")
             rows.append((len(configs), a, b))
-        quick = timed([sys.executable, str(ROOT / "run_search.py"), "--storage-path", str(Path(tmp) / "quick")]) \
-            if args.quickstart else None
-    print(f"{os.cpu_count()} cores; load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, "
-          f"after: {os.getloadavg()[0]:.1f}\n")
+        quick = (
+            timed([sys.executable, str(ROOT / "run_search.py"), "--storage-path", str(Path(tmp) / "quick")])
+            if args.quickstart
+            else None
+        )
+    print(
+        f"{os.cpu_count()} cores; load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, "
+        f"after: {os.getloadavg()[0]:.1f}\n"
+    )
     print("| repeat | trials | (a) run_search.py search (s) | (b) plain Tuner (s) | a / b |")
     print("|---|---|---|---|---|")
     for index, (trials, a, b) in enumerate(rows):

@@ -16,6 +16,7 @@ the time to reload it (ours), resume time (ours), driver peak RSS, trials per mi
     nice -n 19 python bench/engine_scale.py --trials 1000,5000,10000 --slots 64,256 --out bench_out/scale.md
     python bench/engine_scale.py --smoke-test          # 2 x 2 studies, 16 trials, 4 slots (CI)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,20 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from bench_tables import markdown  # noqa: E402
 from engine_scale_parts import WAIT_ENV  # noqa: E402
 
-DOMAINS = ("captions", "digits", "sensor", "speech", "tabular", "tokens", "chexpert", "cifar10", "eurosat",
-           "genomics", "higgs", "pamap2")  # 12 domains x 4 objectives = 48 studies
+DOMAINS = (
+    "captions",
+    "digits",
+    "sensor",
+    "speech",
+    "tabular",
+    "tokens",
+    "chexpert",
+    "cifar10",
+    "eurosat",
+    "genomics",
+    "higgs",
+    "pamap2",
+)  # 12 domains x 4 objectives = 48 studies
 OBJECTIVES = ("emix", "shed", "mae", "capri")
 
 
@@ -49,10 +62,18 @@ def run_ours(args: argparse.Namespace, address: str, root: str) -> dict:
     light = tune.with_resources(light_trial, search.TrialResources(1.0, 0.0))
     search.trainable_for = runner.trainable_for = lambda request: light  # the trial's work, nothing of the engine
     per_study = max(1, args.trials // (len(args.domains) * len(args.objectives)))
-    request = search.SearchRequest(domains=tuple(args.domains), objectives=tuple(args.objectives),
-                                   num_samples=per_study, max_concurrent=args.slots, storage_path=root, name="ours",
-                                   overrides={"max_steps": args.reports, "eval_every": 1}, baseline=False,
-                                   smoke_test=True, seed=0)
+    request = search.SearchRequest(
+        domains=tuple(args.domains),
+        objectives=tuple(args.objectives),
+        num_samples=per_study,
+        max_concurrent=args.slots,
+        storage_path=root,
+        name="ours",
+        overrides={"max_steps": args.reports, "eval_every": 1},
+        baseline=False,
+        smoke_test=True,
+        seed=0,
+    )
     cpu, wall = time.process_time(), time.perf_counter()
     uri, _ = runner.run_search(request, address=address)
     row = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
@@ -85,11 +106,18 @@ def run_plain(args: argparse.Namespace, address: str, root: str) -> dict:
     ray.init(address=address, log_to_driver=False, configure_logging=False)
     try:
         tuner = tune.Tuner(
-            tune.with_resources(light_trial, {"cpu": 1}), param_space=param_space,
-            tune_config=tune.TuneConfig(num_samples=args.trials, metric=METRIC, mode="max",
-                                        search_alg=OptunaSearch(seed=0), max_concurrent_trials=args.slots,
-                                        scheduler=ASHAScheduler(max_t=args.reports, grace_period=1, reduction_factor=2)),
-            run_config=tune.RunConfig(name="plain", storage_path=root, verbose=0))
+            tune.with_resources(light_trial, {"cpu": 1}),
+            param_space=param_space,
+            tune_config=tune.TuneConfig(
+                num_samples=args.trials,
+                metric=METRIC,
+                mode="max",
+                search_alg=OptunaSearch(seed=0),
+                max_concurrent_trials=args.slots,
+                scheduler=ASHAScheduler(max_t=args.reports, grace_period=1, reduction_factor=2),
+            ),
+            run_config=tune.RunConfig(name="plain", storage_path=root, verbose=0),
+        )
         grid = tuner.fit()
     finally:
         ray.shutdown()
@@ -110,18 +138,46 @@ def one_run(args: argparse.Namespace) -> dict:
         cluster.shutdown()
     ask, tell = clock.percentiles_ms("ask"), clock.percentiles_ms("tell")
     trials = max(1, row["trials"])
-    return {"engine": args.one, "trials": row["trials"], "slots": args.slots,
-            "driver CPU ms/trial": 1000 * row["cpu"] / trials, "ask p50 ms": ask[0], "ask p99 ms": ask[1],
-            "tell p50 ms": tell[0], "tell p99 ms": tell[1], "journal MB": row.get("journal MB", float("nan")),
-            "reload s": row.get("reload s", float("nan")), "resume s": row.get("resume s", float("nan")),
-            "driver peak RSS MB": peak_rss_mb(), "trials/min": 60 * trials / row["wall"]}
+    return {
+        "engine": args.one,
+        "trials": row["trials"],
+        "slots": args.slots,
+        "driver CPU ms/trial": 1000 * row["cpu"] / trials,
+        "ask p50 ms": ask[0],
+        "ask p99 ms": ask[1],
+        "tell p50 ms": tell[0],
+        "tell p99 ms": tell[1],
+        "journal MB": row.get("journal MB", float("nan")),
+        "reload s": row.get("reload s", float("nan")),
+        "resume s": row.get("resume s", float("nan")),
+        "driver peak RSS MB": peak_rss_mb(),
+        "trials/min": 60 * trials / row["wall"],
+    }
 
 
 def _child(args: argparse.Namespace, engine: str, trials: int, slots: int) -> dict:
-    argv = [sys.executable, str(Path(__file__).resolve()), "--one", engine, "--trials", str(trials),
-            "--slots", str(slots), "--nodes", str(args.nodes), "--gpus-per-node", str(args.gpus_per_node),
-            "--reports", str(args.reports), "--wait", str(args.wait), "--domains", ",".join(args.domains),
-            "--objectives", ",".join(args.objectives)]
+    argv = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--one",
+        engine,
+        "--trials",
+        str(trials),
+        "--slots",
+        str(slots),
+        "--nodes",
+        str(args.nodes),
+        "--gpus-per-node",
+        str(args.gpus_per_node),
+        "--reports",
+        str(args.reports),
+        "--wait",
+        str(args.wait),
+        "--domains",
+        ",".join(args.domains),
+        "--objectives",
+        ",".join(args.objectives),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode or not lines:
@@ -133,8 +189,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     split = lambda text: [t for t in text.split(",") if t]  # noqa: E731
     p.add_argument("--trials", type=lambda t: [int(x) for x in split(t)], default=[1000, 5000, 10000])
-    p.add_argument("--slots", type=lambda t: [int(x) for x in split(t)], default=[64, 256],
-                   help="concurrent trials (--max-concurrent; the cluster has exactly that many CPUs)")
+    p.add_argument(
+        "--slots",
+        type=lambda t: [int(x) for x in split(t)],
+        default=[64, 256],
+        help="concurrent trials (--max-concurrent; the cluster has exactly that many CPUs)",
+    )
     p.add_argument("--nodes", type=int, default=4, help="simulated nodes (raylets)")
     p.add_argument("--gpus-per-node", type=int, default=4, help="GPUs each node declares (the trials use none)")
     p.add_argument("--reports", type=int, default=3, help="reports per full-budget trial (max_steps, eval_every 1)")
@@ -166,9 +226,11 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(_child(args, engine, trials, slots))
                 print(rows[-1], flush=True)
     command = " ".join(argv if argv is not None else sys.argv[1:])
-    text = (f"{len(args.domains)} domains x {len(args.objectives)} objectives, {args.nodes} simulated nodes, "
-            f"{args.reports} reports per trial, {args.wait:g} s wait each\n\n{markdown(rows)}\n\n"
-            f"Command: `python bench/engine_scale.py {command}`")
+    text = (
+        f"{len(args.domains)} domains x {len(args.objectives)} objectives, {args.nodes} simulated nodes, "
+        f"{args.reports} reports per trial, {args.wait:g} s wait each\n\n{markdown(rows)}\n\n"
+        f"Command: `python bench/engine_scale.py {command}`"
+    )
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

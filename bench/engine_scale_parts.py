@@ -5,6 +5,7 @@ The light trial stands in for `pretrain_transfer` only: its work is a controlled
 searched numbers (so TPE has something to model). It imports neither torch nor Lightning, so a
 worker costs what Ray's own worker costs and only the engine's cost is left to measure.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,8 +35,9 @@ def light_trial(config: dict[str, Any]) -> None:
     start = time.perf_counter()
     for step in range(1, reports + 1):
         time.sleep(wait)
-        tune.report({METRIC: score * step / reports, STEP: step, SECONDS: time.perf_counter() - start,
-                     FINAL: step == reports})
+        tune.report(
+            {METRIC: score * step / reports, STEP: step, SECONDS: time.perf_counter() - start, FINAL: step == reports}
+        )
 
 
 class Clock:

@@ -15,6 +15,7 @@ On a CPU, --smoke-test runs every part at toy size (the test suite does), the se
     python bench/gpu_check.py --out bench_out/gpu_check.md          # on the GPU machine
     python bench/gpu_check.py --smoke-test --out /tmp/gpu_check.md  # CI, CPU
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,15 +38,37 @@ from bench_tables import markdown  # noqa: E402
 def step_section(args: argparse.Namespace, device: torch.device) -> list[dict]:
     import throughput
 
-    argv = ["--inputs", args.inputs, "--precision", "fp32,bf16", "--flops", "--pairs", str(args.pairs),
-            "--sections", "step", "--device", device.type] + (["--smoke-test"] if args.smoke_test else [])
+    argv = [
+        "--inputs",
+        args.inputs,
+        "--precision",
+        "fp32,bf16",
+        "--flops",
+        "--pairs",
+        str(args.pairs),
+        "--sections",
+        "step",
+        "--device",
+        device.type,
+    ] + (["--smoke-test"] if args.smoke_test else [])
     targs = throughput.parse_args(argv)
     model = throughput.SMOKE_MODEL if args.smoke_test else throughput.ModelConfig()
     rows = throughput.step_rows(targs, model, device)
     for row in rows:
         row["TFLOP/s"] = row["GFLOP/step"] / row["ours s/step"] / 1000
-    keep = ("input", "objective", "ours", "reference", "batch", "ours s/step", "reference s/step",
-            "ratio (median of pairs)", "GFLOP/step", "TFLOP/s", "MFU %")
+    keep = (
+        "input",
+        "objective",
+        "ours",
+        "reference",
+        "batch",
+        "ours s/step",
+        "reference s/step",
+        "ratio (median of pairs)",
+        "GFLOP/step",
+        "TFLOP/s",
+        "MFU %",
+    )
     return [{k: row[k] for k in keep if k in row} for row in rows]
 
 
@@ -59,8 +82,20 @@ def packed_section(args: argparse.Namespace, device: torch.device) -> list[dict]
     import throughput
     from packed import packed_rows
 
-    argv = ["--inputs", args.inputs.split(",")[0], "--objectives", "shed", "--precision", "bf16", "--pairs",
-            str(args.pairs), "--packed", "1,2,4", "--device", device.type] + (["--smoke-test"] if args.smoke_test else [])
+    argv = [
+        "--inputs",
+        args.inputs.split(",")[0],
+        "--objectives",
+        "shed",
+        "--precision",
+        "bf16",
+        "--pairs",
+        str(args.pairs),
+        "--packed",
+        "1,2,4",
+        "--device",
+        device.type,
+    ] + (["--smoke-test"] if args.smoke_test else [])
     targs = throughput.parse_args(argv)
     model = throughput.SMOKE_MODEL if args.smoke_test else throughput.ModelConfig()
     return packed_rows(targs, model, device)
@@ -74,9 +109,24 @@ def search_section(args: argparse.Namespace, device: torch.device) -> list[dict]
 
     gpus = 0.25 if device.type == "cuda" else 0.0
     with tempfile.TemporaryDirectory() as root:
-        argv = [sys.executable, str(HERE.parent / "run_search.py"), "search", "--domains", args.search_domain,
-                "--objectives", "shed", "--num-samples", str(args.search_trials), "--gpus-per-trial", f"{gpus:g}",
-                "--storage-path", root, "--name", "gpu_check", "--no-baseline"]
+        argv = [
+            sys.executable,
+            str(HERE.parent / "run_search.py"),
+            "search",
+            "--domains",
+            args.search_domain,
+            "--objectives",
+            "shed",
+            "--num-samples",
+            str(args.search_trials),
+            "--gpus-per-trial",
+            f"{gpus:g}",
+            "--storage-path",
+            root,
+            "--name",
+            "gpu_check",
+            "--no-baseline",
+        ]
         argv += ["--smoke-test"] if args.smoke_test else []
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -89,14 +139,27 @@ def search_section(args: argparse.Namespace, device: torch.device) -> list[dict]
         experiment = Path(root) / "gpu_check"
         trials = [t for s in open_storage(experiment).get_all_studies() for t in s.trials]
         done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
-        results = [json.loads(line) for path in experiment.rglob("result.json")
-                   for line in path.read_text().splitlines() if line.strip()]
+        results = [
+            json.loads(line)
+            for path in experiment.rglob("result.json")
+            for line in path.read_text().splitlines()
+            if line.strip()
+        ]
         best = max((t.value for t in done if t.value is not None), default=float("nan"))
-        return [{"domain": args.search_domain, "gpus per trial": gpus, "minutes": minutes,
-                 "trials finished": len(done), "trials/min": len(done) / minutes, "best val": best,
-                 "reports": len(results), "reports without a usable GPU": sum(GPU_UNUSABLE in r for r in results),
-                 "exit code": proc.returncode,
-                 "warnings": len({w for r in results for w in str(r.get(WARNINGS) or "").splitlines() if w})}]
+        return [
+            {
+                "domain": args.search_domain,
+                "gpus per trial": gpus,
+                "minutes": minutes,
+                "trials finished": len(done),
+                "trials/min": len(done) / minutes,
+                "best val": best,
+                "reports": len(results),
+                "reports without a usable GPU": sum(GPU_UNUSABLE in r for r in results),
+                "exit code": proc.returncode,
+                "warnings": len({w for r in results for w in str(r.get(WARNINGS) or "").splitlines() if w}),
+            }
+        ]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -107,7 +170,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--probe-domain", default="digits")
     p.add_argument("--search-domain", default="digits")
     p.add_argument("--search-minutes", type=float, default=5.0)
-    p.add_argument("--search-trials", type=int, default=64, help="the search's --num-samples (it stops at the deadline)")
+    p.add_argument(
+        "--search-trials", type=int, default=64, help="the search's --num-samples (it stops at the deadline)"
+    )
     p.add_argument("--sections", default="step,probe,packed,search")
     p.add_argument("--out", default="", help="also write the markdown here")
     p.add_argument("--smoke-test", action="store_true", help="toy sizes, 2 pairs, a 2-trial search of at most 3 min")
@@ -122,10 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     out = [f"# GPU check: {name}, torch {torch.__version__}", ""]
-    sections = {"step": ("Training step, ours vs reference at equal precision", lambda: step_section(args, device)),
-                "probe": ("In-trial probe share", lambda: probe_section(args)),
-                "packed": ("Trials packed on one device", lambda: packed_section(args, device)),
-                "search": ("Real search", lambda: search_section(args, device))}
+    sections = {
+        "step": ("Training step, ours vs reference at equal precision", lambda: step_section(args, device)),
+        "probe": ("In-trial probe share", lambda: probe_section(args)),
+        "packed": ("Trials packed on one device", lambda: packed_section(args, device)),
+        "search": ("Real search", lambda: search_section(args, device)),
+    }
     for key in args.sections.split(","):
         title, run = sections[key]
         start = time.perf_counter()

@@ -4,6 +4,7 @@ Each trial is its own process (as Ray runs trials with --gpus-per-trial 1, 0.5, 
 start timing together at a barrier, and aggregate samples/s = trials x steps x batch /
 the slowest trial's wall time. On a CPU the cores are split between the trials.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -42,9 +43,25 @@ def packed_rows(args, model, device: torch.device) -> list[dict]:
     steps = max(2, args.pairs)
     for trials in args.packed:
         barrier, results = context.Barrier(trials), context.Queue()
-        procs = [context.Process(target=_trial, args=(r, trials, objective, input_name, args.smoke_test, model,
-                                                      device, steps, barrier, results, _precision(args)))
-                 for r in range(trials)]
+        procs = [
+            context.Process(
+                target=_trial,
+                args=(
+                    r,
+                    trials,
+                    objective,
+                    input_name,
+                    args.smoke_test,
+                    model,
+                    device,
+                    steps,
+                    barrier,
+                    results,
+                    _precision(args),
+                ),
+            )
+            for r in range(trials)
+        ]
         for proc in procs:
             proc.start()
         outcomes = [results.get(timeout=3600) for _ in procs]
@@ -52,8 +69,16 @@ def packed_rows(args, model, device: torch.device) -> list[dict]:
             proc.join()
         wall = max(seconds for seconds, _ in outcomes)
         samples = sum(n for _, n in outcomes)
-        rows.append({"trials": trials, "input": input_name, "objective": objective, "steps each": steps,
-                     "aggregate samples/s (wall)": samples / wall, "per trial samples/s": samples / wall / trials})
+        rows.append(
+            {
+                "trials": trials,
+                "input": input_name,
+                "objective": objective,
+                "steps each": steps,
+                "aggregate samples/s (wall)": samples / wall,
+                "per trial samples/s": samples / wall / trials,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 

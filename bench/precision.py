@@ -10,6 +10,7 @@ search trial's share under Ray). bf16 is fast on a CPU only with bf16 matrix uni
     python bench/precision.py                              # tabular and digits, both sizes
     python bench/precision.py --smoke-test                 # for the test suite
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,15 @@ def measure(domain: str, objective: str, size: str, steps: int, rounds: int, smo
             pretrain(config_for(domain, objective, size, steps, precision, smoke), callbacks=[clock], logger=False)
             times[precision] += clock.steps[1:] if r == 0 else clock.steps
     fp32, bf16 = (statistics.median(times[p]) for p in PRECISIONS)
-    return {"domain": domain, "objective": objective, "model": size, "fp32 s/step": fp32, "bf16-mixed s/step": bf16,
-            "ratio": fp32 / bf16, "steps timed (each)": len(times["32-true"])}
+    return {
+        "domain": domain,
+        "objective": objective,
+        "model": size,
+        "fp32 s/step": fp32,
+        "bf16-mixed s/step": bf16,
+        "ratio": fp32 / bf16,
+        "steps timed (each)": len(times["32-true"]),
+    }
 
 
 def main(argv=None) -> int:
@@ -64,12 +72,18 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     steps, rounds = (3, 2) if args.smoke_test else (args.steps, args.rounds)
-    rows = [measure(d, o, s, steps, rounds, args.smoke_test) for d in args.domains.split(",")
-            for o in args.objectives.split(",") for s in args.sizes.split(",")]
+    rows = [
+        measure(d, o, s, steps, rounds, args.smoke_test)
+        for d in args.domains.split(",")
+        for o in args.objectives.split(",")
+        for s in args.sizes.split(",")
+    ]
     print(markdown(rows))
     amx = "amx_bf16" in Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else False
-    print(f"\nCPU has AMX bf16: {amx}. Command: `python bench/precision.py "
-          f"{' '.join(argv if argv is not None else sys.argv[1:])}`")
+    print(
+        f"\nCPU has AMX bf16: {amx}. Command: `python bench/precision.py "
+        f"{' '.join(argv if argv is not None else sys.argv[1:])}`"
+    )
     return 0
 
 

@@ -14,6 +14,7 @@ iterations, which stop short of convergence).
     python bench/probe_fit.py                     # 1k and 10k rows at D 64 and 256, 10 classes
     python bench/probe_fit.py --smoke-test        # for the test suite
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ class PairHistory(list):
 
     def add(self, s, y) -> None:
         self.append((s, y))
-        del self[:-self.memory]
+        del self[: -self.memory]
 
 
 def two_loop_direction(g: torch.Tensor, pairs) -> torch.Tensor:
@@ -84,8 +85,11 @@ def unfused_objective(x1, targets, kind, l2):
 
 
 def reference_fit(x, y, classes, l2s):
-    with mock.patch.object(lbfgs, "History", PairHistory), mock.patch.object(lbfgs, "direction", two_loop_direction), \
-            mock.patch.object(probes, "_logistic_objective", unfused_objective):
+    with (
+        mock.patch.object(lbfgs, "History", PairHistory),
+        mock.patch.object(lbfgs, "direction", two_loop_direction),
+        mock.patch.object(probes, "_logistic_objective", unfused_objective),
+    ):
         return probes.fit_path(x, y, "multiclass", classes, l2s, 100, torch.device("cpu"))
 
 
@@ -105,8 +109,10 @@ def problem(rows: int, dim: int, classes: int, seed: int = 0, sample: int = 0):
 def agreement(ours: list, reference: list, x, y) -> tuple[float, float]:
     """(largest relative weight difference, largest held-out accuracy difference) over the path."""
     weights = max(float((a.weight - b.weight).abs().max() / b.weight.abs().max()) for a, b in zip(ours, reference))
-    accuracy = max(abs(float((a.scores(x).argmax(1) == y).mean()) - float((b.scores(x).argmax(1) == y).mean()))
-                   for a, b in zip(ours, reference))
+    accuracy = max(
+        abs(float((a.scores(x).argmax(1) == y).mean()) - float((b.scores(x).argmax(1) == y).mean()))
+        for a, b in zip(ours, reference)
+    )
     return weights, accuracy
 
 
@@ -126,12 +132,17 @@ def main(argv=None) -> int:
     p.add_argument("--smoke-test", action="store_true")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    sizes = [(1000, 16)] if args.smoke_test else [(int(n), int(d)) for n in args.rows.split(",")
-                                                   for d in args.dims.split(",")]
+    sizes = (
+        [(1000, 16)]
+        if args.smoke_test
+        else [(int(n), int(d)) for n in args.rows.split(",") for d in args.dims.split(",")]
+    )
     rounds = 2 if args.smoke_test else args.rounds
     l2s = ProbeProtocol().l2_path
-    print("| rows | D | classes | ours s | reference s | ratio | max weight difference (relative) | "
-          "max held-out accuracy difference |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "| rows | D | classes | ours s | reference s | ratio | max weight difference (relative) | "
+        "max held-out accuracy difference |\n|---|---|---|---|---|---|---|---|"
+    )
     for rows, dim in sizes:
         x, y = problem(rows, dim, args.classes)
         times = {"ours": [], "reference": []}
@@ -144,8 +155,11 @@ def main(argv=None) -> int:
         ours, ref = statistics.median(times["ours"]), statistics.median(times["reference"])
         held_x, held_y = problem(rows, dim, args.classes, sample=1)
         weights, accuracy = agreement(fits["ours"], fits["reference"], held_x, held_y)
-        print(f"| {rows} | {dim} | {args.classes} | {ours:.3g} | {ref:.3g} | {ref / ours:.2f} | {weights:.2g} | "
-              f"{accuracy:.2g} |", flush=True)
+        print(
+            f"| {rows} | {dim} | {args.classes} | {ours:.3g} | {ref:.3g} | {ref / ours:.2f} | {weights:.2g} | "
+            f"{accuracy:.2g} |",
+            flush=True,
+        )
     print(f"\nCommand: `python bench/probe_fit.py {' '.join(argv if argv is not None else sys.argv[1:])}`")
     return 0
 

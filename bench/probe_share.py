@@ -13,6 +13,7 @@ once per value, from the same pretrained encoder.
     python bench/probe_share.py --search-rows 2000,1000,500
     python bench/probe_share.py --smoke-test          # for the test suite
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,10 @@ def large_task(domain, rows: int, seed: int = 0):
     task = domain.tasks[domain.default_task]
     g = torch.Generator().manual_seed(seed)
     index = torch.randint(len(task.train), (rows,), generator=g)
-    inputs = tuple(x[index] + 0.01 * torch.randn(x[index].shape, generator=g) if x.is_floating_point() else x[index]
-                   for x in task.train.inputs)
+    inputs = tuple(
+        x[index] + 0.01 * torch.randn(x[index].shape, generator=g) if x.is_floating_point() else x[index]
+        for x in task.train.inputs
+    )
     return dataclasses.replace(task, train=TensorSplit(inputs, task.train.labels[index], f"train x{rows}"))
 
 
@@ -81,11 +84,19 @@ def measure(domain_name: str, objective: str, smoke: bool, rows: int = 0, search
         start = time.process_time()
         probe_val(result.encoder, task, protocol)
         probe = time.process_time() - start
-        out.append({"domain": domain_name + (f" ({rows} train rows)" if rows else ""), "objective": objective,
-                    "eval_every": settings.eval_every, "batch": config.batch_size or domain.batch_size,
-                    "train rows": len(task.train), "probe rows (train)": min(len(task.train), n or 10**12),
-                    "period CPU s": clock.seconds, "probe CPU s": probe,
-                    "probe share %": 100 * probe / (clock.seconds + probe)})
+        out.append(
+            {
+                "domain": domain_name + (f" ({rows} train rows)" if rows else ""),
+                "objective": objective,
+                "eval_every": settings.eval_every,
+                "batch": config.batch_size or domain.batch_size,
+                "train rows": len(task.train),
+                "probe rows (train)": min(len(task.train), n or 10**12),
+                "period CPU s": clock.seconds,
+                "probe CPU s": probe,
+                "probe share %": 100 * probe / (clock.seconds + probe),
+            }
+        )
         print(out[-1], flush=True)
     return out
 
@@ -95,13 +106,22 @@ def main(argv=None) -> int:
     p.add_argument("--domains", default=",".join(EMBEDDED_DOMAINS))
     p.add_argument("--objective", default="shed")
     p.add_argument("--large-rows", type=int, default=50_000, help="synthetic task size on digits; 0 = skip")
-    p.add_argument("--dabs-rows", type=int, default=50_000,
-                   help="train rows of a synthetic task at the DABS model size (bench/probe_share_large.py); 0 = skip")
+    p.add_argument(
+        "--dabs-rows",
+        type=int,
+        default=50_000,
+        help="train rows of a synthetic task at the DABS model size (bench/probe_share_large.py); 0 = skip",
+    )
     p.add_argument("--dabs-domain", default="cifar10_small", help="real domain whose config and input shape it takes")
     p.add_argument("--period-steps", type=int, default=3, help="timed DABS-size steps the period is extrapolated from")
-    p.add_argument("--search-rows", default="", help="search_rows values to probe every task with, one row "
-                   "each; default: ProbeProtocol's own")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (a search trial gets 1 CPU from Ray by default)")
+    p.add_argument(
+        "--search-rows",
+        default="",
+        help="search_rows values to probe every task with, one row each; default: ProbeProtocol's own",
+    )
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch threads (a search trial gets 1 CPU from Ray by default)"
+    )
     p.add_argument("--smoke-test", action="store_true")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -116,8 +136,14 @@ def main(argv=None) -> int:
         from probe_share_large import measure_dabs
 
         search_rows = search_rows or [ProbeProtocol().search_rows]
-        rows += measure_dabs(args.dabs_domain, args.objective, 300 if args.smoke_test else args.dabs_rows,
-                             1 if args.smoke_test else args.period_steps, search_rows, args.smoke_test)
+        rows += measure_dabs(
+            args.dabs_domain,
+            args.objective,
+            300 if args.smoke_test else args.dabs_rows,
+            1 if args.smoke_test else args.period_steps,
+            search_rows,
+            args.smoke_test,
+        )
     print(markdown(rows))
     print(f"\nCommand: `python bench/probe_share.py {' '.join(argv if argv is not None else sys.argv[1:])}`")
     return 0

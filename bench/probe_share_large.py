@@ -8,6 +8,7 @@ One evaluation period is extrapolated: the median CPU time of --period-steps tra
 because a full DABS-size period takes many minutes on a CPU. The probe is `probe_val` as a
 trial runs it, once per `search_rows` value given (the seeded sample, then the L2 path).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,21 +32,35 @@ from search_spaces.convert import default_config  # noqa: E402
 from trainables.settings import split_trial_config  # noqa: E402
 
 # real domain -> the bench input kind of its shape (bench_steps.INPUTS, which names DABS's datasets)
-DOMAIN_INPUTS = {"cifar10_small": "2d64", "cifar10": "2d196", "wikitext103": "tokens128", "pamap2": "1d",
-                 "higgs": "tabular", "mscoco": "image+caption"}
+DOMAIN_INPUTS = {
+    "cifar10_small": "2d64",
+    "cifar10": "2d196",
+    "wikitext103": "tokens128",
+    "pamap2": "1d",
+    "higgs": "tabular",
+    "mscoco": "image+caption",
+}
 SMOKE_MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=16)
 
 
 def synthetic_task(specs, rows: int, classes: int = 10, seed: int = 0) -> TransferTask:
     """Random inputs of `specs`; labels from a fixed projection of the inputs, so they are learnable."""
+
     def split(n: int, name: str, offset: int) -> TensorSplit:
         inputs = tuple(make_inputs(specs, n, torch.device("cpu"), seed + offset))
         flat = inputs[0].reshape(n, -1).float()
         weights = torch.randn(flat.shape[1], classes, generator=torch.Generator().manual_seed(seed))
         return TensorSplit(inputs, (flat @ weights).argmax(1), name)
 
-    return TransferTask("synthetic", "multiclass", "accuracy", classes,
-                        split(rows, f"train x{rows}", 1), split(max(1, rows // 10), "val", 2), split(10, "test", 3))
+    return TransferTask(
+        "synthetic",
+        "multiclass",
+        "accuracy",
+        classes,
+        split(rows, f"train x{rows}", 1),
+        split(max(1, rows // 10), "val", 2),
+        split(10, "test", 3),
+    )
 
 
 def step_seconds(objective: str, specs, model: ModelConfig, batch: int, steps: int) -> tuple[float, Encoder]:
@@ -75,9 +90,19 @@ def measure_dabs(domain: str, objective: str, rows: int, steps: int, search_rows
         start = time.process_time()
         probe_val(encoder.eval(), task, protocol)
         probe = time.process_time() - start
-        out.append({"domain": f"{domain} shape, synthetic ({rows} train rows, {'smoke' if smoke else 'DABS'} size)", "objective": objective,
-                    "eval_every": settings.eval_every, "batch": batch, "train rows": rows,
-                    "probe rows (train)": min(rows, n or rows), "period CPU s": period, "probe CPU s": probe,
-                    "probe share %": 100 * probe / (period + probe), "note": f"period = {steps} steps x eval_every"})
+        out.append(
+            {
+                "domain": f"{domain} shape, synthetic ({rows} train rows, {'smoke' if smoke else 'DABS'} size)",
+                "objective": objective,
+                "eval_every": settings.eval_every,
+                "batch": batch,
+                "train rows": rows,
+                "probe rows (train)": min(rows, n or rows),
+                "period CPU s": period,
+                "probe CPU s": probe,
+                "probe share %": 100 * probe / (period + probe),
+                "note": f"period = {steps} steps x eval_every",
+            }
+        )
         print(out[-1], flush=True)
     return out

@@ -12,6 +12,7 @@ scores included). The `analyze` report prints the same share for any search.
     python bench/probe_share_search.py --objectives shed,mae
     python bench/probe_share_search.py --smoke-test           # for the test suite
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,17 @@ def trial_shares(experiment: Path) -> list[dict]:
             raise RuntimeError(f"{trial.name} did not finish: {problem or 'no final report'}")
         probe = sum(r[PROBE_SECONDS] for r in reports)
         domain, objective, _ = trial.name.rsplit("_", 2)
-        rows.append({"domain": domain, "objective": objective, "evaluations": len(reports),
-                     "steps": reports[-1][STEP], "probe s": probe, "trial s": reports[-1][SECONDS],
-                     "probe share %": 100 * probe / reports[-1][SECONDS]})
+        rows.append(
+            {
+                "domain": domain,
+                "objective": objective,
+                "evaluations": len(reports),
+                "steps": reports[-1][STEP],
+                "probe s": probe,
+                "trial s": reports[-1][SECONDS],
+                "probe share %": 100 * probe / reports[-1][SECONDS],
+            }
+        )
     return rows
 
 
@@ -58,17 +67,28 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="probe-share-") as tmp:
         storage = Path(args.storage_path or tmp)
-        request = SearchRequest(domains=tuple(args.domains.split(",")), objectives=tuple(args.objectives.split(",")),
-                                num_samples=1, max_concurrent=1, storage_path=str(storage), name="probe_share",
-                                overrides=dict(SMOKE) if args.smoke_test else {}, smoke_test=args.smoke_test,
-                                baseline=False, scheduler="fifo", seed=0)
+        request = SearchRequest(
+            domains=tuple(args.domains.split(",")),
+            objectives=tuple(args.objectives.split(",")),
+            num_samples=1,
+            max_concurrent=1,
+            storage_path=str(storage),
+            name="probe_share",
+            overrides=dict(SMOKE) if args.smoke_test else {},
+            smoke_test=args.smoke_test,
+            baseline=False,
+            scheduler="fifo",
+            seed=0,
+        )
         start = time.perf_counter()
         uri, _ = run_search(request, num_cpus=1)
         wall = time.perf_counter() - start
         rows = trial_shares(Path(uri))
     print(markdown(rows))
-    print(f"\nSearch wall time {wall:.0f} s on 1 CPU. "
-          f"Command: `python bench/probe_share_search.py {' '.join(argv if argv is not None else sys.argv[1:])}`")
+    print(
+        f"\nSearch wall time {wall:.0f} s on 1 CPU. "
+        f"Command: `python bench/probe_share_search.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
+    )
     return 0
 
 

@@ -15,6 +15,7 @@ Both run on the same encoder (pretrained with dabs_lib.pretrain, random init und
     python bench/probe_speed.py                      # digits, speech, captions
     python bench/probe_speed.py --smoke-test         # tiny, for the test suite
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,8 +117,13 @@ def ours(encoder: Encoder, task: TransferTask, root: Path) -> dict:
     start = time.perf_counter()
     warm = evaluate_transfer(encoder, task, PROTOCOL, cache_dir=FeatureCache(root))
     assert warm.cache_hit and not cold.cache_hit
-    return {"score": cold.score, "seconds": cold_seconds, "cached": time.perf_counter() - start,
-            "featurize": cold.featurize_seconds, "l2": cold.l2}
+    return {
+        "score": cold.score,
+        "seconds": cold_seconds,
+        "cached": time.perf_counter() - start,
+        "featurize": cold.featurize_seconds,
+        "l2": cold.l2,
+    }
 
 
 def get_encoder(name: str, args: argparse.Namespace, workdir: Path) -> tuple[Encoder, str]:
@@ -142,23 +148,33 @@ def bench_domain(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     encoder.to(device)
     dropout = args.reference_dropout == "on"
-    refs = [reference_probe(encoder, task, args.epochs, domain.batch_size, seed, dropout)
-            for seed in range(args.reference_repeats)]
+    refs = [
+        reference_probe(encoder, task, args.epochs, domain.batch_size, seed, dropout)
+        for seed in range(args.reference_repeats)
+    ]
     mine = [ours(encoder, task, workdir / f"cache-{name}-{repeat}") for repeat in range(args.repeats)]
     median = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     return {
-        "domain": name, "task": task_name, "metric": task.metric, "encoder": source,
+        "domain": name,
+        "task": task_name,
+        "metric": task.metric,
+        "encoder": source,
         "n": f"{len(task.train)}/{len(task.val)}/{len(task.test)}",
-        "ref_orig": median(refs, "as_original"), "ref_train": median(refs, "train_only"),
-        "ours": median(mine, "seconds"), "cached": median(mine, "cached"),
-        "ref_score": median(refs, "score"), "our_score": median(mine, "score"),
+        "ref_orig": median(refs, "as_original"),
+        "ref_train": median(refs, "train_only"),
+        "ours": median(mine, "seconds"),
+        "cached": median(mine, "cached"),
+        "ref_score": median(refs, "score"),
+        "our_score": median(mine, "score"),
     }
 
 
 def markdown(rows: list[dict], args: argparse.Namespace) -> str:
-    head = ("| domain | task (metric) | encoder | train/val/test | reference s (as original) | "
-            "reference s (train only) | ours s (featurize + path) | ours s (cached) | "
-            "speedup (as original) | speedup (train only) | reference score | ours score | ours - reference (points) |")
+    head = (
+        "| domain | task (metric) | encoder | train/val/test | reference s (as original) | "
+        "reference s (train only) | ours s (featurize + path) | ours s (cached) | "
+        "speedup (as original) | speedup (train only) | reference score | ours score | ours - reference (points) |"
+    )
     lines = [head, "|" + "---|" * 13]
     for r in rows:
         lines.append(
@@ -169,10 +185,12 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
         )
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {os.cpu_count()} cores"
     lines.append("")
-    lines.append(f"Machine: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads; model "
-                 f"{args.model} ({MODELS[args.model]}); reference: {args.epochs} epochs, dropout "
-                 f"{args.reference_dropout}, median of {args.reference_repeats} runs; "
-                 f"ours: median of {args.repeats} runs.")
+    lines.append(
+        f"Machine: {device}, torch {torch.__version__}, {torch.get_num_threads()} threads; model "
+        f"{args.model} ({MODELS[args.model]}); reference: {args.epochs} epochs, dropout "
+        f"{args.reference_dropout}, median of {args.reference_repeats} runs; "
+        f"ours: median of {args.repeats} runs."
+    )
     lines.append(f"Command: `python bench/probe_speed.py {' '.join(args.argv)}`")
     return "\n".join(lines)
 
@@ -195,8 +213,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.repeats, args.reference_repeats, args.epochs, args.model = 1, 1, 2, "tiny"
     args.domains = args.domains or ("digits" if args.smoke_test else DEFAULT_DOMAINS)
     if min(args.repeats, args.reference_repeats, args.epochs) < 1:
-        parser.error(f"--repeats, --reference-repeats and --epochs must be >= 1, but got "
-                     f"{args.repeats}, {args.reference_repeats} and {args.epochs}")
+        parser.error(
+            f"--repeats, --reference-repeats and --epochs must be >= 1, but got "
+            f"{args.repeats}, {args.reference_repeats} and {args.epochs}"
+        )
     return args
 
 

@@ -6,6 +6,7 @@
 One thread by default (as bench/throughput.py); DABS width at --depth blocks; two profiled
 steps each after a warm-up; the table is torch's, sorted by self CPU time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,14 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     specs, batch = INPUTS[args.input]
     model = dataclasses.replace(ModelConfig(), depth=args.depth)
-    runner = StepRunner(args.objective, specs, model, args.batch_size or batch, torch.device("cpu"),
-                        variants=(Variant(False, args.precision, args.attention == "plain"),))
+    runner = StepRunner(
+        args.objective,
+        specs,
+        model,
+        args.batch_size or batch,
+        torch.device("cpu"),
+        variants=(Variant(False, args.precision, args.attention == "plain"),),
+    )
     runner.rounds(1)  # warm-up
     for name, step in (("ours", runner.ours_once), ("reference", runner.ref_once)):
         with profile(activities=[ProfilerActivity.CPU]) as prof:

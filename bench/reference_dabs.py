@@ -16,6 +16,7 @@ fp16 autocast + GradScaler on a GPU and fp32 on a CPU. Its objective steps:
 Position choice is vectorized (argsort of uniform noise), which can only make the
 reference faster than a per-example loop: the ratio it gives is conservative.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,7 @@ from dabs_lib.specs import Spec
 class RefAttention(nn.Module):
     def __init__(self, dim: int, heads: int, head_dim: int, dropout: float):
         super().__init__()
-        self.heads, self.scale = heads, head_dim ** -0.5
+        self.heads, self.scale = heads, head_dim**-0.5
         self.to_qkv = nn.Linear(dim, 3 * heads * head_dim, bias=False)
         self.to_out = nn.Sequential(nn.Linear(heads * head_dim, dim), nn.Dropout(dropout))
 
@@ -47,8 +48,9 @@ class RefBlock(nn.Module):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim), RefAttention(dim, heads, head_dim, dropout)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(mlp_dim, dim), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, dim), nn.Dropout(dropout)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         x = x + self.attn(self.norm1(x))
@@ -76,8 +78,9 @@ def _raw_tokens(spec: Spec, x: Tensor) -> Tensor:
 
 
 class RefEncoder(nn.Module):
-    def __init__(self, specs: tuple[Spec, ...], dim=256, depth=12, heads=8, head_dim=64, mlp_dim=512,
-                 dropout=0.1, out_dim=128):
+    def __init__(
+        self, specs: tuple[Spec, ...], dim=256, depth=12, heads=8, head_dim=64, mlp_dim=512, dropout=0.1, out_dim=128
+    ):
         super().__init__()
         self.specs = specs
         self.embeds = nn.ModuleList(_embedding(spec, dim) for spec in specs)

@@ -16,6 +16,7 @@ default config and the random-init encoder are re-run with `--fresh-seeds` new s
 the `--seeds` path of the report (analysis.seeds.run_seeds: a private Ray, the search's own
 trainable), and bench/efficiency_report.py writes the table, the plot and the goals.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.efficiency_common import ALL_METHODS, TINY_MODEL  # noqa: E402 (after the sys.path line)
+
 WARM = "tpe_asha_warm"  # TPE + ASHA seeded (bench/warm_search.py) from the other domains' tpe_asha searches, same seed
 
 
@@ -44,16 +46,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--budget-trials", type=float, default=6, help="budget per search, in full trials")
     parser.add_argument("--fresh-seeds", type=int, default=2, help="re-runs of each chosen config")
     parser.add_argument("--rerun-budgets", default="1.0", help="budget fractions whose best configs are re-run")
-    parser.add_argument("--rerun-via", choices=("ray", "local"), default="ray",
-                        help="fresh-seed re-runs through analysis.seeds (ray) or the same cells without Ray")
+    parser.add_argument(
+        "--rerun-via",
+        choices=("ray", "local"),
+        default="ray",
+        help="fresh-seed re-runs through analysis.seeds (ray) or the same cells without Ray",
+    )
     parser.add_argument("--workers", type=int, default=2, help="searches run side by side (processes)")
     parser.add_argument("--out", default="bench_out/efficiency")
-    parser.add_argument("--report-only", action="store_true",
-                        help="run no new searches: re-run and report the searches already under --out")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run no new searches: re-run and report the searches already under --out",
+    )
     parser.add_argument("--smoke-test", action="store_true", help="tiny domains and budgets, 1 seed (CI)")
-    parser.add_argument("--own-size", action="store_true",
-                        help="each domain's own encoder and budget (search_spaces/domains/<domain>.yaml): the budget "
-                             "is --budget-trials x its max_steps; --max-steps and --evals are ignored")
+    parser.add_argument(
+        "--own-size",
+        action="store_true",
+        help="each domain's own encoder and budget (search_spaces/domains/<domain>.yaml): the budget "
+        "is --budget-trials x its max_steps; --max-steps and --evals are ignored",
+    )
     args = parser.parse_args(argv)
     if args.smoke_test:
         args.search_seeds, args.max_steps, args.evals, args.budget_trials, args.fresh_seeds = 1, 4, 2, 2, 1
@@ -71,8 +83,13 @@ def bench_overrides(args) -> dict:
 
 def jobs(args) -> list[tuple[str, str, str, int]]:
     """Seed-major order: if the run is cut short, every method has the same seeds done."""
-    return [(d, o, m, s) for s in range(args.search_seeds) for d in args.domains.split(",")
-            for o in args.objectives.split(",") for m in args.methods.split(",")]
+    return [
+        (d, o, m, s)
+        for s in range(args.search_seeds)
+        for d in args.domains.split(",")
+        for o in args.objectives.split(",")
+        for m in args.methods.split(",")
+    ]
 
 
 def job_file(out: Path, job) -> Path:
@@ -114,8 +131,11 @@ def run_searches(args, out: Path) -> list[dict]:
     (out / "searches").mkdir(parents=True, exist_ok=True)
     budget = 0 if args.own_size else int(round(args.budget_trials * args.max_steps))
     extra = {"budget_trials": args.budget_trials, "domains": args.domains.split(",")}
-    todo = [(job, bench_overrides(args), budget, str(out), extra) for job in jobs(args)
-            if not job_file(out, job).is_file() and not args.report_only]
+    todo = [
+        (job, bench_overrides(args), budget, str(out), extra)
+        for job in jobs(args)
+        if not job_file(out, job).is_file() and not args.report_only
+    ]
     # warm searches read the other domains' finished tpe_asha searches: they run after every other one
     for batch in ([p for p in todo if p[0][2] != WARM], [p for p in todo if p[0][2] == WARM]):
         run_batch(batch, args.workers)
@@ -146,15 +166,26 @@ def main(argv=None) -> int:
     scores = rerun_best(searches, args, bench_overrides(args), out)
     from bench.efficiency_report import write_outputs
 
-    run = {"command": "python bench/search_efficiency.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "domains": args.domains, "objectives": args.objectives, "methods": args.methods,
-           "search_seeds": args.search_seeds, "max_steps": args.max_steps, "evals": args.evals,
-           "budget_steps": sorted({s["budget_steps"] for s in searches}), "fresh_seeds": args.fresh_seeds,
-           "workers": args.workers, "cores": os.cpu_count(), "smoke_test": args.smoke_test,
-           "model": "each domain's own" if args.own_size else TINY_MODEL,
-           "search_wall_s": round(search_seconds), "total_wall_s": round(time.time() - started),
-           "load_at_start": [round(x, 1) for x in load], "load_at_end": [round(x, 1) for x in os.getloadavg()],
-           "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started))}
+    run = {
+        "command": "python bench/search_efficiency.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "domains": args.domains,
+        "objectives": args.objectives,
+        "methods": args.methods,
+        "search_seeds": args.search_seeds,
+        "max_steps": args.max_steps,
+        "evals": args.evals,
+        "budget_steps": sorted({s["budget_steps"] for s in searches}),
+        "fresh_seeds": args.fresh_seeds,
+        "workers": args.workers,
+        "cores": os.cpu_count(),
+        "smoke_test": args.smoke_test,
+        "model": "each domain's own" if args.own_size else TINY_MODEL,
+        "search_wall_s": round(search_seconds),
+        "total_wall_s": round(time.time() - started),
+        "load_at_start": [round(x, 1) for x in load],
+        "load_at_end": [round(x, 1) for x in os.getloadavg()],
+        "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)),
+    }
     paths = write_outputs(searches, scores, run, out)
     print("\n".join(f"wrote {p}" for p in paths))
     return 0

@@ -8,6 +8,7 @@ here are noisy; the table reports medians and the ratio. Every trial is a real
 pretrain_transfer trial with the smoke model and 1 step, so what remains is overhead:
 process start, imports, Ray bookkeeping, checkpointing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,16 +51,40 @@ def trial_seconds(experiment: Path) -> float:
 
 def one_search(reuse: bool, trials: int, workdir: Path, index: int) -> dict:
     name = f"{'reuse' if reuse else 'fresh'}_{index}"
-    args = ["search", "--domain", "digits", "--objective", "emix", "--num-samples", str(trials),
-            "--scheduler", "fifo", "--no-baseline", "--smoke-test", "--set", "max_steps=1", "--set",
-            "eval_every=1", "--max-concurrent", "1", "--num-cpus", "1", "--name", name]
+    args = [
+        "search",
+        "--domain",
+        "digits",
+        "--objective",
+        "emix",
+        "--num-samples",
+        str(trials),
+        "--scheduler",
+        "fifo",
+        "--no-baseline",
+        "--smoke-test",
+        "--set",
+        "max_steps=1",
+        "--set",
+        "eval_every=1",
+        "--max-concurrent",
+        "1",
+        "--num-cpus",
+        "1",
+        "--name",
+        name,
+    ]
     if not reuse:
         args.append("--no-reuse-actors")
     timing = run_search(args, workdir)
     work = trial_seconds(workdir / name)
     further = (timing["total"] - timing["first_result"]) / max(trials - 1, 1)  # marginal cost once running
-    return dict(timing, overhead_per_trial=(timing["total"] - work) / trials, further_trial=further,
-                further_overhead=further - work / trials)  # minus what an average trial itself measured
+    return dict(
+        timing,
+        overhead_per_trial=(timing["total"] - work) / trials,
+        further_trial=further,
+        further_overhead=further - work / trials,
+    )  # minus what an average trial itself measured
 
 
 def main() -> None:
@@ -75,15 +100,21 @@ def main() -> None:
                 rows[reuse].append(one_search(reuse, args.trials, Path(tmp), index))
         quick = run_search([], Path(tmp) / "quick")["total"] if args.quickstart else None
     med = {reuse: {k: statistics.median(r[k] for r in rows[reuse]) for k in rows[reuse][0]} for reuse in rows}
-    print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores; "
-          f"{args.trials} trials x {args.repeats} repeats, medians\n")
-    print("| setting | command -> first trial result (s) | search total (s) | overhead per trial, amortized (s) "
-          "| each further trial (s) | its overhead (s) |")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores; "
+        f"{args.trials} trials x {args.repeats} repeats, medians\n"
+    )
+    print(
+        "| setting | command -> first trial result (s) | search total (s) | overhead per trial, amortized (s) "
+        "| each further trial (s) | its overhead (s) |"
+    )
     print("|---|---|---|---|---|---|")
     for reuse, label in ((True, "reuse_actors=True (default)"), (False, "reuse_actors=False")):
         m = med[reuse]
-        print(f"| {label} | {m['first_result']:.1f} | {m['total']:.1f} | {m['overhead_per_trial']:.2f} "
-              f"| {m['further_trial']:.1f} | {m['further_overhead']:.2f} |")
+        print(
+            f"| {label} | {m['first_result']:.1f} | {m['total']:.1f} | {m['overhead_per_trial']:.2f} "
+            f"| {m['further_trial']:.1f} | {m['further_overhead']:.2f} |"
+        )
     ratio = med[False]["overhead_per_trial"] / max(med[True]["overhead_per_trial"], 1e-9)
     print(f"\nper-trial overhead ratio, fresh / reused: {ratio:.1f}x")
     if quick is not None:

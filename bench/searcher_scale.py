@@ -11,6 +11,7 @@ and peak RSS. What Tune and Ray add on top is bench/engine_scale.py's to measure
     nice -n 19 python bench/searcher_scale.py --trials 1000,5000,10000 --slots 64,256
     python bench/searcher_scale.py --trials 48 --slots 8      # smoke
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,14 @@ def drive(trials: int, slots: int, domains: list[str], objectives: list[str], re
     from trainables.search import SearchRequest, load_plans
 
     per_study = max(1, trials // (len(domains) * len(objectives)))
-    request = SearchRequest(domains=tuple(domains), objectives=tuple(objectives), num_samples=per_study,
-                            baseline=False, smoke_test=True, overrides={"max_steps": reports, "eval_every": 1})
+    request = SearchRequest(
+        domains=tuple(domains),
+        objectives=tuple(objectives),
+        num_samples=per_study,
+        baseline=False,
+        smoke_test=True,
+        overrides={"max_steps": reports, "eval_every": 1},
+    )
     plans, _ = load_plans(request)
     clock = optuna_clock()
     with tempfile.TemporaryDirectory() as root:
@@ -70,9 +77,19 @@ def drive(trials: int, slots: int, domains: list[str], objectives: list[str], re
         read = sum(len(storage.get_all_trials(s._study_id)) for s in storage.get_all_studies())
         reload = time.perf_counter() - start
     ask, tell = clock.percentiles_ms("ask"), clock.percentiles_ms("tell")
-    return {"trials": read, "slots": slots, "studies": len(plans), "searcher ms/trial": 1000 * cpu / max(1, done),
-            "ask p50 ms": ask[0], "ask p99 ms": ask[1], "tell p50 ms": tell[0], "tell p99 ms": tell[1],
-            "journal MB": size / 2**20, "reload s": reload, "peak RSS MB": peak_rss_mb()}
+    return {
+        "trials": read,
+        "slots": slots,
+        "studies": len(plans),
+        "searcher ms/trial": 1000 * cpu / max(1, done),
+        "ask p50 ms": ask[0],
+        "ask p99 ms": ask[1],
+        "tell p50 ms": tell[0],
+        "tell p99 ms": tell[1],
+        "journal MB": size / 2**20,
+        "reload s": reload,
+        "peak RSS MB": peak_rss_mb(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         for trials in args.trials:
             rows.append(drive(trials, slots, args.domains, args.objectives, args.reports))
             print(rows[-1], flush=True)
-    text = (f"{markdown(rows)}\n\nCommand: `python bench/searcher_scale.py "
-            f"{' '.join(argv if argv is not None else sys.argv[1:])}` (one process; peak RSS is the process's so far)")
+    text = (
+        f"{markdown(rows)}\n\nCommand: `python bench/searcher_scale.py "
+        f"{' '.join(argv if argv is not None else sys.argv[1:])}` (one process; peak RSS is the process's so far)"
+    )
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

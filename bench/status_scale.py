@@ -8,6 +8,7 @@ every command pays (`python -c "import optuna"`). Median of --repeat runs. The g
 
     python bench/status_scale.py [--trials 1000] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,14 +32,27 @@ def synthesize(folder: Path, trials: int) -> Path:
     from optuna.distributions import FloatDistribution
     from optuna.trial import TrialState, create_trial
 
-    from dabs_lib.experiment import FOLDER_ATTR, METRIC, Manifest, Study, TUNE_ID_ATTR, journal_path, \
-        open_storage, study_name, trial_name
+    from dabs_lib.experiment import (
+        FOLDER_ATTR,
+        METRIC,
+        Manifest,
+        Study,
+        TUNE_ID_ATTR,
+        journal_path,
+        open_storage,
+        study_name,
+        trial_name,
+    )
 
     exp = folder / "exp"
     exp.mkdir(parents=True)
     per_study = trials // len(STUDIES)
-    manifest = Manifest("search", {"domains": ["digits", "tokens"]},
-                        tuple(Study(d, o, "running", per_study + 10) for d, o in STUDIES), "running")
+    manifest = Manifest(
+        "search",
+        {"domains": ["digits", "tokens"]},
+        tuple(Study(d, o, "running", per_study + 10) for d, o in STUDIES),
+        "running",
+    )
     (exp / "search.json").write_text(json.dumps(manifest.to_dict()))
     journal_path(exp).touch()
     storage = open_storage(exp)
@@ -55,11 +69,16 @@ def synthesize(folder: Path, trials: int) -> Path:
             if state == TrialState.RUNNING and number % 2:
                 (exp / folder_name).mkdir()
                 (exp / folder_name / "error.txt").write_text("Failure # 1 (occurred at x)\nRuntimeError: boom\n")
-            study.add_trial(create_trial(
-                state=state, params={"lr": 1e-4 * (1 + number % 9)}, distributions={"lr": FloatDistribution(1e-5, 1e-2)},
-                value=0.5 + number / 1e4 if state == TrialState.COMPLETE else None,
-                intermediate_values={50: 0.4, 100: 0.45} if state != TrialState.RUNNING else {50: 0.4},
-                user_attrs={"domain": domain, "objective": objective, FOLDER_ATTR: folder_name, TUNE_ID_ATTR: "x"}))
+            study.add_trial(
+                create_trial(
+                    state=state,
+                    params={"lr": 1e-4 * (1 + number % 9)},
+                    distributions={"lr": FloatDistribution(1e-5, 1e-2)},
+                    value=0.5 + number / 1e4 if state == TrialState.COMPLETE else None,
+                    intermediate_values={50: 0.4, 100: 0.45} if state != TrialState.RUNNING else {50: 0.4},
+                    user_attrs={"domain": domain, "objective": objective, FOLDER_ATTR: folder_name, TUNE_ID_ATTR: "x"},
+                )
+            )
     return exp
 
 
@@ -77,11 +96,19 @@ def main() -> None:
     parser.add_argument("--experiment", help="time this folder instead of synthesizing one")
     args = parser.parse_args()
     start = time.perf_counter()
-    exp = Path(args.experiment) if args.experiment else synthesize(Path(tempfile.mkdtemp(prefix="status-scale-")), args.trials)
-    print(f"synthesized {args.trials} trials in {time.perf_counter() - start:.0f} s: {exp} "
-          f"(journal {(exp / 'optuna.journal').stat().st_size / 1e6:.1f} MB)")
-    commands = {f"status ({args.trials} trials)": [sys.executable, "run_search.py", "status", str(exp)],
-                "python -c 'import optuna' (floor)": [sys.executable, "-c", "import optuna"]}
+    exp = (
+        Path(args.experiment)
+        if args.experiment
+        else synthesize(Path(tempfile.mkdtemp(prefix="status-scale-")), args.trials)
+    )
+    print(
+        f"synthesized {args.trials} trials in {time.perf_counter() - start:.0f} s: {exp} "
+        f"(journal {(exp / 'optuna.journal').stat().st_size / 1e6:.1f} MB)"
+    )
+    commands = {
+        f"status ({args.trials} trials)": [sys.executable, "run_search.py", "status", str(exp)],
+        "python -c 'import optuna' (floor)": [sys.executable, "-c", "import optuna"],
+    }
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.repeat):  # interleaved, so machine load hits both alike
         for name, command in commands.items():
@@ -92,7 +119,8 @@ def main() -> None:
         start = time.perf_counter()
         read_status(exp)
         times.setdefault("read_status() in-process (no interpreter start, no imports)", []).append(
-            time.perf_counter() - start)
+            time.perf_counter() - start
+        )
     print("| command | median s | runs (s) |\n|---|---|---|")
     for name, values in times.items():
         print(f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |")

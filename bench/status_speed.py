@@ -7,6 +7,7 @@ floor the old command paid before checking a single file). Median of --repeat ru
 
     python bench/status_speed.py [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse

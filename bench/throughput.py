@@ -26,6 +26,7 @@ Every part runs at smoke size on a CPU (--smoke-test), which the test suite does
     python bench/throughput.py --inputs 2d-64,1d-256 --objectives emix,shed,mae,capri --pairs 5
     python bench/throughput.py --smoke-test --compile both --packed 1,2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 from bench_steps import (  # noqa: E402
-    INPUTS, LENGTH_INPUTS, SMOKE_INPUTS, StepRunner, Variant, count_flops, make_inputs, peak_rss_mb, peak_tflops,
-    reset_peak_rss, sdpa_backend,
+    INPUTS,
+    LENGTH_INPUTS,
+    SMOKE_INPUTS,
+    StepRunner,
+    Variant,
+    count_flops,
+    make_inputs,
+    peak_rss_mb,
+    peak_tflops,
+    reset_peak_rss,
+    sdpa_backend,
 )
 from dabs_lib.encoder import ModelConfig  # noqa: E402
 from dabs_lib.transfer.probes import fit_path  # noqa: E402
@@ -77,8 +87,16 @@ def step_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
         specs, batch = INPUTS[input_name] if not args.smoke_test else SMOKE_INPUTS[input_name]
         batch = args.batch_size or batch
         for objective in args.objectives:
-            runner = StepRunner(objective, specs, model, batch, device, reference=not args.no_reference,
-                                variants=variants(args), reference_precision=args.reference_precision)
+            runner = StepRunner(
+                objective,
+                specs,
+                model,
+                batch,
+                device,
+                reference=not args.no_reference,
+                variants=variants(args),
+                reference_precision=args.reference_precision,
+            )
             rounds = runner.rounds(args.pairs)
             for index, _ours in enumerate(runner.ours):
                 rows.append(_step_row(args, runner, index, rounds, input_name, objective, device))
@@ -89,14 +107,26 @@ def step_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
 def _step_row(args, runner: StepRunner, index: int, rounds, input_name: str, objective: str, device) -> dict:
     ours, batch = runner.ours[index], runner.batch
     seconds = statistics.median(r[index] for r in rounds)
-    row = {"input": input_name, "objective": objective, "ours": ours.variant.label, "batch": batch,
-           "ours samples/s": batch / seconds, "ours s/step": seconds, "sdpa": runner.backend}
+    row = {
+        "input": input_name,
+        "objective": objective,
+        "ours": ours.variant.label,
+        "batch": batch,
+        "ours samples/s": batch / seconds,
+        "ours s/step": seconds,
+        "sdpa": runner.backend,
+    }
     if runner.refs:
         at = runner.ref_index(index)
         ref = statistics.median(r[at] for r in rounds)
-        row.update({"reference": runner.ref_key(ours.variant), "reference samples/s": batch / ref,
-                    "reference s/step": ref,
-                    "ratio (median of pairs)": statistics.median(r[at] / r[index] for r in rounds)})
+        row.update(
+            {
+                "reference": runner.ref_key(ours.variant),
+                "reference samples/s": batch / ref,
+                "reference s/step": ref,
+                "ratio (median of pairs)": statistics.median(r[at] / r[index] for r in rounds),
+            }
+        )
     if args.flops:
         flops = count_flops(runner, index)
         row["GFLOP/step"] = flops / 1e9
@@ -130,8 +160,12 @@ def featurize_rows(args, model: ModelConfig, device: torch.device) -> list[dict]
             start = _clock(device)
             featurize(encoder, split, device=device, batch_size=256)
             times.append(_clock(device) - start)
-        row = {"input": input_name, "rows": n, "featurize samples/s": n / statistics.median(times),
-               "peak MB": peak_memory_mb(device)}
+        row = {
+            "input": input_name,
+            "rows": n,
+            "featurize samples/s": n / statistics.median(times),
+            "peak MB": peak_memory_mb(device),
+        }
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
@@ -148,8 +182,14 @@ def probe_rows(args, width: int, device: torch.device) -> list[dict]:
         start = _clock(device)
         fit_path(features, labels, "multiclass", 10, protocol.l2_path, protocol.max_iter, device)
         seconds = _clock(device) - start
-        row = {"probe rows": n, "D": width, "strengths": len(protocol.l2_path), "fit s": seconds,
-               "fit samples/s": n / seconds, "peak MB": peak_memory_mb(device)}
+        row = {
+            "probe rows": n,
+            "D": width,
+            "strengths": len(protocol.l2_path),
+            "fit s": seconds,
+            "fit samples/s": n / seconds,
+            "peak MB": peak_memory_mb(device),
+        }
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
@@ -171,32 +211,56 @@ def format_row(row: dict) -> str:
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     split = lambda text: [t for t in text.split(",") if t]  # noqa: E731
-    p.add_argument("--inputs", type=split, default=list(LENGTH_INPUTS),
-                   help=f"from {list(INPUTS)}; default every input kind at 64 and 256 tokens")
+    p.add_argument(
+        "--inputs",
+        type=split,
+        default=list(LENGTH_INPUTS),
+        help=f"from {list(INPUTS)}; default every input kind at 64 and 256 tokens",
+    )
     p.add_argument("--objectives", type=split, default=list(REFERENCE_OBJECTIVES))
     p.add_argument("--pairs", type=int, default=5, help="interleaved rounds (every variant + reference) per row")
-    p.add_argument("--threads", type=int, default=0,
-                   help="torch threads; 0 = 1 on a CPU (a search trial gets 1 CPU from Ray by default, and CPU "
-                        "time of one thread is the steadiest measure on a shared machine), torch's own on a GPU")
-    p.add_argument("--attention", choices=("plain", "sdpa", "both"), default="plain",
-                   help="ours on a CPU: the encoder's plain attention path where it is faster (default), "
-                        "SDPA always, or both side by side")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads; 0 = 1 on a CPU (a search trial gets 1 CPU from Ray by default, and CPU "
+        "time of one thread is the steadiest measure on a shared machine), torch's own on a GPU",
+    )
+    p.add_argument(
+        "--attention",
+        choices=("plain", "sdpa", "both"),
+        default="plain",
+        help="ours on a CPU: the encoder's plain attention path where it is faster (default), "
+        "SDPA always, or both side by side",
+    )
     p.add_argument("--batch-size", type=int, default=0, help="0 = per input kind (64 unless stated)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--compile", choices=("off", "on", "both"), default="off", help="torch.compile our step")
-    p.add_argument("--precision", type=split, default=["fp32", "bf16"],
-                   help="ours: fp32 and/or bf16 (autocast); each row's reference runs at the same precision")
-    p.add_argument("--reference-precision", choices=("same", "dabs"), default="same",
-                   help="same: the reference at each row's precision (like with like); dabs: as DABS ran it "
-                        "(fp16 + GradScaler on a GPU, fp32 on a CPU), whatever ours runs")
+    p.add_argument(
+        "--precision",
+        type=split,
+        default=["fp32", "bf16"],
+        help="ours: fp32 and/or bf16 (autocast); each row's reference runs at the same precision",
+    )
+    p.add_argument(
+        "--reference-precision",
+        choices=("same", "dabs"),
+        default="same",
+        help="same: the reference at each row's precision (like with like); dabs: as DABS ran it "
+        "(fp16 + GradScaler on a GPU, fp32 on a CPU), whatever ours runs",
+    )
     p.add_argument("--flops", action="store_true", help="count model FLOPs per step and MFU (GPU default)")
     p.add_argument("--peak-tflops", type=float, default=0.0, help="device peak for MFU; 0 = known cards' bf16")
     p.add_argument("--no-reference", action="store_true", help="time ours only")
     p.add_argument("--featurize-rows", type=int, default=1024)
     p.add_argument("--probe-rows", type=lambda t: [int(x) for x in split(t)], default=[1000, 10000, 50000])
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--packed", type=lambda t: [int(x) for x in split(t)], default=[],
-                   help="trials packed on one device, e.g. 1,2,4 (GPU: --gpus-per-trial 1, 0.5, 0.25)")
+    p.add_argument(
+        "--packed",
+        type=lambda t: [int(x) for x in split(t)],
+        default=[],
+        help="trials packed on one device, e.g. 1,2,4 (GPU: --gpus-per-trial 1, 0.5, 0.25)",
+    )
     p.add_argument("--sections", type=split, default=["step", "featurize", "probe"])
     p.add_argument("--out", default="", help="also write the tables (markdown) to this file")
     p.add_argument("--smoke-test", action="store_true", help="tiny model and inputs, 2 pairs: for CI")
@@ -222,15 +286,22 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads or 1)
     model = SMOKE_MODEL if args.smoke_test else ModelConfig()
     args.flops = args.flops or device.type == "cuda"
-    out = [f"Device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
-           f"torch {torch.__version__}, threads {torch.get_num_threads()}, SDPA backend {sdpa_backend(device)}; "
-           f"model {dataclasses.asdict(model)}"]
+    out = [
+        f"Device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, SDPA backend {sdpa_backend(device)}; "
+        f"model {dataclasses.asdict(model)}"
+    ]
     if "step" in args.sections:
         out += ["", "Training step (forward, backward, clip, AdamW):", "", markdown(step_rows(args, model, device))]
     if "featurize" in args.sections:
         out += ["", "Featurization (eval, no grad, batch 256):", "", markdown(featurize_rows(args, model, device))]
     if "probe" in args.sections:
-        out += ["", "Probe L2-path fit (multiclass, 10 classes):", "", markdown(probe_rows(args, model.embed_dim, device))]
+        out += [
+            "",
+            "Probe L2-path fit (multiclass, 10 classes):",
+            "",
+            markdown(probe_rows(args, model.embed_dim, device)),
+        ]
     if args.packed:
         from packed import packed_rows
 

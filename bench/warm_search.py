@@ -3,6 +3,7 @@ bench/search_efficiency.py's planned run): a search that enqueues warm configura
 configurations a leave-one-domain-out search is seeded with, and compute-to-reach.
 Imports only bench.efficiency_trial (never search_efficiency / efficiency_rerun / efficiency_report).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,22 +13,33 @@ from typing import Any
 
 import optuna
 
-from bench.efficiency_trial import ASHA_REDUCTION, METHODS, SearchRecord, _ReportStep, distributions, flat_config, \
-    run_trial
+from bench.efficiency_trial import (
+    ASHA_REDUCTION,
+    METHODS,
+    SearchRecord,
+    _ReportStep,
+    distributions,
+    flat_config,
+    run_trial,
+)
 from search_spaces import SearchSpace, default_point
 
 GOAL_RATIO, GOAL_DOMAINS = 1 / 3, 4  # issue 25: warm <= 1/3 of cold's compute on >= 4 of 6 domains
 
 
-def search_with(space: SearchSpace, method: str, seed: int, budget_steps: int,
-                enqueue: tuple[dict[str, Any], ...] = ()) -> SearchRecord:
+def search_with(
+    space: SearchSpace, method: str, seed: int, budget_steps: int, enqueue: tuple[dict[str, Any], ...] = ()
+) -> SearchRecord:
     """Ask/tell until `budget_steps` steps are spent: the DABS default first, then `enqueue`
     (as trainables.warm_start orders a warm study), then the sampler's own choices."""
     from trainables.schedulers import make_sampler
 
     sampler_name, asha = METHODS[method]
-    pruner = (optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ASHA_REDUCTION)
-              if asha else optuna.pruners.NopPruner())
+    pruner = (
+        optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ASHA_REDUCTION)
+        if asha
+        else optuna.pruners.NopPruner()
+    )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler_name, seed), pruner=pruner)
     study.enqueue_trial(default_point(space))
@@ -39,8 +51,7 @@ def search_with(space: SearchSpace, method: str, seed: int, budget_steps: int,
     while steps < budget_steps:
         trial = study.ask(dists)
         params = dict(trial.params)
-        done = run_trial(flat_config(space, params, seed),
-                         _ReportStep(trial, int(space.fixed["eval_every"])))  # type: ignore[arg-type]
+        done = run_trial(flat_config(space, params, seed), _ReportStep(trial, int(space.fixed["eval_every"])))  # type: ignore[arg-type]
         done.params, done.number = params, trial.number
         steps, seconds = steps + done.steps, seconds + done.seconds
         done.end_steps, done.end_seconds = steps, seconds
@@ -97,18 +108,30 @@ def reach_rows(out: Path, domains: list[str], seeds: int) -> list[dict]:
             target = max(vals) if vals else math.nan
             cold_steps, _ = steps_to_reach(cold, target)
             warm_steps, reached = steps_to_reach(warm, target)
-            rows.append({"domain": domain, "seed": seed, "target_val": target, "cold_steps": cold_steps,
-                         "warm_steps": warm_steps, "reached": reached, "ratio": warm_steps / max(cold_steps, 1),
-                         "warm_best_val": max((float(t["val"]) for t in warm["trials"] if t["state"] == "complete"),
-                                              default=math.nan)})
+            rows.append(
+                {
+                    "domain": domain,
+                    "seed": seed,
+                    "target_val": target,
+                    "cold_steps": cold_steps,
+                    "warm_steps": warm_steps,
+                    "reached": reached,
+                    "ratio": warm_steps / max(cold_steps, 1),
+                    "warm_best_val": max(
+                        (float(t["val"]) for t in warm["trials"] if t["state"] == "complete"), default=math.nan
+                    ),
+                }
+            )
     return rows
 
 
 def write_report(out: Path, domains: list[str], seeds: int, command: str, wall_s: int) -> str:
     """reach.json and a markdown table (per domain: median ratio over seeds; goal met?)."""
     rows = reach_rows(out, domains, seeds)
-    lines = ["| domain | seeds | cold steps to its best | warm steps to it | warm / cold (median) | reached |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| domain | seeds | cold steps to its best | warm steps to it | warm / cold (median) | reached |",
+        "|---|---|---|---|---|---|",
+    ]
     met = 0
     for domain in domains:
         mine = sorted((r for r in rows if r["domain"] == domain), key=lambda r: r["ratio"])
@@ -116,14 +139,17 @@ def write_report(out: Path, domains: list[str], seeds: int, command: str, wall_s
             continue
         median = mine[len(mine) // 2]["ratio"]
         met += median <= GOAL_RATIO
-        lines.append(f"| {domain} | {len(mine)} | {', '.join(str(r['cold_steps']) for r in mine)} | "
-                     f"{', '.join(str(r['warm_steps']) for r in mine)} | {median:.2f} | "
-                     f"{sum(r['reached'] for r in mine)}/{len(mine)} |")
-    measured = len({r['domain'] for r in rows})
-    lines.append(f"\ngoal (warm <= 1/3 of cold on >= {GOAL_DOMAINS} of 6 domains): met on {met} of {measured} "
-                 f"measured domains. Command: `{command}` ({wall_s} s)")
+        lines.append(
+            f"| {domain} | {len(mine)} | {', '.join(str(r['cold_steps']) for r in mine)} | "
+            f"{', '.join(str(r['warm_steps']) for r in mine)} | {median:.2f} | "
+            f"{sum(r['reached'] for r in mine)}/{len(mine)} |"
+        )
+    measured = len({r["domain"] for r in rows})
+    lines.append(
+        f"\ngoal (warm <= 1/3 of cold on >= {GOAL_DOMAINS} of 6 domains): met on {met} of {measured} "
+        f"measured domains. Command: `{command}` ({wall_s} s)"
+    )
     (out / "reach.json").write_text(json.dumps({"command": command, "wall_s": wall_s, "rows": rows}, indent=1))
     text = "\n".join(lines) + "\n"
     (out / "warm_start.md").write_text(text)
     return text
-

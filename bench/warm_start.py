@@ -15,6 +15,7 @@ least the cold search's final best validation score; ratio = warm / cold. Goal (
 most 1/3 on at least 4 of 6 domains. A warm search that never reaches it counts as its whole budget
 (`reached: false`), a lower bound on its true ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trials", type=float, default=16, help="budget per search, in full trials of steps")
     parser.add_argument("--search-seeds", type=int, default=3)
     parser.add_argument("--method", default="tpe_asha", help="a key of bench.efficiency_trial.METHODS")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override the domains' own settings (stated in the output), e.g. max_steps=200")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override the domains' own settings (stated in the output), e.g. max_steps=200",
+    )
     parser.add_argument("--workers", type=int, default=2, help="searches side by side (processes)")
     parser.add_argument("--out", default="bench_out/warm_start")
     parser.add_argument("--smoke-test", action="store_true", help="tiny domains, 2 trials, 1 seed (CI)")
@@ -102,8 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.warm_search import sources_for
 
         colds = [record_file(out, "cold", d, seed) for d in domains]  # leave one out: sources_for skips the target
-        warm = [("warm", d, seed, vars(args), sources_for(colds, d, args.objective, overrides(args)))
-                for d in domains if not record_file(out, "warm", d, seed).is_file()]
+        warm = [
+            ("warm", d, seed, vars(args), sources_for(colds, d, args.objective, overrides(args)))
+            for d in domains
+            if not record_file(out, "warm", d, seed).is_file()
+        ]
         run_phase(warm, args.workers)
     from bench.warm_search import write_report
 

@@ -4,6 +4,7 @@ The driver resolves every --domain value (`resolve_domains`) and prepares each u
 before Ray starts (`prepare_user_domains`); `domain check FILE` does the same and prints what
 a user needs before spending compute.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,9 @@ import numpy as np
 from cli.errors import UserError, split_names, user_errors
 
 
-def resolve_domains(values: list[str] | None, default: tuple[str, ...] = ("digits",)
-                    ) -> tuple[tuple[str, ...], dict[str, str]]:
+def resolve_domains(
+    values: list[str] | None, default: tuple[str, ...] = ("digits",)
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """--domain values -> (domain names, {user domain name: its absolute domain file})."""
     from dabs_lib.userdomain import USER_DOMAIN_FILES, domain_file_for, register
 
@@ -29,8 +31,10 @@ def resolve_domains(values: list[str] | None, default: tuple[str, ...] = ("digit
                 continue
             name = register(path)
             if files.get(name, str(path)) != str(path):
-                raise UserError(f"--domain: every domain file of one run needs its own name, but {path} and "
-                                f"{files[name]} are both named {name!r} (set `name:` in one of them)")
+                raise UserError(
+                    f"--domain: every domain file of one run needs its own name, but {path} and "
+                    f"{files[name]} are both named {name!r} (set `name:` in one of them)"
+                )
             names.append(name)
             files[name] = USER_DOMAIN_FILES[name]
     return tuple(dict.fromkeys(names)), files
@@ -73,8 +77,10 @@ def _shapes(domain) -> list[str]:
     for spec, stats in zip(domain.specs, domain.stats):
         line = f"  {spec.kind}: {spec} -> {spec.num_tokens} tokens"
         if spec.kind == "tokens":
-            line += (f"; {stats['tokens_mean']:.1f} tokens per example on average, vocabulary {stats['vocab_size']}, "
-                     f"{100 * stats['truncated']:.0f}% truncated at seq_len")
+            line += (
+                f"; {stats['tokens_mean']:.1f} tokens per example on average, vocabulary {stats['vocab_size']}, "
+                f"{100 * stats['truncated']:.0f}% truncated at seq_len"
+            )
         lines.append(line)
     return lines
 
@@ -107,9 +113,11 @@ def _cost(specs: tuple, batch_size: int, rows: int) -> str:
         encoder(batch)
         forward = time.perf_counter() - start
     probe = forward * max(1, -(-rows // batch_size))
-    return (f"at the default model (embed_dim {SMALL_MODEL['embed_dim']}, depth {SMALL_MODEL['depth']}) on this "
-            f"machine's CPU: about {step:.2f} s per "
-            f"training step (batch {batch_size}), about {probe:.1f} s to featurize the {rows} task rows for a probe")
+    return (
+        f"at the default model (embed_dim {SMALL_MODEL['embed_dim']}, depth {SMALL_MODEL['depth']}) on this "
+        f"machine's CPU: about {step:.2f} s per "
+        f"training step (batch {batch_size}), about {probe:.1f} s to featurize the {rows} task rows for a probe"
+    )
 
 
 def cmd_domain(args: argparse.Namespace) -> int:
@@ -131,19 +139,25 @@ def cmd_domain(args: argparse.Namespace) -> int:
     domain.stats = processed.meta["stats"]
     parts = processed.load("parts", mmap=False)
     print(f"domain {name} ({path}): ok; prepared in {processed.folder}")
-    print(f"rows: {len(domain.pretrain)} pretraining (train + unlabelled), "
-          + ", ".join(f"{split} {int((parts == code).sum())}" for code, split in enumerate(("train", "val", "test"))))
+    print(
+        f"rows: {len(domain.pretrain)} pretraining (train + unlabelled), "
+        + ", ".join(f"{split} {int((parts == code).sum())}" for code, split in enumerate(("train", "val", "test")))
+    )
     print("inputs:")
     print("\n".join(_shapes(domain)))
     for task in processed.meta["tasks"]:
         labels = processed.load(f"task_{task['name']}", mmap=False)[: int((parts < 3).sum())]
         balance = _balance(labels, task["classes"]) if task["classes"] else f"mean {labels.mean():.4g}"
-        print(f"task {task['name']}: {task['kind']}, metric {task['metric']}, {task['num_classes']} output(s); "
-              f"labels: {balance}")
+        print(
+            f"task {task['name']}: {task['kind']}, metric {task['metric']}, {task['num_classes']} output(s); "
+            f"labels: {balance}"
+        )
     fixed, search = derived_defaults(len(domain.pretrain), processed.meta["batch_size"])
-    print(f"search defaults (derived from the size; change with --set): batch_size {search['batch_size']['choices']} "
-          f"(default {search['batch_size']['default']}), max_steps {fixed['max_steps']}, "
-          f"eval_every {fixed['eval_every']}, embed_dim {fixed['embed_dim']}, depth {fixed['depth']}")
+    print(
+        f"search defaults (derived from the size; change with --set): batch_size {search['batch_size']['choices']} "
+        f"(default {search['batch_size']['default']}), max_steps {fixed['max_steps']}, "
+        f"eval_every {fixed['eval_every']}, embed_dim {fixed['embed_dim']}, depth {fixed['depth']}"
+    )
     if not args.no_cost:
         rows = sum(len(getattr(t, s)) for t in domain.tasks.values() for s in ("train", "val", "test"))
         print("cost: " + _cost(domain.specs, search["batch_size"]["default"], rows))

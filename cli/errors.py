@@ -1,4 +1,5 @@
 """User errors: printed as one line by run_search.py, exit status 2, never a traceback."""
+
 from __future__ import annotations
 
 import contextlib
@@ -52,8 +53,10 @@ def refuse_smoke_overrides(smoke_test: bool, given: dict, flag: str = "--set") -
 
     conflicts = smoke_conflicts(given) if smoke_test else []
     if conflicts:
-        raise UserError(f"--smoke-test fixes the tiny model and a few steps, so a {flag} of them would be dropped, "
-                        f"but got {flag} {', '.join(conflicts)}; drop --smoke-test or that {flag}")
+        raise UserError(
+            f"--smoke-test fixes the tiny model and a few steps, so a {flag} of them would be dropped, "
+            f"but got {flag} {', '.join(conflicts)}; drop --smoke-test or that {flag}"
+        )
 
 
 def check_folder_arg(flag: str, value: object) -> None:

@@ -4,6 +4,7 @@ Both hold `row_id` (the example's index in its split), the label(s) (`label`, or
 for multi-label rows) and the features (`.npz`: one (N, D) array `features`; Parquet: columns
 `feature_0..D-1`, float32).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """`tensorboard` (a local server for one experiment) and `list`."""
+
 from __future__ import annotations
 
 import argparse
@@ -52,10 +53,20 @@ def cmd_tensorboard(args: argparse.Namespace) -> int:
     check_port(args.port)
     logdir = experiment_dir(args.experiment)
     if not port_free(args.host, args.port):
-        raise UserError(f"--port {args.port}: {args.host}:{args.port} is already in use; "
-                        "choose another port with --port")
-    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", args.host,
-               "--port", str(args.port)]
+        raise UserError(
+            f"--port {args.port}: {args.host}:{args.port} is already in use; choose another port with --port"
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(logdir),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
     url = f"http://{args.host}:{args.port}/"
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_term)
@@ -184,8 +195,10 @@ def list_spaces(as_json: bool) -> None:
     for kind, entries in spaces.items():
         for name, doc in entries.items():
             print(f"{kind.rstrip('s'):<10} {name:<12} {doc}")
-    print("\nobjectives and domains merge into one space per (domain, objective); addons are opt-in "
-          "(--space NAME); --json for the machine-readable form")
+    print(
+        "\nobjectives and domains merge into one space per (domain, objective); addons are opt-in "
+        "(--space NAME); --json for the machine-readable form"
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
 """`export-model`, `models list` and `featurize`: take the encoder a search found home and use it."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,15 @@ def cmd_export_model(args: argparse.Namespace) -> int:
     if args.trial and args.study:
         raise UserError(f"give --study or --trial, not both (got --study {args.study}, --trial {args.trial})")
     with user_errors():
-        folders = export_models(experiment, args.out, study=args.study or "", trial=args.trial or "",
-                                which=args.which, report_dir=args.report, version=package_version())
+        folders = export_models(
+            experiment,
+            args.out,
+            study=args.study or "",
+            trial=args.trial or "",
+            which=args.which,
+            report_dir=args.report,
+            version=package_version(),
+        )
     for folder in folders:
         print(f"model: {folder}")
     print(f"use: {_invoked()} models list --models-dir {args.out}")
@@ -45,12 +53,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     entries = find_models(args.models_dir)
     if not entries:
         where = ", ".join(str(d) for d in models_dirs(args.models_dir))
-        print(f"no models under {where} (export some: {_invoked()} export-model EXPERIMENT --out DIR; "
-              f"look elsewhere: --models-dir DIR or ${MODELS_ENV})")
+        print(
+            f"no models under {where} (export some: {_invoked()} export-model EXPERIMENT --out DIR; "
+            f"look elsewhere: --models-dir DIR or ${MODELS_ENV})"
+        )
         return 0
     header = ("name", "domain", "objective", "headline score", "size", "where")
-    rows = [(e.qualified, e.domain, e.objective, e.headline or "-", _size(e.size_bytes), str(e.path))
-            for e in entries]
+    rows = [(e.qualified, e.domain, e.objective, e.headline or "-", _size(e.size_bytes), str(e.path)) for e in entries]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
@@ -88,17 +97,23 @@ def cmd_featurize(args: argparse.Namespace) -> int:
         encoder, featurizer = load_encoder(args.model, device=args.device, models_dir=args.models_dir)
         build = (featurizer.config.get("data") or {}).get("build", {})
         name = args.domain or featurizer.config["domain"]
-        domain = get_domain(name, seed=int(build.get("seed", 42)), data_root=args.data_root,
-                            smoke=bool(build.get("smoke", False)))
+        domain = get_domain(
+            name, seed=int(build.get("seed", 42)), data_root=args.data_root, smoke=bool(build.get("smoke", False))
+        )
     if tuple(domain.specs) != tuple(encoder.specs):
-        raise UserError(f"--domain {name}: its inputs must be those the model was trained on "
-                        f"({[s.kind for s in encoder.specs]} {list(encoder.specs)}), but they are {list(domain.specs)}")
+        raise UserError(
+            f"--domain {name}: its inputs must be those the model was trained on "
+            f"({[s.kind for s in encoder.specs]} {list(encoder.specs)}), but they are {list(domain.specs)}"
+        )
     data, split = pick_split(domain, args.split)
-    features = featurize(encoder, data, batch_size=args.batch_size, device=featurizer.device,
-                         where=f"{name} {split}", progress=True)
+    features = featurize(
+        encoder, data, batch_size=args.batch_size, device=featurizer.device, where=f"{name} {split}", progress=True
+    )
     from cli.feature_files import write_features
 
     write_features(out, features.features, features.labels, features.rows)
-    print(f"features: {out} ({len(features.rows)} rows x {features.features.shape[1]} dims, {name} {split}, "
-          f"{featurizer.device})")
+    print(
+        f"features: {out} ({len(features.rows)} rows x {features.features.shape[1]} dims, {name} {split}, "
+        f"{featurizer.device})"
+    )
     return 0

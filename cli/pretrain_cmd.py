@@ -1,4 +1,5 @@
 """`pretrain` (one run, no Ray) and `probe` (score a checkpoint on a domain's tasks)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,9 @@ class StepBar(L.Callback):
     def __init__(self, bar) -> None:
         self.bar = bar
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         self.bar.update(trainer.global_step - self.bar.n)
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None and self.bar.n % 10 == 0:
@@ -71,10 +74,12 @@ def plan_line(args: argparse.Namespace, config, out: Path) -> str:
     chosen = args.config or args.domain or args.objective or args.set
     source = "" if chosen else " (the defaults: choose with --domain, --objective, --set or --config)"
     size = ", smoke-test size" if config.smoke_test else ""
-    return (f"pretrain: objective {config.objective} on domain {config.domain}{source}, "
-            f"{effective_config(config).max_steps} steps{size}, "
-            f"then linear probes on every transfer task of {config.domain}; "
-            f"writing {out / 'encoder.pt'} and {out / 'scores.json'}")
+    return (
+        f"pretrain: objective {config.objective} on domain {config.domain}{source}, "
+        f"{effective_config(config).max_steps} steps{size}, "
+        f"then linear probes on every transfer task of {config.domain}; "
+        f"writing {out / 'encoder.pt'} and {out / 'scores.json'}"
+    )
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
@@ -95,20 +100,24 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         config, settings = config_from_args(args)
         check_folder_value("data_root", config.data_root)
         prepare_user_domains(files, config.data_root)
-        domain = prepare_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
-                                smoke=config.smoke_test)
+        domain = prepare_domain(
+            config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test
+        )
     out = Path(args.out)
     print(plan_line(args, config, out), flush=True)
     # Epoch boundaries fix the batch order (dabs_lib.data): split steps as a search trial does,
     # so an exported trial config reproduces the trial to the seed.
-    with stage(f"pretraining {config.objective} on {config.domain}", effective_config(config).max_steps,
-               "steps") as bar:
+    with stage(
+        f"pretraining {config.objective} on {config.domain}", effective_config(config).max_steps, "steps"
+    ) as bar:
         result = pretrain(config, output_dir=out, steps_per_epoch=settings.eval_every, callbacks=[StepBar(bar)])
     with stage(f"scoring the transfer tasks of {config.domain}"):
         table = evaluate_domain(result.encoder, domain, probe_protocol(settings))
     scores = {row["task"]: row["test_score"] for row in table.to_dict("records")}
-    write_json(out / "scores.json", {"config": config.to_dict(), "steps": result.steps,
-                                     "seconds": result.seconds, "test": scores})
+    write_json(
+        out / "scores.json",
+        {"config": config.to_dict(), "steps": result.steps, "seconds": result.seconds, "test": scores},
+    )
     print(table.to_string(index=False))
     print(f"encoder: {result.checkpoint_path}\nscores: {out / 'scores.json'}")
     return 0
@@ -139,11 +148,16 @@ def cmd_probe(args: argparse.Namespace) -> int:
         else:  # trained on a user domain: its file, as registered when it was prepared, checked again
             prepare_user_domains(registered_files(domain_name, saved.get("data_root", "")), saved.get("data_root", ""))
         smoke = args.smoke_test or saved.get("smoke_test", False)
-        domain = prepare_domain(domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""),
-                                smoke=smoke)
+        domain = prepare_domain(
+            domain_name, seed=saved.get("data_seed", 42), data_root=saved.get("data_root", ""), smoke=smoke
+        )
         encoder = load_encoder(path, specs=domain.specs)
-        protocol = ProbeProtocol(kind=args.protocol, finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
-                                 finetune_lr=args.finetune_lr, fewshot_sizes=tuple(args.fewshot or ()))
+        protocol = ProbeProtocol(
+            kind=args.protocol,
+            finetune_epochs=1 if args.smoke_test else args.finetune_epochs,
+            finetune_lr=args.finetune_lr,
+            fewshot_sizes=tuple(args.fewshot or ()),
+        )
     if args.search:
         return cmd_probe_search(args, path, domain_name)
     table = evaluate_domain(encoder, domain, protocol)
@@ -197,13 +211,23 @@ def cmd_probe_search(args: argparse.Namespace, checkpoint: Path, domain_name: st
         raise UserError(f"--name: experiment {uri} already exists; choose another name")
     checkpoint = str(checkpoint.resolve())
     plan = probe_plan(checkpoint, domain_name, args.num_samples, args.smoke_test)
-    manifest = new_manifest("probe", {"checkpoint": checkpoint, "domains": [domain_name], "sampler": args.sampler,
-                                      "seed": args.seed, "num_samples": args.num_samples}, [plan])
+    manifest = new_manifest(
+        "probe",
+        {
+            "checkpoint": checkpoint,
+            "domains": [domain_name],
+            "sampler": args.sampler,
+            "seed": args.seed,
+            "num_samples": args.num_samples,
+        },
+        [plan],
+    )
     write_manifest(uri, manifest)
     journal = journal_for(uri)
     with ray_session(num_cpus=args.num_cpus, record_in=uri):  # as a search: its processes recorded for `stop`
-        tuner = build_probe_tuner(checkpoint, domain_name, args.num_samples, uri, journal, args.sampler,
-                                  args.seed, args.smoke_test)
+        tuner = build_probe_tuner(
+            checkpoint, domain_name, args.num_samples, uri, journal, args.sampler, args.seed, args.smoke_test
+        )
         grid = tuner.fit()
     finish(uri, manifest, [plan], grid, journal)
     summarize(uri)

@@ -1,4 +1,5 @@
 """What `dabs-tune` with no command runs: Ray-free, so `--help` can describe it without importing Ray."""
+
 from __future__ import annotations
 
 # The quickstart must show whether searching beats the DABS default, with an interval:
@@ -23,6 +24,8 @@ QUICKSTART = dict(
 def quickstart_summary() -> str:
     """One sentence for --help, from the settings above (never a stale copy)."""
     steps = QUICKSTART["overrides"]["max_steps"]
-    return (f"a search of {' and '.join(QUICKSTART['objectives'])} on {' and '.join(QUICKSTART['domains'])} "
-            f"({QUICKSTART['num_samples']} trials per study, {steps} steps each, plus the random-init baseline), "
-            f"then its report with the best configs re-run on {QUICKSTART['seeds']} fresh seeds")
+    return (
+        f"a search of {' and '.join(QUICKSTART['objectives'])} on {' and '.join(QUICKSTART['domains'])} "
+        f"({QUICKSTART['num_samples']} trials per study, {steps} steps each, plus the random-init baseline), "
+        f"then its report with the best configs re-run on {QUICKSTART['seeds']} fresh seeds"
+    )

@@ -1,13 +1,11 @@
 """`summarize` (printed after every search), `analyze` and `export` (the work lives in analysis.report)."""
+
 from __future__ import annotations
 
 import pandas as pd
 
 from dabs_lib.invocation import command
-from cli.parser import invoked_name
 import argparse
-
-
 
 
 def summarize(uri: str) -> None:
@@ -30,8 +28,9 @@ def summarize(uri: str) -> None:
     print("\nbest test score per domain and task (linear probe on the frozen encoder):")
     with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", "{:.4f}".format):
         print(table.to_string(index=False))
-    paths = write_table(table, local, SINGLE_RUN_TABLE,
-                        caption="test score of the best trial per objective (one run each)")
+    paths = write_table(
+        table, local, SINGLE_RUN_TABLE, caption="test score of the best trial per objective (one run each)"
+    )
     print(f"saved: {', '.join(str(p) for p in paths.values())}")
     print(f"\nTensorBoard: {command(f'tensorboard {uri}')}")
 
@@ -84,9 +83,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     report = _load(args)
     _say_damaged(report)
-    out, notes = analyze(report, args.out, seeds=args.seeds, risk=args.risk, invariance=args.invariance,
-                         num_cpus=args.num_cpus, smoke_test=args.smoke_test, all_trials=args.all_trials,
-                         combine=args.combine, address=args.address)
+    out, notes = analyze(
+        report,
+        args.out,
+        seeds=args.seeds,
+        risk=args.risk,
+        invariance=args.invariance,
+        num_cpus=args.num_cpus,
+        smoke_test=args.smoke_test,
+        all_trials=args.all_trials,
+        combine=args.combine,
+        address=args.address,
+    )
     for line in finding_lines(report.transfer) + notes:
         print(line.replace("**", ""))
     print(f"report: {out / 'README.md'}")

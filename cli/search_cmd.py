@@ -1,9 +1,11 @@
 """`search`, `resume` and the no-argument quickstart."""
+
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import math
+import os
 import sys
 import time
 
@@ -68,20 +70,27 @@ def validate(request: SearchRequest) -> None:
         (request.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, but got {request.keep_checkpoints}"),
         (request.reduction_factor >= 2, f"--reduction-factor must be >= 2, but got {request.reduction_factor}"),
         (request.grace_period >= 1, f"--grace-period must be >= 1, but got {request.grace_period}"),
-        (not request.multi_objective or request.sampler not in SINGLE_OBJECTIVE_SAMPLERS,
-         f"--multi-objective {request.multi_objective} needs a multi-objective sampler (tpe, nsga2, random), "
-         f"but got --sampler {request.sampler}, which is single-objective"),
-        (not request.multi_objective or request.scheduler in MULTI_OBJECTIVE_SCHEDULERS,
-         f"--multi-objective {request.multi_objective} needs a scheduler that ranks several objectives "
-         f"({', '.join(MULTI_OBJECTIVE_SCHEDULERS)}), but got --scheduler {request.scheduler}, which stops trials "
-         f"on one score"),
+        (
+            not request.multi_objective or request.sampler not in SINGLE_OBJECTIVE_SAMPLERS,
+            f"--multi-objective {request.multi_objective} needs a multi-objective sampler (tpe, nsga2, random), "
+            f"but got --sampler {request.sampler}, which is single-objective",
+        ),
+        (
+            not request.multi_objective or request.scheduler in MULTI_OBJECTIVE_SCHEDULERS,
+            f"--multi-objective {request.multi_objective} needs a scheduler that ranks several objectives "
+            f"({', '.join(MULTI_OBJECTIVE_SCHEDULERS)}), but got --scheduler {request.scheduler}, which stops trials "
+            f"on one score",
+        ),
     ]
     for ok, message in checks:
         if not ok:
             raise UserError(message)
     if request.scheduler in REFUSED_SCHEDULERS:
         raise UserError(f"--scheduler {request.scheduler}: {REFUSED_SCHEDULERS[request.scheduler]}")
-    for flag, name, registry in (("--sampler", request.sampler, SAMPLERS), ("--scheduler", request.scheduler, SCHEDULERS)):
+    for flag, name, registry in (
+        ("--sampler", request.sampler, SAMPLERS),
+        ("--scheduler", request.scheduler, SCHEDULERS),
+    ):
         if name not in registry:
             raise UserError(f"{flag}: unknown {flag[2:]} {name!r}; choose from {sorted(registry)}")
     make_sampler(request.sampler, request.seed)  # e.g. cmaes without its package
@@ -112,14 +121,24 @@ def check_shared(request: SearchRequest) -> None:
     if not request.shared_config:
         return
     checks = [
-        (len(request.domains) >= 2,
-         f"--shared-config needs at least 2 domains, but got --domain {','.join(request.domains)}"),
-        (SHARED not in request.domains, f"--shared-config: no domain may be named {SHARED!r} (the cross-domain "
-                                         f"study's name), but got --domain {','.join(request.domains)}"),
-        (not request.multi_objective, f"--shared-config scores one aggregate, but got --multi-objective "
-                                      f"{request.multi_objective}"),
-        (request.scheduler in ("asha", "fifo"), f"--shared-config stops early on the aggregate with asha (or "
-                                                 f"not at all with fifo), but got --scheduler {request.scheduler}"),
+        (
+            len(request.domains) >= 2,
+            f"--shared-config needs at least 2 domains, but got --domain {','.join(request.domains)}",
+        ),
+        (
+            SHARED not in request.domains,
+            f"--shared-config: no domain may be named {SHARED!r} (the cross-domain "
+            f"study's name), but got --domain {','.join(request.domains)}",
+        ),
+        (
+            not request.multi_objective,
+            f"--shared-config scores one aggregate, but got --multi-objective {request.multi_objective}",
+        ),
+        (
+            request.scheduler in ("asha", "fifo"),
+            f"--shared-config stops early on the aggregate with asha (or "
+            f"not at all with fifo), but got --scheduler {request.scheduler}",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -195,14 +214,18 @@ def check_ray_flags(args: argparse.Namespace) -> None:
     if args.num_cpus < 0:
         raise UserError(f"--num-cpus must be >= 0, but got {args.num_cpus}")
     if args.address and args.num_cpus:
-        raise UserError(f"--num-cpus sizes the private Ray only, but got --num-cpus {args.num_cpus} with "
-                        f"--address {args.address} (a cluster has its own size); drop one")
+        raise UserError(
+            f"--num-cpus sizes the private Ray only, but got --num-cpus {args.num_cpus} with "
+            f"--address {args.address} (a cluster has its own size); drop one"
+        )
     timeout = args.schedule_timeout
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
         raise UserError(f"--schedule-timeout must be a positive number of seconds, but got {timeout:g}")
     if timeout is not None and not args.address:
-        raise UserError(f"--schedule-timeout applies to a cluster joined with --address, but got "
-                        f"--schedule-timeout {timeout:g} without --address (a private Ray grants at once)")
+        raise UserError(
+            f"--schedule-timeout applies to a cluster joined with --address, but got "
+            f"--schedule-timeout {timeout:g} without --address (a private Ray grants at once)"
+        )
 
 
 def check_cluster(request: SearchRequest, address: str, num_cpus: int) -> None:
@@ -212,8 +235,9 @@ def check_cluster(request: SearchRequest, address: str, num_cpus: int) -> None:
     check_before_start(TrialDemand(request.cpus_per_trial, request.gpus_per_trial), address, num_cpus)
 
 
-def run_and_report(request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "",
-                   schedule_timeout_s: float | None = None) -> tuple[str, int]:
+def run_and_report(
+    request: SearchRequest, address: str, num_cpus: int, resume_uri: str = "", schedule_timeout_s: float | None = None
+) -> tuple[str, int]:
     """Run (or resume) the search and print its table; (URI, exit status): 1 when a study's
     every trial errored, with their error lines."""
     from trainables.cluster import ClusterError
@@ -269,8 +293,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
         check_local_journal(uri)
         preflight_request(request)  # the data may have moved since the search started
         check_cluster(request, args.address or "", args.num_cpus)
-    return run_and_report(SearchRequest(), args.address or "", args.num_cpus, resume_uri=args.experiment,
-                          schedule_timeout_s=args.schedule_timeout)[1]
+    return run_and_report(
+        SearchRequest(),
+        args.address or "",
+        args.num_cpus,
+        resume_uri=args.experiment,
+        schedule_timeout_s=args.schedule_timeout,
+    )[1]
 
 
 def check_local_journal(uri: str) -> None:
@@ -286,10 +315,17 @@ def check_local_journal(uri: str) -> None:
 def cmd_quickstart(args: argparse.Namespace) -> int:
     settings = dict(QUICKSTART, num_samples=2, seeds=2) if args.smoke_test else dict(QUICKSTART)
     seeds = settings.pop("seeds")
-    request = SearchRequest(**settings, storage_path=args.storage_path,
-                            name=f"quickstart_{time.strftime('%Y%m%d-%H%M%S')}", smoke_test=args.smoke_test)
-    print(f"quickstart: searching {', '.join(request.objectives)} on {', '.join(request.domains)} "
-          f"({request.num_samples} trials each, Optuna TPE + ASHA) plus the random-init baseline", flush=True)
+    request = SearchRequest(
+        **settings,
+        storage_path=args.storage_path,
+        name=f"quickstart_{time.strftime('%Y%m%d-%H%M%S')}",
+        smoke_test=args.smoke_test,
+    )
+    print(
+        f"quickstart: searching {', '.join(request.objectives)} on {', '.join(request.domains)} "
+        f"({request.num_samples} trials each, Optuna TPE + ASHA) plus the random-init baseline",
+        flush=True,
+    )
     with user_errors():
         validate(request)
     uri, status = run_and_report(request, "", args.num_cpus)

@@ -4,6 +4,7 @@ Reads the experiment's manifest and Optuna journal only (no Ray, no torch), so i
 search runs in another process and after it ended. `--watch` reprints every `--interval` seconds
 until the search stops running (or Ctrl-C).
 """
+
 from __future__ import annotations
 
 import argparse

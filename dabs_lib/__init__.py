@@ -3,6 +3,7 @@
 The entry points are imported lazily so `import dabs_lib` stays cheap for tools that
 only need specs or configs.
 """
+
 from __future__ import annotations
 
 from typing import Any

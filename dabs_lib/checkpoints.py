@@ -4,6 +4,7 @@ Everything is stored as plain tensors, dicts and strings so that loading works w
 `torch.load(weights_only=True)` (no pickled code runs). Loading into a different spec or
 model config fails with an error naming both, instead of DABS's silent `strict=False`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,10 +51,15 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     except Exception as error:  # torch raises RuntimeError, EOFError, UnpicklingError, IndexError, ...
         size = path.stat().st_size
         # weights_only refuses pickled code; a truncated zip (full disk, killed writer) fails to open
-        problem = (f"it must be a torch checkpoint loadable with weights_only=True, but it has {size} bytes "
-                   f"and loading failed ({str(error).splitlines()[0][:120] if str(error) else type(error).__name__})")
-        raise CorruptFileError(path, problem, "Delete it (or its checkpoint folder) and use an earlier "
-                               "checkpoint, or re-run the training that wrote it.") from None
+        problem = (
+            f"it must be a torch checkpoint loadable with weights_only=True, but it has {size} bytes "
+            f"and loading failed ({str(error).splitlines()[0][:120] if str(error) else type(error).__name__})"
+        )
+        raise CorruptFileError(
+            path,
+            problem,
+            "Delete it (or its checkpoint folder) and use an earlier checkpoint, or re-run the training that wrote it.",
+        ) from None
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointMismatch(f"{path} is not a dabs-tune encoder checkpoint (format {FORMAT_VERSION})")
     return payload
@@ -89,9 +95,7 @@ def load_encoder(
             f"checkpoint {path} was trained for specs {saved_specs}, but the dataset has specs {tuple(specs)}"
         )
     if config is not None and config != saved_config:
-        raise CheckpointMismatch(
-            f"checkpoint {path} has model config {saved_config}, but {config} was requested"
-        )
+        raise CheckpointMismatch(f"checkpoint {path} has model config {saved_config}, but {config} was requested")
     encoder = Encoder(saved_specs, saved_config)
     encoder.load_state_dict(payload["state_dict"], strict=True)
     return encoder

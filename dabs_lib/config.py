@@ -4,6 +4,7 @@ The same flat names appear in YAML search spaces, Tune configs, CLI flags, Tenso
 tags and exported columns: `lr`, `embed_dim`, `corruption_rate`, ... One function,
 `config_from_dict`, routes each name to its dataclass and rejects unknown names.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -89,8 +90,9 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
 
     for key, value in flat.items():
         if not isinstance(value, (int, float, str, bool)) and not hasattr(value, "item"):  # numpy scalars pass
-            raise ValueError(f"`{key}` must be a number, string or bool, but got {value!r} "
-                             f"({type(value).__name__}) in {source}")
+            raise ValueError(
+                f"`{key}` must be a number, string or bool, but got {value!r} ({type(value).__name__}) in {source}"
+            )
     objective = flat.get("objective", PretrainConfig.objective)
     objective_cls = lookup(OBJECTIVES, objective, "objective")
     top_names = _names(PretrainConfig) - {"model", "objective_config"}
@@ -106,9 +108,7 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
             objective_params[key] = value
         else:
             known = sorted(top_names | model_names | objective_names)
-            raise ValueError(
-                f"unknown key {key!r} in {source} for objective {objective!r}; known keys: {known}"
-            )
+            raise ValueError(f"unknown key {key!r} in {source} for objective {objective!r}; known keys: {known}")
     try:
         return PretrainConfig(
             **_coerce(PretrainConfig, top),

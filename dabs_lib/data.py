@@ -9,6 +9,7 @@ in-memory and row-by-row paths all see the same batch at the same step. (Lightni
 `set_epoch` only on `loader.sampler` or `loader.batch_sampler.sampler`, never on a
 `batch_sampler`: an epoch counter would stay 0 for sets read row by row.)
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -63,7 +64,7 @@ class StepBatchSampler(Sampler[list[int]]):
         first, last = start // self.num_rows, (stop - 1) // self.num_rows
         chain = torch.cat([self._permutation(j) for j in range(first, last + 1)])
         offset = start - first * self.num_rows
-        return chain[offset: offset + stop - start].view(count, self.batch_size)
+        return chain[offset : offset + stop - start].view(count, self.batch_size)
 
     def _permutation(self, index: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
@@ -87,8 +88,9 @@ def step_sampler(loader: DataLoader[Any]) -> StepBatchSampler:
     return sampler
 
 
-def pretrain_loader(split: Dataset[Any], batch_size: int, steps_per_epoch: int, seed: int,
-                    workers: int = 0, start_step: int = 0) -> DataLoader[Any]:
+def pretrain_loader(
+    split: Dataset[Any], batch_size: int, steps_per_epoch: int, seed: int, workers: int = 0, start_step: int = 0
+) -> DataLoader[Any]:
     """Seeded batches of `split`, those of steps `start_step, start_step + 1, ...`. In-memory
     splits are sliced whole batches at a time; sets read row by row (memory-mapped or
     decoded files) use `workers` loader processes when > 0."""
@@ -101,5 +103,11 @@ def pretrain_loader(split: Dataset[Any], batch_size: int, steps_per_epoch: int, 
     if isinstance(split, TensorSplit):
         # Whole batches by fancy indexing: one __getitem__ per batch instead of per row.
         return DataLoader(split, sampler=sampler, batch_size=None, collate_fn=_whole_batch, generator=generator)
-    return DataLoader(split, batch_sampler=sampler, collate_fn=_collate_rows, num_workers=workers,
-                      persistent_workers=workers > 0, generator=generator)
+    return DataLoader(
+        split,
+        batch_sampler=sampler,
+        collate_fn=_collate_rows,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        generator=generator,
+    )

@@ -4,6 +4,7 @@ A diverged encoder still "transfers" (NaN features make the probe predict one cl
 chance-level score), so without these checks a search records it as a result. Lightning-
 free (the probe path imports it); the training-loop callback is dabs_lib.divergence_guard.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,5 +53,7 @@ def check_features(features: np.ndarray, where: str) -> None:
     finite = np.isfinite(features)
     if not finite.all():
         bad = int(finite.size - np.count_nonzero(finite))
-        raise NonFiniteFeatures(f"the encoder's features on {where} must be finite, but {bad} of "
-                                f"{finite.size} values are NaN or infinite (diverged encoder); no score is reported")
+        raise NonFiniteFeatures(
+            f"the encoder's features on {where} must be finite, but {bad} of "
+            f"{finite.size} values are NaN or infinite (diverged encoder); no score is reported"
+        )

@@ -1,4 +1,5 @@
 """The Lightning callback that stops training at the first non-finite loss."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,7 +18,9 @@ class DivergenceGuard(L.Callback):
     is made from the diverged weights; the caller decides how to record the reason.
     """
 
-    def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
         if isinstance(loss, torch.Tensor) and not bool(torch.isfinite(loss.detach()).all()):
             raise Diverged.at_step(trainer.global_step, "loss", f"{float(loss.detach().float().mean()):g}")

@@ -5,6 +5,7 @@ token position (the raw preprocessed patch/segment/feature, or the token id).
 `padding_mask` is True where a position is padding (PyTorch's key_padding_mask
 convention); only token inputs ever pad.
 """
+
 from __future__ import annotations
 
 import torch

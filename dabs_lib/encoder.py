@@ -11,6 +11,7 @@ fused kernel, or in bf16 on a CPU with native bf16 matmuls, where it is faster, 
 matmuls and a softmax (float32 up to CPU_PLAIN_ATTENTION_MAX_LEN tokens); the result is the
 same to bf16 tolerance (tested).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -82,8 +83,13 @@ def plain_attention_fits(q: Tensor, attn_mask: Tensor | None, dropout_p: float) 
     40 vs 69 ms (math kernel) at L 65, 110 vs 223 at 129, 338 vs 510 at 197; whole bf16 steps on
     2d64 about 19% faster (BENCHMARKS.md). fp32 keeps SDPA: plain was faster on attention alone up
     to about 96 tokens (41 vs 48 ms at 65) but not on whole steps (10% faster to 13% slower)."""
-    return (q.device.type == "cpu" and q.dtype == torch.bfloat16 and attn_mask is None and dropout_p == 0.0
-            and cpu_has_bf16_matmul())
+    return (
+        q.device.type == "cpu"
+        and q.dtype == torch.bfloat16
+        and attn_mask is None
+        and dropout_p == 0.0
+        and cpu_has_bf16_matmul()
+    )
 
 
 def plain_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ Every writer and reader (the search engine, `resume`, `analyze`, `export`, `list
 search) goes through this module: it spells the file names, the study and trial names, the
 metric names and the mapping from trial settings to the probe protocol once.
 """
+
 from __future__ import annotations
 
 import re
@@ -114,9 +115,12 @@ def probe_protocol(settings: TrialSettings, kind: str = "linear", smoke_test: bo
     from dabs_lib.transfer import ProbeProtocol  # torch: only the trainables pay for it
 
     if kind == "finetune":
-        return ProbeProtocol(kind="finetune", finetune_lr=settings.finetune_lr,
-                             finetune_weight_decay=settings.finetune_weight_decay,
-                             finetune_epochs=1 if smoke_test else settings.finetune_epochs)
+        return ProbeProtocol(
+            kind="finetune",
+            finetune_lr=settings.finetune_lr,
+            finetune_weight_decay=settings.finetune_weight_decay,
+            finetune_epochs=1 if smoke_test else settings.finetune_epochs,
+        )
     return ProbeProtocol(l2_min=settings.l2_min, l2_max=settings.l2_max, l2_steps=settings.l2_steps)
 
 
@@ -160,8 +164,7 @@ def journal_path(experiment: str | Path) -> Path:
 
 def check_name(name: str, flag: str = "--name") -> str:
     """An experiment name is one path component, so the experiment stays under --storage-path."""
-    bad = (not name or name in (".", "..") or name.startswith(".") or "/" in name or "\\" in name
-           or "\0" in name)
+    bad = not name or name in (".", "..") or name.startswith(".") or "/" in name or "\\" in name or "\0" in name
     if bad:
         raise ValueError(f"{flag} must be {NAME_RULE}, but got {name!r}")
     return name
@@ -210,10 +213,18 @@ class Manifest:
     errors: tuple[str, ...] = field(default=())  # error lines of trials that stayed errored
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "kind": self.kind, "status": self.status, "journal": JOURNAL,
-                "request": self.request, "errors": list(self.errors),
-                "studies": [{"domain": s.domain, "objective": s.objective, "name": s.name, "status": s.status,
-                             "trials": s.trials} for s in self.studies]}
+        return {
+            "format": FORMAT,
+            "kind": self.kind,
+            "status": self.status,
+            "journal": JOURNAL,
+            "request": self.request,
+            "errors": list(self.errors),
+            "studies": [
+                {"domain": s.domain, "objective": s.objective, "name": s.name, "status": s.status, "trials": s.trials}
+                for s in self.studies
+            ],
+        }
 
     def study(self, domain: str, objective: str) -> Study | None:
         return next((s for s in self.studies if (s.domain, s.objective) == (domain, objective)), None)
@@ -223,14 +234,23 @@ def parse_manifest(data: Any, where: str) -> Manifest:
     """The manifest from its JSON, or ExperimentError naming what is wrong and where."""
     try:
         if data.get("format") != FORMAT:
-            raise ExperimentError(f"{where} was written by an older dabs-tune (manifest format "
-                                  f"{data.get('format', 1)}, this version reads {FORMAT}); re-run the search")
+            raise ExperimentError(
+                f"{where} was written by an older dabs-tune (manifest format "
+                f"{data.get('format', 1)}, this version reads {FORMAT}); re-run the search"
+            )
         if data["kind"] not in KINDS:
             raise ExperimentError(f"{where}: kind must be one of {KINDS}, but got {data['kind']!r}")
-        studies = tuple(Study(s["domain"], s["objective"], s.get("status", "pending"), int(s.get("trials", 0)))
-                        for s in data["studies"])
-        return Manifest(data["kind"], dict(data.get("request", {})), studies, data.get("status", "running"),
-                        tuple(data.get("errors", ())))
+        studies = tuple(
+            Study(s["domain"], s["objective"], s.get("status", "pending"), int(s.get("trials", 0)))
+            for s in data["studies"]
+        )
+        return Manifest(
+            data["kind"],
+            dict(data.get("request", {})),
+            studies,
+            data.get("status", "running"),
+            tuple(data.get("errors", ())),
+        )
     except ExperimentError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError) as error:
@@ -245,8 +265,11 @@ def read_manifest(experiment: str | Path) -> Manifest:
     from dabs_lib.safe_io import CorruptFileError, read_json
 
     try:
-        data = read_json(path, "Restore it from a copy of the experiment; its trial folders are intact.",
-                         "the experiment's manifest as JSON")
+        data = read_json(
+            path,
+            "Restore it from a copy of the experiment; its trial folders are intact.",
+            "the experiment's manifest as JSON",
+        )
     except CorruptFileError as error:  # names the file and what to do (0 bytes after a full disk, cut)
         raise ExperimentError(str(error)) from None
     except OSError as error:
@@ -254,8 +277,10 @@ def read_manifest(experiment: str | Path) -> Manifest:
     return parse_manifest(data, str(path))
 
 
-JOURNAL_FIX = ("Restore it from a copy of the experiment (Optuna cannot read it, and a resume would "
-               "record the trials wrongly); the trial folders are intact")
+JOURNAL_FIX = (
+    "Restore it from a copy of the experiment (Optuna cannot read it, and a resume would "
+    "record the trials wrongly); the trial folders are intact"
+)
 
 
 def check_journal(experiment: str | Path) -> int:
@@ -276,8 +301,12 @@ def check_journal(experiment: str | Path) -> int:
         except ValueError:  # JSONDecodeError and UnicodeDecodeError
             entry = None
         if not isinstance(entry, dict) or "op_code" not in entry:
-            raise CorruptFileError(path, f"line {number} must be an Optuna journal entry (a JSON object with "
-                                         f"op_code), but it starts {line[:24]!r}", JOURNAL_FIX)
+            raise CorruptFileError(
+                path,
+                f"line {number} must be an Optuna journal entry (a JSON object with "
+                f"op_code), but it starts {line[:24]!r}",
+                JOURNAL_FIX,
+            )
     return end
 
 
@@ -323,13 +352,19 @@ def check_journal_holds(experiment: str | Path) -> None:
     if not path.is_file():
         raise CorruptFileError(path, f"it is missing, but {len(folders)} trial folders exist", JOURNAL_FIX)
     storage = open_storage(experiment)
-    held = {(s.study_name, t.number) for s in storage.get_all_studies()
-            for t in storage.get_all_trials(s._study_id, deepcopy=False)}
+    held = {
+        (s.study_name, t.number)
+        for s in storage.get_all_studies()
+        for t in storage.get_all_trials(s._study_id, deepcopy=False)
+    }
     for name in sorted(folders):
         _, study, number = parse_trial_name(name)
         if (study, number) not in held:
-            raise CorruptFileError(path, f"it holds no trial {number} of study {study!r}, "
-                                         f"but the trial folder {name} exists (cut or replaced?)", JOURNAL_FIX)
+            raise CorruptFileError(
+                path,
+                f"it holds no trial {number} of study {study!r}, but the trial folder {name} exists (cut or replaced?)",
+                JOURNAL_FIX,
+            )
 
 
 def load_study(experiment: str | Path, domain: str, objective: str):

@@ -4,6 +4,7 @@
 which never trains, can be evaluated without importing Lightning (about 10 s of imports per
 fresh Ray worker) and still be the very encoder a pretraining run of the same seed starts from.
 """
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@
 (the API, a notebook, a Ray worker) argv[0] is another program's: a checkout's working directory
 holds run_search.py, anything else is an installed user.
 """
+
 from __future__ import annotations
 
 import sys

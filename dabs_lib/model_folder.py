@@ -10,6 +10,7 @@ shape, dtype and preprocessing, generic over the input kinds of dabs_lib.specs),
 `data` (how the domain was built and the fingerprints of its splits), `tensors` (name -> shape),
 and what the exporter adds (`scores`, `hyperparameters`, `provenance`, ...).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,13 +37,13 @@ REQUIRED = ("format_version", "name", "domain", "objective", "model_config", "in
 INPUT_DTYPES = {"tokens": "int64", "1d": "float32", "2d": "float32", "tabular": "float32"}
 PREPROCESSING = {
     "tokens": "integer token ids from the domain's own tokenizer or vocabulary, padded with pad_id to seq_len "
-              "(padding is masked in attention and pooling)",
+    "(padding is masked in attention and pooling)",
     "1d": "float time series (seq_len, in_channels), scaled as the domain's pipeline scaled its data (`observed` "
-          "gives the range); cut into seq_len/segment_size segments, one token each",
+    "gives the range); cut into seq_len/segment_size segments, one token each",
     "2d": "float image or spectrogram (in_channels, input_size, input_size), scaled as the domain's pipeline "
-          "scaled its data (`observed` gives the range); cut into patch_size x patch_size patches, one token each",
+    "scaled its data (`observed` gives the range); cut into patch_size x patch_size patches, one token each",
     "tabular": "one float per feature (num_features,), scaled as the domain's pipeline scaled its data "
-               "(`observed` gives the range); one token each",
+    "(`observed` gives the range); one token each",
 }
 assert set(INPUT_DTYPES) == set(PREPROCESSING) == set(SPEC_KINDS)
 
@@ -60,8 +61,12 @@ class ModelFolderError(ValueError):
 
 def input_shape(spec: Spec) -> tuple[int, ...]:
     """The shape of one example of this input (no batch dimension)."""
-    shapes = {"tokens": lambda s: (s.seq_len,), "1d": lambda s: (s.seq_len, s.in_channels),
-              "2d": lambda s: (s.in_channels, s.input_size, s.input_size), "tabular": lambda s: (s.num_features,)}
+    shapes = {
+        "tokens": lambda s: (s.seq_len,),
+        "1d": lambda s: (s.seq_len, s.in_channels),
+        "2d": lambda s: (s.in_channels, s.input_size, s.input_size),
+        "tabular": lambda s: (s.num_features,),
+    }
     return shapes[spec.kind](spec)
 
 
@@ -70,13 +75,23 @@ def describe_inputs(specs: tuple[Spec, ...], sample: tuple[torch.Tensor, ...] | 
     of the domain's own inputs) the range of values the encoder was trained on."""
     out = []
     for index, spec in enumerate(specs):
-        entry: dict[str, Any] = {"index": index, "kind": spec.kind, "spec": spec_to_dict(spec),
-                                 "shape": list(input_shape(spec)), "dtype": INPUT_DTYPES[spec.kind],
-                                 "preprocessing": PREPROCESSING[spec.kind]}
+        entry: dict[str, Any] = {
+            "index": index,
+            "kind": spec.kind,
+            "spec": spec_to_dict(spec),
+            "shape": list(input_shape(spec)),
+            "dtype": INPUT_DTYPES[spec.kind],
+            "preprocessing": PREPROCESSING[spec.kind],
+        }
         if sample is not None:
             values = sample[index].double()
-            entry["observed"] = {"rows": len(values), "mean": float(values.mean()), "std": float(values.std()),
-                                 "min": float(values.min()), "max": float(values.max())}
+            entry["observed"] = {
+                "rows": len(values),
+                "mean": float(values.mean()),
+                "std": float(values.std()),
+                "min": float(values.min()),
+                "max": float(values.max()),
+            }
         out.append(entry)
     return out
 
@@ -93,11 +108,17 @@ def write_model_folder(folder: str | os.PathLike, encoder: Encoder, config: dict
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in encoder.state_dict().items()}
-    full = {"format": FORMAT, "format_version": FORMAT_VERSION, **config,
-            "model_config": dataclasses.asdict(encoder.config),
-            "inputs": config.get("inputs") or describe_inputs(encoder.specs),
-            "feature_dim": encoder.config.embed_dim, "pooling": encoder.config.pooling,
-            "weights": WEIGHTS, "tensors": tensor_shapes(encoder)}
+    full = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **config,
+        "model_config": dataclasses.asdict(encoder.config),
+        "inputs": config.get("inputs") or describe_inputs(encoder.specs),
+        "feature_dim": encoder.config.embed_dim,
+        "pooling": encoder.config.pooling,
+        "weights": WEIGHTS,
+        "tensors": tensor_shapes(encoder),
+    }
     with atomic_path(folder / WEIGHTS) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
     write_json(folder / CONFIG, full, indent=2, allow_nan=False)
@@ -109,18 +130,23 @@ def read_config(folder: str | os.PathLike) -> dict[str, Any]:
     """config.json of a model folder, checked for the format and the fields the loader needs."""
     path = Path(folder) / CONFIG
     if not path.is_file():
-        raise ModelFolderError(folder, f"a model folder must hold {CONFIG}, {WEIGHTS} and {CARD}, but {CONFIG} "
-                                       "is missing")
+        raise ModelFolderError(
+            folder, f"a model folder must hold {CONFIG}, {WEIGHTS} and {CARD}, but {CONFIG} is missing"
+        )
     try:
         config = json.loads(path.read_text())
     except (ValueError, OSError) as error:
-        raise ModelFolderError(path, f"must be JSON, but reading it failed ({str(error).splitlines()[0][:100]})") \
-            from None
+        raise ModelFolderError(
+            path, f"must be JSON, but reading it failed ({str(error).splitlines()[0][:100]})"
+        ) from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFolderError(path, f"must have \"format\": \"{FORMAT}\" (a dabs-tune model), but it does not")
+        raise ModelFolderError(path, f'must have "format": "{FORMAT}" (a dabs-tune model), but it does not')
     if config.get("format_version") != FORMAT_VERSION:
-        raise ModelFolderError(path, f"format_version must be {FORMAT_VERSION} (what this dabs-tune reads), but "
-                                     f"got {config.get('format_version')!r}")
+        raise ModelFolderError(
+            path,
+            f"format_version must be {FORMAT_VERSION} (what this dabs-tune reads), but "
+            f"got {config.get('format_version')!r}",
+        )
     missing = [key for key in REQUIRED if key not in config]
     if missing:
         raise ModelFolderError(path, f"must have the keys {list(REQUIRED)}, but {missing} are missing")
@@ -136,8 +162,10 @@ def build_encoder(config: dict[str, Any], where: str | os.PathLike) -> Encoder:
         model = saved_model_config(dict(config["model_config"]))
         return Encoder(specs, model)
     except (KeyError, TypeError, ValueError) as error:
-        raise ModelFolderError(Path(where) / CONFIG, f"inputs and model_config must describe an encoder, but "
-                                                     f"{type(error).__name__}: {error}") from None
+        raise ModelFolderError(
+            Path(where) / CONFIG,
+            f"inputs and model_config must describe an encoder, but {type(error).__name__}: {error}",
+        ) from None
 
 
 def _check_tensors(found: dict[str, list[int]], expected: dict[str, list[int]], where: str, against: str) -> None:
@@ -145,8 +173,11 @@ def _check_tensors(found: dict[str, list[int]], expected: dict[str, list[int]], 
     extra = sorted(set(found) - set(expected))
     shaped = sorted(k for k in set(found) & set(expected) if list(found[k]) != list(expected[k]))
     if missing or extra or shaped:
-        parts = ([f"missing {missing[:3]}"] if missing else []) + ([f"extra {extra[:3]}"] if extra else []) + (
-            [f"{k} is {list(found[k])}, not {list(expected[k])}" for k in shaped[:2]])
+        parts = (
+            ([f"missing {missing[:3]}"] if missing else [])
+            + ([f"extra {extra[:3]}"] if extra else [])
+            + ([f"{k} is {list(found[k])}, not {list(expected[k])}" for k in shaped[:2]])
+        )
         raise ModelFolderError(where, f"the tensors must match {against}, but {'; '.join(parts)}")
 
 
@@ -161,17 +192,20 @@ def read_weights(folder: str | os.PathLike, config: dict[str, Any], encoder: Enc
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise ModelFolderError(path, f"must be a safetensors file, but loading it failed "
-                                     f"({str(error).splitlines()[0][:100] if str(error) else type(error).__name__})") \
-            from None
+        raise ModelFolderError(
+            path,
+            f"must be a safetensors file, but loading it failed "
+            f"({str(error).splitlines()[0][:100] if str(error) else type(error).__name__})",
+        ) from None
     found = {k: list(v.shape) for k, v in tensors.items()}
-    _check_tensors(found, config["tensors"], str(path), f"the \"tensors\" of {CONFIG}")
+    _check_tensors(found, config["tensors"], str(path), f'the "tensors" of {CONFIG}')
     _check_tensors(found, tensor_shapes(encoder), str(path), f"the encoder {CONFIG} describes")
     state = encoder.state_dict()
     wrong = [k for k, v in tensors.items() if v.dtype != state[k].dtype]
     if wrong:
-        raise ModelFolderError(path, f"tensor {wrong[0]} must be {state[wrong[0]].dtype}, but it is "
-                                     f"{tensors[wrong[0]].dtype}")
+        raise ModelFolderError(
+            path, f"tensor {wrong[0]} must be {state[wrong[0]].dtype}, but it is {tensors[wrong[0]].dtype}"
+        )
     return tensors
 
 

@@ -6,6 +6,7 @@ most MAX_DEPTH levels down, holding a config.json of dabs_lib.model_folder's for
 --out DIR` writes DIR/<experiment>/<domain>-<objective>/, so a name is `<domain>-<objective>`, or
 `<experiment>/<domain>-<objective>` when several experiments export the same pair.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,9 +69,15 @@ def _entry(folder: Path) -> ModelEntry | None:
         return None
     weights = folder / WEIGHTS
     provenance = config.get("provenance") or {}
-    return ModelEntry(str(config.get("name", folder.name)), str(provenance.get("experiment", folder.parent.name)),
-                      str(config.get("domain", "")), str(config.get("objective", "")), headline(config),
-                      weights.stat().st_size if weights.is_file() else 0, folder)
+    return ModelEntry(
+        str(config.get("name", folder.name)),
+        str(provenance.get("experiment", folder.parent.name)),
+        str(config.get("domain", "")),
+        str(config.get("objective", "")),
+        headline(config),
+        weights.stat().st_size if weights.is_file() else 0,
+        folder,
+    )
 
 
 def find_models(dirs: list[str] | tuple[str, ...] | str | None = None) -> list[ModelEntry]:
@@ -79,8 +86,9 @@ def find_models(dirs: list[str] | tuple[str, ...] | str | None = None) -> list[M
     for root in models_dirs(dirs):
         if not root.is_dir():
             continue
-        candidates = [root] + [p.parent for depth in range(1, MAX_DEPTH + 1)
-                               for p in root.glob("/".join(["*"] * depth) + f"/{CONFIG}")]
+        candidates = [root] + [
+            p.parent for depth in range(1, MAX_DEPTH + 1) for p in root.glob("/".join(["*"] * depth) + f"/{CONFIG}")
+        ]
         for folder in candidates:
             entry = _entry(folder) if (folder / CONFIG).is_file() else None
             if entry is not None:
@@ -96,9 +104,15 @@ def resolve(name: str, dirs: list[str] | tuple[str, ...] | str | None = None) ->
     where = ", ".join(str(d) for d in models_dirs(dirs))
     if not matches:
         known = sorted({e.qualified for e in entries})
-        raise ModelFolderError(name, f"must name a model folder or a model under {where} (--models-dir or "
-                                     f"${MODELS_ENV}), but none is called so; models there: {known or 'none'}")
+        raise ModelFolderError(
+            name,
+            f"must name a model folder or a model under {where} (--models-dir or "
+            f"${MODELS_ENV}), but none is called so; models there: {known or 'none'}",
+        )
     if len(matches) > 1:
-        raise ModelFolderError(name, f"must name one model, but {len(matches)} match: "
-                                     f"{[e.qualified for e in matches]}; use <experiment>/<name> or a path")
+        raise ModelFolderError(
+            name,
+            f"must name one model, but {len(matches)} match: "
+            f"{[e.qualified for e in matches]}; use <experiment>/<name> or a path",
+        )
     return matches[0].path

@@ -9,6 +9,7 @@
 Only safetensors and JSON are read: nothing is unpickled. A folder whose config and weights
 disagree is refused with one ModelFolderError line.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,14 @@ class Featurizer:
         else:
             inputs = self.inputs(data)
             split = TensorSplit(inputs, None, "inputs")
-        features = featurize(self.encoder, split, batch_size=batch_size, device=self.device,
-                             where=f"model {self.path.name}", progress=progress)
+        features = featurize(
+            self.encoder,
+            split,
+            batch_size=batch_size,
+            device=self.device,
+            where=f"model {self.path.name}",
+            progress=progress,
+        )
         return torch.from_numpy(features.features)
 
     def inputs(self, data: Any) -> tuple[Tensor, ...]:
@@ -58,15 +65,16 @@ class Featurizer:
         parts = tuple(data) if isinstance(data, (tuple, list)) else (data,)
         specs = self.encoder.specs
         if len(parts) != len(specs):
-            raise ValueError(f"featurize takes {len(specs)} input(s) ({[s.kind for s in specs]}), "
-                             f"but got {len(parts)}")
+            raise ValueError(f"featurize takes {len(specs)} input(s) ({[s.kind for s in specs]}), but got {len(parts)}")
         out = []
         for index, (part, spec) in enumerate(zip(parts, specs)):
             tensor = torch.as_tensor(np.asarray(part) if not isinstance(part, Tensor) else part)
             want = input_shape(spec)
             if tuple(tensor.shape[1:]) != want:
-                raise ValueError(f"input {index} ({spec.kind}) must have shape (N, {', '.join(map(str, want))}), "
-                                 f"but got {tuple(tensor.shape)}")
+                raise ValueError(
+                    f"input {index} ({spec.kind}) must have shape (N, {', '.join(map(str, want))}), "
+                    f"but got {tuple(tensor.shape)}"
+                )
             out.append(tensor.long() if INPUT_DTYPES[spec.kind] == "int64" else tensor.float())
         return tuple(out)
 
@@ -85,12 +93,14 @@ def model_path(path_or_name: str | os.PathLike, models_dir: list[str] | str | No
         return path.parent
     if str(path_or_name).count("/") <= 1 and not path.exists():
         return resolve(str(path_or_name), models_dir)
-    raise ModelFolderError(path_or_name, "must be a model folder (config.json + model.safetensors) or a model name, "
-                                         "but it is neither")
+    raise ModelFolderError(
+        path_or_name, "must be a model folder (config.json + model.safetensors) or a model name, but it is neither"
+    )
 
 
-def load_encoder(path_or_name: str | os.PathLike, device: str | torch.device | None = None,
-                 models_dir: list[str] | str | None = None) -> LoadedEncoder:
+def load_encoder(
+    path_or_name: str | os.PathLike, device: str | torch.device | None = None, models_dir: list[str] | str | None = None
+) -> LoadedEncoder:
     """The exported encoder in eval mode on `device` (default: CUDA when present, else CPU) and
     its `featurize`; ModelFolderError when the folder is not a consistent dabs-tune model."""
     from dabs_lib.transfer.features import resolve_device

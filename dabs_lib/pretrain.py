@@ -1,4 +1,5 @@
 """`pretrain(config)`: one pretraining run, no Ray. Trainables and tests call this."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,6 +27,7 @@ from dabs_lib.registry import lookup
 from dabs_lib.step_logger import OptimizerStepLogger
 from dabs_lib.system import SSLSystem
 from typing import Any
+
 
 @dataclass
 class PretrainResult:
@@ -60,8 +62,10 @@ def check_online_labels(domain: Domain, split) -> None:
     label = torch.as_tensor(split[0][1])
     expected = (domain.pretrain_num_classes,) if domain.pretrain_kind == "multilabel" else ()
     if tuple(label.shape) != expected:
-        raise ValueError(f"domain {domain.name!r}: pretraining labels of kind {domain.pretrain_kind!r} must have "
-                         f"shape {expected}, but the first has shape {tuple(label.shape)}")
+        raise ValueError(
+            f"domain {domain.name!r}: pretraining labels of kind {domain.pretrain_kind!r} must have "
+            f"shape {expected}, but the first has shape {tuple(label.shape)}"
+        )
 
 
 def _quiet_lightning() -> None:
@@ -77,8 +81,9 @@ def trainer_precision(precision: str, cuda: bool) -> str:
     return precision
 
 
-def make_trainer(config: PretrainConfig, output_dir: Path, callbacks: Sequence[L.Callback], logger: bool,
-                 max_epochs: int) -> L.Trainer:
+def make_trainer(
+    config: PretrainConfig, output_dir: Path, callbacks: Sequence[L.Callback], logger: bool, max_epochs: int
+) -> L.Trainer:
     _quiet_lightning()
     cuda = torch.cuda.is_available()
     trainer = L.Trainer(

@@ -5,6 +5,7 @@ splits and `pretrain` run for minutes. On a terminal (stderr is a TTY) they draw
 redirected to a file or run inside a Ray worker, a bar's carriage-return updates would
 fill the log, so each stage writes one line when it starts and nothing else.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,14 +35,24 @@ def _amount(total: float, unit: str) -> str:
 
 
 @contextlib.contextmanager
-def stage(description: str, total: float | None = None, unit: str = "it", stream: IO[Any] | None = None,
-          enabled: bool = True) -> Iterator[tqdm]:
+def stage(
+    description: str, total: float | None = None, unit: str = "it", stream: IO[Any] | None = None, enabled: bool = True
+) -> Iterator[tqdm]:
     """A bar to `update(n)`: drawn on a terminal; elsewhere the one line `description (total)`.
     `enabled=False` is silent everywhere (a caller that asked for no progress)."""
     stream = sys.stderr if stream is None else stream
     tty = enabled and interactive(stream)
     if enabled and not tty:
         print(f"{description} ({_amount(total, unit)})" if total else description, file=stream, flush=True)
-    with tqdm(total=total, desc=description, unit=unit, unit_scale=unit == "B", unit_divisor=1024,
-              disable=not tty, file=stream, leave=False, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=total,
+        desc=description,
+        unit=unit,
+        unit_scale=unit == "B",
+        unit_divisor=1024,
+        disable=not tty,
+        file=stream,
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
         yield bar

@@ -1,4 +1,5 @@
 """The one lookup helper every registry uses, so unknown names read the same everywhere."""
+
 from __future__ import annotations
 
 from typing import Mapping, TypeVar

@@ -9,6 +9,7 @@ at, never a half-written file under the real name.
 Reads that find a file present but unusable (0 bytes after a full disk, truncated, not
 JSON) raise `CorruptFileError`, whose one-line message names the file and says what to do.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,8 +53,12 @@ class DiskFullError(OSError):
         self.path, self.needed = str(path), int(needed)
         self.free = free_bytes(path) if free is None else int(free)
         need = f"; about {_mb(needed)} more is needed" if needed else ""
-        super().__init__(errno.ENOSPC, f"no space left on the device of {path} "
-                         f"({_mb(self.free)} free{need}); free space there and run again (`{command('resume EXPERIMENT')}` continues a search)")
+        super().__init__(
+            errno.ENOSPC,
+            f"no space left on the device of {path} "
+            f"({_mb(self.free)} free{need}); free space there and run again "
+            f"(`{command('resume EXPERIMENT')}` continues a search)",
+        )
 
     def __reduce__(self):
         return type(self), (self.path, self.needed, self.free)
@@ -130,8 +135,9 @@ def atomic_path(path: str | os.PathLike[str], fsync: bool = True) -> Iterator[Pa
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        full = is_disk_full(error) or (isinstance(error, (OSError, RuntimeError))
-                                       and free_bytes(path.parent) < LOW_SPACE)  # torch: "iostream error"
+        full = is_disk_full(error) or (
+            isinstance(error, (OSError, RuntimeError)) and free_bytes(path.parent) < LOW_SPACE
+        )  # torch: "iostream error"
         if full and not isinstance(error, DiskFullError):
             raise DiskFullError(path.parent) from error
         raise
@@ -167,15 +173,22 @@ def parse_json(data: bytes, path: str | os.PathLike[str], fix: str = "", what: s
     try:
         text = data.decode()
     except UnicodeDecodeError as error:
-        raise CorruptFileError(path, f"it must be UTF-8 {what}, but {error.reason} at byte {error.start}", fix) from None
+        raise CorruptFileError(
+            path, f"it must be UTF-8 {what}, but {error.reason} at byte {error.start}", fix
+        ) from None
     if not text.strip():
-        raise CorruptFileError(path, f"it must hold {what}, but it is empty ({len(data)} bytes; "
-                                     "a full disk or a killed writer leaves such files)", fix)
+        raise CorruptFileError(
+            path,
+            f"it must hold {what}, but it is empty ({len(data)} bytes; "
+            "a full disk or a killed writer leaves such files)",
+            fix,
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise CorruptFileError(path, f"it must hold {what}, but line {error.lineno} column {error.colno}: "
-                                     f"{error.msg} (truncated?)", fix) from None
+        raise CorruptFileError(
+            path, f"it must hold {what}, but line {error.lineno} column {error.colno}: {error.msg} (truncated?)", fix
+        ) from None
 
 
 def check_zip(path: str | os.PathLike[str], shown: str = "", fix: str = "") -> None:
@@ -187,8 +200,9 @@ def check_zip(path: str | os.PathLike[str], shown: str = "", fix: str = "") -> N
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
     except (zipfile.BadZipFile, EOFError) as error:
-        raise CorruptFileError(shown or path, f"it must be a whole torch checkpoint (a zip archive), but {error}",
-                               fix) from None
+        raise CorruptFileError(
+            shown or path, f"it must be a whole torch checkpoint (a zip archive), but {error}", fix
+        ) from None
     if bad is not None:
         raise CorruptFileError(shown or path, f"its member {bad!r} fails its CRC check", fix)
 

@@ -10,6 +10,7 @@ rule, and every corner of the searched ranges must keep each relation).
 
 Ray-free and torch-free: the CLI refuses bad values before anything heavy is imported.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,8 +53,7 @@ class Rule:
         if self.choices is not None:
             return f"one of {list(self.choices)}"
         if self.low is not None and self.high is not None:
-            return (f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}"
-                    f"{')' if self.high_open else ']'}")
+            return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
         if self.low is not None:
             return f"{'>' if self.low_open else '>='} {self.low:g}"
         return f"{'<' if self.high_open else '<='} {self.high:g}"
@@ -123,12 +123,20 @@ def _batch_fits(v: Mapping[str, Any]) -> bool:
 
 
 RELATIONS: tuple[Relation, ...] = (
-    Relation(("eval_every", "max_steps"), "`eval_every <= max_steps` must hold (a trial is evaluated every "
-             "eval_every steps)", lambda v: v["eval_every"] <= v["max_steps"]),
-    Relation(("l2_min", "l2_max"), "`l2_min <= l2_max` must hold (the probe's L2 path)",
-             lambda v: v["l2_min"] <= v["l2_max"]),
-    Relation(("objective", "batch_size"), f"`batch_size` must be 0 (the domain's) or >= 2 for objectives "
-             f"{list(BATCH_CONTRAST_OBJECTIVES)} (each example is contrasted with others of its batch)", _batch_fits),
+    Relation(
+        ("eval_every", "max_steps"),
+        "`eval_every <= max_steps` must hold (a trial is evaluated every eval_every steps)",
+        lambda v: v["eval_every"] <= v["max_steps"],
+    ),
+    Relation(
+        ("l2_min", "l2_max"), "`l2_min <= l2_max` must hold (the probe's L2 path)", lambda v: v["l2_min"] <= v["l2_max"]
+    ),
+    Relation(
+        ("objective", "batch_size"),
+        f"`batch_size` must be 0 (the domain's) or >= 2 for objectives "
+        f"{list(BATCH_CONTRAST_OBJECTIVES)} (each example is contrasted with others of its batch)",
+        _batch_fits,
+    ),
 )
 
 
@@ -161,8 +169,7 @@ def check_relations(values: Mapping[str, Any], where: str = "") -> None:
             raise SettingError(f"{relation.rule}, but got {got}{_at(where)}")
 
 
-def check_range(name: str, low: Any = None, high: Any = None, choices: Iterable | None = None,
-                where: str = "") -> None:
+def check_range(name: str, low: Any = None, high: Any = None, choices: Iterable | None = None, where: str = "") -> None:
     """A searched range (bounds or choices) lies inside `name`'s rule."""
     rule = RULES.get(name)
     if rule is None:

@@ -18,6 +18,7 @@ saturates from dividing by ~0.
 aggregate at evaluation k" once every domain has reported evaluation k (or finished before it:
 its last score counts), so early stopping and the sampler use every domain's evaluations.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ A domain declares one spec per input (an image and a caption are two inputs). Ea
 spec knows how many tokens its embedding produces, so the encoder can size its
 positional embedding for the concatenated sequence.
 """
+
 from __future__ import annotations
 
 import math

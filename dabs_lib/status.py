@@ -5,14 +5,14 @@ another process, or on another machine that shares the folder) and after the sea
 journal is the single source of truth for trials; a trial the journal still holds as RUNNING whose
 folder has Ray's `error.txt` is counted errored (Tune may still retry it).
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dabs_lib.experiment import MANIFEST, METRIC, journal_path, open_storage, read_manifest, split_study, \
-    trial_name
+from dabs_lib.experiment import MANIFEST, METRIC, journal_path, open_storage, read_manifest, split_study, trial_name
 
 STATES = ("finished", "running", "pruned", "errored")  # the order every count is printed in
 OPTUNA_STATES = {"COMPLETE": "finished", "RUNNING": "running", "PRUNED": "pruned", "FAIL": "errored"}
@@ -90,10 +90,12 @@ def read_status(experiment: str | Path, now: float | None = None) -> ExperimentS
             if state == "finished" and trial.values:
                 value = trial.values[0]
                 best = value if best is None or (value > best if maximize else value < best) else best
-        found[summary.study_name] = StudyStatus(summary.study_name, planned.get(summary.study_name, 0), counts,
-                                                best, tuple(seconds))
-    studies = tuple(found.get(name, StudyStatus(name, trials, dict.fromkeys(STATES, 0)))
-                    for name, trials in planned.items())
+        found[summary.study_name] = StudyStatus(
+            summary.study_name, planned.get(summary.study_name, 0), counts, best, tuple(seconds)
+        )
+    studies = tuple(
+        found.get(name, StudyStatus(name, trials, dict.fromkeys(STATES, 0))) for name, trials in planned.items()
+    )
     now = time.time() if now is None else now
     end = now if manifest.status == "running" or last is None else last.timestamp()
     elapsed = max(end - first.timestamp(), 0.0) if first is not None else 0.0
@@ -109,18 +111,25 @@ def _state(path: Path, study: str, trial) -> str | None:
 
 def status_lines(status: ExperimentStatus) -> list[str]:
     """The table `dabs-tune status` prints."""
-    lines = [f"experiment {status.path} ({status.kind}, {status.status}; manifest {status.path / MANIFEST})",
-             f"storage: {status.storage} (Optuna JournalStorage, file backend)",
-             f"{'study':<24} {'finished':>8} {'running':>7} {'pruned':>6} {'errored':>7} {'of':>4} "
-             f"{'best ' + status.metric:>18} {'ETA':>8}"]
+    lines = [
+        f"experiment {status.path} ({status.kind}, {status.status}; manifest {status.path / MANIFEST})",
+        f"storage: {status.storage} (Optuna JournalStorage, file backend)",
+        f"{'study':<24} {'finished':>8} {'running':>7} {'pruned':>6} {'errored':>7} {'of':>4} "
+        f"{'best ' + status.metric:>18} {'ETA':>8}",
+    ]
     for study in status.studies:
         best = f"{study.best:.4f}" if study.best is not None else "-"
-        lines.append(f"{study.name:<24} " + " ".join(f"{study.counts.get(s, 0):>{len(s)}}" for s in STATES)
-                     + f" {study.planned:>4} {best:>18} {_eta(status, study):>8}")
+        lines.append(
+            f"{study.name:<24} "
+            + " ".join(f"{study.counts.get(s, 0):>{len(s)}}" for s in STATES)
+            + f" {study.planned:>4} {best:>18} {_eta(status, study):>8}"
+        )
     total = {s: sum(st.counts.get(s, 0) for st in status.studies) for s in STATES}
-    lines.append(f"overall: {', '.join(f'{total[s]} {s}' for s in STATES)} of "
-                 f"{sum(st.planned for st in status.studies)} trials; elapsed {duration(status.elapsed)}, "
-                 f"ETA {_eta(status, None)}")
+    lines.append(
+        f"overall: {', '.join(f'{total[s]} {s}' for s in STATES)} of "
+        f"{sum(st.planned for st in status.studies)} trials; elapsed {duration(status.elapsed)}, "
+        f"ETA {_eta(status, None)}"
+    )
     return lines
 
 

@@ -8,6 +8,7 @@ the same step: a search's reporter logs and flushes the current step's scalars i
 reporting to Tune (`log_now`), because a trial the scheduler stops at that report never reaches
 Lightning's own logging of that step.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping

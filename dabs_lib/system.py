@@ -10,6 +10,7 @@ objective's own forward pass (`objective.pooled`: the clean view for e-Mix, the 
 view otherwise) instead of encoding the batch a second time; with `online_clean_forward`
 it re-encodes the clean input.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,8 +69,14 @@ def online_loss_and_score(kind: str, metric: str, logits: Tensor, labels: Tensor
 
 
 class SSLSystem(L.LightningModule):
-    def __init__(self, objective: nn.Module, config: PretrainConfig, online_classes: int | None = None,
-                 online_metric: str = "accuracy", online_kind: str = "multiclass") -> None:
+    def __init__(
+        self,
+        objective: nn.Module,
+        config: PretrainConfig,
+        online_classes: int | None = None,
+        online_metric: str = "accuracy",
+        online_kind: str = "multiclass",
+    ) -> None:
         super().__init__()
         if online_classes and online_kind not in ONLINE_KINDS:
             raise ValueError(f"the pretraining labels' kind must be one of {ONLINE_KINDS}, but got {online_kind!r}")

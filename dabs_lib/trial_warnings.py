@@ -7,6 +7,7 @@ A Ray worker's output never reaches the driver's terminal (the search keeps Ray'
 previous one under WARNINGS (`drain()`), the driver prints every distinct line once, and the
 search summary lists them from the trials' results. No Ray import: readers use `split`.
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ typed SearchSpace and converted to Tune/Optuna objects.
     Tuner(trainable, param_space=to_tune(space),
           tune_config=TuneConfig(search_alg=OptunaSearch(points_to_evaluate=[default_point(space)], ...)))
 """
+
 from search_spaces.catalog import absolute_extra, addon_files, available_spaces, domain_names, load_space
 from search_spaces.convert import default_config, default_point, describe, to_tune
 from search_spaces.names import TRIAL_KEYS

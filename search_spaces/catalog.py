@@ -1,4 +1,5 @@
 """Which space files exist, and `load_space`, which picks and merges them for one pair."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,11 +36,7 @@ def addon_files() -> dict[str, Path]:
     """Shipped opt-in files (model_size, probe, ...): every top-level YAML that is not an
     objective's and not defaults.yaml."""
     objectives = set(_objectives())
-    return {
-        p.stem: p
-        for p in sorted(ROOT.glob("*.yaml"))
-        if p.stem not in objectives and p != DEFAULTS_FILE
-    }
+    return {p.stem: p for p in sorted(ROOT.glob("*.yaml")) if p.stem not in objectives and p != DEFAULTS_FILE}
 
 
 def resolve_extra(item: str) -> Path:
@@ -51,8 +48,7 @@ def resolve_extra(item: str) -> Path:
     if item in addons:
         return addons[item]
     raise SearchSpaceError(
-        f"extra search space files must be an existing path or one of {sorted(addons)}, "
-        f"but got {item!r} (no such file)"
+        f"extra search space files must be an existing path or one of {sorted(addons)}, but got {item!r} (no such file)"
     )
 
 
@@ -110,8 +106,9 @@ def _user_domain_layer(domain: str, objective: str, data_root):
     found = prepared_layer(domain, str(data_root or ""))
     if found is None:
         return None
-    return parse_layer(found[0], found[1], f"defaults of your domain {domain} (derived from its size)", objective,
-                       prefix=("", ""))
+    return parse_layer(
+        found[0], found[1], f"defaults of your domain {domain} (derived from its size)", objective, prefix=("", "")
+    )
 
 
 def _doc(path: Path) -> str:

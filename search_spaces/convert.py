@@ -1,4 +1,5 @@
 """A SearchSpace as Tune sees it, as its untuned starting point, and as a readable table."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -56,8 +57,10 @@ def default_config(space: SearchSpace) -> dict[str, Any]:
 def extremes(space: SearchSpace) -> dict[str, list]:
     """Every searched name -> its choices, or its two bounds: where a relation between settings
     (dabs_lib.settings_rules.RELATIONS) can first break."""
-    return {name: list(spec.choices) if spec.type == "choice" else [spec.low, spec.high]
-            for name, spec in space.search.items()}
+    return {
+        name: list(spec.choices) if spec.type == "choice" else [spec.low, spec.high]
+        for name, spec in space.search.items()
+    }
 
 
 def _range(spec: ParamSpec) -> str:

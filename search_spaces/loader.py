@@ -5,6 +5,7 @@ extra files (add-ons such as model_size.yaml, or the user's own) < overrides. A 
 layer may move a key from `fixed:` to `search:` and back; a searched entry without
 `default:` inherits the value an earlier layer gave the key, else dabs_lib's default.
 """
+
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass
@@ -111,8 +112,12 @@ def parse_layer(fixed: dict, search: dict, source: str, objective: str, prefix=(
         if name in out_fixed:
             raise fail("a key must not be both fixed and searched in one layer", repr(name), where)
         if name in PROBE_PATH_KEYS:
-            raise fail("the probe's L2 path is chosen on validation in every evaluation and must not be "
-                       "searched (fix it under `fixed:` or with --set)", repr(name), where)
+            raise fail(
+                "the probe's L2 path is chosen on validation in every evaluation and must not be "
+                "searched (fix it under `fixed:` or with --set)",
+                repr(name),
+                where,
+            )
         spec = parse_entry(name, raw, where, known[name])
         _obey(check_range, name, spec.low, spec.high, spec.choices, where=where)
         out_search[name] = spec

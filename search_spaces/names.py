@@ -4,6 +4,7 @@ A name is either a field of dabs_lib's typed config (PretrainConfig, ModelConfig
 objective's own Config) or a trial-level key that only the trainable reads. The same
 spelling is used in YAML, Tune configs, CLI flags and exported columns.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -17,7 +18,9 @@ from dabs_lib.experiment import TrialSettings
 # Keys the trainable reads and dabs_lib never sees (it strips them before config_from_dict);
 # dabs_lib.experiment.TrialSettings is their one typed definition.
 TRIAL_KEYS: dict[str, type] = {
-    f.name: {"int": int, "float": float, "str": str, "bool": bool}[f.type if isinstance(f.type, str) else f.type.__name__]
+    f.name: {"int": int, "float": float, "str": str, "bool": bool}[
+        f.type if isinstance(f.type, str) else f.type.__name__
+    ]
     for f in fields(TrialSettings)
 }
 

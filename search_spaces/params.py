@@ -3,6 +3,7 @@
 Every error reads "<what must hold>, but got <value> in <file>: <block>.<key>", as
 Optuna's own distribution errors do, so a user can fix the file without a traceback.
 """
+
 from __future__ import annotations
 
 import math

@@ -12,6 +12,7 @@ an untagged block fails this test, so nothing slips through unclassified. Comman
 temporary folder, offline, with this checkout importable; `run_search.py` lines of every block,
 marked needs-data or not, are parsed by the real argument parser so no documented flag goes stale.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,9 @@ def blocks() -> list[Block]:
                 end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
                 match = MARKER.match(lines[i - 1].strip()) if i else None
                 marker = "" if match is None else match[1].split(":")[0]
-                found.append(Block(f"docs/{path.name}:{i + 1}", lines[i][3:].strip(), marker,
-                                   "\n".join(lines[i + 1:end])))
+                found.append(
+                    Block(f"docs/{path.name}:{i + 1}", lines[i][3:].strip(), marker, "\n".join(lines[i + 1 : end]))
+                )
                 i = end
             i += 1
     return found
@@ -95,7 +97,7 @@ def test_every_documented_run_search_command_parses(block: Block) -> None:
     lines = [c for c in commands(block) if block.lang != "python" and "run_search.py" in c]
     for line in lines:
         argv = shlex.split(line.replace("<", "").replace(">", ""))
-        argv = argv[argv.index(next(a for a in argv if a.endswith("run_search.py"))) + 1:]
+        argv = argv[argv.index(next(a for a in argv if a.endswith("run_search.py"))) + 1 :]
         build_parser().parse_args(argv)  # exits 2 (SystemExit) on a flag or choice that no longer exists
 
 

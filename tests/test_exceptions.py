@@ -5,6 +5,7 @@ __init__ takes other arguments than the message used to turn every trial error i
 `TypeError: __init__() missing ... arguments`. The classes are found by walking the
 packages, so a new exception class is covered without editing this test.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,9 +23,11 @@ def _project_exceptions() -> list[type[BaseException]]:
     found = {}
     for package_name in PACKAGES:
         package = importlib.import_module(package_name)
-        modules = [package] + [importlib.import_module(info.name)
-                               for info in pkgutil.walk_packages(package.__path__, f"{package_name}.")
-                               if not info.name.endswith("__main__")]
+        modules = [package] + [
+            importlib.import_module(info.name)
+            for info in pkgutil.walk_packages(package.__path__, f"{package_name}.")
+            if not info.name.endswith("__main__")
+        ]
         for module in modules:
             for _, cls in inspect.getmembers(module, inspect.isclass):
                 if issubclass(cls, BaseException) and cls.__module__.split(".")[0] in PACKAGES:
@@ -38,8 +41,11 @@ EXCEPTIONS = _project_exceptions()
 def _instance(cls: type[BaseException]) -> BaseException:
     """An instance with a distinct string for every required parameter."""
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    args = [f"<{p.name}>" for p in params
-            if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    args = [
+        f"<{p.name}>"
+        for p in params
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return cls(*args) if args else cls("<message> with detail")
 
 

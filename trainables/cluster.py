@@ -9,6 +9,7 @@ existing cluster joined with `--address`. Requests that cannot run are refused h
   CONNECT_TIMEOUT_S, and one trial's resources must be grantable within `--schedule-timeout`
   seconds (default SCHEDULE_TIMEOUT_S; both in trainables.limits).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -61,8 +62,9 @@ def _check_shape(demand: TrialDemand) -> None:
     if demand.cpus <= 0 or demand.gpus < 0:
         raise ClusterError(f"--cpus-per-trial must be > 0 and --gpus-per-trial >= 0, but got {demand}")
     if demand.gpus > 1 and demand.gpus != int(demand.gpus):
-        raise ClusterError(f"--gpus-per-trial must be a fraction below 1 or a whole number (Ray's rule), "
-                           f"but got {demand.gpus:g}")
+        raise ClusterError(
+            f"--gpus-per-trial must be a fraction below 1 or a whole number (Ray's rule), but got {demand.gpus:g}"
+        )
 
 
 def check_private(demand: TrialDemand, num_cpus: int = 0) -> None:
@@ -71,13 +73,17 @@ def check_private(demand: TrialDemand, num_cpus: int = 0) -> None:
     cpus = num_cpus or os.cpu_count() or 1
     where = f"--num-cpus {num_cpus}" if num_cpus else f"every core of this machine, {cpus}"
     if demand.cpus > cpus:
-        raise ClusterError(f"--cpus-per-trial {demand.cpus:g} exceeds the private Ray's {cpus} CPUs ({where}); "
-                           "lower it, raise --num-cpus, or join a larger cluster with --address")
+        raise ClusterError(
+            f"--cpus-per-trial {demand.cpus:g} exceeds the private Ray's {cpus} CPUs ({where}); "
+            "lower it, raise --num-cpus, or join a larger cluster with --address"
+        )
     if demand.gpus:
         gpus = detected_gpus()
         if demand.gpus > gpus:
-            raise ClusterError(f"--gpus-per-trial {demand.gpus:g} exceeds the {gpus} GPU(s) this machine has; "
-                               "lower it or join a cluster with GPUs with --address")
+            raise ClusterError(
+                f"--gpus-per-trial {demand.gpus:g} exceeds the {gpus} GPU(s) this machine has; "
+                "lower it or join a cluster with GPUs with --address"
+            )
 
 
 def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
@@ -91,8 +97,10 @@ def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise ClusterError(f"--address {address}: no Ray cluster answers there within {timeout_s:g} s "
-                           f"({reason}); start one with `ray start --head` and pass the address it prints") from None
+        raise ClusterError(
+            f"--address {address}: no Ray cluster answers there within {timeout_s:g} s "
+            f"({reason}); start one with `ray start --head` and pass the address it prints"
+        ) from None
 
 
 def check_before_start(demand: TrialDemand, address: str = "", num_cpus: int = 0) -> None:
@@ -119,7 +127,8 @@ def wait_schedulable(demand: TrialDemand, address: str, timeout_s: float) -> Non
         raise ClusterError(
             f"--address {address}: no node could start one trial ({demand}) within {timeout_s:g} s; the largest "
             f"node has {largest[0]:g} CPUs and {largest[1]:g} GPUs. Lower the request, add nodes, or wait "
-            f"longer with --schedule-timeout SECONDS") from None
+            f"longer with --schedule-timeout SECONDS"
+        ) from None
     finally:
         remove_placement_group(group)
 
@@ -158,8 +167,14 @@ def _init_private(num_cpus: int, session_id: str):
     try:
         kill_point("ray-starting")  # test-only: a Ctrl-C (`ray-starting:1:INT`) as Ray starts
         with _loopback_node():
-            context = ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                               log_to_driver=False, configure_logging=False, _node_ip_address=LOOPBACK)
+            context = ray.init(
+                address="local",
+                num_cpus=num_cpus or os.cpu_count(),
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+                _node_ip_address=LOOPBACK,
+            )
         kill_point("ray-start")  # test-only: Ray's processes run, the record holds only the session id
         return context
     except Exception:
@@ -183,17 +198,27 @@ def _start_private(num_cpus: int, record_in: str) -> str:
             ray.shutdown()  # reset what the failed start set up in this process
     if context.address_info["node_ip_address"] != LOOPBACK:
         ray.shutdown()
-        raise RuntimeError(f"Ray bound the private cluster to {context.address_info['node_ip_address']}, "
-                           f"not {LOOPBACK}: this Ray release changed how a node IP is chosen")
+        raise RuntimeError(
+            f"Ray bound the private cluster to {context.address_info['node_ip_address']}, "
+            f"not {LOOPBACK}: this Ray release changed how a node IP is chosen"
+        )
     if record_in:
-        sessions.write_record(record_in, session_id, {"session_dir": context.address_info["session_dir"],
-                                                      "gcs_address": context.address_info["gcs_address"]})
+        sessions.write_record(
+            record_in,
+            session_id,
+            {"session_dir": context.address_info["session_dir"], "gcs_address": context.address_info["gcs_address"]},
+        )
     return session_id
 
 
 @contextlib.contextmanager
-def ray_session(address: str = "", num_cpus: int = 0, demand: TrialDemand | None = None,
-                record_in: str = "", schedule_timeout_s: float = SCHEDULE_TIMEOUT_S) -> Iterator[None]:
+def ray_session(
+    address: str = "",
+    num_cpus: int = 0,
+    demand: TrialDemand | None = None,
+    record_in: str = "",
+    schedule_timeout_s: float = SCHEDULE_TIMEOUT_S,
+) -> Iterator[None]:
     """A private local Ray (stopped on exit), or the cluster at `address` (left running).
     `record_in`: a local experiment folder that records the private Ray's session (for clean-up).
     `schedule_timeout_s`: how long a joined cluster gets to grant one trial's resources."""

@@ -7,6 +7,7 @@ per live trial) plus a margin for the manifest, study and Tune's own state. A tr
 errors with "No space left on device" stops the search the same way, instead of being
 recorded as failed: the trial did nothing wrong, and resume retries it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,7 +42,9 @@ class DiskGuard(Callback):
         if free_bytes(self.storage) < self.needed(live):
             raise DiskFullError(self.storage, self.needed(live))
 
-    def on_trial_recover(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:  # a failure Tune retries (--max-failures)
+    def on_trial_recover(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: object
+    ) -> None:  # a failure Tune retries (--max-failures)
         self.on_trial_error(iteration, trials, trial, **info)
 
     def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:

@@ -16,6 +16,7 @@ own sampler (seeded from --seed, domain and objective) and routes results back:
   after Tune's last snapshot) are closed FAIL with a reason, and every study's count is
   rebuilt from the journal, the single source of truth.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,19 @@ from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
 from dabs_lib.divergence import DIVERGED_KEY
-from dabs_lib.experiment import BASELINE, ERROR_ATTR, FINAL, FOLDER_ATTR, STEP, STUDY, STUDY_ATTRS, TRIAL_NUMBER, \
-    TUNE_ID_ATTR, study_name, trial_name
+from dabs_lib.experiment import (
+    BASELINE,
+    ERROR_ATTR,
+    FINAL,
+    FOLDER_ATTR,
+    STEP,
+    STUDY,
+    STUDY_ATTRS,
+    TRIAL_NUMBER,
+    TUNE_ID_ATTR,
+    study_name,
+    trial_name,
+)
 from dabs_lib.safe_io import kill_point
 from dabs_lib.shared import AGGREGATE_ATTR
 from trainables.schedulers import make_sampler
@@ -47,8 +59,7 @@ def relocate_journal(path: str) -> None:
     _RELOCATED[:] = [path] if path else []
 
 
-ORPHAN = ("interrupted: asked after the search's last snapshot, so the resumed search "
-          "could not continue it")
+ORPHAN = "interrupted: asked after the search's last snapshot, so the resumed search could not continue it"
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,15 @@ def open_journal(path: str) -> optuna.storages.JournalStorage:
 
 
 class MultiStudySearcher(Searcher):
-    def __init__(self, plans: list[StudyPlan], journal: str, metric: str | list[str], mode: str | list[str],
-                 sampler: str = "tpe", seed: int = 0) -> None:
+    def __init__(
+        self,
+        plans: list[StudyPlan],
+        journal: str,
+        metric: str | list[str],
+        mode: str | list[str],
+        sampler: str = "tpe",
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         self._metrics = list(metric) if isinstance(metric, list) else [metric]
         self._modes = list(mode) if isinstance(mode, list) else [mode]
@@ -109,8 +127,9 @@ class MultiStudySearcher(Searcher):
         self._open: dict[str, optuna.Study] = {}
         self._storage: optuna.storages.JournalStorage | None = None  # one reader of the journal for every study
         baselines = {p.domain for p in plans if p.baseline}
-        self._shared = {p.name: SharedTrials(p.domains, self._metric, baselines & set(p.domains))
-                        for p in plans if p.shared}
+        self._shared = {
+            p.name: SharedTrials(p.domains, self._metric, baselines & set(p.domains)) for p in plans if p.shared
+        }
 
     def attach(self, scheduler: TrialScheduler) -> None:
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
@@ -133,8 +152,13 @@ class MultiStudySearcher(Searcher):
             plan = self._plans[name]
             optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines
             directions = ["maximize" if m == "max" else "minimize" for m in self._modes]
-            study = optuna.create_study(study_name=name, storage=self.storage(), load_if_exists=True,
-                                        directions=directions, sampler=optuna.samplers.RandomSampler())
+            study = optuna.create_study(
+                study_name=name,
+                storage=self.storage(),
+                load_if_exists=True,
+                directions=directions,
+                sampler=optuna.samplers.RandomSampler(),
+            )
             history = len(study.get_trials(deepcopy=False))  # > 0 when a resume reopens the study
             study.sampler = make_sampler(self._sampler, study_seed(self._seed, plan.domain, plan.objective, history))
             self._open[name] = study
@@ -176,8 +200,10 @@ class MultiStudySearcher(Searcher):
                 if config != {k: plan.default.get(k) for k in config}:
                     study.enqueue_trial(config, skip_if_exists=True)
         trial = study.ask(plan.distributions)
-        labels = zip((*STUDY_ATTRS, FOLDER_ATTR, TUNE_ID_ATTR),
-                     (plan.domain, plan.objective, trial_name(plan.domain, plan.objective, trial.number), trial_id))
+        labels = zip(
+            (*STUDY_ATTRS, FOLDER_ATTR, TUNE_ID_ATTR),
+            (plan.domain, plan.objective, trial_name(plan.domain, plan.objective, trial.number), trial_id),
+        )
         for key, value in labels:
             trial.set_user_attr(key, value)
         self._issued[name] += 1
@@ -287,7 +313,7 @@ class MultiStudySearcher(Searcher):
             out.write(data[: len(data) // 2])
             out.flush()
             kill_point("searcher-save")  # test-only: a kill in the middle of the driver's checkpoint write
-            out.write(data[len(data) // 2:])
+            out.write(data[len(data) // 2 :])
 
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as stream:
@@ -310,8 +336,11 @@ class MultiStudySearcher(Searcher):
                 if trial.state == TrialState.RUNNING and (name, trial.number) not in known:
                     optuna.trial.Trial(study, trial._trial_id).set_user_attr(ERROR_ATTR, ORPHAN)
                     study.tell(trial.number, state=TrialState.FAIL)
-            self._issued[name] = sum(1 for t in study.get_trials(deepcopy=False)
-                                     if t.state != TrialState.WAITING and t.user_attrs.get(ERROR_ATTR) != ORPHAN)
+            self._issued[name] = sum(
+                1
+                for t in study.get_trials(deepcopy=False)
+                if t.state != TrialState.WAITING and t.user_attrs.get(ERROR_ATTR) != ORPHAN
+            )
 
 
 def close_open_trials(journal: str, errors: dict[tuple[str, int], str]) -> None:

@@ -6,6 +6,7 @@ them), or the search ended: trials still RUNNING in the journal are closed FAIL 
 error line, and each study is `finished` (some trial completed or was pruned) or `failed`
 (every trial errored; never reported as finished).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,19 @@ from dataclasses import dataclass
 from optuna.trial import TrialState
 
 from dabs_lib.experiment import (
-    ERROR_ATTR, JOURNAL, MANIFEST, STUDY, TRIAL_NUMBER, ExperimentError, Manifest, Study, error_line, parse_manifest,
-    parse_trial_name, split_study, trial_name,
+    ERROR_ATTR,
+    JOURNAL,
+    MANIFEST,
+    STUDY,
+    TRIAL_NUMBER,
+    ExperimentError,
+    Manifest,
+    Study,
+    error_line,
+    parse_manifest,
+    parse_trial_name,
+    split_study,
+    trial_name,
 )
 from dabs_lib.safe_io import kill_point
 from trainables import storage
@@ -121,7 +133,9 @@ def finish(uri: str, manifest: Manifest, plans: list[StudyPlan], grid, journal: 
         states = [t.state for t in trials(plan.name)]
         ok = any(s in (TrialState.COMPLETE, TrialState.PRUNED) for s in states)
         statuses[plan.name] = "running" if interrupted else ("finished" if ok else "failed")
-    lines = tuple(f"{trial_name(*split_study(name), number)}: {line}" for (name, number), line in sorted(errors.items()))
+    lines = tuple(
+        f"{trial_name(*split_study(name), number)}: {line}" for (name, number), line in sorted(errors.items())
+    )
     status = "interrupted" if interrupted else ("failed" if "finished" not in statuses.values() else "finished")
     studies = tuple(Study(p.domain, p.objective, statuses[p.name], p.trials) for p in plans)
     write_manifest(uri, dataclasses.replace(manifest, studies=studies, status=status, errors=lines))

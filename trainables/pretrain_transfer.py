@@ -10,6 +10,7 @@ Lightning is imported only by trials that train (`trainables.reporter`): the ran
 baseline spares its fresh Ray worker about 10 s of imports, and the driver, which imports
 this module to build the Tuner, too.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -35,8 +36,10 @@ from trainables.scores import final_scores, parameter_count
 from trainables.settings import split_trial_config
 from trainables.worker import report_extras, start_trial
 
-CHECKPOINT_FIX = ("The trial cannot continue from it and stays errored; restore the file from a copy of the "
-                  "experiment and resume again")
+CHECKPOINT_FIX = (
+    "The trial cannot continue from it and stays errored; restore the file from a copy of the "
+    "experiment and resume again"
+)
 
 
 def _restore() -> tuple[Path | None, float, tempfile.TemporaryDirectory[str] | None]:
@@ -62,8 +65,15 @@ def evaluate_random_init(config: PretrainConfig, settings: TrialSettings) -> Non
     protocol = probe_protocol(settings)
     val = probe_val(encoder, domain.tasks[domain.default_task], protocol).val_score
     # TIMESTEPS_TOTAL 0: TensorBoard draws the never-trained baseline at step 0, not at Tune's iteration 1
-    metrics = {METRIC: float(val), STEP: 0, TIMESTEPS_TOTAL: 0, FINAL: True, PARAMS: parameter_count(encoder),
-               **final_scores(encoder, config, protocol), **report_extras()}
+    metrics = {
+        METRIC: float(val),
+        STEP: 0,
+        TIMESTEPS_TOTAL: 0,
+        FINAL: True,
+        PARAMS: parameter_count(encoder),
+        **final_scores(encoder, config, protocol),
+        **report_extras(),
+    }
     metrics[SECONDS] = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         save_encoder(Path(tmp) / ENCODER_FILE, encoder, {"config": config.to_dict(), "steps": 0})
@@ -83,8 +93,13 @@ def pretrain_transfer(trial_config: dict[str, Any]) -> None:
     output_dir = Path.cwd() / "lightning"  # the trial's own folder; synced to storage with artifacts
     reporter = TuneReporter(config, settings, seconds_before)
     try:
-        pretrain(config, output_dir=output_dir, callbacks=[reporter], resume_from=resume_from,
-                 steps_per_epoch=settings.eval_every)
+        pretrain(
+            config,
+            output_dir=output_dir,
+            callbacks=[reporter],
+            resume_from=resume_from,
+            steps_per_epoch=settings.eval_every,
+        )
     except Diverged as error:
         report_divergence(error, reporter.start)
     finally:
@@ -97,5 +112,11 @@ def report_divergence(error: Diverged, start: float) -> None:
     is), so the searcher records the trial with its reason and the search goes on. Ending
     normally, not by raising: divergence is deterministic, and a retry would only repeat it."""
     print(f"trial stopped: {error.reason}", flush=True)
-    tune.report({METRIC: float("nan"), STEP: max(error.step, 0), DIVERGED_KEY: error.reason,
-                 SECONDS: time.perf_counter() - start})
+    tune.report(
+        {
+            METRIC: float("nan"),
+            STEP: max(error.step, 0),
+            DIVERGED_KEY: error.reason,
+            SECONDS: time.perf_counter() - start,
+        }
+    )

@@ -6,6 +6,7 @@ task, reports the validation score as `transfer/val` and the test score once, wi
 `final: True`. The experiment has the layout of a search (dabs_lib.experiment; manifest kind
 `probe`, one study `<domain>-probe` in the journal), so `analyze` and `export` read it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,15 @@ def probe(trial_config: dict[str, Any]) -> None:
     protocol = probe_protocol(settings, kind="finetune", smoke_test=config.smoke_test)
     task = domain.default_task
     row = evaluate_domain(encoder, domain, protocol, cache_dir=None, tasks=(task,)).iloc[0]
-    tune.report({METRIC: float(row["val_score"]), f"{TEST_PREFIX}{task}": float(row["test_score"]),
-                 f"{VAL_PREFIX}{task}": float(row["val_score"]), STEP: 0, FINAL: True})
+    tune.report(
+        {
+            METRIC: float(row["val_score"]),
+            f"{TEST_PREFIX}{task}": float(row["test_score"]),
+            f"{VAL_PREFIX}{task}": float(row["val_score"]),
+            STEP: 0,
+            FINAL: True,
+        }
+    )
 
 
 def probe_plan(checkpoint: str, domain: str, num_samples: int, smoke_test: bool = False) -> StudyPlan:
@@ -46,14 +54,28 @@ def probe_plan(checkpoint: str, domain: str, num_samples: int, smoke_test: bool 
     space = load_space("none", domain, ["probe"], {"smoke_test": smoke_test})
     space = dataclasses.replace(space, search={k: v for k, v in space.search.items() if k in PROBE_KEYS})
     searched = {k: v for k, v in to_tune(space).items() if k in PROBE_KEYS}
-    fixed = {"checkpoint": str(checkpoint), "domain": domain, "smoke_test": smoke_test,
-             "data_seed": space.fixed.get("data_seed", 42), "data_root": space.fixed.get("data_root", "")}
-    return StudyPlan(domain, PROBE, num_samples, fixed, OptunaSearch.convert_search_space(searched),
-                     default_point(space))
+    fixed = {
+        "checkpoint": str(checkpoint),
+        "domain": domain,
+        "smoke_test": smoke_test,
+        "data_seed": space.fixed.get("data_seed", 42),
+        "data_root": space.fixed.get("data_root", ""),
+    }
+    return StudyPlan(
+        domain, PROBE, num_samples, fixed, OptunaSearch.convert_search_space(searched), default_point(space)
+    )
 
 
-def build_probe_tuner(checkpoint: str, domain: str, num_samples: int, experiment_uri: str, journal: str,
-                      sampler: str = "tpe", seed: int = 0, smoke_test: bool = False) -> tune.Tuner:
+def build_probe_tuner(
+    checkpoint: str,
+    domain: str,
+    num_samples: int,
+    experiment_uri: str,
+    journal: str,
+    sampler: str = "tpe",
+    seed: int = 0,
+    smoke_test: bool = False,
+) -> tune.Tuner:
     """A Tuner over the fine-tuning probe settings of `checkpoint`, in the experiment's journal."""
     plan = probe_plan(checkpoint, domain, num_samples, smoke_test)
     searcher = MultiStudySearcher([plan], journal, METRIC, "max", sampler, seed)
@@ -61,7 +83,12 @@ def build_probe_tuner(checkpoint: str, domain: str, num_samples: int, experiment
     namer = TrialNamer()
     return tune.Tuner(
         tune.with_resources(probe, {"cpu": 1}),
-        tune_config=tune.TuneConfig(num_samples=-1, search_alg=searcher, reuse_actors=True,
-                                    trial_name_creator=namer, trial_dirname_creator=namer),
+        tune_config=tune.TuneConfig(
+            num_samples=-1,
+            search_alg=searcher,
+            reuse_actors=True,
+            trial_name_creator=namer,
+            trial_dirname_creator=namer,
+        ),
         run_config=tune.RunConfig(name=name, storage_path=parent, callbacks=[ProgressPrinter()], verbose=0),
     )

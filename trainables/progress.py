@@ -1,5 +1,6 @@
 """One readable line per trial event instead of Ray's wide status tables, an overall line every
 `every_s` seconds (and at the end), and each warning the trials' code logged, once."""
+
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, error_line, is_share
 from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
 from ray.tune.experiment import Trial
 from typing import Any
+
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
 
@@ -51,8 +53,10 @@ def overall_line(trials: list, total: int, elapsed: float, completed: set | None
         eta = f"ETA {_duration(left * mean / max(1, counts['running']))}"
     total_text = ", ".join(f"{counts[s]} {s}" for s in STATES)
     studies = " ".join(f"{name} {'/'.join(str(c[s]) for s in STATES)}" for name, c in sorted(per_study.items()))
-    return (f"overall: {total_text} of {max(total, len(trials))} trials; elapsed {_duration(elapsed)}, {eta} | "
-            f"{studies} ({'/'.join(STATES)})")
+    return (
+        f"overall: {total_text} of {max(total, len(trials))} trials; elapsed {_duration(elapsed)}, {eta} | "
+        f"{studies} ({'/'.join(STATES)})"
+    )
 
 
 class ProgressPrinter(Callback):

@@ -1,4 +1,5 @@
 """The Lightning callback that probes and reports a training trial to Tune."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,17 @@ from dabs_lib.checkpoints import save_encoder
 from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.divergence import Diverged, NonFiniteFeatures, check_finite
 from dabs_lib.domains import get_domain
-from dabs_lib.experiment import ENCODER_FILE, FINAL, METRIC, PARAMS, PROBE_SECONDS, SECONDS, STATE_FILE, STEP, \
-    TRAINER_CKPT
+from dabs_lib.experiment import (
+    ENCODER_FILE,
+    FINAL,
+    METRIC,
+    PARAMS,
+    PROBE_SECONDS,
+    SECONDS,
+    STATE_FILE,
+    STEP,
+    TRAINER_CKPT,
+)
 from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
@@ -34,13 +44,16 @@ class TuneReporter(L.Callback):
     def __init__(self, config: PretrainConfig, settings: TrialSettings, seconds_before: float) -> None:
         self.config = effective_config(config)
         self.protocol = probe_protocol(settings)
-        self.domain = get_domain(config.domain, seed=config.data_seed, data_root=config.data_root,
-                                 smoke=config.smoke_test)
+        self.domain = get_domain(
+            config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test
+        )
         self.start = time.perf_counter() - seconds_before
         self.eval_every = max(1, settings.eval_every)
         self.last_step = -1
 
-    def on_train_batch_end(self, trainer: L.Trainer, system: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, system: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if step % self.eval_every == 0 or step >= self.config.max_steps:
             self._report(trainer, system)
@@ -56,9 +69,13 @@ class TuneReporter(L.Callback):
         was_training = encoder.training
         probe = _probe(lambda: probe_val(encoder, self.domain.tasks[self.domain.default_task], self.protocol), step)
         check_finite(step, **{METRIC: probe.val_score})
-        metrics: dict[str, Any] = {METRIC: float(probe.val_score), STEP: step, PARAMS: parameter_count(encoder),
-                                   PROBE_SECONDS: probe.seconds,
-                                   TIMESTEPS_TOTAL: step}  # Tune's TensorBoard x-axis = Lightning's step
+        metrics: dict[str, Any] = {
+            METRIC: float(probe.val_score),
+            STEP: step,
+            PARAMS: parameter_count(encoder),
+            PROBE_SECONDS: probe.seconds,
+            TIMESTEPS_TOTAL: step,
+        }  # Tune's TensorBoard x-axis = Lightning's step
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
         if step >= self.config.max_steps:
             metrics.update(_probe(lambda: final_scores(encoder, self.config, self.protocol), step), **{FINAL: True})

@@ -1,4 +1,5 @@
 """Start (or join) Ray, run (or resume) an experiment's one Tune run, keep the manifest current."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,8 +22,9 @@ def experiment_uri(request: SearchRequest, name: str) -> str:
     return storage.join(storage_abs(request.storage_path), name)
 
 
-def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
-               schedule_timeout_s: float = SCHEDULE_TIMEOUT_S) -> tuple[str, Outcome]:
+def run_search(
+    request: SearchRequest, address: str = "", num_cpus: int = 0, schedule_timeout_s: float = SCHEDULE_TIMEOUT_S
+) -> tuple[str, Outcome]:
     """A new search: one Tune run for every study. Returns the experiment URI and its outcome."""
     name = request.experiment_name()
     request = dataclasses.replace(request, name=name)
@@ -36,8 +38,9 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
     journal = journal_for(uri)
     started = False
     try:
-        with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
-                         schedule_timeout_s):
+        with ray_session(
+            address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
+        ):
             started = True
             kill_point("tune-start")  # test-only: Ray runs, Tune has written nothing (no tuner.pkl)
             grid = build_tuner(request, uri, journal).fit()
@@ -48,8 +51,9 @@ def run_search(request: SearchRequest, address: str = "", num_cpus: int = 0,
     return uri, finish(uri, manifest, plans, grid, journal)
 
 
-def resume_search(uri: str, address: str = "", num_cpus: int = 0,
-                  schedule_timeout_s: float = SCHEDULE_TIMEOUT_S) -> tuple[str, Outcome]:
+def resume_search(
+    uri: str, address: str = "", num_cpus: int = 0, schedule_timeout_s: float = SCHEDULE_TIMEOUT_S
+) -> tuple[str, Outcome]:
     """Continue an interrupted search: Tune restores every trial, the searcher its studies and
     the scheduler its rungs; finished trials are kept, unfinished ones continue."""
     from trainables.optuna_search import relocate_journal
@@ -65,11 +69,15 @@ def resume_search(uri: str, address: str = "", num_cpus: int = 0,
         print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
     cut = drop_cut_line(local) if local else 0
     if cut:
-        print(f"removed the cut last line of {journal_path(local)} ({cut} bytes): an entry a kill or a full disk "
-              "interrupted, which Optuna never applied", flush=True)
+        print(
+            f"removed the cut last line of {journal_path(local)} ({cut} bytes): an entry a kill or a full disk "
+            "interrupted, which Optuna never applied",
+            flush=True,
+        )
     try:
-        with ray_session(address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri,
-                         schedule_timeout_s):
+        with ray_session(
+            address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
+        ):
             kill_point("tune-start")
             grid = _restored_or_new(uri, request, journal).fit()
     finally:
@@ -87,8 +95,11 @@ def _restored_or_new(uri: str, request: SearchRequest, journal: str) -> tune.Tun
     problem = tune_state_problem(storage.local_path(uri)) if storage.local_path(uri) else ""
     if not problem and tune.Tuner.can_restore(uri):
         return tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
-    print(f"{uri}: {problem or 'Tune state missing'}; starting its Tune run afresh (the Optuna journal keeps "
-          "every finished trial)", flush=True)
+    print(
+        f"{uri}: {problem or 'Tune state missing'}; starting its Tune run afresh (the Optuna journal keeps "
+        "every finished trial)",
+        flush=True,
+    )
     return build_tuner(request, uri, journal)
 
 

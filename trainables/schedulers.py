@@ -1,5 +1,6 @@
 """Samplers and schedulers by name (plain dicts of factories, one lookup message), and the
 scheduler that keeps one of them per study."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,8 +23,9 @@ def _cmaes(seed: int) -> optuna.samplers.BaseSampler:
 
 # Explicit samplers with explicit settings, so behaviour does not drift between Optuna releases.
 SAMPLERS = {
-    "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
-                                                   n_startup_trials=4),
+    "tpe": lambda seed: optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, constant_liar=True, n_startup_trials=4
+    ),
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     "gp": lambda seed: optuna.samplers.GPSampler(seed=seed, n_startup_trials=4),
     "cmaes": _cmaes,
@@ -32,12 +34,15 @@ SAMPLERS = {
 
 # Each factory takes max_t (evaluations in a full-budget trial) and the ASHA knobs.
 SCHEDULERS = {
-    "asha": lambda max_t, grace, rf: ASHAScheduler(time_attr="training_iteration", max_t=max_t,
-                                                   grace_period=min(grace, max_t), reduction_factor=rf),
-    "hyperband": lambda max_t, grace, rf: HyperBandScheduler(time_attr="training_iteration", max_t=max_t,
-                                                             reduction_factor=rf),
-    "median": lambda max_t, grace, rf: MedianStoppingRule(time_attr="training_iteration",
-                                                          grace_period=min(grace, max_t), min_samples_required=2),
+    "asha": lambda max_t, grace, rf: ASHAScheduler(
+        time_attr="training_iteration", max_t=max_t, grace_period=min(grace, max_t), reduction_factor=rf
+    ),
+    "hyperband": lambda max_t, grace, rf: HyperBandScheduler(
+        time_attr="training_iteration", max_t=max_t, reduction_factor=rf
+    ),
+    "median": lambda max_t, grace, rf: MedianStoppingRule(
+        time_attr="training_iteration", grace_period=min(grace, max_t), min_samples_required=2
+    ),
     "fifo": lambda max_t, grace, rf: FIFOScheduler(),
 }
 
@@ -78,8 +83,14 @@ class PerStudyScheduler(TrialScheduler):
     """One scheduler (ASHA, HyperBand, median, FIFO) per study, chosen by the trial's
     `study` key: rungs and medians never compare scores of different domains."""
 
-    def __init__(self, name: str, max_t: dict[str, int], grace_period: int = 1, reduction_factor: int = 2,
-                 shared: dict[str, tuple[str, ...]] | None = None):
+    def __init__(
+        self,
+        name: str,
+        max_t: dict[str, int],
+        grace_period: int = 1,
+        reduction_factor: int = 2,
+        shared: dict[str, tuple[str, ...]] | None = None,
+    ):
         super().__init__()
         self._shared = dict(shared or {})  # cross-domain study -> its domains (early stopping on the aggregate)
         self._baselines: dict[str, float] = {}  # domain -> random-init score, for the shared studies' aggregate
@@ -98,8 +109,9 @@ class PerStudyScheduler(TrialScheduler):
         if name not in self._subs and name in self._shared and self._name == "asha":
             from trainables.shared_scheduler import SharedASHA
 
-            self._subs[name] = SharedASHA(self._shared[name], self._baselines, self._max_t.get(name, 1), self._grace,
-                                          self._rf, self._metric)
+            self._subs[name] = SharedASHA(
+                self._shared[name], self._baselines, self._max_t.get(name, 1), self._grace, self._rf, self._metric
+            )
         if name not in self._subs:
             sub = make_scheduler(self._name, self._max_t.get(name, 1), self._grace, self._rf)
             if self._metric or self._mode:

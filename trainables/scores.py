@@ -2,6 +2,7 @@
 
 Shared by `pretrain_transfer` (random init) and its Lightning reporter, so neither imports the other.
 """
+
 from __future__ import annotations
 
 from dabs_lib.config import PretrainConfig

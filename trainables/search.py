@@ -5,6 +5,7 @@ Optuna study per (domain, objective) in `<experiment>/optuna.journal` (the rando
 baselines first, then balanced across studies); `PerStudyScheduler` keeps early stopping
 per study; one pool of reused workers runs trials of every study side by side.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,19 @@ from typing import Any
 
 from ray import tune
 
-from dabs_lib.experiment import BASELINE, METRIC, PARAMS, SECONDS, SHARED, STUDY, TRIAL_NUMBER, check_name, \
-    split_study, study_name, trial_name
+from dabs_lib.experiment import (
+    BASELINE,
+    METRIC,
+    PARAMS,
+    SECONDS,
+    SHARED,
+    STUDY,
+    TRIAL_NUMBER,
+    check_name,
+    split_study,
+    study_name,
+    trial_name,
+)
 from dabs_lib.registry import lookup
 from trainables import storage
 from trainables.disk_guard import DiskGuard
@@ -70,7 +82,9 @@ def study_pairs(request: SearchRequest) -> list[tuple[str, str]]:
     pairs = [(domain, BASELINE) for domain in request.domains] if request.baseline else []
     if request.shared_config:  # the baselines, then one shared study per objective: (SHARED, objective)
         return pairs + [(SHARED, o) for o in request.objectives if o != BASELINE]
-    return pairs + [(d, o) for d in request.domains for o in request.objectives if o != BASELINE or not request.baseline]
+    return pairs + [
+        (d, o) for d in request.domains for o in request.objectives if o != BASELINE or not request.baseline
+    ]
 
 
 def study_overrides(request: SearchRequest, objective: str) -> dict[str, Any]:
@@ -90,11 +104,13 @@ def study_overrides(request: SearchRequest, objective: str) -> dict[str, Any]:
 
 def max_evaluations(space) -> int:
     """Tune iterations of a full-budget trial: ceil(max_steps / eval_every), max over the range."""
+
     def largest(key: str) -> float:
         if key in space.search:
             spec = space.search[key]
             return max(spec.choices) if spec.choices else spec.high
         return space.fixed[key]
+
     return max(1, math.ceil(largest("max_steps") / largest("eval_every"))) if largest("max_steps") else 1
 
 
@@ -104,8 +120,12 @@ class TrialNamer:
     def __call__(self, trial: Trial) -> str:
         domain, objective = split_study(str(trial.config.get(STUDY, "-")))
         shared = domain == SHARED  # a cross-domain study's trial on one domain: <domain>_shared-<objective>_NNN
-        return trial_name(str(trial.config.get("domain", "")) if shared else domain, objective,
-                          int(trial.config.get(TRIAL_NUMBER, 0)), shared)
+        return trial_name(
+            str(trial.config.get("domain", "")) if shared else domain,
+            objective,
+            int(trial.config.get(TRIAL_NUMBER, 0)),
+            shared,
+        )
 
 
 def metrics(request: SearchRequest) -> tuple[Any, Any]:
@@ -159,8 +179,9 @@ def trainable_for(request: SearchRequest):
 
     real = {d for d in request.domains if d in REAL_DOMAINS}
     cpu_only = frozenset(set(request.domains) - real) if real and request.gpus_per_trial else frozenset()
-    return tune.with_resources(pretrain_transfer, TrialResources(request.cpus_per_trial, request.gpus_per_trial,
-                                                                 cpu_only))
+    return tune.with_resources(
+        pretrain_transfer, TrialResources(request.cpus_per_trial, request.gpus_per_trial, cpu_only)
+    )
 
 
 def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tune.Tuner:
@@ -169,26 +190,39 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
     metric, mode = metrics(request)
     sampler = "nsga2" if request.multi_objective and request.sampler == "tpe" else request.sampler
     searcher = MultiStudySearcher(plans, journal, metric, mode, sampler, request.seed)
-    scheduler = PerStudyScheduler("fifo" if request.multi_objective else request.scheduler, max_t,
-                                  request.grace_period, request.reduction_factor,
-                                  {p.name: p.domains for p in plans if p.shared})
+    scheduler = PerStudyScheduler(
+        "fifo" if request.multi_objective else request.scheduler,
+        max_t,
+        request.grace_period,
+        request.reduction_factor,
+        {p.name: p.domains for p in plans if p.shared},
+    )
     searcher.attach(scheduler)
     single = not request.multi_objective
     namer = TrialNamer()
     parent, name = experiment_uri.rstrip("/").rsplit("/", 1)
-    tune_config = tune.TuneConfig(num_samples=-1, search_alg=searcher, scheduler=scheduler,
-                                  metric=metric if single else None, mode=mode if single else None,
-                                  max_concurrent_trials=request.max_concurrent or None,
-                                  reuse_actors=request.reuse_actors,
-                                  trial_name_creator=namer, trial_dirname_creator=namer)
+    tune_config = tune.TuneConfig(
+        num_samples=-1,
+        search_alg=searcher,
+        scheduler=scheduler,
+        metric=metric if single else None,
+        mode=mode if single else None,
+        max_concurrent_trials=request.max_concurrent or None,
+        reuse_actors=request.reuse_actors,
+        trial_name_creator=namer,
+        trial_dirname_creator=namer,
+    )
     run_config = tune.RunConfig(
-        name=name, storage_path=parent,
+        name=name,
+        storage_path=parent,
         checkpoint_config=tune.CheckpointConfig(num_to_keep=request.keep_checkpoints),
         sync_config=tune.SyncConfig(sync_artifacts=True),
         failure_config=tune.FailureConfig(max_failures=request.max_failures),
-        callbacks=[ProgressPrinter(total=sum(p.trials * max(1, len(p.domains)) for p in plans)),
-                   StepTBXLogger({p.name: tuple(p.distributions) for p in plans}),
-                   DiskGuard(storage.local_path(storage_abs(request.storage_path)))],
+        callbacks=[
+            ProgressPrinter(total=sum(p.trials * max(1, len(p.domains)) for p in plans)),
+            StepTBXLogger({p.name: tuple(p.distributions) for p in plans}),
+            DiskGuard(storage.local_path(storage_abs(request.storage_path))),
+        ],
         verbose=0,
     )
     return tune.Tuner(trainable_for(request), tune_config=tune_config, run_config=run_config)

@@ -7,6 +7,7 @@ neither the command line nor the process tree identifies them; the environment d
 experiment folder records the id in `ray_session.json`; `python -m trainables.sessions stop
 <experiment>` signals only the processes carrying that id, by PID, never by name.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,13 @@ def write_record(folder: str, session_id: str, info: dict[str, Any]) -> None:
     path = Path(folder)
     if not path.is_dir():
         return
-    record = {"session": session_id, "host": socket.gethostname(), "driver_pid": os.getpid(),
-              "earlier": [s for s in _earlier_alive(path / RECORD) if s != session_id], **info}
+    record = {
+        "session": session_id,
+        "host": socket.gethostname(),
+        "driver_pid": os.getpid(),
+        "earlier": [s for s in _earlier_alive(path / RECORD) if s != session_id],
+        **info,
+    }
     tmp = path / (RECORD + ".tmp")
     tmp.write_text(json.dumps(record, indent=1))
     os.replace(tmp, path / RECORD)

@@ -1,4 +1,5 @@
 """Split a flat Tune trial config into dabs_lib's PretrainConfig and trial-level settings."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -5,6 +5,7 @@ distribution; a name whose range differs between domains (e.g. a domain's own ba
 choices) stays at each domain's own default, as do every domain's fixed values (its model size,
 its budget). `shared_names` says which is which, so the CLI can print it before Ray starts.
 """
+
 from __future__ import annotations
 
 from typing import Any

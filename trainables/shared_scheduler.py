@@ -8,6 +8,7 @@ top 1/reduction_factor of the aggregates recorded at the rung so far; otherwise 
 trial of the configuration stops (a domain already past the rung stops at its next report). A
 domain's trial that reaches the rung before the others continues until the decision.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,15 @@ def rungs(max_t: int, grace_period: int, reduction_factor: int) -> list[int]:
 
 
 class SharedASHA(FIFOScheduler):
-    def __init__(self, domains: tuple[str, ...], baselines: dict[str, float], max_t: int, grace_period: int = 1,
-                 reduction_factor: int = 2, metric: str | None = None):
+    def __init__(
+        self,
+        domains: tuple[str, ...],
+        baselines: dict[str, float],
+        max_t: int,
+        grace_period: int = 1,
+        reduction_factor: int = 2,
+        metric: str | None = None,
+    ):
         super().__init__()
         self._book = SharedBook(tuple(domains), baselines)  # baselines: the PerStudyScheduler's dict, kept current
         self._rungs = rungs(max_t, grace_period, reduction_factor)

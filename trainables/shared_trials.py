@@ -8,6 +8,7 @@ COMPLETE with the aggregate of the final scores when every domain reached its fu
 PRUNED when any domain's trial was stopped. Shared trials start only once every domain's
 random-init baseline is known (the aggregate's reference).
 """
+
 from __future__ import annotations
 
 import math

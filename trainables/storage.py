@@ -3,6 +3,7 @@
 Ray resolves `storage_path` with pyarrow filesystems; the search manifest uses the same
 mechanism so `s3://...` or `gs://...` works the way it does for Ray itself.
 """
+
 from __future__ import annotations
 
 import json

@@ -16,6 +16,7 @@ Replaces Tune's default TBXLoggerCallback (Tune adds its own only when none is g
   domain does not have stays empty for its trials. (An experiment summary written by one
   trial would hide every other study's parameters and tasks: TensorBoard keeps the first.)
 """
+
 from __future__ import annotations
 
 import math
@@ -28,24 +29,39 @@ from ray.tune.result import TIMESTEPS_TOTAL, TRAINING_ITERATION
 from ray.tune.utils import flatten_dict
 
 from dabs_lib.experiment import FINAL, STEP, STUDY, TRIAL_NUMBER
-from ray.tune.experiment import Trial
-from typing import Any
 
 PREFIX = "ray/tune/"
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route trials
 CONTEXT_PARAMS = ("domain", "objective")  # fixed per study, but what tells studies apart
 HIDDEN = {  # Tune's own counters and timings, and our bookkeeping: not scalars, not metrics
-    "done", FINAL, STEP, TIMESTEPS_TOTAL, TRAINING_ITERATION, "timesteps_since_restore",
-    "iterations_since_restore", "time_this_iter_s", "time_since_restore", "time_total_s", "timestamp", "pid",
-    "episodes_total", "episodes_this_iter", "config",
+    "done",
+    FINAL,
+    STEP,
+    TIMESTEPS_TOTAL,
+    TRAINING_ITERATION,
+    "timesteps_since_restore",
+    "iterations_since_restore",
+    "time_this_iter_s",
+    "time_since_restore",
+    "time_total_s",
+    "timestamp",
+    "pid",
+    "episodes_total",
+    "episodes_this_iter",
+    "config",
 }
 HIDDEN_PREFIXES = ("config/",)  # the trial's config, flattened: its hyperparameters are in HPARAMS
 
 
 def shown(key: str, value: Any) -> bool:
     """Whether a flattened result key is written as a scalar."""
-    return (key not in HIDDEN and not key.startswith(HIDDEN_PREFIXES) and isinstance(value, Number)
-            and not isinstance(value, bool) and math.isfinite(float(value)))
+    return (
+        key not in HIDDEN
+        and not key.startswith(HIDDEN_PREFIXES)
+        and isinstance(value, Number)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
 
 
 def trial_step(result: dict) -> int:
@@ -89,8 +105,9 @@ class StepTBXLogger(TBXLoggerCallback):
         if study in self.searched:
             params = {k: trial.config[k] for k in self.searched[study] if k in trial.config}
         else:  # the searcher suggested exactly the searched values (plus its bookkeeping)
-            params = {k: v for k, v in flatten_dict(trial.evaluated_params or {}).items()
-                      if k not in BOOKKEEPING_PARAMS}
+            params = {
+                k: v for k, v in flatten_dict(trial.evaluated_params or {}).items() if k not in BOOKKEEPING_PARAMS
+            }
         params.update({k: trial.config[k] for k in CONTEXT_PARAMS if k in trial.config})
         return {k: (v if isinstance(v, (bool, str, Number)) else str(v)) for k, v in params.items()}
 
@@ -110,5 +127,6 @@ class StepTBXLogger(TBXLoggerCallback):
 def _end_content(status: int) -> bytes:
     from tensorboard.plugins.hparams import plugin_data_pb2
 
-    return plugin_data_pb2.HParamsPluginData(session_end_info=plugin_data_pb2.SessionEndInfo(status=status),
-                                             version=0).SerializeToString()
+    return plugin_data_pb2.HParamsPluginData(
+        session_end_info=plugin_data_pb2.SessionEndInfo(status=status), version=0
+    ).SerializeToString()

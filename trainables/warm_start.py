@@ -13,6 +13,7 @@ target study's history the target domain's alone.
 A parameter the source did not search, or whose value lies outside the target's range, is
 left out of the enqueued configuration, and the target's sampler chooses it.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,10 @@ def check_warm_start(paths: tuple[str, ...], objectives: tuple[str, ...]) -> Non
             raise ValueError(f"--warm-start must name finished dabs-tune experiments, but {path!r}: {error}") from None
         found = sorted({split_study(s.study_name)[1] for s in storage.get_all_studies() if _best(storage, s)})
         if not set(found) & set(objectives):
-            raise ValueError(f"--warm-start {path}: must hold a completed trial of objective "
-                             f"{' or '.join(objectives)}, but it has completed trials of {found or 'none'}")
+            raise ValueError(
+                f"--warm-start {path}: must hold a completed trial of objective "
+                f"{' or '.join(objectives)}, but it has completed trials of {found or 'none'}"
+            )
 
 
 def _best(storage: optuna.storages.BaseStorage, summary: FrozenStudy) -> list:
@@ -48,8 +51,11 @@ def _best(storage: optuna.storages.BaseStorage, summary: FrozenStudy) -> list:
 
     if len(summary.directions) != 1:
         return []
-    trials = [t for t in storage.get_all_trials(summary._study_id, deepcopy=False)
-              if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+    trials = [
+        t
+        for t in storage.get_all_trials(summary._study_id, deepcopy=False)
+        if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
+    ]
     return sorted(trials, key=lambda t: -t.value)
 
 
@@ -86,5 +92,7 @@ def with_warm_start(plans: list, paths: tuple[str, ...]) -> list:
 
     if not paths:
         return plans
-    return [dataclasses.replace(p, warm=warm_configs(paths, p.objective, p.distributions)) if p.distributions else p
-            for p in plans]
+    return [
+        dataclasses.replace(p, warm=warm_configs(paths, p.objective, p.distributions)) if p.distributions else p
+        for p in plans
+    ]

@@ -1,5 +1,6 @@
 """What every trial report says about where it ran: the Ray node, the GPUs Ray gave it (and
 whether its process can use them), and the warnings its code logged."""
+
 from __future__ import annotations
 
 import functools
@@ -42,9 +43,11 @@ def gpu_extras() -> dict[str, str]:
     GPUs its process cannot use: it would otherwise train on the CPU without a word."""
     out = assigned_gpus()
     if out and not torch_cuda_usable():
-        out[GPU_UNUSABLE] = (f"Ray assigned GPU {out[GPU_IDS]} (CUDA_VISIBLE_DEVICES={out[CUDA_VISIBLE]!r}) but "
-                             "torch in this trial's process finds no usable CUDA device, so it trains on the CPU; "
-                             "check the node's driver and that torch was built with CUDA")
+        out[GPU_UNUSABLE] = (
+            f"Ray assigned GPU {out[GPU_IDS]} (CUDA_VISIBLE_DEVICES={out[CUDA_VISIBLE]!r}) but "
+            "torch in this trial's process finds no usable CUDA device, so it trains on the CPU; "
+            "check the node's driver and that torch was built with CUDA"
+        )
         trial_warnings.capture()
         logging.getLogger(trial_warnings.LOGGER).warning(out[GPU_UNUSABLE])
     return out

@@ -12,6 +12,7 @@ This file imports no loader module at import time (only the torch-free catalogue
 sources), so `dabs_lib.domains` can merge REAL_DOMAINS into its registry without an import
 cycle, and checking files (status, `list domains`, the search preflight) never imports torch.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -123,6 +124,14 @@ def fetch(name: str, data_root: str = "", progress: bool = True) -> list[str]:
 
 
 __all__ = [
-    "ChecksumError", "DatasetError", "DatasetFileError", "ManualDownloadError", "REAL_DOMAINS", "all_sources", "check_files",
-    "dataset_status", "domain_sources", "fetch",
+    "ChecksumError",
+    "DatasetError",
+    "DatasetFileError",
+    "ManualDownloadError",
+    "REAL_DOMAINS",
+    "all_sources",
+    "check_files",
+    "dataset_status",
+    "domain_sources",
+    "fetch",
 ]

@@ -12,6 +12,7 @@ finished); 1 (MISSING_EXIT) when a required dataset is missing, misplaced or (wi
 broken (name one domain to
 check just it); 2 for bad usage (an unknown name, a failed download).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,11 @@ def status(names: list[str], data_root: str, check: bool = False) -> int:
         present, how = dataset_status(name, data_root)
         problem = _contents_problem(name, data_root) if present and check else ""
         bad += not present or bool(problem)
-        state = "MISSING" if not present else "BROKEN" if problem else "present, contents checked" if check else "present"
+        state = (
+            "MISSING" if not present else "BROKEN" if problem else "present, contents checked" if check else "present"
+        )
         print(f"{name}: {state}")
-        for line in (how.splitlines() + ([problem] if problem else [])):
+        for line in how.splitlines() + ([problem] if problem else []):
             print(f"  {line}")
     return MISSING_EXIT if bad else 0
 
@@ -52,9 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dabs_lib.datasets")
     parser.add_argument("command", choices=("status", "download"))
     parser.add_argument("name", nargs="?", help=f"a real domain {sorted(REAL_DOMAINS)} or one of its sources")
-    parser.add_argument("--check", action="store_true",
-                        help="status: also read, validate and cache each present domain as a search would")
-    parser.add_argument("--data-root", default="", help=f"folder holding the datasets (default ${DATA_ROOT_ENV} or ./data)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="status: also read, validate and cache each present domain as a search would",
+    )
+    parser.add_argument(
+        "--data-root", default="", help=f"folder holding the datasets (default ${DATA_ROOT_ENV} or ./data)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "status":

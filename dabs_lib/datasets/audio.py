@@ -11,6 +11,7 @@ instead of librosa; clips longer than 150,526 samples keep their first part (DAB
 the side at random for training clips); DABS took power_to_db of the *squared* power,
 doubling every dB value (a defect; z-scoring removes the scale but not its 40 dB floor).
 """
+
 from __future__ import annotations
 
 import struct
@@ -48,7 +49,9 @@ def _check_wav(path: Path) -> None:
             chunk, length = struct.unpack("<4sI", handle.read(8))
             if chunk == b"data":
                 if offset + 8 + length > size:
-                    raise DatasetFileError(path, f"its data chunk needs {length} bytes but the file ends early (truncated)")
+                    raise DatasetFileError(
+                        path, f"its data chunk needs {length} bytes but the file ends early (truncated)"
+                    )
                 return
             offset += 8 + length + (length & 1)
 
@@ -77,8 +80,14 @@ def pad_or_crop(wave: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=8)
 def _mel(rate: int) -> torch.nn.Module:
     return torchaudio.transforms.MelSpectrogram(
-        sample_rate=rate, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, power=2.0,
-        mel_scale="slaney", norm="slaney", pad_mode="constant",
+        sample_rate=rate,
+        n_fft=N_FFT,
+        hop_length=HOP,
+        n_mels=N_MELS,
+        power=2.0,
+        mel_scale="slaney",
+        norm="slaney",
+        pad_mode="constant",
     )
 
 
@@ -104,6 +113,7 @@ class Clips:
 
 def spectrogram_builder(clips: Clips):
     """A cache build function writing `spectrograms` (N, 1, 224, 224) float16, labels, parts, z-score stats."""
+
     def build(writer: ArrayWriter) -> None:
         out = writer.create("spectrograms", (len(clips.paths), 1, N_MELS, N_MELS), np.float16)
         total, total_sq, count = 0.0, 0.0, 0
@@ -132,6 +142,7 @@ def spectrogram_builder(clips: Clips):
         writer.meta["std"] = max((total_sq / max(count, 1) - mean * mean) ** 0.5, 1e-6)
         writer.save("labels", clips.labels.astype(np.int64))
         writer.save("parts", clips.parts.astype(np.int8))
+
     return build
 
 

@@ -9,6 +9,7 @@ concurrent trials wait for one build, and an interrupted build leaves only a tem
 folder that the next build deletes. A folder whose marker is missing, unreadable, or
 lists a file of another size is deleted and rebuilt: nothing half-written is ever reused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,7 +80,9 @@ class Processed:
         try:
             return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
         except (ValueError, OSError, EOFError) as error:
-            raise DatasetFileError(path, f"cannot be read as .npy ({error})", f"Delete {self.folder} to preprocess again.") from error
+            raise DatasetFileError(
+                path, f"cannot be read as .npy ({error})", f"Delete {self.folder} to preprocess again."
+            ) from error
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -136,15 +139,24 @@ def _write_marker(folder: Path, dataset: str, name: str, params: dict[str, Any],
             files[path.name].update(shape=list(header.shape), dtype=str(header.dtype))
             del header
     marker = {
-        "dataset": dataset, "name": name, "params": params, "meta": meta, "files": files,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "nonce": uuid.uuid4().hex,
+        "dataset": dataset,
+        "name": name,
+        "params": params,
+        "meta": meta,
+        "files": files,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "nonce": uuid.uuid4().hex,
     }
     write_json(folder / MARKER, marker, default=str)  # fsynced, then renamed into place
     return json.loads((folder / MARKER).read_text())
 
 
 def ensure_processed(
-    data_root: Path | str, dataset: str, name: str, params: dict[str, Any], build: Callable[[ArrayWriter], None],
+    data_root: Path | str,
+    dataset: str,
+    name: str,
+    params: dict[str, Any],
+    build: Callable[[ArrayWriter], None],
 ) -> Processed:
     """Return the processed folder for (dataset, name, params), building it once if needed.
 

@@ -5,6 +5,7 @@ Images follow DABS's transform: Resize((640, 480)) (height 640, width 480), Cent
 Resize((224, 224)), all bilinear; they are decoded once into 224x224x3 uint8 (about 150 kB
 each: ~18 GB for train2017) and scaled to [0, 1] on read, without normalization.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,7 @@ def store_coco_images(writer: ArrayWriter, name: str, paths: list[Path]) -> None
     out = writer.create(name, (len(paths), SIZE, SIZE, 3), np.uint8)
     with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
         for start in range(0, len(paths), CHUNK):
-            for offset, array in enumerate(pool.map(coco_image, paths[start: start + CHUNK])):
+            for offset, array in enumerate(pool.map(coco_image, paths[start : start + CHUNK])):
                 out[start + offset] = array
 
 
@@ -75,12 +76,16 @@ class RowMapSplit(MemmapSplit):
 
     def __getitem__(self, index: int):
         row = int(self.rows[index])
-        inputs = tuple(field.transform(array[int(m[row])]) for field, array, m in zip(self.fields, self._open(), self.maps))
+        inputs = tuple(
+            field.transform(array[int(m[row])]) for field, array, m in zip(self.fields, self._open(), self.maps)
+        )
         return inputs, torch.as_tensor(self.labels[index])
 
     def subset(self, index, name: str | None = None) -> "RowMapSplit":
         index = np.asarray(index, dtype=np.int64)
-        return RowMapSplit(name or self.name, self.fields, self.rows[index], self.labels[index], self.identity, self.maps)
+        return RowMapSplit(
+            name or self.name, self.fields, self.rows[index], self.labels[index], self.identity, self.maps
+        )
 
     @property
     def fingerprint(self) -> str:

@@ -1,4 +1,5 @@
 """Where each speech dataset lives and how to get it (torch-free; listers in speech_sources.py)."""
+
 from __future__ import annotations
 
 from dabs_lib.datasets.source import Archive, Source
@@ -14,8 +15,10 @@ _SHA256 = {  # published by OpenSLR (as torchaudio lists them)
 LIBRISPEECH = Source(
     name="librispeech",
     required=tuple(f"LibriSpeech/{s}/" for s in (*PRETRAIN_SUBSETS, "dev-clean")),
-    how_to_get=("Download dev-clean, train-clean-100, train-clean-360 and train-other-500 (.tar.gz) from "
-                "https://www.openslr.org/12 and extract them in {dir}, so that {dir}/LibriSpeech/dev-clean exists."),
+    how_to_get=(
+        "Download dev-clean, train-clean-100, train-clean-360 and train-other-500 (.tar.gz) from "
+        "https://www.openslr.org/12 and extract them in {dir}, so that {dir}/LibriSpeech/dev-clean exists."
+    ),
     archives=tuple(Archive(f"{_SLR}{s}.tar.gz", sha256=h) for s, h in _SHA256.items()),
 )
 AUDIO_MNIST = Source(
@@ -27,24 +30,30 @@ AUDIO_MNIST = Source(
 SPEECH_COMMANDS = Source(
     name="speech_commands",
     required=("validation_list.txt", "testing_list.txt"),
-    how_to_get=("Download http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz and extract it in {dir}, "
-                "so that {dir}/testing_list.txt and {dir}/yes/ exist."),
+    how_to_get=(
+        "Download http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz and extract it in {dir}, "
+        "so that {dir}/testing_list.txt and {dir}/yes/ exist."
+    ),
     archives=(Archive("http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz"),),
 )
 FLUENT_SPEECH = Source(
     name="fluent_speech",
     required=tuple(f"fluent_speech_commands_dataset/data/{s}_data.csv" for s in ("train", "valid", "test")),
-    how_to_get=("Request the Fluent Speech Commands dataset at https://fluent.ai/fluent-speech-commands-a-dataset-"
-                "for-spoken-language-understanding-research/ and extract it in {dir}, so that "
-                "{dir}/fluent_speech_commands_dataset/data/train_data.csv exists."),
+    how_to_get=(
+        "Request the Fluent Speech Commands dataset at https://fluent.ai/fluent-speech-commands-a-dataset-"
+        "for-spoken-language-understanding-research/ and extract it in {dir}, so that "
+        "{dir}/fluent_speech_commands_dataset/data/train_data.csv exists."
+    ),
 )
 VOXCELEB1 = Source(
     name="voxceleb1",
     required=("iden_split.txt", "wav/"),
-    how_to_get=("Register at https://www.robots.ox.ac.uk/~vgg/data/voxceleb/vox1.html , download the VoxCeleb1 dev "
-                "and test wav releases (vox1_dev_wav.zip, its parts concatenated, and vox1_test_wav.zip) and the "
-                "identification split iden_split.txt (https://www.robots.ox.ac.uk/~vgg/data/voxceleb/meta/iden_split.txt; "
-                "1 = train, 2 = val, 3 = test); unzip both archives in {dir}, so that "
-                "{dir}/wav/id10001/1zcIwhmdeo4/00001.wav exists, and put the split file at {dir}/iden_split.txt."),
+    how_to_get=(
+        "Register at https://www.robots.ox.ac.uk/~vgg/data/voxceleb/vox1.html , download the VoxCeleb1 dev "
+        "and test wav releases (vox1_dev_wav.zip, its parts concatenated, and vox1_test_wav.zip) and the "
+        "identification split iden_split.txt (https://www.robots.ox.ac.uk/~vgg/data/voxceleb/meta/iden_split.txt; "
+        "1 = train, 2 = val, 3 = test); unzip both archives in {dir}, so that "
+        "{dir}/wav/id10001/1zcIwhmdeo4/00001.wav exists, and put the split file at {dir}/iden_split.txt."
+    ),
 )
 TRANSFER = (AUDIO_MNIST, SPEECH_COMMANDS, FLUENT_SPEECH, VOXCELEB1)  # optional transfer sets

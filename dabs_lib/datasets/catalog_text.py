@@ -2,6 +2,7 @@
 
 GLUE's task table lives here because its files are what a check needs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,7 @@ class GlueTask:
     def parse_key(self) -> dict[str, Any]:
         """The fields `parse` reads a file with: a cached file depends on these alone, so MNLI's
         train.tsv (shared by the matched and mismatched tasks) is tokenized once."""
-        return {"texts": self.texts, "label": self.label, "kind": self.kind, "names": self.names,
-                "header": self.header}
+        return {"texts": self.texts, "label": self.label, "kind": self.kind, "names": self.names, "header": self.header}
 
 
 _NLI = ("entailment", "neutral", "contradiction")  # Hugging Face's MNLI label order
@@ -58,10 +58,26 @@ GLUE_TASKS = {  # SST-2 first: the default task a search optimizes (large, stabl
     "mrpc": GlueTask("MRPC", ("#1 String", "#2 String"), "Quality", "binary", "accuracy", 1),
     "qqp": GlueTask("QQP", ("question1", "question2"), "is_duplicate", "binary", "accuracy", 1),
     "stsb": GlueTask("STS-B", ("sentence1", "sentence2"), "score", "regression", "spearman", 1),
-    "mnli_matched": GlueTask("MNLI", ("sentence1", "sentence2"), "gold_label", "multiclass", "accuracy", 3,
-                             names=_NLI, test_file="dev_matched.tsv"),
-    "mnli_mismatched": GlueTask("MNLI", ("sentence1", "sentence2"), "gold_label", "multiclass", "accuracy", 3,
-                                names=_NLI, test_file="dev_mismatched.tsv"),
+    "mnli_matched": GlueTask(
+        "MNLI",
+        ("sentence1", "sentence2"),
+        "gold_label",
+        "multiclass",
+        "accuracy",
+        3,
+        names=_NLI,
+        test_file="dev_matched.tsv",
+    ),
+    "mnli_mismatched": GlueTask(
+        "MNLI",
+        ("sentence1", "sentence2"),
+        "gold_label",
+        "multiclass",
+        "accuracy",
+        3,
+        names=_NLI,
+        test_file="dev_mismatched.tsv",
+    ),
     "qnli": GlueTask("QNLI", ("question", "sentence"), "label", "binary", "accuracy", 1, names=_QNLI),
     "rte": GlueTask("RTE", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1, names=_QNLI),
     "wnli": GlueTask("WNLI", ("sentence1", "sentence2"), "label", "binary", "accuracy", 1),
@@ -82,23 +98,29 @@ LANGUAGES = ("en", "fr", "de", "zh", "es", "ja", "ko")
 MC4 = Source(
     name="mc4",
     required=tuple(f"{lang}.txt|{lang}/" for lang in LANGUAGES),
-    how_to_get=("Put a local mC4 sample in {dir}: for each of en fr de zh es ja ko either {dir}/<lang>.txt (one example "
-                "per line) or a folder {dir}/<lang>/ of mC4 *.json.gz shards (e.g. from the Hugging Face dataset "
-                "allenai/c4, folder multilingual/, files c4-<lang>.tfrecord-*.json.gz)."),
+    how_to_get=(
+        "Put a local mC4 sample in {dir}: for each of en fr de zh es ja ko either {dir}/<lang>.txt (one example "
+        "per line) or a folder {dir}/<lang>/ of mC4 *.json.gz shards (e.g. from the Hugging Face dataset "
+        "allenai/c4, folder multilingual/, files c4-<lang>.tfrecord-*.json.gz)."
+    ),
 )
 PAWSX = Source(
     name="pawsx",
-    required=tuple(f"x-final/{lang}/{'train' if lang == 'en' else 'translated_train'}.tsv" for lang in LANGUAGES) +
-    tuple(f"x-final/{lang}/dev_2k.tsv" for lang in LANGUAGES),
-    how_to_get=("Download https://storage.googleapis.com/paws/pawsx/x-final.tar.gz and extract it in {dir}, "
-                "so that {dir}/x-final/de/translated_train.tsv exists."),
+    required=tuple(f"x-final/{lang}/{'train' if lang == 'en' else 'translated_train'}.tsv" for lang in LANGUAGES)
+    + tuple(f"x-final/{lang}/dev_2k.tsv" for lang in LANGUAGES),
+    how_to_get=(
+        "Download https://storage.googleapis.com/paws/pawsx/x-final.tar.gz and extract it in {dir}, "
+        "so that {dir}/x-final/de/translated_train.tsv exists."
+    ),
     archives=(Archive("https://storage.googleapis.com/paws/pawsx/x-final.tar.gz"),),
 )
 XLMR_TOKENIZER = Source(
     name="xlm-roberta-base",
     required=("tokenizer.json",),
-    how_to_get=("Optional: download https://huggingface.co/xlm-roberta-base/resolve/main/tokenizer.json into {dir} "
-                "to tokenize exactly as DABS did; without it a WordPiece tokenizer is trained on the mC4 sample."),
+    how_to_get=(
+        "Optional: download https://huggingface.co/xlm-roberta-base/resolve/main/tokenizer.json into {dir} "
+        "to tokenize exactly as DABS did; without it a WordPiece tokenizer is trained on the mC4 sample."
+    ),
     archives=(Archive("https://huggingface.co/xlm-roberta-base/resolve/main/tokenizer.json", extract=False),),
 )
 
@@ -109,24 +131,40 @@ _VQA = "https://s3.amazonaws.com/cvmlp/vqa/mscoco/vqa/"
 MSCOCO = Source(
     name="mscoco",
     required=("annotations/captions_train2017.json", "annotations/captions_val2017.json", "train2017/", "val2017/"),
-    how_to_get=(f"Download {_COCO}zips/train2017.zip, {_COCO}zips/val2017.zip and "
-                f"{_COCO}annotations/annotations_trainval2017.zip and unzip them in {{dir}}, so that "
-                "{dir}/train2017/ and {dir}/annotations/captions_train2017.json exist."),
-    archives=tuple(Archive(_COCO + f) for f in ("annotations/annotations_trainval2017.zip", "zips/val2017.zip",
-                                                 "zips/train2017.zip")),
+    how_to_get=(
+        f"Download {_COCO}zips/train2017.zip, {_COCO}zips/val2017.zip and "
+        f"{_COCO}annotations/annotations_trainval2017.zip and unzip them in {{dir}}, so that "
+        "{dir}/train2017/ and {dir}/annotations/captions_train2017.json exist."
+    ),
+    archives=tuple(
+        Archive(_COCO + f)
+        for f in ("annotations/annotations_trainval2017.zip", "zips/val2017.zip", "zips/train2017.zip")
+    ),
 )
 VQA = Source(
     name="vqa",
-    required=tuple(f"{f}_{s}2014{e}" for s in ("train", "val")
-                   for f, e in (("MultipleChoice_mscoco", "_questions.json"), ("mscoco", "_annotations.json"))) +
-    ("train2014/", "val2014/"),
-    how_to_get=(f"Optional: download VQA v1 {_VQA}Questions_Train_mscoco.zip, Questions_Val_mscoco.zip, "
-                "Annotations_Train_mscoco.zip, Annotations_Val_mscoco.zip (same folder) and "
-                f"{_COCO}zips/train2014.zip, {_COCO}zips/val2014.zip, and unzip them all in {{dir}}, so that "
-                "{dir}/mscoco_train2014_annotations.json and {dir}/train2014/ exist."),
-    archives=tuple(Archive(_VQA + f) for f in ("Questions_Train_mscoco.zip", "Questions_Val_mscoco.zip",
-                                               "Annotations_Train_mscoco.zip", "Annotations_Val_mscoco.zip")) +
-    tuple(Archive(f"{_COCO}zips/{s}2014.zip") for s in ("train", "val")),
+    required=tuple(
+        f"{f}_{s}2014{e}"
+        for s in ("train", "val")
+        for f, e in (("MultipleChoice_mscoco", "_questions.json"), ("mscoco", "_annotations.json"))
+    )
+    + ("train2014/", "val2014/"),
+    how_to_get=(
+        f"Optional: download VQA v1 {_VQA}Questions_Train_mscoco.zip, Questions_Val_mscoco.zip, "
+        "Annotations_Train_mscoco.zip, Annotations_Val_mscoco.zip (same folder) and "
+        f"{_COCO}zips/train2014.zip, {_COCO}zips/val2014.zip, and unzip them all in {{dir}}, so that "
+        "{dir}/mscoco_train2014_annotations.json and {dir}/train2014/ exist."
+    ),
+    archives=tuple(
+        Archive(_VQA + f)
+        for f in (
+            "Questions_Train_mscoco.zip",
+            "Questions_Val_mscoco.zip",
+            "Annotations_Train_mscoco.zip",
+            "Annotations_Val_mscoco.zip",
+        )
+    )
+    + tuple(Archive(f"{_COCO}zips/{s}2014.zip") for s in ("train", "val")),
 )
 
 
@@ -137,14 +175,18 @@ _TAPE = "http://s3.amazonaws.com/songlabdata/proteindata/data_raw_pytorch/"
 def _tape(name: str, required: bool = False) -> Source:
     role = "" if required else "Optional (its transfer task is skipped without it): "
     return Source(
-        name=name, required=(f"{name}/{name}_train.json", f"{name}/{name}_valid.json"),
-        how_to_get=(f"{role}download {_TAPE}{name}.tar.gz (TAPE's JSON release) and extract it in {{dir}}, "
-                    f"so that {{dir}}/{name}/{name}_train.json exists."),
+        name=name,
+        required=(f"{name}/{name}_train.json", f"{name}/{name}_valid.json"),
+        how_to_get=(
+            f"{role}download {_TAPE}{name}.tar.gz (TAPE's JSON release) and extract it in {{dir}}, "
+            f"so that {{dir}}/{name}/{name}_train.json exists."
+        ),
         archives=(Archive(f"{_TAPE}{name}.tar.gz"),),
     )
 
 
 PFAM = _tape("pfam", required=True)
 REMOTE_HOMOLOGY, SECONDARY_STRUCTURE, STABILITY, FLUORESCENCE = (
-    _tape(n) for n in ("remote_homology", "secondary_structure", "stability", "fluorescence"))
+    _tape(n) for n in ("remote_homology", "secondary_structure", "stability", "fluorescence")
+)
 TAPE_TRANSFER = (REMOTE_HOMOLOGY, SECONDARY_STRUCTURE, STABILITY, FLUORESCENCE)  # optional transfer sets

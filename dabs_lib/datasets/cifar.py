@@ -13,6 +13,7 @@ normalization, as DABS feeds them.
 (the pretraining split is named `imagenet/pretrain` or `cifar10/pretrain`). `cifar10_small`
 always pretrains on CIFAR-10.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,7 +45,8 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"], dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or len(data) != len(labels):
         raise DatasetFileError(
-            path, f"data must be uint8 (N, 3072) with N labels, but got {data.dtype} {data.shape} and {len(labels)} labels"
+            path,
+            f"data must be uint8 (N, 3072) with N labels, but got {data.dtype} {data.shape} and {len(labels)} labels",
         )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise DatasetFileError(path, f"labels must be in 0..9, but got {labels.min()}..{labels.max()}")
@@ -57,6 +59,7 @@ def _preprocess(folder: Path):
         writer.save("images", np.concatenate([images for images, _ in parts]))
         writer.save("labels", np.concatenate([labels for _, labels in parts]))
         writer.meta["num_train"] = int(sum(len(labels) for _, labels in parts[:-1]))
+
     return build
 
 
@@ -66,8 +69,12 @@ def _pretrain(name: str, size: int, cifar_train: MemmapSplit, data_root: str | P
         return cifar_train, 10
     missing = imagenet.IMAGENET.missing(data_root)
     if missing:
-        _log.warning("%s: pretraining on CIFAR-10, since ImageNet's %s is missing. %s", name, missing[0],
-                     imagenet.IMAGENET.instructions(data_root))
+        _log.warning(
+            "%s: pretraining on CIFAR-10, since ImageNet's %s is missing. %s",
+            name,
+            missing[0],
+            imagenet.IMAGENET.instructions(data_root),
+        )
         return cifar_train, 10
     split, classes = imagenet.pretrain_split(data_root, size, smoke)
     _log.info("%s: pretraining on ImageNet, %d images of %d classes in %s", name, len(split), classes, split.folder)
@@ -78,7 +85,11 @@ def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_ro
     folder = SOURCE.check(data_root)
     raw = [folder / rel for rel in SOURCE.required]
     processed = ensure_processed(
-        folder.parent, SOURCE.name, "arrays", {"version": 1, "source": source_signature(raw)}, _preprocess(folder),
+        folder.parent,
+        SOURCE.name,
+        "arrays",
+        {"version": 1, "source": source_signature(raw)},
+        _preprocess(folder),
     )
     labels = processed.load("labels", mmap=False)
     num_train = processed.meta["num_train"]
@@ -92,8 +103,13 @@ def _build(name: str, size: int, patch: int, batch_size: int, seed: int, data_ro
     for other, (source, _) in natural.SETS.items():  # DABS's other natural-image transfer sets, when present
         tasks.update(optional_task(natural.transfer_task, source, data_root, other, data_root, size, seed, smoke) or {})
     return Domain(
-        name=name, specs=(Image2dSpec(input_size=size, patch_size=patch, in_channels=3),), pretrain=pretrain,
-        tasks=tasks, pretrain_num_classes=pretrain_classes, supervised_task="cifar10", batch_size=batch_size,
+        name=name,
+        specs=(Image2dSpec(input_size=size, patch_size=patch, in_channels=3),),
+        pretrain=pretrain,
+        tasks=tasks,
+        pretrain_num_classes=pretrain_classes,
+        supervised_task="cifar10",
+        batch_size=batch_size,
     )
 
 

@@ -1,4 +1,5 @@
 """What every real-dataset module shares: where files live, how to get them, task assembly."""
+
 from __future__ import annotations
 
 import logging
@@ -20,15 +21,27 @@ _log = logging.getLogger(__name__)
 
 
 def make_task(
-    name: str, kind: str, metric: str, num_classes: int, train: MemmapSplit, test: MemmapSplit,
-    seed: int, groups: np.ndarray | None = None, ignore_index: int = -100,
+    name: str,
+    kind: str,
+    metric: str,
+    num_classes: int,
+    train: MemmapSplit,
+    test: MemmapSplit,
+    seed: int,
+    groups: np.ndarray | None = None,
+    ignore_index: int = -100,
 ) -> TransferTask:
     """A TransferTask whose validation split is carved from `train` with `seed`."""
     train_index, val_index = carve_val(train.labels, seed, groups=groups)
     return TransferTask(
-        name=name, kind=kind, metric=metric, num_classes=num_classes,
-        train=train.subset(train_index, f"{name}/train"), val=train.subset(val_index, f"{name}/val"),
-        test=test.subset(np.arange(len(test)), f"{name}/test"), ignore_index=ignore_index,
+        name=name,
+        kind=kind,
+        metric=metric,
+        num_classes=num_classes,
+        train=train.subset(train_index, f"{name}/train"),
+        val=train.subset(val_index, f"{name}/val"),
+        test=test.subset(np.arange(len(test)), f"{name}/test"),
+        ignore_index=ignore_index,
     )
 
 
@@ -45,7 +58,9 @@ def optional_task(
     """builder(*args) when `source` is on disk; None (with a warning) when it is missing."""
     missing = source.missing(data_root)
     if missing:
-        _log.warning("skipping transfer task %s: %s is missing. %s", source.name, missing[0], source.instructions(data_root))
+        _log.warning(
+            "skipping transfer task %s: %s is missing. %s", source.name, missing[0], source.instructions(data_root)
+        )
         return None
     return builder(*args)
 

@@ -6,6 +6,7 @@ matches (when one is published) is renamed into place with os.replace, so a read
 sees half a file under the final name. Archives extract into a temporary folder that is
 moved into place entry by entry, refusing members that would land outside it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,13 @@ from dabs_lib.datasets.errors import ChecksumError, DatasetFileError, ManualDown
 from dabs_lib.progress import stage
 
 __all__ = [
-    "ChecksumError", "DatasetFileError", "ManualDownloadError", "download_url", "extract_archive",
-    "file_digest", "verify_checksum",
+    "ChecksumError",
+    "DatasetFileError",
+    "ManualDownloadError",
+    "download_url",
+    "extract_archive",
+    "file_digest",
+    "verify_checksum",
 ]
 
 _CHUNK = 1 << 20
@@ -32,8 +38,14 @@ _CHUNK = 1 << 20
 def file_digest(path: Path | str, algorithm: str) -> str:
     """Hex digest of a file, read in 1 MiB chunks (progress: dabs_lib.progress)."""
     digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle, stage(f"checking the {algorithm} of {Path(path).name.removesuffix('.part')}",
-                                           os.fstat(handle.fileno()).st_size, "B") as bar:
+    with (
+        open(path, "rb") as handle,
+        stage(
+            f"checking the {algorithm} of {Path(path).name.removesuffix('.part')}",
+            os.fstat(handle.fileno()).st_size,
+            "B",
+        ) as bar,
+    ):
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
             bar.update(len(chunk))
@@ -81,8 +93,13 @@ def _stream(url: str, part: Path, progress: bool, timeout: float) -> None:
 
 
 def download_url(
-    url: str, dest: Path | str, *, md5: str | None = None, sha256: str | None = None,
-    progress: bool = True, timeout: float = 60.0,
+    url: str,
+    dest: Path | str,
+    *,
+    md5: str | None = None,
+    sha256: str | None = None,
+    progress: bool = True,
+    timeout: float = 60.0,
 ) -> Path:
     """Download url to dest (a file path) unless dest already exists with the right checksum.
 

@@ -4,6 +4,7 @@
 download, from where, and where to put it). `DatasetFileError` is a ValueError: a file is
 there but truncated, corrupt or not in the expected layout (it names the file).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ transfer, and within each part the first ceil 90% as train and the last floor 10
 Items are 13x64x64 float32, z-scored per band with the mean/std of the pretraining train
 rows (DABS hard-coded statistics of the whole set), patch 8 (64 tokens).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,18 @@ from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
 from typing import Any
 
-CLASSES = ("AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial", "Pasture", "PermanentCrop",
-           "Residential", "River", "SeaLake")
+CLASSES = (
+    "AnnualCrop",
+    "Forest",
+    "HerbaceousVegetation",
+    "Highway",
+    "Industrial",
+    "Pasture",
+    "PermanentCrop",
+    "Residential",
+    "River",
+    "SeaLake",
+)
 BANDS, SIZE, PATCH = 13, 64, 8
 SMOKE_FILES = 12  # smoke builds read this many files per class
 
@@ -49,8 +60,11 @@ def list_files(folder: Path, limit: int | None = None) -> tuple[list[Any], np.nd
             by_class[path.parent.name].append(path)
     empty = [name for name, files in by_class.items() if not files]
     if empty:
-        raise DatasetFileError(folder, f"must hold <Class>/*.tif for all 10 EuroSAT classes; none found for {empty}",
-                               SOURCE.how_to_get.format(dir=folder))
+        raise DatasetFileError(
+            folder,
+            f"must hold <Class>/*.tif for all 10 EuroSAT classes; none found for {empty}",
+            SOURCE.how_to_get.format(dir=folder),
+        )
     paths, labels = [], []
     for label, name in enumerate(CLASSES):
         files = sorted(by_class[name], key=lambda p: (_number(p), p.name))[:limit]
@@ -95,13 +109,14 @@ def _preprocess(paths, labels: np.ndarray):
         total = np.zeros(BANDS)
         squares = np.zeros(BANDS)
         for start in range(0, len(rows), 1024):  # per-band mean/std of the pretraining train rows, in chunks
-            chunk = out[rows[start: start + 1024]].astype(np.float64)
+            chunk = out[rows[start : start + 1024]].astype(np.float64)
             total += chunk.sum(axis=(0, 2, 3))
-            squares += (chunk ** 2).sum(axis=(0, 2, 3))
+            squares += (chunk**2).sum(axis=(0, 2, 3))
         count = max(len(rows), 1) * SIZE * SIZE
         mean = total / count
         writer.meta["mean"] = mean.tolist()
-        writer.meta["std"] = np.sqrt(np.maximum(squares / count - mean ** 2, 1e-12)).tolist()
+        writer.meta["std"] = np.sqrt(np.maximum(squares / count - mean**2, 1e-12)).tolist()
+
     return build
 
 
@@ -111,20 +126,32 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     paths, labels = list_files(folder, SMOKE_FILES if smoke else None)
     listing = "\n".join(f"{p.relative_to(folder)}:{p.stat().st_size}" for p in paths)
     params = {"version": 1, "count": len(paths), "files": hashlib.sha256(listing.encode()).hexdigest()[:16]}
-    processed = ensure_processed(folder.parent, SOURCE.name, "bands", params,
-                                 _preprocess(paths, labels))
+    processed = ensure_processed(folder.parent, SOURCE.name, "bands", params, _preprocess(paths, labels))
     labels = processed.load("labels", mmap=False)
     rows = dabs_rows(len(labels))
     stats = Standardize(tuple(processed.meta["mean"]), tuple(processed.meta["std"]))
     fields = (Field(str(processed.path("bands")), transform=stats),)
 
     def split(name: str, key: str) -> MemmapSplit:
-        return shrink(MemmapSplit(f"eurosat/{name}", fields, rows[key], labels[rows[key]], processed.fingerprint), smoke)
+        return shrink(
+            MemmapSplit(f"eurosat/{name}", fields, rows[key], labels[rows[key]], processed.fingerprint), smoke
+        )
 
-    task = make_task("eurosat", "multiclass", "accuracy", len(CLASSES), split("train", "transfer_train"),
-                     split("test", "transfer_test"), seed)
+    task = make_task(
+        "eurosat",
+        "multiclass",
+        "accuracy",
+        len(CLASSES),
+        split("train", "transfer_train"),
+        split("test", "transfer_test"),
+        seed,
+    )
     return Domain(
-        name="eurosat", specs=(Image2dSpec(input_size=SIZE, patch_size=PATCH, in_channels=BANDS),),
-        pretrain=split("pretrain", "pretrain_train"), tasks={"eurosat": task}, pretrain_num_classes=len(CLASSES),
-        supervised_task="eurosat", batch_size=256,
+        name="eurosat",
+        specs=(Image2dSpec(input_size=SIZE, patch_size=PATCH, in_channels=BANDS),),
+        pretrain=split("pretrain", "pretrain_train"),
+        tasks={"eurosat": task},
+        pretrain_num_classes=len(CLASSES),
+        supervised_task="eurosat",
+        batch_size=256,
     )

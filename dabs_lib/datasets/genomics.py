@@ -8,6 +8,7 @@ train and its last 10% DABS's "val" (our test). A sequence is 250 bases; since i
 padding id of our token embedding, bases map to A=1, C=2, G=3, T=4 (DABS used 0..3), so
 the vocabulary is 5. OOD labels 10..69 become 0..59.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,9 +62,13 @@ def _preprocess(folder: Path, key: str):
     def build(writer: ArrayWriter) -> None:
         tokens, labels = read_csv(folder / FILES[key], LABEL_OFFSET[key])
         if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES[key]):
-            raise DatasetFileError(folder / FILES[key], f"labels must lie in {LABEL_OFFSET[key]}..{LABEL_OFFSET[key] + NUM_CLASSES[key] - 1}")
+            raise DatasetFileError(
+                folder / FILES[key],
+                f"labels must lie in {LABEL_OFFSET[key]}..{LABEL_OFFSET[key] + NUM_CLASSES[key] - 1}",
+            )
         writer.save("tokens", tokens)
         writer.save("labels", labels)
+
     return build
 
 
@@ -75,17 +80,28 @@ def _splits(folder: Path, key: str, smoke: bool) -> tuple[MemmapSplit, MemmapSpl
     order = dabs_shuffle(len(labels))
     head, _ = head_tail(len(labels))
     field = Field(str(processed.path("tokens")), transform=AsType("int64"))
-    return tuple(shrink(MemmapSplit(f"genomics_{key}/{name}", (field,), rows, labels[rows], processed.fingerprint), smoke)
-                 for name, rows in (("train", order[:head]), ("test", order[head:])))
+    return tuple(
+        shrink(MemmapSplit(f"genomics_{key}/{name}", (field,), rows, labels[rows], processed.fingerprint), smoke)
+        for name, rows in (("train", order[:head]), ("test", order[head:]))
+    )
 
 
 def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     """Genomics: 250 ACGT tokens; in-distribution (10 classes) and OOD (60 classes) transfer."""
     folder = SOURCE.check(data_root)
     pretrain, _ = _splits(folder, "pretrain", smoke)
-    tasks = {f"genomics_{key}": make_task(f"genomics_{key}", "multiclass", "accuracy", NUM_CLASSES[key],
-                                          *_splits(folder, key, smoke), seed) for key in ("id", "ood")}
+    tasks = {
+        f"genomics_{key}": make_task(
+            f"genomics_{key}", "multiclass", "accuracy", NUM_CLASSES[key], *_splits(folder, key, smoke), seed
+        )
+        for key in ("id", "ood")
+    }
     return Domain(
-        name="genomics", specs=(TokensSpec(seq_len=SEQ_LEN, vocab_size=len(BASES) + 1, pad_id=0),), pretrain=pretrain,
-        tasks=tasks, pretrain_num_classes=NUM_CLASSES["pretrain"], supervised_task="genomics_id", batch_size=128,
+        name="genomics",
+        specs=(TokensSpec(seq_len=SEQ_LEN, vocab_size=len(BASES) + 1, pad_id=0),),
+        pretrain=pretrain,
+        tasks=tasks,
+        pretrain_num_classes=NUM_CLASSES["pretrain"],
+        supervised_task="genomics_id",
+        batch_size=128,
     )

@@ -6,6 +6,7 @@ rows from `<data_root>/glue/<TASK>/{train,dev}.tsv` and carve validation from tr
 Metrics fixed against DABS: CoLA is MCC (DABS computed Pearson), STS-B is Spearman over
 the whole split (DABS averaged it over batches). Binary tasks have one output.
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,7 +80,9 @@ def parse(task: GlueTask, path: Path) -> tuple[list[Any], np.ndarray]:
     return texts, label_array
 
 
-def _processed_file(root: str | Path, task: GlueTask, filename: str, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int):
+def _processed_file(
+    root: str | Path, task: GlueTask, filename: str, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int
+):
     path = SOURCE.folder(root) / task.folder / filename
 
     def build(writer: ArrayWriter) -> None:
@@ -87,8 +90,13 @@ def _processed_file(root: str | Path, task: GlueTask, filename: str, tokenizer: 
         writer.save("tokens", encode(tokenizer, texts, seq_len))
         writer.save("labels", labels)
 
-    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": seq_len, "parse": task.parse_key(),
-              "source": source_signature([path])}
+    params = {
+        "version": 1,
+        "tokenizer": tokenizer_id,
+        "seq_len": seq_len,
+        "parse": task.parse_key(),
+        "source": source_signature([path]),
+    }
     return ensure_processed(root, SOURCE.name, f"{task.folder}-{filename.rsplit('.', 1)[0]}", params, build)
 
 
@@ -98,7 +106,9 @@ def _split(processed: Processed, name: str, smoke: bool) -> MemmapSplit:
     return shrink(MemmapSplit(name, (field,), np.arange(len(labels)), labels, processed.fingerprint), smoke)
 
 
-def glue_tasks(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool) -> dict[str, Any]:
+def glue_tasks(
+    root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int, seed: int, smoke: bool
+) -> dict[str, Any]:
     """name -> TransferTask for the 10 GLUE tasks, tokenized with `tokenizer`."""
     SOURCE.check(root)
     tasks = {}

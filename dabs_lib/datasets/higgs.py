@@ -7,6 +7,7 @@ the transfer task carves validation from the transfer train rows. Features are r
 float32 in file order (DABS went through tfds, whose columns were sorted by name; the
 order does not matter to a tabular embedding, which gives every feature its own position).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -53,6 +54,7 @@ def _preprocess(path: Path) -> Callable[[ArrayWriter], None]:
         features, labels = read_higgs(path)
         writer.save("features", features)
         writer.save("labels", labels)
+
     return build
 
 
@@ -71,8 +73,9 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     """HIGGS: 28 tabular features; binary transfer on the last 10% of rows."""
     folder = SOURCE.check(data_root)
     path = folder / FILE
-    processed = ensure_processed(folder.parent, SOURCE.name, "table", {"version": 1, "source": source_signature([path])},
-                                 _preprocess(path))
+    processed = ensure_processed(
+        folder.parent, SOURCE.name, "table", {"version": 1, "source": source_signature([path])}, _preprocess(path)
+    )
     labels = processed.load("labels", mmap=False)
     rows = dabs_rows(len(labels))
     fields = (Field(str(processed.path("features"))),)
@@ -80,8 +83,15 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     def split(name: str, key: str) -> MemmapSplit:
         return shrink(MemmapSplit(f"higgs/{name}", fields, rows[key], labels[rows[key]], processed.fingerprint), smoke)
 
-    task = make_task("higgs", "binary", "accuracy", 1, split("train", "transfer_train"), split("test", "transfer_test"), seed)
+    task = make_task(
+        "higgs", "binary", "accuracy", 1, split("train", "transfer_train"), split("test", "transfer_test"), seed
+    )
     return Domain(
-        name="higgs", specs=(TabularSpec(num_features=NUM_FEATURES),), pretrain=split("pretrain", "pretrain_train"),
-        tasks={"higgs": task}, pretrain_num_classes=2, supervised_task="higgs", batch_size=256,
+        name="higgs",
+        specs=(TabularSpec(num_features=NUM_FEATURES),),
+        pretrain=split("pretrain", "pretrain_train"),
+        tasks={"higgs": task},
+        pretrain_num_classes=2,
+        supervised_task="higgs",
+        batch_size=256,
     )

@@ -7,6 +7,7 @@ is decoded when read, with the same transform as every other 224 natural-image s
 (PIL bilinear Resize((224, 224)) then [0, 1], no normalization: DABS's Resize + CenterCrop
 + ToTensor, whose crop of an already 224x224 image does nothing).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,9 @@ class ImageFileSplit(Dataset[Any]):
 
     def subset(self, index, name: str | None = None) -> "ImageFileSplit":
         index = np.asarray(index, dtype=np.int64)
-        return ImageFileSplit(name or self.name, self.folder, self.files[index], self.labels[index], self.transform.size)
+        return ImageFileSplit(
+            name or self.name, self.folder, self.files[index], self.labels[index], self.transform.size
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -72,13 +75,18 @@ def _images(folder: Path) -> list[str]:
 def list_images(part_dir: Path, limit: int | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(sorted class folders, "<wnid>/<file>" names as bytes, labels) of `train/` or `val/`."""
     if not part_dir.is_dir():
-        raise DatasetFileError(part_dir, "is missing", "Extract the images so that <wnid>/*.JPEG folders are inside it.")
+        raise DatasetFileError(
+            part_dir, "is missing", "Extract the images so that <wnid>/*.JPEG folders are inside it."
+        )
     with os.scandir(part_dir) as entries:
         classes = sorted(e.name for e in entries if e.is_dir())
     if not classes:
         tars = sorted(part_dir.glob("*.tar"))
-        fix = (f"Extract each class archive into its own folder ({tars[0].name} -> {tars[0].stem}/)." if tars
-               else "It must hold one folder of images per class (<wnid>/*.JPEG).")
+        fix = (
+            f"Extract each class archive into its own folder ({tars[0].name} -> {tars[0].stem}/)."
+            if tars
+            else "It must hold one folder of images per class (<wnid>/*.JPEG)."
+        )
         raise DatasetFileError(part_dir, "holds no class folders", fix)
     files, labels = [], []
     for label, wnid in enumerate(classes):

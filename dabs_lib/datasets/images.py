@@ -5,6 +5,7 @@ torchvision `Resize((size, size))` on a PIL image does, optionally after croppin
 (Aircraft's bounding boxes). Grayscale sets are stored with one channel and repeated to
 three on read. Decoding runs in a thread pool (PIL releases the GIL while decoding).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,9 @@ from typing import Any
 CHUNK = 512
 
 
-def load_image(path: Path | str, size: int, mode: str = "RGB", box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+def load_image(
+    path: Path | str, size: int, mode: str = "RGB", box: tuple[int, int, int, int] | None = None
+) -> np.ndarray:
     """(size, size, C) uint8 with C = 3 for "RGB", 1 for "L"; unreadable files raise DatasetFileError."""
     try:
         with Image.open(path) as image:
@@ -37,7 +40,9 @@ def load_image(path: Path | str, size: int, mode: str = "RGB", box: tuple[int, i
     return array[..., None] if array.ndim == 2 else array
 
 
-def store_images(writer: ArrayWriter, name: str, paths: list[Any], size: int, mode: str = "RGB", boxes: list | None = None) -> None:
+def store_images(
+    writer: ArrayWriter, name: str, paths: list[Any], size: int, mode: str = "RGB", boxes: list | None = None
+) -> None:
     """Decode every path into writer array `name` of shape (N, size, size, C), uint8."""
     channels = 1 if mode == "L" else 3
     out = writer.create(name, (len(paths), size, size, channels), np.uint8)
@@ -45,6 +50,8 @@ def store_images(writer: ArrayWriter, name: str, paths: list[Any], size: int, mo
     with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
         for start in range(0, len(paths), CHUNK):
             stop = start + CHUNK
-            arrays = pool.map(lambda job: load_image(job[0], size, mode, job[1]), zip(paths[start:stop], boxes[start:stop]))
+            arrays = pool.map(
+                lambda job: load_image(job[0], size, mode, job[1]), zip(paths[start:stop], boxes[start:stop])
+            )
             for offset, array in enumerate(arrays):
                 out[start + offset] = array

@@ -5,6 +5,7 @@ times that in memory. `iter_records` decodes one object at a time from a sliding
 buffer, so memory stays bounded by the largest record. A file that ends inside a record,
 or an array that is never closed, raises DatasetFileError naming the file (truncated).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
+from dabs_lib.datasets.textfiles import ENCODING
 from typing import Any
 
 CHUNK_CHARS = 1 << 22  # characters read at a time
@@ -50,7 +52,9 @@ def iter_records(path: Path | str, limit: int | None = None) -> Iterator[dict[st
                 record, end = decoder.raw_decode(buffer, pos)
             except json.JSONDecodeError as error:
                 if eof:
-                    raise DatasetFileError(path, f"is not valid JSON near a record's start ({error.msg}; truncated?)") from error
+                    raise DatasetFileError(
+                        path, f"is not valid JSON near a record's start ({error.msg}; truncated?)"
+                    ) from error
                 more = handle.read(CHUNK_CHARS)
                 eof = not more
                 buffer, pos = buffer[pos:] + more, 0

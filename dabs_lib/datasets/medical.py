@@ -12,6 +12,7 @@ ChestX-ray8 (NIH ChestX-ray14, optional): `images/*.png` and `Data_Entry_2017_v2
 DABS shuffles the file names with RandomState(42) and keeps 90% for train (we sort the
 names first, since DABS used os.listdir's arbitrary order); validation is carved by patient.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,16 @@ from pathlib import Path
 SIZE = 224
 SMOKE_IMAGES = 24  # smoke builds decode this many images per CSV / split
 CHEXPERT_LABELS = ("Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion")
-XRAY8_LABELS = ("Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax")
+XRAY8_LABELS = (
+    "Atelectasis",
+    "Cardiomegaly",
+    "Effusion",
+    "Infiltration",
+    "Mass",
+    "Nodule",
+    "Pneumonia",
+    "Pneumothorax",
+)
 
 
 def _chexpert_rows(csv_path, limit: int | None):
@@ -45,7 +55,9 @@ def _chexpert_rows(csv_path, limit: int | None):
         values = frame[list(CHEXPERT_LABELS)].fillna(0).to_numpy(np.float32)
         paths = [csv_path.parent.parent / p for p in frame["Path"]]
     except (KeyError, ValueError, pd.errors.ParserError) as error:
-        raise DatasetFileError(csv_path, f"must have a Path column and the columns {list(CHEXPERT_LABELS)} ({error})") from error
+        raise DatasetFileError(
+            csv_path, f"must have a Path column and the columns {list(CHEXPERT_LABELS)} ({error})"
+        ) from error
     patients = np.array([str(p).split("/patient")[-1].split("/")[0] for p in frame["Path"]])
     return paths, (values == 1).astype(np.float32), patients
 
@@ -62,8 +74,13 @@ def _chexpert(root: str | Path, seed: int, smoke: bool):
             store_images(writer, "images", paths, SIZE, mode="L")
             writer.save("labels", labels)
 
-        params = {"version": 1, "size": SIZE, "csv": str(csv.relative_to(folder)), "limit": limit,
-                  "csv_bytes": csv.stat().st_size}
+        params = {
+            "version": 1,
+            "size": SIZE,
+            "csv": str(csv.relative_to(folder)),
+            "limit": limit,
+            "csv_bytes": csv.stat().st_size,
+        }
         processed = ensure_processed(root, CHEXPERT.name, part, params, build)
         field = Field(str(processed.path("images")), transform=Image(SIZE))
         split = MemmapSplit(f"chexpert/{part}", (field,), np.arange(len(labels)), labels, processed.fingerprint)
@@ -95,16 +112,23 @@ def _xray8(root: str | Path, seed: int, smoke: bool):
     def build(writer: ArrayWriter) -> None:
         store_images(writer, "images", [folder / "images" / n for n in names], SIZE, mode="L")
 
-    params = {"version": 1, "size": SIZE, "count": len(names),
-              "names": hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]}
+    params = {
+        "version": 1,
+        "size": SIZE,
+        "count": len(names),
+        "names": hashlib.sha256("\n".join(names).encode()).hexdigest()[:16],
+    }
     processed = ensure_processed(root, XRAY8.name, "images", params, build)
     field = Field(str(processed.path("images")), transform=Image(SIZE))
     rows = np.arange(len(names))
     train = MemmapSplit("chestx_ray8/train", (field,), rows[:cut], labels[:cut], processed.fingerprint)
     test = MemmapSplit("chestx_ray8/test", (field,), rows[cut:], labels[cut:], processed.fingerprint)
     patients = meta.loc[names[:cut], "Patient ID"].to_numpy()
-    return {"chestx_ray8": make_task("chestx_ray8", "multilabel", "auroc", len(XRAY8_LABELS), train, test, seed,
-                                     groups=patients)}
+    return {
+        "chestx_ray8": make_task(
+            "chestx_ray8", "multilabel", "auroc", len(XRAY8_LABELS), train, test, seed, groups=patients
+        )
+    }
 
 
 def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
@@ -114,7 +138,13 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     tasks = {"chexpert": chexpert}
     tasks.update(optional_task(_xray8, XRAY8, root, root, seed, smoke) or {})
     return Domain(
-        name="chexpert", specs=(Image2dSpec(input_size=SIZE, patch_size=16, in_channels=3),),
-        pretrain=shrink(pretrain, smoke), tasks=tasks, pretrain_num_classes=len(CHEXPERT_LABELS),
-        pretrain_metric="auroc", pretrain_kind="multilabel", supervised_task="chexpert", batch_size=64,
+        name="chexpert",
+        specs=(Image2dSpec(input_size=SIZE, patch_size=16, in_channels=3),),
+        pretrain=shrink(pretrain, smoke),
+        tasks=tasks,
+        pretrain_num_classes=len(CHEXPERT_LABELS),
+        pretrain_metric="auroc",
+        pretrain_kind="multilabel",
+        supervised_task="chexpert",
+        batch_size=64,
     )

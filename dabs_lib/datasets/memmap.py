@@ -6,6 +6,7 @@ workers do not copy the data); labels are small and held in memory. Item i reads
 `rows[i]` of every field (or the window `rows[i] : rows[i] + window` for time series)
 and applies the field's transform (resize, z-score, ...).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,9 @@ def _default_transform(values: np.ndarray) -> Tensor:
 class MemmapSplit(Dataset[Any]):
     """Items `(tuple(field tensors), label)`; `.fingerprint` changes when the data does."""
 
-    def __init__(self, name: str, fields: tuple[Field, ...], rows: np.ndarray, labels: np.ndarray, identity: str) -> None:
+    def __init__(
+        self, name: str, fields: tuple[Field, ...], rows: np.ndarray, labels: np.ndarray, identity: str
+    ) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         labels = np.asarray(labels)
         if len(rows) != len(labels):
@@ -60,8 +63,11 @@ class MemmapSplit(Dataset[Any]):
                 try:
                     arrays.append(np.load(field.path, mmap_mode="r", allow_pickle=False))
                 except (ValueError, OSError, EOFError) as error:
-                    raise DatasetFileError(field.path, f"cannot be read as .npy ({error})",
-                                           "Delete its processed folder to preprocess again.") from error
+                    raise DatasetFileError(
+                        field.path,
+                        f"cannot be read as .npy ({error})",
+                        "Delete its processed folder to preprocess again.",
+                    ) from error
             self._arrays = arrays
         return self._arrays
 
@@ -69,7 +75,7 @@ class MemmapSplit(Dataset[Any]):
         row = int(self.rows[index])
         inputs = []
         for field, array in zip(self.fields, self._open()):
-            values = array[row: row + field.window] if field.window else array[row]
+            values = array[row : row + field.window] if field.window else array[row]
             inputs.append((field.transform or _default_transform)(values))
         return tuple(inputs), torch.as_tensor(self.labels[index])
 

@@ -20,6 +20,7 @@ tokens are the pair (question, answer) and the label says whether the answer is 
 questions whose answer is not among their choices are dropped, and with probability 1/2
 (random.Random(42), DABS's was unseeded) the answer is replaced by a wrong choice (label 0).
 """
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,9 @@ def read_captions(path: Path, limit: int | None) -> tuple[list[str], list[str], 
             last[note["image_id"]] = note["caption"].strip()
         every = [note["caption"] for note in data["annotations"]]
     except (KeyError, TypeError) as error:
-        raise DatasetFileError(path, f"must hold images (id, file_name) and annotations (image_id, caption): {error!r}") from error
+        raise DatasetFileError(
+            path, f"must hold images (id, file_name) and annotations (image_id, caption): {error!r}"
+        ) from error
     ids = list(last)[:limit]
     missing = [i for i in ids if i not in files]
     if missing:
@@ -98,21 +101,32 @@ def _coco_part(root: str | Path, part: str, tokenizer: Tokenizer, tokenizer_id: 
         store_coco_images(writer, "images", [folder / part / f for f in files])
         writer.save("captions", encode(tokenizer, texts, SEQ_LEN))
 
-    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": SEQ_LEN, "limit": limit,
-              "source": source_signature([captions])}
+    params = {
+        "version": 1,
+        "tokenizer": tokenizer_id,
+        "seq_len": SEQ_LEN,
+        "limit": limit,
+        "source": source_signature([captions]),
+    }
     return ensure_processed(root, MSCOCO.name, part, params, build)
 
 
 def _fields(processed: Processed, tokens: str):
-    return (Field(str(processed.path("images")), transform=Image(224)),
-            Field(str(processed.path(tokens)), transform=AsType("int64")))
+    return (
+        Field(str(processed.path("images")), transform=Image(224)),
+        Field(str(processed.path(tokens)), transform=AsType("int64")),
+    )
 
 
 def _mismatched(processed: Processed, name: str, smoke: bool) -> RowMapSplit:
     n = processed.marker["files"]["images.npy"]["shape"][0]
     source, labels = swap_plan(n)
-    return shrink(RowMapSplit(name, _fields(processed, "captions"), np.arange(n), labels, processed.fingerprint,
-                              (np.arange(n), source)), smoke)
+    return shrink(
+        RowMapSplit(
+            name, _fields(processed, "captions"), np.arange(n), labels, processed.fingerprint, (np.arange(n), source)
+        ),
+        smoke,
+    )
 
 
 def vqa_questions(root: str | Path, split: str, limit: int | None):
@@ -149,12 +163,28 @@ def _vqa(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seed: int, s
             store_coco_images(writer, "images", [VQA.folder(root) / f for f in files])
             writer.save("tokens", encode(tokenizer, pairs, SEQ_LEN))
 
-        params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": SEQ_LEN, "smoke": smoke,
-                  "source": source_signature([VQA.folder(root) / r for r in VQA.required[:4]])}
+        params = {
+            "version": 1,
+            "tokenizer": tokenizer_id,
+            "seq_len": SEQ_LEN,
+            "smoke": smoke,
+            "source": source_signature([VQA.folder(root) / r for r in VQA.required[:4]]),
+        }
         processed = ensure_processed(root, VQA.name, split, params, build)
         rows = np.arange(len(labels))
-        splits.append(shrink(RowMapSplit(f"vqa/{split}", _fields(processed, "tokens"), rows, labels,
-                                         processed.fingerprint, (image_rows, rows)), smoke))
+        splits.append(
+            shrink(
+                RowMapSplit(
+                    f"vqa/{split}",
+                    _fields(processed, "tokens"),
+                    rows,
+                    labels,
+                    processed.fingerprint,
+                    (image_rows, rows),
+                ),
+                smoke,
+            )
+        )
     return {"vqa": make_task("vqa", "binary", "accuracy", 1, splits[0], splits[1], seed)}
 
 
@@ -165,17 +195,37 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     limit = SMOKE_IMAGES if smoke else None
     train_captions = folder / "annotations" / "captions_train2017.json"
     corpus = read_captions(train_captions, None)[2]
-    tokenizer, tokenizer_id = caption_tokenizer(root, BERT_TOKENIZER.folder(root) / "tokenizer.json", MSCOCO.name,
-                                                corpus, source_signature([train_captions]))
+    tokenizer, tokenizer_id = caption_tokenizer(
+        root, BERT_TOKENIZER.folder(root) / "tokenizer.json", MSCOCO.name, corpus, source_signature([train_captions])
+    )
     train = _coco_part(root, "train2017", tokenizer, tokenizer_id, limit)
     test = _coco_part(root, "val2017", tokenizer, tokenizer_id, limit)
     n = train.marker["files"]["images.npy"]["shape"][0]
-    pretrain = shrink(RowMapSplit("mscoco/pretrain", _fields(train, "captions"), np.arange(n), np.full(n, -1),
-                                  train.fingerprint, (np.arange(n), np.arange(n))), smoke)
-    tasks = {"mismatched_caption": make_task("mismatched_caption", "binary", "accuracy", 1,
-                                             _mismatched(train, "mismatched_caption/train", smoke),
-                                             _mismatched(test, "mismatched_caption/test", smoke), seed)}
+    pretrain = shrink(
+        RowMapSplit(
+            "mscoco/pretrain",
+            _fields(train, "captions"),
+            np.arange(n),
+            np.full(n, -1),
+            train.fingerprint,
+            (np.arange(n), np.arange(n)),
+        ),
+        smoke,
+    )
+    tasks = {
+        "mismatched_caption": make_task(
+            "mismatched_caption",
+            "binary",
+            "accuracy",
+            1,
+            _mismatched(train, "mismatched_caption/train", smoke),
+            _mismatched(test, "mismatched_caption/test", smoke),
+            seed,
+        )
+    }
     tasks.update(optional_task(_vqa, VQA, root, root, tokenizer, tokenizer_id, seed, smoke) or {})
-    specs = (Image2dSpec(input_size=224, patch_size=16, in_channels=3),
-             TokensSpec(seq_len=SEQ_LEN, vocab_size=tokenizer.get_vocab_size(), pad_id=pad_id(tokenizer)))
+    specs = (
+        Image2dSpec(input_size=224, patch_size=16, in_channels=3),
+        TokensSpec(seq_len=SEQ_LEN, vocab_size=tokenizer.get_vocab_size(), pad_id=pad_id(tokenizer)),
+    )
     return Domain(name="mscoco", specs=specs, pretrain=pretrain, tasks=tasks, batch_size=64)

@@ -8,6 +8,7 @@ partition 1 (train1 + val1 / test1; val1 is our validation), Traffic Sign and VG
 80/20 per class with one RandomState(42) (file names sorted first: DABS used glob's
 arbitrary order). Aircraft has 100 variants (DABS declared 102 outputs).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,11 +41,19 @@ def _lines(path: Path) -> list[str]:
 def aircraft(folder: Path):
     data = folder / "fgvc-aircraft-2013b" / "data"
     boxes = {n: tuple(map(int, b.split())) for n, b in (line.split(" ", 1) for line in _lines(data / "images_box.txt"))}
-    rows = [(part, *line.split(" ", 1)) for part, split in ((0, "train"), (1, "val"), (2, "test"))
-            for line in _lines(data / f"images_variant_{split}.txt")]
+    rows = [
+        (part, *line.split(" ", 1))
+        for part, split in ((0, "train"), (1, "val"), (2, "test"))
+        for line in _lines(data / f"images_variant_{split}.txt")
+    ]
     variants = sorted({variant for _, _, variant in rows})
-    return ([data / "images" / f"{name}.jpg" for _, name, _ in rows], [variants.index(v) for _, _, v in rows],
-            [part for part, _, _ in rows], [boxes[name] for _, name, _ in rows], len(variants))
+    return (
+        [data / "images" / f"{name}.jpg" for _, name, _ in rows],
+        [variants.index(v) for _, _, v in rows],
+        [part for part, _, _ in rows],
+        [boxes[name] for _, name, _ in rows],
+        len(variants),
+    )
 
 
 def cu_birds(folder: Path):
@@ -53,16 +62,30 @@ def cu_birds(folder: Path):
     labels = dict(line.split(" ", 1) for line in _lines(base / "image_class_labels.txt"))
     is_train = dict(line.split(" ", 1) for line in _lines(base / "train_test_split.txt"))
     ids = list(names)
-    return ([base / "images" / names[i] for i in ids], [int(labels[i]) - 1 for i in ids],
-            [0 if is_train[i] == "1" else 2 for i in ids], None, 200)
+    return (
+        [base / "images" / names[i] for i in ids],
+        [int(labels[i]) - 1 for i in ids],
+        [0 if is_train[i] == "1" else 2 for i in ids],
+        None,
+        200,
+    )
 
 
 def dtd(folder: Path):
     base = folder / "dtd"
-    rows = [(part, rel) for part, name in ((0, "train1"), (1, "val1"), (2, "test1")) for rel in _lines(base / "labels" / f"{name}.txt")]
+    rows = [
+        (part, rel)
+        for part, name in ((0, "train1"), (1, "val1"), (2, "test1"))
+        for rel in _lines(base / "labels" / f"{name}.txt")
+    ]
     categories = sorted({rel.split("/")[0] for _, rel in rows})
-    return ([base / "images" / rel for _, rel in rows], [categories.index(rel.split("/")[0]) for _, rel in rows],
-            [part for part, _ in rows], None, len(categories))
+    return (
+        [base / "images" / rel for _, rel in rows],
+        [categories.index(rel.split("/")[0]) for _, rel in rows],
+        [part for part, _ in rows],
+        None,
+        len(categories),
+    )
 
 
 def _split_per_class(groups: list[tuple[int, list[Path]]]):
@@ -90,15 +113,22 @@ def vgg_flower(folder: Path):
     try:
         labels = loadmat(folder / "imagelabels.mat")["labels"][0]
     except (ValueError, OSError, KeyError, TypeError) as error:
-        raise DatasetFileError(folder / "imagelabels.mat", f"cannot be read as the flowers label file ({error})") from error
+        raise DatasetFileError(
+            folder / "imagelabels.mat", f"cannot be read as the flowers label file ({error})"
+        ) from error
     groups: dict[int, list[Path]] = {}
     for i, label in enumerate(labels):  # classes in order of first appearance, as DABS's dict
         groups.setdefault(int(label) - 1, []).append(folder / "jpg" / f"image_{i + 1:05d}.jpg")
     return (*_split_per_class(list(groups.items())), None, 102)
 
 
-SETS = {"aircraft": (AIRCRAFT, aircraft), "cu_birds": (CU_BIRDS, cu_birds), "dtd": (DTD, dtd),
-        "traffic_sign": (TRAFFIC_SIGN, traffic_sign), "vgg_flower": (VGG_FLOWER, vgg_flower)}
+SETS = {
+    "aircraft": (AIRCRAFT, aircraft),
+    "cu_birds": (CU_BIRDS, cu_birds),
+    "dtd": (DTD, dtd),
+    "traffic_sign": (TRAFFIC_SIGN, traffic_sign),
+    "vgg_flower": (VGG_FLOWER, vgg_flower),
+}
 
 
 def _limit(labels: np.ndarray, parts, smoke: bool) -> np.ndarray:
@@ -128,11 +158,20 @@ def transfer_task(name: str, root: str | Path, size: int, seed: int, smoke: bool
 
     def split(part: int) -> MemmapSplit:
         rows = np.flatnonzero(parts == part)
-        return MemmapSplit(f"{name}/{('train', 'val', 'test')[part]}", (field,), rows, labels[rows], processed.fingerprint)
+        return MemmapSplit(
+            f"{name}/{('train', 'val', 'test')[part]}", (field,), rows, labels[rows], processed.fingerprint
+        )
 
     if (parts == 1).any():
-        task = TransferTask(name, "multiclass", "accuracy", num_classes, shrink(split(0), smoke),
-                            shrink(split(1), smoke), shrink(split(2), smoke))
+        task = TransferTask(
+            name,
+            "multiclass",
+            "accuracy",
+            num_classes,
+            shrink(split(0), smoke),
+            shrink(split(1), smoke),
+            shrink(split(2), smoke),
+        )
     else:
         task = make_task(name, "multiclass", "accuracy", num_classes, split(0), split(2), seed)
     return {name: task}

@@ -13,6 +13,7 @@ them). Validation is the last 10% (at least one window) of every training run of
 least two windows, with windows crossing that boundary dropped, so overlapping windows
 never leak between train and validation.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,8 +68,11 @@ def _runs(activity: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, end, label) of each maximal run of one kept activity."""
     edges = np.flatnonzero(np.diff(activity)) + 1
     bounds = np.concatenate([[0], edges, [len(activity)]])
-    return [(int(a), int(b), ACTIVITY_IDS.index(int(activity[a])))
-            for a, b in zip(bounds[:-1], bounds[1:]) if int(activity[a]) in ACTIVITY_IDS]
+    return [
+        (int(a), int(b), ACTIVITY_IDS.index(int(activity[a])))
+        for a, b in zip(bounds[:-1], bounds[1:])
+        if int(activity[a]) in ACTIVITY_IDS
+    ]
 
 
 def _val_cut(start: int, end: int) -> int:
@@ -93,11 +97,21 @@ def _preprocess(folder: Path) -> Callable[[ArrayWriter], None]:
                 cut = _val_cut(start, end)
                 for part, (a, b) in ((0, (start, cut)), (1, (cut, end)), (2, (start, end))):
                     starts = _windows(offset, a, b)
-                    tables.append(np.stack([starts, np.full_like(starts, label), np.full_like(starts, subject),
-                                            np.full_like(starts, part)], axis=1))
+                    tables.append(
+                        np.stack(
+                            [
+                                starts,
+                                np.full_like(starts, label),
+                                np.full_like(starts, subject),
+                                np.full_like(starts, part),
+                            ],
+                            axis=1,
+                        )
+                    )
             offset += len(values)
         writer.save("series", np.concatenate(series))
         writer.save("windows", np.concatenate(tables) if tables else np.zeros((0, 4), np.int64))
+
     return build
 
 
@@ -117,12 +131,20 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     in_train = np.isin(table[:, 2], TRAIN_SUBJECTS)
     pretrain = split("pretrain", in_train & (table[:, 3] == 2))
     task = TransferTask(
-        name="pamap2", kind="multiclass", metric="accuracy", num_classes=len(ACTIVITY_IDS),
-        train=split("train", in_train & (table[:, 3] == 0)), val=split("val", in_train & (table[:, 3] == 1)),
+        name="pamap2",
+        kind="multiclass",
+        metric="accuracy",
+        num_classes=len(ACTIVITY_IDS),
+        train=split("train", in_train & (table[:, 3] == 0)),
+        val=split("val", in_train & (table[:, 3] == 1)),
         test=split("test", np.isin(table[:, 2], TEST_SUBJECTS) & (table[:, 3] == 2)),
     )
     return Domain(
-        name="pamap2", specs=(Sequence1dSpec(seq_len=SEQ_LEN, segment_size=SEGMENT, in_channels=CHANNELS),),
-        pretrain=pretrain, tasks={"pamap2": task}, pretrain_num_classes=len(ACTIVITY_IDS),
-        supervised_task="pamap2", batch_size=256,
+        name="pamap2",
+        specs=(Sequence1dSpec(seq_len=SEQ_LEN, segment_size=SEGMENT, in_channels=CHANNELS),),
+        pretrain=pretrain,
+        tasks={"pamap2": task},
+        pretrain_num_classes=len(ACTIVITY_IDS),
+        supervised_task="pamap2",
+        batch_size=256,
     )

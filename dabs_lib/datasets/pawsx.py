@@ -15,6 +15,7 @@ per language (`pawsx_<lang>`, accuracy); `averages["pawsx"]` lists the seven.
 Tokenizer: XLM-R's (vocab 250002) when `<data_root>/xlm-roberta-base/tokenizer.json` exists,
 else a WordPiece trained once on the mC4 examples (see tokenizer.py for how that differs).
 """
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,9 @@ def _examples(path: Path):
     except DatasetFileError:
         raise
     except (OSError, EOFError, ValueError, KeyError) as error:
-        raise DatasetFileError(path, f"must be gzipped JSON lines with a 'text' field ({type(error).__name__}: {error})") from error
+        raise DatasetFileError(
+            path, f"must be gzipped JSON lines with a 'text' field ({type(error).__name__}: {error})"
+        ) from error
 
 
 def corpus(files: list[Path], limit: int | None):
@@ -101,15 +104,22 @@ def _pretrain(root: Path, files, tokenizer: Tokenizer, tokenizer_id: str, limit:
         out = writer.create("tokens", (count, SEQ_LEN), encode(tokenizer, ["x"], SEQ_LEN).dtype)
         texts, start = corpus(files, limit), 0
         while chunk := list(islice(texts, CHUNK)):
-            out[start: start + len(chunk)] = encode(tokenizer, chunk, SEQ_LEN)
+            out[start : start + len(chunk)] = encode(tokenizer, chunk, SEQ_LEN)
             start += len(chunk)
 
-    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": SEQ_LEN, "limit": limit,
-              "source": source_signature(files)}
+    params = {
+        "version": 1,
+        "tokenizer": tokenizer_id,
+        "seq_len": SEQ_LEN,
+        "limit": limit,
+        "source": source_signature(files),
+    }
     return ensure_processed(root, MC4.name, "train-tokens", params, build)
 
 
-def _paws_split(root: str | Path, rel: str, tokenizer: Tokenizer, tokenizer_id: str, name: str, smoke: bool) -> MemmapSplit:
+def _paws_split(
+    root: str | Path, rel: str, tokenizer: Tokenizer, tokenizer_id: str, name: str, smoke: bool
+) -> MemmapSplit:
     path = PAWSX.folder(root) / rel
 
     def build(writer: ArrayWriter) -> None:
@@ -142,5 +152,6 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
         test = _paws_split(root, test_rel, tokenizer, tokenizer_id, f"{name}/test", smoke)
         tasks[name] = make_task(name, "binary", "accuracy", 1, train, test, seed)
     spec = TokensSpec(seq_len=SEQ_LEN, vocab_size=tokenizer.get_vocab_size(), pad_id=pad_id(tokenizer))
-    return Domain(name="pawsx", specs=(spec,), pretrain=pretrain, tasks=tasks, averages={"pawsx": tuple(tasks)},
-                  batch_size=128)
+    return Domain(
+        name="pawsx", specs=(spec,), pretrain=pretrain, tasks=tasks, averages={"pawsx": tuple(tasks)}, batch_size=128
+    )

@@ -3,6 +3,7 @@
 Only the globals a pickled numpy array needs are allowed; anything else in the file is
 refused as corrupt. Truncated or garbled files raise DatasetFileError naming the file.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -12,9 +13,13 @@ from dabs_lib.datasets.errors import DatasetFileError
 from typing import Any
 
 _ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("_codecs", "encode"),
 }
 
 

@@ -20,6 +20,7 @@ Validation is carved from train with the builder's seed. Secondary structure is 
 (ss3, 3 classes; positions past the sequence are -100, DABS used a 4th class); stability
 (`stability_score`) and fluorescence (`log_fluorescence`) are regression scored by Spearman.
 """
+
 from __future__ import annotations
 
 import logging
@@ -101,6 +102,7 @@ def _label(record: dict[str, Any], field: str, kind: str, path: Path):
 
 def _store(path: Path, field: str, kind: str, limit: int | None):
     """build(writer): tokens (N, 128) uint8 and labels of one JSON file, streamed in chunks."""
+
     def build(writer: ArrayWriter) -> None:
         raw = writer.folder / "tokens.bin"
         labels, count = [], 0
@@ -122,6 +124,7 @@ def _store(path: Path, field: str, kind: str, limit: int | None):
         raw.unlink()
         values = np.concatenate(labels) if labels else np.zeros(0)
         writer.save("labels", values.astype(np.float32 if kind == "regression" else values.dtype))
+
     return build
 
 
@@ -153,9 +156,14 @@ def _pfam(root: str | Path, seed: int, smoke: bool):
     head, _ = head_tail(len(order))
     labels = np.searchsorted(clans, raw).astype(np.int64)
     parts = [rows[known[s]] for rows, s in ((order[:head], slice(0, head)), (order[head:], slice(head, None)))]
-    task = make_task("pfam", "multiclass", "accuracy", len(clans),
-                     *(_split(valid, f"pfam/{p}", rows, labels[rows], smoke) for p, rows in zip(("train", "test"), parts)),
-                     seed)
+    task = make_task(
+        "pfam",
+        "multiclass",
+        "accuracy",
+        len(clans),
+        *(_split(valid, f"pfam/{p}", rows, labels[rows], smoke) for p, rows in zip(("train", "test"), parts)),
+        seed,
+    )
     return pretrain, len(clans), task
 
 
@@ -166,11 +174,14 @@ def _task(name: str, root: str | Path, seed: int, smoke: bool):
         processed = _processed(root, task.source, split, task.label, task.kind, smoke)
         labels = processed.load("labels", mmap=False)
         if task.kind == "multiclass" and labels.size and (labels.min() < 0 or labels.max() >= task.num_classes):
-            raise DatasetFileError(task.source.folder(root) / task.source.required[split == "valid"],
-                                   f"{task.label} must lie in 0..{task.num_classes - 1}")
+            raise DatasetFileError(
+                task.source.folder(root) / task.source.required[split == "valid"],
+                f"{task.label} must lie in 0..{task.num_classes - 1}",
+            )
         labels = labels.astype(np.float32 if task.kind == "regression" else np.int64)
-        splits.append(_split(processed, f"{name}/{'test' if split == 'valid' else split}", np.arange(len(labels)),
-                             labels, smoke))
+        splits.append(
+            _split(processed, f"{name}/{'test' if split == 'valid' else split}", np.arange(len(labels)), labels, smoke)
+        )
     return {name: make_task(name, task.kind, task.metric, task.num_classes, *splits, seed)}
 
 
@@ -182,6 +193,11 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     for name, task in TASKS.items():
         tasks.update(optional_task(_task, task.source, root, name, root, seed, smoke) or {})
     return Domain(
-        name="proteins", specs=(TokensSpec(seq_len=SEQ_LEN, vocab_size=VOCAB_SIZE, pad_id=0),), pretrain=pretrain,
-        tasks=tasks, pretrain_num_classes=num_clans, supervised_task="pfam", batch_size=128,
+        name="proteins",
+        specs=(TokensSpec(seq_len=SEQ_LEN, vocab_size=VOCAB_SIZE, pad_id=0),),
+        pretrain=pretrain,
+        tasks=tasks,
+        pretrain_num_classes=num_clans,
+        supervised_task="pfam",
+        batch_size=128,
     )

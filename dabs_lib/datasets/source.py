@@ -8,6 +8,7 @@ a trailing "/" marks a folder (every other entry must be a file), so a folder wh
 should be (or the reverse) is reported by name instead of failing later with
 IsADirectoryError.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,11 @@ class Source:
 
     def missing(self, data_root: str | Path) -> list[Path]:
         folder = self.folder(data_root)
-        return [folder / rel.split("|")[0] for rel in self.required
-                if not any((folder / option).exists() for option in rel.split("|"))]
+        return [
+            folder / rel.split("|")[0]
+            for rel in self.required
+            if not any((folder / option).exists() for option in rel.split("|"))
+        ]
 
     def wrong_kind(self, data_root: str | Path) -> list[tuple[Path, str]]:
         """(path, problem) for each present entry that is a folder where a file must be, or the reverse."""
@@ -96,8 +100,11 @@ class Source:
         wrong = self.wrong_kind(data_root)
         if wrong:
             path, problem = wrong[0]
-            raise DatasetFileError(path, f"{problem} (required by {self.name})",
-                                   f"Remove it and put the right one there. {self.instructions(data_root)}")
+            raise DatasetFileError(
+                path,
+                f"{problem} (required by {self.name})",
+                f"Remove it and put the right one there. {self.instructions(data_root)}",
+            )
         return self.folder(data_root)
 
     def download(self, data_root: str | Path, progress: bool = True) -> Path:

@@ -9,6 +9,7 @@ Validation splits: AudioMNIST uses DABS's own validation speakers, Speech Comman
 Fluent Speech their official validation lists, VoxCeleb1 its iden_split.txt (1 train,
 2 val, 3 test); LibriSpeech speakers carves 10% of train per speaker.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,11 @@ SPEC = Image2dSpec(input_size=224, patch_size=16, in_channels=1)
 
 def processed_clips(root: str | Path, source: Source, name: str, clips: Clips):
     labels_parts = hashlib.sha256(clips.labels.astype(np.int64).tobytes() + clips.parts.astype(np.int8).tobytes())
-    params = {**PARAMS, "files": file_list_signature(clips.paths, source.folder(root)),
-              "labels_parts": labels_parts.hexdigest()[:16]}
+    params = {
+        **PARAMS,
+        "files": file_list_signature(clips.paths, source.folder(root)),
+        "labels_parts": labels_parts.hexdigest()[:16],
+    }
     return ensure_processed(root, source.name, name, params, spectrogram_builder(clips))
 
 
@@ -46,11 +50,16 @@ def _split(processed: Processed, name: str, part: int | None, column: int | None
     return shrink(MemmapSplit(name, (field,), rows, values, processed.fingerprint), smoke)
 
 
-def _official(processed: Processed, name: str, num_classes: int, smoke: bool, column: int | None = None) -> TransferTask:
+def _official(
+    processed: Processed, name: str, num_classes: int, smoke: bool, column: int | None = None
+) -> TransferTask:
     """A task whose train/val/test are the dataset's parts 0/1/2."""
-    train, val, test = (_split(processed, f"{name}/{p}", i, column, smoke) for i, p in enumerate(("train", "val", "test")))
-    return TransferTask(name=name, kind="multiclass", metric="accuracy", num_classes=num_classes,
-                        train=train, val=val, test=test)
+    train, val, test = (
+        _split(processed, f"{name}/{p}", i, column, smoke) for i, p in enumerate(("train", "val", "test"))
+    )
+    return TransferTask(
+        name=name, kind="multiclass", metric="accuracy", num_classes=num_classes, train=train, val=val, test=test
+    )
 
 
 def _listing(source: Source, lister, root: str | Path, smoke: bool) -> Clips:
@@ -58,7 +67,9 @@ def _listing(source: Source, lister, root: str | Path, smoke: bool) -> Clips:
 
 
 def _audio_mnist(root: str | Path, smoke: bool):
-    processed = processed_clips(root, src.AUDIO_MNIST, "spectrograms", _listing(src.AUDIO_MNIST, src.audio_mnist, root, smoke))
+    processed = processed_clips(
+        root, src.AUDIO_MNIST, "spectrograms", _listing(src.AUDIO_MNIST, src.audio_mnist, root, smoke)
+    )
     return {"audio_mnist": _official(processed, "audio_mnist", 10, smoke)}
 
 
@@ -71,8 +82,10 @@ def _speech_commands(root: str | Path, smoke: bool):
 def _fluent(root: str | Path, smoke: bool):
     clips = _listing(src.FLUENT_SPEECH, src.fluent_speech, root, smoke)
     processed = processed_clips(root, src.FLUENT_SPEECH, "spectrograms", clips)
-    return {f"fluent_{key}": _official(processed, f"fluent_{key}", len(names), smoke, column)
-            for column, (key, names) in enumerate(src.FLUENT_LABELS.items())}
+    return {
+        f"fluent_{key}": _official(processed, f"fluent_{key}", len(names), smoke, column)
+        for column, (key, names) in enumerate(src.FLUENT_LABELS.items())
+    }
 
 
 def _voxceleb1(root: str | Path, smoke: bool):
@@ -87,17 +100,34 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     folder = src.LIBRISPEECH.check(root)
     limit = SMOKE_CLIPS if smoke else None
     pretrain_clips = src.librispeech_pretrain(folder, limit)
-    pretrain = _split(processed_clips(root, src.LIBRISPEECH, "pretrain", pretrain_clips), "librispeech/pretrain",
-                      None, None, smoke)
+    pretrain = _split(
+        processed_clips(root, src.LIBRISPEECH, "pretrain", pretrain_clips), "librispeech/pretrain", None, None, smoke
+    )
     speakers = processed_clips(root, src.LIBRISPEECH, "dev-clean", src.librispeech_speakers(folder, limit))
-    tasks = {"librispeech": make_task(
-        "librispeech", "multiclass", "accuracy", int(speakers.load("labels", mmap=False).max()) + 1,
-        _split(speakers, "librispeech/train", 0, None, smoke), _split(speakers, "librispeech/test", 2, None, smoke), seed,
-    )}
-    for source, builder in ((src.AUDIO_MNIST, _audio_mnist), (src.SPEECH_COMMANDS, _speech_commands),
-                            (src.FLUENT_SPEECH, _fluent), (src.VOXCELEB1, _voxceleb1)):
+    tasks = {
+        "librispeech": make_task(
+            "librispeech",
+            "multiclass",
+            "accuracy",
+            int(speakers.load("labels", mmap=False).max()) + 1,
+            _split(speakers, "librispeech/train", 0, None, smoke),
+            _split(speakers, "librispeech/test", 2, None, smoke),
+            seed,
+        )
+    }
+    for source, builder in (
+        (src.AUDIO_MNIST, _audio_mnist),
+        (src.SPEECH_COMMANDS, _speech_commands),
+        (src.FLUENT_SPEECH, _fluent),
+        (src.VOXCELEB1, _voxceleb1),
+    ):
         tasks.update(optional_task(builder, source, root, root, smoke) or {})
     return Domain(
-        name="librispeech", specs=(SPEC,), pretrain=pretrain, tasks=tasks,
-        pretrain_num_classes=int(pretrain_clips.labels.max()) + 1, supervised_task="librispeech", batch_size=64,
+        name="librispeech",
+        specs=(SPEC,),
+        pretrain=pretrain,
+        tasks=tasks,
+        pretrain_num_classes=int(pretrain_clips.labels.max()) + 1,
+        supervised_task="librispeech",
+        batch_size=64,
     )

@@ -5,6 +5,7 @@ dataset's official or DABS split: 0 train, 1 val, 2 test (DABS's "val"), 3 pretr
 VoxCeleb1 follows its official `iden_split.txt` (1 train, 2 val, 3 test); DABS trained on
 1 and 2 and reported 3 as "val".
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,27 +19,115 @@ from dabs_lib.datasets.errors import DatasetFileError, not_a_file
 from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.textfiles import raw_lines, read_text, text_lines
 from dabs_lib.datasets.catalog_speech import (  # noqa: F401 (the sources, re-exported for speech.py)
-    AUDIO_MNIST, FLUENT_SPEECH, LIBRISPEECH, PRETRAIN_SUBSETS, SPEECH_COMMANDS, VOXCELEB1,
+    AUDIO_MNIST,
+    FLUENT_SPEECH,
+    LIBRISPEECH,
+    PRETRAIN_SUBSETS,
+    SPEECH_COMMANDS,
+    VOXCELEB1,
 )
 
 _log = logging.getLogger(__name__)
 
 # DABS's speaker lists for AudioMNIST (its own train/val/test split of the 60 speakers).
 AUDIO_MNIST_SPEAKERS = {
-    0: (28, 56, 7, 19, 35, 1, 6, 16, 23, 34, 46, 53, 36, 57, 9, 24, 37, 2, 8, 17, 29, 39, 48, 54, 43, 58, 14, 25, 38, 3,
-        10, 20, 30, 40, 49, 55),
+    0: (
+        28,
+        56,
+        7,
+        19,
+        35,
+        1,
+        6,
+        16,
+        23,
+        34,
+        46,
+        53,
+        36,
+        57,
+        9,
+        24,
+        37,
+        2,
+        8,
+        17,
+        29,
+        39,
+        48,
+        54,
+        43,
+        58,
+        14,
+        25,
+        38,
+        3,
+        10,
+        20,
+        30,
+        40,
+        49,
+        55,
+    ),
     1: (12, 47, 59, 15, 27, 41, 4, 11, 21, 31, 44, 50),
     2: (26, 52, 60, 18, 32, 42, 5, 13, 22, 33, 45, 51),
 }
 SPEECH_COMMANDS_LABELS = (
-    "eight", "right", "happy", "three", "yes", "up", "no", "stop", "on", "four", "nine", "zero", "down", "go", "six",
-    "two", "left", "five", "off", "seven", "one", "cat", "bird", "marvin", "wow", "tree", "dog", "sheila", "bed",
-    "house", "follow", "visual", "backward", "forward", "learn", "_background_noise_",
+    "eight",
+    "right",
+    "happy",
+    "three",
+    "yes",
+    "up",
+    "no",
+    "stop",
+    "on",
+    "four",
+    "nine",
+    "zero",
+    "down",
+    "go",
+    "six",
+    "two",
+    "left",
+    "five",
+    "off",
+    "seven",
+    "one",
+    "cat",
+    "bird",
+    "marvin",
+    "wow",
+    "tree",
+    "dog",
+    "sheila",
+    "bed",
+    "house",
+    "follow",
+    "visual",
+    "backward",
+    "forward",
+    "learn",
+    "_background_noise_",
 )
 FLUENT_LABELS = {
     "action": ("change language", "activate", "deactivate", "increase", "decrease", "bring"),
-    "object": ("none", "music", "lights", "volume", "heat", "lamp", "newspaper", "juice", "socks", "shoes", "Chinese",
-               "Korean", "English", "German"),
+    "object": (
+        "none",
+        "music",
+        "lights",
+        "volume",
+        "heat",
+        "lamp",
+        "newspaper",
+        "juice",
+        "socks",
+        "shoes",
+        "Chinese",
+        "Korean",
+        "English",
+        "German",
+    ),
     "location": ("none", "kitchen", "bedroom", "washroom"),
 }
 
@@ -49,8 +138,11 @@ def librispeech_utterances(subset_dir: Path) -> list[Path]:
     for transcript in subset_dir.glob("*/*/*.trans.txt"):
         lines = list(text_lines(transcript))
         if not lines:  # the release never ships one; skipping it would silently drop a chapter (or a speaker)
-            raise DatasetFileError(transcript, "is empty, but every LibriSpeech chapter's transcript lists its "
-                                   "utterances (truncated extraction?)", "Extract the subset's archive again.")
+            raise DatasetFileError(
+                transcript,
+                "is empty, but every LibriSpeech chapter's transcript lists its utterances (truncated extraction?)",
+                "Extract the subset's archive again.",
+            )
         for line in lines:
             path = transcript.parent / f"{line.split(' ', 1)[0]}.flac"
             if path.is_dir():
@@ -103,8 +195,10 @@ def audio_mnist(folder: Path, limit: int | None) -> Clips:
 
 def speech_commands(folder: Path, limit: int | None) -> Clips:
     """Official lists: validation_list.txt -> val, testing_list.txt -> test, the rest -> train."""
-    lists = {part: set(read_text(folder / name).split()) for part, name in
-             ((1, "validation_list.txt"), (2, "testing_list.txt"))}
+    lists = {
+        part: set(read_text(folder / name).split())
+        for part, name in ((1, "validation_list.txt"), (2, "testing_list.txt"))
+    }
     paths, labels, parts = [], [], []
     for label, word in enumerate(SPEECH_COMMANDS_LABELS):
         files = sorted((folder / word).glob("*.wav"))
@@ -126,9 +220,14 @@ def fluent_speech(folder: Path, limit: int | None) -> Clips:
         csv = base / "data" / f"{name}_data.csv"
         try:
             frame = pd.read_csv(csv).head(limit)
-            rows = [[FLUENT_LABELS[k].index(v) for k, v in zip(FLUENT_LABELS, r)] for r in frame[list(FLUENT_LABELS)].itertuples(index=False)]
+            rows = [
+                [FLUENT_LABELS[k].index(v) for k, v in zip(FLUENT_LABELS, r)]
+                for r in frame[list(FLUENT_LABELS)].itertuples(index=False)
+            ]
         except (KeyError, ValueError, pd.errors.ParserError) as error:
-            raise DatasetFileError(csv, f"must have columns path, action, object, location with known values ({error})") from error
+            raise DatasetFileError(
+                csv, f"must have columns path, action, object, location with known values ({error})"
+            ) from error
         paths += [base / p for p in frame["path"]]
         labels += rows
         parts += [part] * len(frame)
@@ -143,7 +242,9 @@ def _iden_split(path: Path) -> list[tuple[int, str]]:
         if not fields:
             continue
         if len(fields) != 2 or fields[0] not in ("1", "2", "3") or fields[1].count("/") != 2:
-            raise DatasetFileError(path, f"line {number} must be '<1|2|3> <speaker>/<video>/<clip>.wav', but got {line!r}")
+            raise DatasetFileError(
+                path, f"line {number} must be '<1|2|3> <speaker>/<video>/<clip>.wav', but got {line!r}"
+            )
         rows.append((int(fields[0]) - 1, fields[1]))
     if not rows:
         raise DatasetFileError(path, "lists no clips")

@@ -7,6 +7,7 @@ split carved from train with the builder's seed, stratified by class (or by grou
 speaker or patient, so that no group is in both), so probe hyperparameters are never
 chosen on test.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,7 +46,10 @@ def _apportion(counts: np.ndarray, total: int, rng: np.random.Generator) -> np.n
 
 
 def carve_val(
-    labels: np.ndarray, seed: int, fraction: float = VAL_FRACTION, groups: np.ndarray | None = None,
+    labels: np.ndarray,
+    seed: int,
+    fraction: float = VAL_FRACTION,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(train_index, val_index), both sorted, carved from a split of len(labels) rows.
 

@@ -7,6 +7,7 @@ once: the BOM is dropped, `\\r\\n` and `\\n` both end a line, blank lines are sk
 the format says so, and bytes that are not UTF-8 raise DatasetFileError naming the file and
 the line (not a UnicodeDecodeError from inside a Ray trial).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -30,8 +31,11 @@ def open_text(path: Path | str, compressed: bool = False) -> IO[str]:
 
 
 def _undecodable(path: Path | str, number: int, error: UnicodeDecodeError) -> DatasetFileError:
-    return DatasetFileError(path, f"line {number} is not UTF-8 text ({error.reason} at byte {error.start} of a "
-                            "read block)", "Convert it to UTF-8 (e.g. `iconv -t UTF-8`).")
+    return DatasetFileError(
+        path,
+        f"line {number} is not UTF-8 text ({error.reason} at byte {error.start} of a read block)",
+        "Convert it to UTF-8 (e.g. `iconv -t UTF-8`).",
+    )
 
 
 def raw_lines(path: Path | str, compressed: bool = False) -> Iterator[str]:
@@ -39,7 +43,7 @@ def raw_lines(path: Path | str, compressed: bool = False) -> Iterator[str]:
     number = 0
     with open_text(path, compressed) as handle:
         try:
-            for number, line in enumerate(handle, 1):
+            for number, line in enumerate(handle, 1):  # noqa: B007 (the except names the line)
                 yield line.rstrip("\r\n")
         except UnicodeDecodeError as error:
             raise _undecodable(path, number + 1, error) from error

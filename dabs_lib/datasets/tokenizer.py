@@ -10,6 +10,7 @@ trained on, so token ids (and results) differ from DABS's, and it may have fewer
 30522 entries on a small corpus. Either way, items are `[CLS] a [SEP] (b [SEP])`,
 truncated longest-first and padded to the sequence length.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,9 @@ def train_wordpiece(lines: Iterable[str], vocab_size: int, out_path: Path | str)
     tokenizer.train_from_iterator(lines, trainer)
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name + ".tmp")
@@ -82,6 +85,6 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str] | Sequence[tuple[str, str]
     out = np.full((len(texts), seq_len), pid, dtype=token_dtype(tokenizer.get_vocab_size()))
     step = 10_000
     for start in range(0, len(texts), step):
-        batch = tokenizer.encode_batch(list(texts[start: start + step]))
-        out[start: start + len(batch)] = [item.ids for item in batch]
+        batch = tokenizer.encode_batch(list(texts[start : start + step]))
+        out[start : start + len(batch)] = [item.ids for item in batch]
     return out

@@ -4,6 +4,7 @@ Each is a frozen dataclass so it pickles into DataLoader workers and has a stabl
 (part of a split's fingerprint). Heavy work (spectrograms, tokenizing) happens once in
 preprocessing; what remains here is cheap: dtype, resize, z-score.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ WikiText-103 is read from `wikitext-103/wiki.train.tokens` (the corpus Hugging F
 exists; otherwise a WordPiece tokenizer is trained once on the WikiText-103 train lines
 (see dabs_lib/datasets/tokenizer.py for how that differs from DABS).
 """
+
 from __future__ import annotations
 
 from itertools import islice
@@ -60,11 +61,16 @@ def _pretrain_tokens(root: Path, corpus: Path, tokenizer: Tokenizer, tokenizer_i
         out = writer.create("tokens", (count, SEQ_LEN), probe.dtype)
         lines, start = corpus_lines(corpus, limit), 0
         while chunk := list(islice(lines, CHUNK)):
-            out[start: start + len(chunk)] = encode(tokenizer, chunk, SEQ_LEN)
+            out[start : start + len(chunk)] = encode(tokenizer, chunk, SEQ_LEN)
             start += len(chunk)
 
-    params = {"version": 1, "tokenizer": tokenizer_id, "seq_len": SEQ_LEN, "limit": limit,
-              "source": source_signature([corpus])}
+    params = {
+        "version": 1,
+        "tokenizer": tokenizer_id,
+        "seq_len": SEQ_LEN,
+        "limit": limit,
+        "source": source_signature([corpus]),
+    }
     return ensure_processed(root, SOURCE.name, "train-tokens", params, build)
 
 
@@ -81,6 +87,10 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     tasks = glue_tasks(root, tokenizer, tokenizer_id, SEQ_LEN, seed, smoke)
     spec = TokensSpec(seq_len=SEQ_LEN, vocab_size=tokenizer.get_vocab_size(), pad_id=pad_id(tokenizer))
     return Domain(
-        name="wikitext103", specs=(spec,), pretrain=pretrain, tasks=tasks,
-        averages={"glue": tuple(GLUE_TASKS)}, batch_size=128,
+        name="wikitext103",
+        specs=(spec,),
+        pretrain=pretrain,
+        tasks=tasks,
+        averages={"glue": tuple(GLUE_TASKS)},
+        batch_size=128,
     )

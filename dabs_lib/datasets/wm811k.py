@@ -17,6 +17,7 @@ also what DABS mapped unlabelled maps to). Unlabelled maps, shuffled with seed 4
 90%, are pretraining; labelled maps shuffled with seed 42: head ceil 90% train (validation
 carved, stratified), tail floor 10% test. Metric: weighted F1 over the test split.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,13 +66,18 @@ def _read_npz(path: Path):
         with np.load(path, allow_pickle=False) as data:
             maps, shapes, types = data["maps"], data["shapes"], data["failureType"]
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise DatasetFileError(path, f"must be an .npz with arrays maps, shapes, failureType ({error})",
-                               f"Convert LSWMD.pkl again: {CONVERT}") from error
+        raise DatasetFileError(
+            path,
+            f"must be an .npz with arrays maps, shapes, failureType ({error})",
+            f"Convert LSWMD.pkl again: {CONVERT}",
+        ) from error
     sizes = shapes.prod(axis=1) if len(shapes) else np.zeros(0, np.int64)
     if shapes.ndim != 2 or shapes.shape[1] != 2 or len(types) != len(shapes) or sizes.sum() != maps.size:
-        raise DatasetFileError(path, f"{len(shapes)} shapes, {len(types)} labels and {maps.size} values do not agree (truncated?)")
+        raise DatasetFileError(
+            path, f"{len(shapes)} shapes, {len(types)} labels and {maps.size} values do not agree (truncated?)"
+        )
     ends = np.cumsum(sizes)
-    wafers = [maps[e - s: e].reshape(shape) for e, s, shape in zip(ends, sizes, shapes)]
+    wafers = [maps[e - s : e].reshape(shape) for e, s, shape in zip(ends, sizes, shapes)]
     return wafers, [str(t) for t in types]
 
 
@@ -86,7 +92,9 @@ def _read_pickle(path: Path):
         wafers = [np.asarray(m, dtype=np.uint8) for m in frame["waferMap"]]
         types = [str(np.asarray(v).ravel()[0]) if np.asarray(v).size else "" for v in frame["failureType"]]
     except Exception as error:  # unpickling raises anything
-        raise DatasetFileError(path, f"cannot be read as the WM-811K DataFrame ({type(error).__name__}: {error})") from error
+        raise DatasetFileError(
+            path, f"cannot be read as the WM-811K DataFrame ({type(error).__name__}: {error})"
+        ) from error
     return wafers, types
 
 
@@ -96,9 +104,12 @@ def read_wafers(folder: Path) -> tuple[list[np.ndarray], list[str], object]:
     if npz.exists():
         return (*_read_npz(npz), npz)
     if os.environ.get(TRUST_ENV) != "1":
-        raise DatasetFileError(pkl, "is a pickle, and unpickling runs code from the file, so it is not read by default",
-                               f"Convert it once to {npz}: python -c \"{CONVERT}\" (run in {folder}), "
-                               f"or set {TRUST_ENV}=1 if you trust the file.")
+        raise DatasetFileError(
+            pkl,
+            "is a pickle, and unpickling runs code from the file, so it is not read by default",
+            f'Convert it once to {npz}: python -c "{CONVERT}" (run in {folder}), '
+            f"or set {TRUST_ENV}=1 if you trust the file.",
+        )
     return (*_read_pickle(pkl), pkl)
 
 
@@ -116,6 +127,7 @@ def _preprocess(folder: Path):
         for i, wafer in enumerate(wafers):
             out[i] = resize_nearest(wafer)
         writer.save("labels", labels)
+
     return build
 
 
@@ -129,8 +141,9 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     """WM-811K: 3x32x32 wafer maps, patch 4; 9 failure types, weighted F1."""
     folder = SOURCE.check(data_root)
     path = folder / NPZ if (folder / NPZ).exists() else folder / PICKLE
-    processed = ensure_processed(folder.parent, SOURCE.name, "maps", {"version": 1, "source": source_signature([path])},
-                                 _preprocess(folder))
+    processed = ensure_processed(
+        folder.parent, SOURCE.name, "maps", {"version": 1, "source": source_signature([path])}, _preprocess(folder)
+    )
     labels = processed.load("labels", mmap=False)
     fields = (Field(str(processed.path("maps")), transform=WaferMaps()),)
 
@@ -139,9 +152,13 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
 
     pretrain_rows, _ = _head_tail(np.flatnonzero(labels < 0))
     train_rows, test_rows = _head_tail(np.flatnonzero(labels >= 0))
-    task = make_task("wm811k", "multiclass", "f1_weighted", len(CLASSES), split("train", train_rows),
-                     split("test", test_rows), seed)
+    task = make_task(
+        "wm811k", "multiclass", "f1_weighted", len(CLASSES), split("train", train_rows), split("test", test_rows), seed
+    )
     return Domain(
-        name="wm811k", specs=(Image2dSpec(input_size=SIZE, patch_size=PATCH, in_channels=3),),
-        pretrain=split("pretrain", pretrain_rows), tasks={"wm811k": task}, batch_size=256,
+        name="wm811k",
+        specs=(Image2dSpec(input_size=SIZE, patch_size=PATCH, in_channels=3),),
+        pretrain=split("pretrain", pretrain_rows),
+        tasks={"wm811k": task},
+        batch_size=256,
     )

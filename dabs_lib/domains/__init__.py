@@ -5,6 +5,7 @@ scikit-learn (`digits`, `tabular`) and four seeded synthetic generators whose cl
 differ only in structure self-supervision can find (`tokens`, `sensor`, `speech`,
 `captions`). Each module's docstring says exactly what its data are.
 """
+
 from __future__ import annotations
 
 import functools

@@ -6,6 +6,7 @@ their tensors in memory (`TensorSplit`); real datasets may memory-map them, as l
 they expose the same item format and a `fingerprint` that changes when the data does
 (the feature cache keys on it).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -86,7 +87,9 @@ class TransferTask:
         if self.kind not in TASK_KINDS:
             raise ValueError(f"task {self.name}: kind must be one of {TASK_KINDS}, got {self.kind!r}")
         if self.metric not in METRIC_DIRECTIONS:
-            raise ValueError(f"task {self.name}: metric must be one of {sorted(METRIC_DIRECTIONS)}, got {self.metric!r}")
+            raise ValueError(
+                f"task {self.name}: metric must be one of {sorted(METRIC_DIRECTIONS)}, got {self.metric!r}"
+            )
 
     @property
     def higher_is_better(self) -> bool:

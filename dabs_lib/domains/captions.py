@@ -28,6 +28,7 @@ caption of another scene of the same split (always a different word sequence), 0
 the scene's own; exactly half of each split is replaced, chosen at random. 1,000 train /
 200 val / 400 test. Pretraining rows keep their own captions. smoke: 160 (96 + 64), 32, 48.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,13 @@ from dabs_lib.domains.splits import SplitSizes, make_split, random_split, seeded
 from dabs_lib.specs import Image2dSpec, TokensSpec
 
 SIZE = 16
-COLOURS = {"red": (1.0, 0.1, 0.1), "green": (0.1, 0.9, 0.1), "blue": (0.15, 0.25, 1.0),
-           "yellow": (1.0, 0.9, 0.1), "magenta": (0.9, 0.1, 0.9)}
+COLOURS = {
+    "red": (1.0, 0.1, 0.1),
+    "green": (0.1, 0.9, 0.1),
+    "blue": (0.15, 0.25, 1.0),
+    "yellow": (1.0, 0.9, 0.1),
+    "magenta": (0.9, 0.1, 0.9),
+}
 SHAPES = ("square", "disk", "triangle", "cross")
 RELATIONS = ("left", "right", "of", "above", "below")
 VOCAB = ("<pad>", "a", *COLOURS, *SHAPES, *RELATIONS)  # id = position; 0 is padding

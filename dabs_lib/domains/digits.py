@@ -15,6 +15,7 @@ same rows, filtered by class, so no test or val row is ever pretrained on.
 - task `all`: the ten classes, multiclass accuracy; ~990 train / ~270 val / ~540 test.
 smoke: a seeded, stratified 25% subsample of the 1,797 images, split the same way.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,11 @@ import torch
 
 from dabs_lib.domains.base import Domain
 from dabs_lib.domains.splits import (
-    make_split, make_task, seeded_rng, standardize, stratified_split,
+    make_split,
+    make_task,
+    seeded_rng,
+    standardize,
+    stratified_split,
     stratified_subsample,
 )
 from dabs_lib.specs import Image2dSpec
@@ -59,8 +64,9 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     inputs = (pixels,)
     novel_labels = torch.where(torch.from_numpy(~seen), labels - len(PRETRAIN_CLASSES), -1)
     tasks = {
-        "novel": make_task("digits", "novel", "multiclass", 10 - len(PRETRAIN_CLASSES), inputs,
-                           novel_labels, index.restrict(~seen)),
+        "novel": make_task(
+            "digits", "novel", "multiclass", 10 - len(PRETRAIN_CLASSES), inputs, novel_labels, index.restrict(~seen)
+        ),
         "all": make_task("digits", "all", "multiclass", 10, inputs, labels, index),
     }
     return Domain(

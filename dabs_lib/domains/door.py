@@ -10,6 +10,7 @@ from every trial.
 Errors a loader does not foresee (a library raising on a malformed file) become
 `DomainPreparationError`, which names the domain and the folder it read: still one line.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,8 +44,12 @@ def check_splits(domain: Domain, where: str = "") -> None:
         raise DomainPreparationError(domain.name, where, "has no transfer task, but a search scores transfer")
     empty = [name for name, rows in _split_sizes(domain) if rows == 0]
     if empty:
-        raise DomainPreparationError(domain.name, where, f"every split must hold at least one row, but {', '.join(empty)} "
-                                     f"{'is' if len(empty) == 1 else 'are'} empty")
+        raise DomainPreparationError(
+            domain.name,
+            where,
+            f"every split must hold at least one row, but {', '.join(empty)} "
+            f"{'is' if len(empty) == 1 else 'are'} empty",
+        )
 
 
 def prepare_domain(name: str, seed: int = 42, data_root: str | Path = "", smoke: bool = False) -> Domain:
@@ -64,6 +69,8 @@ def prepare_domain(name: str, seed: int = 42, data_root: str | Path = "", smoke:
         raise
     except Exception as error:  # noqa: BLE001 (a library's error on a bad file must still be one line)
         last = str(error).strip().splitlines()[-1] if str(error).strip() else ""
-        raise DomainPreparationError(name, where, f"its files could not be read ({type(error).__name__}: {last})") from error
+        raise DomainPreparationError(
+            name, where, f"its files could not be read ({type(error).__name__}: {last})"
+        ) from error
     check_splits(domain, where)
     return domain

@@ -22,6 +22,7 @@ Sizes (full): pretraining 2,000 windows (train + 1,000 extra), labelled like PAM
 the online probe runs; task `activity` (6 classes, multiclass accuracy) 1,000 train / 200 val
 / 400 test, balanced classes. smoke: pretraining 160 (96 train + 64 extra), 32 val, 48 test.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,7 +30,13 @@ import torch
 
 from dabs_lib.domains.base import Domain
 from dabs_lib.domains.splits import (
-    SplitSizes, balanced_labels, make_split, make_task, random_split, seeded_rng, standardize,
+    SplitSizes,
+    balanced_labels,
+    make_split,
+    make_task,
+    random_split,
+    seeded_rng,
+    standardize,
 )
 from dabs_lib.specs import Sequence1dSpec
 

@@ -36,6 +36,7 @@ Sizes (full): pretraining 2,000 clips (train + 1,000 extra, unlabelled); tasks `
 (default, 10 classes) and `speaker` (8 classes), both multiclass accuracy on the same rows:
 1,000 train / 200 val / 400 test. smoke: pretraining 160 (96 + 64), 32 val, 48 test.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -47,7 +48,13 @@ from torch.nn import functional as F
 
 from dabs_lib.domains.base import Domain
 from dabs_lib.domains.splits import (
-    SplitSizes, balanced_labels, make_split, make_task, random_split, seeded_rng, standardize,
+    SplitSizes,
+    balanced_labels,
+    make_split,
+    make_task,
+    random_split,
+    seeded_rng,
+    standardize,
 )
 from dabs_lib.specs import Image2dSpec
 
@@ -120,8 +127,10 @@ def _harmonic_weights(r: np.ndarray, f0: np.ndarray, k: np.ndarray, p: dict[str,
     track = _formant_track(r, p["formants"])  # (B, T', 2) F1, F2 over time
     freq = k * f0[:, None, :]  # (B, K, T')
     # clamp the exponent: far-off harmonics would otherwise make subnormal floats (very slow)
-    resonance = sum(g * np.exp(-np.minimum(((freq - track[:, None, :, j]) / bw) ** 2 / 2, 30))
-                    for j, (g, bw) in enumerate(zip(GAINS, BANDWIDTHS)))
+    resonance = sum(
+        g * np.exp(-np.minimum(((freq - track[:, None, :, j]) / bw) ** 2 / 2, 30))
+        for j, (g, bw) in enumerate(zip(GAINS, BANDWIDTHS))
+    )
     return (resonance + 0.02) * k ** (-p["tilt"][:, None, None]) * (freq < TOP_HARMONIC_HZ)
 
 
@@ -177,8 +186,7 @@ def build(seed: int = 42, data_root: str = "", smoke: bool = False) -> Domain:
     inputs = (standardize(raw, raw[torch.as_tensor(index.pretrain)], dims=(0, 1, 2, 3)),)
     tasks = {
         "word": make_task("speech", "word", "multiclass", NUM_WORDS, inputs, torch.from_numpy(word), index),
-        "speaker": make_task("speech", "speaker", "multiclass", NUM_SPEAKERS, inputs,
-                             torch.from_numpy(speaker), index),
+        "speaker": make_task("speech", "speaker", "multiclass", NUM_SPEAKERS, inputs, torch.from_numpy(speaker), index),
     }
     return Domain(
         name="speech",

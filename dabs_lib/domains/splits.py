@@ -13,6 +13,7 @@ Split convention (the same for every embedded domain):
   pretraining sees. So risk decomposition's "seen by the encoder, not by the probe"
   subset S can be drawn from `train`.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -101,8 +102,10 @@ def stratified_split(
 
 def stratified_subsample(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Sorted rows keeping `fraction` of every class (smoke versions of real tables)."""
-    keep = [rng.permutation(np.flatnonzero(labels == c))[: max(1, round((labels == c).sum() * fraction))]
-            for c in np.unique(labels)]
+    keep = [
+        rng.permutation(np.flatnonzero(labels == c))[: max(1, round((labels == c).sum() * fraction))]
+        for c in np.unique(labels)
+    ]
     return np.sort(np.concatenate(keep))
 
 
@@ -140,6 +143,8 @@ def make_task(
     index: SplitIndex,
 ) -> TransferTask:
     """A TransferTask scored by accuracy on the train/val/test rows of `index`."""
-    splits = {part: make_split(inputs, labels, getattr(index, part), f"{domain}/{name}/{part}")
-              for part in ("train", "val", "test")}
+    splits = {
+        part: make_split(inputs, labels, getattr(index, part), f"{domain}/{name}/{part}")
+        for part in ("train", "val", "test")
+    }
     return TransferTask(name=name, kind=kind, metric="accuracy", num_classes=num_classes, **splits)

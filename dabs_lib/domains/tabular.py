@@ -11,6 +11,7 @@ rest as val (~85), the remaining ~313 rows are train.
 - task `diagnosis`: binary (num_classes 1), accuracy, as DABS scores Higgs.
 smoke: a seeded, stratified 40% subsample of the rows, split the same way.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,11 @@ import torch
 
 from dabs_lib.domains.base import Domain
 from dabs_lib.domains.splits import (
-    make_split, make_task, seeded_rng, standardize, stratified_split,
+    make_split,
+    make_task,
+    seeded_rng,
+    standardize,
+    stratified_split,
     stratified_subsample,
 )
 from dabs_lib.specs import TabularSpec

@@ -53,6 +53,7 @@ Sizes (full): pretraining 2,000 sequences (train + 1,000 unlabelled extra), task
 `topic_pair` (7 classes, multiclass accuracy) 1,000 train / 200 val / 400 test; balanced.
 smoke: pretraining 160 (96 train + 64 extra), 32 val, 48 test.
 """
+
 from __future__ import annotations
 
 import numpy as np

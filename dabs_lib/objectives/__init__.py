@@ -9,6 +9,7 @@ the online probe reads it instead of encoding the batch again.
 
 The interface is declared in dabs_lib/objectives/protocol.py (`ObjectiveClass`, `Objective`).
 """
+
 from dabs_lib.objectives.capri import Capri
 from dabs_lib.objectives.emix import EMix
 from dabs_lib.objectives.mae import MaskedPrediction

@@ -7,6 +7,7 @@ Unlike the original, only masked positions are scored, targets are detached (the
 embedding learns through the encoder's input, not by moving the answers), and padding
 is never a candidate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

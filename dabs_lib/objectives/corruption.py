@@ -6,6 +6,7 @@ Padding positions are never chosen, so a corruption only ever touches real token
 Randomness comes from `generator` when given (reproducible analysis), else from
 torch's global RNG (which Lightning seeds).
 """
+
 from __future__ import annotations
 
 import torch

@@ -6,6 +6,7 @@ sources among the clean views, with soft labels lam_i and 1 - lam_i. Unlike the
 original, each example's lam_i weights its own cross-entropy (DABS broadcast a
 (B, 1, 1) lam against a (B,) loss, which loses the per-example weights).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

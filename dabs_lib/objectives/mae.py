@@ -9,6 +9,7 @@ input kind and any mix of inputs works: each input is scored on its own token ra
 The heads run on the masked positions only: for a 250k vocabulary at batch 128 x 128
 tokens, scoring every position would cost about 16 GB of logits; the masked 15% cost 1/7.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 It is an objective so that a search can compare it like any other (DABS's "random
 init" column); it has no settings and refuses to train.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ Adding an objective = write a class that satisfies `ObjectiveClass` (its instanc
 it a search space search_spaces/<name>.yaml. mypy checks the registry against `ObjectiveClass`;
 tests/dabs_lib/objectives/test_protocol.py checks every registered entry at run time.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable

@@ -5,6 +5,7 @@ among themselves (none stays put); a per-token head says which tokens were moved
 Unlike the original, a token counts as moved only when its embedding actually changed
 (identical tokens swapped, or k = 1, change nothing), and padding never counts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ A linear head on the pooled pre-head feature (the one probes read) fits the doma
 supervised task; comparing SSL transfer with this twin shows how much of the labelled
 signal an objective recovers without labels.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ name and renamed (os.replace), so concurrent trials and crashes never leave a
 half-written entry that looks complete. Reads memory-map the features. With no root,
 entries live in a small in-process LRU (for in-trial probes whose encoder keeps changing).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,8 +59,10 @@ def _load_entry(folder: Path) -> FeatureSet | None:
     """The entry's arrays, or None (and the entry deleted, with a warning) when one is corrupt:
     a damaged cache file costs one re-featurization, never a wrong score."""
     try:
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name == "features" else None,
-                                allow_pickle=False) for name in ARRAYS}
+        arrays = {
+            name: np.load(folder / f"{name}.npy", mmap_mode="r" if name == "features" else None, allow_pickle=False)
+            for name in ARRAYS
+        }
         if not len(arrays["features"]) == len(arrays["labels"]) == len(arrays["rows"]):
             raise ValueError(f"row counts differ: {[len(a) for a in arrays.values()]}")
     except (OSError, ValueError, EOFError) as error:
@@ -142,12 +145,24 @@ def cached_features(
         return found, True, 0.0
     start = time.perf_counter()
     features = featurize(
-        encoder, dataset, pooling=None if per_token else pooling, per_token=per_token, ignore_index=ignore_index,
-        batch_size=batch_size, device=device, where=where,
+        encoder,
+        dataset,
+        pooling=None if per_token else pooling,
+        per_token=per_token,
+        ignore_index=ignore_index,
+        batch_size=batch_size,
+        device=device,
+        where=where,
     )
     seconds = time.perf_counter() - start
     if key:
-        meta = {"encoder": encoder_fp, "dataset": dataset_fp, "split": split, "pooling": pooling,
-                "per_token": per_token, "shape": list(features.features.shape)}
+        meta = {
+            "encoder": encoder_fp,
+            "dataset": dataset_fp,
+            "split": split,
+            "pooling": pooling,
+            "per_token": per_token,
+            "shape": list(features.features.shape),
+        }
         cache.put(key, features, meta)
     return features, False, seconds

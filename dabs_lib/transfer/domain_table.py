@@ -5,6 +5,7 @@ protocol asks for few-shot (task "<task>@<n>shot", so a dict keyed by task never
 up; test_score = mean over draws, test_std = their spread, l2 = median chosen strength), and
 one per entry of `domain.averages` (mean of its tasks' full-shot scores).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,21 +22,55 @@ from dabs_lib.transfer.protocol import ProbeProtocol, TransferResult
 from typing import Any
 
 COLUMNS = (
-    "domain", "task", "metric", "higher_is_better", "val_score", "test_score", "l2", "seconds",
-    "cache_hit", "kind", "shots", "test_std",
+    "domain",
+    "task",
+    "metric",
+    "higher_is_better",
+    "val_score",
+    "test_score",
+    "l2",
+    "seconds",
+    "cache_hit",
+    "kind",
+    "shots",
+    "test_std",
 )
 SPLITS = ("val", "test")
 
 
 def _rows(domain: str, result: TransferResult) -> list[dict[str, Any]]:
-    base = {"domain": domain, "task": result.task, "metric": result.metric,
-            "higher_is_better": result.higher_is_better, "cache_hit": result.cache_hit, "kind": result.kind}
-    rows = [{**base, "val_score": result.val_score, "test_score": result.score, "l2": result.l2,
-             "seconds": result.seconds, "shots": 0, "test_std": float("nan")}]
+    base = {
+        "domain": domain,
+        "task": result.task,
+        "metric": result.metric,
+        "higher_is_better": result.higher_is_better,
+        "cache_hit": result.cache_hit,
+        "kind": result.kind,
+    }
+    rows = [
+        {
+            **base,
+            "val_score": result.val_score,
+            "test_score": result.score,
+            "l2": result.l2,
+            "seconds": result.seconds,
+            "shots": 0,
+            "test_std": float("nan"),
+        }
+    ]
     for few in result.fewshot:
-        rows.append({**base, "task": f"{result.task}@{few.shots}shot", "val_score": float("nan"),
-                     "test_score": few.mean, "l2": float(np.median(few.l2s)), "seconds": float("nan"),
-                     "shots": few.shots, "test_std": few.std})
+        rows.append(
+            {
+                **base,
+                "task": f"{result.task}@{few.shots}shot",
+                "val_score": float("nan"),
+                "test_score": few.mean,
+                "l2": float(np.median(few.l2s)),
+                "seconds": float("nan"),
+                "shots": few.shots,
+                "test_std": few.std,
+            }
+        )
     return rows
 
 
@@ -48,12 +83,22 @@ def _average_rows(domain: Domain, table: pd.DataFrame) -> list[dict[str, Any]]:
             raise ValueError(f"domain {domain.name!r}: average {name!r} names tasks {missing} that were not evaluated")
         part = full.loc[list(members)]
         metrics = sorted(set(part["metric"]))
-        rows.append({
-            "domain": domain.name, "task": name, "metric": metrics[0] if len(metrics) == 1 else "mean",
-            "higher_is_better": bool(part["higher_is_better"].all()), "val_score": part["val_score"].mean(),
-            "test_score": part["test_score"].mean(), "l2": float("nan"), "seconds": part["seconds"].sum(),
-            "cache_hit": bool(part["cache_hit"].all()), "kind": "average", "shots": 0, "test_std": float("nan"),
-        })
+        rows.append(
+            {
+                "domain": domain.name,
+                "task": name,
+                "metric": metrics[0] if len(metrics) == 1 else "mean",
+                "higher_is_better": bool(part["higher_is_better"].all()),
+                "val_score": part["val_score"].mean(),
+                "test_score": part["test_score"].mean(),
+                "l2": float("nan"),
+                "seconds": part["seconds"].sum(),
+                "cache_hit": bool(part["cache_hit"].all()),
+                "kind": "average",
+                "shots": 0,
+                "test_std": float("nan"),
+            }
+        )
     return rows
 
 
@@ -77,8 +122,9 @@ def evaluate_domain(
     fingerprint = encoder_fingerprint(encoder)
     rows = []
     for name in names:
-        result = evaluate_transfer(encoder, domain.tasks[name], protocol, cache_dir,
-                                   score_test="test" in splits, fingerprint=fingerprint)
+        result = evaluate_transfer(
+            encoder, domain.tasks[name], protocol, cache_dir, score_test="test" in splits, fingerprint=fingerprint
+        )
         rows.extend(_rows(domain.name, result))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     if tasks is None and domain.averages:

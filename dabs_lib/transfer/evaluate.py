@@ -7,6 +7,7 @@ strength; test is featurized and scored once at the end, and never by `probe_val
 fixed, seeded sample of `protocol.search_rows` train (and val) examples: the same rows for
 every trial and step, so scores stay comparable, at a cost that does not grow with the task.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,9 +60,16 @@ class _Featurizer:
         if name != "test":
             data = sample_rows(data, self.rows, self.protocol.val_seed)
         features, hit, seconds = cached_features(
-            self.encoder, self.fingerprint, data, name, cache=self.cache,
-            pooling=pooling, per_token=per_token, ignore_index=self.task.ignore_index,
-            batch_size=self.protocol.batch_size, device=self.protocol.device,
+            self.encoder,
+            self.fingerprint,
+            data,
+            name,
+            cache=self.cache,
+            pooling=pooling,
+            per_token=per_token,
+            ignore_index=self.task.ignore_index,
+            batch_size=self.protocol.batch_size,
+            device=self.protocol.device,
             where=f"task {self.task.name!r} split {name!r}",
         )
         self.seconds += seconds
@@ -89,8 +97,13 @@ def sample_rows(data: Dataset[Any], rows: int, seed: int) -> Dataset:
 
 
 def _linear_transfer(
-    encoder: Encoder, fingerprint: str, task: TransferTask, protocol: ProbeProtocol,
-    cache: FeatureCache, score_test: bool, rows: int = 0,
+    encoder: Encoder,
+    fingerprint: str,
+    task: TransferTask,
+    protocol: ProbeProtocol,
+    cache: FeatureCache,
+    score_test: bool,
+    rows: int = 0,
 ) -> TransferResult:
     featurizer = _Featurizer(encoder, fingerprint, task, protocol, cache, rows)
     train, val = featurizer.train_and_val()
@@ -102,11 +115,21 @@ def _linear_transfer(
         score = score_probe(fit.probe, test, task.metric) if test is not None else float("nan")
         fewshot = run_fewshot(train, val, test, task.kind, task.metric, task.num_classes, protocol, device)
     return TransferResult(
-        task=task.name, metric=task.metric, higher_is_better=task.higher_is_better, score=score,
-        val_score=fit.val_score, l2=fit.l2, featurize_seconds=featurizer.seconds,
-        probe_seconds=time.perf_counter() - start, cache_hit=featurizer.all_hits, kind="linear",
-        l2_path=fit.l2_path, val_path=fit.val_path, n_train=train.num_examples,
-        n_val=val.num_examples, n_test=test.num_examples if test is not None else 0,
+        task=task.name,
+        metric=task.metric,
+        higher_is_better=task.higher_is_better,
+        score=score,
+        val_score=fit.val_score,
+        l2=fit.l2,
+        featurize_seconds=featurizer.seconds,
+        probe_seconds=time.perf_counter() - start,
+        cache_hit=featurizer.all_hits,
+        kind="linear",
+        l2_path=fit.l2_path,
+        val_path=fit.val_path,
+        n_train=train.num_examples,
+        n_val=val.num_examples,
+        n_test=test.num_examples if test is not None else 0,
         fewshot=fewshot,
     )
 

@@ -4,6 +4,7 @@ Pooled features are one (D,) row per example. Per-token features keep one row pe
 position whose label is not `ignore_index` (padding and unlabelled positions are
 dropped here, so no probe ever sees them); `rows` says which example each row came from.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -115,7 +116,9 @@ def featurize(
     device = resolve_device(device)
     features, labels, rows, offset = [], [], [], 0
     size = len(dataset) if hasattr(dataset, "__len__") else 0
-    progress = stage(f"featurizing {where}", size, "examples", enabled=size >= LARGE_SPLIT if progress is None else progress)
+    progress = stage(
+        f"featurizing {where}", size, "examples", enabled=size >= LARGE_SPLIT if progress is None else progress
+    )
     with frozen_eval(encoder, device, pooling), torch.no_grad(), progress as bar:
         for batch_inputs, batch_labels in iterate_batches(dataset, batch_size):
             bar.update(len(batch_labels))

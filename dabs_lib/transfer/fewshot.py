@@ -4,6 +4,7 @@ Each draw fits the L2 path on its n x C examples, chooses the strength on the
 validation split (disjoint from train, hence from every draw) and scores the test split
 once. Mean and spread over draws are reported, per size.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,14 @@ def fewshot_draw(labels: np.ndarray, shots: int, seed: int) -> np.ndarray:
 
 
 def run_fewshot(
-    train: FeatureSet, val: FeatureSet, test: FeatureSet | None, kind: str, metric: str,
-    num_classes: int, protocol: ProbeProtocol, device: torch.device,
+    train: FeatureSet,
+    val: FeatureSet,
+    test: FeatureSet | None,
+    kind: str,
+    metric: str,
+    num_classes: int,
+    protocol: ProbeProtocol,
+    device: torch.device,
 ) -> tuple[FewShotResult, ...]:
     if not protocol.fewshot_sizes:
         return ()

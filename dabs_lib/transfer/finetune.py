@@ -4,6 +4,7 @@ The caller's encoder is copied, never changed. Hyperparameters come from the pro
 (`finetune_lr`, `finetune_weight_decay`, `finetune_epochs`); there is no L2 path, so the
 validation score is reported but chooses nothing, and the test split is scored once.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,7 +44,9 @@ def task_loss(kind: str, logits: Tensor, labels: Tensor, ignore_index: int) -> T
 
 
 class FineTuner(L.LightningModule):
-    def __init__(self, encoder: Encoder, kind: str, num_outputs: int, ignore_index: int, protocol: ProbeProtocol) -> None:
+    def __init__(
+        self, encoder: Encoder, kind: str, num_outputs: int, ignore_index: int, protocol: ProbeProtocol
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         self.head = nn.Linear(encoder.config.embed_dim, num_outputs)
@@ -78,7 +81,9 @@ def _quiet_lightning() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def predict(model: FineTuner, dataset: Dataset[Any], batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model: FineTuner, dataset: Dataset[Any], batch_size: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
     """(scores, labels) over the whole split in eval mode; per-token rows drop ignore_index."""
     model.eval().to(device)
     scores, labels = [], []
@@ -113,13 +118,22 @@ def finetune_transfer(
     outputs = 1 if task.kind == "binary" else task.num_classes
     model = FineTuner(model_encoder.train(), task.kind, outputs, task.ignore_index, protocol)
     train, val = _fit_and_val(task, protocol)
-    loader = DataLoader(train, batch_size=protocol.finetune_batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(protocol.seed))
+    loader = DataLoader(
+        train,
+        batch_size=protocol.finetune_batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(protocol.seed),
+    )
     with _quiet_lightning():
         trainer = L.Trainer(
-            max_epochs=protocol.finetune_epochs, accelerator="gpu" if device.type == "cuda" else "cpu",
-            devices=1, precision="bf16-mixed" if device.type == "cuda" else "32-true", logger=False,
-            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+            max_epochs=protocol.finetune_epochs,
+            accelerator="gpu" if device.type == "cuda" else "cpu",
+            devices=1,
+            precision="bf16-mixed" if device.type == "cuda" else "32-true",
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
         )
         trainer.fit(model, loader)
     val_score = compute_metric(task.metric, task.kind, *predict(model, val, protocol.batch_size, device))
@@ -127,8 +141,17 @@ def finetune_transfer(
     if score_test:
         score = compute_metric(task.metric, task.kind, *predict(model, task.test, protocol.batch_size, device))
     return TransferResult(
-        task=task.name, metric=task.metric, higher_is_better=task.higher_is_better, score=score,
-        val_score=val_score, l2=float("nan"), featurize_seconds=0.0,
-        probe_seconds=time.perf_counter() - start, cache_hit=False, kind="finetune",
-        n_train=len(train), n_val=len(val), n_test=len(task.test) if score_test else 0,
+        task=task.name,
+        metric=task.metric,
+        higher_is_better=task.higher_is_better,
+        score=score,
+        val_score=val_score,
+        l2=float("nan"),
+        featurize_seconds=0.0,
+        probe_seconds=time.perf_counter() - start,
+        cache_hit=False,
+        kind="finetune",
+        n_train=len(train),
+        n_val=len(val),
+        n_test=len(task.test) if score_test else 0,
     )

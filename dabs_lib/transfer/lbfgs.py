@@ -10,6 +10,7 @@ Nocedal and Schnabel 1994, as in L-BFGS-B) with H0 = gamma I, gamma = s.y / y.y 
 pair: the same matrix as the textbook two-loop recursion, in about 15 tensor operations
 instead of 4 per stored pair (the loop's per-operation overhead was a third of a probe fit).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -35,8 +36,8 @@ class History:
         if self.s is None:
             self.s, self.y = s.unsqueeze(0), y.unsqueeze(0)
         else:
-            self.s = torch.cat([self.s, s.unsqueeze(0)])[-self.memory:]
-            self.y = torch.cat([self.y, y.unsqueeze(0)])[-self.memory:]
+            self.s = torch.cat([self.s, s.unsqueeze(0)])[-self.memory :]
+            self.y = torch.cat([self.y, y.unsqueeze(0)])[-self.memory :]
 
     def clear(self) -> None:
         self.s = self.y = None

@@ -10,6 +10,7 @@ Multi-label accuracy is the mean per-label accuracy, multi-label MCC is computed
 flattened (micro) label matrix, and multi-label weighted F1 weighs each label's F1 by its
 number of positives (as scikit-learn does).
 """
+
 from __future__ import annotations
 
 from typing import Callable

@@ -10,6 +10,7 @@ Objective per strength l2 (bias never penalized):
 The logistic path runs from the strongest to the weakest strength, each fit warm-started
 from the previous one, so the weak-L2 fits (the slow ones) start near their optimum.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -153,8 +154,13 @@ def cpu_threads_for(features: np.ndarray | Tensor, device: torch.device) -> Iter
 
 
 def fit_path(
-    features: np.ndarray, labels: np.ndarray, kind: str, num_classes: int,
-    l2s: Sequence[float], max_iter: int, device: torch.device,
+    features: np.ndarray,
+    labels: np.ndarray,
+    kind: str,
+    num_classes: int,
+    l2s: Sequence[float],
+    max_iter: int,
+    device: torch.device,
 ) -> list[LinearProbe]:
     """One LinearProbe per strength, standardized with the statistics of `features`."""
     raw = as_tensor(features, device)

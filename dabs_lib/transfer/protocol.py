@@ -4,6 +4,7 @@ The default protocol is the frozen linear probe: featurize once, standardize wit
 train statistics, fit a path of L2 strengths on `task.train`, choose the strength on
 `task.val`, and score `task.test` once with the probe fitted at the chosen strength.
 """
+
 from __future__ import annotations
 
 import math

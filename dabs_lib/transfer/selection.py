@@ -6,6 +6,7 @@ comes first on the path). By default the probe at the chosen strength is the one
 on train along the path (`refit_on="train"`); `refit_on="train+val"` refits on both,
 re-standardized, warm-starting down the path to the chosen strength.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,8 +61,13 @@ def score_probe(probe: LinearProbe, split: FeatureSet, metric: str) -> float:
 
 
 def select_probe(
-    train: FeatureSet, val: FeatureSet, kind: str, metric: str, num_classes: int,
-    protocol: ProbeProtocol, device: torch.device,
+    train: FeatureSet,
+    val: FeatureSet,
+    kind: str,
+    metric: str,
+    num_classes: int,
+    protocol: ProbeProtocol,
+    device: torch.device,
 ) -> ProbeFit:
     """Fit the L2 path on train, choose on val, optionally refit on train+val."""
     l2s = protocol.l2_path

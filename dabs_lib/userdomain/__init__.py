@@ -6,6 +6,7 @@ into the cache before Ray starts (`prepare`), and every process then builds the 
 the prepared folder (`dabs_lib.domains.get_domain`, which falls back on
 `dabs_lib.userdomain.load.build_user_domain`). This module imports neither torch nor Ray.
 """
+
 from __future__ import annotations
 
 import os

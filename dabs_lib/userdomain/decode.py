@@ -3,6 +3,7 @@
 Imports numpy, PIL and soundfile only (no torch). Decoding runs in two threads (PIL, soundfile
 and numpy's FFT release the GIL). Every problem is a DomainDataError naming the file (picklable).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,9 +37,12 @@ def decode_image(path: Path, size: int, channels: int, resize: bool) -> np.ndarr
         with Image.open(path) as image:
             image.load()
             if not resize and image.size != (size, size):
-                raise DomainDataError(path, f"is {image.size[0]}x{image.size[1]} pixels, but the first image is "
-                                            f"{size}x{size} (mixed image sizes): set the input's `size` to resize "
-                                            "every image")
+                raise DomainDataError(
+                    path,
+                    f"is {image.size[0]}x{image.size[1]} pixels, but the first image is "
+                    f"{size}x{size} (mixed image sizes): set the input's `size` to resize "
+                    "every image",
+                )
             image = image.convert("L" if channels == 1 else "RGB")
             if resize:
                 image = image.resize((size, size), Image.BILINEAR)
@@ -68,8 +72,9 @@ def audio_params(rate: int, clip_seconds: float, size: int) -> AudioParams:
     samples = max(size, round(clip_seconds * rate))
     hop = max(1, samples // size)
     n_fft = 2 ** math.ceil(math.log2(max(4 * hop, 2 * size, 64)))
-    fbank = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, 0.0, rate / 2, size, rate, norm="slaney",
-                                                  mel_scale="slaney").numpy()
+    fbank = torchaudio.functional.melscale_fbanks(
+        n_fft // 2 + 1, 0.0, rate / 2, size, rate, norm="slaney", mel_scale="slaney"
+    ).numpy()
     return AudioParams(rate, samples, size, hop, n_fft, fbank)
 
 
@@ -91,8 +96,9 @@ def decode_audio(path: Path, params: AudioParams) -> np.ndarray:
     """(1, size, size) float16 log-mel dB: first channel, cropped or zero-padded to `samples`."""
     wave, rate = read_wave(path)
     if rate != params.rate:
-        raise DomainDataError(path, f"has sample rate {rate} Hz, but the first clip has {params.rate} Hz "
-                                    "(every clip must share one rate)")
+        raise DomainDataError(
+            path, f"has sample rate {rate} Hz, but the first clip has {params.rate} Hz (every clip must share one rate)"
+        )
     clip = np.zeros(params.samples, dtype=np.float32)
     clip[: min(len(wave), params.samples)] = wave[: params.samples]
     padded = np.pad(clip, params.n_fft // 2)
@@ -116,8 +122,9 @@ def decode_series(path: Path) -> np.ndarray:
             with open(path, encoding="utf-8-sig") as handle:
                 first = handle.readline()
             header = any(c.isalpha() for c in first.replace("e", "").replace("E", "").replace("nan", ""))
-            array = np.loadtxt(path, delimiter=",", skiprows=int(header), dtype=np.float32, ndmin=2,
-                               encoding="utf-8-sig")
+            array = np.loadtxt(
+                path, delimiter=",", skiprows=int(header), dtype=np.float32, ndmin=2, encoding="utf-8-sig"
+            )
     except (FileNotFoundError, IsADirectoryError):
         raise DomainDataError(path, "is missing (the table names it)") from None
     except (ValueError, OSError, EOFError) as error:
@@ -125,8 +132,11 @@ def decode_series(path: Path) -> np.ndarray:
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-        raise DomainDataError(path, f"must be a (length,) or (length, channels) array of numbers, but has shape "
-                                    f"{array.shape} and dtype {array.dtype}")
+        raise DomainDataError(
+            path,
+            f"must be a (length,) or (length, channels) array of numbers, but has shape "
+            f"{array.shape} and dtype {array.dtype}",
+        )
     return array.astype(np.float32)
 
 
@@ -140,7 +150,10 @@ def decode_chunk(kind: str, params: Any, paths: list[Path]) -> np.ndarray:
     for path in paths:
         series = decode_series(path)
         if series.shape != tuple(params):
-            raise DomainDataError(path, f"has shape {series.shape}, but the first series has {tuple(params)} "
-                                        "(every series must have the same length and channels)")
+            raise DomainDataError(
+                path,
+                f"has shape {series.shape}, but the first series has {tuple(params)} "
+                "(every series must have the same length and channels)",
+            )
         out.append(series)
     return np.stack(out)

@@ -7,6 +7,7 @@ max_steps = 20 epochs clamped to [200, 2000] and eval_every = max_steps / 5 (fiv
 trial, the rungs ASHA cuts at). The encoder is the embedded domains' CPU size (embed_dim 64,
 depth 4); `--set` or `--space model_size` changes any of these.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ def derived_defaults(pretrain_rows: int, batch_size: int = 0) -> tuple[dict, dic
     epoch = math.ceil(pretrain_rows / batch)
     max_steps = min(MAX_STEPS, max(MIN_STEPS, EPOCHS * epoch))
     fixed = dict(SMALL_MODEL, max_steps=max_steps, eval_every=max(1, max_steps // EVALUATIONS))
-    search = {"batch_size": {"type": "choice", "choices": sorted({max(4, batch // 2), batch, batch * 2}),
-                             "default": batch, "doc": f"pretraining batch size, derived from {pretrain_rows} rows"}}
+    search = {
+        "batch_size": {
+            "type": "choice",
+            "choices": sorted({max(4, batch // 2), batch, batch * 2}),
+            "default": batch,
+            "doc": f"pretraining batch size, derived from {pretrain_rows} rows",
+        }
+    }
     return fixed, search
 
 

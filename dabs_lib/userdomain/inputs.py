@@ -6,6 +6,7 @@ dB -> Image2dSpec(S, patch, 1); timeseries: (N, L, C) float32 -> Sequence1dSpec;
 inputs keep the mean and std of the pretraining rows (z-scored on read); an input that is
 constant over those rows is refused (nothing could be learned from it).
 """
+
 from __future__ import annotations
 
 import collections
@@ -59,8 +60,11 @@ class Stats:
 
     def result(self, name: str, where: str) -> dict:
         if self.count == 0 or self.low == self.high:
-            raise DomainDataError(where, f"input {name!r} is constant over every pretraining row "
-                                         f"(all values {self.low:g}); nothing can be learned from it")
+            raise DomainDataError(
+                where,
+                f"input {name!r} is constant over every pretraining row "
+                f"(all values {self.low:g}); nothing can be learned from it",
+            )
         mean = self.total / self.count
         std = np.sqrt(np.maximum(self.squares / self.count - mean**2, 0.0))
         return {"mean": np.atleast_1d(mean).tolist(), "std": np.maximum(np.atleast_1d(std), 1e-6).tolist()}
@@ -73,18 +77,24 @@ def _paths(column: Column) -> list[Path]:
     return [Path(v) for v in column.values]
 
 
-def _stream(kind: str, params: Any, paths: list[Path], pool: Executor | None,
-            sink: Callable[[int, np.ndarray], None], tick: Callable[[int], None]) -> None:
+def _stream(
+    kind: str,
+    params: Any,
+    paths: list[Path],
+    pool: Executor | None,
+    sink: Callable[[int, np.ndarray], None],
+    tick: Callable[[int], None],
+) -> None:
     """Decode `paths` in chunks (in `pool` when given, at most 4 chunks in flight) and hand each to sink."""
     starts = list(range(0, len(paths), CHUNK))
     if pool is None:
         for start in starts:
-            sink(start, decode.decode_chunk(kind, params, paths[start: start + CHUNK]))
-            tick(len(paths[start: start + CHUNK]))
+            sink(start, decode.decode_chunk(kind, params, paths[start : start + CHUNK]))
+            tick(len(paths[start : start + CHUNK]))
         return
     pending: collections.deque = collections.deque()
     for start in starts:
-        pending.append((start, pool.submit(decode.decode_chunk, kind, params, paths[start: start + CHUNK])))
+        pending.append((start, pool.submit(decode.decode_chunk, kind, params, paths[start : start + CHUNK])))
         if len(pending) >= 4:
             first, future = pending.popleft()
             chunk = future.result()
@@ -97,8 +107,15 @@ def _stream(kind: str, params: Any, paths: list[Path], pool: Executor | None,
         tick(len(chunk))
 
 
-def _fill(writer: Any, name: str, shape: tuple, dtype: Any, axis: int, column: Column,
-          produce: Callable[[Callable[[int, np.ndarray], None]], None]) -> dict:
+def _fill(
+    writer: Any,
+    name: str,
+    shape: tuple,
+    dtype: Any,
+    axis: int,
+    column: Column,
+    produce: Callable[[Callable[[int, np.ndarray], None]], None],
+) -> dict:
     out = writer.create(name, shape, dtype)
     stats = Stats(axis)
 
@@ -106,31 +123,38 @@ def _fill(writer: Any, name: str, shape: tuple, dtype: Any, axis: int, column: C
         if not np.isfinite(chunk).all():
             row = start + int(np.flatnonzero(~np.isfinite(chunk.reshape(len(chunk), -1)).all(axis=1))[0])
             raise DomainDataError(column.where[row], f"input {column.decl.name!r} holds NaN or infinity")
-        out[start: start + len(chunk)] = chunk
-        stats.add(chunk, column.pretrain[start: start + len(chunk)])
+        out[start : start + len(chunk)] = chunk
+        stats.add(chunk, column.pretrain[start : start + len(chunk)])
 
     produce(sink)
     return stats.result(column.decl.name, column.where[0].split(" row ")[0])
 
 
-def image_input(writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-                ) -> tuple[Spec, dict]:
+def image_input(
+    writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
+) -> tuple[Spec, dict]:
     decl, paths = column.decl, _paths(column)
     size = decl.size
     if not size:
         width, height = decode.image_size(paths[0])
         if width != height:
-            raise DomainDataError(paths[0], f"is {width}x{height} pixels; the encoder takes square images: set "
-                                            f"the input's `size` to resize every image")
+            raise DomainDataError(
+                paths[0],
+                f"is {width}x{height} pixels; the encoder takes square images: set "
+                f"the input's `size` to resize every image",
+            )
         size = width
     params = (size, decl.channels, bool(decl.size))
     shape = (len(paths), size, size, decl.channels)
     stats = _fill(writer, name, shape, np.uint8, 3, column, lambda s: _stream("image", params, paths, pool, s, tick))
-    return Image2dSpec(input_size=size, patch_size=decl.patch_size or max(1, size // 4), in_channels=decl.channels), stats
+    return Image2dSpec(
+        input_size=size, patch_size=decl.patch_size or max(1, size // 4), in_channels=decl.channels
+    ), stats
 
 
-def audio_input(writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-                ) -> tuple[Spec, dict]:
+def audio_input(
+    writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
+) -> tuple[Spec, dict]:
     decl, paths = column.decl, _paths(column)
     size = decl.size or 64
     _, rate = decode.read_wave(paths[0])
@@ -148,30 +172,35 @@ def _segment(length: int, decl: InputDecl, where: str) -> tuple[int, int]:
     return segment, length - length % segment
 
 
-def series_input(writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-                 ) -> tuple[Spec, dict]:
+def series_input(
+    writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
+) -> tuple[Spec, dict]:
     decl = column.decl
     if column.array is not None:
         array = column.array
         if array.ndim == 2:
             array = array[:, :, None]
         if array.ndim != 3 or not np.issubdtype(array.dtype, np.number):
-            raise DomainDataError(column.where[0].split(" row ")[0], f"input {decl.name!r} must be an (N, length) "
-                                  f"or (N, length, channels) array of numbers, but has shape {column.array.shape} "
-                                  f"and dtype {column.array.dtype}")
+            raise DomainDataError(
+                column.where[0].split(" row ")[0],
+                f"input {decl.name!r} must be an (N, length) "
+                f"or (N, length, channels) array of numbers, but has shape {column.array.shape} "
+                f"and dtype {column.array.dtype}",
+            )
         rows = np.asarray(column.values, dtype=np.int64)
         first = array.shape[1:]
 
         def produce(sink: Callable[[int, np.ndarray], None]) -> None:
             for start in range(0, len(rows), CHUNK * 16):
-                sink(start, np.asarray(array[rows[start: start + CHUNK * 16]], dtype=np.float32)[:, :kept])
-                tick(len(rows[start: start + CHUNK * 16]))
+                sink(start, np.asarray(array[rows[start : start + CHUNK * 16]], dtype=np.float32)[:, :kept])
+                tick(len(rows[start : start + CHUNK * 16]))
     else:
         paths = _paths(column)
         first = decode.decode_series(paths[0]).shape
 
         def produce(sink: Callable[[int, np.ndarray], None]) -> None:
             _stream("timeseries", first, paths, pool, lambda s, c: sink(s, c[:, :kept]), tick)
+
     segment, kept = _segment(first[0], decl, column.where[0])
     stats = _fill(writer, name, (len(column.values), kept, first[1]), np.float32, 2, column, produce)
     return Sequence1dSpec(seq_len=kept, segment_size=segment, in_channels=int(first[1])), stats
@@ -186,28 +215,35 @@ def _number(value: Any, where: str, feature: str) -> float:
         raise DomainDataError(where, f"column {feature!r} must be a number, but got {value!r}") from None
 
 
-def tabular_input(writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-                  ) -> tuple[Spec, dict]:
+def tabular_input(
+    writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
+) -> tuple[Spec, dict]:
     if column.array is not None:
         array = column.array if column.array.ndim == 2 else column.array.reshape(len(column.array), -1)
         rows = np.asarray(column.values, dtype=np.int64)
         features = array.shape[1]
 
         def chunk(start: int) -> np.ndarray:
-            return np.asarray(array[rows[start: start + CHUNK * 64]], dtype=np.float32)
+            return np.asarray(array[rows[start : start + CHUNK * 64]], dtype=np.float32)
     else:
         names = list(column.names)
         features = len(column.values[0])
 
         def chunk(start: int) -> np.ndarray:
-            part = zip(column.values[start: start + CHUNK * 64], column.where[start: start + CHUNK * 64])
-            return np.array([[_number(v, where, names[j] if j < len(names) else str(j)) for j, v in enumerate(row)]
-                             for row, where in part], dtype=np.float32)
+            part = zip(column.values[start : start + CHUNK * 64], column.where[start : start + CHUNK * 64])
+            return np.array(
+                [
+                    [_number(v, where, names[j] if j < len(names) else str(j)) for j, v in enumerate(row)]
+                    for row, where in part
+                ],
+                dtype=np.float32,
+            )
 
     def produce(sink: Callable[[int, np.ndarray], None]) -> None:
         for start in range(0, len(column.values), CHUNK * 64):
             part = chunk(start)
             sink(start, part)
             tick(len(part))
+
     stats = _fill(writer, name, (len(column.values), features), np.float32, 1, column, produce)
     return TabularSpec(num_features=features), stats

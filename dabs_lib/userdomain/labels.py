@@ -6,6 +6,7 @@ labels joined by `separator`; regression: (N,) float32. A label outside the decl
 classes, an empty label, a split without rows or a class with too few rows in a split is
 refused, naming the file and row (or the class and split).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,11 +47,15 @@ def encode_task(task: TaskDecl, raw: list[Any], rows: Rows) -> EncodedTask:
             return EncodedTask(task, np.array([float(v) for v in raw], dtype=np.float32), [])
         except (TypeError, ValueError):
             bad = next(i for i, v in enumerate(raw) if not _is_number(v))
-            raise DomainDataError(rows.where[bad], f"task {task.name!r} is a regression: the label must be a "
-                                                   f"number, but got {str(raw[bad])!r}") from None
+            raise DomainDataError(
+                rows.where[bad],
+                f"task {task.name!r} is a regression: the label must be a number, but got {str(raw[bad])!r}",
+            ) from None
     if task.kind == "multilabel":
-        sets = [[_text(x) for x in v] if isinstance(v, list) else [x.strip() for x in _text(v).split(task.separator)]
-                for v in raw]
+        sets = [
+            [_text(x) for x in v] if isinstance(v, list) else [x.strip() for x in _text(v).split(task.separator)]
+            for v in raw
+        ]
         found = sorted({x for s in sets for x in s if x})
     else:
         sets = [[_text(v)] for v in raw]
@@ -60,14 +65,16 @@ def encode_task(task: TaskDecl, raw: list[Any], rows: Rows) -> EncodedTask:
     for labels, where in zip(sets, rows.where):
         outside = [x for x in labels if x and x not in known]
         if outside:
-            raise DomainDataError(where, f"task {task.name!r}: label {outside[0]!r} is not one of the declared "
-                                         f"classes {classes}")
+            raise DomainDataError(
+                where, f"task {task.name!r}: label {outside[0]!r} is not one of the declared classes {classes}"
+            )
     if task.kind == "binary" and len(classes) != 2:
-        raise DomainDataError(rows.source, f"task {task.name!r} is binary, so it needs exactly 2 classes, but "
-                                           f"has {len(classes)}: {classes[:10]}")
+        raise DomainDataError(
+            rows.source,
+            f"task {task.name!r} is binary, so it needs exactly 2 classes, but has {len(classes)}: {classes[:10]}",
+        )
     if len(classes) < 2:
-        raise DomainDataError(rows.source, f"task {task.name!r} needs at least 2 classes, but every row has "
-                                           f"{classes}")
+        raise DomainDataError(rows.source, f"task {task.name!r} needs at least 2 classes, but every row has {classes}")
     index = {c: i for i, c in enumerate(classes)}
     if task.kind == "multilabel":
         hot = np.zeros((len(sets), len(classes)), dtype=np.float32)
@@ -103,7 +110,7 @@ def _drawn_split(domain: DomainFile, strata: np.ndarray) -> np.ndarray:
         n_test = max(1, round(len(rows) * domain.split.test))
         n_val = max(1, round(len(rows) * domain.split.val))
         parts[rows[:n_test]] = 2
-        parts[rows[n_test: n_test + n_val]] = 1
+        parts[rows[n_test : n_test + n_val]] = 1
     return parts
 
 
@@ -115,19 +122,24 @@ def split_rows(domain: DomainFile, rows: Rows, tasks: list[EncodedTask]) -> np.n
     else:
         strata = classed[0].labels if classed else np.zeros(len(rows), dtype=np.int64)
         parts = _drawn_split(domain, strata)
-    where = f"{rows.source}" + (f" (column {domain.split.column!r})" if domain.split.column else
-                                f" (split drawn with seed {domain.split.seed})")
+    where = f"{rows.source}" + (
+        f" (column {domain.split.column!r})" if domain.split.column else f" (split drawn with seed {domain.split.seed})"
+    )
     for code, name in enumerate(SPLITS):
         if not (parts == code).any():
-            raise DomainDataError(where, f"the {name} split has no rows ({len(rows)} labelled rows in all); "
-                                         "every split needs rows")
+            raise DomainDataError(
+                where, f"the {name} split has no rows ({len(rows)} labelled rows in all); every split needs rows"
+            )
     need = {0: domain.split.min_rows_per_class, 1: 1, 2: 1}
     for task in classed:
         for code, name in enumerate(SPLITS):
             counts = np.bincount(task.labels[parts == code], minlength=len(task.classes))
             low = int(np.argmin(counts))
             if counts[low] < need[code]:
-                raise DomainDataError(where, f"task {task.decl.name!r}: class {task.classes[low]!r} has "
-                                             f"{counts[low]} row(s) in the {name} split, but needs at least "
-                                             f"{need[code]} (it has {(task.labels == low).sum()} labelled rows)")
+                raise DomainDataError(
+                    where,
+                    f"task {task.decl.name!r}: class {task.classes[low]!r} has "
+                    f"{counts[low]} row(s) in the {name} split, but needs at least "
+                    f"{need[code]} (it has {(task.labels == low).sum()} labelled rows)",
+                )
     return parts

@@ -4,6 +4,7 @@ Trials never read the user's raw files: they open the folder the driver prepared
 registered (`<data_root>/user/<name>/domain.json`). Continuous inputs are z-scored on read
 with the pretraining rows' statistics; images become (C, H, W) float32.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,9 +61,11 @@ def open_prepared(name: str, data_root: str = "") -> Processed:
         target = folder / "processed" / pointer["processed"]
         return Processed(target, json.loads((target / MARKER).read_text()))
     except (OSError, ValueError, KeyError) as error:
-        raise DatasetFileError(registration, f"does not point at a prepared domain ({error})",
-                               "Run the search again (it prepares the domain first) or "
-                               "`dabs-tune domain check <file>`.") from None
+        raise DatasetFileError(
+            registration,
+            f"does not point at a prepared domain ({error})",
+            "Run the search again (it prepares the domain first) or `dabs-tune domain check <file>`.",
+        ) from None
 
 
 def specs_of(processed: Processed) -> tuple[Spec, ...]:
@@ -102,14 +105,20 @@ def build_user_domain(name: str, data_root: str = "", smoke: bool = False) -> Do
         for code, part in enumerate(("train", "val", "test")):
             rows = _rows(parts, (code,), smoke)
             splits[part] = MemmapSplit(f"{name}/{task['name']}/{part}", fields, rows, labels[rows], identity)
-        tasks[task["name"]] = TransferTask(name=task["name"], kind=task["kind"], metric=task["metric"],
-                                           num_classes=task["num_classes"], **splits)
+        tasks[task["name"]] = TransferTask(
+            name=task["name"], kind=task["kind"], metric=task["metric"], num_classes=task["num_classes"], **splits
+        )
     rows = _rows(parts, (0, UNLABELLED), smoke)
     pretrain = MemmapSplit(f"{name}/pretrain", fields, rows, np.full(len(rows), -1, dtype=np.int64), identity)
     first = meta["tasks"][0]
-    return Domain(name=name, specs=specs_of(processed), pretrain=pretrain, tasks=tasks,
-                  supervised_task=first["name"] if first["kind"] in ("multiclass", "binary") else None,
-                  batch_size=meta["batch_size"] or batch_size_for(int(np.isin(parts, (0, UNLABELLED)).sum())))
+    return Domain(
+        name=name,
+        specs=specs_of(processed),
+        pretrain=pretrain,
+        tasks=tasks,
+        supervised_task=first["name"] if first["kind"] in ("multiclass", "binary") else None,
+        batch_size=meta["batch_size"] or batch_size_for(int(np.isin(parts, (0, UNLABELLED)).sum())),
+    )
 
 
 def source_of(name: str, data_root: str = "") -> Path:

@@ -10,6 +10,7 @@ half-written. Image, audio and series files are decoded by two threads in chunks
 (memory bounded by a few chunks), with progress. `<data_root>/user/<name>/domain.json`
 (written atomically) then points trials and analysis at the prepared folder.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,13 @@ from dabs_lib.userdomain.schema import DomainFile, load_domain_file
 FORMAT = 1  # bump when the prepared layout changes: every user domain is prepared again
 POOL_MIN_ROWS = 256  # fewer decoded files than this: decode in the calling thread
 UNLABELLED = 3  # part code of pretraining-only rows (0 train, 1 val, 2 test)
-WRITERS = {"image": inputs.image_input, "audio": inputs.audio_input, "timeseries": inputs.series_input,
-           "tabular": inputs.tabular_input, "text": tokens.text_input}
+WRITERS = {
+    "image": inputs.image_input,
+    "audio": inputs.audio_input,
+    "timeseries": inputs.series_input,
+    "tabular": inputs.tabular_input,
+    "text": tokens.text_input,
+}
 REGISTRATION = "domain.json"
 
 
@@ -113,12 +119,26 @@ def _builder(domain: DomainFile, sources: list[Rows], tasks: list[EncodedTask], 
             writer.save(f"task_{task.decl.name}", full)
         writer.save("parts", parts)
         writer.meta.update(
-            name=domain.name, source=str(domain.path), domain_file=domain.text, specs=specs, stats=stats,
-            inputs=[d.name for d in domain.inputs], kinds=[d.kind for d in domain.inputs],
-            tasks=[{"name": t.decl.name, "kind": t.decl.kind, "metric": t.decl.metric or _metric(t),
-                    "num_classes": t.num_classes, "classes": t.classes} for t in tasks],
+            name=domain.name,
+            source=str(domain.path),
+            domain_file=domain.text,
+            specs=specs,
+            stats=stats,
+            inputs=[d.name for d in domain.inputs],
+            kinds=[d.kind for d in domain.inputs],
+            tasks=[
+                {
+                    "name": t.decl.name,
+                    "kind": t.decl.kind,
+                    "metric": t.decl.metric or _metric(t),
+                    "num_classes": t.num_classes,
+                    "classes": t.classes,
+                }
+                for t in tasks
+            ],
             batch_size=domain.batch_size,
         )
+
     return build
 
 
@@ -135,16 +155,19 @@ def prepare_file(domain: DomainFile, data_root: str = "") -> Processed:
     if domain.unlabelled is not None:
         sources.append(read_rows(domain.unlabelled, domain, labelled=False))
     tasks = [encode_task(t, labelled.labels[t.name], labelled) for t in domain.tasks]
-    parts = np.concatenate([split_rows(domain, labelled, tasks),
-                            np.full(sum(len(s) for s in sources[1:]), UNLABELLED, dtype=np.int8)])
+    parts = np.concatenate(
+        [split_rows(domain, labelled, tasks), np.full(sum(len(s) for s in sources[1:]), UNLABELLED, dtype=np.int8)]
+    )
     folder = user_folder(data_root, domain.name)
     params = {"key": content_key(domain, sources), "format": FORMAT}
     # Progress goes to stdout: stderr carries only the one line of an error in the data.
     with contextlib.redirect_stderr(sys.stdout):
-        processed = ensure_processed(folder.parent, domain.name, domain.name, params,
-                                     _builder(domain, sources, tasks, parts))
-    write_json(folder / REGISTRATION, {"name": domain.name, "source": str(domain.path),
-                                       "processed": processed.folder.name})
+        processed = ensure_processed(
+            folder.parent, domain.name, domain.name, params, _builder(domain, sources, tasks, parts)
+        )
+    write_json(
+        folder / REGISTRATION, {"name": domain.name, "source": str(domain.path), "processed": processed.folder.name}
+    )
     return processed
 
 

@@ -5,6 +5,7 @@ text, numbers or paths relative to the table, an .npz/.npy array, or plain text 
 per line). Tables are read with `utf-8-sig` (a byte-order mark is not part of the header) and
 universal newlines (CRLF files read as LF). Every problem names the file and the row or key.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,13 @@ class Rows:
 
 
 def _folder_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def read_folder(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
@@ -61,7 +67,9 @@ def read_folder(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
     if labelled:
         loose = [p for p in files if p.parent == source.path]
         if loose:
-            raise DomainDataError(loose[0], "lies outside a class folder (a labelled folder holds one folder per class)")
+            raise DomainDataError(
+                loose[0], "lies outside a class folder (a labelled folder holds one folder per class)"
+            )
         classes = [p.relative_to(source.path).parts[0] for p in files]
         rows.labels = {task.name: classes for task in domain.tasks}
     return rows
@@ -90,8 +98,9 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
             reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
             for record in reader:
                 if None in record:
-                    raise DomainDataError(path, f"row {reader.line_num} has more fields than the header "
-                                                f"{reader.fieldnames}")
+                    raise DomainDataError(
+                        path, f"row {reader.line_num} has more fields than the header {reader.fieldnames}"
+                    )
                 if any(v for v in record.values() if v):
                     yield record
         except UnicodeDecodeError as error:
@@ -147,13 +156,16 @@ def _fill_table(rows: Rows, columns: dict[str, list[Any]], domain: DomainFile, l
         if decl.kind == "tabular":
             names = list(decl.columns) or [c for c in columns if c not in reserved]
             if not names:
-                raise DomainDataError(rows.source, "has no feature columns for the tabular input "
-                                                   f"{decl.name!r} (columns: {list(columns)})")
+                raise DomainDataError(
+                    rows.source,
+                    f"has no feature columns for the tabular input {decl.name!r} (columns: {list(columns)})",
+                )
             rows.values[decl.name] = [tuple(values) for values in zip(*(columns[c] for c in names))]
             rows.arrays[decl.name + "/columns"] = np.array(names)
         elif decl.kind in ("image", "audio", "timeseries"):
-            rows.values[decl.name] = [rows.source.parent / str(v) if v not in (None, "") else None
-                                      for v in columns[decl.name]]
+            rows.values[decl.name] = [
+                rows.source.parent / str(v) if v not in (None, "") else None for v in columns[decl.name]
+            ]
         else:
             rows.values[decl.name] = columns[decl.name]
     if labelled:
@@ -169,8 +181,9 @@ def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
         raise DomainDataError(path, f"cannot be read as .npy/.npz ({error})") from None
     if path.suffix == ".npy":
         if labelled or len(domain.inputs) != 1:
-            raise DomainDataError(path, "a .npy holds one unlabelled input; use an .npz with a key per input "
-                                        "and per task label")
+            raise DomainDataError(
+                path, "a .npy holds one unlabelled input; use an .npz with a key per input and per task label"
+            )
         arrays = {domain.inputs[0].name: loaded}
     else:
         arrays = dict(loaded.items())
@@ -182,14 +195,16 @@ def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
     n = len(arrays[keys[domain.inputs[0].name]])
     for key in wanted:
         if len(arrays[key]) != n:
-            raise DomainDataError(path, f"every array must have {n} rows (as {wanted[0]!r}), but {key!r} has "
-                                        f"{len(arrays[key])}")
+            raise DomainDataError(
+                path, f"every array must have {n} rows (as {wanted[0]!r}), but {key!r} has {len(arrays[key])}"
+            )
     rows = Rows(path, [f"{path} row {i}" for i in range(n)])
     rows.arrays = {d.name: arrays[keys[d.name]] for d in domain.inputs}
     rows.values = {d.name: list(range(n)) for d in domain.inputs}
     if labelled:
-        rows.labels = {t.name: [v.tolist() if isinstance(v, np.ndarray) else v for v in arrays[t.label]]
-                       for t in domain.tasks}
+        rows.labels = {
+            t.name: [v.tolist() if isinstance(v, np.ndarray) else v for v in arrays[t.label]] for t in domain.tasks
+        }
     return rows
 
 

@@ -5,6 +5,7 @@ the file and the key, e.g. "inputs[0].kind must be one of [...], but got 'imag' 
 my/domain.yaml". Paths in the file are relative to the file's folder. docs/domains.md is
 the reference of every key.
 """
+
 from __future__ import annotations
 
 import re
@@ -204,20 +205,26 @@ def _check_sources(domain: DomainFile) -> None:
     if domain.data.kind == "folder" and (len(kinds) != 1 or kinds[0] not in ("image", "audio")):
         raise _fail("(a folder per class) holds one image or audio input", kinds, "data.folder", path)
     if domain.data.kind == "folder" and any(t.label != "folder" for t in domain.tasks):
-        raise _fail("must be 'folder' when data is a folder per class", [t.label for t in domain.tasks],
-                    "tasks[].label", path)
+        raise _fail(
+            "must be 'folder' when data is a folder per class", [t.label for t in domain.tasks], "tasks[].label", path
+        )
     if domain.data.kind == "array" and any(k not in ("timeseries", "tabular") for k in kinds):
         raise _fail("(.npy/.npz) holds timeseries or tabular inputs", kinds, "data.array", path)
     if domain.data.kind == "text":
-        raise _fail("must be a labelled source (folder, table or array); plain text is unlabelled", "text",
-                    "data", path)
+        raise _fail(
+            "must be a labelled source (folder, table or array); plain text is unlabelled", "text", "data", path
+        )
     if domain.unlabelled is not None and domain.unlabelled.kind == "text" and kinds != ["text"]:
         raise _fail("(plain text) needs a domain whose one input is text", kinds, "unlabelled.text", path)
     if domain.split.column and domain.data.kind != "table":
         raise _fail("needs data.table (a column of the table)", domain.split.column, "split.column", path)
     if not (0 < domain.split.val < 1 and 0 < domain.split.test < 1 and domain.split.val + domain.split.test < 1):
-        raise _fail("must hold 0 < val, 0 < test and val + test < 1",
-                    (domain.split.val, domain.split.test), "split.val/split.test", path)
+        raise _fail(
+            "must hold 0 < val, 0 < test and val + test < 1",
+            (domain.split.val, domain.split.test),
+            "split.val/split.test",
+            path,
+        )
 
 
 def load_domain_file(path: Path | str) -> DomainFile:
@@ -246,10 +253,15 @@ def load_domain_file(path: Path | str) -> DomainFile:
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 0:
         raise _fail("must be an int >= 0", batch, "batch_size", path)
     domain = DomainFile(
-        path=path, name=name, inputs=_inputs(raw["inputs"], path), data=_source(raw["data"], "data", path),
-        tasks=_tasks(raw["tasks"], path), split=_build(SplitDecl, raw.get("split") or {}, "split", path),
+        path=path,
+        name=name,
+        inputs=_inputs(raw["inputs"], path),
+        data=_source(raw["data"], "data", path),
+        tasks=_tasks(raw["tasks"], path),
+        split=_build(SplitDecl, raw.get("split") or {}, "split", path),
         unlabelled=_source(raw["unlabelled"], "unlabelled", path) if raw.get("unlabelled") is not None else None,
-        batch_size=batch, text=text,
+        batch_size=batch,
+        text=text,
     )
     _check_sources(domain)
     return domain

@@ -5,6 +5,7 @@ on the pretraining rows' text and stores it beside the ids (`<input>.tokenizer.j
 a path loads the user's Hugging Face `tokenizers` JSON. Items are `[CLS] text [SEP]`,
 truncated and padded to seq_len (a user tokenizer adds its own specials).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,14 @@ def _texts(column: Column) -> list[str]:
     return out
 
 
-def text_input(writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None],
-               domain_folder: Any = None) -> tuple[Spec, dict]:
+def text_input(
+    writer: Any,
+    name: str,
+    column: Column,
+    pool: Executor | None,
+    tick: Callable[[int], None],
+    domain_folder: Any = None,
+) -> tuple[Spec, dict]:
     decl, texts = column.decl, _texts(column)
     if decl.tokenizer == "wordpiece":
         corpus = [t for t, keep in zip(texts, column.pretrain) if keep]
@@ -47,15 +54,22 @@ def text_input(writer: Any, name: str, column: Column, pool: Executor | None, ti
     out = writer.create(name, (len(texts), decl.seq_len), np.int32 if vocab > 65535 else np.uint16)
     lengths = np.zeros(len(texts), dtype=np.int64)
     for start in range(0, len(texts), BATCH):
-        ids = encode(tokenizer, texts[start: start + BATCH], decl.seq_len)
-        out[start: start + len(ids)] = ids
-        lengths[start: start + len(ids)] = (ids != pad).sum(axis=1)
+        ids = encode(tokenizer, texts[start : start + BATCH], decl.seq_len)
+        out[start : start + len(ids)] = ids
+        lengths[start : start + len(ids)] = (ids != pad).sum(axis=1)
         tick(len(ids))
     keep = column.pretrain
     pretrain_ids = np.asarray(out[keep]) if keep.any() else np.asarray(out)
     if len(np.unique(pretrain_ids, axis=0)) < 2:
-        raise DomainDataError(column.where[0].split(" row ")[0], f"input {decl.name!r}: every pretraining text is the "
-                              "same token sequence (constant input); nothing can be learned from it")
-    stats = {"vocab_size": vocab, "pad_id": pad, "tokens_mean": float(lengths.mean()),
-             "truncated": float((lengths >= decl.seq_len).mean())}
+        raise DomainDataError(
+            column.where[0].split(" row ")[0],
+            f"input {decl.name!r}: every pretraining text is the "
+            "same token sequence (constant input); nothing can be learned from it",
+        )
+    stats = {
+        "vocab_size": vocab,
+        "pad_id": pad,
+        "tokens_mean": float(lengths.mean()),
+        "truncated": float((lengths >= decl.seq_len).mean()),
+    }
     return TokensSpec(seq_len=decl.seq_len, vocab_size=vocab, pad_id=pad), stats

@@ -5,6 +5,7 @@ The probe's L2 path is fixed to strong values: at the weak L2 a search may pick 
 data (~60 probe examples, nearly separable) the L-BFGS probe turns last-bit feature
 differences into different predictions, and these tests compare scores to 1e-6.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -20,9 +21,18 @@ OVERRIDES = {"max_steps": 4, "eval_every": 1, "l2_min": 1e-2, "l2_max": 1e2}
 
 
 def tiny_request(storage: Path) -> SearchRequest:
-    return SearchRequest(domains=("digits", "tabular"), objectives=("emix",), num_samples=3, max_concurrent=2,
-                         storage_path=str(storage), name="exp", overrides=dict(OVERRIDES), smoke_test=True,
-                         baseline=True, seed=0)
+    return SearchRequest(
+        domains=("digits", "tabular"),
+        objectives=("emix",),
+        num_samples=3,
+        max_concurrent=2,
+        storage_path=str(storage),
+        name="exp",
+        overrides=dict(OVERRIDES),
+        smoke_test=True,
+        baseline=True,
+        seed=0,
+    )
 
 
 @functools.cache
@@ -44,8 +54,9 @@ def reported(trial_dir: Path) -> list[dict]:
 def best_by_hand(experiment: Path, domain: str, objective: str) -> tuple[str, dict]:
     """The completed trial of one study with the highest final `transfer/val` (lowest number on ties)."""
     finals = {}
-    for trial_dir in sorted(p for p in experiment.glob(f"{domain}_{objective}_[0-9][0-9][0-9]")
-                            if (p / "params.json").is_file()):
+    for trial_dir in sorted(
+        p for p in experiment.glob(f"{domain}_{objective}_[0-9][0-9][0-9]") if (p / "params.json").is_file()
+    ):
         rows = reported(trial_dir)
         if rows and rows[-1].get("final"):
             finals[trial_dir.name] = rows[-1]
@@ -55,9 +66,18 @@ def best_by_hand(experiment: Path, domain: str, objective: str) -> tuple[str, di
 
 def two_objectives_request(storage: Path) -> SearchRequest:
     """One domain, two objectives x 4 trials (+ random init): enough trials to correlate, two encoders to combine."""
-    return SearchRequest(domains=("digits",), objectives=("emix", "shed"), num_samples=4, max_concurrent=2,
-                         storage_path=str(storage), name="exp2", overrides=dict(OVERRIDES), smoke_test=True,
-                         baseline=True, seed=0)
+    return SearchRequest(
+        domains=("digits",),
+        objectives=("emix", "shed"),
+        num_samples=4,
+        max_concurrent=2,
+        storage_path=str(storage),
+        name="exp2",
+        overrides=dict(OVERRIDES),
+        smoke_test=True,
+        baseline=True,
+        seed=0,
+    )
 
 
 @functools.cache

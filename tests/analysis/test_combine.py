@@ -1,4 +1,5 @@
 """Combined encoders: concatenation, probing (a single encoder repeats evaluate_transfer), the tables."""
+
 import json
 
 import numpy as np
@@ -31,8 +32,15 @@ def tiny(specs, seed):
 
 
 def test_combinations_are_singles_pairs_and_all():
-    assert combinations(["a", "b", "c"]) == [("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"),
-                                             ("a", "b", "c")]
+    assert combinations(["a", "b", "c"]) == [
+        ("a",),
+        ("b",),
+        ("c",),
+        ("a", "b"),
+        ("a", "c"),
+        ("b", "c"),
+        ("a", "b", "c"),
+    ]
     assert combinations(["a", "b"]) == [("a",), ("b",), ("a", "b")]
     assert combinations(["a", "b", "c"], pairs=False) == [("a",), ("b",), ("c",), ("a", "b", "c")]
 
@@ -49,8 +57,10 @@ def test_concat_features_puts_encoders_side_by_side_on_the_same_rows():
 
 def test_combined_scores_single_rows_repeat_evaluate_transfer(tmp_path):
     domain = get_domain("digits", smoke=True)
-    paths = {name: save_encoder(tmp_path / f"{name}.pt", tiny(domain.specs, seed)) for seed, name in
-             enumerate(("emix", "shed"))}
+    paths = {
+        name: save_encoder(tmp_path / f"{name}.pt", tiny(domain.specs, seed))
+        for seed, name in enumerate(("emix", "shed"))
+    }
     table = combined_scores(paths, domain, FAST, cache_dir=tmp_path / "cache")
     assert set(table["combination"]) == {"emix", "shed", "emix+shed"}
     assert set(table["task"]) == set(domain.tasks)
@@ -64,8 +74,20 @@ def test_combined_scores_single_rows_repeat_evaluate_transfer(tmp_path):
 
 
 def _long(values: dict[str, list[float]]) -> pd.DataFrame:
-    rows = [{"domain": "d", "combination": combo, "members": combo.count("+") + 1, "task": "t", "val": np.nan,
-             "test": v, "dim": 1, "seed": seed} for combo, scores in values.items() for seed, v in enumerate(scores)]
+    rows = [
+        {
+            "domain": "d",
+            "combination": combo,
+            "members": combo.count("+") + 1,
+            "task": "t",
+            "val": np.nan,
+            "test": v,
+            "dim": 1,
+            "seed": seed,
+        }
+        for combo, scores in values.items()
+        for seed, v in enumerate(scores)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -77,16 +99,30 @@ def test_combined_vs_single_pairs_by_seed_against_the_best_member():
     assert row["gain"] == pytest.approx(np.mean([0.1, 0.05, 0.1]))
     diffs = np.array([0.1, 0.05, 0.1])
     from scipy import stats
+
     half = stats.t.ppf(0.975, 2) * diffs.std(ddof=1) / np.sqrt(3)
     assert row["gain_ci95"] == pytest.approx(half) and bool(row["beyond_noise"]) == (diffs.mean() > half)
 
 
 def test_combined_rows_join_the_transfer_scores_with_the_baseline():
     long = _long({"a": [0.5], "b": [0.6], "a+b": [0.7]})
-    scores = pd.DataFrame([{"domain": "d", "objective": o, "role": role, "task": "t", "experiment": "e",
-                            "trial": f"d_{o}_000" if role != "baseline" else "d_none_000", "seed": 0,
-                            "test": 0.4 if role == "baseline" else 0.5, "val": 0.5}
-                           for o in ("a", "b") for role in ("best", "baseline")])
+    scores = pd.DataFrame(
+        [
+            {
+                "domain": "d",
+                "objective": o,
+                "role": role,
+                "task": "t",
+                "experiment": "e",
+                "trial": f"d_{o}_000" if role != "baseline" else "d_none_000",
+                "seed": 0,
+                "test": 0.4 if role == "baseline" else 0.5,
+                "val": 0.5,
+            }
+            for o in ("a", "b")
+            for role in ("best", "baseline")
+        ]
+    )
     joined = as_role_scores(long, scores)
     assert sorted(joined["role"]) == ["baseline", "best"] and set(joined["objective"]) == {"a+b"}
     assert joined.loc[joined["role"] == "best", "test"].item() == 0.7
@@ -95,9 +131,15 @@ def test_combined_rows_join_the_transfer_scores_with_the_baseline():
 def test_measure_trial_in_process(tmp_path, monkeypatch):
     domain = get_domain("digits", smoke=True)
     path = save_encoder(tmp_path / "e.pt", tiny(domain.specs, 0))
-    job = {"experiment": "x", "trial": "digits_emix_001", "domain": "digits", "objective": "emix",
-           "encoder": str(path), "domain_args": {"seed": 42, "data_root": "", "smoke": True},
-           "protocol": {"l2_min": 1e-2, "l2_max": 1e2}}
+    job = {
+        "experiment": "x",
+        "trial": "digits_emix_001",
+        "domain": "digits",
+        "objective": "emix",
+        "encoder": str(path),
+        "domain_args": {"seed": 42, "data_root": "", "smoke": True},
+        "protocol": {"l2_min": 1e-2, "l2_max": 1e2},
+    }
     rows = pd.DataFrame(measure_trial(job, ["invariance", "risk"], str(tmp_path / "cache"), num_samples=32))
     invariance = rows[rows["kind"] == "invariance"]
     assert set(invariance["measure"]) == {"mask", "shuffle", "mix", "noise", "crop"}
@@ -126,13 +168,23 @@ def test_seed_encoders_maps_each_fresh_seed_to_the_best_configs_reruns(tmp_path)
         trial_dir = tmp_path / "exp" / f"digits_{objective}_{number:03d}"
         trial_dir.mkdir(parents=True)
         (trial_dir / "params.json").write_text(json.dumps({"domain": "digits", "objective": objective, "lr": 1e-3}))
-        rows.append({"experiment": "exp", "domain": "digits", "objective": objective, "trial": trial_dir.name,
-                     "trial_dir": str(trial_dir), "status": "completed"})
+        rows.append(
+            {
+                "experiment": "exp",
+                "domain": "digits",
+                "objective": objective,
+                "trial": trial_dir.name,
+                "trial_dir": str(trial_dir),
+                "status": "completed",
+            }
+        )
     trials = pd.DataFrame(rows)
     best = trials[trials["objective"] != "none"].reset_index(drop=True)
     runs = tmp_path / "seeds" / "seeds_20261206-080000"
-    want = {seed: {o: _seed_run(runs, f"exp.digits_{o}_{n:03d}", seed) for o, n in (("emix", 1), ("shed", 2))}
-            for seed in (1, 2)}
+    want = {
+        seed: {o: _seed_run(runs, f"exp.digits_{o}_{n:03d}", seed) for o, n in (("emix", 1), ("shed", 2))}
+        for seed in (1, 2)
+    }
     _seed_run(runs, "exp.digits_none_000", 1)  # the baseline is never combined
     _seed_run(runs, "exp.digits_emix_001", 3, final=False)  # cut short: not a seed
     assert seed_encoders(tmp_path / "seeds", trials, best) == {"digits": want}

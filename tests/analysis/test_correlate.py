@@ -1,4 +1,5 @@
 """Spearman rho and its paired percentile bootstrap interval, against scipy; tables and sentences."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,8 +45,16 @@ def test_bootstrap_interval_equals_scipy_percentile(n, ties, seed):
     def rho(a, b, axis=-1):
         return stats.spearmanr(a, b).statistic
 
-    expected = stats.bootstrap((x, y), rho, paired=True, vectorized=False, n_resamples=999, confidence_level=0.95,
-                               method="percentile", rng=np.random.default_rng(seed)).confidence_interval
+    expected = stats.bootstrap(
+        (x, y),
+        rho,
+        paired=True,
+        vectorized=False,
+        n_resamples=999,
+        confidence_level=0.95,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
     low, high = bootstrap_interval(x, y, n_resamples=999, seed=seed)
     # scipy's resamples: the same (n_resamples, n) index draw; a constant resample (NaN) we drop, scipy keeps
     assert low == pytest.approx(expected.low, abs=1e-9)
@@ -68,14 +77,43 @@ def test_correlation_table_joins_per_domain_and_task_and_names_the_strongest():
     x = np.random.default_rng(7).normal(size=30)
     y = x + 0.3 * np.random.default_rng(8).normal(size=30)  # a strong link: the interval excludes 0
     trials = [f"t{i}" for i in range(30)]
-    scores = pd.DataFrame({"experiment": "e", "trial": trials * 2, "domain": "d", "task": ["a"] * 30 + ["b"] * 30,
-                           "test": np.concatenate([y, -y])})
-    measures = pd.concat([
-        pd.DataFrame({"experiment": "e", "trial": trials, "domain": "d", "objective": "emix", "kind": "invariance",
-                      "measure": "mask", "task": "", "value": x}),
-        pd.DataFrame({"experiment": "e", "trial": trials, "domain": "d", "objective": "emix", "kind": "risk",
-                      "measure": "usability", "task": "a", "value": -x}),
-    ])
+    scores = pd.DataFrame(
+        {
+            "experiment": "e",
+            "trial": trials * 2,
+            "domain": "d",
+            "task": ["a"] * 30 + ["b"] * 30,
+            "test": np.concatenate([y, -y]),
+        }
+    )
+    measures = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "experiment": "e",
+                    "trial": trials,
+                    "domain": "d",
+                    "objective": "emix",
+                    "kind": "invariance",
+                    "measure": "mask",
+                    "task": "",
+                    "value": x,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "experiment": "e",
+                    "trial": trials,
+                    "domain": "d",
+                    "objective": "emix",
+                    "kind": "risk",
+                    "measure": "usability",
+                    "task": "a",
+                    "value": -x,
+                }
+            ),
+        ]
+    )
     table = correlation_table(measures, scores)
     assert len(table) == 3  # mask on a and b, usability on a only
     mask_a = table[(table["measure"] == "mask") & (table["task"] == "a")].iloc[0]

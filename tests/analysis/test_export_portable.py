@@ -1,5 +1,6 @@
 """An exported best config runs on another machine: it holds settings, not the searching machine's
 data folder (named in its header instead), and `pretrain --config` finds the data where it runs."""
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,21 @@ def _real_domain_experiment(root):
     in the layout a search writes (manifest, journal, trial folder)."""
     exp = root / "exp"
     exp.mkdir()
-    manifest = Manifest("search", {"domains": ["cifar10_small"]}, (Study("cifar10_small", "mae", "finished", 1),),
-                        "finished")
+    manifest = Manifest(
+        "search", {"domains": ["cifar10_small"]}, (Study("cifar10_small", "mae", "finished", 1),), "finished"
+    )
     (exp / "search.json").write_text(json.dumps(manifest.to_dict()))
-    params = {"domain": "cifar10_small", "objective": "mae", "seed": 3, "trial_number": 0,
-              "study": "cifar10_small-mae", "data_root": ELSEWHERE, "lr": 2e-4, "max_steps": 2,
-              "smoke_test": True}
+    params = {
+        "domain": "cifar10_small",
+        "objective": "mae",
+        "seed": 3,
+        "trial_number": 0,
+        "study": "cifar10_small-mae",
+        "data_root": ELSEWHERE,
+        "lr": 2e-4,
+        "max_steps": 2,
+        "smoke_test": True,
+    }
     final = {"final": True, "test/cifar10": 0.2, "val/cifar10": 0.3, "seconds": 2.0, "step": 2}
     write_trial(exp, "cifar10_small_mae_000", params, [{"transfer/val": 0.3, **final}], checkpoints=(0,))
     write_journal(exp, {"cifar10_small-mae": [("COMPLETE", {"lr": 2e-4}, 0.3, "")]})

@@ -1,4 +1,5 @@
 """analysis.exports: Markdown by hand, every format parses back, configs are re-runnable YAML."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,15 @@ from analysis.exports import FORMATS, markdown_table, trial_config, write_config
 
 
 def _table() -> pd.DataFrame:
-    return pd.DataFrame({"domain": ["digits", "te|xt"], "test/novel": [0.5942028985507246, np.nan],
-                         "lr": [3.2e-5, 0.25], "n_seeds": [1, 3], "average": [False, True]})
+    return pd.DataFrame(
+        {
+            "domain": ["digits", "te|xt"],
+            "test/novel": [0.5942028985507246, np.nan],
+            "lr": [3.2e-5, 0.25],
+            "n_seeds": [1, 3],
+            "average": [False, True],
+        }
+    )
 
 
 def test_markdown_table_shape_alignment_and_cells():
@@ -39,8 +47,11 @@ def test_every_format_is_written_and_parses_back(tmp_path):
 
 
 def test_trial_config_drops_bookkeeping_and_names_domain_objective_seed(tmp_path):
-    (tmp_path / "params.json").write_text(json.dumps(
-        {"domain": "digits", "objective": "emix", "lr": 1e-4, "batch_size": 64, "trial_number": 7, "eval_every": 1}))
+    (tmp_path / "params.json").write_text(
+        json.dumps(
+            {"domain": "digits", "objective": "emix", "lr": 1e-4, "batch_size": 64, "trial_number": 7, "eval_every": 1}
+        )
+    )
     config = trial_config(tmp_path)
     assert "trial_number" not in config
     assert config["seed"] == 0 and config["domain"] == "digits" and config["objective"] == "emix"
@@ -55,8 +66,9 @@ def test_config_is_accepted_by_the_typed_config(tmp_path):
     from dabs_lib.config import config_from_dict
     from dabs_lib.experiment import TRIAL_KEYS
 
-    (tmp_path / "params.json").write_text(json.dumps(
-        {"objective": "emix", "lr": 3e-4, "temperature": 0.1, "eval_every": 2, "trial_number": 1}))
+    (tmp_path / "params.json").write_text(
+        json.dumps({"objective": "emix", "lr": 3e-4, "temperature": 0.1, "eval_every": 2, "trial_number": 1})
+    )
     config = trial_config(tmp_path)
     typed = config_from_dict({k: v for k, v in config.items() if k not in TRIAL_KEYS})
     assert typed.lr == pytest.approx(3e-4) and typed.objective_config.temperature == pytest.approx(0.1)
@@ -72,13 +84,22 @@ def test_markdown_uses_fixed_decimals_per_column():
 def test_latex_is_booktabs_with_one_column_per_field_and_fixed_decimals():
     from analysis.exports import latex_table
 
-    table = pd.DataFrame({"domain": ["digits", "digits", "te_xt"], "objective": ["emix", "shed", "mae"],
-                          "best": ["0.612 ± 0.010", "0.5", "0.7"], "gain": [0.00186, 0.0223, np.nan]})
+    table = pd.DataFrame(
+        {
+            "domain": ["digits", "digits", "te_xt"],
+            "objective": ["emix", "shed", "mae"],
+            "best": ["0.612 ± 0.010", "0.5", "0.7"],
+            "gain": [0.00186, 0.0223, np.nan],
+        }
+    )
     tex = latex_table(table).splitlines()
     assert tex[1] == "\\begin{tabular}{llrr}"  # score ± interval right-aligned like numbers
     assert [line for line in tex if line in ("\\toprule", "\\midrule", "\\bottomrule")] == [
-        "\\toprule", "\\midrule", "\\bottomrule"]
-    body = tex[tex.index("\\midrule") + 1:tex.index("\\bottomrule")]
+        "\\toprule",
+        "\\midrule",
+        "\\bottomrule",
+    ]
+    body = tex[tex.index("\\midrule") + 1 : tex.index("\\bottomrule")]
     assert all(line.count(" & ") == 3 and line.endswith(" \\\\") for line in body)
     assert body[0] == "digits & emix & 0.612 $\\pm$ 0.010 & 0.002 \\\\"
     assert body[1].startswith(" & shed")  # the repeated domain is blanked

@@ -1,4 +1,5 @@
 """analysis.importance with real Optuna studies (a known objective), read back from an experiment's journal."""
+
 from __future__ import annotations
 
 import optuna
@@ -17,6 +18,7 @@ def _study(n: int, vary: bool = True) -> optuna.Study:
         lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True) if vary else trial.suggest_float("lr", 1e-3, 1e-3)
         trial.suggest_float("noise", 0.0, 1.0) if vary else trial.suggest_float("noise", 0.5, 0.5)
         return -abs(optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True).to_internal_repr(lr) + 6.9)
+
     study.optimize(objective, n_trials=n)
     return study
 
@@ -61,8 +63,12 @@ def test_importance_table_reads_the_journal(tmp_path):
     journal_path(tmp_path).touch()
     source = optuna.create_study(study_name="source", storage=open_storage(tmp_path), direction="maximize")
     source.add_trials(_study(12).trials)
-    optuna.copy_study(from_study_name="source", from_storage=open_storage(tmp_path),
-                      to_storage=open_storage(tmp_path), to_study_name="digits-emix")
+    optuna.copy_study(
+        from_study_name="source",
+        from_storage=open_storage(tmp_path),
+        to_storage=open_storage(tmp_path),
+        to_study_name="digits-emix",
+    )
     table = importance_table({("exp", "digits", "emix"): tmp_path, ("exp", "digits", "shed"): tmp_path})
     found = table[table["objective"] == "emix"]
     assert set(found["param"]) == {"lr", "noise"} and (found["skipped"] == "").all()

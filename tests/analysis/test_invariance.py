@@ -1,4 +1,5 @@
 """Invariance: whitening, the whitened cosine, every corruption family on every domain, end to end."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,7 +7,12 @@ import torch
 
 from analysis.corruptions import FAMILIES, add_noise, applicable, crop_shift
 from analysis.invariance import (
-    domain_split, invariance_curves, invariance_matrix, invariance_scores, random_init_encoder, sample_inputs,
+    domain_split,
+    invariance_curves,
+    invariance_matrix,
+    invariance_scores,
+    random_init_encoder,
+    sample_inputs,
     summarize_curves,
 )
 from analysis.whitening import between_sample, fit_whitening, shrunk_covariance, whiten, whitened_cosine
@@ -70,7 +76,11 @@ def test_family_is_identity_at_identity_and_changes_inputs(domain_name, family):
     with torch.no_grad():
         tokens, padding = encoder.embed(inputs)
         same = spec.apply(encoder, inputs, partner, spec.identity, torch.Generator().manual_seed(0))
-        theta = min(t for t in spec.grid if t != spec.identity) if family != "mix" else max(t for t in spec.grid if t != 1.0)
+        theta = (
+            min(t for t in spec.grid if t != spec.identity)
+            if family != "mix"
+            else max(t for t in spec.grid if t != 1.0)
+        )
         moved = spec.apply(encoder, inputs, partner, theta, torch.Generator().manual_seed(0))
     assert torch.equal(same[0], tokens) and torch.equal(same[1], padding)
     assert not torch.equal(moved[0], tokens)
@@ -131,8 +141,15 @@ def test_random_init_is_fixed_and_leaves_the_rng_alone():
 
 
 def test_summarize_curves_skips_the_identity():
-    curves = pd.DataFrame({"family": ["mask"] * 3, "theta": [0.0, 0.1, 0.5], "score": [1.0, 0.6, 0.2],
-                           "score_std": [0.0] * 3, "identity": [True, False, False]})
+    curves = pd.DataFrame(
+        {
+            "family": ["mask"] * 3,
+            "theta": [0.0, 0.1, 0.5],
+            "score": [1.0, 0.6, 0.2],
+            "score_std": [0.0] * 3,
+            "identity": [True, False, False],
+        }
+    )
     summary = summarize_curves(curves)
     assert summary["score"].tolist() == pytest.approx([0.4]) and summary["num_thetas"].tolist() == [2]
 

@@ -1,6 +1,7 @@
 """export-model on a hand-made experiment (tests/analysis/fake.py) holding a real encoder checkpoint:
 which trial is exported, where the card's scores come from, and the one-line refusals. No Ray
 (the end-to-end path from a real search is tests/cli/test_models_cli.py)."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,11 @@ def test_the_exported_trial_is_the_reports_best_and_features_match_its_checkpoin
     assert "data_root" not in config["training_config"]
     from dabs_lib.experiment import TrialSettings  # the trial set no L2 path: the defaults scored it
 
-    assert config["probe"] == {"l2_min": TrialSettings.l2_min, "l2_max": TrialSettings.l2_max,
-                               "l2_steps": TrialSettings.l2_steps}
+    assert config["probe"] == {
+        "l2_min": TrialSettings.l2_min,
+        "l2_max": TrialSettings.l2_max,
+        "l2_steps": TrialSettings.l2_steps,
+    }
     _, featurize_fn = load_encoder(folder, device="cpu")
     split = get_domain("digits").tasks["novel"].test
     assert np.array_equal(featurize_fn(split).numpy(), featurize(encoder, split, device="cpu").features)
@@ -61,8 +65,21 @@ def test_the_exported_trial_is_the_reports_best_and_features_match_its_checkpoin
 def _seed_report(folder: Path, exp: Path, trial: str, val: float) -> None:
     tables = folder / "tables"
     tables.mkdir(parents=True)
-    rows = [{"domain": "digits", "objective": "emix", "task": "novel", "best": 0.66, "best_ci95": 0.02, "n_seeds": 3,
-             "default": 0.61, "default_ci95": 0.03, "baseline": 0.31, "baseline_ci95": 0.01, "best_trial": trial}]
+    rows = [
+        {
+            "domain": "digits",
+            "objective": "emix",
+            "task": "novel",
+            "best": 0.66,
+            "best_ci95": 0.02,
+            "n_seeds": 3,
+            "default": 0.61,
+            "default_ci95": 0.03,
+            "baseline": 0.31,
+            "baseline_ci95": 0.01,
+            "best_trial": trial,
+        }
+    ]
     (tables / "transfer.json").write_text(json.dumps(rows))
     chosen = [{"experiment": exp.name, "domain": "digits", "objective": "emix", "trial": trial, "val_score": val}]
     (tables / "best_configs.json").write_text(json.dumps(chosen))
@@ -88,11 +105,14 @@ def test_a_stale_report_is_ignored_by_default_and_refused_when_named(experiment,
     assert not (tmp_path / "again").exists()
 
 
-@pytest.mark.parametrize("pick, words", [
-    ({"study": "digits-mae"}, "--study must name a study with a completed trial, one of ['digits-emix']"),
-    ({"trial": "digits_emix_002"}, "only a completed trial with a checkpoint can be exported, but it is pruned"),
-    ({"trial": "digits_emix_042"}, "--trial must name a trial folder"),
-])
+@pytest.mark.parametrize(
+    "pick, words",
+    [
+        ({"study": "digits-mae"}, "--study must name a study with a completed trial, one of ['digits-emix']"),
+        ({"trial": "digits_emix_002"}, "only a completed trial with a checkpoint can be exported, but it is pruned"),
+        ({"trial": "digits_emix_042"}, "--trial must name a trial folder"),
+    ],
+)
 def test_a_bad_pick_is_one_line_before_anything_is_written(experiment, tmp_path, pick, words):
     exp, _ = experiment
     with pytest.raises(ExperimentError, match=words.replace("[", r"\[").replace("]", r"\]")) as error:

@@ -1,5 +1,6 @@
 """Every report plot reads at the size it is written: rendered on matplotlib's Agg canvas, no text
 leaves the canvas and no two texts overlap (matplotlib's own text extents, analysis.layout)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,27 +27,55 @@ def _curves() -> pd.DataFrame:
     for objective in ("emix", "shed", "mae"):
         for number, status in enumerate(("completed",) * 6 + ("pruned",) * 3):
             for step in (50, 100)[: 1 if status == "pruned" else 2]:
-                rows.append({"experiment": "e", "domain": "digits", "objective": objective, "trial": f"t_{number:03d}",
-                             "iteration": step // 50, "step": step, "status": status,
-                             "transfer/val": 0.1 + 0.01 * number + step / 1000})
+                rows.append(
+                    {
+                        "experiment": "e",
+                        "domain": "digits",
+                        "objective": objective,
+                        "trial": f"t_{number:03d}",
+                        "iteration": step // 50,
+                        "step": step,
+                        "status": status,
+                        "transfer/val": 0.1 + 0.01 * number + step / 1000,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def _risk() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"checkpoint": c, "domain": "digits", "task": "novel", "shots": 0, "approximation": np.nan, "usability": 0.1,
-         "probe_generalization": 0.2, "encoder_generalization": -0.01, "aggregate": 0.29} for c in ("emix", "none")])
+    return pd.DataFrame(
+        [
+            {
+                "checkpoint": c,
+                "domain": "digits",
+                "task": "novel",
+                "shots": 0,
+                "approximation": np.nan,
+                "usability": 0.1,
+                "probe_generalization": 0.2,
+                "encoder_generalization": -0.01,
+                "aggregate": 0.29,
+            }
+            for c in ("emix", "none")
+        ]
+    )
 
 
 def _searched() -> dict:
-    return {(d, o): ["lr", "batch_size", "weight_decay", "warmup_steps", "corruption_rate"]
-            for d in ("digits", "tabular") for o in ("emix", "shed", "mae")}
+    return {
+        (d, o): ["lr", "batch_size", "weight_decay", "warmup_steps", "corruption_rate"]
+        for d in ("digits", "tabular")
+        for o in ("emix", "shed", "mae")
+    }
 
 
 def _wide_trials() -> pd.DataFrame:
     frame = test_report_plots._trials()
-    return frame.assign(weight_decay=1e-5 * (1 + frame.index % 7), warmup_steps=10 * (frame.index % 5),
-                        corruption_rate=0.05 + 0.1 * (frame.index % 4))
+    return frame.assign(
+        weight_decay=1e-5 * (1 + frame.index % 7),
+        warmup_steps=10 * (frame.index % 5),
+        corruption_rate=0.05 + 0.1 * (frame.index % 4),
+    )
 
 
 PLOTS = {
@@ -59,7 +88,8 @@ PLOTS = {
     "risk": lambda out: plots.plot_risk(_risk(), out),
     "invariance": lambda out: plots.plot_invariance(
         {"digits": pd.DataFrame([[0.9, 0.2], [0.3, 0.8]], index=["emix", "random_init"], columns=["mix", "shuffle"])},
-        out),
+        out,
+    ),
 }
 
 

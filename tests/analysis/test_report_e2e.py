@@ -1,4 +1,5 @@
 """The report of a real (tiny) search: tables, configs that reproduce, plots, importance, seeds."""
+
 from __future__ import annotations
 
 import json
@@ -134,8 +135,21 @@ def test_exported_config_reproduces_the_trial_to_the_seed(experiment, report_dir
     # A trial with cpus_per_trial=1 runs with one intra-op thread; so does the re-run, so
     # floating-point reductions happen in the same order.
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, str(REPO / "run_search.py"), "pretrain", "--config", str(config),
-                           "--out", str(tmp_path / "rerun")], cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "run_search.py"),
+            "pretrain",
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "rerun"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     scores = json.loads((tmp_path / "rerun" / "scores.json").read_text())
     assert scores["steps"] == final["step"]
@@ -158,8 +172,10 @@ def test_seeds_rerun_best_default_and_baseline(experiment, tmp_path):
     # Make the DABS default the "best" of digits: one config plays two roles and runs once.
     best = trials[trials["trial"] == "digits_emix_000"].assign(which="last", selection_score=0.0)
     configs, uses = rerun_plan(trials, best)
-    assert sorted(uses.values()) == [[("digits", "emix", "baseline")],
-                                     [("digits", "emix", "best"), ("digits", "emix", "default")]]
+    assert sorted(uses.values()) == [
+        [("digits", "emix", "baseline")],
+        [("digits", "emix", "best"), ("digits", "emix", "default")],
+    ]
     scores, notes = seed_scores(trials, best, 2, tmp_path / "seeds", num_cpus=2)
     assert notes == []  # the grid ran to its end
     assert set(scores["role"]) == set(tables.ROLES)
@@ -189,8 +205,11 @@ def test_errored_pruned_and_running_trials_are_reported(experiment, tmp_path):
     (copy / "digits_emix_002" / "error.txt").write_text("Failure # 1 (occurred at x)\nRuntimeError: worker died\n")
     _cut_final_report(copy / "tabular_emix_002")  # still training
     (copy / "optuna.journal").unlink()  # the journal of that moment: states as the searcher told them
-    told = {"digits_emix_001": ("PRUNED", ""), "digits_emix_002": ("FAIL", "RuntimeError: worker died"),
-            "tabular_emix_002": ("RUNNING", "")}
+    told = {
+        "digits_emix_001": ("PRUNED", ""),
+        "digits_emix_002": ("FAIL", "RuntimeError: worker died"),
+        "tabular_emix_002": ("RUNNING", ""),
+    }
     studies: dict[str, list] = {}
     for trial_dir in sorted(copy.glob("*_*_[0-9][0-9][0-9]")):
         rows = reported(trial_dir)
@@ -207,8 +226,10 @@ def test_errored_pruned_and_running_trials_are_reported(experiment, tmp_path):
     assert status["tabular_emix_002"] == "running"
     out, notes = analyze(report, tmp_path / "report")
     text = (out / "README.md").read_text()
-    for line in ("errored: digits_emix_002: RuntimeError: worker died",
-                 "not finished (still running or interrupted): tabular-emix"):
+    for line in (
+        "errored: digits_emix_002: RuntimeError: worker died",
+        "not finished (still running or interrupted): tabular-emix",
+    ):
         assert line in notes[1:] or any(line in n for n in notes), notes
         assert line in text
     counts = status[status.index.str.contains("emix")].value_counts()

@@ -1,4 +1,5 @@
 """Report plots: valid PNGs with the expected number of panels, and today's readability fixes."""
+
 from __future__ import annotations
 
 import struct
@@ -19,8 +20,8 @@ def png_facts(path: Path) -> tuple[int, int, dict[str, str]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", path
     position, text, size = 8, {}, None
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             size = struct.unpack(">II", body[:8])
         elif kind == b"tEXt":
@@ -40,8 +41,18 @@ def _trials() -> pd.DataFrame:
     for domain in ("digits", "tabular"):
         for objective in ("emix", "shed", "mae"):
             for number, val in enumerate((0.5, 0.6, 0.55, 0.7)):
-                rows.append(trial(domain, objective, number, val=val, lr=10 ** -(number + 2), batch_size=32 * (number + 1),
-                                  seconds=10.0 * (number + 1), params=1000 * (4 - number)))
+                rows.append(
+                    trial(
+                        domain,
+                        objective,
+                        number,
+                        val=val,
+                        lr=10 ** -(number + 2),
+                        batch_size=32 * (number + 1),
+                        seconds=10.0 * (number + 1),
+                        params=1000 * (4 - number),
+                    )
+                )
             rows.append(trial(domain, objective, 4, status="pruned", val=0.3, lr=1e-2, batch_size=64, seconds=3.0))
     return trials_frame(rows)
 
@@ -80,8 +91,18 @@ def test_learning_curves_one_panel_per_study_with_pruned_trials_marked(tmp_path)
     for objective in ("emix", "shed"):
         for number, status in enumerate(("completed", "completed", "pruned")):
             for step in (10, 20, 30)[: 1 if status == "pruned" else 3]:
-                rows.append({"experiment": "e", "domain": "digits", "objective": objective, "trial": f"t_{number:03d}",
-                             "iteration": step // 10, "step": step, "status": status, "transfer/val": 0.1 * step / 10})
+                rows.append(
+                    {
+                        "experiment": "e",
+                        "domain": "digits",
+                        "objective": objective,
+                        "trial": f"t_{number:03d}",
+                        "iteration": step // 10,
+                        "step": step,
+                        "status": status,
+                        "transfer/val": 0.1 * step / 10,
+                    }
+                )
     results = pd.DataFrame(rows)
     path = plots_trials.plot_learning_curves(results, tmp_path / "curves.png")
     assert panels(path) == 2
@@ -95,11 +116,12 @@ def test_pareto_front_is_the_non_dominated_trials(tmp_path):
 
 
 def _study(multi: bool) -> optuna.Study:
-    study = optuna.create_study(directions=["maximize", "minimize"] if multi else ["maximize"],
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        directions=["maximize", "minimize"] if multi else ["maximize"], sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     from analysis.importance import MIN_COMPLETED
 
-    for i in range(MIN_COMPLETED):  # enough to rank importances
+    for _ in range(MIN_COMPLETED):  # enough to rank importances
         trial = study.ask()
         lr, depth = trial.suggest_float("lr", 1e-4, 1e-1, log=True), trial.suggest_int("depth", 1, 4)
         score = 0.5 + 0.1 * depth - abs(lr - 0.01)

@@ -1,4 +1,5 @@
 """analysis.results on hand-made experiment folders: statuses, checkpoints, errors, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -38,12 +39,15 @@ def test_every_evaluation_is_a_row_with_its_kept_checkpoint(tmp_path):
     assert "lr" in param_columns(results) and "transfer/val" not in param_columns(results)
 
 
-@pytest.mark.parametrize("iterations, survivors", [
-    ([1, 2, 3], [0, 1, 2]),
-    ([1, 2, 3, 3, 4], [0, 1, 3, 4]),  # report 3 outlived its checkpoint: the re-run supersedes it
-    ([1, 2, 3, 4, 2, 3, 4, 5], [0, 4, 5, 6, 7]),  # restored from the checkpoint of report 1
-    ([], []),
-])
+@pytest.mark.parametrize(
+    "iterations, survivors",
+    [
+        ([1, 2, 3], [0, 1, 2]),
+        ([1, 2, 3, 3, 4], [0, 1, 3, 4]),  # report 3 outlived its checkpoint: the re-run supersedes it
+        ([1, 2, 3, 4, 2, 3, 4, 5], [0, 4, 5, 6, 7]),  # restored from the checkpoint of report 1
+        ([], []),
+    ],
+)
 def test_live_timeline_keeps_the_surviving_run(iterations, survivors):
     rows = [{"training_iteration": i, "row": n} for n, i in enumerate(iterations)]
     assert [r["row"] for r in live_timeline(rows)] == survivors

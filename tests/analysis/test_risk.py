@@ -1,11 +1,24 @@
 """Risk decomposition: definitions on a hand-made case, sums, clipping, few-shot draws, end to end."""
+
 import numpy as np
 import pytest
 import torch
 
 from analysis.risk import (
-    COMPONENTS, ProbeSetup, SplitFeatures, choose_s, components_from_risks, decompose, decompose_features,
-    error_of, fewshot_fit_ids, risk_components, risk_table, stratified_subset, subset_size, summarize_draws,
+    COMPONENTS,
+    ProbeSetup,
+    SplitFeatures,
+    choose_s,
+    components_from_risks,
+    decompose,
+    decompose_features,
+    error_of,
+    fewshot_fit_ids,
+    risk_components,
+    risk_table,
+    stratified_subset,
+    subset_size,
+    summarize_draws,
 )
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.domains import get_domain
@@ -83,7 +96,9 @@ def test_hand_made_case_has_known_components():
     assert row["encoder_generalization_clipped"] == 0.0  # raw -0.05: noise, clipped at 0
     # the same features as their own twin: the approximation error is the training error
     table = decompose_features(features, setup, twin=features, seed=0)
-    assert table.loc[0, "approximation"] == pytest.approx(0.1, abs=1e-12) and raw_sum(table.loc[0]) == pytest.approx(0.2)
+    assert table.loc[0, "approximation"] == pytest.approx(0.1, abs=1e-12) and raw_sum(table.loc[0]) == pytest.approx(
+        0.2
+    )
 
 
 def test_fewshot_draws_avoid_s_and_differ_across_seeds():
@@ -103,8 +118,17 @@ def test_decompose_digits_end_to_end():
     domain = get_domain("digits", smoke=True)
     encoder, twin = tiny(domain.specs, 0), tiny(domain.specs, 1)
     task = domain.tasks["all"]
-    per_draw = decompose(encoder, task, supervised=twin, protocol=FAST, fewshot=(2,), draws=5, cache_dir=None,
-                         pretrain=domain.pretrain, per_draw=True)
+    per_draw = decompose(
+        encoder,
+        task,
+        supervised=twin,
+        protocol=FAST,
+        fewshot=(2,),
+        draws=5,
+        cache_dir=None,
+        pretrain=domain.pretrain,
+        per_draw=True,
+    )
     assert per_draw["shots"].tolist() == [0, 2, 2, 2, 2, 2]
     for _, row in per_draw.iterrows():
         assert raw_sum(row) == pytest.approx(row["aggregate"], abs=1e-9)
@@ -122,8 +146,12 @@ def test_decompose_digits_end_to_end():
 
 def test_risk_table_and_twin_checks(tmp_path):
     domain = get_domain("digits", smoke=True)
-    paths = {name: save_encoder(tmp_path / f"{name}.pt", tiny(domain.specs, seed)) for seed, name in enumerate(("a", "b"))}
-    table = risk_table(paths, domain, tasks=("novel",), protocol=FAST, fewshot=(1,), draws=2, cache_dir=tmp_path / "cache")
+    paths = {
+        name: save_encoder(tmp_path / f"{name}.pt", tiny(domain.specs, seed)) for seed, name in enumerate(("a", "b"))
+    }
+    table = risk_table(
+        paths, domain, tasks=("novel",), protocol=FAST, fewshot=(1,), draws=2, cache_dir=tmp_path / "cache"
+    )
     assert table["checkpoint"].tolist() == ["a", "a", "b", "b"] and set(table["domain"]) == {"digits"}
     assert table["shots"].tolist() == [0, 1, 0, 1] and table["draws"].tolist() == [1, 2, 1, 2]
     assert table["approximation"].isna().all() and not table["twin"].any()

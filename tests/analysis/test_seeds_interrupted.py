@@ -6,6 +6,7 @@ traceback and no report. Here Ray's own memory monitor does the killing (its thr
 near 0); which of Tune's two paths it takes (give up on the grid, or record the cell as
 errored) depends on when the monitor fires, so the test accepts both and checks that
 neither raises and that nothing unfinished is counted."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,9 @@ def test_a_grid_cut_by_rays_memory_killer_returns_its_note(tmp_path, monkeypatch
 
 
 def test_interrupted_note_says_what_counts_and_what_to_do():
-    note = interrupted_note("the fresh-seed re-runs stopped early: OutOfMemoryError: 2 worker(s) were killed",
-                            finished=4, cells=18, seeds=3)
+    note = interrupted_note(
+        "the fresh-seed re-runs stopped early: OutOfMemoryError: 2 worker(s) were killed", finished=4, cells=18, seeds=3
+    )
     assert note.startswith("the fresh-seed re-runs stopped early: OutOfMemoryError")
     assert "4 of 18 seed runs finished" in note and "analyze EXPERIMENT --seeds 3" in note
     assert "\n" not in note

@@ -1,4 +1,5 @@
 """The domain x objective table a search prints at its end, and its saved formats."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,10 @@ from tests.analysis.fake import trial, trials_frame
 
 
 def _transfer() -> pd.DataFrame:
-    rows = [trial("digits", "none", 0, val=0.4, tests={"novel": 0.3, "all": 0.2}),
-            trial("tabular", "none", 0, val=0.4, tests={"diagnosis": 0.5})]
+    rows = [
+        trial("digits", "none", 0, val=0.4, tests={"novel": 0.3, "all": 0.2}),
+        trial("tabular", "none", 0, val=0.4, tests={"diagnosis": 0.5}),
+    ]
     for objective, score in (("shed", 0.61), ("emix", 0.55)):
         rows.append(trial("digits", objective, 0, val=score, tests={"novel": score, "all": score - 0.1}))
     rows.append(trial("tabular", "emix", 0, val=0.9, tests={"diagnosis": 0.75}))

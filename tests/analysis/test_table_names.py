@@ -1,4 +1,5 @@
 """One name per table (single runs vs. re-run seeds), the decimals the docs promise, LaTeX that typesets."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -20,8 +21,9 @@ def test_the_seeds_table_carries_intervals_and_seed_counts_under_its_own_name(tm
     assert tables.SEEDS_TABLE != tables.SINGLE_RUN_TABLE
     seeds = tables.seeds_table(_transfer(3))
     assert {"random init", "random init ci95", "random init n_seeds", "emix", "emix ci95", "emix n_seeds"} <= set(seeds)
-    paths = exports.write_table(seeds, tmp_path, tables.SEEDS_TABLE,
-                                paper=lambda decimals: tables.seeds_paper(seeds, decimals))
+    paths = exports.write_table(
+        seeds, tmp_path, tables.SEEDS_TABLE, paper=lambda decimals: tables.seeds_paper(seeds, decimals)
+    )
     markdown = paths["md"].read_text()
     assert " ± 0.0123 (n=3) |" in markdown, markdown
     assert " ± 0.012 (n=3) " in paths["tex"].read_text().replace(r"$\pm$", "±")
@@ -38,7 +40,12 @@ def test_transfer_markdown_has_four_decimals_and_latex_three(tmp_path):
 
 def test_latex_typesets_comparisons_and_wraps_long_text():
     assert exports.latex_escape("needs >= 10 trials, a < b") == r"needs $\geq$ 10 trials, a \textless{} b"
-    table = pd.DataFrame({"domain": ["digits"], "skipped": ["needs >= 10 completed trials for a ranking that is "
-                                                            "not noise, has 4"], "importance": [0.5]})
+    table = pd.DataFrame(
+        {
+            "domain": ["digits"],
+            "skipped": ["needs >= 10 completed trials for a ranking that is not noise, has 4"],
+            "importance": [0.5],
+        }
+    )
     text = exports.latex_table(table)
     assert rf"\begin{{tabular}}{{lp{{{exports.WRAP_WIDTH}}}r}}" in text and ">" not in text.replace(r"\\", "")

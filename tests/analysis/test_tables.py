@@ -1,4 +1,5 @@
 """analysis.tables on hand-made trial tables: selection, roles, gains, averages, intervals."""
+
 from __future__ import annotations
 
 import math
@@ -13,15 +14,17 @@ from tests.analysis.fake import trial, trials_frame
 
 
 def _search():
-    return trials_frame([
-        trial("digits", "none", 0, val=0.40, tests={"novel": 0.30, "all": 0.20}),
-        trial("digits", "emix", 0, val=0.60, best_val=0.60, tests={"novel": 0.55, "all": 0.45}, lr=1e-4),
-        trial("digits", "emix", 1, val=0.70, best_val=0.72, tests={"novel": 0.65, "all": 0.50}, lr=1e-3),
-        trial("digits", "emix", 2, val=0.65, best_val=0.90, tests={"novel": 0.60, "all": 0.52}, lr=3e-3),
-        trial("digits", "emix", 3, status="pruned", val=0.95, best_val=0.95, lr=2e-3),
-        trial("digits", "shed", 0, val=0.50, tests={"novel": 0.50, "all": 0.40}, lr=1e-4),
-        trial("digits", "shed", 1, val=0.50, tests={"novel": 0.58, "all": 0.41}, lr=5e-4),
-    ])
+    return trials_frame(
+        [
+            trial("digits", "none", 0, val=0.40, tests={"novel": 0.30, "all": 0.20}),
+            trial("digits", "emix", 0, val=0.60, best_val=0.60, tests={"novel": 0.55, "all": 0.45}, lr=1e-4),
+            trial("digits", "emix", 1, val=0.70, best_val=0.72, tests={"novel": 0.65, "all": 0.50}, lr=1e-3),
+            trial("digits", "emix", 2, val=0.65, best_val=0.90, tests={"novel": 0.60, "all": 0.52}, lr=3e-3),
+            trial("digits", "emix", 3, status="pruned", val=0.95, best_val=0.95, lr=2e-3),
+            trial("digits", "shed", 0, val=0.50, tests={"novel": 0.50, "all": 0.40}, lr=1e-4),
+            trial("digits", "shed", 1, val=0.50, tests={"novel": 0.58, "all": 0.41}, lr=5e-4),
+        ]
+    )
 
 
 def test_last_ranks_by_final_validation_score_and_ignores_pruned_trials():
@@ -65,9 +68,22 @@ def test_roles_gains_and_seeds_in_the_transfer_table():
 
 
 def test_gain_is_positive_when_better_for_a_lower_is_better_metric():
-    summary = pd.DataFrame([
-        {"domain": "d", "objective": "o", "role": r, "task": "t", "trial": r, "score": s, "ci95": np.nan,
-         "n_seeds": 1, "val": np.nan} for r, s in (("best", 0.2), ("default", 0.3), ("baseline", 0.5))])
+    summary = pd.DataFrame(
+        [
+            {
+                "domain": "d",
+                "objective": "o",
+                "role": r,
+                "task": "t",
+                "trial": r,
+                "score": s,
+                "ci95": np.nan,
+                "n_seeds": 1,
+                "val": np.nan,
+            }
+            for r, s in (("best", 0.2), ("default", 0.3), ("baseline", 0.5))
+        ]
+    )
     higher = tables.transfer_table(summary).iloc[0]
     lower = tables.transfer_table(summary, directions={("d", "t"): False}).iloc[0]
     assert higher["gain_vs_baseline"] == pytest.approx(-0.3)
@@ -76,19 +92,34 @@ def test_gain_is_positive_when_better_for_a_lower_is_better_metric():
 
 
 def test_baseline_of_the_same_experiment_is_preferred():
-    trials = trials_frame([
-        trial("digits", "none", 0, tests={"novel": 0.1}, experiment="a"),
-        trial("digits", "none", 0, tests={"novel": 0.2}, experiment="b"),
-        trial("digits", "emix", 0, val=0.9, tests={"novel": 0.5}, experiment="b"),
-    ])
+    trials = trials_frame(
+        [
+            trial("digits", "none", 0, tests={"novel": 0.1}, experiment="a"),
+            trial("digits", "none", 0, tests={"novel": 0.2}, experiment="b"),
+            trial("digits", "emix", 0, val=0.9, tests={"novel": 0.5}, experiment="b"),
+        ]
+    )
     scores = tables.role_scores(trials, tables.select_best(trials))
     baseline = scores[scores["role"] == "baseline"].iloc[0]
     assert baseline["experiment"] == "b" and baseline["test"] == pytest.approx(0.2)
 
 
 def test_domain_averages_are_means_of_their_member_tasks():
-    rows = [{"domain": "text", "objective": "emix", "role": "best", "task": t, "experiment": "e", "trial": "x",
-             "seed": s, "test": v + s, "val": v} for s in (0, 1) for t, v in (("cola", 0.2), ("sst2", 0.6), ("qnli", 0.1))]
+    rows = [
+        {
+            "domain": "text",
+            "objective": "emix",
+            "role": "best",
+            "task": t,
+            "experiment": "e",
+            "trial": "x",
+            "seed": s,
+            "test": v + s,
+            "val": v,
+        }
+        for s in (0, 1)
+        for t, v in (("cola", 0.2), ("sst2", 0.6), ("qnli", 0.1))
+    ]
     scores = pd.DataFrame(rows)
     out = tables.add_averages(scores, {"text": {"glue": ("cola", "sst2")}})
     glue = out[out["task"] == "glue"].set_index("seed")["test"]
@@ -121,8 +152,22 @@ def test_interval_by_hand_and_for_one_seed():
 
 
 def test_summary_counts_seeds_per_role():
-    scores = pd.DataFrame([{"domain": "d", "objective": "o", "role": "best", "task": "t", "experiment": "e",
-                            "trial": "x", "seed": s, "test": v, "val": v} for s, v in ((1, 0.5), (2, 0.7), (3, 0.6))])
+    scores = pd.DataFrame(
+        [
+            {
+                "domain": "d",
+                "objective": "o",
+                "role": "best",
+                "task": "t",
+                "experiment": "e",
+                "trial": "x",
+                "seed": s,
+                "test": v,
+                "val": v,
+            }
+            for s, v in ((1, 0.5), (2, 0.7), (3, 0.6))
+        ]
+    )
     summary = tables.summarize_scores(scores).iloc[0]
     assert summary["n_seeds"] == 3 and summary["score"] == pytest.approx(0.6)
     assert summary["ci95"] == pytest.approx(stats.t.ppf(0.975, 2) * 0.1 / math.sqrt(3))
@@ -150,11 +195,13 @@ def test_winner_per_domain():
 
 
 def test_winner_names_the_objectives_it_ties_with():
-    trials = trials_frame([
-        trial("tabular", "none", 0, tests={"diagnosis": 0.80}),
-        trial("tabular", "emix", 0, val=0.9, tests={"diagnosis": 0.84}),
-        trial("tabular", "shed", 0, val=0.9, tests={"diagnosis": 0.84}),
-    ])
+    trials = trials_frame(
+        [
+            trial("tabular", "none", 0, tests={"diagnosis": 0.80}),
+            trial("tabular", "emix", 0, val=0.9, tests={"diagnosis": 0.84}),
+            trial("tabular", "shed", 0, val=0.9, tests={"diagnosis": 0.84}),
+        ]
+    )
     scores = tables.role_scores(trials, tables.select_best(trials))
     win = tables.winners(tables.transfer_table(tables.summarize_scores(scores))).iloc[0]
     assert win["objective"] == "emix" and win["tied"] == ["shed"]

@@ -1,4 +1,5 @@
 """analysis.seeds.versus_default: does the best trial differ from the default beyond seed noise?"""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -10,8 +11,19 @@ def scores(best: list[float], default: list[float], best_trial: str = "007") -> 
     rows = []
     for role, values, trial in (("best", best, best_trial), ("default", default, "000")):
         for seed, test in enumerate(values, start=1):
-            rows.append({"domain": "digits", "objective": "shed", "role": role, "task": "novel",
-                         "experiment": "exp", "trial": trial, "seed": seed, "test": test, "val": test})
+            rows.append(
+                {
+                    "domain": "digits",
+                    "objective": "shed",
+                    "role": role,
+                    "task": "novel",
+                    "experiment": "exp",
+                    "trial": trial,
+                    "seed": seed,
+                    "test": test,
+                    "val": test,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -31,8 +43,10 @@ def test_a_gain_inside_the_seed_noise_is_not_a_gain():
 
 
 def test_a_loss_beyond_noise_and_a_lower_is_better_metric():
-    assert verdict(scores([0.70, 0.71, 0.69], [0.80, 0.82, 0.79]))["vs_default"] == \
-        "worse than the default beyond seed noise"
+    assert (
+        verdict(scores([0.70, 0.71, 0.69], [0.80, 0.82, 0.79]))["vs_default"]
+        == "worse than the default beyond seed noise"
+    )
     flipped = verdict(scores([0.70, 0.71, 0.69], [0.80, 0.82, 0.79]), {("digits", "novel"): False})
     assert flipped["vs_default"] == "better than the default beyond seed noise"
 

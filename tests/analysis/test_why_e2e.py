@@ -1,4 +1,5 @@
 """`analyze --all-trials --combine` on a real tiny search (real Ray, real checkpoints)."""
+
 from __future__ import annotations
 
 import json

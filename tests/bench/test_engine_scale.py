@@ -1,4 +1,5 @@
 """bench/engine_scale.py and bench/gpu_check.py run at smoke size on a CPU and write their tables."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,8 +45,18 @@ def test_gpu_check_smoke_writes_every_section(tmp_path):
 
 def test_searcher_scale_smoke_reads_back_every_trial(tmp_path):
     out = tmp_path / "searcher.md"
-    argv = ["--trials", "12", "--slots", "3", "--domains", "digits,tabular", "--objectives", "emix,shed",
-            "--out", str(out)]
+    argv = [
+        "--trials",
+        "12",
+        "--slots",
+        "3",
+        "--domains",
+        "digits,tabular",
+        "--objectives",
+        "emix,shed",
+        "--out",
+        str(out),
+    ]
     assert _load("searcher_scale").main(argv) == 0
     table = _table("start\n" + out.read_text(), "start")
     header, rows = table[0], table[2:]

@@ -1,6 +1,7 @@
 """bench/ has no import cycle: shared pieces live in a module the scripts import (e.g.
 bench/efficiency_common.py), never in a script that imports its importers back. Imports inside
 functions count too: a lazy import hides a cycle from Python, not from the reader."""
+
 from __future__ import annotations
 
 import ast
@@ -33,7 +34,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         state[node] = 2

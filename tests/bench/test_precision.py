@@ -1,4 +1,5 @@
 """bench/precision.py at smoke size: pretrain() in 32-true and bf16-mixed, side by side."""
+
 import importlib.util
 from pathlib import Path
 
@@ -11,8 +12,9 @@ def test_smoke_run_times_both_precisions(capsys):
     spec.loader.exec_module(module)
     assert module.main(["--smoke-test", "--domains", "tabular", "--sizes", "domain"]) == 0
     out = capsys.readouterr().out
-    row = next([c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
-               if line.startswith("| tabular"))
+    row = next(
+        [c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| tabular")
+    )
     fp32, bf16, ratio, timed = float(row[3]), float(row[4]), float(row[5]), int(row[6])
     assert fp32 > 0 and bf16 > 0 and ratio > 0 and timed == 2 + 3  # 2 rounds of 3 steps, warm-up dropped
     assert "CPU has AMX bf16" in out

@@ -1,4 +1,5 @@
 """bench/probe_fit.py at smoke size: ours and the reference fit side by side, the same probes."""
+
 import importlib.util
 from pathlib import Path
 
@@ -11,7 +12,9 @@ def test_smoke_run_prints_the_ratio_and_equal_weights(capsys):
     spec.loader.exec_module(module)
     assert module.main(["--smoke-test"]) == 0
     out = capsys.readouterr().out
-    row = next([c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| 1000"))
+    row = next(
+        [c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| 1000")
+    )
     ours, reference, ratio, weights, accuracy = (float(v) for v in row[3:])
     assert ours > 0 and reference > 0 and ratio > 0
     # the same probes: float32 rounding of two equal formulas drifts a little through the weakest

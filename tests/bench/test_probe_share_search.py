@@ -1,4 +1,5 @@
 """bench/probe_share_search.py at smoke size: a real one-trial search per domain, its table."""
+
 import importlib.util
 from pathlib import Path
 
@@ -18,8 +19,11 @@ def _load(name: str):
 def test_smoke_run_prints_each_domains_share_from_real_trials(capsys):
     assert _load("probe_share_search").main(["--domains", "digits,tabular", "--smoke-test"]) == 0
     out = capsys.readouterr().out
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
-            if line.startswith(("| digits", "| tabular"))]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in out.splitlines()
+        if line.startswith(("| digits", "| tabular"))
+    ]
     assert [r[0] for r in rows] == ["digits", "tabular"], out
     for row in rows:
         evaluations, share = int(row[2]), float(row[-1])

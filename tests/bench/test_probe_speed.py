@@ -1,4 +1,5 @@
 """bench/probe_speed.py --smoke-test runs and prints the comparison table."""
+
 import importlib.util
 from pathlib import Path
 

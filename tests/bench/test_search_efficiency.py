@@ -1,6 +1,7 @@
 """bench/search_efficiency.py at smoke size: every method searches, the chosen configs are
 re-run with a fresh seed through the report's `--seeds` path (a private Ray), and the
 table, plot and goals are written from what ran."""
+
 import json
 
 import pandas as pd
@@ -15,8 +16,24 @@ def test_smoke_run_writes_table_plot_and_goals(tmp_path):
     from bench.search_efficiency import main
 
     out = tmp_path / "eff"
-    assert main(["--smoke-test", "--domains", "digits", "--objectives", "shed", "--workers", "1",
-                 "--rerun-via", "ray", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--smoke-test",
+                "--domains",
+                "digits",
+                "--objectives",
+                "shed",
+                "--workers",
+                "1",
+                "--rerun-via",
+                "ray",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     trials = pd.read_csv(out / "trials.csv")
     assert set(trials["method"]) == {"default", *METHODS}
     spent = trials.groupby("method")["end_steps"].max()

@@ -1,4 +1,5 @@
 """bench/throughput.py and bench/probe_share.py run at smoke size on a CPU and write their tables."""
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -31,8 +32,20 @@ def _table(text: str, title: str) -> list[list[str]]:
 @pytest.mark.slow
 def test_throughput_smoke_writes_every_table(tmp_path):
     out = tmp_path / "throughput.md"
-    argv = ["--smoke-test", "--inputs", "2d64,image+caption", "--objectives", "shed,mae", "--precision", "fp32,bf16",
-            "--flops", "--packed", "1", "--out", str(out)]
+    argv = [
+        "--smoke-test",
+        "--inputs",
+        "2d64,image+caption",
+        "--objectives",
+        "shed,mae",
+        "--precision",
+        "fp32,bf16",
+        "--flops",
+        "--packed",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert _load("throughput").main(argv) == 0
     text = out.read_text()
     steps = _table(text, "Training step")
@@ -65,12 +78,19 @@ def test_throughput_default_inputs_are_every_kind_at_64_and_256_tokens(tmp_path)
 
 @pytest.mark.slow
 def test_probe_share_smoke_prints_its_table(capsys):
-    assert _load("probe_share").main(["--smoke-test", "--domains", "digits", "--large-rows", "0",
-                                      "--search-rows", "200,50"]) == 0
+    assert (
+        _load("probe_share").main(
+            ["--smoke-test", "--domains", "digits", "--large-rows", "0", "--search-rows", "200,50"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if line.startswith("| domain")).strip("|").split("|")
-    rows = [line.strip("|").split("|") for line in out.splitlines()
-            if line.startswith("| ") and not line.startswith("| domain")]
+    rows = [
+        line.strip("|").split("|")
+        for line in out.splitlines()
+        if line.startswith("| ") and not line.startswith("| domain")
+    ]
 
     def cell(row, name):
         return row[header.index(f" {name} ")].strip()

@@ -1,4 +1,5 @@
 """bench/warm_start.py: compute-to-reach on search records, and the leave-one-domain-out run at smoke size."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,28 @@ from bench.warm_search import best_configs, reach_rows, sources_for, steps_to_re
 
 
 def _trial(val: float, end_steps: int, state: str = "complete", lr: float = 1e-3) -> dict:
-    return {"number": 0, "params": {"lr": lr}, "state": state, "steps": 100, "seconds": 1.0, "val": val,
-            "test": val, "end_steps": end_steps, "end_seconds": 1.0}
+    return {
+        "number": 0,
+        "params": {"lr": lr},
+        "state": state,
+        "steps": 100,
+        "seconds": 1.0,
+        "val": val,
+        "test": val,
+        "end_steps": end_steps,
+        "end_seconds": 1.0,
+    }
 
 
 def _record(domain: str, trials: list[dict]) -> dict:
-    return {"domain": domain, "objective": "mae", "method": "tpe_asha", "seed": 0, "budget_steps": 400,
-            "trials": trials}
+    return {
+        "domain": domain,
+        "objective": "mae",
+        "method": "tpe_asha",
+        "seed": 0,
+        "budget_steps": 400,
+        "trials": trials,
+    }
 
 
 def test_steps_to_reach_counts_completed_trials_only_and_the_whole_budget_when_never_reached():

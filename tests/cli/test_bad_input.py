@@ -1,4 +1,5 @@
 """Bad input: one line on stderr, exit status 2, nothing written."""
+
 from __future__ import annotations
 
 import subprocess
@@ -35,14 +36,22 @@ BAD = {
     "pretrain unknown key": (["pretrain", "--domain", "digits", "--set", "depthh=2"], "unknown key 'depthh'"),
     "pretrain missing config": (["pretrain", "--config", "/nonexistent.yaml"], "does not exist"),
     "probe missing checkpoint": (["probe", "/nonexistent/encoder.pt"], "does not exist"),
-    "shared one domain": (["search", "--shared-config", "--domain", "digits"],
-                          "--shared-config needs at least 2 domains"),
-    "shared hyperband": (["search", "--shared-config", "--domain", "digits,tabular", "--scheduler", "hyperband"],
-                         "--shared-config stops early on the aggregate with asha"),
-    "shared two objectives scores": (["search", "--shared-config", "--domain", "digits,tabular", "--multi-objective",
-                                      "seconds"], "--shared-config scores one aggregate"),
-    "warm start no experiment": (["search", "--warm-start", "/nonexistent/exp"],
-                                 "--warm-start must name finished dabs-tune experiments"),
+    "shared one domain": (
+        ["search", "--shared-config", "--domain", "digits"],
+        "--shared-config needs at least 2 domains",
+    ),
+    "shared hyperband": (
+        ["search", "--shared-config", "--domain", "digits,tabular", "--scheduler", "hyperband"],
+        "--shared-config stops early on the aggregate with asha",
+    ),
+    "shared two objectives scores": (
+        ["search", "--shared-config", "--domain", "digits,tabular", "--multi-objective", "seconds"],
+        "--shared-config scores one aggregate",
+    ),
+    "warm start no experiment": (
+        ["search", "--warm-start", "/nonexistent/exp"],
+        "--warm-start must name finished dabs-tune experiments",
+    ),
 }
 
 
@@ -69,8 +78,13 @@ def test_malformed_space_file_names_the_file(tmp_path, capsys, monkeypatch):
 
 
 def test_real_process_exit_status(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "nope"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "nope"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "unknown domain 'nope'" in done.stderr

@@ -5,6 +5,7 @@ In-process (`run_search.main`), so the whole catalog runs in seconds; no case st
 reads data (each is refused before). `CASES` maps a name to (argv, expected fragments); argv
 may use {tmp} (the test's folder) and the files `setup` writes there first.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,10 @@ import pytest
 import run_search
 
 SPACE = "search:\n  lr: {type: loguniform, low: 1.0e-5, high: 1.0e-3, default: 1.0e-4, doc: lr}\n"
-MANIFEST = ('{"format": 2, "kind": "search", "status": "interrupted", "request": {"domains": ["digits"], '
-            '"objectives": ["shed"]}, "studies": [{"domain": "digits", "objective": "shed", "trials": 2}]}')
+MANIFEST = (
+    '{"format": 2, "kind": "search", "status": "interrupted", "request": {"domains": ["digits"], '
+    '"objectives": ["shed"]}, "studies": [{"domain": "digits", "objective": "shed", "trials": 2}]}'
+)
 FILES = {  # file name -> contents, written under {tmp} before every case
     "syntax.yaml": "search:\n  lr: {type: loguniform\n",
     "bounds.yaml": "search:\n  lr: {type: loguniform, low: 0.1, high: 0.01, doc: x}\n",
@@ -76,12 +79,18 @@ CASES = {
     "reduction factor one": (["search", "--reduction-factor", "1"], ["--reduction-factor must be >= 2, but got 1"]),
     "grace period zero": (["search", "--grace-period", "0"], ["--grace-period must be >= 1, but got 0"]),
     "num cpus negative": (["search", "--num-cpus", "-2"], ["--num-cpus must be >= 0, but got -2"]),
-    "multi objective choice": (["search", "--multi-objective", "flops"],
-                               ["--multi-objective", "invalid choice: 'flops'"]),
-    "multi objective with cmaes": (["search", "--multi-objective", "seconds", "--sampler", "cmaes"],
-                                   ["--multi-objective", "--sampler cmaes", "single-objective"]),
-    "num cpus with address": (["search", "--address", "127.0.0.1:6379", "--num-cpus", "2"],
-                              ["--num-cpus", "--address"]),
+    "multi objective choice": (
+        ["search", "--multi-objective", "flops"],
+        ["--multi-objective", "invalid choice: 'flops'"],
+    ),
+    "multi objective with cmaes": (
+        ["search", "--multi-objective", "seconds", "--sampler", "cmaes"],
+        ["--multi-objective", "--sampler cmaes", "single-objective"],
+    ),
+    "num cpus with address": (
+        ["search", "--address", "127.0.0.1:6379", "--num-cpus", "2"],
+        ["--num-cpus", "--address"],
+    ),
     "name with separator": (["search", "--name", "a/../../escape"], ["--name", "one folder name", "'a/../../escape'"]),
     "name dot dot": (["search", "--name", ".."], ["--name", "one folder name", "'..'"]),
     "set without equals": (["search", "--set", "lr"], ["--set takes key=value, but got 'lr'"]),
@@ -89,18 +98,24 @@ CASES = {
     "set unknown key": (["search", "--set", "lrr=0.1"], ["'lrr'", "did you mean 'lr'?"]),
     "set wrong type": (["search", "--set", "depth=two"], ["depth", "'two'"]),
     "set bad yaml": (["search", "--set", "lr=[1,"], ["--set lr", "not a valid value"]),
-    "set unknown precision": (["search", "--set", "precision=fp16"], [
-        "`precision` must be one of", "'fp16'", "overrides: precision"]),
-    "set model value out of its choices": (["search", "--set", "pooling=max"],
-                                           ["`pooling` must be one of ['mean', 'cls']", "'max'", "overrides: pooling"]),
+    "set unknown precision": (
+        ["search", "--set", "precision=fp16"],
+        ["`precision` must be one of", "'fp16'", "overrides: precision"],
+    ),
+    "set model value out of its choices": (
+        ["search", "--set", "pooling=max"],
+        ["`pooling` must be one of ['mean', 'cls']", "'max'", "overrides: pooling"],
+    ),
     "space missing": (["search", "--space", "{tmp}/nope.yaml"], ["nope.yaml"]),
     "data root is a file": (["search", "--set", "data_root={tmp}/a_file"], ["data_root", "a folder", "a_file"]),
     # --- search-space YAML ---
     "space syntax": (["search", "--space", "{tmp}/syntax.yaml"], ["must be valid YAML", "syntax.yaml"]),
     "space bounds": (["search", "--space", "{tmp}/bounds.yaml"], ["`low <= high` must hold", "bounds.yaml: search.lr"]),
     "space log zero": (["search", "--space", "{tmp}/logzero.yaml"], ["`low > 0` must hold", "logzero.yaml"]),
-    "space int bounds": (["search", "--space", "{tmp}/intfloat.yaml"],
-                         ["must be an int", "intfloat.yaml: search.depth"]),
+    "space int bounds": (
+        ["search", "--space", "{tmp}/intfloat.yaml"],
+        ["must be an int", "intfloat.yaml: search.depth"],
+    ),
     "space default range": (["search", "--space", "{tmp}/default.yaml"], ["`low <= default <= high`", "default.yaml"]),
     "space unknown param": (["search", "--space", "{tmp}/unknownparam.yaml"], ["'lrr'", "unknownparam.yaml"]),
     "space unknown entry key": (["search", "--space", "{tmp}/unknownentry.yaml"], ["'lowe'", "unknownentry.yaml"]),
@@ -115,10 +130,14 @@ CASES = {
     "resume non-experiment": (["resume", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
     "resume empty manifest": (["resume", "{tmp}/corrupt_exp"], ["search.json is corrupt", "empty"]),
     "resume cut manifest": (["resume", "{tmp}/cut_exp"], ["search.json is corrupt"]),
-    "resume garbage journal": (["resume", "{tmp}/journal_exp"], ["journal_exp/optuna.journal is corrupt: line 2",
-                                                                 "Restore it from a copy"]),
-    "resume journal missing": (["resume", "{tmp}/lost_journal"], ["lost_journal/optuna.journal is corrupt",
-                                                                "missing, but 1 trial folders exist"]),
+    "resume garbage journal": (
+        ["resume", "{tmp}/journal_exp"],
+        ["journal_exp/optuna.journal is corrupt: line 2", "Restore it from a copy"],
+    ),
+    "resume journal missing": (
+        ["resume", "{tmp}/lost_journal"],
+        ["lost_journal/optuna.journal is corrupt", "missing, but 1 trial folders exist"],
+    ),
     "export garbage journal": (["export", "{tmp}/journal_exp"], ["journal_exp/optuna.journal is corrupt: line 2"]),
     "analyze non-experiment": (["analyze", "{tmp}/not_an_experiment"], ["is not a dabs-tune experiment"]),
     "analyze empty manifest": (["analyze", "{tmp}/corrupt_exp"], ["search.json is corrupt", "empty"]),
@@ -135,74 +154,133 @@ CASES = {
     "probe foreign": (["probe", "{tmp}/foreign.pt"], ["foreign.pt is not a dabs-tune encoder checkpoint"]),
     "probe pickled code": (["probe", "{tmp}/code.pt"], ["code.pt is corrupt", "weights_only=True"]),
     "probe bad fewshot": (["probe", "{tmp}/good.pt", "--fewshot", "0"], ["--fewshot must be >= 1, but got 0"]),
-    "probe search zero samples": (["probe", "{tmp}/good.pt", "--search", "--num-samples", "0"],
-                                  ["--num-samples must be >= 1, but got 0"]),
+    "probe search zero samples": (
+        ["probe", "{tmp}/good.pt", "--search", "--num-samples", "0"],
+        ["--num-samples must be >= 1, but got 0"],
+    ),
     # --- pretrain --config with bad files, bad --set ---
     "pretrain config missing": (["pretrain", "--config", "{tmp}/nope.yaml"], ["--config", "does not exist"]),
-    "pretrain config syntax": (["pretrain", "--config", "{tmp}/config_syntax.yaml"],
-                               ["malformed YAML", "config_syntax"]),
+    "pretrain config syntax": (
+        ["pretrain", "--config", "{tmp}/config_syntax.yaml"],
+        ["malformed YAML", "config_syntax"],
+    ),
     "pretrain config list": (["pretrain", "--config", "{tmp}/config_list.yaml"], ["must be a mapping", "got list"]),
-    "pretrain config unknown key": (["pretrain", "--config", "{tmp}/config_unknown.yaml"],
-                                    ["'depthh'", "config_unknown"]),
+    "pretrain config unknown key": (
+        ["pretrain", "--config", "{tmp}/config_unknown.yaml"],
+        ["'depthh'", "config_unknown"],
+    ),
     "pretrain config wrong type": (["pretrain", "--config", "{tmp}/config_type.yaml"], ["depth", "config_type"]),
-    "pretrain config unknown domain": (["pretrain", "--config", "{tmp}/config_domain.yaml"],
-                                       ["unknown domain 'mnist'"]),
+    "pretrain config unknown domain": (
+        ["pretrain", "--config", "{tmp}/config_domain.yaml"],
+        ["unknown domain 'mnist'"],
+    ),
     "pretrain set unknown key": (["pretrain", "--domain", "digits", "--set", "depthh=2"], ["unknown key 'depthh'"]),
-    "pretrain out is a file": (["pretrain", "--domain", "digits", "--out", "{tmp}/a_file"],
-                               ["--out", "a_file", "a folder"]),
+    "pretrain out is a file": (
+        ["pretrain", "--domain", "digits", "--out", "{tmp}/a_file"],
+        ["--out", "a_file", "a folder"],
+    ),
     # --- relations between settings, searched ranges, flags that would override --set ---
-    "search eval_every over max_steps": (["search", "--set", "max_steps=20", "--set", "eval_every=50"],
-                                         ["`eval_every <= max_steps` must hold", "eval_every=50, max_steps=20"]),
-    "search emix batch of one": (["search", "--set", "batch_size=1", "--no-baseline"],
-                                 ["`batch_size` must be 0 (the domain's) or >= 2", "batch_size=1"]),
-    "search l2 path reversed": (["search", "--set", "l2_min=1", "--set", "l2_max=0.1"],
-                                ["`l2_min <= l2_max` must hold"]),
-    "space searched choices out of range": (["search", "--space", "{tmp}/heads_range.yaml"],
-                                            ["every searched value of `num_heads` must be >= 1", "heads_range.yaml"]),
-    "space searched low out of range": (["search", "--space", "{tmp}/lr_range.yaml"],
-                                        ["every searched value of `lr` must be > 0", "low=-0.1", "lr_range.yaml"]),
-    "space searched high out of range": (["search", "--space", "{tmp}/dropout_range.yaml"],
-                                         ["`dropout` must be in [0, 1)", "high=1.5", "dropout_range.yaml"]),
-    "space searched corner breaks relation": (["search", "--space", "{tmp}/steps_corner.yaml"],
-                                              ["`eval_every <= max_steps` must hold", "at every searched value",
-                                               "max_steps=10 (searched)"]),
-    "space searched batch corner": (["search", "--space", "{tmp}/batch_corner.yaml", "--no-baseline"],
-                                    ["`batch_size` must be 0", "batch_size=1 (searched)"]),
-    "space fixed out of range": (["search", "--space", "{tmp}/fixed_range.yaml"],
-                                 ["`depth` must be >= 1, but got 0", "fixed_range.yaml: fixed.depth"]),
+    "search eval_every over max_steps": (
+        ["search", "--set", "max_steps=20", "--set", "eval_every=50"],
+        ["`eval_every <= max_steps` must hold", "eval_every=50, max_steps=20"],
+    ),
+    "search emix batch of one": (
+        ["search", "--set", "batch_size=1", "--no-baseline"],
+        ["`batch_size` must be 0 (the domain's) or >= 2", "batch_size=1"],
+    ),
+    "search l2 path reversed": (
+        ["search", "--set", "l2_min=1", "--set", "l2_max=0.1"],
+        ["`l2_min <= l2_max` must hold"],
+    ),
+    "space searched choices out of range": (
+        ["search", "--space", "{tmp}/heads_range.yaml"],
+        ["every searched value of `num_heads` must be >= 1", "heads_range.yaml"],
+    ),
+    "space searched low out of range": (
+        ["search", "--space", "{tmp}/lr_range.yaml"],
+        ["every searched value of `lr` must be > 0", "low=-0.1", "lr_range.yaml"],
+    ),
+    "space searched high out of range": (
+        ["search", "--space", "{tmp}/dropout_range.yaml"],
+        ["`dropout` must be in [0, 1)", "high=1.5", "dropout_range.yaml"],
+    ),
+    "space searched corner breaks relation": (
+        ["search", "--space", "{tmp}/steps_corner.yaml"],
+        ["`eval_every <= max_steps` must hold", "at every searched value", "max_steps=10 (searched)"],
+    ),
+    "space searched batch corner": (
+        ["search", "--space", "{tmp}/batch_corner.yaml", "--no-baseline"],
+        ["`batch_size` must be 0", "batch_size=1 (searched)"],
+    ),
+    "space fixed out of range": (
+        ["search", "--space", "{tmp}/fixed_range.yaml"],
+        ["`depth` must be >= 1, but got 0", "fixed_range.yaml: fixed.depth"],
+    ),
     "smoke test drops set depth": (["search", "--smoke-test", "--set", "depth=4"], ["--smoke-test", "depth=4"]),
-    "smoke test drops set max_steps": (["search", "--smoke-test", "--set", "max_steps=50"],
-                                       ["--smoke-test", "max_steps=50", "at most 4"]),
-    "pretrain smoke test drops set": (["pretrain", "--smoke-test", "--set", "embed_dim=64"],
-                                      ["--smoke-test", "embed_dim=64"]),
-    "multi objective with asha": (["search", "--multi-objective", "seconds", "--scheduler", "asha"],
-                                  ["--multi-objective seconds", "--scheduler asha", "fifo"]),
-    "storage path is a file": (["search", "--storage-path", "{tmp}/a_file"],
-                               ["--storage-path must be a folder", "a_file"]),
-    "storage path under a file": (["search", "--storage-path", "{tmp}/a_file/runs"],
-                                  ["--storage-path must be a folder", "a_file/runs"]),
-    "probe search storage path is a file": (["probe", "{tmp}/good.pt", "--search", "--storage-path", "{tmp}/a_file"],
-                                            ["--storage-path must be a folder"]),
-    "tensorboard port too large": (["tensorboard", "{tmp}/not_an_experiment", "--port", "70000"],
-                                   ["--port must be in [1, 65535], but got 70000"]),
-    "tensorboard port zero": (["tensorboard", "{tmp}/not_an_experiment", "--port", "0"],
-                              ["--port must be in [1, 65535]"]),
-    "tensorboard port not int": (["tensorboard", "{tmp}/not_an_experiment", "--port", "http"],
-                                 ["--port", "invalid int"]),
-    "probe finetune lr zero": (["probe", "{tmp}/good.pt", "--finetune-lr", "0"],
-                               ["`finetune_lr` must be > 0", "--finetune-lr"]),
-    "probe finetune epochs zero": (["probe", "{tmp}/good.pt", "--finetune-epochs", "0"],
-                                   ["`finetune_epochs` must be >= 1", "--finetune-epochs"]),
-    "pretrain config nested list": (["pretrain", "--config", "{tmp}/config_nested.yaml"],
-                                    ["`depth` must be a number, string or bool", "[2, [3]]", "config_nested.yaml"]),
-    "pretrain config block is a list": (["pretrain", "--config", "{tmp}/config_block_list.yaml"],
-                                        ["must be a mapping", "got list"]),
-    "pretrain config out of range": (["pretrain", "--config", "{tmp}/config_range.yaml"],
-                                     ["`corruption_rate` must be in (0, 1)", "1.5", "config_range.yaml"]),
-    "pretrain config relation": (["pretrain", "--config", "{tmp}/config_relation.yaml"],
-                                 ["`eval_every <= max_steps` must hold", "config_relation.yaml"]),
-    "pretrain set objective as list": (["pretrain", "--set", "objective=[emix]"],
-                                       ["`objective` must be a number, string"]),
+    "smoke test drops set max_steps": (
+        ["search", "--smoke-test", "--set", "max_steps=50"],
+        ["--smoke-test", "max_steps=50", "at most 4"],
+    ),
+    "pretrain smoke test drops set": (
+        ["pretrain", "--smoke-test", "--set", "embed_dim=64"],
+        ["--smoke-test", "embed_dim=64"],
+    ),
+    "multi objective with asha": (
+        ["search", "--multi-objective", "seconds", "--scheduler", "asha"],
+        ["--multi-objective seconds", "--scheduler asha", "fifo"],
+    ),
+    "storage path is a file": (
+        ["search", "--storage-path", "{tmp}/a_file"],
+        ["--storage-path must be a folder", "a_file"],
+    ),
+    "storage path under a file": (
+        ["search", "--storage-path", "{tmp}/a_file/runs"],
+        ["--storage-path must be a folder", "a_file/runs"],
+    ),
+    "probe search storage path is a file": (
+        ["probe", "{tmp}/good.pt", "--search", "--storage-path", "{tmp}/a_file"],
+        ["--storage-path must be a folder"],
+    ),
+    "tensorboard port too large": (
+        ["tensorboard", "{tmp}/not_an_experiment", "--port", "70000"],
+        ["--port must be in [1, 65535], but got 70000"],
+    ),
+    "tensorboard port zero": (
+        ["tensorboard", "{tmp}/not_an_experiment", "--port", "0"],
+        ["--port must be in [1, 65535]"],
+    ),
+    "tensorboard port not int": (
+        ["tensorboard", "{tmp}/not_an_experiment", "--port", "http"],
+        ["--port", "invalid int"],
+    ),
+    "probe finetune lr zero": (
+        ["probe", "{tmp}/good.pt", "--finetune-lr", "0"],
+        ["`finetune_lr` must be > 0", "--finetune-lr"],
+    ),
+    "probe finetune epochs zero": (
+        ["probe", "{tmp}/good.pt", "--finetune-epochs", "0"],
+        ["`finetune_epochs` must be >= 1", "--finetune-epochs"],
+    ),
+    "pretrain config nested list": (
+        ["pretrain", "--config", "{tmp}/config_nested.yaml"],
+        ["`depth` must be a number, string or bool", "[2, [3]]", "config_nested.yaml"],
+    ),
+    "pretrain config block is a list": (
+        ["pretrain", "--config", "{tmp}/config_block_list.yaml"],
+        ["must be a mapping", "got list"],
+    ),
+    "pretrain config out of range": (
+        ["pretrain", "--config", "{tmp}/config_range.yaml"],
+        ["`corruption_rate` must be in (0, 1)", "1.5", "config_range.yaml"],
+    ),
+    "pretrain config relation": (
+        ["pretrain", "--config", "{tmp}/config_relation.yaml"],
+        ["`eval_every <= max_steps` must hold", "config_relation.yaml"],
+    ),
+    "pretrain set objective as list": (
+        ["pretrain", "--set", "objective=[emix]"],
+        ["`objective` must be a number, string"],
+    ),
 }
 
 
@@ -239,10 +317,14 @@ def _rule_cases() -> dict:
         objective = _objective_of(name)
         for value in _bad_values(rule):
             expected = [f"`{name}` must be {rule.text()}", f"but got {value!r}"]
-            cases[f"search {name}={value}"] = (["search", "--objective", objective, "--set", f"{name}={value}"],
-                                               expected)
-            cases[f"pretrain {name}={value}"] = (["pretrain", "--objective", objective, "--set", f"{name}={value}"],
-                                                 expected + ["in --set"])
+            cases[f"search {name}={value}"] = (
+                ["search", "--objective", objective, "--set", f"{name}={value}"],
+                expected,
+            )
+            cases[f"pretrain {name}={value}"] = (
+                ["pretrain", "--objective", objective, "--set", f"{name}={value}"],
+                expected + ["in --set"],
+            )
     return cases
 
 
@@ -319,5 +401,9 @@ def test_exponents_without_a_dot_are_numbers():
     """YAML 1.1 reads `1e-3` as a string; `--set lr=1e-3` must still mean 0.001, not a type error."""
     from cli.errors import parse_set
 
-    assert parse_set(["lr=1e-3", "max_steps=300", "x=-2.5E+4", "name=run1e3"]) == \
-        {"lr": 1e-3, "max_steps": 300, "x": -2.5e4, "name": "run1e3"}
+    assert parse_set(["lr=1e-3", "max_steps=300", "x=-2.5E+4", "name=run1e3"]) == {
+        "lr": 1e-3,
+        "max_steps": 300,
+        "x": -2.5e4,
+        "name": "run1e3",
+    }

@@ -1,4 +1,5 @@
 """The command line as a user meets it: help, names, version, list output, pipes, TensorBoard."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,9 @@ SCRIPT = str(ROOT / "run_search.py")
 
 
 def run(*argv: str, cwd: Path, program: list[str] | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*(program or [sys.executable, SCRIPT]), *argv], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [*(program or [sys.executable, SCRIPT]), *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:
@@ -101,8 +103,9 @@ def test_list_spaces_is_a_table_and_json_on_request(tmp_path):
 @pytest.mark.parametrize("what", ["objectives", "spaces", "experiments"])
 def test_list_into_a_closed_pipe_ends_quietly(what, tmp_path):
     # `dabs-tune list spaces | head -0`: the reader is gone before the first write
-    process = subprocess.Popen([sys.executable, SCRIPT, "list", what], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, "list", what], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     process.stdout.close()
     _, err = process.communicate(timeout=120)
     assert err == "", err
@@ -122,8 +125,9 @@ def test_tensorboard_on_a_busy_port_says_so_and_exits_2(tmp_path):
         port = holder.getsockname()[1]
         done = run("tensorboard", str(_experiment(tmp_path)), "--port", str(port), cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.strip() == (f"run_search.py: error: --port {port}: 127.0.0.1:{port} is already in use; "
-                                   "choose another port with --port")
+    assert done.stderr.strip() == (
+        f"run_search.py: error: --port {port}: 127.0.0.1:{port} is already in use; choose another port with --port"
+    )
     assert "http://" not in done.stdout
 
 
@@ -150,8 +154,13 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_the_wrapper_stops_tensorboard(signum, tmp_path):
     port = _free_port()
-    wrapper = subprocess.Popen([sys.executable, SCRIPT, "tensorboard", str(_experiment(tmp_path)), "--port", str(port)],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wrapper = subprocess.Popen(
+        [sys.executable, SCRIPT, "tensorboard", str(_experiment(tmp_path)), "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = wrapper.stdout.readline()  # printed once TensorBoard answers
         assert f"http://127.0.0.1:{port}/" in line, line + wrapper.stderr.read()
@@ -173,14 +182,19 @@ def test_pretrain_without_arguments_says_what_it_will_do(tmp_path):
     from dabs_lib.config import PretrainConfig
 
     # only the first line matters: stop it once printed
-    process = subprocess.Popen([sys.executable, SCRIPT, "pretrain", "--smoke-test", "--out", str(tmp_path / "o")],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, "pretrain", "--smoke-test", "--out", str(tmp_path / "o")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         first = process.stdout.readline()
     finally:
         process.kill()
         process.wait()
-    assert first.startswith(f"pretrain: objective {PretrainConfig.objective} on domain {PretrainConfig.domain} "
-                            "(the defaults")
+    assert first.startswith(
+        f"pretrain: objective {PretrainConfig.objective} on domain {PretrainConfig.domain} (the defaults"
+    )
     assert "linear probes" in first and str(tmp_path / "o" / "encoder.pt") in first
-

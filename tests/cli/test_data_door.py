@@ -2,6 +2,7 @@
 Ray starts, with no experiment folder and nothing half-written in the cache; `datasets status
 --check` says the same. The files are the tests' miniatures in the real on-disk format, broken
 the way downloads and extractions break them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,7 +45,10 @@ def _latin1(path: Path) -> Path:
 BROKEN: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "truncated CIFAR pickle": ("cifar10_small", lambda root: _cut(write_cifar(root) / "data_batch_1")),
     "truncated HIGGS.csv.gz": ("higgs", lambda root: _cut(write_higgs(root))),
-    "empty LibriSpeech transcript": ("librispeech", lambda root: _empty(sorted(write_librispeech(root).rglob("*.trans.txt"))[0])),
+    "empty LibriSpeech transcript": (
+        "librispeech",
+        lambda root: _empty(sorted(write_librispeech(root).rglob("*.trans.txt"))[0]),
+    ),
     "GLUE TSV without its label column": ("wikitext103", lambda root: _drop_label_column(_glue_file(root, "SST-2"))),
     "empty wiki.train.tokens": ("wikitext103", lambda root: _empty(write_wikitext(root), glue=True)),
     "GLUE TSV that is not UTF-8": ("wikitext103", lambda root: _latin1(_glue_file(root, "RTE"))),
@@ -69,8 +73,22 @@ def test_broken_contents_stop_the_search_at_the_door(case, tmp_path, monkeypatch
     data = tmp_path / "data"
     named = breaker(data)
     monkeypatch.chdir(tmp_path)
-    code = run_search.main(["search", "--domain", domain, "--objective", "mae", "--num-samples", "1", "--smoke-test",
-                            "--set", f"data_root={data}", "--storage-path", str(tmp_path / "runs")])
+    code = run_search.main(
+        [
+            "search",
+            "--domain",
+            domain,
+            "--objective",
+            "mae",
+            "--num-samples",
+            "1",
+            "--smoke-test",
+            "--set",
+            f"data_root={data}",
+            "--storage-path",
+            str(tmp_path / "runs"),
+        ]
+    )
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip() and not line.startswith("preprocessing ")]
     assert code == 2, err

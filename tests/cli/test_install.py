@@ -3,6 +3,7 @@
 The wheel test is what a user does: build the wheel, install it (not editable) into a fresh
 virtual environment with the locked dependencies, and run `dabs-tune` from another folder.
 """
+
 from __future__ import annotations
 
 import ast
@@ -83,9 +84,13 @@ def test_the_lock_pins_every_declared_dependency_at_an_allowed_version():
     for name, requirement in declared().items():
         assert name in pins, f"{name} is declared in pyproject.toml but not pinned in requirements.lock"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
-            f"requirements.lock pins {name}=={pins[name]}, outside pyproject's {requirement}")
-    txt = [Requirement(line) for line in (ROOT / "requirements.txt").read_text().splitlines()
-           if line.strip() and not line.startswith("#")]
+            f"requirements.lock pins {name}=={pins[name]}, outside pyproject's {requirement}"
+        )
+    txt = [
+        Requirement(line)
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for requirement in txt:
         name = canonicalize_name(requirement.name)
         assert requirement.specifier.contains(pins[name]), f"requirements.txt {requirement} vs lock {pins[name]}"
@@ -114,13 +119,37 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_elsewhere(tmp_path):
         assert done.returncode == 0, f"dabs-tune {' '.join(argv)}: " + done.stdout[-2000:] + done.stderr[-3000:]
         return done
 
-    where = subprocess.run([str(python), "-c", "import cli, run_search; print(cli.__file__)"], cwd=work, env=env,
-                           capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [str(python), "-c", "import cli, run_search; print(cli.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(venv) in where and str(ROOT) not in where  # the installed copy, not the checkout
     assert run("--help").stdout.startswith("usage: dabs-tune")
     assert "digits" in run("list", "domains").stdout
-    run("search", "--domain", "tabular", "--objective", "mae", "--num-samples", "1", "--no-baseline",
-        "--set", "max_steps=2", "--set", "eval_every=1", "--smoke-test", "--storage-path", "runs",
-        "--name", "s", "--num-cpus", "2")
+    run(
+        "search",
+        "--domain",
+        "tabular",
+        "--objective",
+        "mae",
+        "--num-samples",
+        "1",
+        "--no-baseline",
+        "--set",
+        "max_steps=2",
+        "--set",
+        "eval_every=1",
+        "--smoke-test",
+        "--storage-path",
+        "runs",
+        "--name",
+        "s",
+        "--num-cpus",
+        "2",
+    )
     manifest = json.loads((work / "runs" / "s" / "search.json").read_text())
     assert [s["status"] for s in manifest["studies"]] == ["finished"]

@@ -5,6 +5,7 @@ on a search of a real-format miniature domain (CIFAR-10 files in their release l
 the exported model's features equal the trial checkpoint's bitwise on CPU, and probing them with
 the trial's own protocol gives the report's test score. Bad input: one line, exit 2.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ def one_line_exit_2(capsys, *args: str) -> str:
     return err
 
 
-def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, objective: str,
-                     data_root: str = "") -> None:
+def check_round_trip(
+    capsys, experiment: Path, models: Path, domain_name: str, objective: str, data_root: str = ""
+) -> None:
     """Export (done by the caller) -> list -> load by name -> featurize to both formats -> probe."""
     report = load_report([experiment])
     best = report.best[(report.best["domain"] == domain_name) & (report.best["objective"] == objective)].iloc[0]
@@ -58,15 +60,31 @@ def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, o
 
     checkpoint = load_checkpoint(Path(best["checkpoint"]) / ENCODER_FILE)
     encoder, featurize_fn = load_encoder(name, device="cpu", models_dir=str(models))
-    domain = get_domain(domain_name, seed=config["data"]["build"]["seed"], data_root=data_root,
-                        smoke=config["data"]["build"]["smoke"])
+    domain = get_domain(
+        domain_name, seed=config["data"]["build"]["seed"], data_root=data_root, smoke=config["data"]["build"]["smoke"]
+    )
     test = domain.tasks[domain.default_task].test
     expected = featurize(checkpoint, test, device="cpu")
     assert np.array_equal(featurize_fn(test).numpy(), expected.features)  # bitwise, as the trial's checkpoint
     for suffix in (".parquet", ".npz"):
         out_file = models / f"features{suffix}"
-        status, out, _ = cli(capsys, "featurize", name, "--models-dir", models, "--domain", domain_name, "--split",
-                             "test", "--out", out_file, "--device", "cpu", "--data-root", data_root)
+        status, out, _ = cli(
+            capsys,
+            "featurize",
+            name,
+            "--models-dir",
+            models,
+            "--domain",
+            domain_name,
+            "--split",
+            "test",
+            "--out",
+            out_file,
+            "--device",
+            "cpu",
+            "--data-root",
+            data_root,
+        )
         assert status == 0, out
         features, labels, rows = read_features(out_file)
         assert np.array_equal(features, expected.features) and np.array_equal(rows, np.arange(len(test)))
@@ -74,8 +92,9 @@ def check_round_trip(capsys, experiment: Path, models: Path, domain_name: str, o
 
     protocol = probe_protocol(TrialSettings(**config["probe"]))  # the L2 path the trial was scored with
     table = evaluate_domain(encoder, domain, protocol, cache_dir=None).set_index("task")
-    transfer = report.transfer[(report.transfer["domain"] == domain_name)
-                               & (report.transfer["objective"] == objective)].set_index("task")
+    transfer = report.transfer[
+        (report.transfer["domain"] == domain_name) & (report.transfer["objective"] == objective)
+    ].set_index("task")
     for task in domain.tasks:
         assert table.at[task, "test_score"] == pytest.approx(transfer.at[task, "best"], abs=1e-6), task
         assert table.at[task, "test_score"] == pytest.approx(best[f"test/{task}"], abs=1e-6), task
@@ -111,10 +130,25 @@ def test_export_list_load_featurize_probe_on_a_real_format_miniature_domain(caps
 
     data = tmp_path / "data"
     write_cifar(data)
-    request = SearchRequest(domains=("cifar10_small",), objectives=("shed",), num_samples=2, max_concurrent=2,
-                            scheduler="fifo", storage_path=str(tmp_path / "runs"), name="real", baseline=False,
-                            smoke_test=True, overrides={"max_steps": 2, "eval_every": 1, "batch_size": 4,
-                                                        "data_root": str(data), "l2_min": 1e-2, "l2_max": 1e2})
+    request = SearchRequest(
+        domains=("cifar10_small",),
+        objectives=("shed",),
+        num_samples=2,
+        max_concurrent=2,
+        scheduler="fifo",
+        storage_path=str(tmp_path / "runs"),
+        name="real",
+        baseline=False,
+        smoke_test=True,
+        overrides={
+            "max_steps": 2,
+            "eval_every": 1,
+            "batch_size": 4,
+            "data_root": str(data),
+            "l2_min": 1e-2,
+            "l2_max": 1e2,
+        },
+    )
     run_search(request, num_cpus=2)
     experiment = tmp_path / "runs" / "real"
     status, out, _ = cli(capsys, "export-model", experiment, "--out", tmp_path / "models")

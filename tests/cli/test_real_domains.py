@@ -7,6 +7,7 @@ path every real dataset takes). Trials run 3 one-step epochs (eval_every=1), as 
 trial's epochs are eval_every steps long; the batch fingerprint Lightning logs at each
 report must change from epoch to epoch (the row-by-row loader used to replay epoch 0).
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,8 +36,9 @@ WRITERS = {  # domain -> writers of its files (required sources, plus one transf
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -57,10 +59,33 @@ def searched(tmp_path_factory) -> tuple[Path, Path, Path]:
     for writers in WRITERS.values():
         for write in writers:
             write(data)
-    _cli("search", "--domain", ",".join(sorted(WRITERS)), "--objective", "shed", "--num-samples", "2", "--scheduler",
-         "fifo", "--no-baseline", "--smoke-test", "--set", f"max_steps={STEPS}", "--set", "eval_every=1", "--set",
-         "batch_size=4", "--set", f"data_root={data}", "--storage-path", str(tmp / "runs"), "--name", "exp",
-         "--num-cpus", "2")
+    _cli(
+        "search",
+        "--domain",
+        ",".join(sorted(WRITERS)),
+        "--objective",
+        "shed",
+        "--num-samples",
+        "2",
+        "--scheduler",
+        "fifo",
+        "--no-baseline",
+        "--smoke-test",
+        "--set",
+        f"max_steps={STEPS}",
+        "--set",
+        "eval_every=1",
+        "--set",
+        "batch_size=4",
+        "--set",
+        f"data_root={data}",
+        "--storage-path",
+        str(tmp / "runs"),
+        "--name",
+        "exp",
+        "--num-cpus",
+        "2",
+    )
     _cli("analyze", str(tmp / "runs" / "exp"), "--out", str(tmp / "report"))
     return data, tmp / "runs" / "exp", tmp / "report"
 

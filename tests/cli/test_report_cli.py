@@ -1,4 +1,5 @@
 """`run_search.py analyze` / `export`: one-line errors with exit 2, and real reports."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_export_of_a_path_that_is_not_an_experiment_exits_2_with_one_line(tmp_path):
-    done = subprocess.run([sys.executable, str(REPO / "run_search.py"), "export", "/nonexistent"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "run_search.py"), "export", "/nonexistent"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert lines == ["run_search.py: error: /nonexistent is not a dabs-tune experiment (no search.json)"]
@@ -48,8 +53,14 @@ def test_negative_seeds_is_a_one_line_error(tmp_path, capsys):
 def test_flags_and_examples():
     parser = build_parser()
     args = parser.parse_args(["analyze", "a", "b", "--which", "best-ever", "--seeds", "3", "--risk", "--out", "r"])
-    assert (args.experiment, args.which, args.seeds, args.risk, args.invariance, args.out) == \
-        (["a", "b"], "best-ever", 3, True, False, "r")
+    assert (args.experiment, args.which, args.seeds, args.risk, args.invariance, args.out) == (
+        ["a", "b"],
+        "best-ever",
+        3,
+        True,
+        False,
+        "r",
+    )
     args = parser.parse_args(["export", "a", "--smoke-test"])
     assert args.which == "last" and args.smoke_test
     for command in ("analyze", "export"):
@@ -67,7 +78,12 @@ def test_analyze_and_export_of_a_fake_experiment_with_every_status(tmp_path, cap
     assert "2 completed, 1 pruned" in readme and "1 errored" in readme
     assert run_search.main(["export", str(exp), "--out", str(tmp_path / "export"), "--which", "best-ever"]) == 0
     written = {p.relative_to(tmp_path / "export").as_posix() for p in (tmp_path / "export").rglob("*") if p.is_file()}
-    assert {"tables/best_configs.md", "tables/transfer.csv", "tables/results.csv", "configs/digits-emix.yaml"} <= written
+    assert {
+        "tables/best_configs.md",
+        "tables/transfer.csv",
+        "tables/results.csv",
+        "configs/digits-emix.yaml",
+    } <= written
     assert not any(p.startswith("plots/") for p in written) and "README.md" not in written  # export stays fast
     config = (tmp_path / "export" / "configs" / "digits-emix.yaml").read_text()
     assert "best trial digits_emix_001" in config and "which=best-ever" in config

@@ -6,6 +6,7 @@ restarts from such a checkpoint: the resumed trial reported steps 2, 3, 4, hit A
 iteration limit before its final report and ended PRUNED where the uninterrupted one
 finished. eval_every > 1 and ASHA are what make that visible.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,35 @@ REPORT_LINE = re.compile(r"step\s+\d+\s+transfer/val")
 
 def _command(storage: Path, name: str) -> list[str]:
     # Trials one at a time: the searcher and ASHA then decide the same way in both runs.
-    return [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "digits", "--objective", "shed",
-            "--num-samples", "2", "--max-concurrent", "1", "--scheduler", "asha", "--set", "max_steps=4",
-            "--set", "eval_every=2", "--no-baseline", "--smoke-test", "--storage-path", str(storage),
-            "--name", name, "--num-cpus", "2", "--seed", "0"]
+    return [
+        sys.executable,
+        str(ROOT / "run_search.py"),
+        "search",
+        "--domain",
+        "digits",
+        "--objective",
+        "shed",
+        "--num-samples",
+        "2",
+        "--max-concurrent",
+        "1",
+        "--scheduler",
+        "asha",
+        "--set",
+        "max_steps=4",
+        "--set",
+        "eval_every=2",
+        "--no-baseline",
+        "--smoke-test",
+        "--storage-path",
+        str(storage),
+        "--name",
+        name,
+        "--num-cpus",
+        "2",
+        "--seed",
+        "0",
+    ]
 
 
 def _trials(experiment: Path) -> dict[str, tuple[dict, list[dict]]]:
@@ -43,8 +69,9 @@ def _trials(experiment: Path) -> dict[str, tuple[dict, list[dict]]]:
 
 
 def _kill_after_first_report(command: list[str]) -> str:
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     seen = []
     try:
         for line in process.stdout:
@@ -68,8 +95,13 @@ def test_a_killed_and_resumed_search_reports_what_an_uninterrupted_one_does(tmp_
     assert whole.returncode == 0, whole.stdout[-3000:] + whole.stderr[-3000:]
 
     _kill_after_first_report(_command(tmp_path, "killed"))
-    resumed = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "resume", str(tmp_path / "killed"),
-                              "--num-cpus", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "resume", str(tmp_path / "killed"), "--num-cpus", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
 
     expected, got = _trials(tmp_path / "whole"), _trials(tmp_path / "killed")

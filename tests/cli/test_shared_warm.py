@@ -1,4 +1,5 @@
 """search --shared-config and search --warm-start through the CLI (real Ray, real journal, --smoke-test)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,25 @@ def _final(folder: Path) -> dict:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("shared")
-    run_cli("search", "--domain", ",".join(DOMAINS), "--objective", "mae", "--shared-config", "--num-samples", "3",
-            "--smoke-test", "--num-cpus", "2", "--storage-path", str(root), "--name", "sh", cwd=root, timeout=1500)
+    run_cli(
+        "search",
+        "--domain",
+        ",".join(DOMAINS),
+        "--objective",
+        "mae",
+        "--shared-config",
+        "--num-samples",
+        "3",
+        "--smoke-test",
+        "--num-cpus",
+        "2",
+        "--storage-path",
+        str(root),
+        "--name",
+        "sh",
+        cwd=root,
+        timeout=1500,
+    )
     return root / "sh"
 
 
@@ -34,8 +52,10 @@ def test_one_shared_trial_runs_the_same_config_on_every_domain(shared):
     study = optuna.load_study(study_name=shared_study_name("mae"), storage=storage)
     assert len(study.trials) == 3
     for trial in study.trials:
-        configs = [json.loads((shared / trial_name(d, "mae", trial.number, shared=True) / "params.json").read_text())
-                   for d in DOMAINS]
+        configs = [
+            json.loads((shared / trial_name(d, "mae", trial.number, shared=True) / "params.json").read_text())
+            for d in DOMAINS
+        ]
         assert [c["domain"] for c in configs] == list(DOMAINS)
         assert all(c[TRIAL_NUMBER] == trial.number for c in configs)
         for name, value in trial.params.items():
@@ -68,10 +88,27 @@ def test_analyze_writes_the_universal_vs_own_best_table(shared, tmp_path):
 def test_warm_start_enqueues_the_source_studies_best_configs_after_the_default(shared, tmp_path):
     source = optuna.load_study(study_name=shared_study_name("mae"), storage=open_storage(shared))
     best = sorted((t for t in source.trials if t.state == optuna.trial.TrialState.COMPLETE), key=lambda t: -t.value)
-    run_cli("search", "--domain", "tokens", "--objective", "mae", "--num-samples", "3", "--warm-start", str(shared),
-            "--smoke-test", "--num-cpus", "2", "--storage-path", str(tmp_path), "--name", "warm", cwd=tmp_path)
+    run_cli(
+        "search",
+        "--domain",
+        "tokens",
+        "--objective",
+        "mae",
+        "--num-samples",
+        "3",
+        "--warm-start",
+        str(shared),
+        "--smoke-test",
+        "--num-cpus",
+        "2",
+        "--storage-path",
+        str(tmp_path),
+        "--name",
+        "warm",
+        cwd=tmp_path,
+    )
     study = optuna.load_study(study_name="tokens-mae", storage=open_storage(tmp_path / "warm"))
     trials = sorted(study.trials, key=lambda t: t.number)
     expected = [t.params for t in best[:2] if t.number != 0]  # the default already is trial 0: not repeated
-    assert [{k: t.params[k] for k in expected[0]} for t in trials[1:1 + len(expected)]] == expected
+    assert [{k: t.params[k] for k in expected[0]} for t in trials[1 : 1 + len(expected)]] == expected
     assert all(t.state != optuna.trial.TrialState.WAITING for t in trials)

@@ -1,4 +1,5 @@
 """Every subcommand with --smoke-test, as a user runs it (real processes, real files)."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*argv: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), *argv], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done
 
@@ -67,9 +69,27 @@ def test_tensorboard_serves_on_loopback(tmp_path):
 
 @pytest.mark.slow
 def test_search_smoke(tmp_path):
-    done = run_cli("search", "--domain", "tabular", "--objective", "mae", "--num-samples", "2", "--set",
-                   "max_steps=2", "--set", "eval_every=1", "--smoke-test", "--storage-path", str(tmp_path),
-                   "--name", "s", "--num-cpus", "2", cwd=tmp_path)
+    done = run_cli(
+        "search",
+        "--domain",
+        "tabular",
+        "--objective",
+        "mae",
+        "--num-samples",
+        "2",
+        "--set",
+        "max_steps=2",
+        "--set",
+        "eval_every=1",
+        "--smoke-test",
+        "--storage-path",
+        str(tmp_path),
+        "--name",
+        "s",
+        "--num-cpus",
+        "2",
+        cwd=tmp_path,
+    )
     assert "tabular" in done.stdout and "mae" in done.stdout
     manifest = json.loads((tmp_path / "s" / "search.json").read_text())
     assert all(study["status"] == "finished" for study in manifest["studies"])
@@ -88,8 +108,21 @@ def test_search_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_probe_search_over_a_checkpoint(pretrained, tmp_path):
-    done = run_cli("probe", str(pretrained / "encoder.pt"), "--search", "--num-samples", "2", "--smoke-test",
-                   "--storage-path", str(tmp_path), "--name", "p", "--num-cpus", "2", cwd=tmp_path)
+    done = run_cli(
+        "probe",
+        str(pretrained / "encoder.pt"),
+        "--search",
+        "--num-samples",
+        "2",
+        "--smoke-test",
+        "--storage-path",
+        str(tmp_path),
+        "--name",
+        "p",
+        "--num-cpus",
+        "2",
+        cwd=tmp_path,
+    )
     assert "digits" in done.stdout
     from dabs_lib.experiment import load_study, read_manifest
 
@@ -100,6 +133,11 @@ def test_probe_search_over_a_checkpoint(pretrained, tmp_path):
     assert first["finetune_lr"] == pytest.approx(1e-4)  # the DABS setting runs first
     assert [t.state.name for t in load_study(experiment, "digits", "probe").trials] == ["COMPLETE", "COMPLETE"]
     assert read_manifest(experiment).kind == "probe"
-    refused = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment)], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and "probe experiment; only a search can be resumed" in refused.stderr

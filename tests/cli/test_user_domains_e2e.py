@@ -1,5 +1,6 @@
 """User domains end to end with real Ray: one search over a domain per input kind plus a multi-input
 domain (files the tests write in each format), then analyze; and the README's worked example, run as written."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,25 @@ def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeyp
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DABS_DATA_ROOT", str(tmp_path / "root"))
     paths = {kind: files.write(kind, tmp_path / kind) for kind in sorted(files.WRITERS)}
-    code = run_search.main(["search", "--domain", ",".join(str(p) for p in paths.values()), "--objective", "mae",
-                            "--num-samples", "1", "--no-baseline", "--smoke-test", "--num-cpus", "2",
-                            "--storage-path", str(tmp_path / "runs"), "--name", "mine"])
+    code = run_search.main(
+        [
+            "search",
+            "--domain",
+            ",".join(str(p) for p in paths.values()),
+            "--objective",
+            "mae",
+            "--num-samples",
+            "1",
+            "--no-baseline",
+            "--smoke-test",
+            "--num-cpus",
+            "2",
+            "--storage-path",
+            str(tmp_path / "runs"),
+            "--name",
+            "mine",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out[-3000:]
     names = ["captioned", "measurements", "motion", "pets", "reviews", "tones"]
@@ -32,7 +49,9 @@ def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeyp
     assert sorted(request["domain_files"]) == names
     assert request["domain_files"]["pets"] == str(paths["image"])
     for name in names:  # a finished trial per domain, its score in the summary table
-        assert re.search(rf"^\s*{name}\s+\S+\s+NaN\s+[01]\.\d{{4}}$", out, re.MULTILINE), out[-3000:]  # no baseline: NaN
+        assert re.search(rf"^\s*{name}\s+\S+\s+NaN\s+[01]\.\d{{4}}$", out, re.MULTILINE), out[
+            -3000:
+        ]  # no baseline: NaN
     code = run_search.main(["analyze", str(tmp_path / "runs/mine"), "--out", str(tmp_path / "report")])
     assert code == 0
     table = (tmp_path / "report/README.md").read_text()
@@ -49,10 +68,20 @@ def _readme_example() -> str:
 
 @pytest.mark.slow
 def test_readme_worked_example_runs_as_written(tmp_path):
-    env = dict(os.environ, DABS_DATA_ROOT=str(tmp_path / "data"),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["bash", "-e", "-c", _readme_example()], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
+    env = dict(
+        os.environ,
+        DABS_DATA_ROOT=str(tmp_path / "data"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    done = subprocess.run(
+        ["bash", "-e", "-c", _readme_example()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "domain shapes (shapes/shapes.yaml): ok" in done.stdout
     assert "task shape: multiclass, metric accuracy, 2 output(s); labels: round=12, square=12" in done.stdout

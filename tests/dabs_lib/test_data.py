@@ -77,8 +77,9 @@ def test_empty_split_is_refused():
         StepBatchSampler(0, 4, 1, 0)
 
 
-@pytest.mark.parametrize("split", [TensorSplit((torch.zeros(20, 1),), torch.arange(20), "t"), RowByRow()],
-                         ids=["in-memory", "row-by-row"])
+@pytest.mark.parametrize(
+    "split", [TensorSplit((torch.zeros(20, 1),), torch.arange(20), "t"), RowByRow()], ids=["in-memory", "row-by-row"]
+)
 def test_both_loader_paths_read_the_same_batches_epoch_after_epoch(split):
     """Iterating the loader as Lightning does (one iter per epoch, no set_epoch on a
     batch_sampler) moves on to new rows: the row-by-row path replayed epoch 0 before."""

@@ -1,4 +1,5 @@
 """Embeddings: shapes per kind, and targets that line up with the tokens they produce."""
+
 from __future__ import annotations
 
 import pytest

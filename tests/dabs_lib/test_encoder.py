@@ -1,4 +1,5 @@
 """Encoder: padding never changes what the real tokens produce; shapes; config validation."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The encoder's speed paths give what the slower paths give: the plain bf16 CPU attention
 against SDPA, and a torch.compile'd training step against the eager one (loss and gradients)."""
+
 from __future__ import annotations
 
 import copy
@@ -9,7 +10,11 @@ import pytest
 import torch
 
 from dabs_lib.encoder import (
-    CPU_PLAIN_ATTENTION_MAX_LEN, Encoder, ModelConfig, cpu_has_bf16_matmul, plain_attention,
+    CPU_PLAIN_ATTENTION_MAX_LEN,
+    Encoder,
+    ModelConfig,
+    cpu_has_bf16_matmul,
+    plain_attention,
     plain_attention_fits,
 )
 from dabs_lib.objectives import OBJECTIVES

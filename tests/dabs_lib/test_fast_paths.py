@@ -1,4 +1,5 @@
 """Speed paths keep outputs equal: the shared online-probe feature, fused AdamW."""
+
 from __future__ import annotations
 
 

@@ -2,6 +2,7 @@
 
 Adding an objective or a domain = implement the protocol, register it; these tests then run on it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,9 @@ from dabs_lib.experiment import REPORT_KEYS, Manifest, Study, TrialReport, Trial
 from dabs_lib.objectives import OBJECTIVES, Objective
 from tests.dabs_lib.objectives.batches import BATCH, SPEC_SETS, TINY, make_batch
 
-BUILDER_PARAMS = [(name, p.default) for name, p in inspect.signature(DomainBuilder.__call__).parameters.items()
-                  if name != "self"]
+BUILDER_PARAMS = [
+    (name, p.default) for name, p in inspect.signature(DomainBuilder.__call__).parameters.items() if name != "self"
+]
 
 
 @pytest.mark.parametrize("name", sorted(OBJECTIVES))

@@ -8,6 +8,7 @@ built so that a random encoder's probe is clearly worse (see each module's docst
 The numbers measured when these tests were written are in the README ("Does pretraining
 help?").
 """
+
 import pytest
 import torch
 

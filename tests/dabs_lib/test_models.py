@@ -4,6 +4,7 @@ Written from a seeded encoder on every embedded domain (no search: the end-to-en
 real search lives in tests/cli/test_models_cli.py). Features of the loaded model must equal the
 original encoder's bitwise on CPU; damaged folders are refused in one line.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,17 +31,22 @@ from tests.dabs_lib.domains.helpers import TINY
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_model(folder: Path, domain_name: str = "digits", seed: int = 0, experiment: str = "exp",
-                objective: str = "emix") -> tuple[Path, Encoder]:
+def write_model(
+    folder: Path, domain_name: str = "digits", seed: int = 0, experiment: str = "exp", objective: str = "emix"
+) -> tuple[Path, Encoder]:
     domain = get_domain(domain_name, smoke=True)
     torch.manual_seed(seed)
     encoder = Encoder(domain.specs, TINY)
     name = f"{domain_name}-{objective}"
-    facts = {"name": name, "domain": domain_name, "objective": objective,
-             "inputs": describe_inputs(domain.specs, domain.pretrain.inputs),
-             "data": {"domain": domain_name, "build": {"seed": 42, "smoke": True}},
-             "scores": [{"task": domain.default_task, "score": 0.5, "ci95": 0.01}],
-             "provenance": {"experiment": experiment, "trial": f"{domain_name}_{objective}_001"}}
+    facts = {
+        "name": name,
+        "domain": domain_name,
+        "objective": objective,
+        "inputs": describe_inputs(domain.specs, domain.pretrain.inputs),
+        "data": {"domain": domain_name, "build": {"seed": 42, "smoke": True}},
+        "scores": [{"task": domain.default_task, "score": 0.5, "ci95": 0.01}],
+        "provenance": {"experiment": experiment, "trial": f"{domain_name}_{objective}_001"},
+    }
     return write_model_folder(folder / experiment / name, encoder, facts, "# card\n"), encoder
 
 
@@ -95,10 +101,16 @@ DAMAGES = {  # what breaks -> (how, words the one line must hold)
     "an extra tensor": (lambda f: _resave(f, lambda t: t.update(extra=torch.zeros(2))), "extra ['extra']"),
     "a tensor mis-shaped": (lambda f: _resave(f, lambda t: t.update(cls=torch.zeros(1, 1, 7))), "cls is [1, 1, 7]"),
     "a tensor's dtype": (lambda f: _resave(f, lambda t: t.update(cls=t["cls"].double())), "must be torch.float32"),
-    "config of another width": (lambda f: _set(f / CONFIG, model_config={
-        **json.loads((f / CONFIG).read_text())["model_config"], "embed_dim": 64}), "the tensors must match"),
-    "inputs of another domain": (lambda f: _set(f / CONFIG, inputs=[{"spec": {"kind": "tabular", "num_features": 3}}]),
-                                 "the tensors must match"),
+    "config of another width": (
+        lambda f: _set(
+            f / CONFIG, model_config={**json.loads((f / CONFIG).read_text())["model_config"], "embed_dim": 64}
+        ),
+        "the tensors must match",
+    ),
+    "inputs of another domain": (
+        lambda f: _set(f / CONFIG, inputs=[{"spec": {"kind": "tabular", "num_features": 3}}]),
+        "the tensors must match",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """pretrain(config) for every objective, the typed config, and the Lightning system's schedule."""
+
 import dataclasses
 import math
 
@@ -33,13 +34,16 @@ def test_initial_encoder_is_where_pretraining_starts(objective, tmp_path):
     """The baseline trial evaluates `initial_encoder` without Lightning: it must be the very
     encoder `pretrain` builds for the same seed (and, for `none`, returns untrained)."""
     # One step at a vanishing learning rate (max_steps >= 1, dabs_lib.settings_rules): the encoder as built.
-    config = config_from_dict({"domain": "tabular", "objective": objective, "smoke_test": True, "max_steps": 1,
-                               "lr": 1e-30, "seed": 3})
+    config = config_from_dict(
+        {"domain": "tabular", "objective": objective, "smoke_test": True, "max_steps": 1, "lr": 1e-30, "seed": 3}
+    )
     built = pretrain(config, output_dir=tmp_path, logger=False).encoder.state_dict()
     initial = initial_encoder(effective_config(config), get_domain("tabular", smoke=True)).state_dict()
     assert built.keys() == initial.keys() and all(torch.allclose(built[k], initial[k], atol=1e-6) for k in built)
-    other = initial_encoder(effective_config(config_from_dict({"domain": "tabular", "smoke_test": True, "seed": 4})),
-                            get_domain("tabular", smoke=True)).state_dict()
+    other = initial_encoder(
+        effective_config(config_from_dict({"domain": "tabular", "smoke_test": True, "seed": 4})),
+        get_domain("tabular", smoke=True),
+    ).state_dict()
     assert not all(torch.equal(other[k], initial[k]) for k in other)
 
 
@@ -65,8 +69,9 @@ class PrecisionSpy(L.Callback):
 def test_precision_bf16_mixed_trains_in_bf16_autocast_on_a_cpu(tmp_path):
     spies = {}
     for precision in ("auto", "bf16-mixed"):
-        config = config_from_dict({"domain": "tabular", "objective": "shed", "smoke_test": True, "max_steps": 2,
-                                   "precision": precision})
+        config = config_from_dict(
+            {"domain": "tabular", "objective": "shed", "smoke_test": True, "max_steps": 2, "precision": precision}
+        )
         spies[precision] = spy = PrecisionSpy()
         result = pretrain(config, output_dir=tmp_path / precision, callbacks=[spy], logger=False)
         assert math.isfinite(result.metrics["train/loss"])
@@ -117,10 +122,12 @@ class _Rows(torch.utils.data.Dataset):
 
 def _indexed_digits(row_by_row: bool):
     """Digits whose pretraining label is the row's index, so a batch names its rows."""
+
     def build(seed=42, data_root="", smoke=False):
         domain = get_domain("digits", seed=seed, smoke=True)
         split = TensorSplit(domain.pretrain.inputs, torch.arange(len(domain.pretrain)), "indexed")
         return dataclasses.replace(domain, pretrain=_Rows(split) if row_by_row else split)
+
     return build
 
 
@@ -149,12 +156,13 @@ def test_batches_follow_the_global_step_over_epochs_and_across_a_resume(row_by_r
     whole = _Recorder(save_at=3, path=tmp_path / "step3.ckpt")
     uninterrupted = pretrain(config, tmp_path / "a", [whole], steps_per_epoch=3, logger=False)
     assert [step for step, _ in whole.seen] == list(range(9))
-    epochs = [[rows for _, rows in whole.seen[i: i + 3]] for i in (0, 3, 6)]
+    epochs = [[rows for _, rows in whole.seen[i : i + 3]] for i in (0, 3, 6)]
     assert epochs[0] != epochs[1] and epochs[1] != epochs[2] and epochs[0] != epochs[2]
 
     after = _Recorder()
-    resumed = pretrain(config, tmp_path / "b", [after], resume_from=tmp_path / "step3.ckpt", steps_per_epoch=3,
-                       logger=False)
+    resumed = pretrain(
+        config, tmp_path / "b", [after], resume_from=tmp_path / "step3.ckpt", steps_per_epoch=3, logger=False
+    )
     assert after.seen == whole.seen[3:] and resumed.steps == 9
     a, b = uninterrupted.encoder.state_dict(), resumed.encoder.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)  # same batches and the same random draws
@@ -164,8 +172,16 @@ def test_chexpert_pretrains_with_a_multilabel_online_probe(tmp_path):
     """CheXpert's pretraining labels are multi-hot (B, 5): the online probe must use BCE and
     macro AUROC over labels (softmax cross-entropy crashed at step 1). Real on-disk format."""
     write_chexpert(tmp_path)
-    config = config_from_dict({"domain": "chexpert", "objective": "shed", "max_steps": 3, "batch_size": 8,
-                               "data_root": str(tmp_path), **TINY_MODEL})
+    config = config_from_dict(
+        {
+            "domain": "chexpert",
+            "objective": "shed",
+            "max_steps": 3,
+            "batch_size": 8,
+            "data_root": str(tmp_path),
+            **TINY_MODEL,
+        }
+    )
     result = pretrain(config, output_dir=tmp_path / "run", logger=False)
     assert result.steps == 3
     assert math.isfinite(result.metrics["online/auroc"]) and 0 <= result.metrics["online/auroc"] <= 1
@@ -189,6 +205,7 @@ def test_pretraining_labels_of_the_wrong_shape_are_refused_before_training(tmp_p
         domain = get_domain("digits", seed=seed, smoke=True)
         labelled = TensorSplit(domain.pretrain.inputs, torch.zeros(len(domain.pretrain), dtype=torch.long), "p")
         return dataclasses.replace(domain, pretrain=labelled, pretrain_num_classes=5, pretrain_kind="multilabel")
+
     monkeypatch.setitem(DOMAINS, "digits_wrong_kind", build)
     config = config_from_dict({"domain": "digits_wrong_kind", "objective": "shed", "max_steps": 2, **TINY_MODEL})
     with pytest.raises(ValueError, match=r"kind 'multilabel' must have shape \(5,\), but the first has shape \(\)"):

@@ -1,4 +1,5 @@
 """Progress of long work: one line per stage in a log (not a TTY), a redrawn bar on a terminal."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,10 @@ def test_disabled_stage_is_silent_everywhere():
 def test_download_checksum_and_extraction_log_one_line_each(tmp_path, server, capsys):  # noqa: F811
     path = download_url(server + "/data.bin", tmp_path / "data.bin", sha256=hashlib.sha256(PAYLOAD).hexdigest())
     assert path.read_bytes() == PAYLOAD
-    assert capsys.readouterr().err.splitlines() == ["downloading data.bin (100.0 KiB)",
-                                                    "checking the sha256 of data.bin (100.0 KiB)"]
+    assert capsys.readouterr().err.splitlines() == [
+        "downloading data.bin (100.0 KiB)",
+        "checking the sha256 of data.bin (100.0 KiB)",
+    ]
     with zipfile.ZipFile(tmp_path / "a.zip", "w") as handle:
         for i in range(3):
             handle.writestr(f"d/{i}.txt", str(i))
@@ -72,6 +75,7 @@ def test_download_checksum_and_extraction_log_one_line_each(tmp_path, server, ca
 def test_preprocessing_logs_its_stage_once(tmp_path, capsys):
     def build(writer):
         writer.save("x", np.arange(5))
+
     cache.ensure_processed(tmp_path, "toy", "train", {"v": 1}, build)
     first = capsys.readouterr().err.splitlines()
     assert len(first) == 1 and first[0].startswith("preprocessing toy/train into ")
@@ -92,8 +96,10 @@ def test_the_cache_lock_is_a_portable_filelock(tmp_path):
     root.mkdir(parents=True)
     built = []
     with FileLock(root / f".train-{key}.lock"):
-        worker = threading.Thread(target=cache.ensure_processed,
-                                  args=(tmp_path, "toy", "train", {"v": 2}, lambda w: built.append(w.save("x", np.ones(2)))))
+        worker = threading.Thread(
+            target=cache.ensure_processed,
+            args=(tmp_path, "toy", "train", {"v": 2}, lambda w: built.append(w.save("x", np.ones(2)))),
+        )
         worker.start()
         time.sleep(1.0)
         assert not built  # waiting for the lock

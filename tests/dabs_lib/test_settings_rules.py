@@ -1,4 +1,5 @@
 """dabs_lib.settings_rules: the one owner of every setting's legal values."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,22 +30,39 @@ def test_every_rule_names_a_real_setting_and_its_default_obeys_it():
 
 def test_every_numeric_setting_has_a_rule():
     """A new int or float field must say its legal range here (or be listed as free)."""
-    free = {"objective", "domain", "smoke_test", "data_root", "checkpoint", "study", "online_clean_forward",
-            "final_norm", "mean_pool_cls", "normalize", "symmetric"}
+    free = {
+        "objective",
+        "domain",
+        "smoke_test",
+        "data_root",
+        "checkpoint",
+        "study",
+        "online_clean_forward",
+        "final_norm",
+        "mean_pool_cls",
+        "normalize",
+        "symmetric",
+    }
     fields = _fields()
-    missing = [n for n, v in fields.items() if n not in RULES and n not in free and isinstance(v, (int, float))
-               and not isinstance(v, bool)]
+    missing = [
+        n
+        for n, v in fields.items()
+        if n not in RULES and n not in free and isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
     assert not missing, missing
 
 
-@pytest.mark.parametrize("name,value,text", [
-    ("lr", 0.0, "`lr` must be > 0, but got 0.0"),
-    ("dropout", 1.0, "`dropout` must be in [0, 1), but got 1.0"),
-    ("corruption_rate", 0.0, "`corruption_rate` must be in (0, 1), but got 0.0"),
-    ("pooling", "max", "`pooling` must be one of ['mean', 'cls'], but got 'max'"),
-    ("max_steps", 0, "`max_steps` must be >= 1, but got 0"),
-    ("lr", float("nan"), "`lr` must be > 0, but got nan"),
-])
+@pytest.mark.parametrize(
+    "name,value,text",
+    [
+        ("lr", 0.0, "`lr` must be > 0, but got 0.0"),
+        ("dropout", 1.0, "`dropout` must be in [0, 1), but got 1.0"),
+        ("corruption_rate", 0.0, "`corruption_rate` must be in (0, 1), but got 0.0"),
+        ("pooling", "max", "`pooling` must be one of ['mean', 'cls'], but got 'max'"),
+        ("max_steps", 0, "`max_steps` must be >= 1, but got 0"),
+        ("lr", float("nan"), "`lr` must be > 0, but got nan"),
+    ],
+)
 def test_a_value_outside_its_rule_says_the_rule_and_the_value(name, value, text):
     with pytest.raises(SettingError) as info:
         check_value(name, value, "--set")

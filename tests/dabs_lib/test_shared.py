@@ -1,4 +1,5 @@
 """The cross-domain study's score (dabs_lib.shared): formula and the per-domain book."""
+
 from __future__ import annotations
 
 import math
@@ -9,12 +10,15 @@ from dabs_lib.experiment import SHARED, is_shared, parse_trial_name, shared_stud
 from dabs_lib.shared import HEADROOM_FLOOR, SharedBook, aggregate, normalized_gain
 
 
-@pytest.mark.parametrize("score, random_init, gain", [
-    (0.5, 0.5, 0.0),  # no better than random init
-    (1.0, 0.2, 1.0),  # the whole headroom won
-    (0.6, 0.2, 0.5),  # half of it
-    (0.1, 0.2, -0.125),  # worse than random init
-])
+@pytest.mark.parametrize(
+    "score, random_init, gain",
+    [
+        (0.5, 0.5, 0.0),  # no better than random init
+        (1.0, 0.2, 1.0),  # the whole headroom won
+        (0.6, 0.2, 0.5),  # half of it
+        (0.1, 0.2, -0.125),  # worse than random init
+    ],
+)
 def test_normalized_gain_is_the_share_of_the_headroom_won(score, random_init, gain):
     assert normalized_gain(score, random_init) == pytest.approx(gain)
 

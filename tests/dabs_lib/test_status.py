@@ -1,4 +1,5 @@
 """`status EXPERIMENT`: read from the manifest and the journal, in another process, running or ended."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "run_search.py", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "run_search.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def _row(text: str, study: str) -> list[str]:

@@ -1,4 +1,5 @@
 """Lightning's TensorBoard scalars on the optimizer-step axis, every step once, and hparams.yaml filled."""
+
 from __future__ import annotations
 
 import lightning as L
@@ -29,8 +30,7 @@ def _steps(folder) -> dict[str, list[int]]:
 
 
 def test_scalars_sit_at_the_optimizer_step_from_1_to_the_last_each_once(tmp_path):
-    config = config_from_dict({"domain": "digits", "objective": "emix", "smoke_test": True, "max_steps": 4,
-                               "lr": 3e-4})
+    config = config_from_dict({"domain": "digits", "objective": "emix", "smoke_test": True, "max_steps": 4, "lr": 3e-4})
     result = pretrain(config, output_dir=tmp_path, callbacks=[LogsAtEveryOtherStep()], steps_per_epoch=2)
     assert result.steps == 4
     steps = _steps(tmp_path)

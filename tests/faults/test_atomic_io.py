@@ -4,6 +4,7 @@ Interruptions are real: an exception raised by the serializer itself, a file-siz
 (RLIMIT_FSIZE, in a child process) that makes the kernel refuse the write midway, and a
 real full filesystem (a small tmpfs, when this machine lets us mount one).
 """
+
 from __future__ import annotations
 
 import errno
@@ -88,8 +89,9 @@ def test_a_file_size_limit_midway_leaves_old_files_intact(tmp_path):
     write_table(pd.DataFrame({"x": [1.0]}), tmp_path, "best")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True,
-                          env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True, env=env, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().split(",") == ["checkpoint", "table", "cache"], "each write must hit the limit"
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}

@@ -6,6 +6,7 @@ column 1" without a file name.
 The experiment is a copy of the one tiny real search the analysis tests share. A corrupt
 trial checkpoint met by `resume` inside a worker (a live search) is in test_worker_death.py.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -5,6 +5,7 @@ The storage is a real tmpfs smaller than what the search needs (mounted by the t
 needs root with mount rights, as in this project's containers, and is skipped otherwise,
 saying so). Freeing space = growing the same mount (`mount -o remount,size=...`).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,29 @@ def small_disk(tmp_path):
 
 
 def test_full_disk_stops_the_search_with_one_line_and_resume_completes_it(small_disk, capsys):
-    argv = ["search", "--domain", "digits", "--objective", "emix", "--num-samples", "2", "--scheduler", "fifo",
-            "--set", "max_steps=2", "--set", "eval_every=1", "--no-baseline", "--smoke-test",
-            "--storage-path", str(small_disk), "--name", "full", "--num-cpus", "2"]
+    argv = [
+        "search",
+        "--domain",
+        "digits",
+        "--objective",
+        "emix",
+        "--num-samples",
+        "2",
+        "--scheduler",
+        "fifo",
+        "--set",
+        "max_steps=2",
+        "--set",
+        "eval_every=1",
+        "--no-baseline",
+        "--smoke-test",
+        "--storage-path",
+        str(small_disk),
+        "--name",
+        "full",
+        "--num-cpus",
+        "2",
+    ]
     code = run_search.main(argv)
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("run_search.py")]
     assert code == 1, err

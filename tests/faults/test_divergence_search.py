@@ -5,6 +5,7 @@ The search space offers lr 1e-4 (the DABS default, trial 000) or 1e6; every tria
 reason as its `diverged` user attribute, and show in the report's error lines, while the
 others complete. No mock: real Ray, Optuna, Lightning.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,20 @@ def test_a_probe_never_scores_non_finite_features():
 
 
 def test_pretrain_command_says_diverged_in_one_line(tmp_path, capsys):
-    code = run_search.main(["pretrain", "--domain", "digits", "--objective", "shed", "--set", "lr=1e6",
-                            "--smoke-test", "--out", str(tmp_path / "out")])
+    code = run_search.main(
+        [
+            "pretrain",
+            "--domain",
+            "digits",
+            "--objective",
+            "shed",
+            "--set",
+            "lr=1e6",
+            "--smoke-test",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
     assert code == 1 and len(err) == 1 and "diverged at step" in err[0] and "lower the learning rate" in err[0]
 
@@ -67,12 +80,39 @@ def test_pretrain_command_says_diverged_in_one_line(tmp_path, capsys):
 def test_diverged_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp_path, capsys):
     space = tmp_path / "lr.yaml"
     space.write_text(SPACE)
-    code = run_search.main([
-        "search", "--domain", "digits", "--objective", "shed", "--num-samples", "4", "--sampler", "random",
-        "--seed", "1", "--scheduler", "fifo", "--space", str(space), "--set", "max_steps=4", "--set", "eval_every=2",
-        "--set", "warmup_steps=0",  # a warmup would keep the first steps' lr small enough not to diverge
-        "--no-baseline", "--smoke-test", "--storage-path", str(tmp_path / "runs"), "--name", "div", "--num-cpus", "2",
-    ])
+    code = run_search.main(
+        [
+            "search",
+            "--domain",
+            "digits",
+            "--objective",
+            "shed",
+            "--num-samples",
+            "4",
+            "--sampler",
+            "random",
+            "--seed",
+            "1",
+            "--scheduler",
+            "fifo",
+            "--space",
+            str(space),
+            "--set",
+            "max_steps=4",
+            "--set",
+            "eval_every=2",
+            "--set",
+            "warmup_steps=0",  # a warmup would keep the first steps' lr small enough not to diverge
+            "--no-baseline",
+            "--smoke-test",
+            "--storage-path",
+            str(tmp_path / "runs"),
+            "--name",
+            "div",
+            "--num-cpus",
+            "2",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     from dabs_lib.experiment import load_study

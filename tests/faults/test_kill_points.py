@@ -19,6 +19,7 @@ process SIGKILL itself at a real place in the code:
 second trial report (as printed), plus up to 0.25 s, so two trials are surely still to come
 for the points that follow (a fixed time window raced the search on a fast machine).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,10 +53,33 @@ KILL_POINTS = sorted({point.split(":")[0] for chain in CHAINS.values() for point
 
 
 def _search_argv(storage: Path) -> list[str]:
-    return [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", DOMAIN, "--objective", OBJECTIVE,
-            "--num-samples", str(NUM_SAMPLES), "--max-concurrent", "1", "--set", "max_steps=2", "--set",
-            "eval_every=1", "--scheduler", "fifo", "--no-baseline", "--smoke-test", "--storage-path", str(storage),
-            "--name", "exp", "--num-cpus", "1"]
+    return [
+        sys.executable,
+        str(ROOT / "run_search.py"),
+        "search",
+        "--domain",
+        DOMAIN,
+        "--objective",
+        OBJECTIVE,
+        "--num-samples",
+        str(NUM_SAMPLES),
+        "--max-concurrent",
+        "1",
+        "--set",
+        "max_steps=2",
+        "--set",
+        "eval_every=1",
+        "--scheduler",
+        "fifo",
+        "--no-baseline",
+        "--smoke-test",
+        "--storage-path",
+        str(storage),
+        "--name",
+        "exp",
+        "--num-cpus",
+        "1",
+    ]
 
 
 def _resume_argv(experiment: Path) -> list[str]:
@@ -66,8 +90,9 @@ def _start(argv: list[str], point: str = "") -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
     if point:
         env[KILL_ENV] = point
-    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
 
 
 def _reap(process: subprocess.Popen, timeout: float = 600) -> str:

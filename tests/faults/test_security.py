@@ -1,5 +1,6 @@
 """Safe by default, checked on the source: torch.load(weights_only=True), yaml.safe_load, no
 pickle of user files except the documented opt-ins; analyze/export never unpickle anything."""
+
 from __future__ import annotations
 
 import ast
@@ -52,7 +53,9 @@ def test_every_torch_load_is_weights_only():
         for owner, attr, node in _calls(path):
             if owner == "torch" and attr == "load":
                 found.append(path)
-                assert _keyword(node, "weights_only") is True, f"{path}:{node.lineno}: torch.load without weights_only=True"
+                assert _keyword(node, "weights_only") is True, (
+                    f"{path}:{node.lineno}: torch.load without weights_only=True"
+                )
     assert found, "the scan must find dabs_lib.checkpoints' torch.load"
 
 
@@ -60,17 +63,21 @@ def test_every_yaml_read_is_safe_load():
     for path in _sources():
         for owner, attr, node in _calls(path):
             if owner == "yaml":
-                assert attr in ("safe_load", "safe_dump", "YAMLError") or attr.startswith("safe_"), \
+                assert attr in ("safe_load", "safe_dump", "YAMLError") or attr.startswith("safe_"), (
                     f"{path}:{node.lineno}: yaml.{attr} (only yaml.safe_load / safe_dump are allowed)"
+                )
 
 
 def test_no_unpickling_outside_the_documented_opt_ins():
     for path in _sources():
         rel = str(path.relative_to(ROOT))
         for owner, attr, node in _calls(path):
-            unpickles = (owner in ("pickle", "cloudpickle", "dill", "joblib") and attr in ("load", "loads", "Unpickler")
-                         or attr == "read_pickle"
-                         or (attr == "load" and _keyword(node, "allow_pickle") not in (None, False)))
+            unpickles = (
+                owner in ("pickle", "cloudpickle", "dill", "joblib")
+                and attr in ("load", "loads", "Unpickler")
+                or attr == "read_pickle"
+                or (attr == "load" and _keyword(node, "allow_pickle") not in (None, False))
+            )
             assert not unpickles or rel in PICKLE_ALLOWED, f"{rel}:{node.lineno}: {owner}.{attr} unpickles"
         if rel not in PICKLE_ALLOWED:
             tree = ast.parse(path.read_text())
@@ -97,8 +104,14 @@ def test_analyze_and_export_never_unpickle(command, tmp_path, capsys):
     bomb = pickle.dumps(_Bomb(marker))
     assert not marker.exists()
     # every pickle a Tune experiment holds, under the names Tune gives them
-    for rel in ("tuner.pkl", "searcher-state-00000.pkl", "trainable.pkl", "digits_emix_003/error.pkl",
-                "digits_emix_001/checkpoint_000001/data.pkl", "digits_emix_001/params.pkl"):
+    for rel in (
+        "tuner.pkl",
+        "searcher-state-00000.pkl",
+        "trainable.pkl",
+        "digits_emix_003/error.pkl",
+        "digits_emix_001/checkpoint_000001/data.pkl",
+        "digits_emix_001/params.pkl",
+    ):
         (exp / rel).parent.mkdir(parents=True, exist_ok=True)
         (exp / rel).write_bytes(bomb)
     code = run_search.main([command, str(exp), "--out", str(tmp_path / "report")])

@@ -6,6 +6,7 @@ never used: the trial errors with one line naming the file.
 The worker is found by the pid Tune writes into every result (Ray's worker process of the
 trial), and checked to belong to the search's own session before it is killed.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,12 +27,36 @@ DOMAIN, OBJECTIVE = "digits", "shed"
 
 def _search(storage: Path, samples: int) -> subprocess.Popen:
     """A tiny search, one trial at a time, each trial reporting (and checkpointing) at steps 1 to 4."""
-    argv = [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", DOMAIN, "--objective", OBJECTIVE,
-            "--num-samples", str(samples), "--max-concurrent", "1", "--set", "max_steps=4", "--set",
-            "eval_every=1", "--scheduler", "fifo", "--no-baseline", "--smoke-test", "--storage-path", str(storage),
-            "--name", "exp", "--num-cpus", "1"]
-    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    argv = [
+        sys.executable,
+        str(ROOT / "run_search.py"),
+        "search",
+        "--domain",
+        DOMAIN,
+        "--objective",
+        OBJECTIVE,
+        "--num-samples",
+        str(samples),
+        "--max-concurrent",
+        "1",
+        "--set",
+        "max_steps=4",
+        "--set",
+        "eval_every=1",
+        "--scheduler",
+        "fifo",
+        "--no-baseline",
+        "--smoke-test",
+        "--storage-path",
+        str(storage),
+        "--name",
+        "exp",
+        "--num-cpus",
+        "1",
+    ]
+    return subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
 
 
 def _rows(trial: Path) -> list[dict]:
@@ -72,8 +97,11 @@ def _trial_worker(session: int) -> int:
     """The Ray worker running the (one) trial, among this search's own processes."""
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and os.getsid(int(entry.name)) == session and \
-                    (entry / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc"):
+            if (
+                entry.name.isdigit()
+                and os.getsid(int(entry.name)) == session
+                and (entry / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc")
+            ):
                 return int(entry.name)
         except (ProcessLookupError, FileNotFoundError, PermissionError):
             continue
@@ -115,8 +143,10 @@ def test_dead_worker_is_retried_from_its_checkpoint_and_counted(tmp_path, capsys
     assert table.groupby("trial")["retries"].max().to_dict() == {trial.name: 1, f"{DOMAIN}_{OBJECTIVE}_001": 0}
     assert run_search.main(["analyze", str(experiment), "--out", str(tmp_path / "report")]) == 0
     printed = capsys.readouterr().out
-    assert f"1 retries from the last checkpoint after an error (a dead worker, an exception): {trial.name} " \
-           "(1, now completed)" in printed, printed
+    assert (
+        f"1 retries from the last checkpoint after an error (a dead worker, an exception): {trial.name} "
+        "(1, now completed)" in printed
+    ), printed
 
 
 @pytest.mark.slow
@@ -138,12 +168,16 @@ def test_corrupt_trial_checkpoint_met_by_resume_is_named_never_used(tmp_path):
         data = file.read_bytes()
         file.write_bytes(data[: len(data) // 2])
 
-    resumed = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment), "--num-cpus",
-                              "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment), "--num-cpus", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]  # trial 001 completed
     line = next(ln for ln in resumed.stdout.splitlines() if ln.startswith(f"errored: {trial.name}:"))
     assert f"{TRAINER_CKPT} is corrupt" in line and str(trial) in line and "restore the file" in line, line
     assert _rows(trial) == before, "nothing was run from the corrupt checkpoint"
     failed = load_study(experiment, DOMAIN, OBJECTIVE).trials[0]
     assert failed.state.name == "FAIL" and f"{TRAINER_CKPT} is corrupt" in failed.user_attrs[ERROR_ATTR]
-

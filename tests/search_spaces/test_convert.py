@@ -1,4 +1,5 @@
 """to_tune gives samplers Ray and Optuna accept, with inclusive bounds; describe reads well."""
+
 from __future__ import annotations
 
 import pytest

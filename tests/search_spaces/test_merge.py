@@ -1,4 +1,5 @@
 """Merge order: defaults.yaml < objective < domain < extra files < overrides."""
+
 from __future__ import annotations
 
 import textwrap
@@ -39,26 +40,38 @@ def test_fixed_to_searched_inherits_the_earlier_value_as_default():
 
 
 def test_dabs_lib_default_when_no_layer_set_the_key(tmp_path):
-    path = write(tmp_path, "seeds.yaml", """
+    path = write(
+        tmp_path,
+        "seeds.yaml",
+        """
         search:
           data_seed: {type: int, low: 0, high: 100, doc: split seed}
-        """)
+        """,
+    )
     assert load_space("emix", "digits", extra_files=[path]).search["data_seed"].default == 42
 
 
 def test_later_file_wins_and_may_move_keys_both_ways(tmp_path):
-    first = write(tmp_path, "first.yaml", """
+    first = write(
+        tmp_path,
+        "first.yaml",
+        """
         fixed:
           lr: 3.0e-4
         search:
           dropout: {type: uniform, low: 0.0, high: 0.3, step: 0.05, doc: dropout}
-        """)
-    second = write(tmp_path, "second.yaml", """
+        """,
+    )
+    second = write(
+        tmp_path,
+        "second.yaml",
+        """
         fixed:
           dropout: 0.2
         search:
           lr: {type: loguniform, low: 1e-4, high: 1e-3, doc: peak learning rate}
-        """)
+        """,
+    )
     space = load_space("emix", "digits", extra_files=[first])
     assert space.fixed["lr"] == 3.0e-4 and "lr" not in space.search
     assert space.search["dropout"].default == 0.1  # inherited from defaults.yaml's fixed value
@@ -71,10 +84,14 @@ def test_later_file_wins_and_may_move_keys_both_ways(tmp_path):
 
 
 def test_overrides_come_last(tmp_path):
-    user = write(tmp_path, "user.yaml", """
+    user = write(
+        tmp_path,
+        "user.yaml",
+        """
         fixed:
           temperature: 0.5
-        """)
+        """,
+    )
     space = load_space("emix", "digits", extra_files=[user], overrides={"temperature": 0.1, "depth": 2})
     assert space.fixed["temperature"] == 0.1 and space.fixed["depth"] == 2
     assert space.sources[-1] == "overrides"
@@ -84,16 +101,24 @@ def test_overrides_come_last(tmp_path):
 
 
 def test_inherited_default_must_fit_the_new_range(tmp_path):
-    user = write(tmp_path, "user.yaml", """
+    user = write(
+        tmp_path,
+        "user.yaml",
+        """
         search:
           temperature: {type: loguniform, low: 0.3, high: 1.0, doc: logit temperature}
-        """)
+        """,
+    )
     with pytest.raises(ValueError, match=r"default=0.2 \(inherited from search_spaces/emix.yaml"):
         load_space("emix", "digits", extra_files=[user])
-    explicit = write(tmp_path, "explicit.yaml", """
+    explicit = write(
+        tmp_path,
+        "explicit.yaml",
+        """
         search:
           temperature: {type: loguniform, low: 0.3, high: 1.0, default: 0.5, doc: logit temperature}
-        """)
+        """,
+    )
     assert default_point(load_space("emix", "digits", extra_files=[explicit]))["temperature"] == 0.5
 
 

@@ -1,4 +1,5 @@
 """Every shipped YAML file loads, converts for Tune/Optuna, and yields configs dabs_lib accepts."""
+
 from __future__ import annotations
 
 import itertools
@@ -98,7 +99,9 @@ def test_optuna_converts_the_space_and_starts_at_the_default(objective):
         else:  # inclusive bounds survive Tune's exclusive randint upper bound
             assert (dist.low, dist.high, dist.log) == (spec.low, spec.high, spec.type.startswith("log"))
     searcher = OptunaSearch(
-        metric="score", mode="max", points_to_evaluate=[default_point(space)],
+        metric="score",
+        mode="max",
+        points_to_evaluate=[default_point(space)],
         sampler=optuna.samplers.TPESampler(seed=0),
     )
     assert searcher.set_search_properties("score", "max", param_space)
@@ -173,7 +176,11 @@ def test_the_probe_path_default_has_one_owner():
     from dabs_lib.transfer import ProbeProtocol
 
     protocol, settings = ProbeProtocol(), TrialSettings()
-    assert (settings.l2_min, settings.l2_max, settings.l2_steps) == (protocol.l2_min, protocol.l2_max, protocol.l2_steps)
+    assert (settings.l2_min, settings.l2_max, settings.l2_steps) == (
+        protocol.l2_min,
+        protocol.l2_max,
+        protocol.l2_steps,
+    )
     for path in SHIPPED:
         data = read_yaml(path, path.name)
         assert not set(data.get("fixed") or {}) & set(PROBE_PATH_KEYS), path.name

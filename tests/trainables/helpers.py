@@ -1,4 +1,5 @@
 """Shared pieces of the search tests: a tiny real search request and readers for its output."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,18 @@ TINY = {"max_steps": 4, "eval_every": 1}
 
 
 def tiny_request(tmp_path: Path, **changes) -> SearchRequest:
-    fields = dict(domains=("digits",), objectives=("emix",), num_samples=6, max_concurrent=2,
-                  storage_path=str(tmp_path), name="exp", overrides=dict(TINY), smoke_test=True,
-                  baseline=False, seed=0)
+    fields = dict(
+        domains=("digits",),
+        objectives=("emix",),
+        num_samples=6,
+        max_concurrent=2,
+        storage_path=str(tmp_path),
+        name="exp",
+        overrides=dict(TINY),
+        smoke_test=True,
+        baseline=False,
+        seed=0,
+    )
     fields.update(changes)
     return SearchRequest(**fields)
 

@@ -1,5 +1,6 @@
 """The private Ray listens on loopback only, impossible requests are refused in one line, and a
 killed search's processes are found (and stopped) by its session, not by name."""
+
 from __future__ import annotations
 
 import json
@@ -47,12 +48,15 @@ def test_private_ray_listens_on_loopback_only(tmp_path):
     assert not any(sessions._alive(p) for p in pids)  # ray.shutdown stopped every process it started
 
 
-@pytest.mark.parametrize("demand,num_cpus,pattern", [
-    (TrialDemand(cpus=64), 2, r"--cpus-per-trial 64 exceeds the private Ray's 2 CPUs \(--num-cpus 2\)"),
-    (TrialDemand(cpus=3), 0, r"--cpus-per-trial 3 exceeds the private Ray's \d+ CPUs"),
-    (TrialDemand(gpus=1.5), 1, r"--gpus-per-trial must be a fraction below 1 or a whole number"),
-    (TrialDemand(cpus=0), 1, r"--cpus-per-trial must be > 0"),
-])
+@pytest.mark.parametrize(
+    "demand,num_cpus,pattern",
+    [
+        (TrialDemand(cpus=64), 2, r"--cpus-per-trial 64 exceeds the private Ray's 2 CPUs \(--num-cpus 2\)"),
+        (TrialDemand(cpus=3), 0, r"--cpus-per-trial 3 exceeds the private Ray's \d+ CPUs"),
+        (TrialDemand(gpus=1.5), 1, r"--gpus-per-trial must be a fraction below 1 or a whole number"),
+        (TrialDemand(cpus=0), 1, r"--cpus-per-trial must be > 0"),
+    ],
+)
 def test_impossible_private_requests_are_refused_before_ray_starts(demand, num_cpus, pattern, monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     with pytest.raises(ClusterError, match=pattern):
@@ -96,11 +100,14 @@ def test_session_record_is_json_with_the_session(tmp_path):
         sessions.read_record(str(tmp_path))
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--cpus-per-trial", "64", "--num-cpus", "2"], "--cpus-per-trial 64 exceeds the private Ray's 2 CPUs"),
-    (["--gpus-per-trial", "1.5"], "--gpus-per-trial must be a fraction below 1 or a whole number"),
-    (["--address", f"{LOOPBACK}:1"], f"--address {LOOPBACK}:1: no Ray cluster answers there"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--cpus-per-trial", "64", "--num-cpus", "2"], "--cpus-per-trial 64 exceeds the private Ray's 2 CPUs"),
+        (["--gpus-per-trial", "1.5"], "--gpus-per-trial must be a fraction below 1 or a whole number"),
+        (["--address", f"{LOOPBACK}:1"], f"--address {LOOPBACK}:1: no Ray cluster answers there"),
+    ],
+)
 def test_cli_refuses_in_one_line_and_writes_nothing(tmp_path, capsys, flags, message):
     import run_search
 

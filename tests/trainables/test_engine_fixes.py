@@ -1,5 +1,6 @@
 """Engine defects found after the multi-study engine landed, each checked on the path a user takes:
 a diverged trial's NaN in the journal, `resume`'s data preflight, `--schedule-timeout`."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,9 @@ def test_a_diverged_trial_ends_on_a_nan_value_that_tpe_ranks_worst(tmp_path):
     searcher.on_trial_result("diverged", {"transfer/val": 0.9, "training_iteration": 1})
     searcher.on_trial_result("stopped", {"transfer/val": 0.2, "training_iteration": 1})
     # the diverged trial's last report, as trainables.pretrain_transfer.report_divergence sends it
-    searcher.on_trial_complete("diverged", {"transfer/val": math.nan, DIVERGED_KEY: "diverged at step 3: loss=nan",
-                                            "training_iteration": 2})
+    searcher.on_trial_complete(
+        "diverged", {"transfer/val": math.nan, DIVERGED_KEY: "diverged at step 3: loss=nan", "training_iteration": 2}
+    )
     searcher.on_trial_complete("stopped", {"transfer/val": 0.1, "training_iteration": 2})  # ASHA stopped it
     study = load_study(tmp_path / "exp", "digits", "emix")
     diverged, stopped = study.trials
@@ -71,8 +73,20 @@ def test_resume_without_the_data_stops_before_ray_with_the_search_line(tmp_path,
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DABS_DATA_ROOT", raising=False)
     write_cifar(tmp_path / "data")
-    argv = ["search", "--domain", "cifar10_small", "--objective", "mae", "--num-samples", "1", "--smoke-test",
-            "--storage-path", "runs", "--name", "exp"]
+    argv = [
+        "search",
+        "--domain",
+        "cifar10_small",
+        "--objective",
+        "mae",
+        "--num-samples",
+        "1",
+        "--smoke-test",
+        "--storage-path",
+        "runs",
+        "--name",
+        "exp",
+    ]
     request = request_from_args(build_parser().parse_args(argv))
     validate(request)  # the data are there when the search starts
     uri = experiment_uri(request, "exp")
@@ -92,10 +106,13 @@ def test_resume_without_the_data_stops_before_ray_with_the_search_line(tmp_path,
     assert not (tmp_path / "runs" / "again").exists()
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--schedule-timeout", "0", "--address", "127.0.0.1:1"], "--schedule-timeout must be a positive number"),
-    (["--schedule-timeout", "30"], "--schedule-timeout applies to a cluster joined with --address"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--schedule-timeout", "0", "--address", "127.0.0.1:1"], "--schedule-timeout must be a positive number"),
+        (["--schedule-timeout", "30"], "--schedule-timeout applies to a cluster joined with --address"),
+    ],
+)
 @pytest.mark.parametrize("command", ["search", "resume"])
 def test_schedule_timeout_is_checked_in_one_line(command, flags, message, tmp_path, capsys):
     where = ["--storage-path", str(tmp_path), "--name", "x"] if command == "search" else [str(tmp_path / "x")]
@@ -119,7 +136,10 @@ def test_an_errored_trial_without_a_config_keeps_its_error_line(tmp_path):
 
     from trainables.outcome import _error_lines
 
-    died = Result(metrics={}, checkpoint=None, error=RuntimeError("Task was killed due to the node running low on "
-                  "memory."), path=str(tmp_path / "exp" / "cifar10_small_mae_003"))
-    assert _error_lines([died]) == {("cifar10_small-mae", 3): "Task was killed due to the node running low on "
-                                                              "memory."}
+    died = Result(
+        metrics={},
+        checkpoint=None,
+        error=RuntimeError("Task was killed due to the node running low on memory."),
+        path=str(tmp_path / "exp" / "cifar10_small_mae_003"),
+    )
+    assert _error_lines([died]) == {("cifar10_small-mae", 3): "Task was killed due to the node running low on memory."}

@@ -1,5 +1,6 @@
 """The engine's parts on their own, without starting Ray: the per-study scheduler with the real
 ASHA, the multiplexing searcher on a real Optuna journal (seeds, order, resume), experiment names."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,9 @@ def _run_rungs(scheduler, controller, high: list, low: FakeTrial) -> list[str]:
     for iteration in (1, 2, 3):
         for trial in high:
             scheduler.on_trial_result(controller, trial, {"training_iteration": iteration, "transfer/val": 0.9})
-        decisions.append(scheduler.on_trial_result(controller, low, {"training_iteration": iteration,
-                                                                     "transfer/val": 0.1}))
+        decisions.append(
+            scheduler.on_trial_result(controller, low, {"training_iteration": iteration, "transfer/val": 0.1})
+        )
     return decisions
 
 
@@ -53,8 +55,9 @@ def test_a_low_scoring_study_is_not_pruned_by_another_studys_rungs():
     per_study.set_search_properties("transfer/val", "max")
     assert _run_rungs(per_study, controller, high, low) == [TrialScheduler.CONTINUE] * 3
     # the same trials under one shared ASHA: the low study's trial is cut at the first rung
-    shared = ASHAScheduler(time_attr="training_iteration", max_t=4, grace_period=1, reduction_factor=2,
-                           metric="transfer/val", mode="max")
+    shared = ASHAScheduler(
+        time_attr="training_iteration", max_t=4, grace_period=1, reduction_factor=2, metric="transfer/val", mode="max"
+    )
     assert _run_rungs(shared, controller, high, low)[0] == TrialScheduler.STOP
 
 
@@ -94,8 +97,16 @@ def test_baselines_first_then_balanced_and_the_default_is_trial_zero(tmp_path):
 def test_seeds_differ_per_study_and_the_same_seed_reproduces_the_first_draws(tmp_path):
     assert len({study_seed(0, d, o) for d in ("digits", "tabular") for o in ("emix", "shed")}) == 4
     other_process = subprocess.run(  # another hash seed: Python's hash() would differ, the study seed must not
-        [sys.executable, "-c", "from trainables.optuna_search import study_seed; print(study_seed(0, 'digits', 'emix'))"],
-        env={**os.environ, "PYTHONHASHSEED": "123"}, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "from trainables.optuna_search import study_seed; print(study_seed(0, 'digits', 'emix'))",
+        ],
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert int(other_process.stdout) == study_seed(0, "digits", "emix")
     first = _suggest_all(_searcher(tmp_path, 0, "a"), 8)[4:8]  # trial 1 and 2 of each study: sampled
     again = _suggest_all(_searcher(tmp_path, 0, "b"), 8)[4:8]
@@ -128,9 +139,11 @@ def test_experiment_names_are_one_folder(name):
 
 
 def test_error_line_is_the_last_failures_exception():
-    text = ("Failure # 1 (occurred at 2026-11-28_01:00:00)\nray::ImplicitFunc.train()\n  File \"x.py\"\n"
-            "ValueError: first\nFailure # 2 (occurred at 2026-11-28_01:00:09)\nray::ImplicitFunc.train()\n"
-            "  File \"x.py\", line 3\nValueError: embed_dim must be divisible by num_heads\n\n")
+    text = (
+        'Failure # 1 (occurred at 2026-11-28_01:00:00)\nray::ImplicitFunc.train()\n  File "x.py"\n'
+        "ValueError: first\nFailure # 2 (occurred at 2026-11-28_01:00:09)\nray::ImplicitFunc.train()\n"
+        '  File "x.py", line 3\nValueError: embed_dim must be divisible by num_heads\n\n'
+    )
     assert error_line(text) == "ValueError: embed_dim must be divisible by num_heads"
 
 
@@ -138,8 +151,9 @@ def test_multi_objective_studies_get_both_values(tmp_path):
     request = tiny_request(tmp_path, multi_objective="seconds")
     plans, _ = load_plans(request)
     (tmp_path / "mo").mkdir()
-    searcher = MultiStudySearcher(plans, str(tmp_path / "mo" / "optuna.journal"), ["transfer/val", "seconds"],
-                                  ["max", "min"], "nsga2", 0)
+    searcher = MultiStudySearcher(
+        plans, str(tmp_path / "mo" / "optuna.journal"), ["transfer/val", "seconds"], ["max", "min"], "nsga2", 0
+    )
     first, second = searcher.suggest("a"), searcher.suggest("b")
     searcher.on_trial_complete("a", {"transfer/val": 0.7, "seconds": 3.0, "final": True, "training_iteration": 4})
     searcher.on_trial_complete("b", {"transfer/val": 0.6, "seconds": 1.0, "training_iteration": 2})
@@ -208,10 +222,18 @@ def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():
 
     from trainables.progress import overall_line, trial_state
 
-    pruned = SimpleNamespace(status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="a",
-                             config={"domain": "digits", "objective": "emix"})
-    stopped = SimpleNamespace(status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="b",
-                              config={"domain": "digits", "objective": "emix"})
+    pruned = SimpleNamespace(
+        status="TERMINATED",
+        last_result={"time_total_s": 1.0},
+        trial_id="a",
+        config={"domain": "digits", "objective": "emix"},
+    )
+    stopped = SimpleNamespace(
+        status="TERMINATED",
+        last_result={"time_total_s": 1.0},
+        trial_id="b",
+        config={"domain": "digits", "objective": "emix"},
+    )
     assert trial_state(pruned, {"a"}) == "pruned" and trial_state(stopped, {"a"}) == "running"
     assert overall_line([pruned, stopped], 4, 10.0, {"a"}).startswith("overall: 0 finished, 1 running, 1 pruned")
 

@@ -1,5 +1,6 @@
 """Errored trials: retried in-run, then closed FAIL with their error line; a search whose every
 trial errored says so (exit status, manifest, journal, analysis) instead of claiming success."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,13 @@ def failed_search(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("failed")
     # Valid for the search space, refused by e-Mix inside the trial worker (it contrasts within a batch).
-    request = tiny_request(root, num_samples=2, max_failures=1, max_concurrent=2,
-                           overrides={"max_steps": 2, "eval_every": 1, "batch_size": 1})
+    request = tiny_request(
+        root,
+        num_samples=2,
+        max_failures=1,
+        max_concurrent=2,
+        overrides={"max_steps": 2, "eval_every": 1, "batch_size": 1},
+    )
     with _console_of_this_process(FAILED_CONSOLE):
         uri, status = run_and_report(request, "", 2)
     return root / "exp", status
@@ -71,15 +77,23 @@ def test_every_trial_errored_means_a_failed_search(failed_search, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 21 left open: Tune's 'Trial task failed for trial' still reaches the "
-                   "console; trainables.cluster._ray_logs_to misses the handler that prints it")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21 left open: Tune's 'Trial task failed for trial' still reaches the "
+    "console; trainables.cluster._ray_logs_to misses the handler that prints it",
+)
 def test_a_trial_error_is_one_line_and_ray_says_nothing_on_the_console(failed_search):
     console = FAILED_CONSOLE[0]
     errored = [line for line in console.splitlines() if "ERRORED:" in line]
     assert errored, console
     assert all(CAUSE in line and "(traceback: " in line and "error.txt" in line for line in errored), console
-    for noise in ("Trial task failed for trial", "Traceback (most recent call last)", "Resume experiment with",
-                  "Tuner.restore", "Failed to fetch metrics"):
+    for noise in (
+        "Trial task failed for trial",
+        "Traceback (most recent call last)",
+        "Resume experiment with",
+        "Tuner.restore",
+        "Failed to fetch metrics",
+    ):
         assert noise not in console, (noise, console)
     assert (failed_search[0] / "ray_driver.log").read_text().count("Trial task failed") >= 1  # kept, in a file
 
@@ -99,19 +113,37 @@ def test_analysis_says_what_happened(failed_search):
     exp, _ = failed_search
     with pytest.raises(ExperimentError, match=f"no trial reported transfer/val .*{CAUSE}"):
         load_report([exp])
-    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "export", str(exp), "--out",
-                           str(exp.parent / "out")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "export", str(exp), "--out", str(exp.parent / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and CAUSE in done.stderr and "KeyError" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("name", ["a/../../escape", "../up", "x/y"])
 def test_a_name_that_escapes_the_storage_path_is_refused_before_ray(tmp_path, name):
-    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "search", "--name", name, "--storage-path",
-                           str(tmp_path / "runs"), "--smoke-test"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_search.py"),
+            "search",
+            "--name",
+            name,
+            "--storage-path",
+            str(tmp_path / "runs"),
+            "--smoke-test",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
-        f"run_search.py: error: --name must be one folder name (no '/', '\\\\', '..' or leading '.'), "
-        f"but got {name!r}"]
+        f"run_search.py: error: --name must be one folder name (no '/', '\\\\', '..' or leading '.'), but got {name!r}"
+    ]
     assert not (tmp_path / "runs").exists() and not list(tmp_path.parent.glob("escape"))

@@ -2,6 +2,7 @@
 0.25` runs 32 trials at once, each told its GPU ids, none oversubscribed; and a trial given a GPU
 its process cannot use says so in its results (a field and a warning) instead of training on the
 CPU in silence. The packing trials are light (no torch: 32 workers at once on a shared machine)."""
+
 from __future__ import annotations
 
 import collections
@@ -57,8 +58,13 @@ def _packed_trial(config: dict) -> None:
     deadline = time.monotonic() + config["timeout_s"]
     while len(list(folder.iterdir())) < TRIALS and time.monotonic() < deadline:
         time.sleep(0.2)
-    tune.report({"all_started": len(list(folder.iterdir())) >= TRIALS,
-                 NODE_ID: ray.get_runtime_context().get_node_id(), **assigned_gpus()})
+    tune.report(
+        {
+            "all_started": len(list(folder.iterdir())) >= TRIALS,
+            NODE_ID: ray.get_runtime_context().get_node_id(),
+            **assigned_gpus(),
+        }
+    )
 
 
 def test_a_quarter_gpu_each_packs_32_trials_on_8_gpus_none_oversubscribed(gpu_nodes, tmp_path):
@@ -67,8 +73,11 @@ def test_a_quarter_gpu_each_packs_32_trials_on_8_gpus_none_oversubscribed(gpu_no
     space = {"index": tune.grid_search(list(range(TRIALS))), "barrier": str(barrier), "timeout_s": 300}
     trainable = tune.with_resources(_packed_trial, TrialResources(cpus=1, gpus=SHARE))  # the engine's resources
     with ray_session(address=gpu_nodes.address, demand=TrialDemand(cpus=1, gpus=SHARE)):
-        results = tune.Tuner(trainable, param_space=space, run_config=tune.RunConfig(
-            storage_path=str(tmp_path), name="packed", verbose=0)).fit()
+        results = tune.Tuner(
+            trainable,
+            param_space=space,
+            run_config=tune.RunConfig(storage_path=str(tmp_path), name="packed", verbose=0),
+        ).fit()
     rows = [r.metrics for r in results]
     assert len(rows) == TRIALS and not results.errors
     assert all(row["all_started"] for row in rows)  # all 32 ran at once
@@ -80,11 +89,21 @@ def test_a_quarter_gpu_each_packs_32_trials_on_8_gpus_none_oversubscribed(gpu_no
 
 def test_a_trial_given_a_gpu_it_cannot_use_says_so(gpu_nodes, tmp_path):
     """A real search trial on a node that declares GPUs but has none CUDA can use (this machine)."""
-    request = tiny_request(tmp_path, num_samples=1, max_concurrent=1, scheduler="fifo", gpus_per_trial=SHARE,
-                           overrides={"max_steps": 1, "eval_every": 1})
+    request = tiny_request(
+        tmp_path,
+        num_samples=1,
+        max_concurrent=1,
+        scheduler="fifo",
+        gpus_per_trial=SHARE,
+        overrides={"max_steps": 1, "eval_every": 1},
+    )
     run_search(request, address=gpu_nodes.address)
-    rows = [json.loads(line) for path in (tmp_path / "exp").rglob("result.json")
-            for line in path.read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for path in (tmp_path / "exp").rglob("result.json")
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
     assert rows and all(row[GPU_IDS] and GPU_UNUSABLE in row for row in rows)
     assert "no usable CUDA device" in rows[0][GPU_UNUSABLE]
     assert rows[0][GPU_UNUSABLE] in rows[0][WARNINGS].splitlines()  # the driver prints trial warnings once

@@ -1,6 +1,7 @@
 """SIGKILL of a search's driver: what it leaves is found by its Ray session, another search in
 the same storage runs on normally beside it, and the documented clean-up stops only the killed
 session's processes."""
+
 from __future__ import annotations
 
 import os
@@ -18,11 +19,34 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _search(storage: Path, name: str, steps: int) -> subprocess.Popen:
-    argv = [sys.executable, "run_search.py", "search", "--domain", "digits", "--objective", "emix", "--smoke-test",
-            "--no-baseline", "--num-samples", "2", "--max-concurrent", "1", "--set", f"max_steps={steps}",
-            "--set", "eval_every=2", "--storage-path", str(storage), "--name", name, "--num-cpus", "1"]
-    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    argv = [
+        sys.executable,
+        "run_search.py",
+        "search",
+        "--domain",
+        "digits",
+        "--objective",
+        "emix",
+        "--smoke-test",
+        "--no-baseline",
+        "--num-samples",
+        "2",
+        "--max-concurrent",
+        "1",
+        "--set",
+        f"max_steps={steps}",
+        "--set",
+        "eval_every=2",
+        "--storage-path",
+        str(storage),
+        "--name",
+        name,
+        "--num-cpus",
+        "1",
+    ]
+    return subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
 
 
 def _wait_for_step(proc: subprocess.Popen) -> None:
@@ -39,12 +63,19 @@ def _session(storage: Path, name: str) -> str:
 
 
 def _stop(storage: Path, name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trainables.sessions", "stop", str(storage / name)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "trainables.sessions", "stop", str(storage / name)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _core(session: str) -> set[int]:
-    return {p for p in sessions.session_pids(session) if Path(f"/proc/{p}/exe").resolve().name in ("gcs_server", "raylet")}
+    return {
+        p for p in sessions.session_pids(session) if Path(f"/proc/{p}/exe").resolve().name in ("gcs_server", "raylet")
+    }
 
 
 def test_killed_search_is_cleaned_up_by_session_only(tmp_path):

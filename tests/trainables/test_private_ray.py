@@ -4,6 +4,7 @@ Without `address="local"`, `ray.init()` looks for Ray processes already running 
 user's search, another test) and tries to join them: with `num_cpus` given it fails with
 "When connecting to an existing cluster, num_cpus and num_gpus must not be provided".
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -25,8 +26,9 @@ sys.stdin.read()  # until the test closes our stdin
 
 
 def test_a_private_search_ray_starts_beside_a_running_one():
-    other = subprocess.Popen([sys.executable, "-c", OTHER_RAY], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+    other = subprocess.Popen(
+        [sys.executable, "-c", OTHER_RAY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         other_address = other.stdout.readline().strip()
         assert other_address, "the other Ray did not start"

@@ -1,6 +1,7 @@
 """`probe CKPT --search` starts its private Ray as a search does (trainables.cluster.ray_session):
 its session is recorded in the experiment (so `python -m trainables.sessions stop` finds it after a
 kill) and no dashboard serves anything. Checked on the live processes while the command runs."""
+
 from __future__ import annotations
 
 import shutil
@@ -43,9 +44,22 @@ def test_probe_search_records_its_private_ray_and_serves_no_dashboard(tmp_path):
     pretrained = tmp_path / "pretrained"  # one step is enough: the probe search only needs a checkpoint
     config = config_from_dict({"domain": "digits", "objective": "shed", "max_steps": 1, "smoke_test": True})
     pretrain(config, output_dir=pretrained, logger=False)
-    command = [sys.executable, str(ROOT / "run_search.py"), "probe", str(pretrained / "encoder.pt"), "--search",
-               "--num-samples", "1", "--smoke-test", "--storage-path", str(tmp_path / "runs"), "--name", "p",
-               "--num-cpus", "1"]
+    command = [
+        sys.executable,
+        str(ROOT / "run_search.py"),
+        "probe",
+        str(pretrained / "encoder.pt"),
+        "--search",
+        "--num-samples",
+        "1",
+        "--smoke-test",
+        "--storage-path",
+        str(tmp_path / "runs"),
+        "--name",
+        "p",
+        "--num-cpus",
+        "1",
+    ]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         commands = _watch_session(process, tmp_path / "runs" / "p" / sessions.RECORD)

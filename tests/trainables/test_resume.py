@@ -4,6 +4,7 @@ every trial finished exactly once, and the journal's states match the trials' re
 A report made after a trial's last persisted checkpoint is lost with the interruption and
 re-run on resume; `live_timeline` drops the lost copy, which is what analysis reads.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,33 @@ STUDIES = (("digits", "shed"), ("tabular", "shed"))
 
 
 def _search_command(storage: Path) -> list[str]:
-    return [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "digits,tabular", "--objective", "shed",
-            "--num-samples", str(NUM_SAMPLES), "--max-concurrent", "2", "--set", "max_steps=4",
-            "--set", "eval_every=1", "--scheduler", "fifo", "--no-baseline", "--smoke-test",
-            "--storage-path", str(storage), "--name", "exp", "--num-cpus", "2"]
+    return [
+        sys.executable,
+        str(ROOT / "run_search.py"),
+        "search",
+        "--domain",
+        "digits,tabular",
+        "--objective",
+        "shed",
+        "--num-samples",
+        str(NUM_SAMPLES),
+        "--max-concurrent",
+        "2",
+        "--set",
+        "max_steps=4",
+        "--set",
+        "eval_every=1",
+        "--scheduler",
+        "fifo",
+        "--no-baseline",
+        "--smoke-test",
+        "--storage-path",
+        str(storage),
+        "--name",
+        "exp",
+        "--num-cpus",
+        "2",
+    ]
 
 
 def _wait_for_first_result(experiment: Path, process: subprocess.Popen, timeout: float = 300) -> None:
@@ -52,8 +76,14 @@ def _safe_results(experiment: Path) -> dict:
 
 @pytest.mark.parametrize("how", ["sigint", "sigkill"])
 def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how):
-    process = subprocess.Popen(_search_command(tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        _search_command(tmp_path),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     experiment = tmp_path / "exp"
     try:
         _wait_for_first_result(experiment, process)
@@ -70,8 +100,13 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
             pass
     assert read_manifest(experiment).status in ("running", "interrupted")
 
-    resumed = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment),
-                              "--num-cpus", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment), "--num-cpus", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
 
     for domain, objective in STUDIES:
@@ -91,6 +126,11 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
             assert state in ("COMPLETE", "FAIL"), (number, state)
     manifest = read_manifest(experiment)
     assert manifest.status == "finished" and {s.status for s in manifest.studies} == {"finished"}
-    second = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    second = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert second.returncode == 2 and "nothing to resume" in second.stderr

@@ -1,5 +1,6 @@
 """One real experiment, every study at once: private Ray, MultiStudySearcher + per-study ASHA,
 real Lightning, a real Optuna journal opened with Optuna's own tools, real event files."""
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,13 @@ def finished_search(tmp_path_factory):
     # that differ only in lr tie on every probe and ASHA (which cuts only what scores below its
     # rung) prunes nothing. Searching the initialization seed too makes the scores differ.
     space = root / "seeded.yaml"
-    space.write_text("doc: test only\nsearch:\n  seed:\n    type: int\n    low: 0\n    high: 1000\n"
-                     "    default: 0\n    doc: initialization seed\n")
-    request = tiny_request(root, domains=("digits", "tabular"), baseline=True, num_samples=NUM_SAMPLES,
-                           space_files=(str(space),))
+    space.write_text(
+        "doc: test only\nsearch:\n  seed:\n    type: int\n    low: 0\n    high: 1000\n"
+        "    default: 0\n    doc: initialization seed\n"
+    )
+    request = tiny_request(
+        root, domains=("digits", "tabular"), baseline=True, num_samples=NUM_SAMPLES, space_files=(str(space),)
+    )
     uri, outcome = run_search(request, num_cpus=2)
     return root / "exp", request, outcome
 
@@ -63,9 +67,10 @@ def test_scheduler_stopped_trials_are_pruned_with_their_intermediate_values(fini
     exp, _, _ = finished_search
     pruned = []
     for domain in ("digits", "tabular"):
-        study = optuna.load_study(study_name=study_name(domain, "emix"),
-                                  storage=optuna.storages.JournalStorage(
-                                      optuna.storages.journal.JournalFileBackend(str(journal_path(exp)))))
+        study = optuna.load_study(
+            study_name=study_name(domain, "emix"),
+            storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal_path(exp)))),
+        )
         for trial in study.trials:
             assert trial.datetime_start is not None and trial.datetime_complete is not None
             if trial.state.name == "PRUNED":
@@ -127,8 +132,11 @@ def test_optuna_visualization_plots_the_journal(finished_search, tmp_path):
 
 def test_tensorboard_event_files_hold_the_expected_tags(finished_search):
     exp, _, _ = finished_search
-    finished = [d for d in exp.glob("digits_emix_*")
-                if json.loads((d / "result.json").read_text().splitlines()[-1]).get("final")]
+    finished = [
+        d
+        for d in exp.glob("digits_emix_*")
+        if json.loads((d / "result.json").read_text().splitlines()[-1]).get("final")
+    ]
     assert finished
     for trial_dir in finished:  # a trial ASHA stops after one step may end before Lightning flushes
         tags = set()

@@ -1,4 +1,5 @@
 """Parts of the cross-domain study and of warm start, on real Tune trial objects and a real journal."""
+
 from __future__ import annotations
 
 import optuna
@@ -26,8 +27,7 @@ def test_rungs_are_placed_as_tunes_asha_places_them(max_t, grace, rf, expected):
 
 
 def test_a_configuration_is_cut_on_the_aggregate_and_every_domain_stops():
-    scheduler = SharedASHA(("a", "b"), {"a": 0.0, "b": 0.5}, max_t=4, grace_period=1, reduction_factor=2,
-                           metric=METRIC)
+    scheduler = SharedASHA(("a", "b"), {"a": 0.0, "b": 0.5}, max_t=4, grace_period=1, reduction_factor=2, metric=METRIC)
     good_a, good_b, bad_a, bad_b = _trial(0, "a"), _trial(0, "b"), _trial(1, "a"), _trial(1, "b")
     assert _report(scheduler, good_a, 1, 0.8) == TrialScheduler.CONTINUE
     assert _report(scheduler, good_b, 1, 0.9) == TrialScheduler.CONTINUE  # first at the rung: recorded
@@ -39,8 +39,7 @@ def test_a_configuration_is_cut_on_the_aggregate_and_every_domain_stops():
 
 
 def test_a_domain_that_finished_early_counts_with_its_last_score():
-    scheduler = SharedASHA(("a", "b"), {"a": 0.0, "b": 0.0}, max_t=4, grace_period=2, reduction_factor=2,
-                           metric=METRIC)
+    scheduler = SharedASHA(("a", "b"), {"a": 0.0, "b": 0.0}, max_t=4, grace_period=2, reduction_factor=2, metric=METRIC)
     _report(scheduler, _trial(0, "a"), 1, 0.9, final=True)  # a's whole budget is one evaluation
     _report(scheduler, _trial(0, "b"), 2, 0.9)
     _report(scheduler, _trial(1, "a"), 1, 0.1, final=True)
@@ -49,10 +48,12 @@ def test_a_domain_that_finished_early_counts_with_its_last_score():
 
 def test_names_searched_in_common_are_shared_the_rest_stay_per_domain():
     lr = optuna.distributions.FloatDistribution(1e-5, 1e-2, log=True)
-    common, apart = shared_names({
-        "digits": {"lr": lr, "batch_size": optuna.distributions.CategoricalDistribution([32, 64, 128])},
-        "tokens": {"lr": lr, "batch_size": optuna.distributions.CategoricalDistribution([16, 32])},
-    })
+    common, apart = shared_names(
+        {
+            "digits": {"lr": lr, "batch_size": optuna.distributions.CategoricalDistribution([32, 64, 128])},
+            "tokens": {"lr": lr, "batch_size": optuna.distributions.CategoricalDistribution([16, 32])},
+        }
+    )
     assert (common, apart) == (["lr"], ["batch_size"])
 
 
@@ -62,8 +63,10 @@ def _finished_experiment(tmp_path, scores: dict[float, float]):
 
     folder = tmp_path / "source"
     folder.mkdir()
-    (folder / MANIFEST).write_text('{"format": 2, "kind": "search", "status": "finished", "request": {}, '
-                                   '"studies": [{"domain": "digits", "objective": "mae"}]}')
+    (folder / MANIFEST).write_text(
+        '{"format": 2, "kind": "search", "status": "finished", "request": {}, '
+        '"studies": [{"domain": "digits", "objective": "mae"}]}'
+    )
     storage = optuna.storages.JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
     study = optuna.create_study(study_name="digits-mae", storage=storage, direction="maximize")
     for lr, value in scores.items():
@@ -96,8 +99,9 @@ def _shared_searcher(tmp_path):
     from trainables.optuna_search import MultiStudySearcher
     from trainables.search import load_plans
 
-    request = tiny_request(tmp_path, domains=("digits", "tabular"), objectives=("mae",), baseline=True,
-                           shared_config=True, num_samples=3)
+    request = tiny_request(
+        tmp_path, domains=("digits", "tabular"), objectives=("mae",), baseline=True, shared_config=True, num_samples=3
+    )
     plans, _ = load_plans(request)
     (tmp_path / "exp").mkdir(exist_ok=True)
     return MultiStudySearcher(plans, str(tmp_path / "exp" / JOURNAL), METRIC, "max", "tpe", 0)

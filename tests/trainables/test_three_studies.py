@@ -4,6 +4,7 @@ PerStudyScheduler with ASHA, real Lightning, the experiment's real Optuna journa
 
 A search request is a cross product (every domain x every objective), so this drives the engine's
 two parts directly with the three studies' plans, as trainables.search.build_tuner does."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,10 @@ STUDIES = {("digits", "emix"): 3, ("digits", "shed"): 2, ("tabular", "emix"): 2}
 STEPS = {"max_steps": 3, "eval_every": 1}  # three evaluations: ASHA (grace 1, rf 2) cuts at 1 and 2
 # Smoke trials that differ only in lr tie on every probe, and ASHA cuts only what scores below its
 # rung: searching the initialization seed too makes their scores differ (as in test_search).
-SEEDED = ("doc: test only\nsearch:\n  seed:\n    type: int\n    low: 0\n    high: 1000\n    default: 0\n"
-          "    doc: initialization seed\n")
+SEEDED = (
+    "doc: test only\nsearch:\n  seed:\n    type: int\n    low: 0\n    high: 1000\n    default: 0\n"
+    "    doc: initialization seed\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +37,15 @@ def three_studies(tmp_path_factory):
     (root / "seeded.yaml").write_text(SEEDED)
     plans, max_t = [], {}
     for domains, objectives in ((("digits",), ("emix", "shed")), (("tabular",), ("emix",))):
-        more, rungs = load_plans(tiny_request(root, domains=domains, objectives=objectives, overrides=dict(STEPS),
-                                              space_files=(str(root / "seeded.yaml"),)))
+        more, rungs = load_plans(
+            tiny_request(
+                root,
+                domains=domains,
+                objectives=objectives,
+                overrides=dict(STEPS),
+                space_files=(str(root / "seeded.yaml"),),
+            )
+        )
         plans += [dataclasses.replace(p, trials=STUDIES[(p.domain, p.objective)]) for p in more]
         max_t.update(rungs)
     exp = root / "exp"
@@ -46,10 +56,19 @@ def three_studies(tmp_path_factory):
     namer = TrialNamer()
     tuner = tune.Tuner(
         trainable_for(tiny_request(root, domains=("digits", "tabular"))),
-        tune_config=tune.TuneConfig(num_samples=-1, search_alg=searcher, scheduler=scheduler, metric=METRIC,
-                                    mode="max", max_concurrent_trials=2, reuse_actors=True,
-                                    trial_name_creator=namer, trial_dirname_creator=namer),
-        run_config=tune.RunConfig(name="exp", storage_path=str(root), verbose=0))
+        tune_config=tune.TuneConfig(
+            num_samples=-1,
+            search_alg=searcher,
+            scheduler=scheduler,
+            metric=METRIC,
+            mode="max",
+            max_concurrent_trials=2,
+            reuse_actors=True,
+            trial_name_creator=namer,
+            trial_dirname_creator=namer,
+        ),
+        run_config=tune.RunConfig(name="exp", storage_path=str(root), verbose=0),
+    )
     with ray_session(num_cpus=2, record_in=str(exp)):
         grid = tuner.fit()
     return exp, grid, {p.name: p for p in plans}
@@ -74,12 +93,14 @@ def test_scheduler_stopped_trials_are_pruned_with_their_values(three_studies):
     pruned = [t for d, o in STUDIES for t in load_study(exp, d, o).trials if t.state.name == "PRUNED"]
     assert pruned, "ASHA stopped no trial: the test would not exercise pruning"
     for trial in pruned:
-        assert trial.intermediate_values and len(trial.intermediate_values) < STEPS["max_steps"]  # stopped before its full budget
+        assert (
+            trial.intermediate_values and len(trial.intermediate_values) < STEPS["max_steps"]
+        )  # stopped before its full budget
 
 
 def test_each_studys_trial_zero_is_its_dabs_default(three_studies):
     exp, _, plans = three_studies
-    for (domain, objective) in STUDIES:
+    for domain, objective in STUDIES:
         plan = plans[f"{domain}-{objective}"]
         params = json.loads((exp / f"{domain}_{objective}_000" / "params.json").read_text())
         assert plan.default and {k: params[k] for k in plan.default} == pytest.approx(plan.default)
@@ -90,4 +111,4 @@ def test_each_studys_trial_zero_is_its_dabs_default(three_studies):
 def test_studies_run_side_by_side_none_waits_for_another(three_studies):
     exp, _, _ = three_studies
     trials = sorted(((t.datetime_start, d, o) for d, o in STUDIES for t in load_study(exp, d, o).trials))
-    assert {(d, o) for _, d, o in trials[:len(STUDIES)]} == set(STUDIES)  # every study got a trial first
+    assert {(d, o) for _, d, o in trials[: len(STUDIES)]} == set(STUDIES)  # every study got a trial first

@@ -1,6 +1,7 @@
 """A real two-node Ray cluster on this machine (head + one worker node, separate raylets, one CPU
 each): a search joins it with `address=`, its trials land on both nodes, and a trial that no
 node can hold ends in one line after the schedule timeout."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ def two_nodes():
 
 
 def test_trials_run_on_both_nodes(two_nodes, tmp_path):
-    request = tiny_request(tmp_path, num_samples=2, max_concurrent=2, scheduler="fifo",
-                           overrides={"max_steps": 2, "eval_every": 1})
+    request = tiny_request(
+        tmp_path, num_samples=2, max_concurrent=2, scheduler="fifo", overrides={"max_steps": 2, "eval_every": 1}
+    )
     run_search(request, address=two_nodes.address)
     assert not ray.is_initialized()  # the driver disconnected; the cluster itself stays up
     nodes = {node.node_id for node in two_nodes.list_all_nodes()}
@@ -52,8 +54,11 @@ def test_trials_run_on_both_nodes(two_nodes, tmp_path):
 
 def test_a_trial_no_node_can_hold_ends_in_one_line(two_nodes):
     # 2 CPUs exist in the cluster, but one trial must fit on one node, and each node has 1.
-    with pytest.raises(ClusterError, match=r"no node could start one trial \(--cpus-per-trial 2 --gpus-per-trial 0\) "
-                                           r"within 3 s; the largest node has 1 CPUs and 0 GPUs"):
+    with pytest.raises(
+        ClusterError,
+        match=r"no node could start one trial \(--cpus-per-trial 2 --gpus-per-trial 0\) "
+        r"within 3 s; the largest node has 1 CPUs and 0 GPUs",
+    ):
         with ray_session(address=two_nodes.address, demand=TrialDemand(cpus=2), schedule_timeout_s=3):
             pytest.fail("the session must not start")
     assert not ray.is_initialized()
@@ -67,8 +72,22 @@ def test_the_schedule_timeout_flag_reaches_the_cluster_and_nothing_is_left_behin
     import run_search
 
     start = time.monotonic()
-    code = run_search.main(["search", "--address", two_nodes.address, "--cpus-per-trial", "2", "--schedule-timeout",
-                            "2", "--storage-path", str(tmp_path), "--name", "x", "--smoke-test"])
+    code = run_search.main(
+        [
+            "search",
+            "--address",
+            two_nodes.address,
+            "--cpus-per-trial",
+            "2",
+            "--schedule-timeout",
+            "2",
+            "--storage-path",
+            str(tmp_path),
+            "--name",
+            "x",
+            "--smoke-test",
+        ]
+    )
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1 and "no node could start one trial" in lines[0], lines
     assert "within 2 s" in lines[0] and "--schedule-timeout SECONDS" in lines[0]

@@ -1,6 +1,7 @@
 """What a user sees of a real two-domain search: TensorBoard's HPARAMS and scalars (read with
 TensorBoard's own reader and hparams plugin), Optuna's dashboard (its own WSGI server), the
 `status` command, and Ray's ExperimentAnalysis per study."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,9 @@ def experiment(tmp_path_factory) -> Path:
     from trainables.runner import run_search
 
     root = tmp_path_factory.mktemp("views")
-    request = tiny_request(root, domains=DOMAINS, objectives=(OBJECTIVE,), num_samples=3, baseline=True,
-                           overrides=dict(STEPS))
+    request = tiny_request(
+        root, domains=DOMAINS, objectives=(OBJECTIVE,), num_samples=3, baseline=True, overrides=dict(STEPS)
+    )
     uri, outcome = run_search(request, num_cpus=2)
     assert not outcome.failed_studies
     return Path(uri)
@@ -46,8 +48,9 @@ def _plugin_post(experiment: Path, route: str, body: dict) -> dict:
     multiplexer.AddRunsFromDirectory(str(experiment))
     multiplexer.Reload()
     provider = data_provider.MultiplexerDataProvider(multiplexer, str(experiment))
-    plugin = hparams_plugin.HParamsPlugin(base_plugin.TBContext(logdir=str(experiment), multiplexer=multiplexer,
-                                                                data_provider=provider))
+    plugin = hparams_plugin.HParamsPlugin(
+        base_plugin.TBContext(logdir=str(experiment), multiplexer=multiplexer, data_provider=provider)
+    )
     client = Client(plugin.get_plugin_apps()[route], Response)
     response = client.post(route, data=json.dumps(body), content_type="application/json")
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -80,16 +83,21 @@ def test_hparams_is_one_experiment_of_every_studys_parameters_and_every_domains_
 
 
 def test_hparams_session_groups_hold_every_trial_of_every_study(experiment):
-    body = {"experimentName": "", "startIndex": 0, "sliceSize": 100,
-            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
-            "colParams": [{"metric": {"tag": f"ray/tune/{METRIC}", "group": ""}, "order": "ORDER_DESC"}]}
+    body = {
+        "experimentName": "",
+        "startIndex": 0,
+        "sliceSize": 100,
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [{"metric": {"tag": f"ray/tune/{METRIC}", "group": ""}, "order": "ORDER_DESC"}],
+    }
     got = _plugin_post(experiment, "/session_groups", body)
     groups = got["sessionGroups"]
     assert len(groups) == len(_trial_dirs(experiment)) == 2 * (1 + 3)
     domains = {group["hparams"]["domain"] for group in groups}
     assert domains == set(DOMAINS)
-    values = [next((m["value"] for m in g["metricValues"] if m["name"]["tag"] == f"ray/tune/{METRIC}"), None)
-              for g in groups]
+    values = [
+        next((m["value"] for m in g["metricValues"] if m["name"]["tag"] == f"ray/tune/{METRIC}"), None) for g in groups
+    ]
     assert all(v is not None for v in values) and values == sorted(values, reverse=True)  # sorted across studies
 
 
@@ -140,8 +148,9 @@ def test_optuna_studies_are_labelled_and_keyed_by_optimizer_step(experiment):
         study = optuna.load_study(study_name=study_name(domain, OBJECTIVE), storage=storage)
         assert study.metric_names == [METRIC]
         assert [study.user_attrs[k] for k in STUDY_ATTRS] == [domain, OBJECTIVE]
-        tune_ids = {json.loads((d / "result.json").read_text().splitlines()[0])["trial_id"]
-                    for d in _trial_dirs(experiment)}
+        tune_ids = {
+            json.loads((d / "result.json").read_text().splitlines()[0])["trial_id"] for d in _trial_dirs(experiment)
+        }
         for trial in study.trials:
             folder = experiment / trial.user_attrs[FOLDER_ATTR]
             assert (folder / "params.json").exists() and trial.user_attrs[TUNE_ID_ATTR] in tune_ids
@@ -153,10 +162,21 @@ def test_optuna_studies_are_labelled_and_keyed_by_optimizer_step(experiment):
 def _dashboard_get(app, path: str) -> dict:
     """GET from optuna-dashboard's own WSGI app, as its web page does."""
     status: list[str] = []
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "8080", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
-               "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": False,
-               "wsgi.multiprocess": False, "wsgi.run_once": False, "SERVER_PROTOCOL": "HTTP/1.1"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
     body = b"".join(app(environ, lambda code, headers, *exc: status.append(code)))
     assert status and status[0].startswith("200"), (path, status, body[:300])
     return json.loads(body)

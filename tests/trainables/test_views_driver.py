@@ -2,6 +2,7 @@
 through the real MultiStudySearcher and StepTBXLogger (the calls Tune makes, in its order), read
 back with TensorBoard's hparams plugin and optuna-dashboard's WSGI app. The slow twin with a real
 search is tests/trainables/test_views.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,17 @@ from pathlib import Path
 import pytest
 from ray.tune.result import TIMESTEPS_TOTAL
 
-from dabs_lib.experiment import FINAL, FOLDER_ATTR, METRIC, STEP, STUDY, TUNE_ID_ATTR, open_storage, study_name, \
-    trial_name
+from dabs_lib.experiment import (
+    FINAL,
+    FOLDER_ATTR,
+    METRIC,
+    STEP,
+    STUDY,
+    TUNE_ID_ATTR,
+    open_storage,
+    study_name,
+    trial_name,
+)
 from tests.trainables.helpers import tiny_request
 from tests.trainables.test_views import _dashboard_get, _plugin_post, _scalars
 from trainables.optuna_search import MultiStudySearcher
@@ -39,8 +49,9 @@ def experiment(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("driver")
     tune.register_trainable("pretrain_transfer", pretrain_transfer)
-    plans, _ = load_plans(tiny_request(root, domains=DOMAINS, objectives=("emix",), num_samples=2, baseline=True,
-                                       overrides=dict(STEPS)))
+    plans, _ = load_plans(
+        tiny_request(root, domains=DOMAINS, objectives=("emix",), num_samples=2, baseline=True, overrides=dict(STEPS))
+    )
     (root / "exp").mkdir()
     searcher = MultiStudySearcher(plans, str(root / "exp" / "optuna.journal"), METRIC, "max", "tpe", 0)
     logger = StepTBXLogger({p.name: tuple(p.distributions) for p in plans})
@@ -48,15 +59,26 @@ def experiment(tmp_path_factory) -> Path:
         tune_id = f"tune{index:02d}"
         config = searcher.suggest(tune_id)
         name = trial_name(config["domain"], config["objective"], config["trial_number"])
-        trial = Trial("pretrain_transfer", config=config, trial_id=tune_id,
-                      storage=DriverStorage(str(root), "exp", trial_dir_name=name))
+        trial = Trial(
+            "pretrain_transfer",
+            config=config,
+            trial_id=tune_id,
+            storage=DriverStorage(str(root), "exp", trial_dir_name=name),
+        )
         trial.relative_logdir = name  # what the search's TrialNamer gives it
         logger.log_trial_start(trial)
         full = config["trial_number"] == 0  # each study: trial 0 runs its full budget, trial 1 is pruned at 2
         steps = [0] if config["objective"] == "none" else [2, 4] if full else [2]
         for iteration, step in enumerate(steps, 1):
-            result = {METRIC: 0.1 * index + step / 100, STEP: step, TIMESTEPS_TOTAL: step, "config": config,
-                      "training_iteration": iteration, "trial_id": tune_id, "done": False}
+            result = {
+                METRIC: 0.1 * index + step / 100,
+                STEP: step,
+                TIMESTEPS_TOTAL: step,
+                "config": config,
+                "training_iteration": iteration,
+                "trial_id": tune_id,
+                "done": False,
+            }
             if step in (0, STEPS["max_steps"]):
                 result.update({FINAL: True, f"test/{TASKS[config['domain']]}": 0.5 + 0.01 * index})
             logger.log_trial_result(iteration, trial, result)
@@ -74,9 +96,13 @@ def test_one_hparams_experiment_holds_every_study_and_every_domains_tasks(experi
     metrics = {info["name"]["tag"] for info in got["metricInfos"]}
     assert {f"ray/tune/{METRIC}", "ray/tune/test/novel", "ray/tune/test/diagnosis"} <= metrics, metrics
     assert not [m for m in metrics if "config/" in m], metrics
-    body = {"experimentName": "", "startIndex": 0, "sliceSize": 100,
-            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
-            "colParams": [{"metric": {"tag": f"ray/tune/{METRIC}", "group": ""}, "order": "ORDER_DESC"}]}
+    body = {
+        "experimentName": "",
+        "startIndex": 0,
+        "sliceSize": 100,
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [{"metric": {"tag": f"ray/tune/{METRIC}", "group": ""}, "order": "ORDER_DESC"}],
+    }
     groups = _plugin_post(experiment, "/session_groups", body)["sessionGroups"]
     assert len(groups) == 6 and {g["hparams"]["domain"] for g in groups} == set(DOMAINS)
     values = [next(m["value"] for m in g["metricValues"] if m["name"]["tag"] == f"ray/tune/{METRIC}") for g in groups]

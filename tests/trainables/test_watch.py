@@ -1,5 +1,6 @@
 """Watching a real search: worker warnings reach the driver once, the overall progress line, no
 Optuna/Ray banners, and TensorBoard files on the optimizer-step axis with a clean HPARAMS view."""
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,33 @@ def watched(tmp_path_factory):
     sets: every trial's domain logs "skipping transfer task ..." inside its Ray worker."""
     root = tmp_path_factory.mktemp("watch")
     write_cifar(root / "data", per_batch=12, test=20)
-    argv = [sys.executable, "run_search.py", "search", "--domain", DOMAIN, "--objective", OBJECTIVE, "--smoke-test",
-            "--no-baseline", "--num-samples", "3", "--max-concurrent", "2", "--set", "max_steps=4",
-            "--set", "eval_every=2", "--set", f"data_root={root / 'data'}", "--storage-path", str(root),
-            "--name", "exp", "--num-cpus", "2"]
+    argv = [
+        sys.executable,
+        "run_search.py",
+        "search",
+        "--domain",
+        DOMAIN,
+        "--objective",
+        OBJECTIVE,
+        "--smoke-test",
+        "--no-baseline",
+        "--num-samples",
+        "3",
+        "--max-concurrent",
+        "2",
+        "--set",
+        "max_steps=4",
+        "--set",
+        "eval_every=2",
+        "--set",
+        f"data_root={root / 'data'}",
+        "--storage-path",
+        str(root),
+        "--name",
+        "exp",
+        "--num-cpus",
+        "2",
+    ]
     env = dict(os.environ, **{progress.SUMMARY_EVERY_ENV: "1"})  # the periodic line, even in a short search
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -60,8 +84,9 @@ def test_overall_progress_lines(output):
     lines = [line for line in output.splitlines() if "overall:" in line]
     assert len(lines) >= 2, output[-3000:]  # periodic, and one at the end
     last = lines[-1]
-    match = re.search(r"overall: (\d+) finished, 0 running, (\d+) pruned, 0 errored of 3 trials; elapsed \S+, ETA",
-                      last)
+    match = re.search(
+        r"overall: (\d+) finished, 0 running, (\d+) pruned, 0 errored of 3 trials; elapsed \S+, ETA", last
+    )
     assert match and int(match[1]) + int(match[2]) == 3, last
     assert f"{DOMAIN}/{OBJECTIVE} {match[1]}/0/{match[2]}/0 (finished/running/pruned/errored)" in last
 
@@ -89,8 +114,14 @@ def test_tune_scalars_share_lightnings_step_axis(watched):
                 scalars[tag] = [event.step for event in acc.Scalars(tag)]
         assert scalars["ray/tune/transfer/val"] == reported, (trial_dir, scalars)
         assert max(scalars["train/loss"]) <= max(reported) <= 4, scalars["train/loss"]
-        hidden = {"ray/tune/done", "ray/tune/final", "ray/tune/step", "ray/tune/timesteps_total",
-                  "ray/tune/trial_number", "ray/tune/iterations_since_restore"}
+        hidden = {
+            "ray/tune/done",
+            "ray/tune/final",
+            "ray/tune/step",
+            "ray/tune/timesteps_total",
+            "ray/tune/trial_number",
+            "ray/tune/iterations_since_restore",
+        }
         assert not hidden & set(scalars), hidden & set(scalars)
 
 

@@ -1,4 +1,5 @@
 """Writers of miniature datasets in their real on-disk layout and format (for the loader tests)."""
+
 from __future__ import annotations
 
 import pickle
@@ -17,8 +18,12 @@ def write_cifar(root: Path, per_batch: int = 12, test: int = 20) -> Path:
         n = test if name == "test_batch" else per_batch
         labels = [int(i % 10) for i in range(n)]
         data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-        batch = {b"batch_label": name.encode(), b"labels": labels, b"data": data,
-                 b"filenames": [f"{i}.png".encode() for i in range(n)]}
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": labels,
+            b"data": data,
+            b"filenames": [f"{i}.png".encode() for i in range(n)],
+        }
         with open(folder / name, "wb") as handle:
             pickle.dump(batch, handle, protocol=2)
     return folder
@@ -49,7 +54,28 @@ def write_pamap2(root: Path, run: int = 700) -> Path:
     return folder
 
 
-_WORDS = ["the", "a", "cat", "dog", "sat", "on", "mat", "ran", "fast", "slow", "red", "blue", "big", "small", "house", "tree", "river", "over", "under", "quickly"]
+_WORDS = [
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "sat",
+    "on",
+    "mat",
+    "ran",
+    "fast",
+    "slow",
+    "red",
+    "blue",
+    "big",
+    "small",
+    "house",
+    "tree",
+    "river",
+    "over",
+    "under",
+    "quickly",
+]
 
 
 def _sentence(rng, n: int = 6) -> str:
@@ -76,26 +102,70 @@ def _glue_rows(task: str, rng, n: int) -> tuple[list[str] | None, list[list[str]
     if task == "SST-2":
         return ["sentence", "label"], [[s(), str(i % 2)] for i in range(n)]
     if task == "MRPC":
-        return ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"], [[str(i % 2), "1", "2", s(), s()] for i in range(n)]
+        return ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"], [
+            [str(i % 2), "1", "2", s(), s()] for i in range(n)
+        ]
     if task == "QQP":
-        return ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"], [[str(i), "1", "2", s(), s(), str(i % 2)] for i in range(n)]
+        return ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"], [
+            [str(i), "1", "2", s(), s(), str(i % 2)] for i in range(n)
+        ]
     if task == "STS-B":
-        head = ["index", "genre", "filename", "year", "old_index", "source1", "source2", "sentence1", "sentence2", "score"]
-        return head, [[str(i), "main-news", "f", "2012", "0", "none", "none", s(), s(), f"{(i % 6) * 0.8:.3f}"] for i in range(n)]
+        head = [
+            "index",
+            "genre",
+            "filename",
+            "year",
+            "old_index",
+            "source1",
+            "source2",
+            "sentence1",
+            "sentence2",
+            "score",
+        ]
+        return head, [
+            [str(i), "main-news", "f", "2012", "0", "none", "none", s(), s(), f"{(i % 6) * 0.8:.3f}"] for i in range(n)
+        ]
     if task == "MNLI":
-        head = ["index", "promptID", "pairID", "genre", "sentence1_binary_parse", "sentence2_binary_parse",
-                "sentence1_parse", "sentence2_parse", "sentence1", "sentence2", "label1", "gold_label"]
-        return head, [[str(i), "1", "1e", "fiction", "( x )", "( y )", "(ROOT x)", "(ROOT y)", s(), s(), nli[i % 3], nli[i % 3]] for i in range(n)]
+        head = [
+            "index",
+            "promptID",
+            "pairID",
+            "genre",
+            "sentence1_binary_parse",
+            "sentence2_binary_parse",
+            "sentence1_parse",
+            "sentence2_parse",
+            "sentence1",
+            "sentence2",
+            "label1",
+            "gold_label",
+        ]
+        return head, [
+            [str(i), "1", "1e", "fiction", "( x )", "( y )", "(ROOT x)", "(ROOT y)", s(), s(), nli[i % 3], nli[i % 3]]
+            for i in range(n)
+        ]
     if task == "QNLI":
-        return ["index", "question", "sentence", "label"], [[str(i), s() + " ?", s(), ["entailment", "not_entailment"][i % 2]] for i in range(n)]
+        return ["index", "question", "sentence", "label"], [
+            [str(i), s() + " ?", s(), ["entailment", "not_entailment"][i % 2]] for i in range(n)
+        ]
     if task == "RTE":
-        return ["index", "sentence1", "sentence2", "label"], [[str(i), s(), s(), ["entailment", "not_entailment"][i % 2]] for i in range(n)]
+        return ["index", "sentence1", "sentence2", "label"], [
+            [str(i), s(), s(), ["entailment", "not_entailment"][i % 2]] for i in range(n)
+        ]
     return ["index", "sentence1", "sentence2", "label"], [[str(i), s(), s(), str(i % 2)] for i in range(n)]  # WNLI
 
 
-GLUE_FILES = {"CoLA": ("train", "dev"), "SST-2": ("train", "dev"), "MRPC": ("train", "dev"), "QQP": ("train", "dev"),
-              "STS-B": ("train", "dev"), "MNLI": ("train", "dev_matched", "dev_mismatched"), "QNLI": ("train", "dev"),
-              "RTE": ("train", "dev"), "WNLI": ("train", "dev")}
+GLUE_FILES = {
+    "CoLA": ("train", "dev"),
+    "SST-2": ("train", "dev"),
+    "MRPC": ("train", "dev"),
+    "QQP": ("train", "dev"),
+    "STS-B": ("train", "dev"),
+    "MNLI": ("train", "dev_matched", "dev_mismatched"),
+    "QNLI": ("train", "dev"),
+    "RTE": ("train", "dev"),
+    "WNLI": ("train", "dev"),
+}
 
 
 def write_glue(root: Path, train: int = 30, dev: int = 10) -> Path:
@@ -135,8 +205,11 @@ def write_higgs(root: Path, rows: int = 200) -> Path:
 
 def write_genomics(root: Path, rows: dict | None = None) -> Path:
     """genomics/genomics{Pretrain,TransferID,TransferOOD}.csv as pandas' to_csv of tfds.as_dataframe."""
-    rows = rows or {"genomicsPretrain.csv": (40, 0, 10), "genomicsTransferID.csv": (30, 0, 10),
-                    "genomicsTransferOOD.csv": (30, 10, 60)}
+    rows = rows or {
+        "genomicsPretrain.csv": (40, 0, 10),
+        "genomicsTransferID.csv": (30, 0, 10),
+        "genomicsTransferOOD.csv": (30, 10, 60),
+    }
     rng = np.random.default_rng(9)
     folder = root / "genomics"
     folder.mkdir(parents=True, exist_ok=True)

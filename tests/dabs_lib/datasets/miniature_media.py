@@ -1,4 +1,5 @@
 """Writers of miniature audio and image datasets in their real on-disk layout and format."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,12 @@ def write_librispeech(root: Path, dev_speakers=(84, 174), dev_utts: int = 5) -> 
 
     rng = np.random.default_rng(4)
     base = root / "librispeech" / "LibriSpeech"
-    plan = {"train-clean-100": {19: 2, 26: 1}, "train-clean-360": {14: 2}, "train-other-500": {20: 1},
-            "dev-clean": dict.fromkeys(dev_speakers, dev_utts)}
+    plan = {
+        "train-clean-100": {19: 2, 26: 1},
+        "train-clean-360": {14: 2},
+        "train-other-500": {20: 1},
+        "dev-clean": dict.fromkeys(dev_speakers, dev_utts),
+    }
     for subset, speakers in plan.items():
         for speaker, count in speakers.items():
             chapter = base / subset / str(speaker) / "1000"
@@ -72,8 +77,14 @@ def write_fluent_speech(root: Path) -> Path:
 
     rng = np.random.default_rng(7)
     base = root / "fluent_speech" / "fluent_speech_commands_dataset"
-    rows = [("activate", "lights", "kitchen"), ("decrease", "volume", "none"), ("bring", "shoes", "none"),
-            ("change language", "Korean", "none"), ("increase", "heat", "washroom"), ("deactivate", "lamp", "bedroom")]
+    rows = [
+        ("activate", "lights", "kitchen"),
+        ("decrease", "volume", "none"),
+        ("bring", "shoes", "none"),
+        ("change language", "Korean", "none"),
+        ("increase", "heat", "washroom"),
+        ("deactivate", "lamp", "bedroom"),
+    ]
     for split, count in (("train", 6), ("valid", 3), ("test", 3)):
         lines = [",path,speakerId,transcription,action,object,location"]
         for i in range(count):
@@ -87,9 +98,20 @@ def write_fluent_speech(root: Path) -> Path:
     return base
 
 
-VOXCELEB1_PLAN = (("id10003", "Xy1", 1), ("id10003", "Xy1", 1), ("id10003", "Zz9", 2), ("id10003", "Ab2", 3),
-                  ("id10001", "1zc", 1), ("id10001", "1zc", 1), ("id10001", "Q8r", 2), ("id10001", "Q8r", 3),
-                  ("id10002", "k7E", 1), ("id10002", "k7E", 1), ("id10002", "k7E", 2), ("id10002", "m3P", 3))
+VOXCELEB1_PLAN = (
+    ("id10003", "Xy1", 1),
+    ("id10003", "Xy1", 1),
+    ("id10003", "Zz9", 2),
+    ("id10003", "Ab2", 3),
+    ("id10001", "1zc", 1),
+    ("id10001", "1zc", 1),
+    ("id10001", "Q8r", 2),
+    ("id10001", "Q8r", 3),
+    ("id10002", "k7E", 1),
+    ("id10002", "k7E", 1),
+    ("id10002", "k7E", 2),
+    ("id10002", "m3P", 3),
+)
 
 
 def write_voxceleb1(root: Path, plan=VOXCELEB1_PLAN) -> Path:
@@ -109,9 +131,27 @@ def write_voxceleb1(root: Path, plan=VOXCELEB1_PLAN) -> Path:
     return base
 
 
-CHEXPERT_COLUMNS = ["Path", "Sex", "Age", "Frontal/Lateral", "AP/PA", "No Finding", "Enlarged Cardiomediastinum",
-                    "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema", "Consolidation", "Pneumonia",
-                    "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices"]
+CHEXPERT_COLUMNS = [
+    "Path",
+    "Sex",
+    "Age",
+    "Frontal/Lateral",
+    "AP/PA",
+    "No Finding",
+    "Enlarged Cardiomediastinum",
+    "Cardiomegaly",
+    "Lung Opacity",
+    "Lung Lesion",
+    "Edema",
+    "Consolidation",
+    "Pneumonia",
+    "Atelectasis",
+    "Pneumothorax",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Fracture",
+    "Support Devices",
+]
 
 
 def _gray_image(rng, shape=(40, 32)):
@@ -150,8 +190,10 @@ def write_chestx_ray8(root: Path, images: int = 20) -> Path:
     rng = np.random.default_rng(11)
     base = root / "chestx_ray8"
     (base / "images").mkdir(parents=True, exist_ok=True)
-    lines = ["Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
-             "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]"]
+    lines = [
+        "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
+        "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]"
+    ]
     findings = ["No Finding", "Cardiomegaly|Effusion", "Mass", "Hernia|Nodule"]
     for i in range(images):
         name = f"{i // 2:08d}_{i % 2:03d}.png"
@@ -260,5 +302,7 @@ def write_imagenet(root: Path, wnids=("n01530575", "n01440764", "n02102040"), pe
         (base / wnid).mkdir(parents=True, exist_ok=True)
         for k in range(per_class):
             image = _rgb(rng, (20 + 7 * k, 30 + 5 * c))
-            (image.convert("L") if (c, k) == (0, 0) else image).save(base / wnid / f"{wnid}_{k + 1}.JPEG", format="JPEG")
+            (image.convert("L") if (c, k) == (0, 0) else image).save(
+                base / wnid / f"{wnid}_{k + 1}.JPEG", format="JPEG"
+            )
     return base

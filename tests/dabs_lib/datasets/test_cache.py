@@ -19,6 +19,7 @@ def _writer(values):
         out = writer.create("y", (len(values), 2), np.float32)
         out[:] = 1.5
         writer.meta["n"] = len(values)
+
     return build
 
 
@@ -95,8 +96,11 @@ def test_memmap_split_items_subset_fingerprint_and_pickle(tmp_path):
 def test_windowed_field_reads_a_slice(tmp_path):
     def build(writer):
         writer.save("series", np.arange(40, dtype=np.float32).reshape(20, 2))
+
     done = cache.ensure_processed(tmp_path, "toy", "w", {}, build)
-    split = MemmapSplit("w", (Field(str(done.path("series")), window=5),), np.array([3]), np.array([0]), done.fingerprint)
+    split = MemmapSplit(
+        "w", (Field(str(done.path("series")), window=5),), np.array([3]), np.array([0]), done.fingerprint
+    )
     (window,), _ = split[0]
     assert window.shape == (5, 2) and float(window[0, 0]) == 6.0
 

@@ -1,4 +1,5 @@
 """The download helper against a local HTTP server on 127.0.0.1 (never the internet)."""
+
 import hashlib
 import http.server
 import io
@@ -130,7 +131,9 @@ def test_source_download_fetches_verifies_and_extracts(tmp_path):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/toy.tar.gz"
-        source = Source("toy", ("toy-data/part1.txt",), "get it into {dir}", (Archive(url, md5=hashlib.md5(body).hexdigest()),))
+        source = Source(
+            "toy", ("toy-data/part1.txt",), "get it into {dir}", (Archive(url, md5=hashlib.md5(body).hexdigest()),)
+        )
         assert source.missing(tmp_path) == [tmp_path / "toy" / "toy-data" / "part1.txt"]
         folder = source.download(tmp_path, progress=False)
         assert (folder / "toy-data" / "part1.txt").read_text() == "data" and source.missing(tmp_path) == []

@@ -23,7 +23,7 @@ def test_eurosat_bands_splits_and_zscore(tmp_path):
     assert (task.kind, task.metric, task.num_classes) == ("multiclass", "accuracy", 10)
     assert len(task.train) + len(task.val) == math.ceil(0.9 * transfer) and len(task.test) == 1
     order = dabs_shuffle(n)
-    assert task.test.rows.tolist() == order[pre:][math.ceil(0.9 * transfer):].tolist()
+    assert task.test.rows.tolist() == order[pre:][math.ceil(0.9 * transfer) :].tolist()
     row = int(task.test.rows[0])
     label, number = divmod(row, 10)  # files are class-major, numbered 1..10
     (bands,), y = task.test[0]

@@ -19,9 +19,13 @@ def root(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("builder,size,pretrain,classes", [
-    (cifar.build, 224, "imagenet/pretrain", 3), (cifar.build_small, 32, "cifar10_small/pretrain", 10),
-])
+@pytest.mark.parametrize(
+    "builder,size,pretrain,classes",
+    [
+        (cifar.build, 224, "imagenet/pretrain", 3),
+        (cifar.build_small, 32, "cifar10_small/pretrain", 10),
+    ],
+)
 def test_imagenet_pretrains_the_224_domain_only(root, builder, size, pretrain, classes):
     domain = builder(data_root=str(root))
     assert domain.pretrain.name == pretrain and domain.pretrain_num_classes == classes

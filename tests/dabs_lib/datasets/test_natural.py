@@ -6,12 +6,19 @@ from dabs_lib.datasets import cifar, natural
 from dabs_lib.datasets.errors import DatasetFileError
 from tests.dabs_lib.datasets.miniature import write_cifar
 from tests.dabs_lib.datasets.miniature_media import (
-    write_aircraft, write_cu_birds, write_dtd, write_traffic_sign, write_vgg_flower,
+    write_aircraft,
+    write_cu_birds,
+    write_dtd,
+    write_traffic_sign,
+    write_vgg_flower,
 )
 
 EXPECTED = {  # name -> (num_classes, train + val, val, test)
-    "aircraft": (3, 12, 3, 6), "cu_birds": (200, 9, 1, 3), "dtd": (3, 9, 3, 3),
-    "traffic_sign": (43, 43 * 4, 43 * 4 // 10 + 1, 43), "vgg_flower": (102, 7, 1, 3),
+    "aircraft": (3, 12, 3, 6),
+    "cu_birds": (200, 9, 1, 3),
+    "dtd": (3, 9, 3, 3),
+    "traffic_sign": (43, 43 * 4, 43 * 4 // 10 + 1, 43),
+    "vgg_flower": (102, 7, 1, 3),
 }
 
 
@@ -49,7 +56,7 @@ def test_vgg_flower_split_follows_dabs(natural_root):
     for members in ([0, 2, 7], [1, 4, 5, 9], [3, 6, 8]):  # classes 3, 1, 2 in order of first appearance
         order = np.arange(len(members))
         rng.shuffle(order)
-        expected += [members[i] for i in order][int(0.8 * len(members)):]
+        expected += [members[i] for i in order][int(0.8 * len(members)) :]
     test_files = sorted(p.name for p, part in zip(paths, parts) if part == 2)
     assert test_files == sorted(f"image_{i + 1:05d}.jpg" for i in expected)
 

@@ -31,7 +31,7 @@ def test_pamap2_window_holds_the_file_rows(tmp_path):
     folder = write_pamap2(tmp_path, run=700)
     rows = np.loadtxt(folder / "subject105.dat")
     (window,), _ = pamap2.build(data_root=str(tmp_path)).tasks["pamap2"].test[1]
-    expected = rows[15 + 32: 15 + 32 + 320, 3:]  # second window of subject 5's first run, IMU columns
+    expected = rows[15 + 32 : 15 + 32 + 320, 3:]  # second window of subject 5's first run, IMU columns
     assert np.allclose(window[:, 1:].numpy(), expected, atol=1e-5, equal_nan=False)
     assert np.allclose(window[:, 0].numpy()[:5], 105.0)  # heart rate, interpolated between samples
 

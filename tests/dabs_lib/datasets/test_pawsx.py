@@ -32,7 +32,9 @@ def test_pawsx_domain(text_root):
     tokenizer = load_tokenizer(path)
     ids = encode(tokenizer, ["猫 が 고양이 chat katze"], 128)[0]
     assert int((ids > 4).sum()) >= 5 and not (ids == tokenizer.token_to_id("[UNK]")).any()  # every script covered
-    zh_rows = [r for r in range(len(domain.pretrain)) if int(domain.pretrain[r][0][0][1]) == tokenizer.token_to_id("猫")]
+    zh_rows = [
+        r for r in range(len(domain.pretrain)) if int(domain.pretrain[r][0][0][1]) == tokenizer.token_to_id("猫")
+    ]
     assert zh_rows, "the zh .json.gz shards must be read"
     MultiEmbedding(domain.specs, 8)([tokens.unsqueeze(0)])
 

@@ -12,9 +12,13 @@ from dabs_lib.datasets.splits import dabs_shuffle
 from dabs_lib.embeddings import MultiEmbedding
 from tests.dabs_lib.datasets.miniature_more import write_proteins
 
-EXPECTED = {"pfam": ("multiclass", "accuracy", 4), "remote_homology": ("multiclass", "accuracy", 1195),
-            "secondary_structure": ("per_token", "accuracy", 3), "stability": ("regression", "spearman", 1),
-            "fluorescence": ("regression", "spearman", 1)}
+EXPECTED = {
+    "pfam": ("multiclass", "accuracy", 4),
+    "remote_homology": ("multiclass", "accuracy", 1195),
+    "secondary_structure": ("per_token", "accuracy", 3),
+    "stability": ("regression", "spearman", 1),
+    "fluorescence": ("regression", "spearman", 1),
+}
 
 
 def test_proteins_domain_tokens_labels_splits(tmp_path):
@@ -29,7 +33,7 @@ def test_proteins_domain_tokens_labels_splits(tmp_path):
     seq = records[5]["primary"][:128]
     assert tokens.dtype == torch.int64 and tokens.shape == (128,)
     assert tokens[: len(seq)].tolist() == [1 + proteins.AMINO_ACIDS.index(a) for a in seq]
-    assert (tokens[len(seq):] == 0).all() and int(label) == [3, 7, 11, 20].index(records[5]["clan"])
+    assert (tokens[len(seq) :] == 0).all() and int(label) == [3, 7, 11, 20].index(records[5]["clan"])
     # Pfam transfer: pfam_valid shuffled with seed 42, head ceil 90% / tail floor 10%, clan 99 (row 0) dropped.
     pfam = domain.tasks["pfam"]
     order = dabs_shuffle(50)

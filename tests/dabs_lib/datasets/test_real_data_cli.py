@@ -1,5 +1,6 @@
 """Real data through the command line: relative data roots, the preflight before Ray starts,
 a folder where a data file must be. Every bad case is one line on stderr, exit 2, nothing written."""
+
 from __future__ import annotations
 
 import json
@@ -47,18 +48,30 @@ def test_search_without_data_stops_before_ray(domain, empty_cwd, capsys):
 
 def test_search_without_data_in_a_subprocess(empty_cwd):
     """The user's path: a fresh process, no traceback, exit 2, the download instruction."""
-    done = subprocess.run([sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "cifar10"],
-                          cwd=empty_cwd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "cifar10"],
+        cwd=empty_cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2, done.stderr[-3000:]
     line = _one_line(done.stderr)
     assert "cifar-10-python.tar.gz" in line and "Traceback" not in done.stderr
     assert not any(empty_cwd.iterdir())
 
 
-@pytest.mark.parametrize("domain, writer, rel", [
-    ("cifar10_small", write_cifar, "cifar10/cifar-10-batches-py/test_batch"),
-    ("wikitext103", lambda root: (write_wikitext(root), write_glue(root)), "wikitext103/wikitext-103/wiki.train.tokens"),
-])
+@pytest.mark.parametrize(
+    "domain, writer, rel",
+    [
+        ("cifar10_small", write_cifar, "cifar10/cifar-10-batches-py/test_batch"),
+        (
+            "wikitext103",
+            lambda root: (write_wikitext(root), write_glue(root)),
+            "wikitext103/wikitext-103/wiki.train.tokens",
+        ),
+    ],
+)
 def test_a_folder_where_a_data_file_must_be(domain, writer, rel, empty_cwd, capsys):
     writer(empty_cwd / "data")
     path = empty_cwd / "data" / rel
@@ -76,8 +89,19 @@ def test_relative_paths_become_absolute_in_the_request(empty_cwd):
     from cli.search_cmd import request_from_args
 
     (empty_cwd / "mine.yaml").write_text("fixed:\n  max_steps: 3\n")
-    args = build_parser().parse_args(["search", "--domain", "cifar10_small", "--set", "data_root=data",
-                                      "--space", "mine.yaml", "--space", "model_size"])
+    args = build_parser().parse_args(
+        [
+            "search",
+            "--domain",
+            "cifar10_small",
+            "--set",
+            "data_root=data",
+            "--space",
+            "mine.yaml",
+            "--space",
+            "model_size",
+        ]
+    )
     request = request_from_args(args)
     assert request.overrides["data_root"] == str(empty_cwd / "data")
     assert request.space_files == (str(empty_cwd / "mine.yaml"), "model_size")
@@ -99,10 +123,35 @@ def test_search_with_a_relative_data_root(empty_cwd):
     """README's `--set data_root=data`: every trial, in its own Ray working folder, finds the files."""
     write_cifar(empty_cwd / "data")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "run_search.py"), "search", "--domain", "cifar10_small", "--objective", "mae",
-         "--num-samples", "1", "--set", "data_root=data", "--set", "max_steps=2", "--set", "eval_every=1",
-         "--smoke-test", "--storage-path", "runs", "--name", "rel", "--num-cpus", "2"],
-        cwd=empty_cwd, capture_output=True, text=True, timeout=1200)
+        [
+            sys.executable,
+            str(ROOT / "run_search.py"),
+            "search",
+            "--domain",
+            "cifar10_small",
+            "--objective",
+            "mae",
+            "--num-samples",
+            "1",
+            "--set",
+            "data_root=data",
+            "--set",
+            "max_steps=2",
+            "--set",
+            "eval_every=1",
+            "--smoke-test",
+            "--storage-path",
+            "runs",
+            "--name",
+            "rel",
+            "--num-cpus",
+            "2",
+        ],
+        cwd=empty_cwd,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     trials = sorted(p for p in (empty_cwd / "runs" / "rel").glob("cifar10_small_*") if p.is_dir())
     assert len(trials) == 2  # the mae trial and the random-init baseline

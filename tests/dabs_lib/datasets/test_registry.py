@@ -1,4 +1,5 @@
 """Every real domain, built (smoke) from miniature files, against the spec it declares."""
+
 import inspect
 import subprocess
 import sys
@@ -39,8 +40,10 @@ def test_every_real_domain_has_a_writer_and_the_builder_signature():
 
 
 def test_importing_the_package_loads_no_loader():
-    code = ("import sys, dabs_lib.datasets as d; assert 'dabs_lib.domains' not in sys.modules; "
-            "assert 'dabs_lib.datasets.cifar' not in sys.modules; print(len(d.REAL_DOMAINS))")
+    code = (
+        "import sys, dabs_lib.datasets as d; assert 'dabs_lib.domains' not in sys.modules; "
+        "assert 'dabs_lib.datasets.cifar' not in sys.modules; print(len(d.REAL_DOMAINS))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(len(REAL_DOMAINS))
 

@@ -1,6 +1,7 @@
 """Files as the real releases ship them: byte-order marks, CRLF line ends, unbalanced quotes,
 trailing blank lines, non-UTF-8 bytes. One test per quirk; each reader goes through
 dabs_lib/datasets/textfiles.py, so a quirk handled there is handled for every loader."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,7 @@ def _rewrite(paths, change) -> None:
 
 def test_text_lines_drop_the_bom_line_ends_and_blank_lines(tmp_path):
     path = tmp_path / "a.tsv"
-    path.write_bytes(b"\xef\xbb\xbfQuality\tText\r\n1\tsay \"hi\r\n\r\n0\tbye\r\n\r\n\r\n")
+    path.write_bytes(b'\xef\xbb\xbfQuality\tText\r\n1\tsay "hi\r\n\r\n0\tbye\r\n\r\n\r\n')
     assert list(text_lines(path)) == ["Quality\tText", '1\tsay "hi', "0\tbye"]
     assert list(raw_lines(path))[:3] == ["Quality\tText", '1\tsay "hi', ""]
     assert read_text(path).startswith("Quality\tText\n1")

@@ -9,7 +9,11 @@ from dabs_lib.datasets import audio, cache, speech
 from dabs_lib.datasets import speech_sources as src
 from dabs_lib.datasets.errors import DatasetFileError, ManualDownloadError
 from tests.dabs_lib.datasets.miniature_media import (
-    write_audio_mnist, write_fluent_speech, write_librispeech, write_speech_commands, write_voxceleb1,
+    write_audio_mnist,
+    write_fluent_speech,
+    write_librispeech,
+    write_speech_commands,
+    write_voxceleb1,
 )
 
 
@@ -31,8 +35,15 @@ def domain(speech_root):
 
 def test_speech_specs_tasks_and_metrics(domain):
     assert domain.specs[0] == speech.SPEC and domain.specs[0].num_tokens == 196
-    expected = {"librispeech": 2, "audio_mnist": 10, "speech_commands": 36,
-                "fluent_action": 6, "fluent_object": 14, "fluent_location": 4, "voxceleb1": 3}
+    expected = {
+        "librispeech": 2,
+        "audio_mnist": 10,
+        "speech_commands": 36,
+        "fluent_action": 6,
+        "fluent_object": 14,
+        "fluent_location": 4,
+        "voxceleb1": 3,
+    }
     assert {n: t.num_classes for n, t in domain.tasks.items()} == expected
     assert all(t.kind == "multiclass" and t.metric == "accuracy" for t in domain.tasks.values())
     assert domain.default_task == "librispeech" and domain.pretrain_num_classes == 4
@@ -95,7 +106,10 @@ def test_voxceleb1_smoke_keeps_every_speaker(speech_root):
     assert speakers == ["id10001", "id10002", "id10003"]
     assert clips.parts.tolist() == [0, 1, 2] and clips.labels.tolist() == [2, 2, 2]
     assert [p.relative_to(speech_root / "voxceleb1" / "wav").as_posix() for p in clips.paths] == [
-        "id10003/Xy1/00001.wav", "id10003/Zz9/00001.wav", "id10003/Ab2/00001.wav"]
+        "id10003/Xy1/00001.wav",
+        "id10003/Zz9/00001.wav",
+        "id10003/Ab2/00001.wav",
+    ]
 
 
 def test_second_build_does_no_preprocessing(speech_root, domain):

@@ -1,5 +1,6 @@
 """`python -m dabs_lib.datasets status`: file checks only (no torch), and an exit status that
 says whether the required data is there (0 present, 1 missing or misplaced, 2 bad usage)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ HEAVY = ("torch", "torchvision", "torchaudio", "lightning", "numpy", "pandas")
 
 def status(*argv: str, cwd: Path, env: dict | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
     """Run the module as a user does; -X importtime lists every module the process imported."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "dabs_lib.datasets", "status", *argv],
-                          cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dabs_lib.datasets", "status", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     return done, imported
 
@@ -66,9 +73,13 @@ def test_status_of_an_unknown_name_is_usage_error(tmp_path):
 
 @pytest.mark.parametrize("domain", ["cifar10", "librispeech", "wikitext103"])
 def test_the_preflight_check_imports_no_torch(domain, tmp_path):
-    code = ("import sys\nfrom dabs_lib.datasets import check_files, ManualDownloadError\n"
-            f"try:\n    check_files({domain!r}, {str(tmp_path)!r})\nexcept ManualDownloadError as e:\n    print(e)\n"
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    code = (
+        "import sys\nfrom dabs_lib.datasets import check_files, ManualDownloadError\n"
+        f"try:\n    check_files({domain!r}, {str(tmp_path)!r})\nexcept ManualDownloadError as e:\n    print(e)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
     assert done.stdout.splitlines()[-1] == "[]"
     assert "is missing" in done.stdout

@@ -7,10 +7,16 @@ from dabs_lib.datasets.tokenizer import train_wordpiece
 from tests.dabs_lib.datasets.miniature import write_glue, write_wikitext
 
 EXPECTED = {  # task -> (kind, metric, num_classes)
-    "sst2": ("binary", "accuracy", 1), "cola": ("binary", "mcc", 1), "mrpc": ("binary", "accuracy", 1),
-    "qqp": ("binary", "accuracy", 1), "stsb": ("regression", "spearman", 1),
-    "mnli_matched": ("multiclass", "accuracy", 3), "mnli_mismatched": ("multiclass", "accuracy", 3),
-    "qnli": ("binary", "accuracy", 1), "rte": ("binary", "accuracy", 1), "wnli": ("binary", "accuracy", 1),
+    "sst2": ("binary", "accuracy", 1),
+    "cola": ("binary", "mcc", 1),
+    "mrpc": ("binary", "accuracy", 1),
+    "qqp": ("binary", "accuracy", 1),
+    "stsb": ("regression", "spearman", 1),
+    "mnli_matched": ("multiclass", "accuracy", 3),
+    "mnli_mismatched": ("multiclass", "accuracy", 3),
+    "qnli": ("binary", "accuracy", 1),
+    "rte": ("binary", "accuracy", 1),
+    "wnli": ("binary", "accuracy", 1),
 }
 
 

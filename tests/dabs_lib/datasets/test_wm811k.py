@@ -71,7 +71,11 @@ def test_second_build_cached_missing_and_corrupt(tmp_path):
     with pytest.raises(DatasetFileError, match="wm811k.npz"):
         wm811k.build(data_root=str(tmp_path))
     maps, types = wafer_rows(10)
-    np.savez(path, maps=np.concatenate([m.ravel() for m in maps])[:-5], shapes=np.array([m.shape for m in maps]),
-             failureType=np.array(types))
+    np.savez(
+        path,
+        maps=np.concatenate([m.ravel() for m in maps])[:-5],
+        shapes=np.array([m.shape for m in maps]),
+        failureType=np.array(types),
+    )
     with pytest.raises(DatasetFileError, match="wm811k.npz.*do not agree"):
         wm811k.build(data_root=str(tmp_path))

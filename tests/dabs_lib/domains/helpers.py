@@ -1,4 +1,5 @@
 """Shared helpers for the domain tests: split walking, row identity, spec shapes."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """What each embedded domain promises beyond the shared contract."""
+
 from __future__ import annotations
 
 import numpy as np

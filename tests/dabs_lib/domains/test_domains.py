@@ -1,4 +1,5 @@
 """Every embedded domain: determinism, shapes vs specs, disjoint splits, labels, fingerprints."""
+
 from __future__ import annotations
 
 import pytest

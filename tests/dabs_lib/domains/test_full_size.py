@@ -1,4 +1,5 @@
 """Each embedded domain at full size: split sizes, token counts, shapes, every class present."""
+
 from __future__ import annotations
 
 import pytest

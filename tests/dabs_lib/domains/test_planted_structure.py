@@ -4,6 +4,7 @@ Each test fits a logistic regression on a hand-crafted feature that reads the pl
 structure (it must beat chance by a wide margin) and, where the generator promises it, on
 a feature that ignores that structure (it must stay near chance).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The domain registry: keys, builder signature, per-process cache, unknown names."""
+
 from __future__ import annotations
 
 import inspect

@@ -6,6 +6,7 @@ cannot see a signal, no encoder can learn it. Each test also shows the signal is
 once word order is destroyed (the exchangeable first version of the generator), which is
 why ShED could learn nothing there.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -76,11 +77,13 @@ def test_emix_can_tell_sequences_apart_by_their_pair_of_categories(ids):
     hist = np.zeros((2, len(cat), tokens.NUM_CATEGORIES))
     for i, (row, n) in enumerate(zip(cat, lengths)):
         np.add.at(hist[0, i], row[: n // 2], 1)
-        np.add.at(hist[1, i], row[n // 2: n], 1)
+        np.add.at(hist[1, i], row[n // 2 : n], 1)
     hits = 0
     for start in range(0, len(cat), 64):
-        a = (hist[0, start:start + 64] > 0).astype(float)
-        b = (hist[1, start:start + 64] > 0).astype(float)
-        similarity = a @ b.T - 0.01 * np.abs(hist[0, start:start + 64, None] - hist[1, None, start:start + 64]).sum(-1)
+        a = (hist[0, start : start + 64] > 0).astype(float)
+        b = (hist[1, start : start + 64] > 0).astype(float)
+        similarity = a @ b.T - 0.01 * np.abs(hist[0, start : start + 64, None] - hist[1, None, start : start + 64]).sum(
+            -1
+        )
         hits += int((similarity.argmax(1) == np.arange(len(a))).sum())
     assert hits / len(cat) > 5 / 64

@@ -1,4 +1,5 @@
 """Tiny specs and batches for objective tests: one spec set per input kind, plus image+tokens."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Capri maths: loss on masked positions only, detached targets, padding never a candidate."""
+
 from __future__ import annotations
 
 import pytest

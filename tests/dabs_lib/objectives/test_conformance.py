@@ -1,4 +1,5 @@
 """Every trainable objective on every input kind: finite loss, gradients everywhere, learning."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Corruption primitives: which positions, how they change, and that padding is never touched."""
+
 from __future__ import annotations
 
 import pytest

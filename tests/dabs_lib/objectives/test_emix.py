@@ -1,4 +1,5 @@
 """e-Mix maths: per-example weights (the original's broadcasting defect) and sampling."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Masked prediction: only masked tokens count, every input kind routes to its own head."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,8 @@ def test_regression_loss_ignores_unmasked_tokens(loss):
     other_pred[~MASKED] = 50.0
     other_target[~MASKED] = -50.0
     assert torch.allclose(
-        masked_regression_loss(pred, target, MASKED, loss), masked_regression_loss(other_pred, other_target, MASKED, loss)
+        masked_regression_loss(pred, target, MASKED, loss),
+        masked_regression_loss(other_pred, other_target, MASKED, loss),
     )
 
 

@@ -1,4 +1,5 @@
 """Registry conformance: names, typed configs with shared field names, flags, validation."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """ShED labels: true exactly where an embedding changed; padding never counts."""
+
 from __future__ import annotations
 
 import torch

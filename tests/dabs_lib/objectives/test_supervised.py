@@ -1,4 +1,5 @@
 """Supervised twin: every task kind trains, labels are required, class counts are checked."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Tiny encoders and hand-built tasks for the transfer tests."""
+
 from __future__ import annotations
 
 import torch
@@ -17,8 +18,15 @@ def tiny_encoder(num_features: int = 4, seed: int = 0, **config) -> Encoder:
 
 
 def tabular_task(
-    n_train: int = 240, n_val: int = 80, n_test: int = 120, num_features: int = 4, seed: int = 0,
-    kind: str = "multiclass", metric: str = "accuracy", label_fn=None, num_classes: int = 2,
+    n_train: int = 240,
+    n_val: int = 80,
+    n_test: int = 120,
+    num_features: int = 4,
+    seed: int = 0,
+    kind: str = "multiclass",
+    metric: str = "accuracy",
+    label_fn=None,
+    num_classes: int = 2,
 ) -> TransferTask:
     """Gaussian rows; the label is x0 > 0 unless `label_fn(x)` says otherwise."""
     g = torch.Generator().manual_seed(seed)

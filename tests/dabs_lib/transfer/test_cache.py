@@ -1,4 +1,5 @@
 """The feature cache: a hit never runs the encoder; any change of key misses."""
+
 import contextlib
 
 import numpy as np

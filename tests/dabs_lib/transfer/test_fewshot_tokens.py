@@ -1,4 +1,5 @@
 """Few-shot draws and per-token probes."""
+
 import numpy as np
 import pytest
 import torch
@@ -39,8 +40,16 @@ def test_run_fewshot_draws_only_train_examples():
     val = FeatureSet(x[60:75], labels[60:75], np.arange(15))
     test = FeatureSet(x[75:], labels[75:], np.arange(15))
     RecordingFeatures.taken = []
-    results = run_fewshot(train, val, test, "multiclass", "accuracy", 3,
-                          ProbeProtocol(fewshot_sizes=(2,), fewshot_draws=4), torch.device("cpu"))
+    results = run_fewshot(
+        train,
+        val,
+        test,
+        "multiclass",
+        "accuracy",
+        3,
+        ProbeProtocol(fewshot_sizes=(2,), fewshot_draws=4),
+        torch.device("cpu"),
+    )
     assert len(RecordingFeatures.taken) == 4
     for examples in RecordingFeatures.taken:
         assert set(examples) <= set(train.rows) and len(examples) == 6
@@ -61,8 +70,12 @@ def test_fewshot_draws_come_from_train_and_are_scored_on_test():
     test_rows = {tuple(r) for r in task.test.inputs[0].numpy().round(6)}
     assert train_rows.isdisjoint(test_rows)
     with pytest.raises(ValueError, match="few-shot needs a task of kind"):
-        evaluate_transfer(tiny_encoder(), tabular_task(kind="regression", metric="pearson", num_classes=1,
-                                                       label_fn=lambda x: x[:, 0]), protocol, cache_dir=None)
+        evaluate_transfer(
+            tiny_encoder(),
+            tabular_task(kind="regression", metric="pearson", num_classes=1, label_fn=lambda x: x[:, 0]),
+            protocol,
+            cache_dir=None,
+        )
 
 
 def _token_task(seed=0, n=120, length=12, vocab=20):

@@ -1,4 +1,5 @@
 """Fine-tuning option, evaluate_domain's tidy table and probe_val (no test split)."""
+
 import math
 
 import numpy as np
@@ -45,23 +46,38 @@ def test_evaluate_domain_tidy_table_with_averages():
     tasks = {
         "a": tabular_task(seed=0),
         "b": tabular_task(seed=1, kind="binary", metric="auroc", num_classes=1),
-        "r": tabular_task(seed=2, kind="regression", metric="spearman", num_classes=1,
-                          label_fn=lambda x: (x[:, 0] * 2 + x[:, 1]).float()),
+        "r": tabular_task(
+            seed=2,
+            kind="regression",
+            metric="spearman",
+            num_classes=1,
+            label_fn=lambda x: (x[:, 0] * 2 + x[:, 1]).float(),
+        ),
     }
     for name, task in tasks.items():
         task.name = name
     domain = Domain("toy", (), pretrain=None, tasks=tasks, averages={"ab": ("a", "b")})
     table = evaluate_domain(tiny_encoder(), domain, ProbeProtocol(), cache_dir=None)
     assert isinstance(table, pd.DataFrame)
-    assert list(table.columns[:9]) == ["domain", "task", "metric", "higher_is_better", "val_score",
-                                       "test_score", "l2", "seconds", "cache_hit"]
+    assert list(table.columns[:9]) == [
+        "domain",
+        "task",
+        "metric",
+        "higher_is_better",
+        "val_score",
+        "test_score",
+        "l2",
+        "seconds",
+        "cache_hit",
+    ]
     assert table["task"].tolist() == ["a", "b", "r", "ab"]
     assert table.set_index("task").loc["r", "test_score"] > 0.8
     full = table.set_index("task")
     expected = np.mean([full.loc["a", "test_score"], full.loc["b", "test_score"]])
     assert full.loc["ab", "test_score"] == pytest.approx(expected)
-    fewshot = evaluate_domain(tiny_encoder(), domain, ProbeProtocol(fewshot_sizes=(2,), fewshot_draws=2),
-                              cache_dir=None, tasks=("a",))
+    fewshot = evaluate_domain(
+        tiny_encoder(), domain, ProbeProtocol(fewshot_sizes=(2,), fewshot_draws=2), cache_dir=None, tasks=("a",)
+    )
     assert fewshot["task"].tolist() == ["a", "a@2shot"] and fewshot["shots"].tolist() == [0, 2]
     assert fewshot["test_std"].notna().tolist() == [False, True]
     val_only = evaluate_domain(tiny_encoder(), domain, ProbeProtocol(), splits=("val",), cache_dir=None, tasks=("a",))

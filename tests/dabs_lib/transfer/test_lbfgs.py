@@ -1,6 +1,7 @@
 """The L-BFGS fast paths equal their textbook forms: the compact inverse-Hessian product equals
 the two-loop recursion, the fused objective the op-by-op one, its gradient autograd's, and a
 whole path fit the reference fit (bench/probe_fit.py)."""
+
 import importlib.util
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def test_minimize_finds_a_quadratic_minimum():
     torch.manual_seed(0)
     a = torch.randn(20, 20, dtype=torch.float64)
     hessian, b = a @ a.T / 20 + torch.eye(20, dtype=torch.float64), torch.randn(20, dtype=torch.float64)
-    w = minimize(lambda w: (0.5 * w @ hessian @ w - b @ w, hessian @ w - b), torch.zeros(20, dtype=torch.float64),
-                 tol=1e-10)
+    w = minimize(
+        lambda w: (0.5 * w @ hessian @ w - b @ w, hessian @ w - b), torch.zeros(20, dtype=torch.float64), tol=1e-10
+    )
     # it stops when the loss stalls (relative change 1e-10), short of the exact solution
     torch.testing.assert_close(w, torch.linalg.solve(hessian, b), rtol=1e-3, atol=1e-4)
 

@@ -1,4 +1,5 @@
 """Metrics over the whole split, checked against hand computations and scikit-learn."""
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -51,9 +52,11 @@ def test_multiclass_metrics_match_sklearn():
     assert compute_metric("accuracy", "multiclass", probs, labels) == pytest.approx(skm.accuracy_score(labels, hard))
     assert compute_metric("mcc", "multiclass", probs, labels) == pytest.approx(skm.matthews_corrcoef(labels, hard))
     assert compute_metric("f1_weighted", "multiclass", probs, labels) == pytest.approx(
-        skm.f1_score(labels, hard, average="weighted"))
+        skm.f1_score(labels, hard, average="weighted")
+    )
     assert compute_metric("auroc", "multiclass", probs, labels) == pytest.approx(
-        skm.roc_auc_score(labels, probs, multi_class="ovr", average="macro"))
+        skm.roc_auc_score(labels, probs, multi_class="ovr", average="macro")
+    )
 
 
 def test_binary_metrics_match_sklearn_with_tied_scores():
@@ -64,7 +67,8 @@ def test_binary_metrics_match_sklearn_with_tied_scores():
     assert compute_metric("auroc", "binary", probs, labels) == pytest.approx(skm.roc_auc_score(labels, probs))
     assert compute_metric("mcc", "binary", probs, labels) == pytest.approx(skm.matthews_corrcoef(labels, hard))
     assert compute_metric("f1_weighted", "binary", probs, labels) == pytest.approx(
-        skm.f1_score(labels, hard, average="weighted"))
+        skm.f1_score(labels, hard, average="weighted")
+    )
 
 
 def test_multilabel_auroc_by_hand():
@@ -76,7 +80,8 @@ def test_multilabel_auroc_by_hand():
     scores[3, 1] = 0.1  # label 1 now perfectly ranked: macro (0.75 + 1.0) / 2
     assert compute_metric("auroc", "multilabel", scores, labels) == pytest.approx(0.875)
     assert compute_metric("auroc", "multilabel", scores, labels) == pytest.approx(
-        skm.roc_auc_score(labels, scores, average="macro"))
+        skm.roc_auc_score(labels, scores, average="macro")
+    )
 
 
 def test_multilabel_f1_matches_sklearn():
@@ -84,7 +89,8 @@ def test_multilabel_f1_matches_sklearn():
     labels = rng.integers(0, 2, (100, 3))
     scores = np.clip(labels * 0.4 + rng.uniform(0, 0.7, (100, 3)), 0, 1)
     assert compute_metric("f1_weighted", "multilabel", scores, labels) == pytest.approx(
-        skm.f1_score(labels, (scores >= 0.5).astype(int), average="weighted"))
+        skm.f1_score(labels, (scores >= 0.5).astype(int), average="weighted")
+    )
 
 
 def test_mcc_hand_computed_and_degenerate():

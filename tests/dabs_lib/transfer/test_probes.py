@@ -1,4 +1,5 @@
 """Probes recover known answers: separable classes, the ridge closed form, the L2 path."""
+
 import dataclasses
 
 import numpy as np

@@ -1,4 +1,5 @@
 """probe_val featurizes a fixed seeded sample of train and val; final scores use whole splits."""
+
 from __future__ import annotations
 
 import dataclasses

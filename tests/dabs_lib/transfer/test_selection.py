@@ -1,4 +1,5 @@
 """L2 is chosen on validation, never on test; carved validation never overlaps test."""
+
 import numpy as np
 import torch
 

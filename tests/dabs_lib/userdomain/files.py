@@ -4,6 +4,7 @@ One writer per input kind plus a multi-input domain; each writes its data files 
 file into `folder` and returns the domain file. The tables carry the details real files have:
 a UTF-8 byte-order mark and CRLF line ends (CSV), quoting, trailing blank lines.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,11 @@ def images(folder: Path, per_class: int = 10) -> Path:
             pixels = (rng.random((12, 12, 3)) * bright).astype(np.uint8)
             Image.fromarray(pixels).save(folder / "photos" / c / f"{i}.{'png' if i % 2 else 'jpg'}")
     path = folder / "pets.yaml"
-    path.write_text("name: pets\ninputs:\n  - {name: image, kind: image, patch_size: 4}\n"
-                    "data: {folder: photos}\ntasks:\n  - {name: species, label: folder}\n"
-                    "split: {val: 0.2, test: 0.2, seed: 1}\n")
+    path.write_text(
+        "name: pets\ninputs:\n  - {name: image, kind: image, patch_size: 4}\n"
+        "data: {folder: photos}\ntasks:\n  - {name: species, label: folder}\n"
+        "split: {val: 0.2, test: 0.2, seed: 1}\n"
+    )
     return path
 
 
@@ -45,8 +48,10 @@ def audio(folder: Path, per_class: int = 8) -> Path:
             wave = 0.5 * np.sin(2 * np.pi * (pitch + 25 * i) * t) + 0.01 * rng.normal(size=t.size)
             soundfile.write(folder / "clips" / c / f"{i}.{'wav' if i % 2 else 'flac'}", wave.astype(np.float32), 8000)
     path = folder / "tones.yaml"
-    path.write_text("name: tones\ninputs:\n  - {name: clip, kind: audio, size: 16, clip_seconds: 0.25}\n"
-                    "data: {folder: clips}\ntasks:\n  - {name: pitch, label: folder}\n")
+    path.write_text(
+        "name: tones\ninputs:\n  - {name: clip, kind: audio, size: 16, clip_seconds: 0.25}\n"
+        "data: {folder: clips}\ntasks:\n  - {name: pitch, label: folder}\n"
+    )
     return path
 
 
@@ -57,8 +62,10 @@ def series(folder: Path, rows: int = 36) -> Path:
     signal = rng.normal(size=(rows, 32, 2)).astype(np.float32) + labels[:, None, None]
     np.savez(folder / "motion.npz", signal=signal, activity=np.array(["walk", "run", "sit"])[labels])
     path = folder / "motion.yaml"
-    path.write_text("name: motion\ninputs:\n  - {name: signal, kind: timeseries, segment_size: 4}\n"
-                    "data: {array: motion.npz}\ntasks:\n  - {name: activity, label: activity}\n")
+    path.write_text(
+        "name: motion\ninputs:\n  - {name: signal, kind: timeseries, segment_size: 4}\n"
+        "data: {array: motion.npz}\ntasks:\n  - {name: activity, label: activity}\n"
+    )
     return path
 
 
@@ -73,9 +80,11 @@ def tabular(folder: Path, rows: int = 40) -> Path:
     table["target"] = ["yes" if t else "no" for t in target]
     pq.write_table(pa.table(table), folder / "measurements.parquet")
     path = folder / "measurements.yaml"
-    path.write_text("name: measurements\ninputs:\n  - {name: features, kind: tabular}\n"
-                    "data: {table: measurements.parquet}\n"
-                    "tasks:\n  - {name: target, kind: binary, label: target, classes: ['no', 'yes']}\n")
+    path.write_text(
+        "name: measurements\ninputs:\n  - {name: features, kind: tabular}\n"
+        "data: {table: measurements.parquet}\n"
+        "tasks:\n  - {name: target, kind: binary, label: target, classes: ['no', 'yes']}\n"
+    )
     return path
 
 
@@ -86,9 +95,11 @@ def text(folder: Path, rows: int = 40) -> Path:
     (folder / "reviews.tsv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n\r\n").encode())
     (folder / "corpus.txt").write_text("\n".join(" ".join(rng.choice(WORDS, 6)) for _ in range(30)) + "\n\n")
     path = folder / "reviews.yaml"
-    path.write_text("name: reviews\ninputs:\n  - {name: sentence, kind: text, seq_len: 12, vocab_size: 100}\n"
-                    "data: {table: reviews.tsv}\nunlabelled: {text: corpus.txt}\n"
-                    "tasks:\n  - {name: topic, label: topic}\n")
+    path.write_text(
+        "name: reviews\ninputs:\n  - {name: sentence, kind: text, seq_len: 12, vocab_size: 100}\n"
+        "data: {table: reviews.tsv}\nunlabelled: {text: corpus.txt}\n"
+        "tasks:\n  - {name: topic, label: topic}\n"
+    )
     return path
 
 
@@ -103,10 +114,12 @@ def multi(folder: Path, rows: int = 30) -> Path:
         lines.append(f'pics/{i}.png,"{caption}",{("train", "train", "val", "test", "train")[i % 5]},{i % 2}')
     (folder / "captions.csv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
     path = folder / "captioned.yaml"
-    path.write_text("name: captioned\ninputs:\n  - {name: image, kind: image, channels: 1, patch_size: 4}\n"
-                    "  - {name: caption, kind: text, seq_len: 8, vocab_size: 100}\n"
-                    "data: {table: captions.csv}\nsplit: {column: split, min_rows_per_class: 1}\n"
-                    "tasks:\n  - {name: match, kind: binary, label: match}\n")
+    path.write_text(
+        "name: captioned\ninputs:\n  - {name: image, kind: image, channels: 1, patch_size: 4}\n"
+        "  - {name: caption, kind: text, seq_len: 8, vocab_size: 100}\n"
+        "data: {table: captions.csv}\nsplit: {column: split, min_rows_per_class: 1}\n"
+        "tasks:\n  - {name: match, kind: binary, label: match}\n"
+    )
     return path
 
 

@@ -1,4 +1,5 @@
 """Every input kind prepared from files in its real format, read back as a Domain; the cache keys on content."""
+
 from __future__ import annotations
 
 import os
@@ -83,7 +84,9 @@ def test_series_from_per_row_csv_files_and_a_user_tokenizer(tmp_path):
     rng = np.random.default_rng(0)
     rows = ["recording,label,note"]
     for i in range(24):
-        (tmp_path / f"r{i}.csv").write_text("x,y\n" + "\n".join(f"{a:.3f},{b:.3f}" for a, b in rng.normal(size=(20, 2))))
+        (tmp_path / f"r{i}.csv").write_text(
+            "x,y\n" + "\n".join(f"{a:.3f},{b:.3f}" for a, b in rng.normal(size=(20, 2)))
+        )
         rows.append(f"r{i}.csv,{'ab'[i % 2]},word{i % 3} word{i % 5}")
     (tmp_path / "index.csv").write_text("\n".join(rows) + "\n")
     vocab = {"[PAD]": 0, "[UNK]": 1, **{f"word{i}": i + 2 for i in range(5)}}
@@ -91,8 +94,10 @@ def test_series_from_per_row_csv_files_and_a_user_tokenizer(tmp_path):
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer.save(str(tmp_path / "tok.json"))
     (tmp_path / "d.yaml").write_text(
-        "inputs:\n  - {name: recording, kind: timeseries}\n  - {name: note, kind: text, seq_len: 4, tokenizer: tok.json}\n"
-        "data: {table: index.csv}\ntasks:\n  - {name: label}\nsplit: {val: 0.25, test: 0.25}\n")
+        "inputs:\n  - {name: recording, kind: timeseries}\n"
+        "  - {name: note, kind: text, seq_len: 4, tokenizer: tok.json}\n"
+        "data: {table: index.csv}\ntasks:\n  - {name: label}\nsplit: {val: 0.25, test: 0.25}\n"
+    )
     register(tmp_path / "d.yaml")
     prepare(tmp_path / "d.yaml", str(tmp_path / "root"))
     domain = get_domain("d", data_root=str(tmp_path / "root"))

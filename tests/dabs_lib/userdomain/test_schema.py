@@ -1,4 +1,5 @@
 """The domain file schema: typed, defaults filled, unknown keys and bad values refused naming file and key."""
+
 from __future__ import annotations
 
 import pickle
@@ -35,8 +36,9 @@ def test_an_unknown_input_kind_names_file_key_and_choices(kind, tmp_path):
     path.write_text(path.read_text().replace("kind: image", f"kind: {kind}"))
     with pytest.raises(DomainFileError) as error:
         load_domain_file(path)
-    assert str(error.value) == (f"inputs[0].kind must be one of {list(INPUT_KINDS)}, but got {kind!r} in "
-                                f"{path.resolve()}")
+    assert str(error.value) == (
+        f"inputs[0].kind must be one of {list(INPUT_KINDS)}, but got {kind!r} in {path.resolve()}"
+    )
 
 
 def test_errors_survive_pickling(tmp_path):
