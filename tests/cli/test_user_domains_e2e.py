@@ -58,12 +58,16 @@ def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeyp
     assert all(name in table for name in names)
 
 
-def _readme_example() -> str:
+def _readme_block(heading: str = "Your own domain", language: str = "bash") -> str:
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Your own domain", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert len(blocks) == 1, "the section holds one bash block"
+    section = readme.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1, f"the section holds one {language} block"
     return blocks[0]
+
+
+def _readme_example() -> str:
+    return _readme_block()
 
 
 @pytest.mark.slow
@@ -87,3 +91,12 @@ def test_readme_worked_example_runs_as_written(tmp_path):
     assert "task shape: multiclass, metric accuracy, 2 output(s); labels: round=12, square=12" in done.stdout
     assert (tmp_path / "runs/shapes_demo/search.json").is_file()
     assert "report: " in done.stdout and (tmp_path / "reports/shapes_demo/README.md").is_file()
+    # then the README's "Use the encoder you found", on the search it just ran
+    python = _readme_block("Use the encoder you found", "python") + "print(featurize.config['name'])\n"
+    script = _readme_block("Use the encoder you found") + f"python - <<'PYEOF'\n{python}PYEOF\n"
+    done = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (tmp_path / "models/shapes_demo/shapes-mae/model.safetensors").is_file()
+    assert (tmp_path / "shapes.parquet").is_file() and "shapes-mae" in done.stdout
