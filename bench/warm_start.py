@@ -76,7 +76,12 @@ def run_one(payload: tuple) -> str:
 
     args = argparse.Namespace(**args_dict)
     space = load_space(args.objective, domain, overrides=overrides(args))
-    budget = int(round(args.trials * int(space.fixed["max_steps"])))
+    steps = int(space.fixed["max_steps"])
+    if args.smoke_test:  # smoke trials stop at SMOKE_MAX_STEPS: the budget is counted in steps trials run
+        from dabs_lib.config import SMOKE_MAX_STEPS
+
+        steps = min(steps, SMOKE_MAX_STEPS)
+    budget = int(round(args.trials * steps))
     start = time.perf_counter()
     record = search_with(space, args.method, seed, budget, enqueue)
     path = record_file(Path(args.out), phase, domain, seed)

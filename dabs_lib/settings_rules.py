@@ -125,7 +125,7 @@ def _batch_fits(v: Mapping[str, Any]) -> bool:
 RELATIONS: tuple[Relation, ...] = (
     Relation(
         ("eval_every", "max_steps"),
-        "`eval_every <= max_steps` must hold (a trial is evaluated every eval_every steps)",
+        "`eval_every <= max_steps` must hold (a trial is evaluated every eval_every steps: lower both)",
         lambda v: v["eval_every"] <= v["max_steps"],
     ),
     Relation(

@@ -33,6 +33,7 @@ def _real_domain_experiment(root):
         "data_root": ELSEWHERE,
         "lr": 2e-4,
         "max_steps": 2,
+        "eval_every": 1,
         "smoke_test": True,
     }
     final = {"final": True, "test/cifar10": 0.2, "val/cifar10": 0.3, "seconds": 2.0, "step": 2}

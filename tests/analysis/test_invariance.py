@@ -103,9 +103,10 @@ def test_input_families_touch_only_what_they_should():
 
 
 def test_bag_of_embeddings_encoder_is_exactly_shuffle_invariant():
-    """Depth 0, no positions, mean pooling: the pooled feature ignores the order of the tokens."""
+    """No positions and mean pooling: attention is permutation-equivariant, so the pooled feature
+    ignores the order of the tokens."""
     domain = get_domain("sensor", smoke=True)
-    encoder = tiny(domain.specs, config=ModelConfig(embed_dim=32, depth=0, num_heads=2, mlp_dim=64))
+    encoder = tiny(domain.specs, config=ModelConfig(embed_dim=32, depth=1, num_heads=2, mlp_dim=64))
     with torch.no_grad():
         encoder.pos.zero_()
     curves = invariance_curves(encoder, domain.pretrain, families=("shuffle", "mask"), num_samples=64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,10 +84,13 @@ def test_a_rerun_skips_done_trials(experiment, report_dir):
     files = sorted((report_dir / "trials").iterdir())
     stamps = {p: p.stat().st_mtime_ns for p in files}
     removed = files[0]
+    first = json.loads(removed.read_text())
     removed.unlink()
-    before = pd.read_csv(report_dir / "tables" / "correlation.csv")
     analyze(load_report([experiment]), report_dir, all_trials=True, num_cpus=2, progress=False)
     assert removed.is_file() and json.loads(removed.read_text())["kinds"] == ["invariance", "risk"]
     assert all(p.stat().st_mtime_ns == stamps[p] for p in files[1:])  # untouched: read back, not recomputed
-    after = pd.read_csv(report_dir / "tables" / "correlation.csv")
-    pd.testing.assert_frame_equal(before, after, atol=1e-6)
+    # the deleted trial measured again: the same measures (float noise aside: another process, other threads)
+    again = {(r["kind"], r["measure"], r["task"]): r["value"] for r in json.loads(removed.read_text())["rows"]}
+    expected = {(r["kind"], r["measure"], r["task"]): r["value"] for r in first["rows"]}
+    assert again.keys() == expected.keys()
+    np.testing.assert_allclose([again[k] for k in expected], list(expected.values()), rtol=1e-3, atol=1e-3)
