@@ -18,7 +18,7 @@ from dabs_lib.domains.base import Domain, DomainBuilder
 from dabs_lib.encoder import Encoder
 from dabs_lib.experiment import REPORT_KEYS, Manifest, Study, TrialReport, TrialSettings
 from dabs_lib.objectives import OBJECTIVES, Objective
-from tests.dabs_lib.objectives.batches import BATCH, SPEC_SETS, TINY, make_batch
+from tests.dabs_lib.objectives.batches import BATCH, SPEC_SETS, TINY, default_config, make_batch
 
 BUILDER_PARAMS = [
     (name, p.default) for name, p in inspect.signature(DomainBuilder.__call__).parameters.items() if name != "self"
@@ -40,7 +40,7 @@ def test_every_objective_instance_satisfies_the_protocol(name: str) -> None:
     torch.manual_seed(0)
     specs = SPEC_SETS["tabular"]
     encoder = Encoder(specs, TINY)
-    objective = OBJECTIVES[name](encoder, OBJECTIVES[name].Config())
+    objective = OBJECTIVES[name](encoder, default_config(name))
     assert isinstance(objective, Objective)
     assert objective.encoder is encoder
     assert list(inspect.signature(objective.forward).parameters) == ["inputs", "labels"]
