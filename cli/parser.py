@@ -140,7 +140,7 @@ def _search_flags(p: argparse.ArgumentParser) -> None:
         "--warm-start",
         nargs="+",
         metavar="EXPERIMENT",
-        help="finished experiments whose best configs (same objective) each new study tries first",
+        help="finished experiments whose best configs (same objective) each new study tries first (default: none)",
     )
 
 
@@ -235,7 +235,9 @@ def _model_parsers(sub) -> None:
         "--out", default=DEFAULT_MODELS_DIR, help="models folder: writes OUT/<experiment>/<domain>-<objective>/"
     )
     p.add_argument("--study", help="only this study's best trial, `<domain>-<objective>` (default: every study)")
-    p.add_argument("--trial", help="this trial folder instead of a study's best, e.g. digits_emix_003")
+    p.add_argument(
+        "--trial", help="this trial folder instead of a study's best, e.g. digits_emix_003 (default: the best)"
+    )
     p.add_argument("--which", choices=["last", "best-ever"], default="last", help="as for analyze")
     p.add_argument(
         "--report",
@@ -261,8 +263,10 @@ def _model_parsers(sub) -> None:
     )
     p.add_argument("model", help="model folder, or a name: <domain>-<objective> or <experiment>/<domain>-<objective>")
     p.add_argument("--domain", help="domain to embed (default: the model's)")
-    p.add_argument("--split", default="test", help="pretrain, train/val/test of the default task, or <task>/<split>")
-    p.add_argument("--out", required=True, help="output file: .parquet or .npz")
+    p.add_argument(
+        "--split", default="test", help="pretrain, train/val/test of the domain's first task, or <task>/<split>"
+    )
+    p.add_argument("--out", required=True, help="output file: .parquet or .npz (required, no default)")
     p.add_argument("--models-dir", action="append", metavar="DIR", help=dirs_help)
     p.add_argument("--data-root", default="", help="where real datasets live (default: $DABS_DATA_ROOT, else ./data)")
     p.add_argument("--batch-size", type=int, default=256, help="examples per forward pass")
