@@ -43,6 +43,9 @@ NUM_SAMPLES = 3
 DOMAIN, OBJECTIVE = "digits", "shed"
 
 # chain name -> kill point of the search, then of each resume; a last resume runs to the end.
+# Chains added after the last run of this file that passed here: kept, but outside `make test` until seen
+# passing (`make test-unverified`).
+UNVERIFIED = {"Ray's start, before Tune's first snapshot"}
 CHAINS = {
     "checkpoint write, between trials, journal closed": ("searcher-save:2", "trial-ended", "journal-closed"),
     "random, between trials, end of search, final report": ("random:0", "trial-told", "search-end", "report"),
@@ -151,7 +154,10 @@ def _check_consistent(experiment: Path, finished_before: dict[str, float], ended
         assert manifest.status == "finished" and [s.status for s in manifest.studies] == ["finished"]
 
 
-@pytest.mark.parametrize("chain", sorted(CHAINS))
+@pytest.mark.parametrize(
+    "chain",
+    [pytest.param(c, marks=pytest.mark.unverified) if c in UNVERIFIED else c for c in sorted(CHAINS)],
+)
 def test_kill_points_then_resume(tmp_path, chain):
     """The search is killed at the chain's first point, each resume at the next; a last resume
     ends it (or says there is nothing to resume, after a kill during the final report)."""
@@ -189,6 +195,7 @@ def _kill_at_random(process: subprocess.Popen, seed: int) -> None:
     process.kill()
 
 
+@pytest.mark.unverified
 def test_ctrl_c_during_rays_start_stops_the_search_and_resume_finishes_it(tmp_path):
     """A SIGINT as Ray starts was swallowed (the search ran on and exited 0): it stops the search,
     which names the folder to resume; nothing of that Ray is left; `resume` then finishes."""
