@@ -97,6 +97,11 @@ def cmd_featurize(args: argparse.Namespace) -> int:
         encoder, featurizer = load_encoder(args.model, device=args.device, models_dir=args.models_dir)
         build = (featurizer.config.get("data") or {}).get("build", {})
         name = args.domain or featurizer.config["domain"]
+        if args.domain:  # a domain file (your own data): registered and prepared (or its cache checked) first
+            from cli.domain_cmd import prepare_user_domains, resolve_domains
+
+            (name,), files = resolve_domains([args.domain])
+            prepare_user_domains(files, args.data_root)
         domain = get_domain(
             name, seed=int(build.get("seed", 42)), data_root=args.data_root, smoke=bool(build.get("smoke", False))
         )
