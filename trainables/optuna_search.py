@@ -89,11 +89,12 @@ class StudyPlan:
         return bool(self.domains)
 
 
-def study_seed(seed: int, domain: str, objective: str, history: int = 0) -> int:
-    """A study's sampler seed: stable across runs and machines (unlike hash()). `history`, the
-    trials the study already holds when its sampler is made, moves a resumed study's stream on:
-    a sampler re-made with the first seed would draw the interrupted run's first points again."""
-    suffix = f"/{history}" if history else ""  # a new study keeps the seed it always had
+def study_seed(seed: int, domain: str, objective: str, number: int = 0) -> int:
+    """The sampler seed of a study's trial `number`: stable across runs and machines (unlike hash()).
+    Seeded per trial, a resumed study draws what the uninterrupted one would have drawn given the
+    same history, and never the interrupted run's first points again (one sampler re-made on resume
+    with the search's first seed did)."""
+    suffix = f"/{number}" if number else ""  # trial 0 keeps the seed the study always had
     digest = hashlib.sha256(f"{seed}/{domain}/{objective}{suffix}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
@@ -159,8 +160,6 @@ class MultiStudySearcher(Searcher):
                 directions=directions,
                 sampler=optuna.samplers.RandomSampler(),
             )
-            history = len(study.get_trials(deepcopy=False))  # > 0 when a resume reopens the study
-            study.sampler = make_sampler(self._sampler, study_seed(self._seed, plan.domain, plan.objective, history))
             self._open[name] = study
             self._label(study, plan)
         return self._open[name]
@@ -199,6 +198,8 @@ class MultiStudySearcher(Searcher):
             for config in plan.warm:  # --warm-start: other studies' best configurations next (not the default again)
                 if config != {k: plan.default.get(k) for k in config}:
                     study.enqueue_trial(config, skip_if_exists=True)
+        number = len(study.get_trials(deepcopy=False))  # the trial ask makes (a queued one has its params)
+        study.sampler = make_sampler(self._sampler, study_seed(self._seed, plan.domain, plan.objective, number))
         trial = study.ask(plan.distributions)
         labels = zip(
             (*STUDY_ATTRS, FOLDER_ATTR, TUNE_ID_ATTR),

@@ -212,7 +212,7 @@ def test_a_resumed_study_never_repeats_a_configuration(tmp_path):
     assert len(points) == len(set(points)), points
     numbers = [(c["study"], c["trial_number"]) for c in after]
     assert len(set(numbers)) == len(numbers) and all(n >= 2 for _, n in numbers)
-    assert study_seed(0, "digits", "emix") == study_seed(0, "digits", "emix", history=0)  # fresh runs unchanged
+    assert study_seed(0, "digits", "emix") == study_seed(0, "digits", "emix", number=0)  # trial 0 keeps its seed
 
 
 def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():

@@ -4,6 +4,7 @@ session's processes."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dabs_lib.config import SMOKE_MAX_STEPS, SMOKE_MODEL
 from trainables import sessions
 
 pytestmark = pytest.mark.slow
@@ -27,14 +29,12 @@ def _search(storage: Path, name: str, steps: int) -> subprocess.Popen:
         "digits",
         "--objective",
         "emix",
-        "--smoke-test",
+        *_size(steps),
         "--no-baseline",
         "--num-samples",
         "2",
         "--max-concurrent",
         "1",
-        "--set",
-        f"max_steps={steps}",
         "--set",
         "eval_every=2",
         "--storage-path",
@@ -47,6 +47,15 @@ def _search(storage: Path, name: str, steps: int) -> subprocess.Popen:
     return subprocess.Popen(
         argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )
+
+
+def _size(steps: int) -> list[str]:
+    """--smoke-test caps the steps (and refuses a --set above its cap): a long search sets the tiny
+    model itself."""
+    if steps <= SMOKE_MAX_STEPS:
+        return ["--smoke-test"]
+    model = [f"{k}={v}" for k, v in dataclasses.asdict(SMOKE_MODEL).items()]
+    return [arg for pair in [*model, f"max_steps={steps}"] for arg in ("--set", pair)]
 
 
 def _wait_for_step(proc: subprocess.Popen) -> None:

@@ -23,8 +23,9 @@ def _watch_session(process: subprocess.Popen, record: Path, timeout_s: float = 6
     """pid -> command line of every process of the command's Ray session, read once it is recorded."""
     deadline = time.monotonic() + timeout_s
     while process.poll() is None and time.monotonic() < deadline:
-        if record.is_file():  # written atomically right after ray.init returned
-            pids = sessions.session_pids(sessions.read_record(str(record.parent))["session"])
+        # written atomically twice: the session id before Ray starts, its session_dir once ray.init returned
+        if record.is_file() and "session_dir" in (found := sessions.read_record(str(record.parent))):
+            pids = sessions.session_pids(found["session"])
             commands = {}
             for pid in pids:
                 try:
