@@ -137,7 +137,8 @@ def search_section(args: argparse.Namespace, device: torch.device) -> list[dict]
             proc.wait(timeout=120)
         minutes = (time.perf_counter() - start) / 60
         experiment = Path(root) / "gpu_check"
-        trials = [t for s in open_storage(experiment).get_all_studies() for t in s.trials]
+        storage = open_storage(experiment)
+        trials = [t for s in storage.get_all_studies() for t in storage.get_all_trials(s._study_id)]
         done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
         results = [
             json.loads(line)

@@ -63,7 +63,6 @@ def test_a_warm_search_starts_from_the_other_domains_best_configs_never_its_own(
 
 
 @pytest.mark.slow
-@pytest.mark.unverified
 def test_warm_start_bench_runs_at_smoke_size(tmp_path):
     from bench.warm_start import main
 

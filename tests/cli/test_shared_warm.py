@@ -13,7 +13,7 @@ from dabs_lib.shared import AGGREGATE_ATTR, aggregate
 from tests.cli.test_smoke import run_cli
 
 DOMAINS = ("digits", "tabular")
-pytestmark = [pytest.mark.slow, pytest.mark.unverified]  # never seen passing here yet: `make test-unverified`
+pytestmark = pytest.mark.slow
 
 
 def _final(folder: Path) -> dict:

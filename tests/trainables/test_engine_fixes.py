@@ -60,7 +60,6 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.unverified  # failed in the merged tree's whole-suite run; not yet diagnosed
 def test_resume_without_the_data_stops_before_ray_with_the_search_line(tmp_path, monkeypatch, capsys):
     """A real-domain search whose data folder vanished before `resume`: the line `search` prints, exit
     2, before Ray starts, nothing written. The experiment is what a driver killed before its first
@@ -90,6 +89,7 @@ def test_resume_without_the_data_stops_before_ray_with_the_search_line(tmp_path,
     ]
     request = request_from_args(build_parser().parse_args(argv))
     validate(request)  # the data are there when the search starts
+    capsys.readouterr()  # its "preprocessing ..." line is not the resume's
     uri = experiment_uri(request, "exp")
     write_manifest(uri, new_manifest("search", dataclasses.asdict(request), load_plans(request)[0]))
     shutil.rmtree(tmp_path / "data")

@@ -14,7 +14,7 @@ import pytest
 from dabs_lib.experiment import FOLDER_ATTR, METRIC, STUDY, STUDY_ATTRS, TUNE_ID_ATTR, open_storage, study_name
 from tests.trainables.helpers import tiny_request
 
-pytestmark = [pytest.mark.slow, pytest.mark.unverified]  # never seen passing here yet: `make test-unverified`
+pytestmark = pytest.mark.slow
 DOMAINS, OBJECTIVE = ("digits", "tokens"), "emix"
 STEPS = {"max_steps": 4, "eval_every": 2}
 
