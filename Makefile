@@ -25,10 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -q -rs --durations=15 -m "not unverified" $(PYTEST_ARGS)
-
-test-unverified: $(STAMP)
-	$(BIN)/python -m pytest -q -rs -m unverified $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rs --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)

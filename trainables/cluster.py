@@ -20,7 +20,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import ray
 
@@ -229,13 +229,14 @@ def ray_session(
     check_before_start(demand, address, num_cpus)
     _quiet()
     session_id = ""
-    with _ray_logs_to(record_in):
+    with _ray_logs_to(record_in) as route_logs:
         try:
             with _sigint_after():
                 if address:
                     ray.init(address=address, log_to_driver=False, configure_logging=False)
                 else:
                     session_id = _start_private(num_cpus, record_in)
+            route_logs()
             if address:
                 wait_schedulable(demand, address, schedule_timeout_s)
             yield
@@ -251,21 +252,26 @@ RAY_LOGGERS = ("ray", "ray.tune", "ray.train")  # Ray gives each its own console
 
 
 @contextlib.contextmanager
-def _ray_logs_to(folder: str) -> Iterator[None]:
+def _ray_logs_to(folder: str) -> Iterator[Callable[[], None]]:
     """Ray's and Tune's driver messages ("Trial task failed ..." with its traceback, "Resume experiment
     with: Tuner.restore(...)", "Failed to fetch metrics ...") go to `folder`/ray_driver.log, not the
     console: the progress lines say what happened in our words. Restored when the session ends."""
     target: logging.Handler = logging.NullHandler()
     if folder and os.path.isdir(folder):
         target = logging.FileHandler(os.path.join(folder, DRIVER_LOG))
-    saved = []
-    for name in RAY_LOGGERS:
-        log = logging.getLogger(name)
-        saved.append((log, list(log.handlers), log.propagate))
-        log.handlers = [h for h in log.handlers if not _console(h)] + ([target] if name == "ray" else [])
-        log.propagate = name != "ray"  # ray.tune and ray.train reach the file through "ray"
+    saved = [(log, list(log.handlers), log.propagate) for log in map(logging.getLogger, RAY_LOGGERS)]
+
+    def route() -> None:
+        for name in RAY_LOGGERS:
+            log = logging.getLogger(name)
+            kept = [h for h in log.handlers if not _console(h) and h is not target]
+            log.handlers = kept + ([target] if name == "ray" else [])
+            log.propagate = name != "ray"  # ray.tune and ray.train reach the file through "ray"
+
+    route()
     try:
-        yield
+        yield route  # again once Ray started: ray.init(configure_logging=False) clears "ray"'s handlers,
+        # and a logger without any then prints through logging.lastResort, on the console
     finally:
         for log, handlers, propagate in saved:
             log.handlers, log.propagate = handlers, propagate

@@ -105,9 +105,10 @@ class ProgressPrinter(Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         """One line: the trial, its error's last line, and the file with the whole traceback."""
-        path = os.path.join(str(trial.local_path or trial.path), "error.txt")
+        staged = os.path.join(str(trial.local_path or trial.path), "error.txt")  # Ray's session folder
+        path = os.path.join(str(trial.path or trial.local_path), "error.txt")  # the experiment's, where it is kept
         try:
-            with open(path) as stream:
+            with open(staged) as stream:
                 last = error_line(stream.read())
         except OSError:
             last = ""

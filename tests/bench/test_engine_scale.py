@@ -9,7 +9,6 @@ from tests.bench.test_throughput import _load, _table
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.unverified
 def test_engine_scale_smoke_measures_both_engines(tmp_path):
     out = tmp_path / "scale.md"
     assert _load("engine_scale").main(["--smoke-test", "--out", str(out)]) == 0
@@ -28,7 +27,6 @@ def test_engine_scale_smoke_measures_both_engines(tmp_path):
     assert cell(ours, "journal MB") > 0 and cell(ours, "reload s") > 0 and cell(ours, "resume s") > 0
 
 
-@pytest.mark.unverified
 def test_gpu_check_smoke_writes_every_section(tmp_path):
     out = tmp_path / "gpu_check.md"
     assert _load("gpu_check").main(["--smoke-test", "--device", "cpu", "--out", str(out)]) == 0

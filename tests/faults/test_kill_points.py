@@ -43,9 +43,6 @@ NUM_SAMPLES = 3
 DOMAIN, OBJECTIVE = "digits", "shed"
 
 # chain name -> kill point of the search, then of each resume; a last resume runs to the end.
-# Chains added after the last run of this file that passed here: kept, but outside `make test` until seen
-# passing (`make test-unverified`).
-UNVERIFIED: set[str] = set()
 CHAINS = {
     "checkpoint write, between trials, journal closed": ("searcher-save:2", "trial-ended", "journal-closed"),
     "random, between trials, end of search, final report": ("random:0", "trial-told", "search-end", "report"),
@@ -156,10 +153,7 @@ def _check_consistent(experiment: Path, finished_before: dict[str, float], ended
         assert manifest.status == "finished" and [s.status for s in manifest.studies] == ["finished"]
 
 
-@pytest.mark.parametrize(
-    "chain",
-    [pytest.param(c, marks=pytest.mark.unverified) if c in UNVERIFIED else c for c in sorted(CHAINS)],
-)
+@pytest.mark.parametrize("chain", sorted(CHAINS))
 def test_kill_points_then_resume(tmp_path, chain):
     """The search is killed at the chain's first point, each resume at the next; a last resume
     ends it (or says there is nothing to resume, after a kill during the final report)."""

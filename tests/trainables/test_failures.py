@@ -78,16 +78,14 @@ def test_every_trial_errored_means_a_failed_search(failed_search, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 left open: Tune's 'Trial task failed for trial' still reaches the "
-    "console; trainables.cluster._ray_logs_to misses the handler that prints it",
-)
 def test_a_trial_error_is_one_line_and_ray_says_nothing_on_the_console(failed_search):
     console = FAILED_CONSOLE[0]
     errored = [line for line in console.splitlines() if "ERRORED:" in line]
     assert errored, console
-    assert all(CAUSE in line and "(traceback: " in line and "error.txt" in line for line in errored), console
+    assert all(CAUSE in line and "(traceback: " in line for line in errored), console
+    tracebacks = [Path(line.rsplit("(traceback: ", 1)[1].rstrip(")")) for line in errored]
+    assert all(p.name == "error.txt" and p.is_relative_to(failed_search[0]) for p in tracebacks), console
+    assert all(p.is_file() for p in tracebacks), tracebacks  # kept with the experiment, not in Ray's session
     for noise in (
         "Trial task failed for trial",
         "Traceback (most recent call last)",
