@@ -22,7 +22,7 @@ import pandas as pd
 
 from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.encoder import Encoder
-from dabs_lib.transfer.cache import DEFAULT_CACHE_DIR, resolve_cache
+from dabs_lib.transfer.cache import DEFAULT_CACHE_DIR, FeatureCache, _DefaultCacheDir, resolve_cache
 from dabs_lib.transfer.features import FeatureSet, resolve_device
 from dabs_lib.transfer.probes import cpu_threads_for
 from dabs_lib.transfer.protocol import ProbeProtocol
@@ -80,7 +80,7 @@ def combined_scores(
     domain: Domain,
     protocol: ProbeProtocol = DEFAULT_PROTOCOL,
     pairs: bool = True,
-    cache_dir: object = DEFAULT_CACHE_DIR,
+    cache_dir: str | os.PathLike[str] | FeatureCache | _DefaultCacheDir | None = DEFAULT_CACHE_DIR,
 ) -> pd.DataFrame:
     """One row per (combination, task): singles, pairs and all encoders (see the module doc).
     cache_dir: as evaluate_transfer's (a folder, DEFAULT_CACHE_DIR, None for memory, a FeatureCache)."""

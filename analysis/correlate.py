@@ -15,6 +15,7 @@ rho and its interval are NaN.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 N_RESAMPLES = 2000  # bootstrap resamples per interval
@@ -40,7 +41,7 @@ def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(norm > 0, out, np.nan)
 
 
-def _pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be 1-d and of one length, but got shapes {x.shape} and {y.shape}")
@@ -48,7 +49,7 @@ def _pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-def spearman(x, y) -> float:
+def spearman(x: npt.ArrayLike, y: npt.ArrayLike) -> float:
     """Spearman's rho of the finite pairs; NaN when fewer than 2 or a side is constant."""
     x, y = _pairs(x, y)
     if len(x) < 2:
@@ -57,7 +58,7 @@ def spearman(x, y) -> float:
 
 
 def bootstrap_interval(
-    x, y, n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE, seed: int = 0
+    x: npt.ArrayLike, y: npt.ArrayLike, n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE, seed: int = 0
 ) -> tuple[float, float]:
     """Paired percentile bootstrap interval of Spearman's rho (see the module doc)."""
     if not 0 < confidence < 1:
@@ -76,7 +77,7 @@ def bootstrap_interval(
     return float(low), float(high)
 
 
-def correlate(x, y, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+def correlate(x: npt.ArrayLike, y: npt.ArrayLike, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
     """{n_trials, rho, low, high, excludes_zero} of the finite pairs of x and y."""
     kept = len(_pairs(x, y)[0])
     if kept < MIN_TRIALS:

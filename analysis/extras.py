@@ -5,10 +5,14 @@ analysis.invariance.invariance_matrix. Each is imported only when asked for."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from analysis.tables import BASELINE, pick_role_trial
+
+if TYPE_CHECKING:
+    from dabs_lib.domains.base import Domain
 
 SUPERVISED = "supervised"  # a study of this objective is the risk decomposition's twin
 
@@ -38,7 +42,7 @@ def domain_checkpoints(trials: pd.DataFrame, best: pd.DataFrame) -> dict[str, di
 def domain_args(trial: pd.Series) -> dict:
     """get_domain's arguments as the trial built its domain (params missing from the table: defaults)."""
 
-    def given(key):
+    def given(key: str) -> Any:
         value = trial.get(key)
         return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
@@ -49,7 +53,7 @@ def domain_args(trial: pd.Series) -> dict:
     }
 
 
-def _domain(trials: pd.DataFrame, name: str):
+def _domain(trials: pd.DataFrame, name: str) -> Domain:
     from dabs_lib.domains import get_domain
 
     return get_domain(name, **domain_args(trials[trials["domain"] == name].iloc[0]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
@@ -16,10 +17,10 @@ from matplotlib.transforms import Bbox
 TOLERANCE_PX = 1.0  # extents touching by a pixel (antialiasing) are not a problem
 
 
-def _axis_texts(ax) -> list[Text]:
+def _axis_texts(ax: Axes) -> list[Text]:
     texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
     for axis in (ax.xaxis, ax.yaxis):
-        for tick in axis._update_ticks():  # the ticks drawn: inside the view limits
+        for tick in axis._update_ticks():  # type: ignore[union-attr]  # private; the ticks drawn: inside the view limits
             texts += [tick.label1, tick.label2]
     legend = ax.get_legend()
     if legend is not None:

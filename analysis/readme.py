@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,6 +14,9 @@ from dabs_lib.experiment import STUDY, is_shared, split_study, study_name
 from analysis.tables import BASELINE, SEEDS_TABLE, SINGLE_RUN_TABLE, winners
 from dabs_lib import trial_warnings
 from dabs_lib.invocation import command
+
+if TYPE_CHECKING:
+    from analysis.report import Report
 
 
 def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> list[str]:
@@ -94,10 +98,10 @@ def finding_lines(transfer: pd.DataFrame) -> list[str]:
     lines = []
     for row in winners(transfer).itertuples(index=False):
 
-        def gain(value) -> str:
+        def gain(value: float) -> str:
             return "n/a" if pd.isna(value) else f"{value:+.4f}"
 
-        def score(value) -> str:  # never "nan": no completed trial (errored, or its files damaged)
+        def score(value: float) -> str:  # never "nan": no completed trial (errored, or its files damaged)
             return "no score (no completed trial)" if pd.isna(value) else f"{value:.4f}"
 
         tie = f" (tied with {', '.join(row.tied)})" if row.tied else ""
@@ -167,7 +171,7 @@ def compact_transfer(transfer: pd.DataFrame, decimals: int = SCORE_DECIMALS) -> 
     """The transfer table as a reader wants it (README, Markdown, LaTeX): score ± 95% interval
     when seeds were run, and the gains; the full table stays in CSV and JSON."""
 
-    def fmt(score, ci) -> str:
+    def fmt(score: float, ci: float) -> str:
         if pd.isna(score):
             return ""
         return f"{score:.{decimals}f}" if pd.isna(ci) else f"{score:.{decimals}f} ± {ci:.{decimals}f}"
@@ -189,7 +193,7 @@ def compact_best_configs(best_configs: pd.DataFrame) -> pd.DataFrame:
     return best_configs[[c for c in columns if c in best_configs]]
 
 
-def readme_text(report, root: Path, notes: list[str]) -> str:
+def readme_text(report: Report, root: Path, notes: list[str]) -> str:
     """README.md of the report folder `root`; `report` is analysis.report.Report."""
     seeds = (
         f"mean ± 95% t-interval over {report.seeds} fresh seeds"
@@ -222,7 +226,7 @@ def readme_text(report, root: Path, notes: list[str]) -> str:
         "## Files",
         "",
     ]
-    files = report.files
+    files: dict[str, Any] = report.files
     for key, paths in files.items():
         if key not in ("configs", "plots") and isinstance(paths, dict):
             lines.append(_table_links(key, paths, root))

@@ -47,7 +47,7 @@ from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.encoder import Encoder
 from dabs_lib.transfer.cache import DEFAULT_CACHE_DIR, FeatureCache, cached_features, resolve_cache
 from dabs_lib.transfer.evaluate import as_encoder
-from dabs_lib.transfer.features import iterate_batches, resolve_device
+from dabs_lib.transfer.features import FeatureSet, iterate_batches, resolve_device
 from dabs_lib.transfer.probes import cpu_threads_for
 from dabs_lib.transfer.protocol import ProbeProtocol
 from dabs_lib.transfer.selection import carve
@@ -94,7 +94,7 @@ def task_features(encoder: Encoder, task: TransferTask, protocol: ProbeProtocol,
     per_token = task.kind == "per_token"
     pooling = "none" if per_token else (protocol.pooling or encoder.config.pooling)
 
-    def split(name: str):
+    def split(name: str) -> FeatureSet:
         return cached_features(
             encoder,
             fingerprint,

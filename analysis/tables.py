@@ -13,6 +13,7 @@ with the gain of `best` over each.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -183,7 +184,7 @@ def add_averages(scores: pd.DataFrame, averages: dict[str, dict[str, tuple[str, 
     return pd.concat([scores, pd.DataFrame(extra)], ignore_index=True)[scores.columns]
 
 
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, int]:
+def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, int]:
     """(mean, half-width of the two-sided t interval, n); half-width NaN when n < 2."""
     from scipy import stats
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -177,7 +178,9 @@ def measure_trials(
     return pd.DataFrame(rows, columns=MEASURE_COLUMNS), notes
 
 
-def _run(jobs: list[dict], kinds: list[str], num_cpus: int, address: str, cache_dir: str, num_samples: int):
+def _run(
+    jobs: list[dict], kinds: list[str], num_cpus: int, address: str, cache_dir: str, num_samples: int
+) -> Iterator[tuple[dict, list[dict], str]]:
     """Yield (job, rows, error line) as each trial finishes: a Ray task per trial."""
     if not jobs:
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,12 +23,16 @@ from analysis.exports import write_table
 from analysis.extras import SUPERVISED, domain_args, domain_checkpoints
 from analysis.tables import BASELINE
 
+if TYPE_CHECKING:
+    from analysis.report import Report
+    from dabs_lib.transfer.protocol import ProbeProtocol
+
 TRIALS_DIR = "trials"  # per-trial measure files under the report folder
 SEEDS_DIR = "seeds"  # where analysis.report puts the --seeds re-runs
 
 
 def all_trials_part(
-    report,
+    report: Report,
     out: Path,
     invariance: bool,
     risk: bool,
@@ -110,14 +115,14 @@ def own_encoders(trials: pd.DataFrame, best: pd.DataFrame) -> dict[str, dict[int
     return out
 
 
-def _protocol(trials: pd.DataFrame, domain: str):
+def _protocol(trials: pd.DataFrame, domain: str) -> ProbeProtocol:
     from analysis.trial_measures import protocol_settings
     from dabs_lib.experiment import TrialSettings, probe_protocol
 
     return probe_protocol(TrialSettings(**protocol_settings(trials[trials["domain"] == domain].iloc[0])))
 
 
-def combine_part(report, out: Path, pairs: bool = True) -> tuple[pd.DataFrame, dict, list[str]]:
+def combine_part(report: Report, out: Path, pairs: bool = True) -> tuple[pd.DataFrame, dict, list[str]]:
     """(combined long scores, files, notes); probes every seed's best encoders side by side."""
     from analysis.combine import combined_scores, combined_vs_single
     from dabs_lib.domains import get_domain

@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cli.errors import UserError, split_names, user_errors
+
+if TYPE_CHECKING:
+    from dabs_lib.domains.base import Domain
 
 
 def resolve_domains(
@@ -72,7 +76,7 @@ def _balance(labels: np.ndarray, classes: list[str]) -> str:
     return ", ".join(f"{c}={n}" for c, n in zip(classes, counts))
 
 
-def _shapes(domain) -> list[str]:
+def _shapes(domain: Domain) -> list[str]:
     lines = []
     for spec, stats in zip(domain.specs, domain.stats):
         line = f"  {spec.kind}: {spec} -> {spec.num_tokens} tokens"

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from cli.errors import UserError
 
@@ -45,7 +47,7 @@ def check_port(port: int) -> None:
         raise UserError(f"--port must be in [{PORTS[0]}, {PORTS[1]}], but got {port}")
 
 
-def _stop_on_term(signum, frame):
+def _stop_on_term(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt  # SIGTERM/SIGHUP end the wrapper like Ctrl-C: its finally stops TensorBoard
 
 

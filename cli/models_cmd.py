@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cli.errors import UserError, user_errors
+
+if TYPE_CHECKING:
+    from torch.utils.data import Dataset
+
+    from dabs_lib.domains.base import Domain
 
 FEATURE_SUFFIXES = (".parquet", ".npz")
 
@@ -66,7 +72,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def pick_split(domain, split: str):
+def pick_split(domain: Domain, split: str) -> tuple[Dataset[Any], str]:
     """`pretrain`, `<split>` of the domain's default task, or `<task>/<split>` -> (dataset, name)."""
     if split == "pretrain":
         return domain.pretrain, split

@@ -46,7 +46,9 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _sub(subparsers, name: str, help_text: str, examples: str, more: str = "") -> argparse.ArgumentParser:
+def _sub(
+    subparsers: argparse._SubParsersAction[OneLineParser], name: str, help_text: str, examples: str, more: str = ""
+) -> argparse.ArgumentParser:
     return subparsers.add_parser(
         name,
         help=help_text,
@@ -159,7 +161,7 @@ def _ray_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _report_parsers(sub) -> None:
+def _report_parsers(sub: argparse._SubParsersAction[OneLineParser]) -> None:
     p = _sub(
         sub,
         "analyze",
@@ -215,7 +217,7 @@ def _report_parsers(sub) -> None:
     _common(p, "export")
 
 
-def _model_parsers(sub) -> None:
+def _model_parsers(sub: argparse._SubParsersAction[OneLineParser]) -> None:
     from dabs_lib.model_registry import (  # Ray-free: --help stays fast
         DEFAULT_MODELS_DIR,
         MODELS_ENV,
@@ -274,7 +276,7 @@ def _model_parsers(sub) -> None:
     _common(p, "featurize")
 
 
-def _pretrain_parsers(sub) -> None:
+def _pretrain_parsers(sub: argparse._SubParsersAction[OneLineParser]) -> None:
     p = _sub(
         sub,
         "pretrain",
@@ -334,7 +336,7 @@ def _pretrain_parsers(sub) -> None:
     _common(p, "probe")
 
 
-def _domain_parser(sub) -> None:
+def _domain_parser(sub: argparse._SubParsersAction[OneLineParser]) -> None:
     p = _sub(
         sub,
         "domain",

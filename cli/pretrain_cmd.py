@@ -9,16 +9,21 @@ from pathlib import Path
 import lightning as L
 
 from cli.errors import UserError, parse_set, refuse_smoke_overrides, user_errors
-from dabs_lib.config import effective_config
+from dabs_lib.config import PretrainConfig, effective_config
 from dabs_lib.progress import stage
 from dabs_lib.safe_io import write_json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from dabs_lib.experiment import TrialSettings
 
 
 class StepBar(L.Callback):
     """Advances a dabs_lib.progress bar by one per optimizer step, showing the loss."""
 
-    def __init__(self, bar) -> None:
+    def __init__(self, bar: tqdm) -> None:
         self.bar = bar
 
     def on_train_batch_end(
@@ -30,7 +35,7 @@ class StepBar(L.Callback):
             self.bar.set_postfix(loss=f"{float(loss):.4f}", refresh=False)
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> tuple[PretrainConfig, TrialSettings]:
     import yaml
 
     from dabs_lib.config import config_from_dict
@@ -69,7 +74,7 @@ def config_from_args(args: argparse.Namespace):
     return config, settings
 
 
-def plan_line(args: argparse.Namespace, config, out: Path) -> str:
+def plan_line(args: argparse.Namespace, config: PretrainConfig, out: Path) -> str:
     """What `pretrain` is about to do, and where the choices came from (defaults say so)."""
     chosen = args.config or args.domain or args.objective or args.set
     source = "" if chosen else " (the defaults: choose with --domain, --objective, --set or --config)"

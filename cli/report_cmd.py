@@ -6,6 +6,10 @@ import pandas as pd
 
 from dabs_lib.invocation import command
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analysis.report import Report
 
 
 def summarize(uri: str) -> None:
@@ -35,7 +39,7 @@ def summarize(uri: str) -> None:
     print(f"\nTensorBoard: {command(f'tensorboard {uri}')}")
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> Report:
     """Validate the input (one-line errors, exit 2) and read the experiments."""
     from analysis.report import load_report
 
@@ -67,7 +71,7 @@ def prepare_recorded_domains(experiments: list[str]) -> None:
         prepare_user_domains(files, str((request.get("overrides") or {}).get("data_root", "")))
 
 
-def _say_damaged(report) -> None:
+def _say_damaged(report: Report) -> None:
     """Damaged trial files are named, one line each, on stderr (the tables say `errored`)."""
     import sys
 

@@ -56,11 +56,11 @@ class PretrainConfig:
         return flat
 
 
-def _names(cls) -> set[str]:
+def _names(cls: type[Any]) -> set[str]:
     return {f.name for f in fields(cls)}
 
 
-def _coerce(cls, values: dict[str, Any]) -> dict[str, Any]:
+def _coerce(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
     """YAML and Tune hand over ints where floats are meant (and numpy scalars): normalize."""
     out = {}
     types = {f.name: f.type for f in fields(cls)}

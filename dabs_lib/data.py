@@ -12,13 +12,15 @@ in-memory and row-by-row paths all see the same batch at the same step. (Lightni
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator, TypeVar
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from dabs_lib.domains.base import TensorSplit
 from typing import Any
+
+T = TypeVar("T")
 
 
 class StepBatchSampler(Sampler[list[int]]):
@@ -46,7 +48,7 @@ class StepBatchSampler(Sampler[list[int]]):
     def __len__(self) -> int:
         return self.steps_per_epoch
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         # A generator, so nothing moves until a batch is taken: a multi-process loader
         # calls iter() twice per epoch and drops the first iterator unused.
         first = self.clock() if self.clock is not None else self.next_step
@@ -71,13 +73,13 @@ class StepBatchSampler(Sampler[list[int]]):
         return torch.randperm(self.num_rows, generator=generator)
 
 
-def _collate_rows(items):
+def _collate_rows(items: list[tuple[tuple[torch.Tensor, ...], Any]]) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
     inputs = tuple(torch.stack(parts) for parts in zip(*(item[0] for item in items)))
     labels = torch.stack([torch.as_tensor(item[1]) for item in items])
     return inputs, labels
 
 
-def _whole_batch(batch: Any):
+def _whole_batch(batch: T) -> T:
     return batch
 
 

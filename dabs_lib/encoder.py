@@ -56,7 +56,7 @@ class EncoderOutput(NamedTuple):
     pooled: Tensor  # (B, D) pre-head feature used by probes
 
 
-def _attention_kernel(q: Tensor):
+def _attention_kernel(q: Tensor) -> contextlib.AbstractContextManager[None]:
     """bf16 on a CPU: the math kernel, whose backward is several times faster there than the fused
     CPU kernel's (2.3-2.5x at 65 and 257 tokens on an AVX2 EPYC too); elsewhere PyTorch's own choice."""
     if q.device.type == "cpu" and q.dtype == torch.bfloat16:

@@ -16,10 +16,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dabs_lib.probe_path import L2_MAX, L2_MIN, L2_STEPS
 from dabs_lib.settings_rules import check_fields
+
+if TYPE_CHECKING:  # optuna and torch: imported where a study or a protocol is made
+    import optuna
+
+    from dabs_lib.transfer.protocol import ProbeProtocol
 
 MANIFEST = "search.json"
 JOURNAL = "optuna.journal"
@@ -110,7 +115,7 @@ def tune_state_problem(folder: str | Path) -> str:
     return ""
 
 
-def probe_protocol(settings: TrialSettings, kind: str = "linear", smoke_test: bool = False):
+def probe_protocol(settings: TrialSettings, kind: str = "linear", smoke_test: bool = False) -> ProbeProtocol:
     """The transfer protocol a trial's settings stand for (frozen linear probe, or fine-tuning)."""
     from dabs_lib.transfer import ProbeProtocol  # torch: only the trainables pay for it
 
@@ -310,7 +315,7 @@ def check_journal(experiment: str | Path) -> int:
     return end
 
 
-def open_storage(experiment: str | Path):
+def open_storage(experiment: str | Path) -> optuna.storages.JournalStorage:
     """The experiment's Optuna storage (read and write), for Optuna's own tools too:
     `optuna.load_study(study_name="digits-emix", storage=open_storage("runs/x"))`.
     A corrupt journal raises CorruptFileError (check_journal)."""
@@ -367,7 +372,7 @@ def check_journal_holds(experiment: str | Path) -> None:
             )
 
 
-def load_study(experiment: str | Path, domain: str, objective: str):
+def load_study(experiment: str | Path, domain: str, objective: str) -> optuna.Study:
     """One study of an experiment as an optuna.Study (importance, plots, dashboards)."""
     import optuna
 

@@ -51,11 +51,12 @@ assert set(INPUT_DTYPES) == set(PREPROCESSING) == set(SPEC_KINDS)
 class ModelFolderError(ValueError):
     """A model folder that cannot be loaded: says what must hold, what was found and where."""
 
-    def __init__(self, path: str | os.PathLike, problem: str):
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path, self.problem = str(path), problem
         super().__init__(f"{path}: {problem}")
 
-    def __reduce__(self):  # crosses processes (Ray workers, multiprocessing): rebuild from the same arguments
+    def __reduce__(self) -> tuple[type[ModelFolderError], tuple[str, str]]:
+        # crosses processes (Ray workers, multiprocessing): rebuild from the same arguments
         return type(self), (self.path, self.problem)
 
 
@@ -100,7 +101,7 @@ def tensor_shapes(encoder: Encoder) -> dict[str, list[int]]:
     return {name: list(t.shape) for name, t in encoder.state_dict().items()}
 
 
-def write_model_folder(folder: str | os.PathLike, encoder: Encoder, config: dict[str, Any], card: str) -> Path:
+def write_model_folder(folder: str | os.PathLike[str], encoder: Encoder, config: dict[str, Any], card: str) -> Path:
     """Write weights, config and card; `config` gets the format fields, the model config, the inputs'
     specs (unless given) and the tensor shapes the loader checks against."""
     from safetensors.torch import save_file
@@ -126,7 +127,7 @@ def write_model_folder(folder: str | os.PathLike, encoder: Encoder, config: dict
     return folder
 
 
-def read_config(folder: str | os.PathLike) -> dict[str, Any]:
+def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """config.json of a model folder, checked for the format and the fields the loader needs."""
     path = Path(folder) / CONFIG
     if not path.is_file():
@@ -153,7 +154,7 @@ def read_config(folder: str | os.PathLike) -> dict[str, Any]:
     return config
 
 
-def build_encoder(config: dict[str, Any], where: str | os.PathLike) -> Encoder:
+def build_encoder(config: dict[str, Any], where: str | os.PathLike[str]) -> Encoder:
     """The encoder config.json describes, with fresh weights (the loader fills them)."""
     from dabs_lib.checkpoints import saved_model_config
 
@@ -181,7 +182,7 @@ def _check_tensors(found: dict[str, list[int]], expected: dict[str, list[int]], 
         raise ModelFolderError(where, f"the tensors must match {against}, but {'; '.join(parts)}")
 
 
-def read_weights(folder: str | os.PathLike, config: dict[str, Any], encoder: Encoder) -> dict[str, torch.Tensor]:
+def read_weights(folder: str | os.PathLike[str], config: dict[str, Any], encoder: Encoder) -> dict[str, torch.Tensor]:
     """The tensors of model.safetensors, after checking them against config.json and the encoder."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file

@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dabs_lib.model_folder import CONFIG, FORMAT, WEIGHTS, ModelFolderError
 
@@ -49,7 +50,7 @@ def models_dirs(given: list[str] | tuple[str, ...] | str | None = None) -> list[
     return [Path(DEFAULT_MODELS_DIR)]
 
 
-def headline(config: dict) -> str:
+def headline(config: dict[str, Any]) -> str:
     """The first task's test score of the model card, as one short string."""
     scores = config.get("scores") or []
     if not scores:

@@ -84,7 +84,7 @@ class LoadedEncoder(NamedTuple):
     featurize: Featurizer
 
 
-def model_path(path_or_name: str | os.PathLike, models_dir: list[str] | str | None = None) -> Path:
+def model_path(path_or_name: str | os.PathLike[str], models_dir: list[str] | str | None = None) -> Path:
     """A model folder as given, or the registry's folder for a name."""
     path = Path(path_or_name).expanduser()
     if path.is_dir():
@@ -99,7 +99,9 @@ def model_path(path_or_name: str | os.PathLike, models_dir: list[str] | str | No
 
 
 def load_encoder(
-    path_or_name: str | os.PathLike, device: str | torch.device | None = None, models_dir: list[str] | str | None = None
+    path_or_name: str | os.PathLike[str],
+    device: str | torch.device | None = None,
+    models_dir: list[str] | str | None = None,
 ) -> LoadedEncoder:
     """The exported encoder in eval mode on `device` (default: CUDA when present, else CPU) and
     its `featurize`; ModelFolderError when the folder is not a consistent dabs-tune model."""

@@ -56,7 +56,7 @@ def build_system(config: PretrainConfig, domain: Domain) -> tuple[SSLSystem, tor
     return system, split
 
 
-def check_online_labels(domain: Domain, split) -> None:
+def check_online_labels(domain: Domain, split: torch.utils.data.Dataset[Any]) -> None:
     """The first pretraining label must have the shape the domain's `pretrain_kind` says
     (a class id, or K = pretrain_num_classes multi-hot values), before any training."""
     label = torch.as_tensor(split[0][1])

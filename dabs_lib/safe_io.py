@@ -42,7 +42,8 @@ class CorruptFileError(ValueError):
         self.path, self.problem, self.fix = str(path), problem, fix
         super().__init__(f"{path} is corrupt: {problem}." + (f" {fix}" if fix else ""))
 
-    def __reduce__(self):  # crosses Ray workers: rebuild from the same arguments
+    def __reduce__(self) -> tuple[type[CorruptFileError], tuple[str, str, str]]:
+        # crosses Ray workers: rebuild from the same arguments
         return type(self), (self.path, self.problem, self.fix)
 
 
@@ -60,7 +61,7 @@ class DiskFullError(OSError):
             f"(`{command('resume EXPERIMENT')}` continues a search)",
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[DiskFullError], tuple[str, int, int]]:
         return type(self), (self.path, self.needed, self.free)
 
     def __str__(self) -> str:

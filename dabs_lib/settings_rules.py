@@ -37,7 +37,7 @@ class Rule:
     high: float | None = None
     low_open: bool = False  # low itself is not allowed (lr > 0)
     high_open: bool = False  # high itself is not allowed (dropout < 1)
-    choices: tuple | None = None
+    choices: tuple[Any, ...] | None = None
 
     def holds(self, value: Any) -> bool:
         if self.choices is not None:
@@ -169,7 +169,9 @@ def check_relations(values: Mapping[str, Any], where: str = "") -> None:
             raise SettingError(f"{relation.rule}, but got {got}{_at(where)}")
 
 
-def check_range(name: str, low: Any = None, high: Any = None, choices: Iterable | None = None, where: str = "") -> None:
+def check_range(
+    name: str, low: Any = None, high: Any = None, choices: Iterable[Any] | None = None, where: str = ""
+) -> None:
     """A searched range (bounds or choices) lies inside `name`'s rule."""
     rule = RULES.get(name)
     if rule is None:
@@ -181,7 +183,7 @@ def check_range(name: str, low: Any = None, high: Any = None, choices: Iterable 
             raise SettingError(f"every searched value of `{name}` must be {rule.text()}, but got {shown}{_at(where)}")
 
 
-def check_corners(fixed: Mapping[str, Any], searched: Mapping[str, list], where: str = "") -> None:
+def check_corners(fixed: Mapping[str, Any], searched: Mapping[str, list[Any]], where: str = "") -> None:
     """Every relation holds at every combination of the searched settings' extreme values
     (`searched`: name -> its bounds or choices), the fixed ones at their value."""
     for relation in RELATIONS:

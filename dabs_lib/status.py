@@ -11,8 +11,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dabs_lib.experiment import MANIFEST, METRIC, journal_path, open_storage, read_manifest, split_study, trial_name
+
+if TYPE_CHECKING:  # optuna is imported where a journal is read
+    from optuna.trial import FrozenTrial
 
 STATES = ("finished", "running", "pruned", "errored")  # the order every count is printed in
 OPTUNA_STATES = {"COMPLETE": "finished", "RUNNING": "running", "PRUNED": "pruned", "FAIL": "errored"}
@@ -102,7 +106,7 @@ def read_status(experiment: str | Path, now: float | None = None) -> ExperimentS
     return ExperimentStatus(path, manifest.kind, manifest.status, studies, elapsed)
 
 
-def _state(path: Path, study: str, trial) -> str | None:
+def _state(path: Path, study: str, trial: FrozenTrial) -> str | None:
     state = OPTUNA_STATES.get(trial.state.name)
     if state == "running" and (path / trial_name(*split_study(study), trial.number) / "error.txt").is_file():
         return "errored"  # Ray recorded an error; Tune may retry it from its checkpoint

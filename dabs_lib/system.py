@@ -17,6 +17,7 @@ import math
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -127,7 +128,7 @@ class SSLSystem(L.LightningModule):
             if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
                 torch.cuda.set_rng_state_all(states["cuda"])
 
-    def configure_optimizers(self):
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         ssl_params = [p for p in self.objective.parameters() if p.requires_grad]
         groups = [{"params": ssl_params, "lr": self.config.lr, "weight_decay": self.config.weight_decay}]
         lambdas = [lambda s: warmup_cosine(s, self.config.warmup_steps, self.config.max_steps)]
@@ -138,7 +139,12 @@ class SSLSystem(L.LightningModule):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+    def configure_gradient_clipping(
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: int | float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
         # Clip the SSL parameters only: the online probe must not shrink the encoder's step.
         if self.config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.grad_clip)

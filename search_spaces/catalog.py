@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from dabs_lib.config import absolute_paths
 from dabs_lib.registry import lookup
-from search_spaces.loader import ROOT, merge, overrides_layer, read_layer, read_yaml, shown
+from search_spaces.loader import ROOT, Layer, merge, overrides_layer, read_layer, read_yaml, shown
 from search_spaces.params import SearchSpace, SearchSpaceError
+
+T = TypeVar("T")
 
 DEFAULTS_FILE = ROOT / "defaults.yaml"
 DOMAINS_DIR = ROOT / "domains"
@@ -59,14 +63,16 @@ def absolute_extra(item: str) -> str:
     return str(path.resolve()) if path.is_file() else item
 
 
-def _lookup(registry, name: str, what: str):
+def _lookup(registry: Mapping[str, T], name: str, what: str) -> T:
     try:
         return lookup(registry, name, what)
     except KeyError as error:
         raise SearchSpaceError(error.args[0]) from None
 
 
-def load_space(objective: str, domain: str, extra_files=(), overrides: dict | None = None) -> SearchSpace:
+def load_space(
+    objective: str, domain: str, extra_files: Sequence[str] = (), overrides: dict | None = None
+) -> SearchSpace:
     """defaults.yaml < <objective>.yaml < domains/<domain>.yaml < extra_files < overrides.
 
     `overrides` maps a name to a constant (fixes it) or to an entry mapping (searches it).
@@ -94,7 +100,7 @@ def load_space(objective: str, domain: str, extra_files=(), overrides: dict | No
     return dataclasses.replace(space, fixed=absolute_paths(space.fixed))
 
 
-def _user_domain_layer(domain: str, objective: str, data_root):
+def _user_domain_layer(domain: str, objective: str, data_root: str | Path | None) -> Layer | None:
     """The derived defaults of a registered user domain (dabs_lib.userdomain.defaults), as a layer."""
     from dabs_lib.userdomain import USER_DOMAIN_FILES
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search_spaces.params import ParamSpec, SearchSpace
 
+if TYPE_CHECKING:
+    from ray.tune.search.sample import Domain
 
-def to_domain(spec: ParamSpec):
+
+def to_domain(spec: ParamSpec) -> Domain:
     """One entry -> a ray.tune sampler with the same inclusive bounds Optuna will use.
 
     Tune's randint/lograndint exclude `upper`; OptunaSearch subtracts 1 again when it

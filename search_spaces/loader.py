@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -93,7 +93,9 @@ def _block(data: dict, key: str, source: str) -> dict:
     return block
 
 
-def parse_layer(fixed: dict, search: dict, source: str, objective: str, prefix=("fixed.", "search.")) -> Layer:
+def parse_layer(
+    fixed: dict, search: dict, source: str, objective: str, prefix: tuple[str, str] = ("fixed.", "search.")
+) -> Layer:
     """Check every name, fixed value and search entry of one file (or the overrides)."""
     known = known_names(objective)
     out_fixed, out_search = {}, {}
@@ -124,7 +126,7 @@ def parse_layer(fixed: dict, search: dict, source: str, objective: str, prefix=(
     return Layer(source, out_fixed, out_search)
 
 
-def _obey(check, *args, where: str) -> None:
+def _obey(check: Callable[..., None], *args: Any, where: str) -> None:
     """A dabs_lib.settings_rules check, its SettingError raised as this package's SearchSpaceError."""
     try:
         check(*args, where=where)

@@ -8,7 +8,9 @@ spelling is used in YAML, Tune configs, CLI flags and exported columns.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import MISSING, fields
+from typing import Any
 
 from dabs_lib.config import PretrainConfig
 from dabs_lib.encoder import ModelConfig
@@ -36,7 +38,7 @@ _NESTED = ("model", "objective_config")  # PretrainConfig fields that hold sub-c
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
-def _field_types(cls, skip=()) -> dict[str, type | None]:
+def _field_types(cls: type[Any], skip: Collection[str] = ()) -> dict[str, type | None]:
     """name -> int/float/str/bool from the dataclass annotations (None when not a scalar)."""
     out = {}
     for f in fields(cls):
@@ -46,7 +48,7 @@ def _field_types(cls, skip=()) -> dict[str, type | None]:
     return out
 
 
-def objective_config_class(objective: str):
+def objective_config_class(objective: str) -> type[Any]:
     """The objective's typed Config (raises KeyError with the registry's message)."""
     from dabs_lib.objectives import OBJECTIVES
 
@@ -62,7 +64,7 @@ def known_names(objective: str) -> dict[str, type | None]:
     return names
 
 
-def dabs_default(objective: str, name: str):
+def dabs_default(objective: str, name: str) -> Any:
     """The dataclass default of a dabs_lib field (the untuned DABS setting), or MISSING."""
     for cls in (PretrainConfig, ModelConfig, objective_config_class(objective)):
         for f in fields(cls):
@@ -71,7 +73,7 @@ def dabs_default(objective: str, name: str):
     return MISSING
 
 
-def suggest(name: str, known) -> str:
+def suggest(name: str, known: Collection[str]) -> str:
     """' (did you mean 'lr'?)' when a known name is close, else the sorted known names."""
     close = difflib.get_close_matches(name, list(known), n=1)
     if close:

@@ -171,7 +171,7 @@ def _parse_numeric(name: str, raw: dict, where: str, want: type | None) -> Param
     return ParamSpec(name, type_, low=low, high=high, step=step)
 
 
-def _check_step(type_: str, log: bool, low, high, step, where: str) -> None:
+def _check_step(type_: str, log: bool, low: float, high: float, step: float | None, where: str) -> None:
     if step is None:
         if type_ == "quniform":
             raise fail("`step` must be given for type 'quniform'", "no `step`", where)

@@ -20,13 +20,16 @@ import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import ray
 
 from dabs_lib.safe_io import kill_point
 from trainables import sessions
 from trainables.limits import CONNECT_TIMEOUT_S, SCHEDULE_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from ray._private.worker import RayContext
 
 REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 LOOPBACK = "127.0.0.1"
@@ -162,7 +165,7 @@ def _quiet() -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, os.environ.get("PYTHONPATH")]))
 
 
-def _init_private(num_cpus: int, session_id: str):
+def _init_private(num_cpus: int, session_id: str) -> RayContext:
     os.environ[sessions.MARKER] = session_id  # inherited by every Ray process started below
     try:
         kill_point("ray-starting")  # test-only: a Ctrl-C (`ray-starting:1:INT`) as Ray starts
@@ -176,7 +179,7 @@ def _init_private(num_cpus: int, session_id: str):
                 _node_ip_address=LOOPBACK,
             )
         kill_point("ray-start")  # test-only: Ray's processes run, the record holds only the session id
-        return context
+        return context  # type: ignore[return-value]  # declared BaseContext; a local start gives a RayContext
     except Exception:
         sessions.stop_session(session_id)  # a start that failed half-way leaves no process behind
         raise

@@ -11,6 +11,7 @@ recorded as failed: the trial did nothing wrong, and resume retries it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ray.tune import Callback
 
@@ -32,7 +33,9 @@ class DiskGuard(Callback):
     def needed(self, live_trials: int) -> int:
         return self.largest * max(1, live_trials) + self.margin
 
-    def on_trial_result(self, iteration: int, trials: list[Trial], trial: Trial, result, **info: object) -> None:
+    def on_trial_result(
+        self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: object
+    ) -> None:
         if self.storage is None:
             return
         latest = trial.checkpoint.path if trial.checkpoint is not None else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search import Searcher
 
 from dabs_lib.divergence import DIVERGED_KEY
@@ -136,7 +136,7 @@ class MultiStudySearcher(Searcher):
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
         self._scheduler = scheduler
 
-    def set_search_properties(self, metric: str | None, mode: str | None, config, **spec: Any) -> bool:
+    def set_search_properties(self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any) -> bool:
         return not config  # the studies own the space: Tune's param_space must stay empty
 
     # -- studies ------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class MultiStudySearcher(Searcher):
             return baselines[0]
         return min(wanting, key=lambda name: self._issued[name], default=None)  # ties: request order
 
-    def suggest(self, trial_id: str) -> dict | None:
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
         for name, shared in self._shared.items():  # the other domains of a shared trial already asked
             handed = shared.hand_out(trial_id)
             if handed is not None:
@@ -214,7 +214,7 @@ class MultiStudySearcher(Searcher):
         self._live[trial_id] = (name, trial.number)
         return {**plan.fixed, **trial.params, TRIAL_NUMBER: trial.number, STUDY: name}
 
-    def _shared_config(self, name: str, trial_id: str, number: int, domain: str) -> dict:
+    def _shared_config(self, name: str, trial_id: str, number: int, domain: str) -> dict[str, Any]:
         """One domain's Tune trial of a shared trial: that domain's constants, the trial's parameters."""
         plan, study = self._plans[name], self.study(name)
         self._live[trial_id] = (name, number)
@@ -222,7 +222,7 @@ class MultiStudySearcher(Searcher):
         return {**plan.fixed_by_domain[domain], **params, TRIAL_NUMBER: number, STUDY: name}
 
     # -- results ------------------------------------------------------------------------
-    def _frozen(self, trial_id: str):
+    def _frozen(self, trial_id: str) -> tuple[optuna.Study, FrozenTrial]:
         name, number = self._live[trial_id]
         return self.study(name), self.study(name).get_trials(deepcopy=False)[number]
 
@@ -234,7 +234,7 @@ class MultiStudySearcher(Searcher):
         shared = self._shared.get(self._live[trial_id][0]) if trial_id in self._live else None
         return shared if shared is not None and trial_id in shared.live else None
 
-    def _report(self, trial_id: str, result: dict | None) -> None:
+    def _report(self, trial_id: str, result: dict[str, Any] | None) -> None:
         value = (result or {}).get(self._metric)
         if value is None:
             return
@@ -257,7 +257,7 @@ class MultiStudySearcher(Searcher):
         if frozen.state == TrialState.RUNNING and step not in frozen.intermediate_values:
             optuna.trial.Trial(study, frozen._trial_id).report(value, step)
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
         plan = self._plans[self._live[trial_id][0]] if trial_id in self._live else None
         if plan is not None and plan.baseline:
             for shared in self._shared.values():  # a shared study's reference score for this domain
@@ -287,7 +287,7 @@ class MultiStudySearcher(Searcher):
                 trial.set_user_attr(ERROR_ATTR, str(reason))  # the report's error line
             study.tell(frozen.number, state=TrialState.PRUNED)
 
-    def _complete_shared(self, trial_id: str, result: dict | None) -> None:
+    def _complete_shared(self, trial_id: str, result: dict[str, Any] | None) -> None:
         ended = self._shared_of(trial_id).complete(trial_id, result)  # type: ignore[union-attr]
         if ended is None:
             return  # other domains of this configuration still running
@@ -299,7 +299,7 @@ class MultiStudySearcher(Searcher):
         else:
             study.tell(number, state=TrialState.PRUNED)
 
-    def _values(self, result: dict | None):
+    def _values(self, result: dict[str, Any] | None) -> float | list[float] | None:
         values = [(result or {}).get(m) for m in self._metrics]
         if any(v is None or not math.isfinite(float(v)) for v in values):
             return None

@@ -35,7 +35,10 @@ from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
 from trainables.search import SearchRequest
 from ray.tune.experiment import Trial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ray.tune import Result, ResultGrid
 
 CACHE = os.path.join(os.environ.get("DABS_TUNE_CACHE", os.path.expanduser("~/.cache/dabs-tune")), "journals")
 
@@ -92,7 +95,7 @@ def journal_for(uri: str) -> str:
     return path
 
 
-def _error_lines(grid) -> dict[tuple[str, int], str]:
+def _error_lines(grid: ResultGrid) -> dict[tuple[str, int], str]:
     out = {}
     for result in grid:
         if result.error is not None:
@@ -100,7 +103,7 @@ def _error_lines(grid) -> dict[tuple[str, int], str]:
     return out
 
 
-def _trial_key(result) -> tuple[str, int]:
+def _trial_key(result: Result) -> tuple[str, int]:
     """(study, trial number) of a Tune result. A trial whose worker died before Tune heard from it
     (e.g. killed by Ray's memory monitor) has no config: its folder name says the same."""
     if result.config:
@@ -113,13 +116,13 @@ def _counted(trials: list[Trial]) -> list[Any]:
     return [t for t in trials if t.state != TrialState.WAITING and t.user_attrs.get(ERROR_ATTR) != ORPHAN]
 
 
-def finish(uri: str, manifest: Manifest, plans: list[StudyPlan], grid, journal: str) -> Outcome:
+def finish(uri: str, manifest: Manifest, plans: list[StudyPlan], grid: ResultGrid, journal: str) -> Outcome:
     """Record the end of a Tune run in the journal and the manifest; KeyboardInterrupt when interrupted."""
     kill_point("search-end")  # test-only: Tune has returned, nothing of the end is written yet
     storage_ = open_journal(journal)
     names = {s.study_name for s in storage_.get_all_studies()}
 
-    def trials(name):
+    def trials(name: str) -> list[Any]:
         return _counted(storage_.get_all_trials(storage_.get_study_id_from_name(name))) if name in names else []
 
     unfinished = len(grid) > grid.num_terminated + grid.num_errors

@@ -14,13 +14,16 @@ from dabs_lib import trial_warnings
 from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, error_line, is_shared, shared_study_name
 from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
 from ray.tune.experiment import Trial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ray.tune import Stopper
 
 SUMMARY_EVERY_S = 30.0
 SUMMARY_EVERY_ENV = "DABS_TUNE_PROGRESS_EVERY_S"  # seconds between overall lines
 
 
-def trial_state(trial, ended: set | None = None) -> str:
+def trial_state(trial: Trial, ended: set[str] | None = None) -> str:
     """finished (full budget), pruned (stopped early by the scheduler), errored, running, or pending.
     `ended`: the trials Tune reported complete; one it stopped without saying so was stopped by an
     interrupt (Tune stops every live trial when it ends), and a resume continues it: running, not pruned."""
@@ -31,14 +34,14 @@ def trial_state(trial, ended: set | None = None) -> str:
     return {"ERROR": "errored", "RUNNING": "running"}.get(trial.status, "pending")
 
 
-def _study(trial) -> str:
+def _study(trial: Trial) -> str:
     objective = trial.config.get("objective", "?")
     if is_shared(str(trial.config.get(STUDY, ""))):
         objective = shared_study_name(objective)  # a cross-domain study's trial: digits/shared-mae
     return f"{trial.config.get('domain', '?')}/{objective}"
 
 
-def overall_line(trials: list, total: int, elapsed: float, completed: set | None = None) -> str:
+def overall_line(trials: list[Trial], total: int, elapsed: float, completed: set[str] | None = None) -> str:
     """Counts per study and in total, and an ETA from the measured seconds of the trials that ended."""
     per_study: dict[str, Counter[str]] = {}
     for trial in trials:
@@ -74,7 +77,13 @@ class ProgressPrinter(Callback):
         self.__init__()
         self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})
 
-    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info: object) -> None:
+    def setup(
+        self,
+        stop: Stopper | None = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: object,
+    ) -> None:
         if not self.total and total_num_samples and 0 < total_num_samples < sys.maxsize:  # -1: unbounded
             self.total = int(total_num_samples)
         self.start = self.last_summary = time.perf_counter()  # again after a resume: a new process
@@ -83,7 +92,9 @@ class ProgressPrinter(Callback):
         elapsed = time.perf_counter() - self.start
         print(f"[{elapsed:6.1f}s] {study:<18} {text}", file=sys.stdout, flush=True)
 
-    def on_trial_result(self, iteration: int, trials: list[Trial], trial: Trial, result, **info: object) -> None:
+    def on_trial_result(
+        self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: object
+    ) -> None:
         study = _study(trial)
         for line in trial_warnings.split([result]):
             if line not in self.warned:
@@ -95,7 +106,7 @@ class ProgressPrinter(Callback):
         self.best[study] = best = max(self.best.get(study, float("-inf")), value)
         self._say(study, f"{trial} step {result.get(STEP, 0):>5}  {METRIC} {value:.4f}  (best {best:.4f})")
 
-    def on_trial_complete(self, iteration, trials, trial, **info):
+    def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         self.completed.add(trial.trial_id)
         last = trial.last_result or {}
         how = "finished" if last.get(FINAL) else "stopped early by the scheduler"
@@ -103,7 +114,7 @@ class ProgressPrinter(Callback):
             how = f"stopped: {last['diverged']}"
         self._say(_study(trial), f"{trial} {how}")
 
-    def on_trial_error(self, iteration, trials, trial, **info):
+    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         """One line: the trial, its error's last line, and the file with the whole traceback."""
         staged = os.path.join(str(trial.local_path or trial.path), "error.txt")  # Ray's session folder
         path = os.path.join(str(trial.path or trial.local_path), "error.txt")  # the experiment's, where it is kept
@@ -120,5 +131,5 @@ class ProgressPrinter(Callback):
             self.last_summary = now
             self._say("", overall_line(trials, self.total, now - self.start, self.completed))
 
-    def on_experiment_end(self, trials, **info):
+    def on_experiment_end(self, trials: list[Trial], **info: object) -> None:
         self._say("", overall_line(trials, self.total, time.perf_counter() - self.start, self.completed))

@@ -6,7 +6,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import lightning as L
 from ray import tune
@@ -31,6 +31,8 @@ from dabs_lib.experiment import TrialSettings, probe_protocol
 from dabs_lib.transfer import probe_val
 from trainables.scores import final_scores, parameter_count
 from trainables.worker import report_extras
+
+T = TypeVar("T")
 
 
 class TuneReporter(L.Callback):
@@ -90,7 +92,7 @@ class TuneReporter(L.Callback):
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
 
 
-def _probe(score, step: int):
+def _probe(score: Callable[[], T], step: int) -> T:
     """Run a probe; non-finite features mean the encoder diverged at this step."""
     try:
         return score()

@@ -56,7 +56,7 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     return lookup(SAMPLERS, name, "sampler")(seed)
 
 
-def make_scheduler(name: str, max_t: int, grace_period: int = 1, reduction_factor: int = 2):
+def make_scheduler(name: str, max_t: int, grace_period: int = 1, reduction_factor: int = 2) -> TrialScheduler:
     if name in REFUSED_SCHEDULERS:
         raise ValueError(f"scheduler {name!r} cannot be combined with the Optuna searcher: {REFUSED_SCHEDULERS[name]}")
     return lookup(SCHEDULERS, name, "scheduler")(max_t, grace_period, reduction_factor)
@@ -65,13 +65,13 @@ def make_scheduler(name: str, max_t: int, grace_period: int = 1, reduction_facto
 class _StudyView:
     """The Tune controller as one study's scheduler sees it: only that study's trials."""
 
-    def __init__(self, controller, name: str) -> None:
+    def __init__(self, controller: TuneController, name: str) -> None:
         self._controller, self._name = controller, name
 
-    def get_trials(self):
+    def get_trials(self) -> list[Trial]:
         return [t for t in self._controller.get_trials() if trial_study(t) == self._name]
 
-    def __getattr__(self, item):
+    def __getattr__(self, item: str) -> Any:
         return getattr(self._controller, item)
 
 
@@ -119,7 +119,7 @@ class PerStudyScheduler(TrialScheduler):
             self._subs[name] = sub
         return self._subs[name]
 
-    def _route(self, controller, trial: Trial):
+    def _route(self, controller: TuneController, trial: Trial) -> tuple[TrialScheduler, _StudyView]:
         name = trial_study(trial)
         return self.scheduler_for(name), _StudyView(controller, name)
 
@@ -131,7 +131,7 @@ class PerStudyScheduler(TrialScheduler):
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_error(view, trial)
 
-    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+    def on_trial_result(self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]) -> str:
         domain, objective = split_study(trial_study(trial))
         if objective == BASELINE and self._metric and result.get(self._metric) is not None:
             self._baselines[domain] = float(result[self._metric])  # random init does not train: one score
@@ -146,7 +146,7 @@ class PerStudyScheduler(TrialScheduler):
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_remove(view, trial)
 
-    def choose_trial_to_run(self, tune_controller: TuneController):
+    def choose_trial_to_run(self, tune_controller: TuneController) -> Trial | None:
         """Each study's own choice; of those, the trial Tune created first (fair across studies)."""
         order = {id(t): i for i, t in enumerate(tune_controller.get_trials())}
         chosen = [sub.choose_trial_to_run(_StudyView(tune_controller, name)) for name, sub in self._subs.items()]

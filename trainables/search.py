@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ray import tune
 
@@ -39,6 +39,9 @@ from trainables.shared_plan import shared_plan
 from trainables.warm_start import with_warm_start
 from trainables.tensorboard import StepTBXLogger
 from ray.tune.experiment import Trial
+
+if TYPE_CHECKING:
+    from search_spaces.params import SearchSpace
 
 OBJECTIVE_METRICS = {SECONDS: "min", PARAMS: "min"}  # second objectives for NSGA-II
 
@@ -102,7 +105,7 @@ def study_overrides(request: SearchRequest, objective: str) -> dict[str, Any]:
     return {**mine, **smoke}
 
 
-def max_evaluations(space) -> int:
+def max_evaluations(space: SearchSpace) -> int:
     """Tune iterations of a full-budget trial: ceil(max_steps / eval_every), max over the range."""
 
     def largest(key: str) -> float:
@@ -174,7 +177,7 @@ class TrialResources:
         return {"cpu": self.cpus, "gpu": gpus}
 
 
-def trainable_for(request: SearchRequest):
+def trainable_for(request: SearchRequest) -> Callable[..., Any]:
     from dabs_lib.datasets import REAL_DOMAINS
 
     real = {d for d in request.domains if d in REAL_DOMAINS}

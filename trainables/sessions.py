@@ -97,7 +97,7 @@ def _earlier_alive(path: Path) -> list[str]:
     return [s for s in ids if isinstance(s, str) and session_pids(s)]
 
 
-def read_record(folder: str) -> dict:
+def read_record(folder: str) -> dict[str, Any]:
     path = Path(folder) / RECORD
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: only a search that started a private Ray records one")

@@ -12,6 +12,7 @@ domain's trial that reaches the rung before the others continues until the decis
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from ray.tune.experiment import Trial
@@ -57,7 +58,7 @@ class SharedASHA(FIFOScheduler):
     def _key(trial: Trial) -> tuple[int, str]:
         return int(trial.config.get(TRIAL_NUMBER, 0)), str(trial.config.get("domain", ""))
 
-    def on_trial_result(self, tune_controller: object, trial: Trial, result: dict) -> str:
+    def on_trial_result(self, tune_controller: object, trial: Trial, result: dict[str, Any]) -> str:
         number, domain = self._key(trial)
         value = result.get(self._metric) if self._metric else None
         if value is not None:
@@ -68,7 +69,7 @@ class SharedASHA(FIFOScheduler):
         self._decide(number)
         return TrialScheduler.STOP if number in self._stopped else TrialScheduler.CONTINUE
 
-    def on_trial_complete(self, tune_controller: object, trial: Trial, result: dict) -> None:
+    def on_trial_complete(self, tune_controller: object, trial: Trial, result: dict[str, Any]) -> None:
         number, domain = self._key(trial)
         self._book.end(number, domain)
         self._decide(number)

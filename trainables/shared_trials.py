@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from dabs_lib.experiment import FINAL
 from dabs_lib.shared import BASELINE_FALLBACK, SharedBook, aggregate
@@ -36,7 +37,7 @@ class SharedTrials:
         """Every domain's random-init score is known (or its baseline errored)."""
         return not self.awaited
 
-    def baseline(self, domain: str, result: dict | None, errored: bool = False) -> None:
+    def baseline(self, domain: str, result: dict[str, Any] | None, errored: bool = False) -> None:
         value = (result or {}).get(self.metric)
         if errored or value is None or not math.isfinite(float(value)):
             self.book.baselines[domain] = BASELINE_FALLBACK
@@ -54,7 +55,7 @@ class SharedTrials:
         self.live[trial_id] = (number, domain)
         return number, domain
 
-    def result(self, trial_id: str, result: dict) -> tuple[int, int, float] | None:
+    def result(self, trial_id: str, result: dict[str, Any]) -> tuple[int, int, float] | None:
         """(number, step, aggregate at step) once every domain has that step, else None."""
         value = result.get(self.metric)
         if trial_id not in self.live or value is None:
@@ -65,7 +66,9 @@ class SharedTrials:
         agg = self.book.aggregate_at(number, step)
         return None if agg is None else (number, step, agg)
 
-    def complete(self, trial_id: str, result: dict | None) -> tuple[int, bool, float, dict[str, float]] | None:
+    def complete(
+        self, trial_id: str, result: dict[str, Any] | None
+    ) -> tuple[int, bool, float, dict[str, float]] | None:
         """When the last domain of a shared trial ends: (number, complete?, aggregate, domain scores)."""
         number, domain = self.live[trial_id]
         if result is not None:

@@ -64,7 +64,7 @@ def shown(key: str, value: Any) -> bool:
     )
 
 
-def trial_step(result: dict) -> int:
+def trial_step(result: dict[str, Any]) -> int:
     """The x-axis value of a result: the optimizer step (`timesteps_total`), else Tune's iteration."""
     step = result.get(TIMESTEPS_TOTAL)
     return int(step if step is not None else result.get(TRAINING_ITERATION, 0) or 0)
@@ -81,7 +81,7 @@ class StepTBXLogger(TBXLoggerCallback):
         super().log_trial_start(trial)
         self._write_session(trial, start=True)
 
-    def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
+    def log_trial_result(self, iteration: int, trial: Trial, result: dict[str, Any]) -> None:
         if trial not in self._trial_writer:
             self.log_trial_start(trial)
         step = trial_step(result)

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.study._frozen import FrozenStudy
 
 from dabs_lib.experiment import ExperimentError, open_storage, read_manifest, split_study
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
+    from trainables.optuna_search import StudyPlan
 
 WARM_TOP = 2  # best configurations taken from each source study
 
@@ -45,7 +50,7 @@ def check_warm_start(paths: tuple[str, ...], objectives: tuple[str, ...]) -> Non
             )
 
 
-def _best(storage: optuna.storages.BaseStorage, summary: FrozenStudy) -> list:
+def _best(storage: optuna.storages.BaseStorage, summary: FrozenStudy) -> list[FrozenTrial]:
     """The completed trials of one study, best first (single-objective studies only)."""
     from optuna.trial import TrialState
 
@@ -56,7 +61,7 @@ def _best(storage: optuna.storages.BaseStorage, summary: FrozenStudy) -> list:
         for t in storage.get_all_trials(summary._study_id, deepcopy=False)
         if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
     ]
-    return sorted(trials, key=lambda t: -t.value)
+    return sorted(trials, key=lambda t: -t.value)  # type: ignore[operator]  # None filtered out above
 
 
 def _fits(distribution: optuna.distributions.BaseDistribution, value: Any) -> bool:
@@ -71,9 +76,9 @@ def fit_config(params: dict[str, Any], distributions: dict[str, Any]) -> dict[st
     return {k: v for k, v in params.items() if k in distributions and _fits(distributions[k], v)}
 
 
-def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str, Any]) -> tuple[dict, ...]:
+def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     """The configurations to enqueue for a study of `objective`: WARM_TOP per source study, de-duplicated."""
-    configs: list[dict] = []
+    configs: list[dict[str, Any]] = []
     for path in paths:
         storage = open_storage(Path(path))
         for summary in sorted(storage.get_all_studies(), key=lambda s: s.study_name):
@@ -86,7 +91,7 @@ def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str
     return tuple(configs)
 
 
-def with_warm_start(plans: list, paths: tuple[str, ...]) -> list:
+def with_warm_start(plans: list[StudyPlan], paths: tuple[str, ...]) -> list[StudyPlan]:
     """Every searched plan with its warm configurations (no change without --warm-start)."""
     import dataclasses
 

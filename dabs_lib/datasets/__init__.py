@@ -16,6 +16,7 @@ cycle, and checking files (status, `list domains`, the search preflight) never i
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 
 from dabs_lib.datasets import catalog, catalog_speech, catalog_text
 from dabs_lib.datasets.errors import ChecksumError, DatasetError, DatasetFileError, ManualDownloadError
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: this module must not import torch
+    from dabs_lib.datasets.source import Source
     from dabs_lib.domains.base import Domain, DomainBuilder
 
 # domain -> (loader module, builder, required sources, optional sources). The sources come from the
@@ -46,7 +48,7 @@ _DOMAINS = {
 }
 
 
-def _module(name: str):
+def _module(name: str) -> ModuleType:
     return import_module(f"dabs_lib.datasets.{name}")
 
 
@@ -64,7 +66,7 @@ def _lazy_builder(domain: str) -> DomainBuilder:
 REAL_DOMAINS: dict[str, DomainBuilder] = {name: _lazy_builder(name) for name in _DOMAINS}
 
 
-def domain_sources(domain: str) -> tuple[tuple[Any, ...], tuple]:
+def domain_sources(domain: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """(required sources, optional sources) of a real domain."""
     return lookup(_DOMAINS, domain, "real domain")[2:]
 
@@ -74,13 +76,13 @@ def all_sources() -> dict[str, Any]:
     return {s.name: s for d in _DOMAINS for group in domain_sources(d) for s in group}
 
 
-def _resolve(name: str) -> tuple[tuple[Any, ...], tuple]:
+def _resolve(name: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     if name in _DOMAINS:
         return domain_sources(name)
     return (lookup(all_sources(), name, "real domain or dataset"),), ()
 
 
-def _source_problem(source, data_root: str | Path) -> str:
+def _source_problem(source: Source, data_root: str | Path) -> str:
     """'' when the source's required files are there; else what is wrong and how to fix it."""
     if source.missing(data_root):
         return source.instructions(data_root)

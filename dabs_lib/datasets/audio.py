@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -111,7 +112,7 @@ class Clips:
         assert len(self.paths) == len(self.labels) == len(self.parts)
 
 
-def spectrogram_builder(clips: Clips):
+def spectrogram_builder(clips: Clips) -> Callable[[ArrayWriter], None]:
     """A cache build function writing `spectrograms` (N, 1, 224, 224) float16, labels, parts, z-score stats."""
 
     def build(writer: ArrayWriter) -> None:

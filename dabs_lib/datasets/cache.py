@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import numpy.typing as npt
 from filelock import FileLock
 
 from dabs_lib.datasets.errors import DatasetFileError
@@ -52,7 +53,7 @@ class ArrayWriter:
     def save(self, name: str, array: np.ndarray) -> None:
         np.save(self.folder / f"{name}.npy", np.ascontiguousarray(array))
 
-    def create(self, name: str, shape: tuple[int, ...], dtype) -> np.memmap:
+    def create(self, name: str, shape: tuple[int, ...], dtype: npt.DTypeLike) -> np.memmap:
         """A writable memory-mapped .npy to fill row by row (for arrays larger than memory)."""
         array = np.lib.format.open_memmap(self.folder / f"{name}.npy", mode="w+", dtype=dtype, shape=shape)
         self._open.append(array)
@@ -130,7 +131,9 @@ def _umask() -> int:
     return mask
 
 
-def _write_marker(folder: Path, dataset: str, name: str, params: dict[str, Any], meta: dict) -> dict:
+def _write_marker(
+    folder: Path, dataset: str, name: str, params: dict[str, Any], meta: dict[str, Any]
+) -> dict[str, Any]:
     files = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         files[path.name] = {"bytes": path.stat().st_size}

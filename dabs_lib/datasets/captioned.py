@@ -12,17 +12,23 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import torch
+from torch import Tensor
 from PIL import Image, UnidentifiedImageError
 
 from dabs_lib.datasets.cache import ensure_processed
 from dabs_lib.datasets.errors import DatasetFileError, not_a_file
-from dabs_lib.datasets.memmap import MemmapSplit
+from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.tokenizer import load_tokenizer, train_wordpiece
 from dabs_lib.datasets.download import file_digest
 from dabs_lib.datasets.cache import ArrayWriter
+
+if TYPE_CHECKING:  # for annotations only
+    from tokenizers import Tokenizer
 
 SIZE = 224
 CHUNK = 256
@@ -52,7 +58,9 @@ def store_coco_images(writer: ArrayWriter, name: str, paths: list[Path]) -> None
                 out[start + offset] = array
 
 
-def caption_tokenizer(root: Path, bert_json: Path, dataset: str, texts: list[str], signature):
+def caption_tokenizer(
+    root: Path, bert_json: Path, dataset: str, texts: list[str], signature: list[tuple[str, int, int]]
+) -> tuple[Tokenizer, str]:
     """(tokenizer, identity): BERT-uncased's tokenizer.json if present, else WordPiece trained on `texts`."""
     if bert_json.exists():
         return load_tokenizer(bert_json), "sha256:" + file_digest(bert_json, "sha256")
@@ -68,20 +76,28 @@ def caption_tokenizer(root: Path, bert_json: Path, dataset: str, texts: list[str
 class RowMapSplit(MemmapSplit):
     """A MemmapSplit whose item i reads row `maps[k][rows[i]]` of field k (e.g. image and caption rows differ)."""
 
-    def __init__(self, name, fields, rows, labels: np.ndarray, identity, maps: tuple[np.ndarray, ...]) -> None:
+    def __init__(
+        self,
+        name: str,
+        fields: tuple[Field, ...],
+        rows: np.ndarray,
+        labels: np.ndarray,
+        identity: str,
+        maps: tuple[np.ndarray, ...],
+    ) -> None:
         super().__init__(name, fields, rows, labels, identity)
         if len(maps) != len(self.fields):
             raise ValueError(f"{name}: one row map per field must hold, got {len(maps)} for {len(self.fields)}")
         self.maps = tuple(np.asarray(m, dtype=np.int64) for m in maps)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int) -> tuple[tuple[Tensor, ...], Tensor]:
         row = int(self.rows[index])
         inputs = tuple(
             field.transform(array[int(m[row])]) for field, array, m in zip(self.fields, self._open(), self.maps)
         )
         return inputs, torch.as_tensor(self.labels[index])
 
-    def subset(self, index, name: str | None = None) -> "RowMapSplit":
+    def subset(self, index: npt.ArrayLike, name: str | None = None) -> "RowMapSplit":
         index = np.asarray(index, dtype=np.int64)
         return RowMapSplit(
             name or self.name, self.fields, self.rows[index], self.labels[index], self.identity, self.maps

@@ -32,6 +32,7 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
+from typing import Callable
 
 
 _log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels  # rows are R, G, B planes
 
 
-def _preprocess(folder: Path):
+def _preprocess(folder: Path) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         parts = [read_batch(folder / FOLDER / name) for name in (*TRAIN_BATCHES, TEST_BATCH)]
         writer.save("images", np.concatenate([images for images, _ in parts]))
@@ -63,7 +64,9 @@ def _preprocess(folder: Path):
     return build
 
 
-def _pretrain(name: str, size: int, cifar_train: MemmapSplit, data_root: str | Path, smoke: bool):
+def _pretrain(
+    name: str, size: int, cifar_train: MemmapSplit, data_root: str | Path, smoke: bool
+) -> tuple[MemmapSplit | imagenet.ImageFileSplit, int]:
     """(split, classes): ImageNet when `name` is `cifar10` and it is on disk, else CIFAR-10's train images."""
     if name != "cifar10":
         return cifar_train, 10

@@ -17,6 +17,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from http.client import HTTPResponse
 from pathlib import Path
 
 from dabs_lib.datasets.errors import ChecksumError, DatasetFileError, ManualDownloadError
@@ -61,7 +62,7 @@ def verify_checksum(path: Path | str, md5: str | None = None, sha256: str | None
                 raise ChecksumError(path, algorithm, expected, actual)
 
 
-def _open(url: str, start: int, timeout: float):
+def _open(url: str, start: int, timeout: float) -> HTTPResponse:
     request = urllib.request.Request(url, headers={"User-Agent": "dabs-tune"})
     if start:
         request.add_header("Range", f"bytes={start}-")
@@ -79,7 +80,7 @@ def _stream(url: str, part: Path, progress: bool, timeout: float) -> None:
         raise
     with response:
         resumed = start > 0 and response.status == 206
-        total = response.headers.get("Content-Length")
+        total: str | int | None = response.headers.get("Content-Length")
         total = int(total) + (start if resumed else 0) if total else None
         mode = "ab" if resumed else "wb"
         name = part.name[: -len(".part")]

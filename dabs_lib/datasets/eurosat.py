@@ -29,7 +29,7 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 CLASSES = (
     "AnnualCrop",
@@ -99,7 +99,7 @@ def dabs_rows(n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _preprocess(paths, labels: np.ndarray):
+def _preprocess(paths: list[Path], labels: np.ndarray) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         out = writer.create("bands", (len(paths), BANDS, SIZE, SIZE), np.uint16)
         for i, path in enumerate(paths):

@@ -25,6 +25,7 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
+from typing import Callable
 
 SEQ_LEN = 250
 BASES = "ACGT"
@@ -58,7 +59,7 @@ def read_csv(path: Path, offset: int) -> tuple[np.ndarray, np.ndarray]:
     return tokens, labels
 
 
-def _preprocess(folder: Path, key: str):
+def _preprocess(folder: Path, key: str) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         tokens, labels = read_csv(folder / FILES[key], LABEL_OFFSET[key])
         if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES[key]):

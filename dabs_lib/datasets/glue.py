@@ -82,7 +82,7 @@ def parse(task: GlueTask, path: Path) -> tuple[list[Any], np.ndarray]:
 
 def _processed_file(
     root: str | Path, task: GlueTask, filename: str, tokenizer: Tokenizer, tokenizer_id: str, seq_len: int
-):
+) -> Processed:
     path = SOURCE.folder(root) / task.folder / filename
 
     def build(writer: ArrayWriter) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -50,7 +51,7 @@ class ImageFileSplit(Dataset[Any]):
         image = load_image(path, self.transform.size, "RGB")  # (size, size, 3) uint8
         return (self.transform(image),), torch.as_tensor(self.labels[index])
 
-    def subset(self, index, name: str | None = None) -> "ImageFileSplit":
+    def subset(self, index: npt.ArrayLike, name: str | None = None) -> "ImageFileSplit":
         index = np.asarray(index, dtype=np.int64)
         return ImageFileSplit(
             name or self.name, self.folder, self.files[index], self.labels[index], self.transform.size

@@ -9,6 +9,7 @@ three on read. Decoding runs in a thread pool (PIL releases the GIL while decodi
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,7 +42,12 @@ def load_image(
 
 
 def store_images(
-    writer: ArrayWriter, name: str, paths: list[Any], size: int, mode: str = "RGB", boxes: list | None = None
+    writer: ArrayWriter,
+    name: str,
+    paths: list[Any],
+    size: int,
+    mode: str = "RGB",
+    boxes: Sequence[tuple[int, ...] | None] | None = None,
 ) -> None:
     """Decode every path into writer array `name` of shape (N, size, size, C), uint8."""
     channels = 1 if mode == "L" else 3

@@ -28,7 +28,7 @@ from dabs_lib.datasets.images import store_images
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.transforms import Image
-from dabs_lib.domains.base import Domain
+from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Image2dSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
@@ -48,7 +48,7 @@ XRAY8_LABELS = (
 )
 
 
-def _chexpert_rows(csv_path, limit: int | None):
+def _chexpert_rows(csv_path: Path, limit: int | None) -> tuple[list[Path], np.ndarray, np.ndarray]:
     """(image paths, labels (N, 5) float32, patient ids) of one CheXpert CSV."""
     try:
         frame = pd.read_csv(csv_path, nrows=limit)
@@ -62,7 +62,7 @@ def _chexpert_rows(csv_path, limit: int | None):
     return paths, (values == 1).astype(np.float32), patients
 
 
-def _chexpert(root: str | Path, seed: int, smoke: bool):
+def _chexpert(root: str | Path, seed: int, smoke: bool) -> tuple[MemmapSplit, TransferTask]:
     folder = CHEXPERT.check(root)
     limit = SMOKE_IMAGES if smoke else None
     splits = {}
@@ -70,7 +70,7 @@ def _chexpert(root: str | Path, seed: int, smoke: bool):
         csv = CHEXPERT.find(root, rel)
         paths, labels, patients = _chexpert_rows(csv, limit)
 
-        def build(writer: ArrayWriter, paths=paths, labels: np.ndarray = labels) -> None:
+        def build(writer: ArrayWriter, paths: list[Path] = paths, labels: np.ndarray = labels) -> None:
             store_images(writer, "images", paths, SIZE, mode="L")
             writer.save("labels", labels)
 
@@ -90,7 +90,7 @@ def _chexpert(root: str | Path, seed: int, smoke: bool):
     return train, task
 
 
-def _xray8(root: str | Path, seed: int, smoke: bool):
+def _xray8(root: str | Path, seed: int, smoke: bool) -> dict[str, TransferTask]:
     folder = XRAY8.check(root)
     csv = XRAY8.find(root, XRAY8.required[1])
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -79,7 +80,7 @@ class MemmapSplit(Dataset[Any]):
             inputs.append((field.transform or _default_transform)(values))
         return tuple(inputs), torch.as_tensor(self.labels[index])
 
-    def subset(self, index, name: str | None = None) -> "MemmapSplit":
+    def subset(self, index: npt.ArrayLike, name: str | None = None) -> "MemmapSplit":
         index = np.asarray(index, dtype=np.int64)
         return MemmapSplit(name or self.name, self.fields, self.rows[index], self.labels[index], self.identity)
 

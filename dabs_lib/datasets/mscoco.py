@@ -38,7 +38,7 @@ from dabs_lib.datasets.splits import DABS_SEED
 from dabs_lib.datasets.textfiles import read_text
 from dabs_lib.datasets.tokenizer import encode, pad_id
 from dabs_lib.datasets.transforms import AsType, Image
-from dabs_lib.domains.base import Domain
+from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Image2dSpec, TokensSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from dabs_lib.datasets.cache import Processed
@@ -92,7 +92,7 @@ def swap_plan(n: int, seed: int = DABS_SEED) -> tuple[np.ndarray, np.ndarray]:
     return source, labels
 
 
-def _coco_part(root: str | Path, part: str, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
+def _coco_part(root: str | Path, part: str, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None) -> Processed:
     folder = MSCOCO.folder(root)
     captions = folder / "annotations" / f"captions_{part}.json"
     files, texts, _ = read_captions(captions, limit)
@@ -111,7 +111,7 @@ def _coco_part(root: str | Path, part: str, tokenizer: Tokenizer, tokenizer_id: 
     return ensure_processed(root, MSCOCO.name, part, params, build)
 
 
-def _fields(processed: Processed, tokens: str):
+def _fields(processed: Processed, tokens: str) -> tuple[Field, Field]:
     return (
         Field(str(processed.path("images")), transform=Image(224)),
         Field(str(processed.path(tokens)), transform=AsType("int64")),
@@ -129,7 +129,9 @@ def _mismatched(processed: Processed, name: str, smoke: bool) -> RowMapSplit:
     )
 
 
-def vqa_questions(root: str | Path, split: str, limit: int | None):
+def vqa_questions(
+    root: str | Path, split: str, limit: int | None
+) -> tuple[list[str], np.ndarray, list[tuple[str, str]], np.ndarray]:
     """(image file names, unique image rows per question, (question, answer) pairs, labels)."""
     folder = VQA.folder(root)
     questions = _load_json(folder / f"MultipleChoice_mscoco_{split}2014_questions.json")
@@ -154,12 +156,12 @@ def vqa_questions(root: str | Path, split: str, limit: int | None):
     return files, np.asarray(image_rows, np.int64), pairs, np.asarray(labels, np.int64)
 
 
-def _vqa(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seed: int, smoke: bool):
+def _vqa(root: str | Path, tokenizer: Tokenizer, tokenizer_id: str, seed: int, smoke: bool) -> dict[str, TransferTask]:
     splits = []
     for split in ("train", "val"):
         files, image_rows, pairs, labels = vqa_questions(root, split, SMOKE_IMAGES if smoke else None)
 
-        def build(writer: ArrayWriter, files=files, pairs=pairs) -> None:
+        def build(writer: ArrayWriter, files: list[str] = files, pairs: list[tuple[str, str]] = pairs) -> None:
             store_coco_images(writer, "images", [VQA.folder(root) / f for f in files])
             writer.save("tokens", encode(tokenizer, pairs, SEQ_LEN))
 

@@ -12,6 +12,7 @@ arbitrary order). Aircraft has 100 variants (DABS declared 102 outputs).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,9 @@ from dabs_lib.datasets.transforms import Image
 from dabs_lib.domains.base import TransferTask
 from dabs_lib.datasets.cache import ArrayWriter
 
+# (image paths, labels, parts (0 train, 1 val, 2 test), bounding boxes or None, number of classes)
+Listing = tuple[list[Path], list[int], list[int], Sequence[tuple[int, ...] | None] | None, int]
+
 STORE_SIZE = 224
 SMOKE_IMAGES = 6  # smoke builds decode this many images per class and part
 
@@ -38,7 +42,7 @@ def _lines(path: Path) -> list[str]:
     return [line.strip() for line in text_lines(path)]
 
 
-def aircraft(folder: Path):
+def aircraft(folder: Path) -> Listing:
     data = folder / "fgvc-aircraft-2013b" / "data"
     boxes = {n: tuple(map(int, b.split())) for n, b in (line.split(" ", 1) for line in _lines(data / "images_box.txt"))}
     rows = [
@@ -50,13 +54,13 @@ def aircraft(folder: Path):
     return (
         [data / "images" / f"{name}.jpg" for _, name, _ in rows],
         [variants.index(v) for _, _, v in rows],
-        [part for part, _, _ in rows],
+        [part for part, _, _ in rows],  # type: ignore[misc]  # mypy types a star-built tuple's items as object
         [boxes[name] for _, name, _ in rows],
         len(variants),
     )
 
 
-def cu_birds(folder: Path):
+def cu_birds(folder: Path) -> Listing:
     base = folder / "CUB_200_2011"
     names = dict(line.split(" ", 1) for line in _lines(base / "images.txt"))
     labels = dict(line.split(" ", 1) for line in _lines(base / "image_class_labels.txt"))
@@ -71,7 +75,7 @@ def cu_birds(folder: Path):
     )
 
 
-def dtd(folder: Path):
+def dtd(folder: Path) -> Listing:
     base = folder / "dtd"
     rows = [
         (part, rel)
@@ -88,7 +92,7 @@ def dtd(folder: Path):
     )
 
 
-def _split_per_class(groups: list[tuple[int, list[Path]]]):
+def _split_per_class(groups: list[tuple[int, list[Path]]]) -> tuple[list[Path], list[int], list[int]]:
     """DABS's 80/20 per class with one RandomState(42), in the given class order."""
     rng, paths, labels, parts = np.random.RandomState(DABS_SEED), [], [], []
     for label, files in groups:
@@ -101,13 +105,13 @@ def _split_per_class(groups: list[tuple[int, list[Path]]]):
     return paths, labels, parts
 
 
-def traffic_sign(folder: Path):
+def traffic_sign(folder: Path) -> Listing:
     base = folder / "GTSRB" / "Final_Training" / "Images"
     groups = [(c, sorted((base / f"{c:05d}").glob("*.ppm"))) for c in range(43)]
     return (*_split_per_class(groups), None, 43)
 
 
-def vgg_flower(folder: Path):
+def vgg_flower(folder: Path) -> Listing:
     from scipy.io import loadmat
 
     try:
@@ -131,7 +135,7 @@ SETS = {
 }
 
 
-def _limit(labels: np.ndarray, parts, smoke: bool) -> np.ndarray:
+def _limit(labels: Sequence[int] | np.ndarray, parts: Sequence[int] | np.ndarray, smoke: bool) -> np.ndarray:
     keep = np.arange(len(labels))
     if smoke:
         key = np.asarray(labels) * 3 + np.asarray(parts)

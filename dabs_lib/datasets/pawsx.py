@@ -19,6 +19,7 @@ else a WordPiece trained once on the mC4 examples (see tokenizer.py for how that
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wo
 from dabs_lib.datasets.transforms import AsType
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
-from dabs_lib.datasets.cache import ArrayWriter
+from dabs_lib.datasets.cache import ArrayWriter, Processed
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for annotations only
@@ -59,7 +60,7 @@ def corpus_files(root: str | Path) -> list[Path]:
     return files
 
 
-def _examples(path: Path):
+def _examples(path: Path) -> Iterator[str]:
     if path.suffix == ".txt":
         yield from (line.strip() for line in text_lines(path))
         return
@@ -74,7 +75,7 @@ def _examples(path: Path):
         ) from error
 
 
-def corpus(files: list[Path], limit: int | None):
+def corpus(files: list[Path], limit: int | None) -> Iterator[str]:
     """Examples of each language (at most `limit` per language), in file order."""
     by_lang: dict[str, list[Path]] = {}
     for path in files:
@@ -84,7 +85,7 @@ def corpus(files: list[Path], limit: int | None):
         yield from islice((text for path in paths for text in _examples(path)), limit)
 
 
-def multilingual_tokenizer(root: Path, files: list[Path], limit: int | None):
+def multilingual_tokenizer(root: Path, files: list[Path], limit: int | None) -> tuple[Tokenizer, str]:
     """(tokenizer, identity): XLM-R's tokenizer.json if present, else WordPiece trained on the mC4 sample."""
     given = XLMR_TOKENIZER.folder(root) / "tokenizer.json"
     if given.exists():
@@ -98,7 +99,7 @@ def multilingual_tokenizer(root: Path, files: list[Path], limit: int | None):
     return load_tokenizer(processed.folder / "tokenizer.json"), "trained:" + processed.fingerprint
 
 
-def _pretrain(root: Path, files, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
+def _pretrain(root: Path, files: list[Path], tokenizer: Tokenizer, tokenizer_id: str, limit: int | None) -> Processed:
     def build(writer: ArrayWriter) -> None:
         count = sum(1 for _ in corpus(files, limit))
         out = writer.create("tokens", (count, SEQ_LEN), encode(tokenizer, ["x"], SEQ_LEN).dtype)

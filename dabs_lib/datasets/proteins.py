@@ -36,12 +36,12 @@ from dabs_lib.datasets.jsonrecords import iter_records
 from dabs_lib.datasets.memmap import Field, MemmapSplit
 from dabs_lib.datasets.splits import dabs_shuffle, head_tail
 from dabs_lib.datasets.transforms import AsType
-from dabs_lib.domains.base import Domain
+from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import TokensSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from dabs_lib.datasets.cache import Processed
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 SEQ_LEN = 128
 AMINO_ACIDS = "XARNDCQEGHILKMFPSTWYVUOBZJ"
@@ -86,7 +86,7 @@ def tokenize(sequence: str, path: Path) -> np.ndarray:
     return out
 
 
-def _label(record: dict[str, Any], field: str, kind: str, path: Path):
+def _label(record: dict[str, Any], field: str, kind: str, path: Path) -> np.ndarray | float | int:
     value = record.get(field)
     if value is None:
         raise DatasetFileError(path, f"every record must have a {field!r} field (keys: {sorted(record)})")
@@ -100,7 +100,7 @@ def _label(record: dict[str, Any], field: str, kind: str, path: Path):
     return value
 
 
-def _store(path: Path, field: str, kind: str, limit: int | None):
+def _store(path: Path, field: str, kind: str, limit: int | None) -> Callable[[ArrayWriter], None]:
     """build(writer): tokens (N, 128) uint8 and labels of one JSON file, streamed in chunks."""
 
     def build(writer: ArrayWriter) -> None:
@@ -128,7 +128,7 @@ def _store(path: Path, field: str, kind: str, limit: int | None):
     return build
 
 
-def _processed(root: str | Path, source: Source, split: str, field: str, kind: str, smoke: bool):
+def _processed(root: str | Path, source: Source, split: str, field: str, kind: str, smoke: bool) -> Processed:
     path = source.folder(root) / source.required[0 if split == "train" else 1]
     limit = SMOKE_RECORDS if smoke else None
     params = {"version": 1, "field": field, "kind": kind, "limit": limit, "source": source_signature([path])}
@@ -140,7 +140,7 @@ def _split(processed: Processed, name: str, rows: np.ndarray, labels: np.ndarray
     return shrink(MemmapSplit(name, (field,), rows, labels, processed.fingerprint), smoke)
 
 
-def _pfam(root: str | Path, seed: int, smoke: bool):
+def _pfam(root: str | Path, seed: int, smoke: bool) -> tuple[MemmapSplit, int, TransferTask]:
     """(pretraining split, number of clans, Pfam clan task)."""
     PFAM.check(root)
     train = _processed(root, PFAM, "train", "clan", "multiclass", smoke)
@@ -167,7 +167,7 @@ def _pfam(root: str | Path, seed: int, smoke: bool):
     return pretrain, len(clans), task
 
 
-def _task(name: str, root: str | Path, seed: int, smoke: bool):
+def _task(name: str, root: str | Path, seed: int, smoke: bool) -> dict[str, TransferTask]:
     task = TASKS[name]
     splits = []
     for split in ("train", "valid"):

@@ -26,12 +26,13 @@ from dabs_lib.domains.base import Domain, TransferTask
 from dabs_lib.specs import Image2dSpec
 from dabs_lib.datasets.cache import Processed
 from pathlib import Path
+from typing import Callable
 
 SMOKE_CLIPS = 4  # smoke builds compute spectrograms of this many clips per list (per speaker / word / file)
 SPEC = Image2dSpec(input_size=224, patch_size=16, in_channels=1)
 
 
-def processed_clips(root: str | Path, source: Source, name: str, clips: Clips):
+def processed_clips(root: str | Path, source: Source, name: str, clips: Clips) -> Processed:
     labels_parts = hashlib.sha256(clips.labels.astype(np.int64).tobytes() + clips.parts.astype(np.int8).tobytes())
     params = {
         **PARAMS,
@@ -62,24 +63,24 @@ def _official(
     )
 
 
-def _listing(source: Source, lister, root: str | Path, smoke: bool) -> Clips:
+def _listing(source: Source, lister: Callable[[Path, int | None], Clips], root: str | Path, smoke: bool) -> Clips:
     return lister(source.check(root), SMOKE_CLIPS if smoke else None)
 
 
-def _audio_mnist(root: str | Path, smoke: bool):
+def _audio_mnist(root: str | Path, smoke: bool) -> dict[str, TransferTask]:
     processed = processed_clips(
         root, src.AUDIO_MNIST, "spectrograms", _listing(src.AUDIO_MNIST, src.audio_mnist, root, smoke)
     )
     return {"audio_mnist": _official(processed, "audio_mnist", 10, smoke)}
 
 
-def _speech_commands(root: str | Path, smoke: bool):
+def _speech_commands(root: str | Path, smoke: bool) -> dict[str, TransferTask]:
     clips = _listing(src.SPEECH_COMMANDS, src.speech_commands, root, smoke)
     processed = processed_clips(root, src.SPEECH_COMMANDS, "spectrograms", clips)
     return {"speech_commands": _official(processed, "speech_commands", len(src.SPEECH_COMMANDS_LABELS), smoke)}
 
 
-def _fluent(root: str | Path, smoke: bool):
+def _fluent(root: str | Path, smoke: bool) -> dict[str, TransferTask]:
     clips = _listing(src.FLUENT_SPEECH, src.fluent_speech, root, smoke)
     processed = processed_clips(root, src.FLUENT_SPEECH, "spectrograms", clips)
     return {
@@ -88,7 +89,7 @@ def _fluent(root: str | Path, smoke: bool):
     }
 
 
-def _voxceleb1(root: str | Path, smoke: bool):
+def _voxceleb1(root: str | Path, smoke: bool) -> dict[str, TransferTask]:
     speakers, clips = src.voxceleb1(src.VOXCELEB1.check(root), SMOKE_CLIPS if smoke else None)
     processed = processed_clips(root, src.VOXCELEB1, "spectrograms", clips)
     return {"voxceleb1": _official(processed, "voxceleb1", len(speakers), smoke)}

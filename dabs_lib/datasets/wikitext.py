@@ -9,6 +9,7 @@ exists; otherwise a WordPiece tokenizer is trained once on the WikiText-103 trai
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from dabs_lib.datasets.textfiles import text_lines
 from dabs_lib.datasets.tokenizer import encode, load_tokenizer, pad_id, train_wordpiece
 from dabs_lib.domains.base import Domain
 from dabs_lib.specs import TokensSpec
-from dabs_lib.datasets.cache import ArrayWriter
+from dabs_lib.datasets.cache import ArrayWriter, Processed
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for annotations only
@@ -35,7 +36,7 @@ SMOKE_LINES = 2000  # smoke builds tokenize (and train a tokenizer on) this many
 CHUNK = 50_000  # lines tokenized at a time
 
 
-def corpus_lines(path: Path, limit: int | None = None):
+def corpus_lines(path: Path, limit: int | None = None) -> Iterator[str]:
     """Non-blank lines of a WikiText file (Hugging Face maps blank lines to "" and DABS drops them)."""
     yield from text_lines(path, limit)
 
@@ -54,7 +55,7 @@ def english_tokenizer(root: Path, corpus: Path, limit: int | None) -> tuple[Toke
     return load_tokenizer(processed.folder / "tokenizer.json"), "trained:" + processed.fingerprint
 
 
-def _pretrain_tokens(root: Path, corpus: Path, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None):
+def _pretrain_tokens(root: Path, corpus: Path, tokenizer: Tokenizer, tokenizer_id: str, limit: int | None) -> Processed:
     def build(writer: ArrayWriter) -> None:
         count = sum(1 for _ in corpus_lines(corpus, limit))
         probe = encode(tokenizer, ["x"], SEQ_LEN)

@@ -35,6 +35,10 @@ from dabs_lib.domains.base import Domain
 from dabs_lib.specs import Image2dSpec
 from dabs_lib.datasets.cache import ArrayWriter
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 SIZE, PATCH = 32, 4
 CLASSES = ("none", "random", "donut", "scratch", "center", "loc", "edge-loc", "edge-ring", "near-full")
@@ -43,7 +47,7 @@ CLASSES = ("none", "random", "donut", "scratch", "center", "loc", "edge-loc", "e
 class WaferMaps:
     """Picklable transform: uint8 (32, 32) values {0, 1, 2} -> float (3, 32, 32) in {0, 0.5, 1}."""
 
-    def __call__(self, values: np.ndarray):
+    def __call__(self, values: np.ndarray) -> Tensor:
         import torch
 
         grey = torch.from_numpy(np.asarray(values, dtype=np.float32) / 2.0)
@@ -61,7 +65,7 @@ def resize_nearest(wafer: np.ndarray) -> np.ndarray:
     return wafer[rows][:, cols]
 
 
-def _read_npz(path: Path):
+def _read_npz(path: Path) -> tuple[list[np.ndarray], list[str]]:
     try:
         with np.load(path, allow_pickle=False) as data:
             maps, shapes, types = data["maps"], data["shapes"], data["failureType"]
@@ -81,7 +85,7 @@ def _read_npz(path: Path):
     return wafers, [str(t) for t in types]
 
 
-def _read_pickle(path: Path):
+def _read_pickle(path: Path) -> tuple[list[np.ndarray], list[str]]:
     import sys
 
     import pandas as pd
@@ -113,7 +117,7 @@ def read_wafers(folder: Path) -> tuple[list[np.ndarray], list[str], object]:
     return (*_read_pickle(pkl), pkl)
 
 
-def _preprocess(folder: Path):
+def _preprocess(folder: Path) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         wafers, types, path = read_wafers(folder)
         labels = np.full(len(wafers), -1, dtype=np.int64)

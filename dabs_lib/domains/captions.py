@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from dabs_lib.domains.base import Domain, TensorSplit, TransferTask
-from dabs_lib.domains.splits import SplitSizes, make_split, random_split, seeded_rng, standardize
+from dabs_lib.domains.splits import SplitIndex, SplitSizes, make_split, random_split, seeded_rng, standardize
 from dabs_lib.specs import Image2dSpec, TokensSpec
 
 SIZE = 16
@@ -78,7 +78,9 @@ def shape_mask(shape: str, side: int) -> np.ndarray:
     return (np.abs(yy - centre) < side / 6 + 0.5) | (np.abs(xx - centre) < side / 6 + 0.5)  # cross
 
 
-def _paint(image: np.ndarray, colour: int, shape: int, box: tuple[int, int, int, int], rng) -> None:
+def _paint(
+    image: np.ndarray, colour: int, shape: int, box: tuple[int, int, int, int], rng: np.random.Generator
+) -> None:
     """Draw one object at a random place inside box = (top, left, height, width), in place."""
     side = int(rng.integers(5, 8))
     top = box[0] + int(rng.integers(0, box[2] - side + 1))
@@ -143,7 +145,7 @@ def mismatch(captions: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Te
     return out, torch.from_numpy(labels)
 
 
-def _task(images: torch.Tensor, captions: torch.Tensor, index, seed: int) -> TransferTask:
+def _task(images: torch.Tensor, captions: torch.Tensor, index: SplitIndex, seed: int) -> TransferTask:
     splits = {}
     for part in ("train", "val", "test"):
         rows = torch.as_tensor(getattr(index, part))

@@ -107,7 +107,7 @@ class FeatureCache:
 MEMORY_CACHE = FeatureCache(None)  # shared by every call that passes cache_dir=None
 
 
-def resolve_cache(cache_dir) -> FeatureCache:
+def resolve_cache(cache_dir: str | os.PathLike[str] | FeatureCache | _DefaultCacheDir | None) -> FeatureCache:
     """A FeatureCache from a path, None (in-memory), DEFAULT_CACHE_DIR or a FeatureCache."""
     if isinstance(cache_dir, FeatureCache):
         return cache_dir

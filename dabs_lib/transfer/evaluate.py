@@ -85,7 +85,7 @@ class _Featurizer:
         return train.take(fit), train.take(val)
 
 
-def sample_rows(data: Dataset[Any], rows: int, seed: int) -> Dataset:
+def sample_rows(data: Dataset[Any], rows: int, seed: int) -> Dataset[Any]:
     """A fixed, seeded sample of `rows` examples in their original order; the whole split when
     rows is 0 or the split is no larger."""
     if rows <= 0 or len(data) <= rows:

@@ -88,7 +88,9 @@ def iterate_batches(dataset: Dataset[Any], batch_size: int) -> Iterator[tuple[li
         yield list(batch_inputs), batch_labels
 
 
-def _per_token_rows(tokens: Tensor, labels: Tensor, ignore_index: int, offset: int, where: str):
+def _per_token_rows(
+    tokens: Tensor, labels: Tensor, ignore_index: int, offset: int, where: str
+) -> tuple[Tensor, Tensor, Tensor]:
     if labels.shape != tokens.shape[:2]:
         raise ValueError(
             f"per-token labels must have shape (N, L) = {tuple(tokens.shape[:2])} to match the "

@@ -60,7 +60,7 @@ class FineTuner(L.LightningModule):
         inputs, labels = batch
         return task_loss(self.kind, self(list(inputs)), labels, self.ignore_index)
 
-    def configure_optimizers(self):
+    def configure_optimizers(self) -> torch.optim.AdamW:
         return torch.optim.AdamW(
             self.parameters(), lr=self.protocol.finetune_lr, weight_decay=self.protocol.finetune_weight_decay
         )
@@ -98,7 +98,7 @@ def predict(
     return np.concatenate(scores), np.concatenate(labels)
 
 
-def _fit_and_val(task: TransferTask, protocol: ProbeProtocol) -> tuple[Dataset[Any], Dataset]:
+def _fit_and_val(task: TransferTask, protocol: ProbeProtocol) -> tuple[Dataset[Any], Dataset[Any]]:
     has_val = task.val is not None and len(task.val) > 0
     if protocol.val_source == "task" and has_val:
         return task.train, task.val

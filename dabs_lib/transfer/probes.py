@@ -55,7 +55,7 @@ def link_scores(kind: str, logits: Tensor) -> np.ndarray:
     return out.double().cpu().numpy()
 
 
-def as_tensor(array: np.ndarray, device: torch.device, dtype=torch.float32) -> Tensor:
+def as_tensor(array: np.ndarray, device: torch.device, dtype: torch.dtype = torch.float32) -> Tensor:
     """A copy on `device` (memory-mapped arrays are read-only, so never share them)."""
     return torch.tensor(np.asarray(array), dtype=dtype, device=device)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from dabs_lib.userdomain.prepare import REGISTRATION, UNLABELLED, user_folder
 
@@ -27,7 +28,7 @@ def batch_size_for(pretrain_rows: int) -> int:
     return size
 
 
-def derived_defaults(pretrain_rows: int, batch_size: int = 0) -> tuple[dict, dict]:
+def derived_defaults(pretrain_rows: int, batch_size: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
     """(fixed, search) entries of the derived layer for a domain with `pretrain_rows` rows."""
     batch = batch_size or batch_size_for(pretrain_rows)
     epoch = math.ceil(pretrain_rows / batch)
@@ -44,7 +45,7 @@ def derived_defaults(pretrain_rows: int, batch_size: int = 0) -> tuple[dict, dic
     return fixed, search
 
 
-def prepared_layer(name: str, data_root: str = "") -> tuple[dict, dict] | None:
+def prepared_layer(name: str, data_root: str = "") -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The derived (fixed, search) of a registered user domain; None when `name` is not one."""
     folder = user_folder(data_root, name)
     try:

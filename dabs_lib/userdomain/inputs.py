@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ class Stats:
         self.count += data.size // data.shape[self.axis]
         self.low, self.high = min(self.low, float(data.min())), max(self.high, float(data.max()))
 
-    def result(self, name: str, where: str) -> dict:
+    def result(self, name: str, where: str) -> dict[str, Any]:
         if self.count == 0 or self.low == self.high:
             raise DomainDataError(
                 where,
@@ -92,7 +92,7 @@ def _stream(
             sink(start, decode.decode_chunk(kind, params, paths[start : start + CHUNK]))
             tick(len(paths[start : start + CHUNK]))
         return
-    pending: collections.deque = collections.deque()
+    pending: collections.deque[tuple[int, Future[np.ndarray]]] = collections.deque()
     for start in starts:
         pending.append((start, pool.submit(decode.decode_chunk, kind, params, paths[start : start + CHUNK])))
         if len(pending) >= 4:
@@ -110,12 +110,12 @@ def _stream(
 def _fill(
     writer: Any,
     name: str,
-    shape: tuple,
+    shape: tuple[int, ...],
     dtype: Any,
     axis: int,
     column: Column,
     produce: Callable[[Callable[[int, np.ndarray], None]], None],
-) -> dict:
+) -> dict[str, Any]:
     out = writer.create(name, shape, dtype)
     stats = Stats(axis)
 
@@ -132,7 +132,7 @@ def _fill(
 
 def image_input(
     writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-) -> tuple[Spec, dict]:
+) -> tuple[Spec, dict[str, Any]]:
     decl, paths = column.decl, _paths(column)
     size = decl.size
     if not size:
@@ -154,7 +154,7 @@ def image_input(
 
 def audio_input(
     writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-) -> tuple[Spec, dict]:
+) -> tuple[Spec, dict[str, Any]]:
     decl, paths = column.decl, _paths(column)
     size = decl.size or 64
     _, rate = decode.read_wave(paths[0])
@@ -174,7 +174,7 @@ def _segment(length: int, decl: InputDecl, where: str) -> tuple[int, int]:
 
 def series_input(
     writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-) -> tuple[Spec, dict]:
+) -> tuple[Spec, dict[str, Any]]:
     decl = column.decl
     if column.array is not None:
         array = column.array
@@ -217,7 +217,7 @@ def _number(value: Any, where: str, feature: str) -> float:
 
 def tabular_input(
     writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-) -> tuple[Spec, dict]:
+) -> tuple[Spec, dict[str, Any]]:
     if column.array is not None:
         array = column.array if column.array.ndim == 2 else column.array.reshape(len(column.array), -1)
         rows = np.asarray(column.values, dtype=np.int64)

@@ -19,7 +19,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -88,7 +88,9 @@ def _column(decl: Any, sources: list[Rows], pretrain: np.ndarray) -> inputs.Colu
     return inputs.Column(decl, values, where, stacked, pretrain, tuple(names.tolist()) if names is not None else ())
 
 
-def _builder(domain: DomainFile, sources: list[Rows], tasks: list[EncodedTask], parts: np.ndarray):
+def _builder(
+    domain: DomainFile, sources: list[Rows], tasks: list[EncodedTask], parts: np.ndarray
+) -> Callable[[ArrayWriter], None]:
     def build(writer: ArrayWriter) -> None:
         pretrain = np.isin(parts, (0, UNLABELLED))
         decoded = sum(len(parts) for d in domain.inputs if d.kind in ("image", "audio", "timeseries"))

@@ -38,7 +38,7 @@ def text_input(
     pool: Executor | None,
     tick: Callable[[int], None],
     domain_folder: Any = None,
-) -> tuple[Spec, dict]:
+) -> tuple[Spec, dict[str, Any]]:
     decl, texts = column.decl, _texts(column)
     if decl.tokenizer == "wordpiece":
         corpus = [t for t, keep in zip(texts, column.pretrain) if keep]
