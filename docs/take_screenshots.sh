@@ -27,5 +27,6 @@ $py run_search.py tensorboard "$work/shots" --port 6116 & tb=$!
 trap 'kill $tb $od 2>/dev/null || true' EXIT
 sleep 15  # both servers up and TensorBoard's first scan of the event files done
 shoot "http://127.0.0.1:6116/#hparams" docs/img/tensorboard_hparams.png
-shoot "http://127.0.0.1:8118/dashboard/studies/0" docs/img/optuna_dashboard.png
+study=$($py -c "from dabs_lib.experiment import open_storage; print(open_storage('$work/shots').get_study_id_from_name('digits-shed'))")
+shoot "http://127.0.0.1:8118/dashboard/studies/$study" docs/img/optuna_dashboard.png
 echo "docs/img/tensorboard_hparams.png docs/img/optuna_dashboard.png (experiment: $work/shots)"
