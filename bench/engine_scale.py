@@ -14,7 +14,7 @@ Reported per run: driver CPU seconds per trial, p50/p99 of Optuna ask and tell, 
 the time to reload it (ours), resume time (ours), driver peak RSS, trials per minute.
 
     nice -n 19 python bench/engine_scale.py --trials 1000,5000,10000 --slots 64,256 --out bench_out/scale.md
-    python bench/engine_scale.py --smoke-test          # 2 x 2 studies, 16 trials, 4 slots (CI)
+    python bench/engine_scale.py --smoke-test          # 2 x 2 studies, 8 trials, 4 slots (CI)
 """
 
 from __future__ import annotations
@@ -208,11 +208,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--objectives", type=split, default=list(OBJECTIVES))
     p.add_argument("--engines", type=split, default=["ours", "plain"])
     p.add_argument("--out", default="", help="also write the table (markdown) here")
-    p.add_argument("--smoke-test", action="store_true", help="2 domains x 2 objectives, 16 trials, 4 slots, 2 nodes")
+    p.add_argument("--smoke-test", action="store_true", help="2 domains x 2 objectives, 8 trials, 4 slots, 2 nodes")
     p.add_argument("--one", choices=("ours", "plain"), help=argparse.SUPPRESS)  # a child: one run, JSON out
     args = p.parse_args(argv)
     if args.smoke_test:
-        args.trials, args.slots, args.nodes, args.reports, args.wait = [16], [4], 2, 2, 0.0
+        args.trials, args.slots, args.nodes, args.reports, args.wait = [8], [4], 2, 2, 0.0
         args.domains, args.objectives = args.domains[:2], args.objectives[:2]
     if args.one:
         args.trials, args.slots = args.trials[0], args.slots[0]

@@ -20,7 +20,7 @@ def test_engine_scale_smoke_measures_both_engines(tmp_path):
 
     assert [row[0] for row in rows] == ["ours", "plain"]
     ours, plain = rows
-    assert cell(ours, "trials") == 16 == cell(plain, "trials")  # 2 x 2 studies x 4 trials; one study x 16
+    assert cell(ours, "trials") == 8 == cell(plain, "trials")  # 2 x 2 studies x 2 trials; one study x 8
     for row in rows:
         assert cell(row, "driver CPU ms/trial") > 0 and cell(row, "ask p50 ms") > 0 and cell(row, "tell p99 ms") > 0
         assert 0 < cell(row, "driver peak RSS MB") < 4096 and cell(row, "trials/min") > 0
@@ -37,7 +37,7 @@ def test_gpu_check_smoke_writes_every_section(tmp_path):
     assert [r[header.index("reference")] for r in rows] == [r[header.index("ours")] for r in rows]
     assert all(float(r[header.index("TFLOP/s")]) > 0 for r in rows)
     assert 0 < float(_table(text, "## In-trial probe share")[2][-1]) < 100
-    assert [r[0] for r in _table(text, "## Trials packed")[2:]] == ["1", "2", "4"]
+    assert [r[0] for r in _table(text, "## Trials packed")[2:]] == ["1", "2"]  # 4 too on a GPU
     search = _table(text, "## Real search")
     assert int(search[2][search[0].index("trials finished")]) >= 1
     assert search[2][search[0].index("reports without a usable GPU")] == "0"  # no GPU share asked on a CPU
