@@ -22,14 +22,10 @@ from typing import Any
 import torch
 
 from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.model_format import CARD, CONFIG, FORMAT, FORMAT_VERSION, WEIGHTS, ModelFolderError
 from dabs_lib.safe_io import atomic_path, write_json, write_text
 from dabs_lib.specs import SPEC_KINDS, Spec, spec_from_dict, spec_to_dict
 
-FORMAT = "dabs-tune-encoder"  # config.json's `format`: marks a folder as one of ours
-FORMAT_VERSION = 1  # bump when config.json or the tensors' names change meaning
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
-CARD = "README.md"
 REQUIRED = ("format_version", "name", "domain", "objective", "model_config", "inputs", "tensors")
 
 # Per input kind: the tensor one example must be (shape from its spec), and what the domain's
@@ -46,18 +42,6 @@ PREPROCESSING = {
     "(`observed` gives the range); one token each",
 }
 assert set(INPUT_DTYPES) == set(PREPROCESSING) == set(SPEC_KINDS)
-
-
-class ModelFolderError(ValueError):
-    """A model folder that cannot be loaded: says what must hold, what was found and where."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        self.path, self.problem = str(path), problem
-        super().__init__(f"{path}: {problem}")
-
-    def __reduce__(self) -> tuple[type[ModelFolderError], tuple[str, str]]:
-        # crosses processes (Ray workers, multiprocessing): rebuild from the same arguments
-        return type(self), (self.path, self.problem)
 
 
 def input_shape(spec: Spec) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dabs_lib.model_folder import CONFIG, FORMAT, WEIGHTS, ModelFolderError
+from dabs_lib.model_format import CONFIG, FORMAT, WEIGHTS, ModelFolderError
 
 MODELS_ENV = "DABS_TUNE_MODELS"
 DEFAULT_MODELS_DIR = "models"
