@@ -99,6 +99,14 @@ def study_seed(seed: int, domain: str, objective: str, number: int = 0) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+def _next_number(study: optuna.Study) -> int:
+    """The number of the trial `study.ask` returns next: the first queued one (enqueued, its given
+    parameters fixed, the rest sampled), else a new one."""
+    trials = study.get_trials(deepcopy=False)
+    queued = [t.number for t in trials if t.state == TrialState.WAITING]
+    return min(queued) if queued else len(trials)
+
+
 def open_journal(path: str) -> optuna.storages.JournalStorage:
     from optuna.storages.journal import JournalFileBackend
 
@@ -198,7 +206,7 @@ class MultiStudySearcher(Searcher):
             for config in plan.warm:  # --warm-start: other studies' best configurations next (not the default again)
                 if config != {k: plan.default.get(k) for k in config}:
                     study.enqueue_trial(config, skip_if_exists=True)
-        number = len(study.get_trials(deepcopy=False))  # the trial ask makes (a queued one has its params)
+        number = _next_number(study)
         study.sampler = make_sampler(self._sampler, study_seed(self._seed, plan.domain, plan.objective, number))
         trial = study.ask(plan.distributions)
         labels = zip(

@@ -253,3 +253,20 @@ def test_a_ctrl_c_while_ray_starts_is_raised_once_started_or_failed(start_fails)
             if start_fails:
                 raise RuntimeError("The current node timed out during startup.")
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_each_trial_is_seeded_by_the_number_ask_gives_it_queued_ones_too():
+    """A queued trial (the default, --warm-start configs) is asked first: the seed comes from its own
+    number (not the count of trials), so two queued partial configs are not filled with one draw."""
+    import optuna
+
+    from trainables.optuna_search import _next_number
+
+    study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
+    study.enqueue_trial({"x": 1.0})
+    study.enqueue_trial({"x": 2.0})
+    numbers = []
+    for _ in range(3):
+        numbers.append(_next_number(study))
+        assert study.ask().number == numbers[-1]
+    assert numbers == [0, 1, 2]
