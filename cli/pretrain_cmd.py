@@ -35,7 +35,8 @@ class StepBar(L.Callback):
             self.bar.set_postfix(loss=f"{float(loss):.4f}", refresh=False)
 
 
-def config_from_args(args: argparse.Namespace) -> tuple[PretrainConfig, TrialSettings]:
+def config_from_args(args: argparse.Namespace) -> tuple[PretrainConfig, TrialSettings, dict[str, Any]]:
+    """The run's config and settings, and the values the user gave (--config file, then --set)."""
     import yaml
 
     from dabs_lib.config import config_from_dict
@@ -64,6 +65,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[PretrainConfig, TrialSet
             flat[flag] = getattr(args, flag)
     if args.smoke_test:
         flat["smoke_test"] = True
+    given = dict(flat)
     trial = {k: flat.pop(k) for k in list(flat) if k in TRIAL_KEYS}
     config = config_from_dict(flat, source)
     try:
@@ -71,7 +73,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[PretrainConfig, TrialSet
     except (TypeError, ValueError) as error:
         raise UserError(f"{error} in {source}") from None
     check_relations({**config.to_dict(), **dataclasses.asdict(settings)}, source)
-    return config, settings
+    return config, settings, given
 
 
 def plan_line(args: argparse.Namespace, config: PretrainConfig, out: Path) -> str:
@@ -93,7 +95,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from dabs_lib.transfer import evaluate_domain
     from dabs_lib.experiment import probe_protocol
 
-    from cli.search_cmd import check_folder_value
+    from cli.search_cmd import check_folder_value, refuse_split_seed
 
     from cli.domain_cmd import prepare_user_domains, resolve_domains
 
@@ -102,9 +104,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         files = {}
         if args.domain:  # a domain file: its name, prepared below before anything runs
             (args.domain,), files = resolve_domains([args.domain])
-        config, settings = config_from_args(args)
+        config, settings, given = config_from_args(args)
         check_folder_value("data_root", config.data_root)
         prepare_user_domains(files, config.data_root)
+        refuse_split_seed(config.domain, config.data_root, given, where=args.config or "--set")
         domain = prepare_domain(
             config.domain, seed=config.data_seed, data_root=config.data_root, smoke=config.smoke_test
         )

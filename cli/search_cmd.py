@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 from cli.errors import UserError, check_folder_arg, parse_set, refuse_smoke_overrides, split_names, user_errors
 from cli.quickstart import QUICKSTART
@@ -175,12 +176,25 @@ def preflight_space(request: SearchRequest, domain: str, objective: str) -> tupl
 
     space = load_space(objective, domain, list(request.space_files), study_overrides(request, objective))
     where = f"the {domain}/{objective} config (search-space files and --set)"
+    refuse_split_seed(domain, str(space.fixed.get("data_root", "")), space.fixed, space.search, where=where)
     try:
         config, settings = split_trial_config(default_config(space), where)
         check_corners({**config.to_dict(), **asdict(settings)}, extremes(space), where)
     except (TypeError, ValueError) as error:
         raise UserError(str(error)) from None
     return domain, config.data_root, config.data_seed, config.smoke_test
+
+
+def refuse_split_seed(domain: str, data_root: str, *given: Mapping[str, object], where: str = "--set") -> None:
+    """A user domain's splits are its file's: a data_seed given for one is refused, not dropped."""
+    from dabs_lib.userdomain.load import split_seed_conflict
+
+    for values in given:
+        if "data_seed" in values:
+            value = values["data_seed"]
+            conflict = split_seed_conflict(domain, data_root, value if isinstance(value, int) else "a searched range")
+            if conflict:
+                raise UserError(f"{where}: {conflict}")
 
 
 def preflight_data(domain: str, data_root: str, data_seed: int, smoke: bool) -> None:

@@ -318,3 +318,28 @@ def test_domain_check_refuses_a_bad_file_the_same_way(tmp_path, capsys, monkeypa
         f"inputs[0].kind must be one of ['image', 'timeseries', 'text', 'tabular', 'audio'], but got 'imag' in {path}"
         in err
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "command", "expected"),
+    [
+        ("image", "search", "data_seed must equal split.seed of domain 'pets' (1,"),
+        ("multi", "search", "data_seed does not apply to domain"),
+        ("image", "pretrain", "data_seed must equal split.seed of domain 'pets' (1,"),
+    ],
+)
+def test_a_data_seed_a_user_domain_cannot_honour_is_refused(kind, command, expected, tmp_path, capsys, monkeypatch):
+    """A user domain's splits belong to its file: `--set data_seed` is refused there, not dropped."""
+    import ray
+
+    path = files.write(kind, tmp_path / "data")
+    monkeypatch.setenv("DABS_DATA_ROOT", str(tmp_path / "root"))
+    where = ["--storage-path", str(tmp_path / "runs"), "--num-samples", "1"] if command == "search" else []
+    where = where or ["--out", str(tmp_path / "runs")]
+    argv = [command, "--domain", str(path), "--objective", "mae", "--smoke-test", "--set", "data_seed=7", *where]
+    code, err = _run(argv, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert expected in lines[0] and "data_seed=7" in lines[0], lines[0]
+    assert not (tmp_path / "runs").exists()
+    assert not ray.is_initialized()
