@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,30 +48,36 @@ class Rows:
         return len(self.where)
 
 
-def _folder_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in suffixes
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def _folder_files(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Files under `folder` ending in `suffixes` (as path components below `folder`), hidden
+    files and folders left out, in path order.
+
+    os.walk on strings: pathlib's rglob/relative_to cost about 100 us a file (7 s at 50k files)."""
+    found: list[tuple[str, ...]] = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        parts = tuple(Path(top).relative_to(folder).parts)
+        found.extend((*parts, n) for n in names if not n.startswith(".") and os.path.splitext(n)[1].lower() in suffixes)
+    found.sort()  # by path components, as sorting Paths does
+    return found
 
 
 def read_folder(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
     decl = domain.inputs[0]
     suffixes = IMAGE_SUFFIXES if decl.kind == "image" else AUDIO_SUFFIXES
-    files = _folder_files(source.path, suffixes)
-    if not files:
+    found = _folder_files(source.path, suffixes)
+    if not found:
         raise DomainDataError(source.path, f"holds no {decl.kind} files (must hold files ending in {list(suffixes)})")
-    rows = Rows(source.path, [str(p) for p in files], {decl.name: files})
+    base = str(source.path)
+    names = [os.path.join(base, *parts) for parts in found]
+    rows = Rows(source.path, names, {decl.name: [Path(n) for n in names]})
     if labelled:
-        loose = [p for p in files if p.parent == source.path]
+        loose = [n for n, parts in zip(names, found) if len(parts) == 1]
         if loose:
             raise DomainDataError(
-                loose[0], "lies outside a class folder (a labelled folder holds one folder per class)"
+                Path(loose[0]), "lies outside a class folder (a labelled folder holds one folder per class)"
             )
-        classes = [p.relative_to(source.path).parts[0] for p in files]
+        classes = [parts[0] for parts in found]
         rows.labels = {task.name: classes for task in domain.tasks}
     return rows
 

@@ -18,6 +18,7 @@ import yaml
 INPUT_KINDS = ("image", "timeseries", "text", "tabular", "audio")
 USER_TASK_KINDS = ("multiclass", "binary", "multilabel", "regression")
 SOURCE_KINDS = ("folder", "table", "array", "text")  # exactly one per source
+ARRAY_KINDS = ("image", "timeseries", "tabular")  # the input kinds an .npy/.npz can hold
 DEFAULT_METRIC = {"multiclass": "accuracy", "binary": "accuracy", "multilabel": "auroc", "regression": "pearson"}
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 SPLITS = ("train", "val", "test")
@@ -40,7 +41,7 @@ class InputDecl:
     vocab_size: int = 2000  # text: size of a trained wordpiece vocabulary
     columns: tuple[str, ...] = ()  # tabular: feature columns; () = every column that is not a label or split
     clip_seconds: float = 1.0  # audio: seconds kept from the start of each clip (shorter ones padded)
-    key: str = ""  # timeseries from an .npz: the array's key; "" = the input's name
+    key: str = ""  # an input from an .npz: the array's key; "" = the input's name
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,8 @@ def _check_sources(domain: DomainFile) -> None:
         raise _fail(
             "must be 'folder' when data is a folder per class", [t.label for t in domain.tasks], "tasks[].label", path
         )
-    if domain.data.kind == "array" and any(k not in ("timeseries", "tabular") for k in kinds):
-        raise _fail("(.npy/.npz) holds timeseries or tabular inputs", kinds, "data.array", path)
+    if domain.data.kind == "array" and any(k not in ARRAY_KINDS for k in kinds):
+        raise _fail(f"(.npy/.npz) holds {', '.join(ARRAY_KINDS)} inputs", kinds, "data.array", path)
     if domain.data.kind == "text":
         raise _fail(
             "must be a labelled source (folder, table or array); plain text is unlabelled", "text", "data", path

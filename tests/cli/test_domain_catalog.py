@@ -72,6 +72,21 @@ CASES: dict[str, tuple[str, Callable, str]] = {
     "no tasks": ("tabular", lambda d, y: _edit(y, "tasks:", "tsks:"), "unknown key 'tsks' in"),
     "tasks missing": ("tabular", lambda d, y: y.write_text(y.read_text().split("tasks:")[0]), "tasks must be given"),
     "task kind": ("tabular", lambda d, y: _edit(y, "kind: binary", "kind: binomial"), "tasks[0].kind must be one of"),
+    "image array of floats": (
+        "image_array",
+        lambda d, y: _npz(d / "scans.npz", scan=np.zeros((30, 8, 8), np.float32)),
+        "input 'scan' must hold uint8 pixels (0-255), but has dtype float32",
+    ),
+    "image array not square": (
+        "image_array",
+        lambda d, y: _npz(d / "scans.npz", scan=np.zeros((30, 8, 6), np.uint8)),
+        "must be an (N, side, side) or (N, side, side, 1 or 3) array of square images, channels last, but has shape (30, 8, 6)",
+    ),
+    "image array channels first": (
+        "image_array",
+        lambda d, y: _npz(d / "scans.npz", scan=np.zeros((30, 3, 8, 8), np.uint8)),
+        "but has shape (30, 3, 8, 8)",
+    ),
     "metric": (
         "tabular",
         lambda d, y: _edit(y, "label: target", "label: target, metric: acc"),

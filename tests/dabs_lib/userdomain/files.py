@@ -123,7 +123,22 @@ def multi(folder: Path, rows: int = 30) -> Path:
     return path
 
 
-WRITERS = {"image": images, "audio": audio, "timeseries": series, "tabular": tabular, "text": text, "multi": multi}
+def image_array(folder: Path, rows: int = 30) -> Path:
+    """An .npz of (N, 8, 8) grey uint8 images (as MedMNIST ships them) and a label per row."""
+    rng = _rng(5)
+    labels = np.arange(rows) % 2
+    pixels = (rng.random((rows, 8, 8)) * (60 + 120 * labels[:, None, None])).astype(np.uint8)
+    np.savez(folder / "scans.npz", scan=pixels, finding=np.array(["clear", "lesion"])[labels])
+    path = folder / "scans.yaml"
+    path.write_text(
+        "name: scans\ninputs:\n  - {name: scan, kind: image, channels: 1, patch_size: 2}\n"
+        "data: {array: scans.npz}\ntasks:\n  - {name: finding, label: finding}\n"
+        "split: {val: 0.2, test: 0.2}\n"
+    )
+    return path
+
+
+WRITERS = {"image": images, "image_array": image_array, "audio": audio, "timeseries": series, "tabular": tabular, "text": text, "multi": multi}
 
 
 def write(kind: str, folder: Path) -> Path:

@@ -17,6 +17,7 @@ from tests.dabs_lib.userdomain import files
 
 SHAPES = {  # kind -> (spec kinds, shape of one pretraining item's inputs)
     "image": (("2d",), [(3, 12, 12)]),
+    "image_array": (("2d",), [(1, 8, 8)]),
     "audio": (("2d",), [(1, 16, 16)]),
     "timeseries": (("1d",), [(32, 2)]),
     "tabular": (("tabular",), [(4,)]),
