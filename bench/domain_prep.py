@@ -1,16 +1,23 @@
-"""Preparing a user's domain: rows per second and peak extra memory, side by side with built-in CIFAR-10.
+"""Preparing a user's domain: rows per second and peak extra memory, side by side with the built-ins.
 
-For each kind (image: 32x32 RGB PNGs in class folders; audio: 1 s 16 kHz WAV clips -> 64x64
-log-mel; text: a CSV of 12-word sentences, WordPiece trained on them) and each size, the data
-are written first (not timed), then a fresh child process prepares the domain once
-(dabs_lib.userdomain.prepare.prepare) and reports seconds and peak extra memory: the child's
-peak resident set (VmHWM) minus its resident set after imports (the two decoding threads included).
-`cifar10_small` builds the built-in
-CIFAR-10 (pickled 32x32 rows, miniature files in the real format) of the same size the same
-way, so rows/s compare in one run (imports are paid before the clock starts). Then `domain check
---no-cost` on the prepared image domain of the largest size is timed (a cached, verified domain).
+For each kind and size the data are written first (not timed), then a fresh child process
+prepares the domain once (dabs_lib.userdomain.prepare.prepare, or get_domain for a built-in) and
+reports seconds and peak extra memory after imports (imports are paid before the clock starts,
+as by a long-lived driver): the peak of anonymous memory (RssAnon, sampled every 10 ms: the
+working memory) and VmHWM (which also counts the written memory-mapped output's pages).
 
-    nice -n 19 .venv/bin/python bench/domain_prep.py --sizes 1000,10000 --out bench_out/domain_prep.md
+Like with like, in one run:
+- `image` (32x32 RGB PNGs in class folders: PNG decoding) and `image_npz` (the same pixels as a
+  uint8 .npz) against built-in `cifar10_small` (CIFAR-10's pickled arrays, miniature files in the
+  real format);
+- `audio_libri` (a user's FLAC clips, 150,526 samples kept, 224x224 log-mel) against built-in
+  `librispeech` (the same clips in LibriSpeech's layout), at `--libri-sizes` (10 s clips: large);
+- `audio` (1 s WAV -> 64x64 log-mel) and `text` (a CSV of 12-word sentences, WordPiece trained
+  on them) at every size.
+Then `domain check --no-cost` on the prepared image domain of the largest size is timed.
+
+    nice -n 19 .venv/bin/python bench/domain_prep.py --sizes 1000,10000,50000 --libri-sizes 1000 \
+        --out bench_out/domain_prep.md
 """
 
 from __future__ import annotations
@@ -74,6 +81,64 @@ def write_text(folder: Path, rows: int) -> Path:
     return folder / "d.yaml"
 
 
+def write_image_npz(folder: Path, rows: int) -> Path:
+    """The same 32x32 RGB pixels as one uint8 .npz with labels: arrays in, as CIFAR-10's pickles are."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (rows, 32, 32, 3), dtype=np.uint8)
+    np.savez(folder / "images.npz", x=pixels, y=np.array([f"c{i % 10}" for i in range(rows)]))
+    (folder / "d.yaml").write_text(
+        "name: bench_npz\ninputs:\n  - {name: x, kind: image, patch_size: 4}\n"
+        "data: {array: images.npz}\ntasks:\n  - {name: y, label: y}\n"
+    )
+    return folder / "d.yaml"
+
+
+LIBRI_SECONDS = 10.0  # longer than the 150,526 samples (9.4 s) the built-in keeps: every clip is cut, none padded
+
+
+def _libri_wave(rng: np.random.Generator) -> np.ndarray:
+    return rng.normal(0, 0.1, round(LIBRI_SECONDS * 16000)).astype(np.float32)
+
+
+def write_librispeech(folder: Path, rows: int) -> Path:
+    """The built-in LibriSpeech layout (FLAC + transcripts): 1 utterance in each of the three
+    pretraining subsets' required folders, the rest half in train-clean-100, half in dev-clean."""
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    base = folder / "librispeech" / "LibriSpeech"
+    plan = {"train-clean-360": 1, "train-other-500": 1, "train-clean-100": (rows - 2) // 2}
+    plan["dev-clean"] = rows - sum(plan.values())
+    for subset, count in plan.items():
+        for speaker in range(2):
+            uids = [f"{100 + speaker}-7-{u:04d}" for u in range(speaker, count, 2)]
+            if not uids:
+                continue
+            chapter = base / subset / str(100 + speaker) / "7"
+            chapter.mkdir(parents=True, exist_ok=True)
+            for uid in uids:
+                soundfile.write(chapter / f"{uid}.flac", _libri_wave(rng), 16000, format="FLAC")
+            (chapter / f"{100 + speaker}-7.trans.txt").write_text("".join(f"{u} HELLO\n" for u in uids))
+    return folder
+
+
+def write_audio_libri(folder: Path, rows: int) -> Path:
+    """A user's audio domain like the built-in LibriSpeech: the same FLAC clips, the same 150,526
+    samples kept (9.41 s), a 224x224 log-mel per clip."""
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    for i in range(rows):
+        target = folder / "clips" / f"c{i % 2}"
+        target.mkdir(parents=True, exist_ok=True)
+        soundfile.write(target / f"{i}.flac", _libri_wave(rng), 16000, format="FLAC")
+    (folder / "d.yaml").write_text(
+        "name: bench_libri\ninputs:\n  - {name: x, kind: audio, size: 224, clip_seconds: 9.408, patch_size: 16}\n"
+        "data: {folder: clips}\ntasks:\n  - {name: y, label: folder}\n"
+    )
+    return folder / "d.yaml"
+
+
 def write_cifar(folder: Path, rows: int) -> Path:
     from tests.dabs_lib.datasets.miniature import write_cifar as write
 
@@ -81,7 +146,17 @@ def write_cifar(folder: Path, rows: int) -> Path:
     return folder
 
 
-WRITERS = {"image": write_images, "audio": write_audio, "text": write_text, "cifar10_small": write_cifar}
+WRITERS = {
+    "image": write_images,
+    "image_npz": write_image_npz,
+    "cifar10_small": write_cifar,
+    "audio": write_audio,
+    "text": write_text,
+    "audio_libri": write_audio_libri,
+    "librispeech": write_librispeech,
+}
+LIBRI_KINDS = ("audio_libri", "librispeech")
+BUILT_IN = ("cifar10_small", "librispeech")  # prepared by get_domain(kind, data_root=folder)
 
 
 def _rss(field: str) -> int:
@@ -89,6 +164,28 @@ def _rss(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+class PeakAnon:
+    """The peak of RssAnon (anonymous memory: arrays, buffers) sampled every 10 ms. VmHWM also
+    counts the pages of the memory-mapped output files the preparation writes (page cache the
+    kernel can drop), so it grows with the rows even when the working memory does not."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak, self.done = _rss("RssAnon"), threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.01):
+            self.peak = max(self.peak, _rss("RssAnon"))
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return max(self.peak, _rss("RssAnon"))
 
 
 def child(kind: str, target: str, root: str) -> None:
@@ -107,13 +204,16 @@ def child(kind: str, target: str, root: str) -> None:
         assert run_search.main(["domain", "check", target, "--no-cost", "--data-root", root]) == 0
         print(json.dumps({"seconds": time.perf_counter() - start, "peak_extra": 0}))
         return
-    base = _rss("VmRSS")
+    base, base_anon = _rss("VmRSS"), _rss("RssAnon")
+    anon = PeakAnon()
     start = time.perf_counter()
-    if kind == "cifar10_small":
-        get_domain("cifar10_small", data_root=target)
+    if kind in BUILT_IN:
+        get_domain(kind, data_root=target)
     else:
         prepare(target, root)
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak_extra": _rss("VmHWM") - base}))
+    seconds = time.perf_counter() - start
+    peak_anon = anon.stop() - base_anon
+    print(json.dumps({"seconds": seconds, "peak_extra": _rss("VmHWM") - base, "peak_anon": peak_anon}))
 
 
 def _measure(kind: str, target: Path, root: Path) -> dict:
@@ -130,7 +230,8 @@ def _measure(kind: str, target: Path, root: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--kinds", default="image,cifar10_small,audio,text")
+    parser.add_argument("--kinds", default="image,image_npz,cifar10_small,audio,text")
+    parser.add_argument("--libri-sizes", default="500", help="sizes of audio_libri vs librispeech ('' for none)")
     parser.add_argument("--out", default="")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -138,24 +239,26 @@ def main() -> None:
         return child(*args.child)
     rows, check_target = [], None
     with tempfile.TemporaryDirectory(prefix="domain_prep_") as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
-            for kind in args.kinds.split(","):
-                folder = Path(tmp) / f"{kind}-{size}"
-                folder.mkdir()
-                target = WRITERS[kind](folder, size)
-                result = _measure(kind, target, folder / "root")
-                rows.append(
-                    {
-                        "kind": kind,
-                        "rows": size,
-                        "seconds": result["seconds"],
-                        "rows/s": size / result["seconds"],
-                        "peak extra MB": result["peak_extra"] / 2**20,
-                    }
-                )
-                print(markdown(rows[-1:]), flush=True)
-                if kind == "image":
-                    check_target = (target, folder / "root")
+        plan = [(int(size), kind) for size in args.sizes.split(",") for kind in args.kinds.split(",")]
+        plan += [(int(size), k) for size in filter(None, args.libri_sizes.split(",")) for k in LIBRI_KINDS]
+        for size, kind in plan:
+            folder = Path(tmp) / f"{kind}-{size}"
+            folder.mkdir()
+            target = WRITERS[kind](folder, size)
+            result = _measure(kind, target, folder / "root")
+            rows.append(
+                {
+                    "kind": kind,
+                    "rows": size,
+                    "seconds": result["seconds"],
+                    "rows/s": size / result["seconds"],
+                    "peak extra RSS MB": result["peak_extra"] / 2**20,
+                    "peak extra anon MB": result.get("peak_anon", 0) / 2**20,
+                }
+            )
+            print(markdown(rows[-1:]), flush=True)
+            if kind == "image":
+                check_target = (target, folder / "root")
         table = markdown(rows)
         if check_target is not None:
             seconds = _measure("check", *check_target)["seconds"]
