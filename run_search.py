@@ -59,9 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{parser.prog}: error: {error}".splitlines()[0], file=sys.stderr)
         return 2
-    except KeyboardInterrupt as interrupt:  # its argument, when given, is the experiment's folder
+    except KeyboardInterrupt as interrupt:  # a `hint` says what continues it; else its argument is the experiment
+        hint = getattr(interrupt, "hint", "")
         where = interrupt.args[0] if interrupt.args else "<experiment>"
-        print(f"interrupted; continue with `{parser.prog} resume {where}`", file=sys.stderr)
+        print(f"interrupted; {hint or f'continue with `{parser.prog} resume {where}`'}", file=sys.stderr)
         return 130
     except Exception as error:  # faults that are not bad input: one line, their own exit status
         line = _fault_line(error, args)

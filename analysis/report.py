@@ -25,6 +25,7 @@ import pandas as pd
 from analysis import tables
 from analysis.exports import write_best_configs, write_table
 from analysis.results import ExperimentError, load_experiment, read_manifest, trial_table
+from analysis.seeds import SEEDS_DIR
 from typing import Any
 
 if TYPE_CHECKING:  # optuna is imported lazily where a study is opened
@@ -235,7 +236,7 @@ def _write_shared(report: Report, out: Path, seeds: int, num_cpus: int, smoke_te
         report.trials,
         report.directions,
         seeds,
-        out / "seeds",
+        out / SEEDS_DIR,
         num_cpus,
         float(request.get("cpus_per_trial", 1.0)),
         float(request.get("gpus_per_trial", 0.0)),
@@ -266,6 +267,7 @@ def analyze(
     from analysis.extras import run_extras
     from analysis.importance import importance_table
     from analysis.readme import readme_text, status_notes, warning_notes
+    from dabs_lib.safe_io import kill_point
 
     out = Path(out) if out else default_out(report)
     notes = status_notes(report.trials, report.studies) + warning_notes(report.paths)
@@ -277,7 +279,7 @@ def analyze(
             report.trials,
             report.best,
             seeds,
-            out / "seeds",
+            out / SEEDS_DIR,
             num_cpus,
             float(request.get("cpus_per_trial", 1.0)),
             float(request.get("gpus_per_trial", 0.0)),
@@ -299,6 +301,7 @@ def analyze(
     for domain, matrix in extras.get("invariance", {}).items():
         report.files[f"invariance {domain}"] = write_table(matrix.reset_index(), out / "tables", f"invariance-{domain}")
     report.files["plots"] = {**_write_plots(report, out, extras), **why["plots"]}
+    kill_point("report-write")  # test-only: the tables are written, the README (written last) not yet
     (out / "README.md").write_text(readme_text(report, out, notes))
     return out, notes
 

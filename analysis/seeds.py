@@ -11,6 +11,7 @@ so the estimate is free of the winner's curse of picking the best seed-s trial.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # for annotations only
     from ray.tune.experiment import Trial
 
 LABEL = "label"
+SEEDS_DIR = "seeds"  # in the report folder: the --seeds re-runs (analysis.report, analysis.why)
 SEED_RETRIES = 1  # a seed run whose worker died (killed, out of memory) is retried once from its checkpoint
 
 
@@ -45,17 +47,65 @@ def rerun_plan(trials: pd.DataFrame, best: pd.DataFrame) -> tuple[dict[str, dict
     return configs, uses
 
 
+def cell_of(params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """(variant, seed) of a seed run's params.json: {"cell": {variant, seed}} (or, written before
+    runs could continue, {variant, seed})."""
+    cell = params.get("cell", params)
+    return cell["variant"], int(cell["seed"])
+
+
 def _seeded_trial(config: dict[str, Any]) -> None:
     """The search trainable on one (config, seed) cell of the grid."""
     from trainables.pretrain_transfer import pretrain_transfer
 
-    variant = dict(config["variant"])
-    variant.pop(LABEL)
-    pretrain_transfer({**variant, "seed": config["seed"]})
+    variant, seed = cell_of(config)
+    pretrain_transfer({**{k: v for k, v in variant.items() if k != LABEL}, "seed": seed})
 
 
 def _trial_name(trial: Trial) -> str:
-    return f"{trial.config['variant'][LABEL]}_seed{trial.config['seed']}"
+    variant, seed = cell_of(trial.config)
+    return f"{variant[LABEL]}_seed{seed}"
+
+
+def plan_key(configs: dict[str, dict], seeds: list[int]) -> str:
+    """Names a grid by what it runs: the same configs and seeds find the runs an interrupted
+    `analyze --seeds` left, and run only the cells still missing."""
+    text = json.dumps({"configs": configs, "seeds": list(seeds)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def finished_cells(run_dirs: list[Path]) -> dict[tuple[str, int], Path]:
+    """(label, seed) -> the trial folder of its finished run (the first one, if a cell ran twice)."""
+    out: dict[tuple[str, int], Path] = {}
+    for run_dir in run_dirs:
+        for trial_dir in sorted(p for p in run_dir.iterdir() if (p / "params.json").is_file()):
+            if _final(trial_dir):
+                variant, seed = cell_of(json.loads((trial_dir / "params.json").read_text()))
+                out.setdefault((variant[LABEL], seed), trial_dir)
+    return out
+
+
+def _final(trial_dir: Path) -> dict[str, Any]:
+    """The final report of a seed run, {} when it errored or was cut short (a kill mid-line included)."""
+    path = trial_dir / "result.json"
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()] if path.is_file() else []
+    try:
+        final = json.loads(lines[-1]) if lines else {}
+    except json.JSONDecodeError:
+        return {}
+    return final if final.get("final") else {}
+
+
+class SeedRunsInterrupted(KeyboardInterrupt):
+    """A Ctrl-C stopped the fresh-seed re-runs; the finished ones are kept for the next `analyze`."""
+
+    def __init__(self, finished: int, cells: int) -> None:
+        super().__init__(finished, cells)
+        self.finished, self.cells = finished, cells
+        self.hint = (
+            f"{finished} of {cells} fresh-seed runs finished and are kept; run the same "
+            "`analyze ... --seeds K` again to run the others and write the report"
+        )
 
 
 def run_seeds(
@@ -65,40 +115,78 @@ def run_seeds(
     num_cpus: int = 0,
     cpus_per_trial: float = 1.0,
     gpus_per_trial: float = 0.0,
-) -> tuple[Path, str]:
-    """Run every config x seed; returns the Tune experiment folder (one trial folder per cell)
-    and why the grid stopped early ("" when it ran to the end)."""
+) -> tuple[list[Path], str]:
+    """Run every config x seed not yet finished in `folder` (by an earlier, interrupted call with
+    the same configs and seeds); returns the Tune experiment folders holding the grid's runs (one
+    trial folder per cell) and why the grid stopped early ("" when it ran to the end).
+    SeedRunsInterrupted when a Ctrl-C stopped it."""
+    folder = Path(folder).resolve()
+    key = plan_key(configs, seeds)
+    runs = sorted(folder.glob(f"seeds_{key}_*")) if folder.is_dir() else []
+    done = finished_cells(runs)
+    cells = [
+        {"variant": {**config, LABEL: label}, "seed": seed}
+        for label, config in configs.items()
+        for seed in seeds
+        if (label, seed) not in done
+    ]
+    if not cells:
+        return runs, ""
+    run_dir = folder / f"seeds_{key}_{time.strftime('%Y%m%d-%H%M%S')}"
+    stopped, errored = _fit(cells, run_dir, num_cpus, cpus_per_trial, gpus_per_trial)
+    finished = len(finished_cells([run_dir]))
+    if not stopped and finished + errored < len(cells):  # Tune stopped on a Ctrl-C, cells were left
+        raise SeedRunsInterrupted(len(done) + finished, len(configs) * len(seeds))
+    return [*runs, run_dir], stopped
+
+
+class _SeedKillPoint:
+    """Test-only (dabs_lib.safe_io.kill_point): the driver dies right after a seed run ended."""
+
+    @staticmethod
+    def callback() -> Any:
+        from ray.tune import Callback
+
+        from dabs_lib.safe_io import kill_point
+
+        class KillPoint(Callback):
+            def on_trial_complete(self, iteration: int, trials: list, trial: Trial, **info: Any) -> None:
+                kill_point("seed-run-ended")
+
+        return KillPoint()
+
+
+def _fit(
+    cells: list[dict], run_dir: Path, num_cpus: int, cpus_per_trial: float, gpus_per_trial: float
+) -> tuple[str, int]:
+    """One Tune grid over `cells` in a private Ray: (why it stopped early or "", errored cells)."""
     from ray import tune
     from ray.exceptions import RayError
     from ray.tune.error import TuneError
 
     from trainables.cluster import TrialDemand, ray_session
 
-    folder = Path(folder).resolve()
-    name = f"seeds_{time.strftime('%Y%m%d-%H%M%S')}"
-    variants = [{**config, LABEL: label} for label, config in configs.items()]
     trainable = tune.with_resources(_seeded_trial, {"cpu": cpus_per_trial, "gpu": gpus_per_trial})
     tuner = tune.Tuner(
         trainable,
-        param_space={"variant": tune.grid_search(variants), "seed": tune.grid_search(list(seeds))},
+        param_space={"cell": tune.grid_search(cells)},
         tune_config=tune.TuneConfig(trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
         run_config=tune.RunConfig(
-            name=name,
-            storage_path=str(folder),
+            name=run_dir.name,
+            storage_path=str(run_dir.parent),
             verbose=0,
+            callbacks=[_SeedKillPoint.callback()],
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
             failure_config=tune.FailureConfig(max_failures=SEED_RETRIES),
         ),
     )
-    with ray_session("", num_cpus, TrialDemand(cpus_per_trial, gpus_per_trial)):
+    run_dir.parent.mkdir(parents=True, exist_ok=True)  # records the private Ray (`sessions stop` after a kill)
+    with ray_session("", num_cpus, TrialDemand(cpus_per_trial, gpus_per_trial), record_in=str(run_dir.parent)):
         try:
-            tuner.fit()
-        except (
-            RayError,
-            TuneError,
-        ) as error:  # Tune gives up on some worker deaths (Ray's OOM killer at an actor start)
-            return folder / name, f"the fresh-seed re-runs stopped early: {_first_line(error)}"
-    return folder / name, ""
+            grid = tuner.fit()
+        except (RayError, TuneError) as error:  # Tune gives up on some worker deaths (OOM killer at an actor start)
+            return f"the fresh-seed re-runs stopped early: {_first_line(error)}", 0
+    return "", sum(grid[i].error is not None for i in range(len(grid)))
 
 
 def _first_line(error: Exception) -> str:
@@ -114,20 +202,11 @@ def interrupted_note(note: str, finished: int, cells: int, seeds: int) -> str:
     )
 
 
-def read_seed_runs(run_dir: str | Path, uses: dict[str, list[tuple]]) -> pd.DataFrame:
-    """Long scores (as role_scores) from the final report of every finished seed trial."""
+def read_seed_runs(run_dirs: list[Path], uses: dict[str, list[tuple]]) -> pd.DataFrame:
+    """Long scores (as role_scores) from the final report of every finished seed run (one per cell)."""
     rows = []
-    for trial_dir in sorted(p for p in Path(run_dir).iterdir() if (p / "params.json").is_file()):
-        params = json.loads((trial_dir / "params.json").read_text())
-        label, seed = params["variant"][LABEL], params["seed"]
-        lines = (
-            [ln for ln in (trial_dir / "result.json").read_text().splitlines() if ln.strip()]
-            if (trial_dir / "result.json").is_file()
-            else []
-        )
-        final = json.loads(lines[-1]) if lines else {}
-        if not final.get("final"):
-            continue  # errored or cut short: it does not count as a seed
+    for (label, seed), trial_dir in sorted(finished_cells([Path(d) for d in run_dirs]).items()):
+        final = _final(trial_dir)
         tasks = [k[len("test/") :] for k in final if k.startswith("test/")]
         for domain, objective, role in uses.get(label, []):
             for task in tasks:
@@ -168,10 +247,10 @@ def seed_scores(
     if not configs:
         return pd.DataFrame(columns=SCORE_KEYS + ["experiment", "trial", "seed", "test", "val"]), []
     first = max(int(c.get("seed", 0)) for c in configs.values()) + 1
-    run_dir, stopped = run_seeds(
+    run_dirs, stopped = run_seeds(
         configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial, gpus_per_trial
     )
-    scores = read_seed_runs(run_dir, uses)
+    scores = read_seed_runs(run_dirs, uses)
     if not stopped:
         return scores, []
     finished = len(scores[["experiment", "trial", "seed"]].drop_duplicates())

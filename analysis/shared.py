@@ -171,10 +171,10 @@ def seeded_scores(
     if not configs:
         return pd.DataFrame(columns=LONG), []
     first = max(int(c.get("seed", 0)) for c in configs.values()) + 1
-    run_dir, stopped = run_seeds(
+    run_dirs, stopped = run_seeds(
         configs, list(range(first, first + k)), folder, num_cpus, cpus_per_trial, gpus_per_trial
     )
-    scores = read_seed_runs(run_dir, uses)
+    scores = read_seed_runs(run_dirs, uses)
     if not stopped:
         return scores, []
     finished = len(scores[["experiment", "trial", "seed"]].drop_duplicates())

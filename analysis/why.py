@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis.exports import write_table
 from analysis.extras import SUPERVISED, domain_args, domain_checkpoints
+from analysis.seeds import SEEDS_DIR
 from analysis.tables import BASELINE
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from dabs_lib.transfer.protocol import ProbeProtocol
 
 TRIALS_DIR = "trials"  # per-trial measure files under the report folder
-SEEDS_DIR = "seeds"  # where analysis.report puts the --seeds re-runs
 
 
 def all_trials_part(
@@ -84,7 +84,7 @@ def all_trials_part(
 
 def seed_encoders(folder: Path, trials: pd.DataFrame, best: pd.DataFrame) -> dict[str, dict[int, dict[str, str]]]:
     """domain -> seed -> objective -> encoder of the best config's fresh-seed re-run (newest run wins)."""
-    from analysis.seeds import LABEL, rerun_plan
+    from analysis.seeds import LABEL, cell_of, rerun_plan
     from dabs_lib.experiment import ENCODER_FILE
 
     _, uses = rerun_plan(trials, best)
@@ -99,9 +99,10 @@ def seed_encoders(folder: Path, trials: pd.DataFrame, best: pd.DataFrame) -> dic
         checkpoints = sorted(trial_dir.parent.glob(f"checkpoint_*/{ENCODER_FILE}"))
         if not lines or not json.loads(lines[-1]).get("final") or not checkpoints:
             continue
-        for domain, objective, role in uses.get(params["variant"][LABEL], []):
+        variant, seed = cell_of(params)
+        for domain, objective, role in uses.get(variant[LABEL], []):
             if role == "best" and objective not in (BASELINE, SUPERVISED):
-                out.setdefault(domain, {}).setdefault(int(params["seed"]), {})[objective] = str(checkpoints[-1])
+                out.setdefault(domain, {}).setdefault(seed, {})[objective] = str(checkpoints[-1])
     return out
 
 

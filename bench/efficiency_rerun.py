@@ -83,10 +83,10 @@ def via_ray(configs: dict[str, dict], seeds: list[int], args, out: Path) -> pd.D
     """The report's `--seeds` path itself: a private Ray, the search trainable, one Tune grid."""
     from analysis.seeds import read_seed_runs, run_seeds
 
-    run_dir, stopped = run_seeds(configs, seeds, out / "fresh", num_cpus=args.workers)
+    run_dirs, stopped = run_seeds(configs, seeds, out / "fresh", num_cpus=args.workers)
     if stopped:
         print(f"{stopped}; the cells that finished are kept (--rerun-via local runs them without Ray)", flush=True)
-    long = read_seed_runs(run_dir, {label: [("", "", label)] for label in configs})
+    long = read_seed_runs(run_dirs, {label: [("", "", label)] for label in configs})
     scores = long.rename(columns={"role": "label", "seed": "fresh_seed"})
     return scores[scores["task"] == _default_tasks(configs, scores)][SCORE_COLUMNS]
 

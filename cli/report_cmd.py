@@ -6,6 +6,8 @@ import pandas as pd
 
 from dabs_lib.invocation import command
 import argparse
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -87,22 +89,46 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     report = _load(args)
     _say_damaged(report)
-    out, notes = analyze(
-        report,
-        args.out,
-        seeds=args.seeds,
-        risk=args.risk,
-        invariance=args.invariance,
-        num_cpus=args.num_cpus,
-        smoke_test=args.smoke_test,
-        all_trials=args.all_trials,
-        combine=args.combine,
-        address=args.address,
-    )
+    flags = [f for f in ("risk", "invariance", "all_trials", "combine", "smoke_test") if getattr(args, f)]
+    again = analyze_command(args.experiment, args.seeds, args.out, flags)
+    with seeds_continue_with(again):
+        out, notes = analyze(
+            report,
+            args.out,
+            seeds=args.seeds,
+            risk=args.risk,
+            invariance=args.invariance,
+            num_cpus=args.num_cpus,
+            smoke_test=args.smoke_test,
+            all_trials=args.all_trials,
+            combine=args.combine,
+            address=args.address,
+        )
     for line in finding_lines(report.transfer) + notes:
         print(line.replace("**", ""))
     print(f"report: {out / 'README.md'}")
     return 0
+
+
+def analyze_command(experiments: list[str], seeds: int, out: str | None, flags: list[str]) -> str:
+    """The `analyze` command line that continues an interrupted one (what to type)."""
+    from shlex import quote
+
+    words = ["analyze", *map(quote, experiments), "--seeds", str(seeds)]
+    words += ["--out", quote(out)] if out else []
+    return command(" ".join(words + [f"--{f.replace('_', '-')}" for f in flags]))
+
+
+@contextlib.contextmanager
+def seeds_continue_with(again: str) -> Iterator[None]:
+    """A Ctrl-C during the fresh-seed re-runs says how many finished (kept) and what continues them."""
+    from analysis.seeds import SeedRunsInterrupted
+
+    try:
+        yield
+    except SeedRunsInterrupted as stop:
+        stop.hint = f"{stop.finished} of {stop.cells} fresh-seed runs finished and are kept; continue with `{again}`"
+        raise
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -131,7 +157,8 @@ def report_after_search(uri: str, seeds: int = 0, smoke_test: bool = False) -> s
     if local is None:
         return f"no report: {uri} is not on this machine; copy it here and run `{command('analyze')}`"
     report = load_report([local])
-    out, notes = analyze(report, seeds=seeds, smoke_test=smoke_test)
+    with seeds_continue_with(analyze_command([local], seeds, None, ["smoke_test"] if smoke_test else [])):
+        out, notes = analyze(report, seeds=seeds, smoke_test=smoke_test)
     lines = [line.replace("**", "") for line in finding_lines(report.transfer)]
     table = markdown_table(compact_transfer(report.transfer))
     return "\n".join(["", *lines, "", table, *[f"note: {note}" for note in notes], f"report: {out / 'README.md'}"])

@@ -45,7 +45,8 @@ class Stats:
 
     def __init__(self, channel_axis: int):
         self.axis = channel_axis
-        self.total = self.squares = 0.0
+        self.total: Any = 0.0  # float64 per channel once rows are added
+        self.squares: Any = 0.0
         self.count = 0
         self.low, self.high = np.inf, -np.inf
         self.hist: np.ndarray | None = None  # (C, 256) counts, for uint8 inputs
@@ -151,17 +152,17 @@ def _fill(
 
 
 def _image_array(column: Column) -> np.ndarray:
-    """The (N, S, S, C) uint8 array an .npy/.npz image input holds (N, S, S) grey arrays get C = 1)."""
+    """The (N, S, S, C) uint8 array an .npy/.npz image input holds ((N, S, S) grey arrays get C = 1)."""
     decl, array = column.decl, column.array
     assert array is not None
-    where = column.where[0].split(" row ")[0]
+    where, given = column.where[0].split(" row ")[0], array.shape
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or array.shape[1] != array.shape[2] or array.shape[3] not in (1, 3):
         raise DomainDataError(
             where,
             f"input {decl.name!r} must be an (N, side, side) or (N, side, side, 1 or 3) array of square "
-            f"images, channels last, but has shape {column.array.shape}",
+            f"images, channels last, but has shape {given}",
         )
     if array.dtype != np.uint8:
         raise DomainDataError(where, f"input {decl.name!r} must hold uint8 pixels (0-255), but has dtype {array.dtype}")
@@ -180,7 +181,9 @@ def _image_array(column: Column) -> np.ndarray:
     return array
 
 
-def _image_array_input(column: Column, tick: Callable[[int], None]) -> tuple[tuple[int, ...], Callable]:
+def _image_array_input(
+    column: Column, tick: Callable[[int], None]
+) -> tuple[tuple[int, ...], Callable[[Callable[[int, np.ndarray], None]], None]]:
     array, channels = _image_array(column), column.decl.channels
     rows = np.asarray(column.values, dtype=np.int64)
     step = CHUNK * 16

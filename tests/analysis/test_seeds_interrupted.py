@@ -21,8 +21,8 @@ def test_a_grid_cut_by_rays_memory_killer_returns_its_note(tmp_path, monkeypatch
     monkeypatch.setenv("RAY_memory_monitor_refresh_ms", "50")
     monkeypatch.setenv("RAY_task_oom_retries", "0")  # Ray would otherwise retry the killed task many times
     config = {**default_config(load_space("shed", "digits")), "smoke_test": True}
-    run_dir, stopped = run_seeds({"exp.digits_shed_000": config}, [1], tmp_path, num_cpus=1)
-    assert read_seed_runs(run_dir, {"exp.digits_shed_000": [("digits", "shed", "best")]}).empty
+    run_dirs, stopped = run_seeds({"exp.digits_shed_000": config}, [1], tmp_path, num_cpus=1)
+    assert read_seed_runs(run_dirs, {"exp.digits_shed_000": [("digits", "shed", "best")]}).empty
     # Tune either gives up on the grid (the note names why) or records the killed cell as errored.
     assert stopped == "" or "the fresh-seed re-runs stopped early: OutOfMemoryError" in stopped, stopped
 

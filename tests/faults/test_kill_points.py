@@ -22,6 +22,7 @@ for the points that follow (a fixed time window raced the search on a fast machi
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -48,8 +49,13 @@ CHAINS = {
     "random, between trials, end of search, final report": ("random:0", "trial-told", "search-end", "report"),
     "Ray's start, before Tune's first snapshot": ("ray-start", "tune-start"),
 }
-# README counts them: every chain's points plus the Ctrl-C during Ray's start-up
-KILL_POINTS = sorted({point.split(":")[0] for chain in CHAINS.values() for point in chain} | {"ray-starting"})
+# The report's kill points: a finished search, then `analyze --seeds` killed during its fresh-seed
+# re-runs (SIGKILL, then Ctrl-C) and while writing the report; a last `analyze` finishes.
+ANALYZE_CHAIN = ("seed-run-ended:1", "seed-run-ended:1:INT", "report-write", "")
+# docs/what-happens-when.md counts them: every chain's points plus the Ctrl-C during Ray's start-up
+KILL_POINTS = sorted(
+    {point.split(":")[0] for chain in [*CHAINS.values(), ANALYZE_CHAIN] for point in chain if point} | {"ray-starting"}
+)
 
 
 def _search_argv(storage: Path) -> list[str]:
@@ -208,3 +214,67 @@ def test_ctrl_c_during_rays_start_stops_the_search_and_resume_finishes_it(tmp_pa
     out = _reap(process)
     assert process.returncode == 0 and "Traceback" not in out, out[-3000:]
     _check_consistent(experiment, {}, ended=True)
+
+
+SEEDS = 3  # the best trial may be the default (one config): 3 cells, so a Ctrl-C after the 2nd leaves one
+
+
+def _analyze_argv(experiment: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        str(ROOT / "run_search.py"),
+        "analyze",
+        str(experiment),
+        "--seeds",
+        str(SEEDS),
+        "--smoke-test",
+        "--num-cpus",
+        "1",
+        "--out",
+        str(out),
+    ]
+
+
+def _seed_finals(out: Path) -> list[tuple[str, int]]:
+    """(label, seed) of every finished fresh-seed run on disk, once per run (a cell run twice shows twice)."""
+    from analysis.seeds import LABEL, _final, cell_of
+
+    found = []
+    for params in sorted(out.glob("seeds/seeds_*/*/params.json")):
+        if _final(params.parent):
+            variant, seed = cell_of(json.loads(params.read_text()))
+            found.append((variant[LABEL], seed))
+    return found
+
+
+def test_kill_during_seed_reruns_and_report_then_analyze_finishes(tmp_path):
+    """Each interrupted `analyze --seeds` keeps the seed runs that finished; the next one runs
+    only the missing cells (none twice) and the last writes the whole report."""
+    import pandas as pd
+
+    experiment, out = tmp_path / "exp", tmp_path / "report"
+    assert _reap(_start(_search_argv(tmp_path))) is not None
+    finals_before = _finals(experiment)
+    assert len(finals_before) == NUM_SAMPLES
+    counts = []
+    for point in ANALYZE_CHAIN:
+        process = _start(_analyze_argv(experiment, out), point)
+        text = _reap(process)
+        if point.endswith(":INT"):  # a Ctrl-C: one line saying what is kept and what continues it
+            assert process.returncode == 130, text[-3000:]
+            assert "fresh-seed runs finished and are kept; continue with `" in text, text[-3000:]
+            assert f"analyze {experiment} --seeds {SEEDS}" in text and "Traceback" not in text, text[-3000:]
+        elif point:
+            assert process.returncode == -signal.SIGKILL, (point, process.returncode, text[-3000:])
+            assert "session" in read_record(str(out / "seeds")), "`sessions stop` must find what the kill left"
+        else:
+            assert process.returncode == 0, text[-3000:]
+        finals = _seed_finals(out)
+        assert len(finals) == len(set(finals)), f"a seed run was run again after it finished: {finals}"
+        counts.append(len(finals))
+        assert (out / "README.md").is_file() == (point == ""), point
+    labels = {label for label, _ in _seed_finals(out)}
+    assert counts[0] >= 1 and counts[0] <= counts[1] < counts[-1] == len(labels) * SEEDS, counts
+    transfer = pd.read_csv(out / "tables" / "transfer.csv")
+    assert (transfer["n_seeds"] == SEEDS).all(), transfer
+    assert _finals(experiment) == finals_before, "analyze must not touch the search's trials"

@@ -138,7 +138,15 @@ def image_array(folder: Path, rows: int = 30) -> Path:
     return path
 
 
-WRITERS = {"image": images, "image_array": image_array, "audio": audio, "timeseries": series, "tabular": tabular, "text": text, "multi": multi}
+WRITERS = {
+    "image": images,
+    "image_array": image_array,
+    "audio": audio,
+    "timeseries": series,
+    "tabular": tabular,
+    "text": text,
+    "multi": multi,
+}
 
 
 def write(kind: str, folder: Path) -> Path:
