@@ -218,25 +218,24 @@ def child(kind: str, target: str, root: str) -> None:
 
 def _measure(kind: str, target: Path, root: Path) -> dict:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(target), str(root)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
+        [sys.executable, __file__, "--child", kind, str(target), str(root)], capture_output=True, text=True, cwd=ROOT
     )
+    if done.returncode:
+        raise SystemExit(f"{kind} at {target}: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--kinds", default="image,image_npz,cifar10_small,audio,text")
     parser.add_argument("--libri-sizes", default="500", help="sizes of audio_libri vs librispeech ('' for none)")
     parser.add_argument("--out", default="")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
-        return child(*args.child)
+        child(*args.child)
+        return 0
     rows, check_target = [], None
     with tempfile.TemporaryDirectory(prefix="domain_prep_") as tmp:
         plan = [(int(size), kind) for size in args.sizes.split(",") for kind in args.kinds.split(",")]
@@ -269,7 +268,8 @@ def main() -> None:
     print(table)
     if args.out:
         Path(args.out).write_text(table + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
