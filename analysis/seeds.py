@@ -140,20 +140,17 @@ def run_seeds(
     return [*runs, run_dir], stopped
 
 
-class _SeedKillPoint:
+def _kill_point_callback() -> Any:
     """Test-only (dabs_lib.safe_io.kill_point): the driver dies right after a seed run ended."""
+    from ray.tune import Callback
 
-    @staticmethod
-    def callback() -> Any:
-        from ray.tune import Callback
+    from dabs_lib.safe_io import kill_point
 
-        from dabs_lib.safe_io import kill_point
+    class KillPoint(Callback):
+        def on_trial_complete(self, iteration: int, trials: list, trial: Trial, **info: Any) -> None:
+            kill_point("seed-run-ended")
 
-        class KillPoint(Callback):
-            def on_trial_complete(self, iteration: int, trials: list, trial: Trial, **info: Any) -> None:
-                kill_point("seed-run-ended")
-
-        return KillPoint()
+    return KillPoint()
 
 
 def _fit(
@@ -175,7 +172,7 @@ def _fit(
             name=run_dir.name,
             storage_path=str(run_dir.parent),
             verbose=0,
-            callbacks=[_SeedKillPoint.callback()],
+            callbacks=[_kill_point_callback()],
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
             failure_config=tune.FailureConfig(max_failures=SEED_RETRIES),
         ),
