@@ -11,7 +11,7 @@ from collections import Counter
 from ray.tune import Callback
 
 from dabs_lib import trial_warnings
-from dabs_lib.experiment import FINAL, METRIC, STEP, STUDY, error_line, is_shared, shared_study_name
+from dabs_lib.experiment import BASELINE, FINAL, METRIC, STEP, STUDY, error_line, is_shared, shared_study_name
 from dabs_lib.status import STATES, duration as _duration  # the overall line's counts, in this order
 from ray.tune.experiment import Trial
 from typing import TYPE_CHECKING, Any
@@ -48,11 +48,13 @@ def overall_line(trials: list[Trial], total: int, elapsed: float, completed: set
         per_study.setdefault(_study(trial), Counter())[trial_state(trial, completed)] += 1
     counts = sum(per_study.values(), Counter())
     ended = [t for t in trials if trial_state(t, completed) in ("finished", "pruned")]
+    # random-init baselines only probe (seconds): they would make the first ETAs far too short
+    searched = [t for t in ended if t.config.get("objective") != BASELINE] or ended
     left = max(total, len(trials)) - counts["finished"] - counts["pruned"] - counts["errored"]
     if not ended:
         eta = "ETA after the first trial ends"
     else:
-        mean = sum(float(t.last_result.get("time_total_s", 0.0)) for t in ended) / len(ended)
+        mean = sum(float(t.last_result.get("time_total_s", 0.0)) for t in searched) / len(searched)
         eta = f"ETA {_duration(left * mean / max(1, counts['running']))}"
     total_text = ", ".join(f"{counts[s]} {s}" for s in STATES)
     studies = " ".join(f"{name} {'/'.join(str(c[s]) for s in STATES)}" for name, c in sorted(per_study.items()))

@@ -238,6 +238,23 @@ def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():
     assert overall_line([pruned, stopped], 4, 10.0, {"a"}).startswith("overall: 0 finished, 1 running, 1 pruned")
 
 
+def test_the_eta_leaves_out_baselines_once_a_searched_trial_ended():
+    """A random-init baseline only probes (seconds): averaged in, the first ETAs were minutes for hours."""
+    from types import SimpleNamespace
+
+    from trainables.progress import overall_line
+
+    def trial(objective: str, seconds: float, status: str = "TERMINATED") -> SimpleNamespace:
+        result = {"time_total_s": seconds, "final": True}
+        return SimpleNamespace(
+            status=status, last_result=result, trial_id=objective, config={"domain": "d", "objective": objective}
+        )
+
+    baseline, searched, running = trial("none", 2.0), trial("emix", 100.0), trial("shed", 5.0, "RUNNING")
+    assert "ETA 16m40s" in overall_line([baseline, searched, running], 12, 60.0)  # 10 left x 100 s / 1 running
+    assert "ETA 0m22s" in overall_line([baseline, running], 12, 60.0)  # only a baseline ended: 11 left x 2 s
+
+
 @pytest.mark.parametrize("start_fails", [False, True])
 def test_a_ctrl_c_while_ray_starts_is_raised_once_started_or_failed(start_fails):
     """Ray's start-up code swallows a KeyboardInterrupt raised inside it: the SIGINT is noted and
