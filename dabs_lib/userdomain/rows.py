@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import struct
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -180,20 +182,53 @@ def _fill_table(rows: Rows, columns: dict[str, list[Any]], domain: DomainFile, l
         rows.split = [str(v or "") for v in columns[domain.split.column]] if domain.split.column else None
 
 
+def _stored_member(raw: BinaryIO, info: zipfile.ZipInfo, path: Path) -> np.ndarray | None:
+    """An uncompressed .npz member (np.savez) memory-mapped in place, or None (compressed, or a
+    header this reader does not know: numpy then reads it)."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    raw.seek(info.header_offset)
+    local = raw.read(30)
+    if local[:4] != b"PK\x03\x04":
+        return None
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    raw.seek(info.header_offset + 30 + name_length + extra_length)
+    version = np.lib.format.read_magic(raw)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        return None
+    shape, fortran, dtype = readers[version](raw)
+    if dtype.hasobject:
+        return None
+    return np.memmap(path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape, order="F" if fortran else "C")
+
+
+def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz. Members stored uncompressed (np.savez) are memory-mapped, so a
+    large image array is read chunk by chunk as it is prepared, not all at once; compressed
+    ones (np.savez_compressed) are read whole."""
+    arrays = {}
+    with np.load(path, allow_pickle=False) as loaded, zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        for key in loaded.files:
+            mapped = _stored_member(raw, members[key], path) if key in members else None
+            arrays[key] = loaded[key] if mapped is None else mapped
+    return arrays
+
+
 def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
     path = source.path
     try:
-        loaded = np.load(path, allow_pickle=False, mmap_mode="r" if path.suffix == ".npy" else None)
-    except (ValueError, OSError, EOFError) as error:
+        if path.suffix == ".npy":
+            arrays = {domain.inputs[0].name: np.load(path, allow_pickle=False, mmap_mode="r")}
+        else:
+            arrays = _npz_arrays(path)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, struct.error) as error:
         raise DomainDataError(path, f"cannot be read as .npy/.npz ({error})") from None
-    if path.suffix == ".npy":
-        if labelled or len(domain.inputs) != 1:
-            raise DomainDataError(
-                path, "a .npy holds one unlabelled input; use an .npz with a key per input and per task label"
-            )
-        arrays = {domain.inputs[0].name: loaded}
-    else:
-        arrays = dict(loaded.items())
+    if path.suffix == ".npy" and (labelled or len(domain.inputs) != 1):
+        raise DomainDataError(
+            path, "a .npy holds one unlabelled input; use an .npz with a key per input and per task label"
+        )
     keys = {d.name: d.key or d.name for d in domain.inputs}
     wanted = list(keys.values()) + ([t.label for t in domain.tasks] if labelled else [])
     missing = [k for k in wanted if k not in arrays]

@@ -52,3 +52,19 @@ def test_folder_listing_skips_hidden_and_sorts_like_paths(tmp_path):
     )
     assert found == expected == [("a", "x", "3.jpg"), ("a-b", "1.png"), ("b", "10.PNG"), ("b", "2.png")]
     assert [Path(*parts) for parts in found] == sorted(Path(*parts) for parts in found)
+
+
+@pytest.mark.parametrize("save", ["savez", "savez_compressed"])
+def test_npz_members_are_memory_mapped_when_stored(save, tmp_path):
+    """np.savez members are mapped in place (memory stays flat while a large array is prepared);
+    compressed ones are read; both give numpy's own values, Fortran order and text labels included."""
+    from dabs_lib.userdomain.rows import _npz_arrays
+
+    pixels = np.random.default_rng(0).integers(0, 256, (7, 4, 4, 3), dtype=np.uint8)
+    arrays = {"x": pixels, "f": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "y": np.array(["a", "bb", "c"])}
+    getattr(np, save)(tmp_path / "d.npz", **arrays)
+    got = _npz_arrays(tmp_path / "d.npz")
+    assert sorted(got) == sorted(arrays)
+    for key, value in arrays.items():
+        assert np.array_equal(got[key], value) and got[key].dtype == value.dtype
+    assert isinstance(got["x"], np.memmap) == (save == "savez")
