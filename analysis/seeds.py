@@ -284,6 +284,8 @@ def versus_default(scores: pd.DataFrame, directions: dict[tuple[str, str], bool]
         row.update(diff=mean, diff_ci95=half, n_pairs=n)
         if same:
             verdict = "the best trial is the default"
+        elif default.empty:  # e.g. a combination of encoders (analyze --combine): nothing to pair with
+            verdict = "no DABS default to compare with"
         elif n < 2:
             verdict = "seed noise not measured (analyze --seeds K, K >= 2)"
         elif mean - half > 0:

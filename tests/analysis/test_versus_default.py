@@ -60,3 +60,9 @@ def test_differences_are_paired_by_seed():
     """Seed 2 is hard for both: pairing removes it, so the small constant gain is beyond noise."""
     row = verdict(scores([0.91, 0.61, 0.90], [0.89, 0.59, 0.88]))
     assert row["vs_default"] == "better than the default beyond seed noise"
+
+
+def test_a_row_without_a_default_says_so_not_that_seeds_are_missing():
+    """Combined encoders (analyze --combine) have 3 seeds but no default: not 'seed noise not measured'."""
+    only_best = scores([0.90, 0.91, 0.89], [])
+    assert verdict(only_best)["vs_default"] == "no DABS default to compare with"
