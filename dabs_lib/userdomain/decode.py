@@ -64,6 +64,7 @@ class AudioParams:
     hop: int
     n_fft: int
     fbank: Any  # (n_fft // 2 + 1, size) mel filter bank
+    window: Any  # (n_fft,) periodic Hann window, float32
 
 
 def audio_params(rate: int, clip_seconds: float, size: int) -> AudioParams:
@@ -71,11 +72,12 @@ def audio_params(rate: int, clip_seconds: float, size: int) -> AudioParams:
 
     samples = max(size, round(clip_seconds * rate))
     hop = max(1, samples // size)
-    n_fft = 2 ** math.ceil(math.log2(max(4 * hop, 2 * size, 64)))
+    n_fft = 2 ** math.ceil(math.log2(max(3 * hop, 2 * size, 64)))  # about 3 hops, as DABS's 2048 for hop 672
     fbank = torchaudio.functional.melscale_fbanks(
         n_fft // 2 + 1, 0.0, rate / 2, size, rate, norm="slaney", mel_scale="slaney"
     ).numpy()
-    return AudioParams(rate, samples, size, hop, n_fft, fbank)
+    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)
+    return AudioParams(rate, samples, size, hop, n_fft, fbank, window)
 
 
 def read_wave(path: Path) -> tuple[np.ndarray, int]:
@@ -103,8 +105,8 @@ def decode_audio(path: Path, params: AudioParams) -> np.ndarray:
     clip[: min(len(wave), params.samples)] = wave[: params.samples]
     padded = np.pad(clip, params.n_fft // 2)
     frames = np.lib.stride_tricks.sliding_window_view(padded, params.n_fft)[:: params.hop][: params.size]
-    window = np.hanning(params.n_fft + 1)[:-1].astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2  # (T, n_fft/2 + 1)
+    spectrum = np.fft.rfft(frames * params.window, axis=1)  # (T, n_fft/2 + 1) complex64
+    power = np.square(spectrum.real) + np.square(spectrum.imag)
     mel = power @ params.fbank  # (T, size)
     db = 10.0 * np.log10(np.maximum(mel, 1e-10))
     db = np.maximum(db, db.max() - TOP_DB)

@@ -33,7 +33,8 @@ from dabs_lib.userdomain.labels import EncodedTask, encode_task, split_rows
 from dabs_lib.userdomain.rows import Rows, read_rows
 from dabs_lib.userdomain.schema import DomainFile, load_domain_file
 
-FORMAT = 1  # bump when the prepared layout changes: every user domain is prepared again
+FORMAT = 2  # bump when the prepared layout or values change: every user domain is prepared again
+# (2: an audio input's n_fft spans about 3 hops, as DABS's speech spectrograms)
 POOL_MIN_ROWS = 256  # fewer decoded files than this: decode in the calling thread
 UNLABELLED = 3  # part code of pretraining-only rows (0 train, 1 val, 2 test)
 WRITERS = {
