@@ -44,7 +44,7 @@ def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeyp
     )
     out = capsys.readouterr().out
     assert code == 0, out[-3000:]
-    names = ["captioned", "measurements", "motion", "pets", "reviews", "tones"]
+    names = ["captioned", "measurements", "motion", "pets", "reviews", "scans", "tones"]
     request = json.loads((tmp_path / "runs/mine/search.json").read_text())["request"]
     assert sorted(request["domain_files"]) == names
     assert request["domain_files"]["pets"] == str(paths["image"])
