@@ -80,7 +80,7 @@ CASES: dict[str, tuple[str, Callable, str]] = {
     "image array not square": (
         "image_array",
         lambda d, y: _npz(d / "scans.npz", scan=np.zeros((30, 8, 6), np.uint8)),
-        "must be an (N, side, side) or (N, side, side, 1 or 3) array of square images, channels last, but has shape (30, 8, 6)",
+        "(N, side, side, 1 or 3) array of square images, channels last, but has shape (30, 8, 6)",
     ),
     "image array channels first": (
         "image_array",
