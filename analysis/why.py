@@ -13,7 +13,6 @@ Report files:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,23 +83,18 @@ def all_trials_part(
 
 def seed_encoders(folder: Path, trials: pd.DataFrame, best: pd.DataFrame) -> dict[str, dict[int, dict[str, str]]]:
     """domain -> seed -> objective -> encoder of the best config's fresh-seed re-run (newest run wins)."""
-    from analysis.seeds import LABEL, cell_of, rerun_plan
+    from analysis.seeds import finished_cells, rerun_plan
     from dabs_lib.experiment import ENCODER_FILE
 
     _, uses = rerun_plan(trials, best)
     out: dict[str, dict[int, dict[str, str]]] = {}
-    for trial_dir in sorted(folder.glob("seeds_*/*/params.json")):
-        params = json.loads(trial_dir.read_text())
-        lines = (
-            [ln for ln in (trial_dir.parent / "result.json").read_text().splitlines() if ln.strip()]
-            if (trial_dir.parent / "result.json").is_file()
-            else []
-        )
-        checkpoints = sorted(trial_dir.parent.glob(f"checkpoint_*/{ENCODER_FILE}"))
-        if not lines or not json.loads(lines[-1]).get("final") or not checkpoints:
+    runs = sorted((p for p in folder.glob("seeds_*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    # newest grid first: its run of a cell wins
+    for (label, seed), trial_dir in finished_cells(runs).items():
+        checkpoints = sorted(trial_dir.glob(f"checkpoint_*/{ENCODER_FILE}"))
+        if not checkpoints:
             continue
-        variant, seed = cell_of(params)
-        for domain, objective, role in uses.get(variant[LABEL], []):
+        for domain, objective, role in uses.get(label, []):
             if role == "best" and objective not in (BASELINE, SUPERVISED):
                 out.setdefault(domain, {}).setdefault(seed, {})[objective] = str(checkpoints[-1])
     return out

@@ -253,7 +253,9 @@ def test_kill_during_seed_reruns_and_report_then_analyze_finishes(tmp_path):
     import pandas as pd
 
     experiment, out = tmp_path / "exp", tmp_path / "report"
-    assert _reap(_start(_search_argv(tmp_path))) is not None
+    search = _start(_search_argv(tmp_path))
+    text = _reap(search)
+    assert search.returncode == 0, text[-3000:]
     finals_before = _finals(experiment)
     assert len(finals_before) == NUM_SAMPLES
     counts = []
