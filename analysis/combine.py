@@ -10,6 +10,13 @@ frozen linear protocol as a trial's final score (L2 path fitted on train, chosen
 scored once on test), on features read through the transfer feature cache, so a
 single encoder's row repeats its trial's own test score. A combination is named by its
 members joined with `+` in the given order, e.g. `emix+shed`.
+
+Width is a confound: a combination of k encoders gives the probe k times the features, and
+on a domain whose task needs more features than one pooled vector has, two untrained
+encoders concatenated beat either alone. So each combination gets an equal-width control:
+the same members' architectures at a seeded random init (`untrained:emix+untrained:shed`,
+never trained), probed the same way. `combined_vs_single` sets each combination's gain over
+its best member against its control's (`width_gain`), paired by seed (`gain_over_width`).
 """
 
 from __future__ import annotations
@@ -29,8 +36,26 @@ from dabs_lib.transfer.protocol import ProbeProtocol
 from dabs_lib.transfer.selection import score_probe, select_probe
 
 JOIN = "+"  # between the members of a combination's name
+UNTRAINED = "untrained:"  # a width-control member: an encoder's architecture at random init
 DEFAULT_PROTOCOL = ProbeProtocol()  # the frozen linear probe of a trial's final score
 COMBINED_COLUMNS = ["domain", "combination", "members", "task", "val", "test", "dim"]
+VERSUS_COLUMNS = [
+    "domain",
+    "task",
+    "combination",
+    "test",
+    "test_ci95",
+    "best_single",
+    "best_single_test",
+    "gain",
+    "gain_ci95",
+    "n_seeds",
+    "beyond_noise",
+    "width_gain",
+    "gain_over_width",
+    "gain_over_width_ci95",
+    "beyond_width",
+]
 
 
 def combination_name(members: tuple[str, ...] | list[str]) -> str:
@@ -45,6 +70,22 @@ def combinations(names: list[str], pairs: bool = True) -> list[tuple[str, ...]]:
     if len(names) > 2 or (len(names) == 2 and not pairs):
         out.append(tuple(names))
     return out
+
+
+def untrained_twins(encoders: dict[str, Encoder], control_seed: int = 0) -> dict[str, Encoder]:
+    """`untrained:<name>` -> that encoder's architecture at a random init of its own seed
+    (distinct per member and per control_seed, so a pair is two different untrained maps)."""
+    from dabs_lib.initial import random_init_like
+
+    return {
+        UNTRAINED + name: random_init_like(encoder, 7919 * (control_seed + 1) + index)
+        for index, (name, encoder) in enumerate(encoders.items())
+    }
+
+
+def control_of(combination: str) -> str:
+    """The name of a combination's equal-width control."""
+    return combination_name([UNTRAINED + m for m in combination.split(JOIN)])
 
 
 def concat_features(sets: list[FeatureSet]) -> FeatureSet:
@@ -81,9 +122,13 @@ def combined_scores(
     protocol: ProbeProtocol = DEFAULT_PROTOCOL,
     pairs: bool = True,
     cache_dir: str | os.PathLike[str] | FeatureCache | _DefaultCacheDir | None = DEFAULT_CACHE_DIR,
+    width_control: bool = True,
+    control_seed: int = 0,
 ) -> pd.DataFrame:
     """One row per (combination, task): singles, pairs and all encoders (see the module doc).
-    cache_dir: as evaluate_transfer's (a folder, DEFAULT_CACHE_DIR, None for memory, a FeatureCache)."""
+    cache_dir: as evaluate_transfer's (a folder, DEFAULT_CACHE_DIR, None for memory, a FeatureCache).
+    width_control: with 2+ encoders, also the same rows for their untrained twins (untrained_twins,
+    seeded by control_seed; pass each --seeds seed its own)."""
     from analysis.risk import task_features
     from dabs_lib.transfer.evaluate import as_encoder
 
@@ -95,12 +140,17 @@ def combined_scores(
         )
     cache = resolve_cache(cache_dir)
     loaded = {name: as_encoder(path) for name, path in encoders.items()}
+    groups = [list(loaded)]
+    if width_control and len(loaded) >= 2:
+        twins = untrained_twins(loaded, control_seed)
+        loaded.update(twins)
+        groups.append(list(twins))
     rows = []
     for task_name, task in domain.tasks.items():
         if task.kind == "per_token":
             continue  # per-token features of different encoders need not share rows
         splits = {name: task_features(encoder, task, protocol, cache) for name, encoder in loaded.items()}
-        for members in combinations(list(loaded), pairs):
+        for members in (m for group in groups for m in combinations(group, pairs)):
             val, test, dim = probe_concatenated([splits[m] for m in members], task, protocol)
             rows.append(
                 {
@@ -116,29 +166,46 @@ def combined_scores(
     return pd.DataFrame(rows, columns=COMBINED_COLUMNS)
 
 
+def _gains(part: pd.DataFrame, combination: str, single: str) -> pd.Series:
+    """combination - single, one value per seed (NaN seed: the trials' own runs, one value)."""
+
+    def by_seed(name: str) -> pd.Series:
+        rows = part[part["combination"] == name]
+        return rows.assign(seed=rows["seed"].fillna(-1)).groupby("seed")["test"].mean()
+
+    return (by_seed(combination) - by_seed(single)).dropna()
+
+
+def _best_member(combination: str, means: pd.Series) -> str:
+    return max(combination.split(JOIN), key=lambda m: means.get(m, -np.inf))
+
+
 def combined_vs_single(long: pd.DataFrame) -> pd.DataFrame:
-    """Per (domain, task, combination of 2+): its test score against its best single member.
+    """Per (domain, task, combination of 2+): its test score against its best single member,
+    and that gain against its equal-width control's.
 
     long: combined_scores rows with a `seed` column (one value per seed; NaN: the trials' own
     runs). Scores are means with a 95% t-interval over seeds; `gain` is the seed-paired mean of
     combination - best single member (the member with the highest mean), every metric being
-    higher-is-better (analysis.risk_core.error_of)."""
+    higher-is-better (analysis.risk_core.error_of). `width_gain` is the same gain of the
+    combination's untrained control; `gain_over_width` = gain - width_gain paired by seed, and
+    `beyond_width` says its interval excludes 0 upwards: the trained encoders add more than width."""
     from analysis.tables import mean_ci
 
     rows = []
     for (domain, task), part in long.groupby(["domain", "task"], sort=False):
         means = part.groupby("combination", sort=False)["test"].mean()
         for combo, group in part[part["members"] >= 2].groupby("combination", sort=False):
-            members = combo.split(JOIN)
-            single = max(members, key=lambda m: means.get(m, -np.inf))
+            single = _best_member(combo, means)
             score, half, n = mean_ci(group["test"])
-            other = part[part["combination"] == single]
-            paired = group[["seed", "test"]].merge(other[["seed", "test"]], on="seed", suffixes=("", "_single"))
-            if paired.empty:  # the trials' own runs: seed NaN on both sides, one value each
-                paired = pd.DataFrame(
-                    {"test": group["test"].to_numpy()[:1], "test_single": other["test"].to_numpy()[:1]}
-                )
-            gain, gain_half, _ = mean_ci(paired["test"] - paired["test_single"])
+            gains = _gains(part, combo, single)
+            gain, gain_half, _ = mean_ci(gains)
+            control = control_of(combo)
+            width = gain_over = over_half = np.nan
+            if not combo.startswith(UNTRAINED) and control in means:
+                width_gains = _gains(part, control, _best_member(control, means))
+                width = float(width_gains.mean())
+                gain_over, over_half, _ = mean_ci((gains - width_gains).dropna())
             rows.append(
                 {
                     "domain": domain,
@@ -152,24 +219,33 @@ def combined_vs_single(long: pd.DataFrame) -> pd.DataFrame:
                     "gain_ci95": gain_half,
                     "n_seeds": n,
                     "beyond_noise": bool(np.isfinite(gain_half) and abs(gain) > gain_half),
+                    "width_gain": width,
+                    "gain_over_width": gain_over,
+                    "gain_over_width_ci95": over_half,
+                    "beyond_width": bool(np.isfinite(over_half) and gain_over > over_half),
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "domain",
-            "task",
-            "combination",
-            "test",
-            "test_ci95",
-            "best_single",
-            "best_single_test",
-            "gain",
-            "gain_ci95",
-            "n_seeds",
-            "beyond_noise",
-        ],
-    )
+    return pd.DataFrame(rows, columns=VERSUS_COLUMNS)
+
+
+def width_sentences(versus: pd.DataFrame) -> list[str]:
+    """Per (domain, task): the trained combination with the largest gain, set against its
+    equal-width control (a combined_vs_single table)."""
+    out = []
+    trained = versus[~versus["combination"].str.startswith(UNTRAINED) & versus["width_gain"].notna()]
+    for (domain, task), part in trained.groupby(["domain", "task"], sort=False):
+        row = part.loc[part["gain"].idxmax()]
+        over = f"{row['gain_over_width']:+.3f}"
+        if np.isfinite(row["gain_over_width_ci95"]):
+            over += f" ± {row['gain_over_width_ci95']:.3f} ({'beyond' if row['beyond_width'] else 'within'} seed noise)"
+        else:
+            over += " (one run each: no interval; --seeds gives one)"
+        out.append(
+            f"combined encoders on {domain}/{task}: {row['combination']} gains {row['gain']:+.3f} over its best "
+            f"member ({row['best_single']}); the same architectures untrained gain {row['width_gain']:+.3f} "
+            f"from width alone, so beyond width: {over}"
+        )
+    return out
 
 
 def as_role_scores(long: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

@@ -137,7 +137,9 @@ TABLE_NOTES = {  # one line on how to read each table (keys: report.files)
     "trial_measures": "invariance score per corruption family and risk components per task of every finished trial",
     "correlation": "Spearman rho of each measure with the test score across trials and its 95% percentile "
     "bootstrap interval; a risk component is an error, so rho < 0 means less of it, better transfer",
-    "combined": "concatenated encoders against their best single member; gain > 0: the combination transfers better",
+    "combined": "concatenated encoders against their best single member (gain > 0: the combination transfers "
+    "better) and against their untrained twins of equal width (`untrained:` rows; gain_over_width > 0 beyond "
+    "noise: more than width alone)",
 }
 PLOT_NOTES = {  # one line on how to read each plot (keys: the plot's title, after any "study: ")
     "search progress": "best validation score so far against trial number (left) and compute (right); dashed "

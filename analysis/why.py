@@ -119,7 +119,7 @@ def _protocol(trials: pd.DataFrame, domain: str) -> ProbeProtocol:
 
 def combine_part(report: Report, out: Path, pairs: bool = True) -> tuple[pd.DataFrame, dict, list[str]]:
     """(combined long scores, files, notes); probes every seed's best encoders side by side."""
-    from analysis.combine import combined_scores, combined_vs_single
+    from analysis.combine import combined_scores, combined_vs_single, width_sentences
     from dabs_lib.domains import get_domain
 
     encoders = (
@@ -138,16 +138,20 @@ def combine_part(report: Report, out: Path, pairs: bool = True) -> tuple[pd.Data
         for seed, found in sorted(by_seed.items()):
             if len(found) < widest:
                 continue  # a seed whose re-run of some objective failed: its combinations would differ
-            rows = combined_scores(dict(sorted(found.items())), built, _protocol(report.trials, domain), pairs)
+            protocol = _protocol(report.trials, domain)
+            rows = combined_scores(dict(sorted(found.items())), built, protocol, pairs, control_seed=max(seed, 0))
             parts.append(rows.assign(seed=float("nan") if seed < 0 else seed))
     long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     files = {}
     if not long.empty:
+        versus = combined_vs_single(long)
         files["combined"] = write_table(
-            combined_vs_single(long),
+            versus,
             out / "tables",
             "combined",
-            caption="combined encoders (concatenated pooled features) against "
-            "their best single member; gain > 0: the combination is better",
+            caption="combined encoders (concatenated pooled features) against their best single member "
+            "(gain > 0: the combination is better) and against the same architectures untrained "
+            "(width_gain: what width alone gives; gain_over_width > 0: the training adds more)",
         )
+        notes += width_sentences(versus)
     return long, files, notes

@@ -18,3 +18,10 @@ def initial_encoder(config: PretrainConfig, domain: Domain) -> Encoder:
     """The seeded random-init encoder of `config` for `domain`'s input specs."""
     torch.manual_seed(config.seed)
     return Encoder(domain.specs, config.model)
+
+
+def random_init_like(encoder: Encoder, seed: int) -> Encoder:
+    """`encoder`'s architecture (specs and model config) at the seeded random init: the same
+    weights `initial_encoder` gives a config of that model and seed, never trained."""
+    torch.manual_seed(seed)
+    return Encoder(encoder.specs, encoder.config).eval()

@@ -8,11 +8,14 @@ import pytest
 import torch
 
 from analysis.combine import (
+    UNTRAINED,
     as_role_scores,
     combinations,
     combined_scores,
     combined_vs_single,
     concat_features,
+    untrained_twins,
+    width_sentences,
 )
 from analysis.trial_measures import RISK_MEASURES, measure_trial
 from dabs_lib.checkpoints import save_encoder
@@ -61,7 +64,7 @@ def test_combined_scores_single_rows_repeat_evaluate_transfer(tmp_path):
         name: save_encoder(tmp_path / f"{name}.pt", tiny(domain.specs, seed))
         for seed, name in enumerate(("emix", "shed"))
     }
-    table = combined_scores(paths, domain, FAST, cache_dir=tmp_path / "cache")
+    table = combined_scores(paths, domain, FAST, cache_dir=tmp_path / "cache", width_control=False)
     assert set(table["combination"]) == {"emix", "shed", "emix+shed"}
     assert set(table["task"]) == set(domain.tasks)
     pair = table[table["combination"] == "emix+shed"]
@@ -71,6 +74,38 @@ def test_combined_scores_single_rows_repeat_evaluate_transfer(tmp_path):
         assert row.test == pytest.approx(alone.score, abs=1e-6)
     with pytest.raises(ValueError, match="at least one encoder"):
         combined_scores({}, domain, FAST)
+
+
+def test_untrained_twins_are_the_members_architectures_at_distinct_seeded_inits():
+    specs = get_domain("digits", smoke=True).specs
+    trained = {"emix": tiny(specs, 0), "shed": tiny(specs, 1)}
+    twins = untrained_twins(trained, control_seed=0)
+    assert list(twins) == [UNTRAINED + "emix", UNTRAINED + "shed"]
+    again, other_seed = untrained_twins(trained, control_seed=0), untrained_twins(trained, control_seed=1)
+    for name, twin in twins.items():
+        member = trained[name.removeprefix(UNTRAINED)]
+        assert twin.config == member.config and twin.specs == member.specs and not twin.training
+        state, same = twin.state_dict(), again[name].state_dict()
+        assert all(torch.equal(state[k], same[k]) for k in state)  # seeded: the same init every time
+        assert not all(torch.equal(state[k], member.state_dict()[k]) for k in state)
+        assert not all(torch.equal(state[k], other_seed[name].state_dict()[k]) for k in state)
+    a, b = (t.state_dict() for t in twins.values())
+    assert not all(torch.equal(a[k], b[k]) for k in a)  # two different untrained maps, not one twice
+
+
+def test_width_control_rows_probe_the_untrained_twins(tmp_path):
+    domain = get_domain("digits", smoke=True)
+    encoders = {"emix": tiny(domain.specs, 0), "shed": tiny(domain.specs, 1)}
+    table = combined_scores(encoders, domain, FAST, cache_dir=None, control_seed=3)
+    control = UNTRAINED + "emix+" + UNTRAINED + "shed"
+    assert set(table["combination"]) == {"emix", "shed", "emix+shed", UNTRAINED + "emix", UNTRAINED + "shed", control}
+    assert (table[table["combination"] == control]["dim"] == 2 * TINY.embed_dim).all()
+    twin = untrained_twins(encoders, control_seed=3)[UNTRAINED + "shed"]
+    for row in table[table["combination"] == UNTRAINED + "shed"].itertuples():
+        alone = evaluate_transfer(twin, domain.tasks[row.task], FAST, cache_dir=None)
+        assert row.test == pytest.approx(alone.score, abs=1e-6)
+    alone = combined_scores({"emix": encoders["emix"]}, domain, FAST, cache_dir=None)
+    assert set(alone["combination"]) == {"emix"}  # one encoder: nothing to combine, no control
 
 
 def _long(values: dict[str, list[float]]) -> pd.DataFrame:
@@ -102,6 +137,46 @@ def test_combined_vs_single_pairs_by_seed_against_the_best_member():
 
     half = stats.t.ppf(0.975, 2) * diffs.std(ddof=1) / np.sqrt(3)
     assert row["gain_ci95"] == pytest.approx(half) and bool(row["beyond_noise"]) == (diffs.mean() > half)
+
+
+def test_gain_over_width_pairs_the_combinations_gain_with_its_controls_by_seed():
+    from scipy import stats
+
+    u = UNTRAINED
+    long = _long(
+        {
+            "a": [0.5, 0.6, 0.7],
+            "b": [0.6, 0.7, 0.8],
+            "a+b": [0.8, 0.85, 0.95],
+            u + "a": [0.3, 0.3, 0.4],
+            u + "b": [0.35, 0.3, 0.3],
+            f"{u}a+{u}b": [0.45, 0.35, 0.5],
+        }
+    )
+    versus = combined_vs_single(long).set_index("combination")
+    row = versus.loc["a+b"]
+    gains = np.array([0.2, 0.15, 0.15])  # a+b - b
+    width = np.array([0.15, 0.05, 0.1])  # the control - its best member (untrained:a, mean 0.333 > 0.317)
+    assert row["gain"] == pytest.approx(gains.mean()) and row["width_gain"] == pytest.approx(width.mean())
+    over = gains - width
+    half = stats.t.ppf(0.975, 2) * over.std(ddof=1) / np.sqrt(3)
+    assert row["gain_over_width"] == pytest.approx(over.mean()) and row["gain_over_width_ci95"] == pytest.approx(half)
+    assert bool(row["beyond_width"]) == (over.mean() > half)
+    control = versus.loc[f"{u}a+{u}b"]
+    assert control["best_single"] == u + "a" and np.isnan(control["width_gain"]) and not control["beyond_width"]
+    sentence = width_sentences(versus.reset_index())
+    assert len(sentence) == 1 and "a+b gains +0.167 over its best member (b)" in sentence[0]
+    assert f"untrained gain {width.mean():+.3f}" in sentence[0] and f"beyond width: {over.mean():+.3f} ±" in sentence[0]
+
+
+def test_one_run_each_has_a_width_gain_but_no_interval():
+    u = UNTRAINED
+    long = _long({"a": [0.5], "b": [0.6], "a+b": [0.7], u + "a": [0.3], u + "b": [0.3], f"{u}a+{u}b": [0.5]})
+    long["seed"] = np.nan  # the trials' own runs
+    row = combined_vs_single(long).set_index("combination").loc["a+b"]
+    assert row["gain"] == pytest.approx(0.1) and row["width_gain"] == pytest.approx(0.2)
+    assert row["gain_over_width"] == pytest.approx(-0.1) and np.isnan(row["gain_over_width_ci95"])
+    assert "no interval" in width_sentences(combined_vs_single(long))[0]
 
 
 def test_combined_rows_join_the_transfer_scores_with_the_baseline():

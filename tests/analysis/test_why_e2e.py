@@ -71,13 +71,18 @@ def test_combined_rows_appear_in_the_transfer_table(experiment, report_dir):
     combined = transfer[transfer["objective"] == "emix+shed"]
     assert set(combined["task"]) == {"novel", "all"}
     assert combined["best"].notna().all() and combined["baseline"].notna().all()
+    control = "untrained:emix+untrained:shed"  # the equal-width control
+    assert transfer[transfer["objective"] == control]["best"].notna().all()
     versus = pd.read_csv(report_dir / "tables" / "combined.csv")
-    assert set(versus["combination"]) == {"emix+shed"}
+    assert set(versus["combination"]) == {"emix+shed", control}
     singles = transfer[transfer["objective"].isin(["emix", "shed"])]
-    for row in versus.itertuples():
+    for row in versus[versus["combination"] == "emix+shed"].itertuples():
         best_single = singles[(singles["task"] == row.task) & (singles["objective"] == row.best_single)]
         assert row.best_single_test == pytest.approx(best_single["best"].item(), abs=1e-6)  # the trial's own score
         assert row.gain == pytest.approx(row.test - row.best_single_test)
+        twin = versus[(versus["combination"] == control) & (versus["task"] == row.task)].iloc[0]
+        assert row.width_gain == pytest.approx(twin.gain) and row.gain_over_width == pytest.approx(row.gain - twin.gain)
+    assert "combined encoders on digits/novel: emix+shed gains" in (report_dir / "README.md").read_text()
 
 
 def test_a_rerun_skips_done_trials(experiment, report_dir):
