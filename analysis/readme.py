@@ -95,6 +95,8 @@ def warning_notes(paths: list) -> list[str]:
 
 def finding_lines(transfer: pd.DataFrame) -> list[str]:
     """Per domain: which objective won (on its headline task) and its gains."""
+    from analysis.combine import JOIN
+
     lines = []
     for row in winners(transfer).itertuples(index=False):
 
@@ -105,10 +107,11 @@ def finding_lines(transfer: pd.DataFrame) -> list[str]:
             return "no score (no completed trial)" if pd.isna(value) else f"{value:.4f}"
 
         tie = f" (tied with {', '.join(row.tied)})" if row.tied else ""
+        default = "none (a combination has no default)" if JOIN in row.objective else score(row.default)
         lines.append(
             f"**{row.domain}**: {row.objective}{tie} transfers best on `{row.task}`: test {score(row.best)} "
             f"vs random init {score(row.baseline)} (gain {gain(row.gain_vs_baseline)}) and vs the untuned "
-            f"DABS default {score(row.default)} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
+            f"DABS default {default} (gain {gain(row.gain_vs_default)}); {row.n_seeds} seed(s)"
             f"{'; ' + row.vs_default if isinstance(getattr(row, 'vs_default', None), str) else ''}."
         )
     return lines

@@ -261,8 +261,12 @@ def transfer_table(
 
 def winners(transfer: pd.DataFrame) -> pd.DataFrame:
     """Per domain: the objective whose best trial scores highest on the domain's first task
-    (or its first average when the domain has averages), with its gains."""
+    (or its first average when the domain has averages), with its gains. A combination's
+    equal-width control (untrained encoders, analysis.combine) is a reference, never a winner."""
+    from analysis.combine import UNTRAINED
+
     rows = []
+    transfer = transfer[~transfer["objective"].astype(str).str.contains(UNTRAINED, regex=False)]
     for _domain, group in transfer.groupby("domain", sort=False):
         averaged = group[group["average"]]
         headline = (averaged if not averaged.empty else group)["task"].iloc[0]

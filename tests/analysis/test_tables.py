@@ -207,6 +207,27 @@ def test_winner_names_the_objectives_it_ties_with():
     assert win["objective"] == "emix" and win["tied"] == ["shed"]
 
 
+def test_an_untrained_width_control_is_never_the_winner_a_trained_combination_can_be():
+    from analysis.combine import as_role_scores
+    from analysis.readme import finding_lines
+
+    trials = _search()
+    scores = tables.role_scores(trials, tables.select_best(trials))
+    long = pd.DataFrame(
+        [
+            {"domain": "digits", "combination": combo, "members": 2, "task": task, "test": test, "val": test, "seed": np.nan}
+            for combo, test in (("untrained:emix+untrained:shed", 0.99), ("emix+shed", 0.98))
+            for task in scores["task"].unique()
+        ]
+    )
+    both = pd.concat([scores, as_role_scores(long, scores)], ignore_index=True)
+    win = tables.winners(tables.transfer_table(tables.summarize_scores(both))).iloc[0]
+    assert win["objective"] == "emix+shed" and win["tied"] == []
+    assert "DABS default none (a combination has no default)" in finding_lines(
+        tables.transfer_table(tables.summarize_scores(both))
+    )[0]
+
+
 def test_domain_args_follow_the_trial():
     from analysis.extras import domain_args
 

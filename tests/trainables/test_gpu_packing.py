@@ -8,23 +8,22 @@ from __future__ import annotations
 import collections
 import json
 import time
-from pathlib import Path
 
 import pytest
-import ray
 from ray import tune
 
 from dabs_lib.trial_warnings import WARNINGS
 from tests.trainables.helpers import tiny_request
+from tests.trainables.packed_trial import TRIALS, packed_trial
 from trainables.cluster import TrialDemand, ray_session
 from trainables.runner import run_search
 from trainables.search import TrialResources
-from trainables.worker import CUDA_VISIBLE, GPU_IDS, GPU_UNUSABLE, NODE_ID, assigned_gpus
+from trainables.worker import CUDA_VISIBLE, GPU_IDS, GPU_UNUSABLE, NODE_ID
 
 pytestmark = pytest.mark.slow
 
 NODES, GPUS_PER_NODE, SHARE = 2, 4, 0.25
-TRIALS = int(NODES * GPUS_PER_NODE / SHARE)  # 32: every slot filled at once
+assert int(NODES * GPUS_PER_NODE / SHARE) == TRIALS  # 32: every slot filled at once
 
 
 @pytest.fixture(scope="module")
@@ -50,28 +49,11 @@ def gpu_nodes():
 ATTEMPTS = 5  # cluster starts; a loaded 2-core machine misses Ray's fixed 30 s raylet registration
 
 
-def _packed_trial(config: dict) -> None:
-    """Says where it runs, then waits until every trial has started (a file each): only trials
-    that run at the same time can all see all TRIALS files."""
-    folder = Path(config["barrier"])
-    (folder / f"{config['index']}").write_text("")
-    deadline = time.monotonic() + config["timeout_s"]
-    while len(list(folder.iterdir())) < TRIALS and time.monotonic() < deadline:
-        time.sleep(0.2)
-    tune.report(
-        {
-            "all_started": len(list(folder.iterdir())) >= TRIALS,
-            NODE_ID: ray.get_runtime_context().get_node_id(),
-            **assigned_gpus(),
-        }
-    )
-
-
 def test_a_quarter_gpu_each_packs_32_trials_on_8_gpus_none_oversubscribed(gpu_nodes, tmp_path):
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     space = {"index": tune.grid_search(list(range(TRIALS))), "barrier": str(barrier), "timeout_s": 300}
-    trainable = tune.with_resources(_packed_trial, TrialResources(cpus=1, gpus=SHARE))  # the engine's resources
+    trainable = tune.with_resources(packed_trial, TrialResources(cpus=1, gpus=SHARE))  # the engine's resources
     with ray_session(address=gpu_nodes.address, demand=TrialDemand(cpus=1, gpus=SHARE)):
         results = tune.Tuner(
             trainable,
