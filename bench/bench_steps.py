@@ -15,7 +15,7 @@ from dabs_lib.encoder import Encoder, ModelConfig
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec, TokensSpec
 from dabs_lib.system import make_optimizer
-from reference_dabs import RefEncoder, RefObjective
+from reference_dabs import RefEncoder, RefObjective, dabs_trunk
 
 # input kind -> (specs, batch size): DABS's shapes (cifar10_small, ImageNet / speech / CheXpert,
 # WikiText-103, PAMAP2, Higgs, MSCOCO); batch 64 everywhere, the issue's setting, so rows compare.
@@ -200,7 +200,9 @@ class StepRunner:
         precision: str = "bf16",
         variants: tuple[Variant, ...] | None = None,
         reference_precision: str = "same",
+        dabs_code: str = "",
     ):
+        """dabs_code: a checkout of DABS whose own transformer blocks the reference uses (reference_dabs.dabs_trunk)."""
         torch.manual_seed(seed)
         self.device, self.batch = device, batch
         self.inputs = make_inputs(specs, batch, device, seed)
@@ -211,6 +213,7 @@ class StepRunner:
         self.reference_precision = reference_precision
         self.refs: dict[str, Reference] = {}
         if reference:
+            dims = (model.embed_dim, model.depth, model.num_heads, model.head_dim, model.mlp_dim, model.dropout)
             ref_encoder = RefEncoder(
                 specs,
                 model.embed_dim,
@@ -220,6 +223,7 @@ class StepRunner:
                 model.mlp_dim,
                 model.dropout,
                 model.out_dim,
+                trunk=dabs_trunk(dabs_code, *dims) if dabs_code else None,
             )
             module = RefObjective(objective, ref_encoder).to(device)
             for key in dict.fromkeys(self.ref_key(v) for v in variants):

@@ -15,11 +15,18 @@ fp16 autocast + GradScaler on a GPU and fp32 on a CPU. Its objective steps:
 
 Position choice is vectorized (argsort of uniform noise), which can only make the
 reference faster than a per-example loop: the ratio it gives is conservative.
+
+With `dabs_trunk(path, ...)` the transformer blocks (where a step's time goes) are DABS's own
+`Transformer` class, imported unchanged from a checkout of github.com/alextamkin/dabs at
+`path` (it needs `einops`, as DABS does); nothing of DABS is copied here.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -77,9 +84,34 @@ def _raw_tokens(spec: Spec, x: Tensor) -> Tensor:
     return x
 
 
+def dabs_trunk(path: str, dim: int, depth: int, heads: int, head_dim: int, mlp_dim: int, dropout: float) -> nn.Module:
+    """DABS's own transformer blocks (`src.models.pytorch.transformer.Transformer`) from a checkout."""
+    if not (Path(path) / "src" / "models" / "pytorch" / "transformer.py").is_file():
+        raise SystemExit(
+            f"--dabs-code must be a checkout of github.com/alextamkin/dabs (with src/models/pytorch/transformer.py), "
+            f"but got {path!r}"
+        )
+    try:
+        import einops  # noqa: F401  (DABS's transformer imports it)
+    except ImportError:
+        raise SystemExit("--dabs-code: DABS's transformer imports einops; install it (`pip install einops`)") from None
+    sys.path.insert(0, str(Path(path).resolve()))
+    transformer = importlib.import_module("src.models.pytorch.transformer")
+    return transformer.Transformer(dim, depth, heads, head_dim, mlp_dim, dropout)
+
+
 class RefEncoder(nn.Module):
     def __init__(
-        self, specs: tuple[Spec, ...], dim=256, depth=12, heads=8, head_dim=64, mlp_dim=512, dropout=0.1, out_dim=128
+        self,
+        specs: tuple[Spec, ...],
+        dim=256,
+        depth=12,
+        heads=8,
+        head_dim=64,
+        mlp_dim=512,
+        dropout=0.1,
+        out_dim=128,
+        trunk: nn.Module | None = None,
     ):
         super().__init__()
         self.specs = specs
@@ -88,7 +120,8 @@ class RefEncoder(nn.Module):
         self.cls = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
         self.pos = nn.Parameter(torch.randn(1, length + 1, dim) * 0.02)
         self.drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList(RefBlock(dim, heads, head_dim, mlp_dim, dropout) for _ in range(depth))
+        # the blocks: DABS's own (dabs_trunk) or the restatement above, same arithmetic
+        self.blocks = trunk or nn.Sequential(*(RefBlock(dim, heads, head_dim, mlp_dim, dropout) for _ in range(depth)))
         self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
 
     def embed(self, inputs: list[Tensor]) -> Tensor:
@@ -97,9 +130,7 @@ class RefEncoder(nn.Module):
     def encode(self, tokens: Tensor) -> tuple[Tensor, Tensor]:
         """(B, L, D) embeddings -> per-token states (B, L, D) and mean pool over CLS + tokens."""
         x = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], dim=1) + self.pos
-        x = self.drop(x)
-        for block in self.blocks:
-            x = block(x)
+        x = self.blocks(self.drop(x))
         return x[:, 1:], x.mean(dim=1)
 
 

@@ -17,6 +17,8 @@ Precision is like with like by default: every row runs ours and the reference at
 precision (--precision fp32,bf16: fp32, and bf16 autocast on both sides); --reference-precision
 dabs restores the old comparison (the reference as DABS ran it: fp16 + GradScaler on a GPU, fp32
 on a CPU). The default inputs are every input kind at 64 and 256 tokens (LENGTH_INPUTS).
+--dabs-code PATH makes the reference's transformer blocks DABS's own code (a checkout of
+github.com/alextamkin/dabs; only the cheap embeddings and objective heads stay restated).
 
 GPU mode (--device cuda): the SDPA backend that runs, torch.compile off and on (--compile both),
 fused AdamW, model FLOPs per step (torch's FlopCounterMode) and MFU against --peak-tflops,
@@ -25,6 +27,7 @@ Every part runs at smoke size on a CPU (--smoke-test), which the test suite does
 
     python bench/throughput.py --inputs 2d-64,1d-256 --objectives emix,shed,mae,capri --pairs 5
     python bench/throughput.py --smoke-test --compile both --packed 1,2
+    python bench/throughput.py --dabs-code ~/src/dabs --precision fp32 --pairs 3   # DABS's own blocks
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def step_rows(args, model: ModelConfig, device: torch.device) -> list[dict]:
                 reference=not args.no_reference,
                 variants=variants(args),
                 reference_precision=args.reference_precision,
+                dabs_code=args.dabs_code,
             )
             rounds = runner.rounds(args.pairs)
             for index, _ours in enumerate(runner.ours):
@@ -121,7 +125,7 @@ def _step_row(args, runner: StepRunner, index: int, rounds, input_name: str, obj
         ref = statistics.median(r[at] for r in rounds)
         row.update(
             {
-                "reference": runner.ref_key(ours.variant),
+                "reference": runner.ref_key(ours.variant) + (" DABS's own blocks" if args.dabs_code else ""),
                 "reference samples/s": batch / ref,
                 "reference s/step": ref,
                 "ratio (median of pairs)": statistics.median(r[at] / r[index] for r in rounds),
@@ -248,6 +252,12 @@ def parse_args(argv):
         default="same",
         help="same: the reference at each row's precision (like with like); dabs: as DABS ran it "
         "(fp16 + GradScaler on a GPU, fp32 on a CPU), whatever ours runs",
+    )
+    p.add_argument(
+        "--dabs-code",
+        default="",
+        help="a checkout of github.com/alextamkin/dabs: the reference's transformer blocks are DABS's own "
+        "`Transformer` class, imported unchanged (needs einops); default: bench/reference_dabs.py's restatement",
     )
     p.add_argument("--flops", action="store_true", help="count model FLOPs per step and MFU (GPU default)")
     p.add_argument("--peak-tflops", type=float, default=0.0, help="device peak for MFU; 0 = known cards' bf16")

@@ -215,7 +215,15 @@ def test_an_untrained_width_control_is_never_the_winner_a_trained_combination_ca
     scores = tables.role_scores(trials, tables.select_best(trials))
     long = pd.DataFrame(
         [
-            {"domain": "digits", "combination": combo, "members": 2, "task": task, "test": test, "val": test, "seed": np.nan}
+            {
+                "domain": "digits",
+                "combination": combo,
+                "members": 2,
+                "task": task,
+                "test": test,
+                "val": test,
+                "seed": np.nan,
+            }
             for combo, test in (("untrained:emix+untrained:shed", 0.99), ("emix+shed", 0.98))
             for task in scores["task"].unique()
         ]
@@ -223,9 +231,10 @@ def test_an_untrained_width_control_is_never_the_winner_a_trained_combination_ca
     both = pd.concat([scores, as_role_scores(long, scores)], ignore_index=True)
     win = tables.winners(tables.transfer_table(tables.summarize_scores(both))).iloc[0]
     assert win["objective"] == "emix+shed" and win["tied"] == []
-    assert "DABS default none (a combination has no default)" in finding_lines(
-        tables.transfer_table(tables.summarize_scores(both))
-    )[0]
+    assert (
+        "DABS default none (a combination has no default)"
+        in finding_lines(tables.transfer_table(tables.summarize_scores(both)))[0]
+    )
 
 
 def test_domain_args_follow_the_trial():

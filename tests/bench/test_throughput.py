@@ -100,3 +100,41 @@ def test_probe_share_smoke_prints_its_table(capsys):
     large = [row for row in rows if cell(row, "domain").startswith("cifar10_small shape")]
     assert [int(cell(row, "probe rows (train)")) for row in large] == [200, 50]  # one row per search_rows
     assert all(0 < float(cell(row, "probe share %")) < 100 for row in large)
+
+
+def test_dabs_code_puts_a_checkouts_own_transformer_class_in_the_reference(tmp_path, monkeypatch):
+    """--dabs-code: the reference's blocks are the checkout's `src.models.pytorch.transformer.Transformer`
+    (a stand-in of DABS's signature here: tests never fetch DABS), built at the model's size."""
+    reference = _load("reference_dabs")
+    with pytest.raises(SystemExit, match="must be a checkout of github.com/alextamkin/dabs"):
+        reference.dabs_trunk(str(tmp_path / "nowhere"), 32, 2, 2, 16, 64, 0.1)
+    package = tmp_path / "dabs" / "src" / "models" / "pytorch"
+    package.mkdir(parents=True)
+    for folder in (package, package.parent, package.parent.parent):
+        (folder / "__init__.py").write_text("")
+    (package / "transformer.py").write_text(
+        "import torch\n\n"
+        "class Transformer(torch.nn.Module):\n"
+        "    def __init__(self, dim, depth, heads, dim_head, mlp_dim, dropout=0.0):\n"
+        "        super().__init__()\n"
+        "        self.sizes = (dim, depth, heads, dim_head, mlp_dim, dropout)\n"
+        "        self.layers = torch.nn.Sequential(*(torch.nn.Linear(dim, dim) for _ in range(depth)))\n\n"
+        "    def forward(self, x):\n"
+        "        return self.layers(x)\n"
+    )
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in [m for m in sys.modules if m == "src" or m.startswith("src.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "einops", sys.modules.get("einops") or type(sys)("einops"))
+    sys.path.insert(0, str(BENCH))
+    steps = importlib.import_module("bench_steps")
+    from dabs_lib.encoder import ModelConfig
+
+    model = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=16)
+    specs, _ = steps.SMOKE_INPUTS["2d-64"]
+    runner = steps.StepRunner("shed", specs, model, 4, steps.torch.device("cpu"), dabs_code=str(tmp_path / "dabs"))
+    blocks = runner.ref.encoder.blocks
+    assert type(blocks).__module__ == "src.models.pytorch.transformer" and blocks.sizes == (32, 2, 2, 16, 64, 0.1)
+    assert all(t > 0 for t in runner.rounds(1)[0])  # ours and the reference both step
+    for name in [m for m in sys.modules if m == "src" or m.startswith("src.")]:
+        del sys.modules[name]
