@@ -15,7 +15,7 @@ from trainables.worker import NODE_ID, assigned_gpus
 TRIALS = 32  # 2 nodes x 4 GPUs / 0.25 GPU per trial: every slot filled at once
 
 
-def _packed_trial(config: dict) -> None:
+def packed_trial(config: dict) -> None:
     """Says where it runs, then waits until every trial has started (a file each): only trials
     that run at the same time can all see all TRIALS files."""
     folder = Path(config["barrier"])
