@@ -73,12 +73,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fault_line(error: BaseException, args: argparse.Namespace) -> str | None:
-    """A full disk or a diverged run: what happened, where, and what to do, on one line."""
+    """A full disk, a diverged run or a search Ray's memory monitor stopped: what happened, where,
+    and what to do, on one line."""
     from dabs_lib.divergence import Diverged
     from dabs_lib.safe_io import SPACE_MARGIN, DiskFullError, disk_full_cause
+    from trainables.runner import SearchStopped
 
     if isinstance(error, Diverged):
         return f"{error.reason}; lower the learning rate (--set lr=...) or raise --set grad_clip"
+    if isinstance(error, SearchStopped):
+        return str(error)
     cause = disk_full_cause(error)
     if cause is None:
         return None

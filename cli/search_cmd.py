@@ -256,7 +256,7 @@ def run_and_report(
     every trial errored, with their error lines."""
     from trainables.cluster import ClusterError
     from trainables.limits import SCHEDULE_TIMEOUT_S
-    from trainables.runner import resume_search, run_search
+    from trainables.runner import resume_search, run_search, stopped_by_memory
 
     start = time.perf_counter()
     timeout = SCHEDULE_TIMEOUT_S if schedule_timeout_s is None else schedule_timeout_s
@@ -273,6 +273,11 @@ def run_and_report(
         raise UserError(str(error)) from None
     except KeyboardInterrupt:
         raise KeyboardInterrupt(where) from None  # run_search.py names the folder to resume
+    except Exception as error:  # Ray's memory monitor killed a worker as Tune started it: Tune gives up
+        stopped = stopped_by_memory(error, where)
+        if stopped is None:
+            raise
+        raise stopped from error
     print(f"\nsearch {outcome.status} in {time.perf_counter() - start:.0f} s: {uri}")
     for line in outcome.errors:
         print(f"errored: {line}")

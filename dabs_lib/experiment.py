@@ -185,11 +185,18 @@ def retries(text: str, errored: bool) -> int:
     return max(failures - 1, 0) if errored else failures
 
 
+MEMORY_KILL = "killed due to the node running low on memory"  # in Ray's OutOfMemoryError message
+
+
 def error_line(text: str) -> str:
     """The line that says what went wrong in an error.txt: the last failure's last line
-    (Ray writes "Failure # N (occurred at ...)" and then the traceback)."""
+    (Ray writes "Failure # N (occurred at ...)" and then the traceback), or, when Ray's memory
+    monitor killed the worker, the line that says so (its message ends with a docs link)."""
     blocks = re.split(FAILURE_HEADER, text or "", flags=re.M)
     lines = [ln.strip() for ln in blocks[-1].splitlines() if ln.strip()]
+    killed = [ln for ln in lines if MEMORY_KILL in ln]
+    if killed:
+        return f"{killed[0].removeprefix('ray.exceptions.OutOfMemoryError: ')}; free memory or lower --max-concurrent"
     return lines[-1] if lines else ""
 
 

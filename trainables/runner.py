@@ -22,6 +22,35 @@ def experiment_uri(request: SearchRequest, name: str) -> str:
     return storage.join(storage_abs(request.storage_path), name)
 
 
+class SearchStopped(RuntimeError):
+    """Tune stopped the whole search on a fault outside the trials' code (Ray's memory monitor
+    killed a trial's worker while Tune was starting it); the finished trials are kept and
+    `resume` continues. One line, naming the experiment."""
+
+
+def memory_kill(error: BaseException) -> str | None:
+    """The first line of Ray's out-of-memory error anywhere in `error`'s chain, else None."""
+    from ray.exceptions import OutOfMemoryError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OutOfMemoryError):
+            return str(seen).splitlines()[0].rstrip(".")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def stopped_by_memory(error: BaseException, uri: str) -> SearchStopped | None:
+    """A memory kill that ended the Tune run, as SearchStopped; None for anything else."""
+    line = memory_kill(error)
+    if line is None:
+        return None
+    return SearchStopped(
+        f"{line}; Tune stopped the search and its finished trials are kept: free memory (or lower "
+        f"--max-concurrent) and continue with `{command(f'resume {uri}')}`"
+    )
+
+
 def run_search(
     request: SearchRequest, address: str = "", num_cpus: int = 0, schedule_timeout_s: float = SCHEDULE_TIMEOUT_S
 ) -> tuple[str, Outcome]:

@@ -4,6 +4,7 @@ ASHA, the multiplexing searcher on a real Optuna journal (seeds, order, resume),
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,40 @@ def test_error_line_is_the_last_failures_exception():
         '  File "x.py", line 3\nValueError: embed_dim must be divisible by num_heads\n\n'
     )
     assert error_line(text) == "ValueError: embed_dim must be divisible by num_heads"
+
+
+RAY_MEMORY_KILL = (  # the shape of Ray 2.60's OutOfMemoryError text, as error.txt holds it
+    "1 worker(s) were killed due to the node running low on memory. Memory on the node (IP: 127.0.0.1, "
+    "ID: ab12) was 21.77GB used / 23.54GB limit (0.924604)\nOOM kill reason: Memory usage 24071446528B "
+    "exceeded threshold\nTop 10 memory users: PID\tMEM(GB)\tCOMMAND\nRefer to the documentation on how "
+    "to address the out of memory issue: https://docs.ray.io/en/latest/"
+)
+
+
+def test_a_memory_kill_is_named_by_its_own_line_not_the_docs_link():
+    line = error_line(f"Failure # 1 (occurred at 2026-12-06_21-19-19)\n{RAY_MEMORY_KILL}\n")
+    assert line.startswith("1 worker(s) were killed due to the node running low on memory. Memory on the node")
+    assert line.endswith("; free memory or lower --max-concurrent") and "docs.ray.io" not in line
+
+
+def test_a_tune_run_ended_by_a_memory_kill_becomes_one_resumable_line():
+    from ray.exceptions import OutOfMemoryError
+
+    from trainables.runner import SearchStopped, memory_kill, stopped_by_memory
+
+    try:  # what Tune's actor manager raises when the kill hits an actor it is starting
+        try:
+            raise OutOfMemoryError(RAY_MEMORY_KILL)
+        except OutOfMemoryError as kill:
+            raise RuntimeError(f"Caught unexpected exception: {kill}") from kill
+    except RuntimeError as error:
+        tune_error = error
+    assert memory_kill(tune_error) == RAY_MEMORY_KILL.splitlines()[0].rstrip(".")
+    stopped = stopped_by_memory(tune_error, "/runs/x")
+    assert isinstance(stopped, SearchStopped) and "\n" not in str(stopped)
+    assert "21.77GB used / 23.54GB limit" in str(stopped) and str(stopped).endswith("resume /runs/x`")
+    assert str(pickle.loads(pickle.dumps(stopped))) == str(stopped)  # crosses Ray workers
+    assert stopped_by_memory(RuntimeError("something else"), "/runs/x") is None
 
 
 def test_multi_objective_studies_get_both_values(tmp_path):
