@@ -196,7 +196,8 @@ def error_line(text: str) -> str:
     lines = [ln.strip() for ln in blocks[-1].splitlines() if ln.strip()]
     killed = [ln for ln in lines if MEMORY_KILL in ln]
     if killed:
-        return f"{killed[0].removeprefix('ray.exceptions.OutOfMemoryError: ')}; free memory or lower --max-concurrent"
+        said = killed[0].removeprefix("ray.exceptions.OutOfMemoryError: ").rstrip(".")
+        return f"{said}; free memory or lower --max-concurrent"
     return lines[-1] if lines else ""
 
 

@@ -143,4 +143,7 @@ def test_an_errored_trial_without_a_config_keeps_its_error_line(tmp_path):
         error=RuntimeError("Task was killed due to the node running low on memory."),
         path=str(tmp_path / "exp" / "cifar10_small_mae_003"),
     )
-    assert _error_lines([died]) == {("cifar10_small-mae", 3): "Task was killed due to the node running low on memory."}
+    assert _error_lines([died]) == {
+        ("cifar10_small-mae", 3): "Task was killed due to the node running low on memory; free memory or lower "
+        "--max-concurrent"
+    }
