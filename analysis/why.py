@@ -132,13 +132,13 @@ def combine_part(report: Report, out: Path, pairs: bool = True) -> tuple[pd.Data
         part = report.trials[report.trials["domain"] == domain].iloc[0]
         built = get_domain(domain, **domain_args(part))
         widest = max(len(found) for found in by_seed.values())
+        protocol = _protocol(report.trials, domain)
         if widest < 2:
             notes.append(f"--combine: {domain} has one searched objective with a checkpoint; nothing to combine")
             continue
         for seed, found in sorted(by_seed.items()):
             if len(found) < widest:
                 continue  # a seed whose re-run of some objective failed: its combinations would differ
-            protocol = _protocol(report.trials, domain)
             rows = combined_scores(dict(sorted(found.items())), built, protocol, pairs, control_seed=max(seed, 0))
             parts.append(rows.assign(seed=float("nan") if seed < 0 else seed))
     long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

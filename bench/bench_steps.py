@@ -214,17 +214,8 @@ class StepRunner:
         self.refs: dict[str, Reference] = {}
         if reference:
             dims = (model.embed_dim, model.depth, model.num_heads, model.head_dim, model.mlp_dim, model.dropout)
-            ref_encoder = RefEncoder(
-                specs,
-                model.embed_dim,
-                model.depth,
-                model.num_heads,
-                model.head_dim,
-                model.mlp_dim,
-                model.dropout,
-                model.out_dim,
-                trunk=dabs_trunk(dabs_code, *dims) if dabs_code else None,
-            )
+            trunk = dabs_trunk(dabs_code, *dims) if dabs_code else None
+            ref_encoder = RefEncoder(specs, *dims, model.out_dim, trunk=trunk)
             module = RefObjective(objective, ref_encoder).to(device)
             for key in dict.fromkeys(self.ref_key(v) for v in variants):
                 self.refs[key] = Reference(module if not self.refs else copy.deepcopy(module), key, device)

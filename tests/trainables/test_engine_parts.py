@@ -180,6 +180,11 @@ def test_a_tune_run_ended_by_a_memory_kill_becomes_one_resumable_line():
     assert "21.77GB used / 23.54GB limit" in str(stopped) and str(stopped).endswith("resume /runs/x`")
     assert str(pickle.loads(pickle.dumps(stopped))) == str(stopped)  # crosses Ray workers
     assert stopped_by_memory(RuntimeError("something else"), "/runs/x") is None
+    import argparse
+
+    import run_search
+
+    assert run_search._fault_line(stopped, argparse.Namespace()) == str(stopped)  # the CLI's one line, exit 1
 
 
 def test_multi_objective_studies_get_both_values(tmp_path):
