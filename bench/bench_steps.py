@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec, TokensSpec
 from dabs_lib.system import make_optimizer

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
-from dabs_lib.encoder import ModelConfig  # noqa: E402
+from dabs_lib.model_config import ModelConfig  # noqa: E402
 from dabs_lib.pretrain import pretrain  # noqa: E402
 from search_spaces.catalog import load_space  # noqa: E402
 from search_spaces.convert import default_config  # noqa: E402

@@ -23,7 +23,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).res
 
 from bench_steps import INPUTS, Ours, Variant, make_inputs  # noqa: E402
 from dabs_lib.domains.base import TensorSplit, TransferTask  # noqa: E402
-from dabs_lib.encoder import Encoder, ModelConfig  # noqa: E402
+from dabs_lib.encoder import Encoder  # noqa: E402
+from dabs_lib.model_config import ModelConfig  # noqa: E402
 from dabs_lib.objectives import OBJECTIVES  # noqa: E402
 from dabs_lib.experiment import probe_protocol  # noqa: E402
 from dabs_lib.transfer import probe_val  # noqa: E402

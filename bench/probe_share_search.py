@@ -28,7 +28,7 @@ from analysis.results import live_timeline, _read_jsonl  # noqa: E402
 from dabs_lib.domains import EMBEDDED_DOMAINS  # noqa: E402
 from dabs_lib.experiment import FINAL, PROBE_SECONDS, SECONDS, STEP  # noqa: E402
 from trainables.runner import run_search  # noqa: E402
-from trainables.search import SearchRequest  # noqa: E402
+from trainables.request import SearchRequest  # noqa: E402
 from bench_tables import markdown  # noqa: E402
 
 SMOKE = {"max_steps": 4, "eval_every": 2}

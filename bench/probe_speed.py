@@ -35,7 +35,8 @@ from torch import nn  # noqa: E402
 
 from dabs_lib.domains import get_domain  # noqa: E402
 from dabs_lib.domains.base import TransferTask  # noqa: E402
-from dabs_lib.encoder import Encoder, ModelConfig  # noqa: E402
+from dabs_lib.encoder import Encoder  # noqa: E402
+from dabs_lib.model_config import ModelConfig  # noqa: E402
 from dabs_lib.transfer import FeatureCache, ProbeProtocol, evaluate_transfer  # noqa: E402
 from dabs_lib.transfer.features import iterate_batches  # noqa: E402
 from dabs_lib.transfer.metrics import compute_metric  # noqa: E402

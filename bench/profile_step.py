@@ -20,7 +20,7 @@ import torch  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
 from bench_steps import INPUTS, StepRunner, Variant  # noqa: E402
-from dabs_lib.encoder import ModelConfig  # noqa: E402
+from dabs_lib.model_config import ModelConfig  # noqa: E402
 
 
 def main(argv=None) -> int:

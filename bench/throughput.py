@@ -56,7 +56,7 @@ from bench_steps import (  # noqa: E402
     reset_peak_rss,
     sdpa_backend,
 )
-from dabs_lib.encoder import ModelConfig  # noqa: E402
+from dabs_lib.model_config import ModelConfig  # noqa: E402
 from dabs_lib.transfer.probes import fit_path  # noqa: E402
 from dabs_lib.transfer.protocol import ProbeProtocol  # noqa: E402
 from reference_dabs import REFERENCE_OBJECTIVES  # noqa: E402

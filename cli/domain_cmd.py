@@ -93,7 +93,8 @@ def _cost(specs: tuple, batch_size: int, rows: int) -> str:
     """Seconds of one training step and of a probe's featurization at the default model, measured here."""
     import torch
 
-    from dabs_lib.encoder import Encoder, ModelConfig
+    from dabs_lib.encoder import Encoder
+    from dabs_lib.model_config import ModelConfig
     from dabs_lib.userdomain.defaults import SMALL_MODEL
 
     torch.manual_seed(0)

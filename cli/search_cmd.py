@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from cli.errors import UserError, check_folder_arg, parse_set, refuse_smoke_overrides, split_names, user_errors
 from cli.quickstart import QUICKSTART
-from trainables.search import SearchRequest, study_overrides, study_pairs
+from trainables.request import SearchRequest, study_overrides, study_pairs
 
 
 def request_from_args(args: argparse.Namespace) -> SearchRequest:
@@ -59,9 +59,8 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
 
 
 def validate(request: SearchRequest) -> None:
-    """Everything that can be checked before Ray starts: names, flags, every search space."""
-    from trainables.schedulers import REFUSED_SCHEDULERS, SAMPLERS, SCHEDULERS, make_sampler
-
+    """Everything that can be checked before Ray starts: names, flags, every search space. The flags
+    first: they need nothing imported (a wrong number is answered at once)."""
     checks = [
         (request.num_samples >= 1, f"--num-samples must be >= 1, but got {request.num_samples}"),
         (request.cpus_per_trial > 0, f"--cpus-per-trial must be > 0, but got {request.cpus_per_trial}"),
@@ -86,6 +85,8 @@ def validate(request: SearchRequest) -> None:
     for ok, message in checks:
         if not ok:
             raise UserError(message)
+    from trainables.schedulers import REFUSED_SCHEDULERS, SAMPLERS, SCHEDULERS, make_sampler
+
     if request.scheduler in REFUSED_SCHEDULERS:
         raise UserError(f"--scheduler {request.scheduler}: {REFUSED_SCHEDULERS[request.scheduler]}")
     for flag, name, registry in (

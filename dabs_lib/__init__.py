@@ -12,7 +12,7 @@ _LAZY = {
     "pretrain": "dabs_lib.pretrain",
     "PretrainConfig": "dabs_lib.config",
     "config_from_dict": "dabs_lib.config",
-    "ModelConfig": "dabs_lib.encoder",
+    "ModelConfig": "dabs_lib.model_config",
     "Encoder": "dabs_lib.encoder",
     "evaluate_transfer": "dabs_lib.transfer",
     "evaluate_domain": "dabs_lib.transfer",

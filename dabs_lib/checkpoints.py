@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.safe_io import CorruptFileError, atomic_path
 from dabs_lib.specs import Spec, spec_from_dict, spec_to_dict
 

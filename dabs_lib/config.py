@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from dabs_lib.encoder import ModelConfig
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.registry import lookup
 from dabs_lib.settings_rules import check_fields
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.model_format import CARD, CONFIG, FORMAT, FORMAT_VERSION, WEIGHTS, ModelFolderError
 from dabs_lib.safe_io import atomic_path, write_json, write_text
 from dabs_lib.specs import SPEC_KINDS, Spec, spec_from_dict, spec_to_dict

@@ -13,7 +13,7 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 from dabs_lib.config import PretrainConfig
-from dabs_lib.encoder import ModelConfig
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.registry import lookup
 from dabs_lib.experiment import TrialSettings
 

@@ -33,7 +33,7 @@ from dabs_lib.experiment import (
 from dabs_lib.safe_io import kill_point
 from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
-from trainables.search import SearchRequest
+from trainables.request import SearchRequest
 from ray.tune.experiment import Trial
 from typing import TYPE_CHECKING, Any
 

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from trainables.search import SearchRequest
+from trainables.request import SearchRequest
 
 OVERRIDES = {"max_steps": 4, "eval_every": 1, "l2_min": 1e-2, "l2_max": 1e2}
 

@@ -20,7 +20,8 @@ from analysis.combine import (
 from analysis.trial_measures import RISK_MEASURES, measure_trial
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.domains import get_domain
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.transfer.evaluate import evaluate_transfer
 from dabs_lib.transfer.features import FeatureSet
 from dabs_lib.transfer.protocol import ProbeProtocol

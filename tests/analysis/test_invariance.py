@@ -18,7 +18,8 @@ from analysis.invariance import (
 from analysis.whitening import between_sample, fit_whitening, shrunk_covariance, whiten, whitened_cosine
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.domains import EMBEDDED_DOMAINS, get_domain
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 
 TINY = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=16)
 

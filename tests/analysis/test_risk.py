@@ -22,7 +22,8 @@ from analysis.risk import (
 )
 from dabs_lib.checkpoints import save_encoder
 from dabs_lib.domains import get_domain
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.transfer import ProbeProtocol
 from dabs_lib.transfer.features import FeatureSet
 

@@ -128,7 +128,7 @@ def test_dabs_code_puts_a_checkouts_own_transformer_class_in_the_reference(tmp_p
     monkeypatch.setitem(sys.modules, "einops", sys.modules.get("einops") or type(sys)("einops"))
     sys.path.insert(0, str(BENCH))
     steps = importlib.import_module("bench_steps")
-    from dabs_lib.encoder import ModelConfig
+    from dabs_lib.model_config import ModelConfig
 
     model = ModelConfig(embed_dim=32, depth=2, num_heads=2, head_dim=16, mlp_dim=64, out_dim=16)
     specs, _ = steps.SMOKE_INPUTS["2d-64"]

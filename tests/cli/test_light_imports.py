@@ -48,3 +48,12 @@ def test_status_reads_an_experiment_without_torch_ray_or_lightning(tmp_path):
 def test_help_imports_no_heavy_package(command):
     loaded, code = _loaded(command, "--help")
     assert code == "0" and loaded == [], (command, loaded)
+
+
+@pytest.mark.parametrize(
+    "flag, value",
+    [("--num-samples", "0"), ("--max-concurrent", "-1"), ("--grace-period", "0"), ("--reduction-factor", "1")],
+)
+def test_a_wrong_search_flag_is_answered_before_anything_heavy_is_imported(flag, value):
+    loaded, code = _loaded("search", "--domain", "digits", flag, value)
+    assert code == "2" and loaded == [], (flag, loaded)

@@ -126,7 +126,7 @@ def test_export_list_load_featurize_probe_on_embedded_domains(capsys, tmp_path):
 def test_export_list_load_featurize_probe_on_a_real_format_miniature_domain(capsys, tmp_path):
     from tests.dabs_lib.datasets.miniature import write_cifar
     from trainables.runner import run_search
-    from trainables.search import SearchRequest
+    from trainables.request import SearchRequest
 
     data = tmp_path / "data"
     write_cifar(data)

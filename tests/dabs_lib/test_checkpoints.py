@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from dabs_lib.checkpoints import CheckpointMismatch, encoder_fingerprint, load_encoder, save_encoder
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.specs import Image2dSpec, TabularSpec
 
 SPECS = (Image2dSpec(8, 2, 1),)

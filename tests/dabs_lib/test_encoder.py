@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dabs_lib.encoder import Encoder, ModelConfig, block_parameters
+from dabs_lib.encoder import Encoder, block_parameters
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.specs import Image2dSpec, Sequence1dSpec, TabularSpec, TokensSpec
 
 TINY = dict(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=16)

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from dabs_lib.config import PretrainConfig, config_from_dict
-from dabs_lib.encoder import ModelConfig
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.experiment import TrialSettings
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.settings_rules import RULES, SettingError, check_corners, check_range, check_relations, check_value

@@ -53,7 +53,8 @@ CHILD = textwrap.dedent("""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write then fails with EFBIG instead of killing us
     import torch, pandas as pd
     from dabs_lib.checkpoints import save_encoder
-    from dabs_lib.encoder import Encoder, ModelConfig
+    from dabs_lib.encoder import Encoder
+    from dabs_lib.model_config import ModelConfig
     from dabs_lib.specs import Image2dSpec
     from analysis.exports import write_table
     from dabs_lib.transfer.cache import FeatureCache
@@ -78,7 +79,8 @@ CHILD = textwrap.dedent("""
 def test_a_file_size_limit_midway_leaves_old_files_intact(tmp_path):
     from analysis.exports import write_table
     from dabs_lib.checkpoints import load_encoder, save_encoder
-    from dabs_lib.encoder import Encoder, ModelConfig
+    from dabs_lib.encoder import Encoder
+    from dabs_lib.model_config import ModelConfig
     from dabs_lib.specs import Image2dSpec
     from dabs_lib.transfer.cache import FeatureCache
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from dabs_lib.experiment import open_storage, study_name, trial_name
-from trainables.search import SearchRequest
+from trainables.request import SearchRequest
 
 # 4 steps with a probe after each: ASHA has three rungs to cut at, in seconds per trial.
 TINY = {"max_steps": 4, "eval_every": 1}

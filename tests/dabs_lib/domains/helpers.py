@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from dabs_lib.domains.base import Domain, TensorSplit
-from dabs_lib.encoder import ModelConfig
+from dabs_lib.model_config import ModelConfig
 
 TINY = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=16)
 SYNTHETIC = ("captions", "sensor", "speech", "tokens")

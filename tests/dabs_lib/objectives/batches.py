@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from dabs_lib.encoder import ModelConfig
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.objectives import OBJECTIVES
 from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec, TokensSpec
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from dabs_lib.domains.base import TensorSplit, TransferTask
-from dabs_lib.encoder import Encoder, ModelConfig
+from dabs_lib.encoder import Encoder
+from dabs_lib.model_config import ModelConfig
 from dabs_lib.specs import TabularSpec
 
 TINY = ModelConfig(embed_dim=32, depth=2, num_heads=2, mlp_dim=64, out_dim=16)
