@@ -1,21 +1,29 @@
 # Two entry points: `make search` (the main job) and `make test`. Each one creates or
 # updates the virtual environment from the pinned lock files first (runtime lock +
 # requirements-dev.lock's test, lint and type-check tools).
+# Bytecode is compiled at install (`--compile-bytecode`, pip's default, not uv's) and for the
+# project before each run (`compile`): every Ray trial worker imports torch and Lightning, and
+# where PYTHONDONTWRITEBYTECODE is set no process ever writes a .pyc, so each worker compiled
+# them from source (`import lightning`: 18 s without .pyc files, 4 s with them, on 2 cores).
+PROJECT_CODE := dabs_lib search_spaces trainables analysis cli bench tests run_search.py
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: search test test-fast lint bench clean-venv
+.PHONY: search test test-fast lint compile bench clean-venv
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-search: $(STAMP)
+compile: $(STAMP)
+	$(BIN)/python -m compileall -q $(PROJECT_CODE)
+
+search: compile
 	$(BIN)/python run_search.py $(ARGS)
 
 # Static checks (configured in pyproject.toml): lint, formatting, types. `make test` runs them first.
@@ -24,10 +32,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint compile
 	$(BIN)/python -m pytest -q -rs --durations=15 $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: compile
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)

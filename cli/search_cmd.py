@@ -85,6 +85,10 @@ def validate(request: SearchRequest) -> None:
     for ok, message in checks:
         if not ok:
             raise UserError(message)
+    if request.name:
+        from dabs_lib.experiment import check_name
+
+        check_name(request.name)
     from trainables.schedulers import REFUSED_SCHEDULERS, SAMPLERS, SCHEDULERS, make_sampler
 
     if request.scheduler in REFUSED_SCHEDULERS:
@@ -104,10 +108,7 @@ def validate(request: SearchRequest) -> None:
     check_folder_value("--set data_root", request.overrides.get("data_root"))
     check_folder_value("--storage-path", request.storage_path)
     if request.name:
-        from dabs_lib.experiment import check_name
         from trainables import storage
-
-        check_name(request.name)
         from trainables.runner import experiment_uri
 
         uri = experiment_uri(request, request.name)
