@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,32 @@ def test_per_study_scheduler_chooses_pending_trials_in_creation_order():
     for trial in reversed(trials):
         scheduler.on_trial_add(controller, trial)
     assert scheduler.choose_trial_to_run(controller) is trials[0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_per_study_choice_is_each_studys_fifo_choice_then_creation_order(seed):
+    """The one-pass choice over startable trials equals the definition: each study's FIFO choice
+    (its first pending trial, else its first paused one) over all of its trials, then the
+    earliest created of those."""
+    draw = random.Random(seed)
+    studies = ["digits-emix", "tabular-emix", "digits-shed"]
+    trials = [FakeTrial(f"t{i}", draw.choice(studies)) for i in range(60)]
+    for trial in trials:
+        trial.status = draw.choice(["PENDING", "PAUSED", "RUNNING", "TERMINATED", "ERROR"])
+    scheduler = PerStudyScheduler("asha", dict.fromkeys(studies, 4))
+    scheduler.set_search_properties("transfer/val", "max")
+    controller = FakeController(trials)
+    for trial in trials:
+        scheduler.on_trial_add(controller, trial)
+
+    def fifo(mine: list) -> object:
+        return next((t for t in mine if t.status == "PENDING"), None) or next(
+            (t for t in mine if t.status == "PAUSED"), None
+        )
+
+    per_study = [fifo([t for t in trials if t.config["study"] == name]) for name in studies]
+    expected = min((t for t in per_study if t is not None), key=trials.index, default=None)
+    assert scheduler.choose_trial_to_run(controller) is expected
 
 
 def _searcher(tmp_path, seed: int, name: str = "exp") -> MultiStudySearcher:
