@@ -1,4 +1,4 @@
-"""A search request and the one Tuner that runs every study of it.
+"""The one Tuner that runs every study of a search request (the request: trainables.request).
 
 One experiment = one Tune run (layout: dabs_lib.experiment). `MultiStudySearcher` holds one
 Optuna study per (domain, objective) in `<experiment>/optuna.journal` (the random-init
