@@ -30,6 +30,7 @@ from trainables.disk_guard import DiskGuard
 from trainables.optuna_search import MultiStudySearcher, StudyPlan
 from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
+from trainables.result_mirror import result_loggers
 from trainables.request import OBJECTIVE_METRICS, SearchRequest, study_overrides, study_pairs
 from trainables.schedulers import PerStudyScheduler
 from trainables.shared_plan import shared_plan
@@ -161,6 +162,7 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
             ProgressPrinter(total=sum(p.trials * max(1, len(p.domains)) for p in plans)),
             StepTBXLogger({p.name: tuple(p.distributions) for p in plans}),
             DiskGuard(storage.local_path(storage_abs(request.storage_path))),
+            *result_loggers(),
         ],
         verbose=0,
     )
