@@ -185,7 +185,6 @@ def test_kill_points_then_resume(tmp_path, chain):
         _check_consistent(experiment, finished_before, ended=not point)
 
 
-
 def test_a_trial_told_complete_has_its_final_report_on_disk(tmp_path):
     """Tune copies result.json to the storage path only now and then (here: no checkpoint count
     forces a copy); a kill just after the study was told COMPLETE still finds the final report."""
@@ -196,6 +195,7 @@ def test_a_trial_told_complete_has_its_final_report_on_disk(tmp_path):
     told = [t for t in load_study(experiment, DOMAIN, OBJECTIVE).trials if t.state.name == "COMPLETE"]
     assert len(told) == 1, [t.state.name for t in load_study(experiment, DOMAIN, OBJECTIVE).trials]
     _check_consistent(experiment, {}, ended=False)
+
 
 def _kill_at_random(process: subprocess.Popen, seed: int) -> None:
     """SIGKILL the driver at a seeded random moment: after its 1st or 2nd trial report (a trial
