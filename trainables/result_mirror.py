@@ -21,10 +21,9 @@ from ray.air.constants import EXPR_RESULT_FILE
 from ray.tune import Callback
 from ray.tune.experiment import Trial
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+from ray.tune.result import DONE  # set on a trial's last result, or when the scheduler stops it
 
 from dabs_lib.experiment import FINAL
-
-DONE = "done"  # Tune's key: set on a trial's last result, or when the scheduler stops it
 
 
 def publish_result_file(trial: Trial) -> None:

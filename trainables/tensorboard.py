@@ -25,7 +25,7 @@ from typing import Any
 
 from ray.tune.experiment import Trial
 from ray.tune.logger import TBXLoggerCallback
-from ray.tune.result import TIMESTEPS_TOTAL, TRAINING_ITERATION
+from ray.tune.result import DONE, TIMESTEPS_TOTAL, TRAINING_ITERATION
 from ray.tune.utils import flatten_dict
 
 from dabs_lib.experiment import FINAL, STEP, STUDY, TRIAL_NUMBER
@@ -34,7 +34,7 @@ PREFIX = "ray/tune/"
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route trials
 CONTEXT_PARAMS = ("domain", "objective")  # fixed per study, but what tells studies apart
 HIDDEN = {  # Tune's own counters and timings, and our bookkeeping: not scalars, not metrics
-    "done",
+    DONE,
     FINAL,
     STEP,
     TIMESTEPS_TOTAL,
