@@ -79,6 +79,17 @@ class ProgressPrinter(Callback):
         self.__init__()
         self.__dict__.update({k: v for k, v in state.items() if type(v) is type(getattr(self, k, v))})
 
+    def get_state(self) -> dict[str, Any]:
+        """What Tune saves with each experiment snapshot and gives back on resume: without it a
+        resumed search counted every trial the scheduler had stopped before the interrupt as running
+        (this object is otherwise restored as it was pickled when the search started)."""
+        return {"completed": sorted(self.completed), "best": dict(self.best), "warned": sorted(self.warned)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.completed.update(state.get("completed", ()))
+        self.best.update(state.get("best", {}))
+        self.warned.update(state.get("warned", ()))
+
     def setup(
         self,
         stop: Stopper | None = None,

@@ -305,6 +305,30 @@ def test_a_trial_an_interrupt_stopped_is_not_counted_as_pruned():
     assert overall_line([pruned, stopped], 4, 10.0, {"a"}).startswith("overall: 0 finished, 1 running, 1 pruned")
 
 
+def test_a_resumed_search_still_counts_the_trials_pruned_before_it(tmp_path):
+    """Tune snapshots the printer's state with the experiment and gives it back on resume (its own
+    CallbackList code): a trial the scheduler stopped before the interrupt stays 'pruned'."""
+    from types import SimpleNamespace
+
+    from ray.tune.callback import CallbackList
+
+    from trainables.progress import ProgressPrinter, overall_line
+
+    before = ProgressPrinter(total=2)
+    before.completed.add("a")
+    before.best["digits/emix"] = 0.5
+    CallbackList([before]).save_to_dir(str(tmp_path), session_str="s1")
+    after = ProgressPrinter(total=2)  # what tuner.pkl gives back: the printer as the search started
+    callbacks = CallbackList([after])
+    assert callbacks.can_restore(str(tmp_path))
+    callbacks.restore_from_dir(str(tmp_path))
+    pruned = SimpleNamespace(
+        status="TERMINATED", last_result={"time_total_s": 1.0}, trial_id="a", config={"domain": "digits"}
+    )
+    assert after.best == {"digits/emix": 0.5}
+    assert overall_line([pruned], 2, 1.0, after.completed).startswith("overall: 0 finished, 0 running, 1 pruned")
+
+
 def test_the_eta_leaves_out_baselines_once_a_searched_trial_ended():
     """A random-init baseline only probes (seconds): averaged in, the first ETAs were minutes for hours."""
     from types import SimpleNamespace
