@@ -352,10 +352,9 @@ class MultiStudySearcher(Searcher):
             )
 
 
-def close_open_trials(journal: str, errors: dict[tuple[str, int], str]) -> None:
+def close_open_trials(storage: optuna.storages.BaseStorage, errors: dict[tuple[str, int], str]) -> None:
     """At the end of a search: every trial still RUNNING in the journal becomes FAIL, with its
     error line (errors: (study, number) -> line) or the reason it never finished."""
-    storage = open_journal(journal)
     for summary in storage.get_all_studies():
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):

@@ -129,7 +129,7 @@ def finish(uri: str, manifest: Manifest, plans: list[StudyPlan], grid: ResultGri
     interrupted = unfinished or any(len(trials(p.name)) < p.trials for p in plans)
     errors = _error_lines(grid)
     if not interrupted:
-        close_open_trials(journal, errors)
+        close_open_trials(storage_, errors)
         kill_point("journal-closed")  # test-only: the journal is closed, the manifest still says running
     statuses = {}
     for plan in plans:

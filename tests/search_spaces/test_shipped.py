@@ -186,3 +186,17 @@ def test_the_probe_path_default_has_one_owner():
         assert not set(data.get("fixed") or {}) & set(PROBE_PATH_KEYS), path.name
     space = load_space("emix", "digits", extra_files=["model_size", "probe"])
     assert not (set(space.fixed) | set(space.search)) & set(PROBE_PATH_KEYS)
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.rglob("*.yaml")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_reads_every_shipped_file_as_the_pure_python_loader_does(path):
+    """The spaces are parsed by libyaml's CSafeLoader when PyYAML has it (the fast path of every
+    search and resume); it must give exactly what yaml.safe_load gives."""
+    import yaml
+
+    from search_spaces.loader import _safe_load
+
+    text = path.read_text()
+    assert _safe_load(text) == yaml.safe_load(text)
+    if hasattr(yaml, "CSafeLoader"):
+        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
