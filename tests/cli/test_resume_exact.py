@@ -68,6 +68,13 @@ def _trials(experiment: Path) -> dict[str, tuple[dict, list[dict]]]:
     return out
 
 
+def _last_counts(stdout: str) -> str:
+    """'2 finished, 0 running, 0 pruned, 0 errored of 2 trials' from the last overall line."""
+    lines = [line for line in stdout.splitlines() if "overall: " in line]
+    assert lines, stdout[-3000:]
+    return lines[-1].split("overall: ", 1)[1].split(";", 1)[0]
+
+
 def _kill_after_first_report(command: list[str]) -> str:
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
@@ -104,6 +111,8 @@ def test_a_killed_and_resumed_search_reports_what_an_uninterrupted_one_does(tmp_
     )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
 
+    # the resumed run's closing overall line counts what the uninterrupted run's does
+    assert _last_counts(resumed.stdout) == _last_counts(whole.stdout)
     expected, got = _trials(tmp_path / "whole"), _trials(tmp_path / "killed")
     assert sorted(got) == sorted(expected) and len(got) == 2
     first = min(expected)
