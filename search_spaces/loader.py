@@ -53,10 +53,9 @@ def _safe_load(text: str) -> Any:
     a tenth of the time: a search reads every study's layers, and resume reads them again). A
     document libyaml refuses is parsed again by the pure-Python loader, whose message names the
     offending character."""
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is not None:
+    if hasattr(yaml, "CSafeLoader"):
         try:
-            return yaml.load(text, Loader=loader)  # CSafeLoader: the safe loader, in C
+            return yaml.load(text, Loader=yaml.CSafeLoader)  # the safe loader, in C
         except yaml.YAMLError:
             pass
     return yaml.safe_load(text)
