@@ -50,12 +50,12 @@ def shown(path: Path) -> str:
 
 def _safe_load(text: str) -> Any:
     """yaml.safe_load, through libyaml's CSafeLoader when PyYAML has it (the same safe constructor,
-    a tenth of the time: a search reads every study's layers, and resume reads them again). A
+    a fifth of the time: a search reads every study's layers, and resume reads them again). A
     document libyaml refuses is parsed again by the pure-Python loader, whose message names the
     offending character."""
     if hasattr(yaml, "CSafeLoader"):
         try:
-            return yaml.load(text, Loader=yaml.CSafeLoader)  # the safe loader, in C
+            return yaml.load(text, Loader=yaml.CSafeLoader)  # guard-ok: CSafeLoader is SafeLoader in C
         except yaml.YAMLError:
             pass
     return yaml.safe_load(text)

@@ -83,7 +83,7 @@ class ProgressPrinter(Callback):
         """What Tune saves with each experiment snapshot and gives back on resume: without it a
         resumed search counted every trial the scheduler had stopped before the interrupt as running
         (this object is otherwise restored as it was pickled when the search started)."""
-        return {"completed": sorted(self.completed), "best": dict(self.best), "warned": sorted(self.warned)}
+        return {"completed": list(self.completed), "best": dict(self.best), "warned": list(self.warned)}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.completed.update(state.get("completed", ()))

@@ -199,4 +199,4 @@ def test_libyaml_reads_every_shipped_file_as_the_pure_python_loader_does(path):
     text = path.read_text()
     assert _safe_load(text) == yaml.safe_load(text)
     if hasattr(yaml, "CSafeLoader"):
-        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
+        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)  # guard-ok: the safe loader in C
