@@ -1,5 +1,6 @@
 """An interrupted experiment resumes to completion: every study of its one Tune run completes,
-every trial finished exactly once, and the journal's states match the trials' results.
+every trial finished once (a tail re-run from its checkpoint ends where it had ended), and the
+journal's states match the trials' results.
 
 A report made after a trial's last persisted checkpoint is lost with the interruption and
 re-run on resume; `live_timeline` drops the lost copy, which is what analysis reads.
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from analysis.results import live_timeline
-from dabs_lib.experiment import read_manifest
+from dabs_lib.experiment import METRIC, read_manifest
 from tests.trainables.helpers import study_states, trial_results
 
 pytestmark = pytest.mark.slow
@@ -121,7 +122,11 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
             assert iterations == list(range(1, len(rows) + 1)), (number, iterations)  # no gap
             assert rows[-1].get("final") and not any(r.get("final") for r in rows[:-1]), number
             assert rows[-1]["step"] == 4, (number, rows[-1])
-            assert sum(bool(r.get("final")) for r in raw) == 1, number  # a finished trial is never run again
+            # Never run again from scratch: a kill before Tune's own snapshot held the final checkpoint
+            # re-runs the tail from the last persisted one, so the final row may appear twice, at the
+            # same iteration with the same score (docs/what-happens-when.md).
+            ends = {(r["training_iteration"], round(r[METRIC], 9)) for r in raw if r.get("final")}
+            assert len(ends) == 1, (number, ends)
         for number, state in states.items():  # anything else was closed with a reason, never left RUNNING
             assert state in ("COMPLETE", "FAIL"), (number, state)
     manifest = read_manifest(experiment)

@@ -224,7 +224,11 @@ def test_ray_best_trial_per_study_with_rays_own_api(experiment):
         name = study_name(domain, OBJECTIVE)
         trials = [t for t in analysis.trials if t.config[STUDY] == name]
         best = max(trials, key=lambda t: t.last_result.get(METRIC, float("-inf")))
-        frame = analysis.dataframe(metric=METRIC, mode="max")
+        frame = analysis.dataframe()  # each trial's last result, as `best` ranks them
         mine = frame[frame[f"config/{STUDY}"] == name]
-        assert mine.loc[mine[METRIC].idxmax(), "trial_id"] == best.trial_id
+        top = mine[mine[METRIC] == mine[METRIC].max()]  # smoke scores tie often: either answer is right
+        assert best.trial_id in set(top["trial_id"]) and best.last_result[METRIC] == mine[METRIC].max()
         assert best.config["domain"] == domain
+        best_ever = analysis.dataframe(metric=METRIC, mode="max")  # each trial's best-ever row instead
+        ever = best_ever[best_ever[f"config/{STUDY}"] == name]
+        assert ever[METRIC].max() >= mine[METRIC].max()
