@@ -32,11 +32,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The suite runs in TEST_WORKERS pytest-xdist processes, each test file whole in one of them
+# (`--dist loadfile`: a file's module fixtures, its tiny searches, are built once). Files with
+# slow tests are handed out first (tests/conftest.py). TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+
 test: lint compile
-	$(BIN)/python -m pytest -q -rs --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rs --durations=15 $(XDIST) $(PYTEST_ARGS)
 
 test-fast: compile
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/probe_speed.py

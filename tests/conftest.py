@@ -5,11 +5,22 @@ import pytest
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "0")
 
+import atexit
+import shutil
 import tempfile
+
+from tests.analysis.search_fixture import SHARED_ENV
 
 # The on-disk feature cache defaults to ~/.cache/dabs-tune; tests (and the CLI processes
 # they start, which inherit the environment) use a private folder instead.
 os.environ.setdefault("DABS_TUNE_CACHE", tempfile.mkdtemp(prefix="dabs-tune-test-cache-"))
+
+# What is built once per test run (search_fixture.built_once). Set here, in the process that
+# starts pytest-xdist's workers, before it starts them: they inherit it and share the folder; this
+# process outlives them and removes it.
+if SHARED_ENV not in os.environ:
+    os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="dabs-tune-test-shared-")
+    atexit.register(shutil.rmtree, os.environ[SHARED_ENV], True)
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +33,13 @@ def _user_domains_forgotten():
     yield
     USER_DOMAIN_FILES.clear()
     USER_DOMAIN_FILES.update(before)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests run first, each file's tests kept together and in order. `make test`
+    hands whole files to its workers (`--dist loadfile`) in this order, so the long end-to-end files
+    start early and the many short files fill in at the end, instead of one long file running
+    alone while the other worker idles."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    order = {path: index for index, path in enumerate(dict.fromkeys(item.path for item in items))}
+    items.sort(key=lambda item: (item.path not in slow_files, order[item.path]))

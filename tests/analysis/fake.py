@@ -72,25 +72,37 @@ def write_trial(
 def write_journal(exp: Path, trials: dict[str, list[tuple[str, dict, float | None, str]]]) -> None:
     """A real Optuna journal: study name -> [(state, params, value, error attribute)] in trial order."""
     import optuna
-    from optuna.distributions import FloatDistribution
 
-    from dabs_lib.experiment import ERROR_ATTR, open_storage
+    from dabs_lib.experiment import open_storage
 
     (exp / "optuna.journal").touch()
     storage = open_storage(exp)
-    for name, rows in trials.items():
-        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
-        for state, params, value, error in rows:
-            study.add_trial(
-                optuna.trial.create_trial(
-                    state=optuna.trial.TrialState[state],
-                    params=params,
-                    value=value,
-                    distributions={k: FloatDistribution(1e-5, 1e-2, log=True) for k in params},
-                    intermediate_values={1: value if value is not None else 0.2} if state != "RUNNING" else {},
-                    user_attrs={ERROR_ATTR: error} if error else {},
-                )
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" in a test's captured stderr
+    try:
+        for name, rows in trials.items():
+            _add_trials(optuna.create_study(study_name=name, storage=storage, direction="maximize"), rows)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _add_trials(study, rows: list[tuple[str, dict, float | None, str]]) -> None:
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    from dabs_lib.experiment import ERROR_ATTR
+
+    for state, params, value, error in rows:
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState[state],
+                params=params,
+                value=value,
+                distributions={k: FloatDistribution(1e-5, 1e-2, log=True) for k in params},
+                intermediate_values={1: value if value is not None else 0.2} if state != "RUNNING" else {},
+                user_attrs={ERROR_ATTR: error} if error else {},
             )
+        )
 
 
 OOM = "RuntimeError: out of memory"

@@ -1,4 +1,6 @@
-"""One tiny real search per test session, shared by tests/analysis and tests/cli (it is the slow part).
+"""One tiny real search per test session, shared by tests/analysis, tests/cli and tests/faults (it is
+the slow part), and by `make test`'s parallel workers: the first to need it builds it, under a lock.
+Tests read it and never write into it (a test that changes files copies it first).
 
 2 domains x 1 objective x 3 trials, plus the random-init baseline of each domain, smoke-sized.
 The probe's L2 path is fixed to strong values: at the weak L2 a search may pick on smoke
@@ -8,11 +10,13 @@ differences into different predictions, and these tests compare scores to 1e-6.
 
 from __future__ import annotations
 
-import atexit
+import fcntl
 import functools
 import json
+import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from trainables.request import SearchRequest
@@ -35,14 +39,30 @@ def tiny_request(storage: Path) -> SearchRequest:
     )
 
 
-@functools.cache
-def tiny_experiment() -> Path:
+SHARED_ENV = "DABS_TUNE_TEST_SHARED"  # set by tests/conftest.py: a folder every worker of this test run shares
+
+
+def built_once(request_for: Callable[[Path], SearchRequest]) -> Path:
+    """The experiment `request_for(root)` describes, searched once per test run in the shared folder
+    (the first worker to ask searches it while the others wait on the lock; a failed search is tried
+    again by the next one to ask)."""
     from trainables.runner import run_search
 
-    root = Path(tempfile.mkdtemp(prefix="dabs-analysis-test-"))
-    atexit.register(shutil.rmtree, root, True)
-    run_search(tiny_request(root), num_cpus=2)
-    return root / "exp"
+    root = Path(os.environ.get(SHARED_ENV) or tempfile.gettempdir())
+    request = request_for(root)
+    built = root / f"{request.name}.built"
+    with open(root / f"{request.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.is_file():
+            shutil.rmtree(root / request.name, ignore_errors=True)  # what a failed attempt left
+            run_search(request, num_cpus=2)
+            built.touch()
+    return root / request.name
+
+
+@functools.cache
+def tiny_experiment() -> Path:
+    return built_once(tiny_request)
 
 
 def reported(trial_dir: Path) -> list[dict]:
@@ -82,9 +102,4 @@ def two_objectives_request(storage: Path) -> SearchRequest:
 
 @functools.cache
 def two_objectives_experiment() -> Path:
-    from trainables.runner import run_search
-
-    root = Path(tempfile.mkdtemp(prefix="dabs-analysis-test-"))
-    atexit.register(shutil.rmtree, root, True)
-    run_search(two_objectives_request(root), num_cpus=2)
-    return root / "exp2"
+    return built_once(two_objectives_request)
