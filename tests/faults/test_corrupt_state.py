@@ -134,6 +134,28 @@ def test_empty_error_files_from_a_full_disk_still_mark_the_trial(experiment, tmp
     assert row["status"] == "errored" and "error.txt is empty" in row["error"]
 
 
+def test_a_half_published_result_file_left_by_a_kill_changes_nothing(experiment, tmp_path, capsys):
+    """trainables.result_mirror publishes a trial's result.json as `result.json.part`, then a move:
+    a kill between the two leaves the part beside the real file (or alone). Readers take neither
+    for the trial's results, and `status` and `export` give what they give without it."""
+    code, _ = _export(experiment, tmp_path / "clean", capsys)
+    assert code == 0
+    assert run_search.main(["status", str(experiment)]) == 0
+    clean_status = capsys.readouterr().out
+    for trial in sorted(experiment.glob("*_emix_00[0-9]")):
+        data = (trial / "result.json").read_bytes()
+        (trial / "result.json.part").write_bytes(data[: len(data) // 2])  # cut mid-copy
+    code, err = _export(experiment, tmp_path / "stray", capsys)
+    assert code == 0 and ".part" not in err, err
+    tables = sorted(path.name for path in (tmp_path / "clean" / "tables").glob("*.csv"))
+    assert "results.csv" in tables
+    for table in tables:
+        clean, stray = (tmp_path / out / "tables" / table for out in ("clean", "stray"))
+        assert stray.read_text() == clean.read_text(), table
+    assert run_search.main(["status", str(experiment)]) == 0
+    assert capsys.readouterr().out == clean_status
+
+
 def test_truncated_trial_checkpoint_is_named_by_probe(experiment, capsys):
     encoder = _first(experiment, "*_emix_*/checkpoint_*/encoder.pt")
     _cut(encoder)
