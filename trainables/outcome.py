@@ -13,7 +13,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from dabs_lib.experiment import (
     ERROR_ATTR,
@@ -34,7 +34,6 @@ from dabs_lib.safe_io import kill_point
 from trainables import storage
 from trainables.optuna_search import ORPHAN, StudyPlan, close_open_trials, open_journal
 from trainables.request import SearchRequest
-from ray.tune.experiment import Trial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -97,7 +96,7 @@ def journal_for(uri: str) -> str:
 
 def _error_lines(grid: ResultGrid) -> dict[tuple[str, int], str]:
     out = {}
-    for result in grid:
+    for result in (grid[i] for i in range(len(grid))):  # ResultGrid is indexed, not typed as iterable
         if result.error is not None:
             out[_trial_key(result)] = error_line(str(result.error)) or type(result.error).__name__
     return out
@@ -112,7 +111,7 @@ def _trial_key(result: Result) -> tuple[str, int]:
     return study, number
 
 
-def _counted(trials: list[Trial]) -> list[Any]:
+def _counted(trials: list[FrozenTrial]) -> list[FrozenTrial]:
     return [t for t in trials if t.state != TrialState.WAITING and t.user_attrs.get(ERROR_ATTR) != ORPHAN]
 
 

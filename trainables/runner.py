@@ -74,8 +74,9 @@ def run_search(
             kill_point("tune-start")  # test-only: Ray runs, Tune has written nothing (no tuner.pkl)
             grid = build_tuner(request, uri, journal).fit()
     except ClusterError:
-        if fresh and not started and storage.local_path(uri):  # refused before any trial: no half-written experiment
-            shutil.rmtree(storage.local_path(uri), ignore_errors=True)
+        local = storage.local_path(uri)
+        if fresh and not started and local:  # refused before any trial: no half-written experiment
+            shutil.rmtree(local, ignore_errors=True)
         raise
     return uri, finish(uri, manifest, plans, grid, journal)
 
@@ -97,7 +98,7 @@ def resume_search(
     for path in remove_empty(local, ("error.pkl",)) if local else ():
         print(f"removed {path}: empty (left by a full disk); Tune would fail unpickling it", flush=True)
     cut = drop_cut_line(local) if local else 0
-    if cut:
+    if cut and local:
         print(
             f"removed the cut last line of {journal_path(local)} ({cut} bytes): an entry a kill or a full disk "
             "interrupted, which Optuna never applied",
@@ -121,7 +122,8 @@ def _restored_or_new(uri: str, request: SearchRequest, journal: str) -> tune.Tun
     the journal, so no finished trial is lost and the searcher does not repeat one."""
     from dabs_lib.experiment import tune_state_problem
 
-    problem = tune_state_problem(storage.local_path(uri)) if storage.local_path(uri) else ""
+    local = storage.local_path(uri)
+    problem = tune_state_problem(local) if local else ""
     if not problem and tune.Tuner.can_restore(uri):
         return tune.Tuner.restore(uri, trainable_for(request), resume_unfinished=True, resume_errored=True)
     print(

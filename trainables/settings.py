@@ -17,6 +17,6 @@ def split_trial_config(config: dict[str, Any], source: str = "trial config") -> 
         settings = TrialSettings(**{k: (v.item() if hasattr(v, "item") else v) for k, v in trial.items()})
     except ValueError as error:
         raise ValueError(f"{error} in {source}") from None
-    config = config_from_dict(rest, source)
-    check_relations({**config.to_dict(), **dataclasses.asdict(settings)}, source)
-    return config, settings
+    pretrain = config_from_dict(rest, source)
+    check_relations({**pretrain.to_dict(), **dataclasses.asdict(settings)}, source)
+    return pretrain, settings
