@@ -18,7 +18,7 @@ os.environ.setdefault("DABS_TUNE_CACHE", tempfile.mkdtemp(prefix="dabs-tune-test
 # What is built once per test run (search_fixture.built_once). Set here, in the process that
 # starts pytest-xdist's workers, before it starts them: they inherit it and share the folder; this
 # process outlives them and removes it.
-if SHARED_ENV not in os.environ:
+if not os.environ.get(SHARED_ENV):
     os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="dabs-tune-test-shared-")
     atexit.register(shutil.rmtree, os.environ[SHARED_ENV], True)
 

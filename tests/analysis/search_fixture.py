@@ -48,7 +48,11 @@ def built_once(request_for: Callable[[Path], SearchRequest]) -> Path:
     again by the next one to ask)."""
     from trainables.runner import run_search
 
-    root = Path(os.environ.get(SHARED_ENV) or tempfile.gettempdir())
+    # without the shared folder (imported outside pytest), a private one: never a fixed place where a
+    # `.built` marker of an earlier run, made by older code, would be taken for this run's search
+    if not os.environ.get(SHARED_ENV):
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="dabs-tune-test-shared-")
+    root = Path(os.environ[SHARED_ENV]).resolve()  # absolute: a test may chdir
     request = request_for(root)
     built = root / f"{request.name}.built"
     with open(root / f"{request.name}.lock", "w") as lock:
