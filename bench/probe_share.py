@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,7 +76,8 @@ def measure(domain_name: str, objective: str, smoke: bool, rows: int = 0, search
     config, settings = split_trial_config(default_config(load_space(objective, domain_name)))
     config = dataclasses.replace(config, max_steps=settings.eval_every, smoke_test=smoke)
     clock = StepClock()
-    result = pretrain(config, callbacks=[clock], logger=False)
+    with tempfile.TemporaryDirectory(prefix="dabs-bench-") as out:  # the encoder file is not kept
+        result = pretrain(config, out, [clock], logger=False)
     domain = get_domain(domain_name, seed=config.data_seed, smoke=smoke)
     task = large_task(domain, rows) if rows else domain.tasks[domain.default_task]
     out = []

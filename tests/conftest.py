@@ -11,16 +11,20 @@ import tempfile
 
 from tests.analysis.search_fixture import SHARED_ENV
 
-# The on-disk feature cache defaults to ~/.cache/dabs-tune; tests (and the CLI processes
-# they start, which inherit the environment) use a private folder instead.
-os.environ.setdefault("DABS_TUNE_CACHE", tempfile.mkdtemp(prefix="dabs-tune-test-cache-"))
 
-# What is built once per test run (search_fixture.built_once). Set here, in the process that
-# starts pytest-xdist's workers, before it starts them: they inherit it and share the folder; this
-# process outlives them and removes it.
-if not os.environ.get(SHARED_ENV):
-    os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="dabs-tune-test-shared-")
-    atexit.register(shutil.rmtree, os.environ[SHARED_ENV], True)
+def _private_folder(variable: str, prefix: str) -> None:
+    """A temp folder for `variable` unless it is set. Set here, in the process that starts
+    pytest-xdist's workers, before it starts them: they (and the CLI processes tests start)
+    inherit it and share the folder; this process outlives them and removes it."""
+    if not os.environ.get(variable):
+        os.environ[variable] = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, os.environ[variable], True)
+
+
+# The on-disk feature cache defaults to ~/.cache/dabs-tune; tests use a private one.
+_private_folder("DABS_TUNE_CACHE", "dabs-tune-test-cache-")
+# What is built once per test run (search_fixture.built_once).
+_private_folder(SHARED_ENV, "dabs-tune-test-shared-")
 
 
 @pytest.fixture(autouse=True)
