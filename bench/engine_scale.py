@@ -15,6 +15,10 @@ the time to reload it (ours), resume time (ours), driver peak RSS, trials per mi
 
     nice -n 19 python bench/engine_scale.py --trials 1000,5000,10000 --slots 64,256 --out bench_out/scale.md
     python bench/engine_scale.py --smoke-test          # 2 x 2 studies, 8 trials, 4 slots (CI)
+
+`--keep DIR` keeps the experiment of the (one) run of ours in DIR/ours; `--resume-of DIR/ours
+--rounds 3` then times `resume_search` alone on copies of it, each on a fresh simulated cluster
+(what to compare two versions of `resume` with, on one large experiment built once).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,17 +57,36 @@ DOMAINS = (
 OBJECTIVES = ("emix", "shed", "mae", "capri")
 
 
-def run_ours(args: argparse.Namespace, address: str, root: str) -> dict:
+def light_engine():
+    """trainables.runner with the light trial in place of pretrain_transfer."""
     from ray import tune
 
     import trainables.runner as runner
     import trainables.search as search
-    from dabs_lib.experiment import journal_path, open_storage, read_manifest
     from engine_scale_parts import light_trial
-    from trainables.outcome import write_manifest
 
     light = tune.with_resources(light_trial, search.TrialResources(1.0, 0.0))
     search.trainable_for = runner.trainable_for = lambda request: light  # the trial's work, nothing of the engine
+    return runner, search
+
+
+def timed_resume(uri: str, address: str) -> float:
+    """What a driver killed after the last trial leaves (status "running"), resumed: the journal
+    reload and Tune's restore at this size; a finished search refuses to resume."""
+    from dabs_lib.experiment import read_manifest
+    from trainables.outcome import write_manifest
+
+    runner, _ = light_engine()
+    write_manifest(uri, dataclasses.replace(read_manifest(uri), status="running"))
+    start = time.perf_counter()
+    runner.resume_search(uri, address=address)
+    return time.perf_counter() - start
+
+
+def run_ours(args: argparse.Namespace, address: str, root: str) -> dict:
+    from dabs_lib.experiment import journal_path, open_storage
+
+    runner, search = light_engine()
     per_study = max(1, args.trials // (len(args.domains) * len(args.objectives)))
     request = search.SearchRequest(
         domains=tuple(args.domains),
@@ -85,12 +109,9 @@ def run_ours(args: argparse.Namespace, address: str, root: str) -> dict:
     row["trials"] = sum(len(storage.get_all_trials(s._study_id)) for s in storage.get_all_studies())
     row["reload s"] = time.perf_counter() - start
     row["journal MB"] = journal.stat().st_size / 2**20
-    # What a driver killed after the last trial leaves (status "running"), resumed: the journal reload
-    # and Tune's restore at this size; a finished search refuses to resume.
-    write_manifest(uri, dataclasses.replace(read_manifest(uri), status="running"))
-    start = time.perf_counter()
-    runner.resume_search(uri, address=address)
-    row["resume s"] = time.perf_counter() - start
+    if args.keep:  # kept as the finished search left it, before the resume below changes it
+        shutil.copytree(uri, Path(args.keep, "ours"), symlinks=True)
+    row["resume s"] = timed_resume(uri, address)
     return row
 
 
@@ -160,6 +181,25 @@ def one_run(args: argparse.Namespace) -> dict:
     }
 
 
+def resume_rounds(args: argparse.Namespace) -> list[float]:
+    """`resume_search` of copies of the experiment args.resume_of, each on a fresh simulated cluster."""
+    from engine_scale_parts import simulated_cluster
+
+    os.environ[WAIT_ENV] = str(args.wait)
+    seconds = []
+    for _ in range(args.rounds):
+        cluster = simulated_cluster(args.nodes, max(1, args.slots[0] // args.nodes), args.gpus_per_node)
+        try:
+            with tempfile.TemporaryDirectory() as root:
+                copy = Path(root, Path(args.resume_of).name)
+                shutil.copytree(args.resume_of, copy, symlinks=True)
+                seconds.append(timed_resume(str(copy), cluster.address))
+        finally:
+            cluster.shutdown()
+        print(f"resume of {args.resume_of}: {seconds[-1]:.2f} s", flush=True)
+    return seconds
+
+
 def _child(args: argparse.Namespace, engine: str, trials: int, slots: int) -> dict:
     argv = [
         sys.executable,
@@ -178,6 +218,8 @@ def _child(args: argparse.Namespace, engine: str, trials: int, slots: int) -> di
         str(args.reports),
         "--wait",
         str(args.wait),
+        "--keep",
+        args.keep,
         "--domains",
         ",".join(args.domains),
         "--objectives",
@@ -209,6 +251,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--engines", type=split, default=["ours", "plain"])
     p.add_argument("--out", default="", help="also write the table (markdown) here")
     p.add_argument("--smoke-test", action="store_true", help="2 domains x 2 objectives, 8 trials, 4 slots, 2 nodes")
+    p.add_argument("--keep", default="", help="keep the experiment of ours (one run) in KEEP/ours")
+    p.add_argument("--resume-of", default="", help="only time resume_search of copies of this experiment")
+    p.add_argument("--rounds", type=int, default=3, help="resumes timed with --resume-of")
     p.add_argument("--one", choices=("ours", "plain"), help=argparse.SUPPRESS)  # a child: one run, JSON out
     args = p.parse_args(argv)
     if args.smoke_test:
@@ -221,6 +266,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.resume_of:
+        resume_rounds(args)
+        return 0
     if args.one:
         print(json.dumps(one_run(args)), flush=True)
         return 0
