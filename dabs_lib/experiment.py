@@ -5,6 +5,8 @@
       optuna.journal                 every study of the experiment (Optuna JournalStorage, file backend)
       <domain>_<objective>_NNN/      one Tune trial: NNN is its study's trial number; 000 is the DABS default
       tuner.pkl, experiment_state-*.json, searcher-state-*.pkl   Tune's own state (what `resume` restores)
+      tune_settled_trials.json       only while a resumed run goes on: Tune's entries of its finished
+                                     trials, set aside from experiment_state (trainables/tune_state.py)
 
 Every writer and reader (the search engine, `resume`, `analyze`, `export`, `list`, the probe
 search) goes through this module: it spells the file names, the study and trial names, the
@@ -95,24 +97,44 @@ TUNER_STATE = "tuner.pkl"  # Tune's own snapshot of the run; written after Ray s
 EXPERIMENT_STATE = "experiment_state-*.json"  # Tune's trial table, rewritten as the run goes
 
 
-def tune_state_problem(folder: str | Path) -> str:
-    """'' when Tune's state in `folder` can be restored; else which file is missing or damaged."""
+SETTLED_TRIALS = "tune_settled_trials.json"  # Tune's finished trials, set aside while a resume runs
+
+
+@dataclass
+class TuneState:
+    """Tune's newest trial table in an experiment folder: `problem` is '' when Tune can restore
+    the run, else which file is missing or damaged; `path` and `table` are None without one."""
+
+    problem: str = ""
+    path: Path | None = None
+    table: dict[str, Any] | None = None
+
+
+def read_tune_state(folder: str | Path) -> TuneState:
+    """Tune's state in `folder`, checked: tuner.pkl present and not empty, the newest
+    experiment_state-*.json (Tune restores from the newest name) parsed."""
     import json
 
     folder = Path(folder)
     tuner = folder / TUNER_STATE
     if not tuner.is_file():
-        return f"{tuner} is missing (the search stopped before Tune's first snapshot)"
+        return TuneState(f"{tuner} is missing (the search stopped before Tune's first snapshot)")
     if tuner.stat().st_size == 0:
-        return f"{tuner} is damaged (empty)"
+        return TuneState(f"{tuner} is damaged (empty)")
     states = sorted(folder.glob(EXPERIMENT_STATE))
     if not states:
-        return ""  # Tune restores from tuner.pkl alone (its trials start over)
+        return TuneState()  # Tune restores from tuner.pkl alone (its trials start over)
     try:
-        json.loads(states[-1].read_text())
+        return TuneState("", states[-1], json.loads(states[-1].read_bytes()))
     except (OSError, ValueError) as error:
-        return f"{states[-1]} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
-    return ""
+        return TuneState(
+            f"{states[-1]} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+        )
+
+
+def tune_state_problem(folder: str | Path) -> str:
+    """'' when Tune's state in `folder` can be restored; else which file is missing or damaged."""
+    return read_tune_state(folder).problem
 
 
 def probe_protocol(settings: TrialSettings, kind: str = "linear", smoke_test: bool = False) -> ProbeProtocol:

@@ -41,25 +41,44 @@ def _study(trial: Trial) -> str:
     return f"{trial.config.get('domain', '?')}/{objective}"
 
 
-def overall_line(trials: list[Trial], total: int, elapsed: float, completed: set[str] | None = None) -> str:
-    """Counts per study and in total, and an ETA from the measured seconds of the trials that ended."""
-    per_study: dict[str, Counter[str]] = {}
-    for trial in trials:
-        per_study.setdefault(_study(trial), Counter())[trial_state(trial, completed)] += 1
-    counts = sum(per_study.values(), Counter())
-    ended = [t for t in trials if trial_state(t, completed) in ("finished", "pruned")]
+Row = tuple[str, str, float, bool]  # a trial as the overall line counts it: study, state, seconds, searched
+
+
+def trial_row(trial: Trial, completed: set[str] | None = None, state: str = "") -> Row:
+    """`state`: what the trial is known to be now (a callback runs before Tune sets the status)."""
+    seconds = float((trial.last_result or {}).get("time_total_s", 0.0))
     # random-init baselines only probe (seconds): they would make the first ETAs far too short
-    searched = [t for t in ended if t.config.get("objective") != BASELINE] or ended
-    left = max(total, len(trials)) - counts["finished"] - counts["pruned"] - counts["errored"]
-    if not ended:
+    searched = trial.config.get("objective") != BASELINE
+    return _study(trial), state or trial_state(trial, completed), seconds, searched
+
+
+def overall_line(
+    trials: list[Trial],
+    total: int,
+    elapsed: float,
+    completed: set[str] | None = None,
+    ended: dict[str, Row] | None = None,
+) -> str:
+    """Counts per study and in total, and an ETA from the measured seconds of the trials that ended.
+    `ended`: trials that ended earlier (by trial id), for those Tune's trial list no longer holds."""
+    rows = {trial.trial_id: trial_row(trial, completed) for trial in trials}
+    rows = {**(ended or {}), **rows}
+    per_study: dict[str, Counter[str]] = {}
+    for study, state, _, _ in rows.values():
+        per_study.setdefault(study, Counter())[state] += 1
+    counts = sum(per_study.values(), Counter())
+    done = [row for row in rows.values() if row[1] in ("finished", "pruned")]
+    searched = [row for row in done if row[3]] or done
+    left = max(total, len(rows)) - counts["finished"] - counts["pruned"] - counts["errored"]
+    if not done:
         eta = "ETA after the first trial ends"
     else:
-        mean = sum(float(t.last_result.get("time_total_s", 0.0)) for t in searched) / len(searched)
+        mean = sum(row[2] for row in searched) / len(searched)
         eta = f"ETA {_duration(left * mean / max(1, counts['running']))}"
     total_text = ", ".join(f"{counts[s]} {s}" for s in STATES)
     studies = " ".join(f"{name} {'/'.join(str(c[s]) for s in STATES)}" for name, c in sorted(per_study.items()))
     return (
-        f"overall: {total_text} of {max(total, len(trials))} trials; elapsed {_duration(elapsed)}, {eta} | "
+        f"overall: {total_text} of {max(total, len(rows))} trials; elapsed {_duration(elapsed)}, {eta} | "
         f"{studies} ({'/'.join(STATES)})"
     )
 
@@ -71,6 +90,9 @@ class ProgressPrinter(Callback):
         self.every_s = every_s or float(os.environ.get(SUMMARY_EVERY_ENV) or SUMMARY_EVERY_S)
         self.warned: set[str] = set()
         self.completed: set[str] = set()  # trial ids Tune reported complete (an interrupt stops others silently)
+        # Every trial that ended, as the overall line counts it: a resume sets the finished ones
+        # aside from Tune's trial list (trainables/tune_state.py), and they still count.
+        self.ended: dict[str, Row] = {}
         self.total = total
         self.start = self.last_summary = time.perf_counter()
 
@@ -83,10 +105,16 @@ class ProgressPrinter(Callback):
         """What Tune saves with each experiment snapshot and gives back on resume: without it a
         resumed search counted every trial the scheduler had stopped before the interrupt as running
         (this object is otherwise restored as it was pickled when the search started)."""
-        return {"completed": list(self.completed), "best": dict(self.best), "warned": list(self.warned)}
+        return {
+            "completed": list(self.completed),
+            "best": dict(self.best),
+            "warned": list(self.warned),
+            "ended": dict(self.ended),
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.completed.update(state.get("completed", ()))
+        self.ended.update(state.get("ended", {}))
         self.best.update(state.get("best", {}))
         self.warned.update(state.get("warned", ()))
 
@@ -122,6 +150,7 @@ class ProgressPrinter(Callback):
     def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         self.completed.add(trial.trial_id)
         last = trial.last_result or {}
+        self.ended[trial.trial_id] = trial_row(trial, state="finished" if last.get(FINAL) else "pruned")
         how = "finished" if last.get(FINAL) else "stopped early by the scheduler"
         if last.get("diverged"):
             how = f"stopped: {last['diverged']}"
@@ -129,6 +158,7 @@ class ProgressPrinter(Callback):
 
     def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: object) -> None:
         """One line: the trial, its error's last line, and the file with the whole traceback."""
+        self.ended[trial.trial_id] = trial_row(trial, state="errored")
         staged = os.path.join(str(trial.local_path or trial.path), "error.txt")  # Ray's session folder
         path = os.path.join(str(trial.path or trial.local_path), "error.txt")  # the experiment's, where it is kept
         try:
@@ -142,7 +172,8 @@ class ProgressPrinter(Callback):
         now = time.perf_counter()
         if now - self.last_summary >= self.every_s:
             self.last_summary = now
-            self._say("", overall_line(trials, self.total, now - self.start, self.completed))
+            self._say("", overall_line(trials, self.total, now - self.start, self.completed, self.ended))
 
     def on_experiment_end(self, trials: list[Trial], **info: object) -> None:
-        self._say("", overall_line(trials, self.total, time.perf_counter() - self.start, self.completed))
+        elapsed = time.perf_counter() - self.start
+        self._say("", overall_line(trials, self.total, elapsed, self.completed, self.ended))

@@ -84,9 +84,11 @@ def run_search(
 def resume_search(
     uri: str, address: str = "", num_cpus: int = 0, schedule_timeout_s: float = SCHEDULE_TIMEOUT_S
 ) -> tuple[str, Outcome]:
-    """Continue an interrupted search: Tune restores every trial, the searcher its studies and
-    the scheduler its rungs; finished trials are kept, unfinished ones continue."""
+    """Continue an interrupted search: Tune restores its unfinished trials, the searcher its
+    studies and the scheduler its rungs; finished trials are kept (set aside from Tune's trial
+    table while the run goes on: trainables/tune_state.py), unfinished ones continue."""
     from trainables.optuna_search import relocate_journal
+    from trainables.tune_state import put_back, set_aside
 
     uri = storage_abs(uri)
     request = load_manifest(uri, for_resume=True)
@@ -104,6 +106,8 @@ def resume_search(
             "interrupted, which Optuna never applied",
             flush=True,
         )
+    if local:
+        set_aside(local)
     try:
         with ray_session(
             address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
@@ -112,6 +116,8 @@ def resume_search(
             grid = _restored_or_new(uri, request, journal).fit()
     finally:
         relocate_journal("")
+    if local:
+        put_back(local)
     plans, _ = load_plans(request)
     return uri, finish(uri, new_manifest("search", dataclasses.asdict(request), plans), plans, grid, journal)
 

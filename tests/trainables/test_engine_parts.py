@@ -329,6 +329,37 @@ def test_a_resumed_search_still_counts_the_trials_pruned_before_it(tmp_path):
     assert overall_line([pruned], 2, 1.0, after.completed).startswith("overall: 0 finished, 0 running, 1 pruned")
 
 
+def test_trials_that_ended_before_a_resume_count_though_tunes_list_no_longer_holds_them(tmp_path):
+    """A resume sets the finished trials aside from Tune's trial list (trainables/tune_state.py):
+    the printer's own ledger, snapshotted with the experiment, still counts them and their times."""
+    from types import SimpleNamespace
+
+    from ray.tune.callback import CallbackList
+
+    from trainables.progress import ProgressPrinter
+
+    def trial(trial_id: str, status: str, final: bool, seconds: float = 100.0) -> SimpleNamespace:
+        result = {"time_total_s": seconds, "final": final}
+        config = {"domain": "digits", "objective": "emix"}
+        return SimpleNamespace(
+            status=status, last_result=result, trial_id=trial_id, config=config, path="", local_path=""
+        )
+
+    before = ProgressPrinter(total=5)
+    before.on_trial_complete(0, [], trial("a", "RUNNING", final=True))  # Tune sets the status after its callbacks
+    before.on_trial_complete(0, [], trial("b", "RUNNING", final=False))
+    before.on_trial_error(0, [], trial("c", "RUNNING", final=False))
+    CallbackList([before]).save_to_dir(str(tmp_path), session_str="s1")
+    after = ProgressPrinter(total=5)
+    CallbackList([after]).restore_from_dir(str(tmp_path))
+    lines: list[str] = []
+    after._say = lambda study, text: lines.append(text)  # type: ignore[method-assign]
+    retried = trial("c", "PENDING", final=False)  # an errored trial the resume runs again: Tune's state wins
+    after.on_experiment_end([trial("d", "RUNNING", final=False), retried])
+    assert lines[-1].startswith("overall: 1 finished, 1 running, 1 pruned, 0 errored of 5 trials"), lines
+    assert "ETA 5m00s" in lines[-1]  # 3 left (pending counts as left) x 100 s / 1 running
+
+
 def test_the_eta_leaves_out_baselines_once_a_searched_trial_ended():
     """A random-init baseline only probes (seconds): averaged in, the first ETAs were minutes for hours."""
     from types import SimpleNamespace

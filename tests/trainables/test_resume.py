@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from analysis.results import live_timeline
-from dabs_lib.experiment import METRIC, read_manifest
+from dabs_lib.experiment import METRIC, SETTLED_TRIALS, read_manifest
 from tests.trainables.helpers import study_states, trial_results
 
 pytestmark = pytest.mark.slow
@@ -131,6 +131,15 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
             assert state in ("COMPLETE", "FAIL"), (number, state)
     manifest = read_manifest(experiment)
     assert manifest.status == "finished" and {s.status for s in manifest.studies} == {"finished"}
+    # The finished trials Tune's table lost while the resume ran (trainables/tune_state.py) are back in it:
+    # Ray's own ExperimentAnalysis sees one trial per folder, and the progress printer counted them all.
+    from ray.tune import ExperimentAnalysis
+
+    folders = sorted(p.name for p in experiment.iterdir() if p.is_dir() and p.name.count("_") == 2)
+    assert sorted(t.path.rsplit("/", 1)[-1] for t in ExperimentAnalysis(str(experiment)).trials) == folders
+    assert not (experiment / SETTLED_TRIALS).exists()
+    overall = [line for line in resumed.stdout.splitlines() if "overall:" in line]
+    assert f"overall: {NUM_SAMPLES * len(STUDIES)} finished" in overall[-1], overall[-1]
     second = subprocess.run(
         [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment)],
         cwd=ROOT,
