@@ -19,12 +19,13 @@ own sampler (seeded from --seed, domain and objective) and routes results back:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import pickle
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -107,10 +108,32 @@ def _next_number(study: optuna.Study) -> int:
     return min(queued) if queued else len(trials)
 
 
+_ONE_READER: dict[str, optuna.storages.JournalStorage | None] = {}  # journal path -> its reader in a run
+
+
+@contextlib.contextmanager
+def one_reader(path: str) -> Iterator[None]:
+    """Within this block, every `open_journal(path)` of this process returns one JournalStorage, so
+    a run's searcher and its end (trainables.outcome.finish) replay the journal once, not once each
+    (the replay is most of a resume's own time at thousands of trials: BENCHMARKS.md). Only while
+    one run owns the journal: a JournalStorage reads just the lines appended since its last read,
+    so a file rewritten meanwhile (`resume`'s removal of a cut last line) would be misread."""
+    _ONE_READER[path] = None
+    try:
+        yield
+    finally:
+        _ONE_READER.pop(path, None)
+
+
 def open_journal(path: str) -> optuna.storages.JournalStorage:
     from optuna.storages.journal import JournalFileBackend
 
-    return optuna.storages.JournalStorage(JournalFileBackend(path))
+    if path not in _ONE_READER:
+        return optuna.storages.JournalStorage(JournalFileBackend(path))
+    reader = _ONE_READER[path]
+    if reader is None:
+        reader = _ONE_READER[path] = optuna.storages.JournalStorage(JournalFileBackend(path))
+    return reader
 
 
 class MultiStudySearcher(Searcher):

@@ -14,6 +14,7 @@ from dabs_lib.safe_io import kill_point, remove_empty
 from trainables import storage
 from trainables.cluster import ClusterError, TrialDemand, ray_session
 from trainables.limits import SCHEDULE_TIMEOUT_S
+from trainables.optuna_search import one_reader, relocate_journal
 from trainables.outcome import Outcome, finish, journal_for, load_manifest, new_manifest, write_manifest
 from trainables.search import SearchRequest, build_tuner, load_plans, storage_abs, trainable_for
 
@@ -66,19 +67,20 @@ def run_search(
     write_manifest(uri, manifest)
     journal = journal_for(uri)
     started = False
-    try:
-        with ray_session(
-            address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
-        ):
-            started = True
-            kill_point("tune-start")  # test-only: Ray runs, Tune has written nothing (no tuner.pkl)
-            grid = build_tuner(request, uri, journal).fit()
-    except ClusterError:
-        local = storage.local_path(uri)
-        if fresh and not started and local:  # refused before any trial: no half-written experiment
-            shutil.rmtree(local, ignore_errors=True)
-        raise
-    return uri, finish(uri, manifest, plans, grid, journal)
+    with one_reader(journal):
+        try:
+            with ray_session(
+                address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
+            ):
+                started = True
+                kill_point("tune-start")  # test-only: Ray runs, Tune has written nothing (no tuner.pkl)
+                grid = build_tuner(request, uri, journal).fit()
+        except ClusterError:
+            local = storage.local_path(uri)
+            if fresh and not started and local:  # refused before any trial: no half-written experiment
+                shutil.rmtree(local, ignore_errors=True)
+            raise
+        return uri, finish(uri, manifest, plans, grid, journal)
 
 
 def resume_search(
@@ -87,7 +89,6 @@ def resume_search(
     """Continue an interrupted search: Tune restores its unfinished trials, the searcher its
     studies and the scheduler its rungs; finished trials are kept (set aside from Tune's trial
     table while the run goes on: trainables/tune_state.py), unfinished ones continue."""
-    from trainables.optuna_search import relocate_journal
     from trainables.tune_state import put_back, set_aside
 
     uri = storage_abs(uri)
@@ -108,18 +109,19 @@ def resume_search(
         )
     if local:
         set_aside(local)
-    try:
-        with ray_session(
-            address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
-        ):
-            kill_point("tune-start")
-            grid = _restored_or_new(uri, request, journal).fit()
-    finally:
-        relocate_journal("")
-    if local:
-        put_back(local)
-    plans, _ = load_plans(request)
-    return uri, finish(uri, new_manifest("search", dataclasses.asdict(request), plans), plans, grid, journal)
+    with one_reader(journal):
+        try:
+            with ray_session(
+                address, num_cpus, TrialDemand(request.cpus_per_trial, request.gpus_per_trial), uri, schedule_timeout_s
+            ):
+                kill_point("tune-start")
+                grid = _restored_or_new(uri, request, journal).fit()
+        finally:
+            relocate_journal("")
+        if local:
+            put_back(local)
+        plans, _ = load_plans(request)
+        return uri, finish(uri, new_manifest("search", dataclasses.asdict(request), plans), plans, grid, journal)
 
 
 def _restored_or_new(uri: str, request: SearchRequest, journal: str) -> tune.Tuner:

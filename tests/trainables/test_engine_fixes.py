@@ -147,3 +147,22 @@ def test_an_errored_trial_without_a_config_keeps_its_error_line(tmp_path):
         ("cifar10_small-mae", 3): "Task was killed due to the node running low on memory; free memory or lower "
         "--max-concurrent"
     }
+
+
+def test_a_run_reads_its_journal_through_one_reader_and_only_while_it_runs(tmp_path):
+    """The searcher and the end of a run share one JournalStorage (one replay of the journal, not
+    one each); outside a run every open gets its own, which sees the file as it is now."""
+    import optuna
+
+    from trainables.optuna_search import one_reader, open_journal
+
+    path = str(tmp_path / "optuna.journal")
+    with one_reader(path):
+        reader = open_journal(path)
+        assert open_journal(path) is reader and open_journal(str(tmp_path / "other")) is not reader
+        optuna.create_study(study_name="digits-emix", storage=reader).add_trial(
+            optuna.trial.create_trial(value=0.5, params={}, distributions={})
+        )
+    after = open_journal(path)
+    assert after is not reader and after is not open_journal(path)
+    assert len(after.get_all_trials(after.get_study_id_from_name("digits-emix"))) == 1
