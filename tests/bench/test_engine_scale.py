@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+from dabs_lib.experiment import read_manifest
 
 from tests.bench.test_throughput import _load, _table
 
@@ -11,7 +17,8 @@ pytestmark = pytest.mark.slow
 
 def test_engine_scale_smoke_measures_both_engines(tmp_path):
     out = tmp_path / "scale.md"
-    assert _load("engine_scale").main(["--smoke-test", "--out", str(out)]) == 0
+    argv = ["--smoke-test", "--out", str(out), "--keep", str(tmp_path / "kept")]
+    assert _load("engine_scale").main(argv) == 0
     table = _table(out.read_text(), "reports per trial")
     header, rows = table[0], table[2:]
 
@@ -25,6 +32,18 @@ def test_engine_scale_smoke_measures_both_engines(tmp_path):
         assert cell(row, "driver CPU ms/trial") > 0 and cell(row, "ask p50 ms") > 0 and cell(row, "tell p99 ms") > 0
         assert 0 < cell(row, "driver peak RSS MB") < 4096 and cell(row, "trials/min") > 0
     assert cell(ours, "journal MB") > 0 and cell(ours, "reload s") > 0 and cell(ours, "resume s") > 0
+
+    # The kept experiment, as the search left it, resumed again by bench/resume_phases.py (in its own
+    # process: it patches Tune's and the engine's functions with clocks): every phase is timed.
+    kept = tmp_path / "kept" / "ours"
+    assert read_manifest(kept).status == "finished"
+    script = Path(__file__).resolve().parents[2] / "bench" / "resume_phases.py"
+    done = subprocess.run([sys.executable, str(script), str(kept)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = [row for row in done.stdout.splitlines() if row.startswith("resume ")][-1]
+    for phase in ("set aside", "Tuner.restore", "searcher restore", "fit", "put back", "finish"):
+        assert f"{phase} " in line, line
+    assert read_manifest(kept).status == "finished"  # copies are resumed, never the kept experiment
 
 
 def test_gpu_check_smoke_writes_every_section(tmp_path):
