@@ -61,7 +61,7 @@ def prepare_user_domains(files: dict[str, str], data_root: str) -> None:
 
 def registered_files(name: str, data_root: str) -> dict[str, str]:
     """{name: its domain file} when `name` is a user domain prepared under `data_root` (a checkpoint's), else {}."""
-    from dabs_lib.userdomain.load import is_registered, source_of
+    from dabs_lib.userdomain.registered import is_registered, source_of
 
     if not is_registered(name, data_root):
         return {}

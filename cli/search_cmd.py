@@ -189,7 +189,7 @@ def preflight_space(request: SearchRequest, domain: str, objective: str) -> tupl
 
 def refuse_split_seed(domain: str, data_root: str, *given: Mapping[str, object], where: str = "--set") -> None:
     """A user domain's splits are its file's: a data_seed given for one is refused, not dropped."""
-    from dabs_lib.userdomain.load import split_seed_conflict
+    from dabs_lib.userdomain.registered import split_seed_conflict
 
     for values in given:
         if "data_seed" in values:
@@ -205,10 +205,10 @@ def preflight_data(domain: str, data_root: str, data_seed: int, smoke: bool) -> 
     starts, exactly as its trials will read them; a problem in a file's contents is one line
     naming the file, not a traceback from every trial. Trials then only read the cache."""
     from dabs_lib.datasets import REAL_DOMAINS, DatasetError, check_files
-    from dabs_lib.domains.door import prepare_domain
 
     if domain not in REAL_DOMAINS:
         return  # embedded domains are generated in memory from a seed: nothing to read
+    from dabs_lib.domains.door import prepare_domain  # torch: only a search of real data reads files here
     check_files(domain, data_root)
     try:
         prepare_domain(domain, seed=data_seed, data_root=data_root, smoke=smoke)

@@ -86,7 +86,7 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
     Raises ValueError naming the unknown key and `source` (a file or flag) when a key fits
     none of them.
     """
-    from dabs_lib.objectives import OBJECTIVES
+    from dabs_lib.objective_configs import OBJECTIVE_CONFIGS  # no torch: the search driver calls this
 
     for key, value in flat.items():
         if not isinstance(value, (int, float, str, bool)) and not hasattr(value, "item"):  # numpy scalars pass
@@ -94,10 +94,10 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
                 f"`{key}` must be a number, string or bool, but got {value!r} ({type(value).__name__}) in {source}"
             )
     objective = flat.get("objective", PretrainConfig.objective)
-    objective_cls = lookup(OBJECTIVES, objective, "objective")
+    objective_config = lookup(OBJECTIVE_CONFIGS, objective, "objective")
     top_names = _names(PretrainConfig) - {"model", "objective_config"}
     model_names = _names(ModelConfig)
-    objective_names = _names(objective_cls.Config)
+    objective_names = _names(objective_config)
     top, model, objective_params = {}, {}, {}
     for key, value in flat.items():
         if key in top_names:
@@ -113,7 +113,7 @@ def config_from_dict(flat: dict[str, Any], source: str = "config") -> PretrainCo
         return PretrainConfig(
             **_coerce(PretrainConfig, top),
             model=ModelConfig(**_coerce(ModelConfig, model)),
-            objective_config=objective_cls.Config(**_coerce(objective_cls.Config, objective_params)),
+            objective_config=objective_config(**_coerce(objective_config, objective_params)),
         )
     except (TypeError, ValueError) as error:
         raise ValueError(f"{error} in {source}") from None

@@ -19,21 +19,19 @@ DOMAINS_DIR = ROOT / "domains"
 
 
 def _objectives() -> dict:
-    from dabs_lib.objectives import OBJECTIVES
+    from dabs_lib.objective_configs import OBJECTIVE_CONFIGS  # the names, without torch
 
-    return OBJECTIVES
+    return OBJECTIVE_CONFIGS
 
 
 def domain_names() -> list[str]:
-    """DOMAINS' keys when dabs_lib.domains imports, plus every domain override file, plus the
-    user domains (domain files) this process registered."""
+    """The built-in domains (dabs_lib.domains.DOMAINS' keys, known without importing torch), plus
+    every domain override file, plus the user domains (domain files) this process registered."""
+    from dabs_lib.domain_names import builtin_domain_names
     from dabs_lib.userdomain import USER_DOMAIN_FILES
 
-    try:
-        from dabs_lib.domains import DOMAINS
-    except ImportError:
-        DOMAINS = {}
-    return sorted(set(DOMAINS) | {p.stem for p in DOMAINS_DIR.glob("*.yaml")} | set(USER_DOMAIN_FILES))
+    builtin = set(builtin_domain_names())
+    return sorted(builtin | {p.stem for p in DOMAINS_DIR.glob("*.yaml")} | set(USER_DOMAIN_FILES))
 
 
 def addon_files() -> dict[str, Path]:

@@ -49,10 +49,10 @@ def _field_types(cls: type[Any], skip: Collection[str] = ()) -> dict[str, type |
 
 
 def objective_config_class(objective: str) -> type[Any]:
-    """The objective's typed Config (raises KeyError with the registry's message)."""
-    from dabs_lib.objectives import OBJECTIVES
+    """The objective's typed Config (raises KeyError with the registry's message); no torch."""
+    from dabs_lib.objective_configs import OBJECTIVE_CONFIGS
 
-    return lookup(OBJECTIVES, objective, "objective").Config
+    return lookup(OBJECTIVE_CONFIGS, objective, "objective")
 
 
 def known_names(objective: str) -> dict[str, type | None]:

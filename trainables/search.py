@@ -28,8 +28,8 @@ from dabs_lib.registry import lookup
 from trainables import storage
 from trainables.disk_guard import DiskGuard
 from trainables.optuna_search import MultiStudySearcher, StudyPlan
-from trainables.pretrain_transfer import pretrain_transfer
 from trainables.progress import ProgressPrinter
+from trainables.trainable import pretrain_transfer
 from trainables.result_mirror import result_loggers
 from trainables.request import OBJECTIVE_METRICS, SearchRequest, study_overrides, study_pairs
 from trainables.schedulers import PerStudyScheduler

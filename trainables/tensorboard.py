@@ -20,6 +20,7 @@ Replaces Tune's default TBXLoggerCallback (Tune adds its own only when none is g
 from __future__ import annotations
 
 import math
+import sys
 from numbers import Number
 from typing import Any
 
@@ -30,6 +31,24 @@ from ray.tune.utils import flatten_dict
 
 from dabs_lib.experiment import FINAL, STEP, STUDY, TRIAL_NUMBER
 
+
+def import_tensorboardx_without_torch() -> None:
+    """Import tensorboardX, in a process that has not imported torch, without torch. tensorboardX
+    imports torch whenever it is installed, only to also accept torch tensors; the search driver
+    logs plain numbers and otherwise never imports torch (about 490 MB of its memory,
+    BENCHMARKS.md "10k trials"). `sys.modules["torch"] = None` makes its guarded `import torch`
+    fail for that one import; torch imports normally afterwards. A process that already has
+    torch (a trial, a test) imports tensorboardX as usual."""
+    if "tensorboardX" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import tensorboardX  # noqa: F401
+    finally:
+        del sys.modules["torch"]
+
+
+import_tensorboardx_without_torch()  # before Tune's TBXLoggerCallback (and tuner.pkl's copy) imports it
 PREFIX = "ray/tune/"
 BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route trials
 CONTEXT_PARAMS = ("domain", "objective")  # fixed per study, but what tells studies apart

@@ -9,19 +9,16 @@ differ only in structure self-supervision can find (`tokens`, `sensor`, `speech`
 from __future__ import annotations
 
 import functools
+from importlib import import_module
 
-from dabs_lib.domains import captions, digits, sensor, speech, tabular, tokens
+from dabs_lib.domain_names import EMBEDDED_DOMAIN_NAMES
 from dabs_lib.domains.base import Domain, DomainBuilder
 from dabs_lib.registry import lookup
 
-# Built in memory from seeded generators or scikit-learn's bundled tables; key == module name.
+# Built in memory from seeded generators or scikit-learn's bundled tables; key == module name
+# (the names' one owner, torch-free for the search driver and the CLI: dabs_lib.domain_names).
 EMBEDDED_DOMAINS: dict[str, DomainBuilder] = {
-    "captions": captions.build,
-    "digits": digits.build,
-    "sensor": sensor.build,
-    "speech": speech.build,
-    "tabular": tabular.build,
-    "tokens": tokens.build,
+    name: import_module(f"dabs_lib.domains.{name}").build for name in EMBEDDED_DOMAIN_NAMES
 }
 
 DOMAINS: dict[str, DomainBuilder] = dict(EMBEDDED_DOMAINS)
@@ -40,7 +37,8 @@ def get_domain(name: str, seed: int = 42, data_root: str = "", smoke: bool = Fal
     tensors each time. Callers must treat the returned Domain as read-only.
     """
     if name not in DOMAINS:
-        from dabs_lib.userdomain.load import is_registered, open_prepared
+        from dabs_lib.userdomain.load import open_prepared
+        from dabs_lib.userdomain.registered import is_registered
 
         if is_registered(name, data_root):  # a user's domain, prepared by the driver before Ray started
             return _build_user(name, str(data_root), open_prepared(name, data_root).folder.name, bool(smoke))

@@ -10,7 +10,6 @@ is never a candidate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,19 +22,7 @@ from dabs_lib.objectives.corruption import (
     mask_tokens,
     replacement_for,
 )
-from dabs_lib.settings_rules import check_fields
-
-
-@dataclass(frozen=True)
-class CapriConfig:
-    corruption_rate: float = 0.15  # share of real tokens masked per example (DABS: 0.15)
-    temperature: float = 0.07  # softmax temperature of prediction-target logits (DABS: 0.07)
-    normalize: bool = False  # L2-normalize predictions and targets first (cosine logits)
-    symmetric: bool = False  # also pick each masked target's prediction among all predictions
-    mask_token: str = "zeros"  # "zeros" as DABS, or "learned" (a trained vector, starting at zeros)
-
-    def __post_init__(self) -> None:
-        check_fields(self)
+from dabs_lib.objective_configs import CapriConfig
 
 
 def capri_logits(pred: Tensor, targets: Tensor, temperature: float, normalize: bool) -> Tensor:

@@ -9,7 +9,6 @@ original, each example's lam_i weights its own cross-entropy (DABS broadcast a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -17,16 +16,7 @@ from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
 from dabs_lib.objectives.corruption import mix_tokens
-from dabs_lib.settings_rules import check_fields
-
-
-@dataclass(frozen=True)
-class EMixConfig:
-    mix_alpha: float = 1.0  # Beta(alpha, alpha) for the mixing weight; DABS uses 1 (uniform)
-    temperature: float = 0.2  # softmax temperature of the similarity logits (DABS: 0.2)
-
-    def __post_init__(self) -> None:
-        check_fields(self)
+from dabs_lib.objective_configs import EMixConfig
 
 
 def sample_mixing(batch_size: int, mix_alpha: float, device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:

@@ -12,7 +12,6 @@ tokens, scoring every position would cost about 16 GB of logits; the masked 15% 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -26,18 +25,9 @@ from dabs_lib.objectives.corruption import (
     mask_tokens,
     replacement_for,
 )
-from dabs_lib.settings_rules import REGRESSION_LOSSES, check_fields
+from dabs_lib.objective_configs import MaskedPredictionConfig
+from dabs_lib.settings_rules import REGRESSION_LOSSES
 from dabs_lib.specs import is_continuous
-
-
-@dataclass(frozen=True)
-class MaskedPredictionConfig:
-    corruption_rate: float = 0.15  # share of real tokens masked per example (DABS: 0.15)
-    mask_token: str = "zeros"  # "zeros" as DABS, or "learned" (a trained vector, starting at zeros)
-    loss: str = "l2"  # continuous inputs: "l2" un-squared distance as DABS, "mse" or "l1"; tokens use CE
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
 
 def masked_regression_loss(pred: Tensor, target: Tensor, masked: Tensor, loss: str = "l2") -> Tensor:

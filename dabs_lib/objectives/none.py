@@ -6,16 +6,11 @@ init" column); it has no settings and refuses to train.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
-
-
-@dataclass(frozen=True)
-class NoPretrainingConfig:
-    """No settings: the encoder keeps its random initialization."""
+from dabs_lib.objective_configs import NoPretrainingConfig
 
 
 class NoPretraining(nn.Module):

@@ -3,7 +3,7 @@
 Adding an objective = write a class that satisfies `ObjectiveClass` (its instances then satisfy
 `Objective`) in dabs_lib/objectives/<name>.py, register it in `OBJECTIVES` under <name>, and give
 it a search space search_spaces/<name>.yaml. mypy checks the registry against `ObjectiveClass`;
-tests/dabs_lib/objectives/test_protocol.py checks every registered entry at run time.
+tests/dabs_lib/test_interfaces.py checks every registered entry at run time.
 """
 
 from __future__ import annotations

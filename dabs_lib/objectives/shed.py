@@ -8,25 +8,15 @@ Unlike the original, a token counts as moved only when its embedding actually ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
 from dabs_lib.objectives.corruption import changed, choose_positions, derange
-from dabs_lib.settings_rules import check_fields
+from dabs_lib.objective_configs import ShEDConfig
 
 IGNORE = -100  # label of padding positions: they never count in the loss
-
-
-@dataclass(frozen=True)
-class ShEDConfig:
-    corruption_rate: float = 0.15  # share of real tokens shuffled per example (DABS: 0.15)
-    head_hidden_dim: int = 0  # 0 = Linear(D, 2) head as DABS; > 0 = one hidden GELU layer of this width
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
 
 def shed_labels(original: Tensor, corrupted: Tensor, padding_mask: Tensor) -> Tensor:

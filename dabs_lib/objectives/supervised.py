@@ -7,37 +7,14 @@ signal an objective recovers without labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dabs_lib.encoder import Encoder
 from dabs_lib.objectives.corruption import check_choice
-from dabs_lib.settings_rules import SUPERVISED_KINDS, check_fields
-
-
-@dataclass(frozen=True)
-class SupervisedConfig:
-    num_classes: int = 0  # classes (multiclass) or labels (multilabel); 0 = filled in from the domain
-    task_kind: str = "multiclass"  # multiclass | binary | multilabel | regression: picks the loss
-    label_smoothing: float = 0.0  # soften classification targets (0 = plain cross-entropy)
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-
-    @property
-    def out_dim(self) -> int:
-        """Width of the head's output; raises when the class count was never filled in."""
-        if self.task_kind in ("binary", "regression"):
-            return 1
-        least = 2 if self.task_kind == "multiclass" else 1
-        if self.num_classes < least:
-            raise ValueError(
-                f"num_classes must be >= {least} for task_kind={self.task_kind!r}, but got "
-                f"{self.num_classes} (pretraining fills it in from the domain's supervised task)"
-            )
-        return self.num_classes
+from dabs_lib.objective_configs import SupervisedConfig
+from dabs_lib.settings_rules import SUPERVISED_KINDS
 
 
 def supervised_loss(logits: Tensor, labels: Tensor, task_kind: str, label_smoothing: float = 0.0) -> Tensor:

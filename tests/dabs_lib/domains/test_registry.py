@@ -45,3 +45,12 @@ def test_unknown_domain_names_the_choices():
 def test_negative_seed_is_refused_with_the_value():
     with pytest.raises(ValueError, match="non-negative int, but got seed=-1"):
         EMBEDDED_DOMAINS["tokens"](seed=-1, smoke=True)
+
+
+def test_the_torch_free_domain_names_are_the_registrys_keys():
+    """dabs_lib.domain_names owns the built-in names the search driver and the CLI check against
+    (without torch); the registry is made from them."""
+    from dabs_lib.domain_names import EMBEDDED_DOMAIN_NAMES, builtin_domain_names
+
+    assert list(EMBEDDED_DOMAINS) == list(EMBEDDED_DOMAIN_NAMES)
+    assert sorted(builtin_domain_names()) == sorted(DOMAINS)

@@ -98,3 +98,13 @@ def test_none_refuses_to_train():
     inputs, _ = make_batch(SPEC_SETS["tabular"])
     with pytest.raises(RuntimeError, match="never trains"):
         objective(inputs)
+
+
+def test_the_torch_free_settings_registry_is_the_objectives_own():
+    """dabs_lib.objective_configs names every objective and holds its Config, so the search driver
+    and the CLI check names and settings without importing torch: the same keys, the same classes."""
+    from dabs_lib.objective_configs import OBJECTIVE_CONFIGS
+
+    assert list(OBJECTIVE_CONFIGS) == list(OBJECTIVES)
+    for name, cls in OBJECTIVES.items():
+        assert cls.Config is OBJECTIVE_CONFIGS[name], name
