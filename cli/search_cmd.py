@@ -209,6 +209,7 @@ def preflight_data(domain: str, data_root: str, data_seed: int, smoke: bool) -> 
     if domain not in REAL_DOMAINS:
         return  # embedded domains are generated in memory from a seed: nothing to read
     from dabs_lib.domains.door import prepare_domain  # torch: only a search of real data reads files here
+
     check_files(domain, data_root)
     try:
         prepare_domain(domain, seed=data_seed, data_root=data_root, smoke=smoke)
