@@ -116,8 +116,10 @@ def test_every_runnable_block_runs(block: Block, tmp_path: Path) -> None:
         runs = [[sys.executable, "-c", code]]
     else:
         runs = [["bash", "-c", smoke(c) if block.marker == "smoke" else c] for c in commands(block)]
+    # A Python block's temp folders (`pretrain(config)` keeps its encoder in one) land in tmp_path
+    env = dict(_env(), TMPDIR=str(tmp_path)) if block.lang == "python" else _env()
     for argv in runs:
-        done = subprocess.run(argv, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"{block.where}: {argv[-1]}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         expected = re.search(r"#\s*(\d+)\s*$", block.text.splitlines()[0]) if len(runs) == 1 else None
         if expected:  # a documented printed value (e.g. "# 9461760") must be what the command prints
