@@ -16,9 +16,9 @@ the time to reload it (ours), resume time (ours), driver peak RSS, trials per mi
     nice -n 19 python bench/engine_scale.py --trials 1000,5000,10000 --slots 64,256 --out bench_out/scale.md
     python bench/engine_scale.py --smoke-test          # 2 x 2 studies, 8 trials, 4 slots (CI)
 
-`--keep DIR` keeps the experiment of the (one) run of ours in DIR/ours; `--resume-of DIR/ours
---rounds 3` then times `resume_search` alone on copies of it, each on a fresh simulated cluster
-(what to compare two versions of `resume` with, on one large experiment built once).
+`--keep DIR` keeps the experiment of the (one) run of ours in DIR/ours, as the search left it;
+bench/resume_phases.py then times `resume_search` of copies of it, phase by phase, for any
+version of the code (two versions of `resume` compared on one large experiment built once).
 """
 
 from __future__ import annotations
@@ -181,25 +181,6 @@ def one_run(args: argparse.Namespace) -> dict:
     }
 
 
-def resume_rounds(args: argparse.Namespace) -> list[float]:
-    """`resume_search` of copies of the experiment args.resume_of, each on a fresh simulated cluster."""
-    from engine_scale_parts import simulated_cluster
-
-    os.environ[WAIT_ENV] = str(args.wait)
-    seconds = []
-    for _ in range(args.rounds):
-        cluster = simulated_cluster(args.nodes, max(1, args.slots[0] // args.nodes), args.gpus_per_node)
-        try:
-            with tempfile.TemporaryDirectory() as root:
-                copy = Path(root, Path(args.resume_of).name)
-                shutil.copytree(args.resume_of, copy, symlinks=True)
-                seconds.append(timed_resume(str(copy), cluster.address))
-        finally:
-            cluster.shutdown()
-        print(f"resume of {args.resume_of}: {seconds[-1]:.2f} s", flush=True)
-    return seconds
-
-
 def _child(args: argparse.Namespace, engine: str, trials: int, slots: int) -> dict:
     argv = [
         sys.executable,
@@ -252,8 +233,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="", help="also write the table (markdown) here")
     p.add_argument("--smoke-test", action="store_true", help="2 domains x 2 objectives, 8 trials, 4 slots, 2 nodes")
     p.add_argument("--keep", default="", help="keep the experiment of ours (one run) in KEEP/ours")
-    p.add_argument("--resume-of", default="", help="only time resume_search of copies of this experiment")
-    p.add_argument("--rounds", type=int, default=3, help="resumes timed with --resume-of")
     p.add_argument("--one", choices=("ours", "plain"), help=argparse.SUPPRESS)  # a child: one run, JSON out
     args = p.parse_args(argv)
     if args.smoke_test:
@@ -266,9 +245,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.resume_of:
-        resume_rounds(args)
-        return 0
     if args.one:
         print(json.dumps(one_run(args)), flush=True)
         return 0
