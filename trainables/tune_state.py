@@ -55,16 +55,20 @@ def set_aside(folder: str | os.PathLike[str]) -> int:
     if state.problem or state.path is None or state.table is None:
         return 0
     table = state.table
-    finished: list[Entry] = []
+    finished: dict[str, Entry] = {}  # trial id -> entry; each entry's JSON parsed once
     live: list[Entry] = []
     for entry in table["trial_data"]:
-        (finished if _fields(entry).get("status") == FINISHED else live).append(entry)
+        fields = _fields(entry)
+        if fields.get("status") == FINISHED:
+            finished[str(fields.get("trial_id"))] = entry
+        else:
+            live.append(entry)
     if not finished:
         return 0
-    settled = {**_by_id(_settled(folder)), **_by_id(finished)}
+    settled = {**_by_id(_settled(folder)), **finished}
     write_json(folder / SETTLED_TRIALS, {"trial_data": list(settled.values())}, indent=None)
     kill_point("settled-aside")  # test-only: set aside, the table not yet cut
-    kept = live or finished[-1:]
+    kept = live or list(finished.values())[-1:]
     write_json(state.path, {**table, "trial_data": kept}, indent=None)
     return len(finished) - (len(kept) - len(live))
 
