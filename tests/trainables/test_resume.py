@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from analysis.results import live_timeline
-from dabs_lib.experiment import METRIC, SETTLED_TRIALS, read_manifest
+from dabs_lib.experiment import METRIC, SETTLED_TRIALS, read_manifest, read_tune_state
 from tests.trainables.helpers import study_states, trial_results
 
 pytestmark = pytest.mark.slow
@@ -75,6 +75,16 @@ def _safe_results(experiment: Path) -> dict:
         return {}
 
 
+def _trial_folders(experiment: Path) -> set[str]:
+    return {p.name for p in experiment.iterdir() if p.is_dir() and p.name.count("_") == 2}
+
+
+def _tune_table_trials(experiment: Path) -> set[str]:
+    """The trial folders named in Tune's newest trial table (empty before its first snapshot)."""
+    table = read_tune_state(experiment).table or {"trial_data": []}
+    return {json.loads(entry[0])["relative_logdir"] for entry in table["trial_data"]}
+
+
 @pytest.mark.parametrize("how", ["sigint", "sigkill"])
 def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how):
     process = subprocess.Popen(
@@ -100,6 +110,8 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
         except ProcessLookupError:
             pass
     assert read_manifest(experiment).status in ("running", "interrupted")
+    in_table = _tune_table_trials(experiment)  # a trial started after Tune's last snapshot is not in it
+    folders_before = _trial_folders(experiment)
 
     resumed = subprocess.run(
         [sys.executable, str(ROOT / "run_search.py"), "resume", str(experiment), "--num-cpus", "2"],
@@ -132,11 +144,13 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
     manifest = read_manifest(experiment)
     assert manifest.status == "finished" and {s.status for s in manifest.studies} == {"finished"}
     # The finished trials Tune's table lost while the resume ran (trainables/tune_state.py) are back in it:
-    # Ray's own ExperimentAnalysis sees one trial per folder, and the progress printer counted them all.
+    # Ray's own ExperimentAnalysis sees, once each, every trial Tune's table held before the resume and
+    # every trial the resume started, and the progress printer counted them all.
     from ray.tune import ExperimentAnalysis
 
-    folders = sorted(p.name for p in experiment.iterdir() if p.is_dir() and p.name.count("_") == 2)
-    assert sorted(t.path.rsplit("/", 1)[-1] for t in ExperimentAnalysis(str(experiment)).trials) == folders
+    expected = in_table | (_trial_folders(experiment) - folders_before)
+    seen = sorted(t.path.rsplit("/", 1)[-1] for t in ExperimentAnalysis(str(experiment)).trials)
+    assert seen == sorted(expected), (seen, sorted(in_table), sorted(folders_before))
     assert not (experiment / SETTLED_TRIALS).exists()
     overall = [line for line in resumed.stdout.splitlines() if "overall:" in line]
     assert f"overall: {NUM_SAMPLES * len(STUDIES)} finished" in overall[-1], overall[-1]
