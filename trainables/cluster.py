@@ -225,10 +225,18 @@ def ray_session(
     """A private local Ray (stopped on exit), or the cluster at `address` (left running).
     `record_in`: a local experiment folder that records the private Ray's session (for clean-up).
     `schedule_timeout_s`: how long a joined cluster gets to grant one trial's resources."""
-    if ray.is_initialized():
-        yield
-        return
-    demand = demand or TrialDemand()
+    with _signal_handlers_kept():
+        if ray.is_initialized():
+            yield
+            return
+        with _private_or_joined(address, num_cpus, demand or TrialDemand(), record_in, schedule_timeout_s):
+            yield
+
+
+@contextlib.contextmanager
+def _private_or_joined(
+    address: str, num_cpus: int, demand: TrialDemand, record_in: str, schedule_timeout_s: float
+) -> Iterator[None]:
     check_before_start(demand, address, num_cpus)
     _quiet()
     session_id = ""
@@ -247,6 +255,26 @@ def ray_session(
             ray.shutdown()
             if session_id:  # what ray.shutdown leaves (dashboard and runtime-env agents after an early Ctrl-C)
                 sessions.stop_session(session_id)
+
+
+TUNE_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGUSR1") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Tune's fit installs its own SIGINT and SIGUSR1 handlers and leaves them installed when no
+    signal came: in a Python session that ran a search, a later Ctrl-C only logged Tune's
+    "ending Ray Tune run" and raised nothing. The caller's handlers are put back on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in TUNE_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: set from C code, not restorable from Python
+                signal.signal(signum, handler)
 
 
 _SIGINTS: list[int] = []  # Ctrl-Cs noted while Ray starts (_sigint_after); a noted one ends the start retries

@@ -150,6 +150,12 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C as at a terminal: a suite started in the background (`make test &`) hands every
+    child an ignored SIGINT, which Python keeps ignored, and the wrapper could never see one."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads child processes from /proc (Linux)")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_the_wrapper_stops_tensorboard(signum, tmp_path):
@@ -160,6 +166,7 @@ def test_stopping_the_wrapper_stops_tensorboard(signum, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_at_a_terminal,
     )
     try:
         line = wrapper.stdout.readline()  # printed once TensorBoard answers

@@ -394,6 +394,21 @@ def test_a_ctrl_c_while_ray_starts_is_raised_once_started_or_failed(start_fails)
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_tunes_signal_handlers_are_removed_when_the_session_ends():
+    """Tune's fit leaves its SIGINT handler (a Ctrl-C only logs) in the caller's Python session."""
+    import signal
+
+    from ray.tune.tune import _setup_signal_catching  # what Tuner.fit installs
+
+    from trainables.cluster import TUNE_SIGNALS, _signal_handlers_kept
+
+    before = {signum: signal.getsignal(signum) for signum in TUNE_SIGNALS}
+    with _signal_handlers_kept():
+        _setup_signal_catching()
+        assert signal.getsignal(signal.SIGINT) is not before[signal.SIGINT]
+    assert {signum: signal.getsignal(signum) for signum in TUNE_SIGNALS} == before
+
+
 def test_each_trial_is_seeded_by_the_number_ask_gives_it_queued_ones_too():
     """A queued trial (the default, --warm-start configs) is asked first: the seed comes from its own
     number (not the count of trials), so two queued partial configs are not filled with one draw."""

@@ -4,6 +4,7 @@ real Lightning, a real Optuna journal opened with Optuna's own tools, real event
 from __future__ import annotations
 
 import json
+import signal
 
 import optuna
 import pytest
@@ -11,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from dabs_lib.experiment import ERROR_ATTR, JOURNAL, journal_path, load_study, read_manifest, study_name
 from tests.trainables.helpers import study_states, tiny_request, trial_results
+from trainables.cluster import TUNE_SIGNALS
 from trainables.runner import run_search
 
 pytestmark = pytest.mark.slow
@@ -33,7 +35,9 @@ def finished_search(tmp_path_factory):
     request = tiny_request(
         root, domains=("digits", "tabular"), baseline=True, num_samples=NUM_SAMPLES, space_files=(str(space),)
     )
+    handlers = {signum: signal.getsignal(signum) for signum in TUNE_SIGNALS}
     uri, outcome = run_search(request, num_cpus=2)
+    assert {signum: signal.getsignal(signum) for signum in TUNE_SIGNALS} == handlers  # Tune's are gone
     return root / "exp", request, outcome
 
 
