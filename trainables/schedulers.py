@@ -105,6 +105,7 @@ class PerStudyScheduler(TrialScheduler):
         self._grace, self._rf = grace_period, reduction_factor
         self._metric = self._mode = None
         self._subs: dict[str, TrialScheduler] = {}
+        self._added: dict[str, int] = {}  # trial id -> the order Tune added it (its creation order)
         self._supports_buffered_results = name != "hyperband"  # HyperBand pauses trials in step
 
     def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
@@ -130,6 +131,7 @@ class PerStudyScheduler(TrialScheduler):
         return self.scheduler_for(name), _StudyView(controller, name)
 
     def on_trial_add(self, tune_controller: TuneController, trial: Trial) -> None:
+        self._added.setdefault(trial.trial_id, len(self._added))  # Tune adds in its list's order
         sub, view = self._route(tune_controller, trial)
         sub.on_trial_add(view, trial)
 
@@ -154,22 +156,26 @@ class PerStudyScheduler(TrialScheduler):
 
     def choose_trial_to_run(self, tune_controller: TuneController) -> Trial | None:
         """Each study's own choice; of those, the trial Tune created first (fair across studies).
-        Tune calls this every step, so it reads Tune's trials once, keeping only those that can
-        start (pending or paused): all that a FIFO-based scheduler's choice looks at (HyperBand
-        chooses from its own brackets). Filtering per study instead made a step cost studies x
-        trials: 31 s of the driver's time in a 192-trial, 48-study run (bench/engine_scale.py)."""
+        Tune calls this every step, so it reads only Tune's live trials (its set of those not
+        terminated, which schedulers may read), keeping those that can start (pending or paused):
+        all that a FIFO-based scheduler's choice looks at (HyperBand chooses from its own
+        brackets), in the order Tune created them. Filtering Tune's whole list per study made a
+        step cost studies x trials (31 s of the driver's time in a 192-trial, 48-study run,
+        bench/engine_scale.py); one pass over the whole list still grew with every trial ever run."""
         startable: dict[str, list[Trial]] = {}
-        order: dict[int, int] = {}
-        for index, trial in enumerate(tune_controller.get_trials()):
+        for trial in tune_controller.get_live_trials():
             if trial.status in STARTABLE:
                 startable.setdefault(trial_study(trial), []).append(trial)
-                order[id(trial)] = index
+        for trials in startable.values():
+            trials.sort(key=self._rank)
         chosen = [
             sub.choose_trial_to_run(_StudyView(tune_controller, name, startable.get(name, [])))
             for name, sub in self._subs.items()
         ]
-        chosen = [t for t in chosen if t is not None]
-        return min(chosen, key=lambda t: order.get(id(t), len(order)), default=None)
+        return min((t for t in chosen if t is not None), key=self._rank, default=None)
+
+    def _rank(self, trial: Trial) -> int:
+        return self._added.get(trial.trial_id, len(self._added))
 
     def debug_string(self) -> str:
         return f"{self._name} per study ({len(self._subs)} studies)"

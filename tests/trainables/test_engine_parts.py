@@ -28,11 +28,17 @@ class FakeTrial:
 
 
 class FakeController:
+    """Tune's controller as a scheduler sees it: its list of every trial, and its live ones (a
+    set, no order: those not terminated)."""
+
     def __init__(self, trials):
         self.trials = trials
 
     def get_trials(self):
         return self.trials
+
+    def get_live_trials(self):
+        return {t for t in reversed(self.trials) if t.status != "TERMINATED"}
 
 
 def _run_rungs(scheduler, controller, high: list, low: FakeTrial) -> list[str]:
@@ -70,9 +76,11 @@ def test_per_study_scheduler_chooses_pending_trials_in_creation_order():
     scheduler = PerStudyScheduler("asha", {"digits-emix": 4, "tabular-emix": 4})
     scheduler.set_search_properties("transfer/val", "max")
     controller = FakeController(trials)
-    for trial in reversed(trials):
+    for trial in trials:  # Tune calls on_trial_add as it appends a trial to its list
         scheduler.on_trial_add(controller, trial)
     assert scheduler.choose_trial_to_run(controller) is trials[0]
+    trials[0].status = "RUNNING"
+    assert scheduler.choose_trial_to_run(controller) is trials[1]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -424,3 +432,26 @@ def test_each_trial_is_seeded_by_the_number_ask_gives_it_queued_ones_too():
         numbers.append(_next_number(study))
         assert study.ask().number == numbers[-1]
     assert numbers == [0, 1, 2]
+
+
+def test_the_disk_guard_counts_running_trials_as_they_start_and_end(tmp_path):
+    """The space a next round of checkpoints needs counts the running trials, kept as trials start
+    and end: the guard never reads Tune's list of every trial (given empty here)."""
+    from dabs_lib.safe_io import DiskFullError, free_bytes
+    from trainables.disk_guard import DiskGuard
+
+    trials = [FakeTrial(f"t{i}", "digits-emix") for i in range(3)]
+    for trial in trials:
+        trial.checkpoint, trial.error_file = None, None
+    guard = DiskGuard(str(tmp_path), margin=0)
+    for trial in trials:
+        guard.on_trial_start(0, [], trial)
+    guard.on_trial_complete(0, [], trials[0])
+    guard.on_trial_error(0, [], trials[1])
+    assert guard.running == {"t2"}
+    guard.on_trial_result(0, [], trials[2], {})  # room enough
+    guard.largest = int(free_bytes(str(tmp_path)) * 0.6)  # one checkpoint of this size fits, two do not
+    guard.on_trial_result(0, [], trials[2], {})
+    guard.on_trial_start(0, [], trials[0])
+    with pytest.raises(DiskFullError):
+        guard.on_trial_result(0, [], trials[2], {})
