@@ -24,6 +24,7 @@ version of the code (two versions of `resume` compared on one large experiment b
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -150,6 +152,24 @@ def run_plain(args: argparse.Namespace, address: str, root: str) -> dict:
     return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "trials": len(grid)}
 
 
+@contextlib.contextmanager
+def _profiled(path: str) -> Iterator[None]:
+    """cProfile on the driver's CPU clock (`time.process_time`: its threads count, waiting does
+    not), written to `path`; nothing when `path` is empty."""
+    if not path:
+        yield
+        return
+    import cProfile
+
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(path)
+
+
 def one_run(args: argparse.Namespace) -> dict:
     """One engine at one size, in this process (the driver), on its own simulated cluster."""
     from engine_scale_parts import optuna_clock, peak_rss_mb, simulated_cluster
@@ -158,7 +178,7 @@ def one_run(args: argparse.Namespace) -> dict:
     cluster = simulated_cluster(args.nodes, max(1, args.slots // args.nodes), args.gpus_per_node)
     clock = optuna_clock()
     try:
-        with tempfile.TemporaryDirectory() as root:
+        with tempfile.TemporaryDirectory() as root, _profiled(args.profile):
             row = (run_ours if args.one == "ours" else run_plain)(args, cluster.address, root)
     finally:
         cluster.shutdown()
@@ -201,6 +221,8 @@ def _child(args: argparse.Namespace, engine: str, trials: int, slots: int) -> di
         str(args.wait),
         "--keep",
         args.keep,
+        "--profile",
+        f"{args.profile}.{engine}-{trials}-{slots}" if args.profile else "",
         "--domains",
         ",".join(args.domains),
         "--objectives",
@@ -233,6 +255,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="", help="also write the table (markdown) here")
     p.add_argument("--smoke-test", action="store_true", help="2 domains x 2 objectives, 8 trials, 4 slots, 2 nodes")
     p.add_argument("--keep", default="", help="keep the experiment of ours (one run) in KEEP/ours")
+    p.add_argument(
+        "--profile",
+        default="",
+        help="write a cProfile of each run's driver CPU (run and resume) to PROFILE.<engine>-<trials>-<slots>",
+    )
     p.add_argument("--one", choices=("ours", "plain"), help=argparse.SUPPRESS)  # a child: one run, JSON out
     args = p.parse_args(argv)
     if args.smoke_test:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pstats
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def test_engine_scale_smoke_measures_both_engines(tmp_path):
     out = tmp_path / "scale.md"
-    argv = ["--smoke-test", "--out", str(out), "--keep", str(tmp_path / "kept")]
+    argv = ["--smoke-test", "--out", str(out), "--keep", str(tmp_path / "kept"), "--profile", str(tmp_path / "cpu")]
     assert _load("engine_scale").main(argv) == 0
     table = _table(out.read_text(), "reports per trial")
     header, rows = table[0], table[2:]
@@ -32,6 +33,10 @@ def test_engine_scale_smoke_measures_both_engines(tmp_path):
         assert cell(row, "driver CPU ms/trial") > 0 and cell(row, "ask p50 ms") > 0 and cell(row, "tell p99 ms") > 0
         assert 0 < cell(row, "driver peak RSS MB") < 4096 and cell(row, "trials/min") > 0
     assert cell(ours, "journal MB") > 0 and cell(ours, "reload s") > 0 and cell(ours, "resume s") > 0
+    # --profile: each run's driver profiled, the search and the resume in it
+    functions = {name for _, _, name in pstats.Stats(str(tmp_path / "cpu.ours-8-4")).stats}
+    assert {"run_search", "resume_search"} <= functions
+    assert (tmp_path / "cpu.plain-8-4").is_file()
 
     # The kept experiment, as the search left it, resumed again by bench/resume_phases.py (in its own
     # process: it patches Tune's and the engine's functions with clocks): every phase is timed.
