@@ -31,6 +31,11 @@ class DiskGuard(Callback):
         self.largest = 0
         self.running: set[str] = set()  # trial ids started and not yet ended: who writes checkpoints next
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Tune pickles callbacks with the experiment; one written by an older release lacks `running`."""
+        self.__init__(state.get("storage"))  # type: ignore[misc]
+        self.__dict__.update(state)
+
     def needed(self, live_trials: int) -> int:
         return self.largest * max(1, live_trials) + self.margin
 

@@ -108,6 +108,10 @@ class PerStudyScheduler(TrialScheduler):
         self._added: dict[str, int] = {}  # trial id -> the order Tune added it (its creation order)
         self._supports_buffered_results = name != "hyperband"  # HyperBand pauses trials in step
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Tune pickles the scheduler with the experiment; one written by an older release lacks `_added`."""
+        self.__dict__.update({"_added": {}, **state})
+
     def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
         self._metric, self._mode = metric or self._metric, mode or self._mode
         return all(sub.set_search_properties(metric, mode, **spec) for sub in self._subs.values())

@@ -455,3 +455,31 @@ def test_the_disk_guard_counts_running_trials_as_they_start_and_end(tmp_path):
     guard.on_trial_start(0, [], trials[0])
     with pytest.raises(DiskFullError):
         guard.on_trial_result(0, [], trials[2], {})
+
+
+def test_a_disk_guard_pickled_by_an_older_release_resumes():
+    """Tune restores callbacks from the experiment's tuner.pkl: one pickled before `running` existed."""
+    import pickle
+
+    from trainables.disk_guard import DiskGuard
+
+    old = DiskGuard("/tmp/x", margin=7)
+    del old.running
+    restored = pickle.loads(pickle.dumps(old))
+    assert (restored.storage, restored.margin, restored.running) == ("/tmp/x", 7, set())
+    restored.on_trial_start(0, [], FakeTrial("t0", "digits-emix"))
+    assert restored.running == {"t0"}
+
+
+def test_a_scheduler_pickled_by_an_older_release_resumes():
+    """Tune restores the scheduler from the experiment's tuner.pkl: one pickled before `_added` existed."""
+    import pickle
+
+    old = PerStudyScheduler("asha", {"digits-emix": 4})
+    old.set_search_properties("transfer/val", "max")
+    del old._added
+    restored = pickle.loads(pickle.dumps(old))
+    trial = FakeTrial("t0", "digits-emix")
+    trial.status = "PENDING"
+    restored.on_trial_add(FakeController([trial]), trial)
+    assert restored.choose_trial_to_run(FakeController([trial])) is trial
