@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -168,6 +170,7 @@ def test_stopping_the_wrapper_stops_tensorboard(signum, tmp_path):
         text=True,
         preexec_fn=_as_at_a_terminal,
     )
+    children: list[int] = []
     try:
         line = wrapper.stdout.readline()  # printed once TensorBoard answers
         assert f"http://127.0.0.1:{port}/" in line, line + wrapper.stderr.read()
@@ -183,6 +186,10 @@ def test_stopping_the_wrapper_stops_tensorboard(signum, tmp_path):
         if wrapper.poll() is None:
             wrapper.kill()
             wrapper.wait()
+        for pid in children:  # a failed run leaves no TensorBoard behind (it is ours: started by this test)
+            if _alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def test_pretrain_without_arguments_says_what_it_will_do(tmp_path):
