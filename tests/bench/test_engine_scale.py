@@ -33,7 +33,7 @@ def test_engine_scale_smoke_measures_both_engines(tmp_path):
         assert cell(row, "driver CPU ms/trial") > 0 and cell(row, "ask p50 ms") > 0 and cell(row, "tell p99 ms") > 0
         assert 0 < cell(row, "driver peak RSS MB") < 4096 and cell(row, "trials/min") > 0
     assert cell(ours, "journal MB") > 0 and cell(ours, "reload s") > 0 and cell(ours, "resume s") > 0
-    argv = ["--smoke-test", "--out", str(out), "--keep", str(tmp_path / "kept")]
+
     # The kept experiment, as the search left it, resumed again by bench/resume_phases.py (in its own
     # process: it patches Tune's and the engine's functions with clocks): every phase is timed.
     kept = tmp_path / "kept" / "ours"
