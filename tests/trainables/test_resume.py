@@ -21,6 +21,7 @@ import pytest
 from analysis.results import live_timeline
 from dabs_lib.experiment import METRIC, SETTLED_TRIALS, read_manifest, read_tune_state
 from tests.trainables.helpers import study_states, trial_results
+from trainables.sessions import stop_experiment
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +111,10 @@ def test_interrupted_search_resumes_with_every_trial_finished_once(tmp_path, how
         except ProcessLookupError:
             pass
     assert read_manifest(experiment).status in ("running", "interrupted")
+    # A trial worker of the killed run outlives its driver for a moment (re-parented, outside the
+    # driver's process group) and may still write a checkpoint into a new trial folder; stop what
+    # the kill left, as `sessions stop` does, so the folders counted below are all of that run's.
+    stop_experiment(str(experiment))
     in_table = _tune_table_trials(experiment)  # a trial started after Tune's last snapshot is not in it
     folders_before = _trial_folders(experiment)
 
