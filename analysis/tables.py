@@ -49,11 +49,11 @@ def tasks_of(trials: pd.DataFrame, split: str = "test") -> list[str]:
 
 def status_counts(trials: pd.DataFrame, studies: list[tuple[str, str]] = ()) -> pd.DataFrame:
     """Per searched (domain, objective): trials and how many are completed/pruned/errored/running.
-    `studies` (from the manifests) adds the pairs that have no trial on disk yet, with zeros."""
+    `studies` (from the manifests) adds the pairs that have no trial on disk yet, with zeros; a
+    cross-domain study (pseudo-domain `shared`) is not one: its trials count on their domains."""
     searched = trials[trials["objective"] != BASELINE]
-    pairs = list(
-        dict.fromkeys([*zip(searched["domain"], searched["objective"]), *[(d, o) for d, o in studies if o != BASELINE]])
-    )
+    empty = [(d, o) for d, o in studies if o != BASELINE and d != experiment.SHARED]
+    pairs = list(dict.fromkeys([*zip(searched["domain"], searched["objective"]), *empty]))
     counts = pd.crosstab([searched["domain"], searched["objective"]], searched["status"])
     index = pd.MultiIndex.from_tuples(sorted(pairs), names=KEYS)
     counts = counts.reindex(index=index, columns=list(STATUSES), fill_value=0)

@@ -180,6 +180,13 @@ def test_status_counts_list_every_searched_study_even_without_trials():
     assert counts.loc["mae", "trials"] == 0
 
 
+def test_a_cross_domain_study_is_no_row_of_its_own():
+    """`shared-mae` in a manifest is not a domain: its trials are counted on the domains they ran on."""
+    counts = tables.status_counts(_search(), studies=[("shared", "emix")])
+    assert "shared" not in set(counts["domain"])
+    assert counts.set_index("objective").loc["emix", "trials"] == 4
+
+
 def test_best_config_table_has_the_searched_params_of_the_best_trial():
     table = tables.best_config_table(_search(), "last").set_index("objective")
     assert table.at["emix", "lr"] == pytest.approx(1e-3)
