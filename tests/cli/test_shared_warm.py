@@ -85,13 +85,14 @@ def test_analyze_writes_the_universal_vs_own_best_table(shared, tmp_path):
     assert "shared" in (tmp_path / "report" / "README.md").read_text()
 
 
-def test_warm_start_enqueues_the_source_studies_best_configs_after_the_default(shared, tmp_path):
-    source = optuna.load_study(study_name=shared_study_name("mae"), storage=open_storage(shared))
-    best = sorted((t for t in source.trials if t.state == optuna.trial.TrialState.COMPLETE), key=lambda t: -t.value)
+@pytest.fixture(scope="module")
+def warm(shared, tmp_path_factory) -> Path:
+    """A per-domain search of tabular (one of the shared study's domains), warm-started from it."""
+    root = tmp_path_factory.mktemp("warm")
     run_cli(
         "search",
         "--domain",
-        "tokens",
+        "tabular",
         "--objective",
         "mae",
         "--num-samples",
@@ -102,13 +103,31 @@ def test_warm_start_enqueues_the_source_studies_best_configs_after_the_default(s
         "--num-cpus",
         "2",
         "--storage-path",
-        str(tmp_path),
+        str(root),
         "--name",
         "warm",
-        cwd=tmp_path,
+        cwd=root,
     )
-    study = optuna.load_study(study_name="tokens-mae", storage=open_storage(tmp_path / "warm"))
+    return root / "warm"
+
+
+def test_warm_start_enqueues_the_source_studies_best_configs_after_the_default(shared, warm):
+    source = optuna.load_study(study_name=shared_study_name("mae"), storage=open_storage(shared))
+    best = sorted((t for t in source.trials if t.state == optuna.trial.TrialState.COMPLETE), key=lambda t: -t.value)
+    study = optuna.load_study(study_name="tabular-mae", storage=open_storage(warm))
     trials = sorted(study.trials, key=lambda t: t.number)
     expected = [t.params for t in best[:2] if t.number != 0]  # the default already is trial 0: not repeated
     assert [{k: t.params[k] for k in expected[0]} for t in trials[1 : 1 + len(expected)]] == expected
     assert all(t.state != optuna.trial.TrialState.WAITING for t in trials)
+
+
+def test_analyze_of_a_shared_and_a_per_domain_search_uses_the_domains_own_study(shared, warm, tmp_path):
+    """The README's path: `analyze runs/shared runs/own` takes a domain's own best from its per-domain study."""
+    run_cli("analyze", str(shared), str(warm), "--out", str(tmp_path / "report"), cwd=tmp_path)
+    tables = tmp_path / "report" / "tables"
+    rows = {row["domain"]: row for row in json.loads((tables / "shared.json").read_text())}
+    assert set(rows) == set(DOMAINS)
+    assert rows["tabular"]["own_source"] == "per-domain study"
+    assert rows["digits"]["own_source"] == "shared study"  # no per-domain study of digits given
+    best = json.loads((tables / "best_configs.json").read_text())
+    assert {row["domain"] for row in best} == set(DOMAINS)  # no row for the pseudo-domain `shared`
