@@ -4,7 +4,9 @@ image: (N, S, S, C) uint8 -> Image2dSpec(S, patch, C); audio: (N, 1, S, S) float
 dB -> Image2dSpec(S, patch, 1); timeseries: (N, L, C) float32 -> Sequence1dSpec; tabular:
 (N, F) float32 -> TabularSpec(F); text: (N, seq_len) token ids -> TokensSpec. Continuous
 inputs keep the mean and std of the pretraining rows (z-scored on read); an input that is
-constant over those rows is refused (nothing could be learned from it).
+constant over those rows is refused (nothing could be learned from it). A tabular input with
+`missing: mean` keeps its missing cells out of those statistics and stores each as its feature's
+mean (0 once z-scored); any other input refuses a missing value.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec
 from dabs_lib.userdomain import decode
 from dabs_lib.userdomain.rows import DomainDataError
-from dabs_lib.userdomain.schema import InputDecl
+from dabs_lib.userdomain.schema import MISSING_CELLS, InputDecl
 
 CHUNK = 64  # rows per decoding task; a few chunks in flight bound the memory
 TARGET_TOKENS = 16  # a time series is cut into about this many segments by default
@@ -58,10 +60,14 @@ class Stats:
         if not len(data):
             return
         axes = tuple(a for a in range(data.ndim) if a != self.axis)
+        present = ~np.isnan(data)  # NaN only where a `missing: mean` input lacks a value
+        data = np.where(present, data, 0.0)
         self.total = self.total + data.sum(axis=axes)
         self.squares = self.squares + np.square(data).sum(axis=axes)
-        self.count += data.size // data.shape[self.axis]
-        self.low, self.high = min(self.low, float(data.min())), max(self.high, float(data.max()))
+        self.count = self.count + present.sum(axis=axes)
+        if present.any():
+            seen = data[present]
+            self.low, self.high = min(self.low, float(seen.min())), max(self.high, float(seen.max()))
 
     def _count(self, data: np.ndarray) -> None:
         flat = data.reshape(-1, data.shape[-1])
@@ -78,9 +84,15 @@ class Stats:
         seen = np.flatnonzero(self.hist.sum(axis=0))
         self.low, self.high = float(seen[0]), float(seen[-1])
 
-    def result(self, name: str, where: str) -> dict[str, Any]:
+    def result(self, name: str, where: str, channels: tuple[str, ...] = ()) -> dict[str, Any]:
         self._from_hist()
-        if self.count == 0 or self.low == self.high:
+        empty = np.flatnonzero(np.atleast_1d(self.count) == 0)
+        if len(empty) and np.any(np.atleast_1d(self.count)):
+            feature = channels[empty[0]] if empty[0] < len(channels) else f"feature {empty[0]}"
+            raise DomainDataError(
+                where, f"input {name!r}: {feature!r} is missing in every pretraining row; no mean can fill it"
+            )
+        if not np.any(self.count) or self.low == self.high:
             raise DomainDataError(
                 where,
                 f"input {name!r} is constant over every pretraining row "
@@ -139,16 +151,42 @@ def _fill(
 ) -> dict[str, Any]:
     out = writer.create(name, shape, dtype)
     stats = Stats(axis)
+    fill = column.decl.missing == "mean"
 
     def sink(start: int, chunk: np.ndarray) -> None:
-        if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
-            row = start + int(np.flatnonzero(~np.isfinite(chunk.reshape(len(chunk), -1)).all(axis=1))[0])
-            raise DomainDataError(column.where[row], f"input {column.decl.name!r} holds NaN or infinity")
+        if chunk.dtype.kind == "f":
+            bad = ~(np.isfinite(chunk) | np.isnan(chunk)) if fill else ~np.isfinite(chunk)
+            if bad.any():
+                raise _not_finite(column, start, chunk, bad)
         out[start : start + len(chunk)] = chunk
         stats.add(chunk, column.pretrain[start : start + len(chunk)])
 
     produce(sink)
-    return stats.result(column.decl.name, column.where[0].split(" row ")[0])
+    result = stats.result(column.decl.name, column.where[0].split(" row ")[0], column.names)
+    if fill:
+        result["filled"] = _fill_missing(out, np.asarray(result["mean"], dtype=np.float32)).tolist()
+    return result
+
+
+def _not_finite(column: Column, start: int, chunk: np.ndarray, bad: np.ndarray) -> DomainDataError:
+    row = int(np.flatnonzero(bad.reshape(len(chunk), -1).any(axis=1))[0])
+    what = "NaN" if np.isnan(chunk[row]).any() else "infinity"
+    hint = ""
+    if what == "NaN" and column.decl.kind == "tabular":
+        hint = f" (a missing value: `missing: mean` on input {column.decl.name!r} fills it with the feature's mean)"
+    return DomainDataError(column.where[start + row], f"input {column.decl.name!r} holds {what}{hint}")
+
+
+def _fill_missing(out: np.ndarray, mean: np.ndarray, step: int = 65536) -> np.ndarray:
+    """NaN cells of an (N, F) array -> their feature's mean, in place; returns the count per feature."""
+    filled = np.zeros(out.shape[1], dtype=np.int64)
+    for start in range(0, len(out), step):
+        part = out[start : start + step]
+        holes = np.isnan(part)
+        if holes.any():
+            part[holes] = mean[np.nonzero(holes)[1]]
+            filled += holes.sum(axis=0)
+    return filled
 
 
 def _image_array(column: Column) -> np.ndarray:
@@ -280,11 +318,21 @@ def series_input(
     return Sequence1dSpec(seq_len=kept, segment_size=segment, in_channels=int(first[1])), stats
 
 
-def _number(value: Any, where: str, feature: str) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+def _number(value: Any, where: str, feature: str, decl: InputDecl) -> float:
+    """A table cell as a number; a missing cell (MISSING_CELLS, None, NaN) is NaN under `missing: mean`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not np.isnan(value):
         return float(value)
+    text = "" if value is None or isinstance(value, float) else str(value).strip()
+    if text.lower() in MISSING_CELLS:
+        if decl.missing == "mean":
+            return float("nan")
+        raise DomainDataError(
+            where,
+            f"column {feature!r} must be a number, but got {value!r}, a missing value "
+            f"(`missing: mean` on input {decl.name!r} fills it with the feature's mean)",
+        )
     try:
-        return float(str(value).strip())
+        return float(text)
     except ValueError:
         raise DomainDataError(where, f"column {feature!r} must be a number, but got {value!r}") from None
 
@@ -307,7 +355,7 @@ def tabular_input(
             part = zip(column.values[start : start + CHUNK * 64], column.where[start : start + CHUNK * 64])
             return np.array(
                 [
-                    [_number(v, where, names[j] if j < len(names) else str(j)) for j, v in enumerate(row)]
+                    [_number(v, where, names[j] if j < len(names) else str(j), column.decl) for j, v in enumerate(row)]
                     for row, where in part
                 ],
                 dtype=np.float32,

@@ -19,6 +19,8 @@ INPUT_KINDS = ("image", "timeseries", "text", "tabular", "audio")
 USER_TASK_KINDS = ("multiclass", "binary", "multilabel", "regression")
 SOURCE_KINDS = ("folder", "table", "array", "text")  # exactly one per source
 ARRAY_KINDS = ("image", "timeseries", "tabular")  # the input kinds an .npy/.npz can hold
+MISSING_RULES = ("refuse", "mean")  # tabular `missing:`: refuse a missing cell, or fill it with the feature's mean
+MISSING_CELLS = ("", "na", "n/a", "nan", "null", "none", "?")  # table cells read as missing (any case, trimmed)
 DEFAULT_METRIC = {"multiclass": "accuracy", "binary": "accuracy", "multilabel": "auroc", "regression": "pearson"}
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 SPLITS = ("train", "val", "test")
@@ -42,6 +44,7 @@ class InputDecl:
     columns: tuple[str, ...] = ()  # tabular: feature columns; () = every column that is not a label or split
     clip_seconds: float = 1.0  # audio: seconds kept from the start of each clip (shorter ones padded)
     key: str = ""  # an input from an .npz: the array's key; "" = the input's name
+    missing: str = "refuse"  # tabular: one of MISSING_RULES ("mean": the mean of the feature's pretraining rows)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,11 @@ def _check_input(decl: InputDecl, key: str, path: Path) -> None:
     for ok, name, rule, got in rules:
         if not ok:
             raise _fail(rule, got, f"{key}.{name}", path)
+    _choice(decl.missing, MISSING_RULES, f"{key}.missing", path)
+    if decl.missing != "refuse" and decl.kind != "tabular":
+        raise _fail(
+            "applies to tabular inputs only (other kinds refuse missing values)", decl.missing, f"{key}.missing", path
+        )
     size = decl.size or (64 if decl.kind == "audio" else 0)
     if size and decl.patch_size and size % decl.patch_size:
         raise _fail(f"must divide size {size}", decl.patch_size, f"{key}.patch_size", path)

@@ -211,6 +211,11 @@ CASES: dict[str, tuple[str, Callable, str]] = {
         ),
         "row 22: column 'b' must be a number, but got 'seven'",
     ),
+    "missing cell": (
+        "none",
+        lambda d, y: _table(d, "a,b,label\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(20)) + "7,NA,x\n"),
+        "row 22: column 'b' must be a number, but got 'NA', a missing value (`missing: mean` on input 'features'",
+    ),
     "image named but missing": ("multi", lambda d, y: (d / "pics/4.png").unlink(), "4.png: is missing"),
     "series lengths differ": (
         "none",
@@ -235,7 +240,7 @@ CASES: dict[str, tuple[str, Callable, str]] = {
                 np.arange(36)[:, None, None] == 5, np.nan, np.ones((36, 32, 2)) * np.arange(36)[:, None, None]
             ),
         ),
-        "row 5: input 'signal' holds NaN or infinity",
+        "row 5: input 'signal' holds NaN",
     ),
     "empty folder": (
         "image",
