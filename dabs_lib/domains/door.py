@@ -60,8 +60,10 @@ def prepare_domain(name: str, seed: int = 42, data_root: str | Path = "", smoke:
     library's error on a malformed file is, so every non-dataset Exception is named too."""
     from dabs_lib.domains import DOMAINS, get_domain
     from dabs_lib.registry import lookup
+    from dabs_lib.userdomain.registered import is_registered
 
-    lookup(DOMAINS, name, "domain")  # an unknown name is the registry's KeyError, not a data problem
+    if not is_registered(name, str(data_root)):  # a user's domain, prepared before this call
+        lookup(DOMAINS, name, "domain")  # an unknown name is the registry's KeyError, not a data problem
     where = str(data_root)
     try:
         domain = get_domain(name, seed=seed, data_root=str(data_root), smoke=smoke)  # cached per process

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec, TabularSpec
+from dabs_lib.specs import Image2dSpec, Sequence1dSpec, Spec
 from dabs_lib.userdomain import decode
 from dabs_lib.userdomain.rows import DomainDataError
-from dabs_lib.userdomain.schema import MISSING_CELLS, InputDecl
+from dabs_lib.userdomain.schema import InputDecl
 
 CHUNK = 64  # rows per decoding task; a few chunks in flight bound the memory
 TARGET_TOKENS = 16  # a time series is cut into about this many segments by default
@@ -99,8 +99,10 @@ class Stats:
                 f"(all values {self.low:g}); nothing can be learned from it",
             )
         mean = self.total / self.count
-        std = np.sqrt(np.maximum(self.squares / self.count - mean**2, 0.0))
-        return {"mean": np.atleast_1d(mean).tolist(), "std": np.maximum(np.atleast_1d(std), 1e-6).tolist()}
+        std = np.atleast_1d(np.sqrt(np.maximum(self.squares / self.count - mean**2, 0.0)))
+        # a channel constant over the pretraining rows is centred, not scaled: dividing by ~0 would turn
+        # any other value it takes in a val or test row into a number of order 1e6
+        return {"mean": np.atleast_1d(mean).tolist(), "std": np.where(std > 1e-6, std, 1.0).tolist()}
 
 
 def _paths(column: Column) -> list[Path]:
@@ -140,7 +142,7 @@ def _stream(
         tick(len(chunk))
 
 
-def _fill(
+def fill_array(
     writer: Any,
     name: str,
     shape: tuple[int, ...],
@@ -148,7 +150,10 @@ def _fill(
     axis: int,
     column: Column,
     produce: Callable[[Callable[[int, np.ndarray], None]], None],
+    channels: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
+    """Stream `produce`'s chunks into the cached array `name`; the pretraining rows' statistics
+    (`channels`: names of the channels in errors, default the column's names)."""
     out = writer.create(name, shape, dtype)
     stats = Stats(axis)
     fill = column.decl.missing == "mean"
@@ -162,7 +167,9 @@ def _fill(
         stats.add(chunk, column.pretrain[start : start + len(chunk)])
 
     produce(sink)
-    result = stats.result(column.decl.name, column.where[0].split(" row ")[0], column.names)
+    result = stats.result(
+        column.decl.name, column.where[0].split(" row ")[0], column.names if channels is None else channels
+    )
     if fill:
         result["filled"] = _fill_missing(out, np.asarray(result["mean"], dtype=np.float32)).tolist()
     return result
@@ -241,7 +248,7 @@ def image_input(
     decl = column.decl
     if column.array is not None:
         shape, produce = _image_array_input(column, tick)
-        stats = _fill(writer, name, shape, np.uint8, 3, column, produce)
+        stats = fill_array(writer, name, shape, np.uint8, 3, column, produce)
         return Image2dSpec(
             input_size=shape[1], patch_size=decl.patch_size or max(1, shape[1] // 4), in_channels=decl.channels
         ), stats
@@ -258,7 +265,9 @@ def image_input(
         size = width
     params = (size, decl.channels, bool(decl.size))
     shape = (len(paths), size, size, decl.channels)
-    stats = _fill(writer, name, shape, np.uint8, 3, column, lambda s: _stream("image", params, paths, pool, s, tick))
+    stats = fill_array(
+        writer, name, shape, np.uint8, 3, column, lambda s: _stream("image", params, paths, pool, s, tick)
+    )
     return Image2dSpec(
         input_size=size, patch_size=decl.patch_size or max(1, size // 4), in_channels=decl.channels
     ), stats
@@ -272,7 +281,9 @@ def audio_input(
     _, rate = decode.read_wave(paths[0])
     params = decode.audio_params(rate, decl.clip_seconds, size)
     shape = (len(paths), 1, size, size)
-    stats = _fill(writer, name, shape, np.float16, 1, column, lambda s: _stream("audio", params, paths, pool, s, tick))
+    stats = fill_array(
+        writer, name, shape, np.float16, 1, column, lambda s: _stream("audio", params, paths, pool, s, tick)
+    )
     stats.update(rate=rate)
     return Image2dSpec(input_size=size, patch_size=decl.patch_size or max(1, size // 4), in_channels=1), stats
 
@@ -314,58 +325,5 @@ def series_input(
             _stream("timeseries", first, paths, pool, lambda s, c: sink(s, c[:, :kept]), tick)
 
     segment, kept = _segment(first[0], decl, column.where[0])
-    stats = _fill(writer, name, (len(column.values), kept, first[1]), np.float32, 2, column, produce)
+    stats = fill_array(writer, name, (len(column.values), kept, first[1]), np.float32, 2, column, produce)
     return Sequence1dSpec(seq_len=kept, segment_size=segment, in_channels=int(first[1])), stats
-
-
-def _number(value: Any, where: str, feature: str, decl: InputDecl) -> float:
-    """A table cell as a number; a missing cell (MISSING_CELLS, None, NaN) is NaN under `missing: mean`."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not np.isnan(value):
-        return float(value)
-    text = "" if value is None or isinstance(value, float) else str(value).strip()
-    if text.lower() in MISSING_CELLS:
-        if decl.missing == "mean":
-            return float("nan")
-        raise DomainDataError(
-            where,
-            f"column {feature!r} must be a number, but got {value!r}, a missing value "
-            f"(`missing: mean` on input {decl.name!r} fills it with the feature's mean)",
-        )
-    try:
-        return float(text)
-    except ValueError:
-        raise DomainDataError(where, f"column {feature!r} must be a number, but got {value!r}") from None
-
-
-def tabular_input(
-    writer: Any, name: str, column: Column, pool: Executor | None, tick: Callable[[int], None]
-) -> tuple[Spec, dict[str, Any]]:
-    if column.array is not None:
-        array = column.array if column.array.ndim == 2 else column.array.reshape(len(column.array), -1)
-        rows = np.asarray(column.values, dtype=np.int64)
-        features = array.shape[1]
-
-        def chunk(start: int) -> np.ndarray:
-            return np.asarray(array[rows[start : start + CHUNK * 64]], dtype=np.float32)
-    else:
-        names = list(column.names)
-        features = len(column.values[0])
-
-        def chunk(start: int) -> np.ndarray:
-            part = zip(column.values[start : start + CHUNK * 64], column.where[start : start + CHUNK * 64])
-            return np.array(
-                [
-                    [_number(v, where, names[j] if j < len(names) else str(j), column.decl) for j, v in enumerate(row)]
-                    for row, where in part
-                ],
-                dtype=np.float32,
-            )
-
-    def produce(sink: Callable[[int, np.ndarray], None]) -> None:
-        for start in range(0, len(column.values), CHUNK * 64):
-            part = chunk(start)
-            sink(start, part)
-            tick(len(part))
-
-    stats = _fill(writer, name, (len(column.values), features), np.float32, 1, column, produce)
-    return TabularSpec(num_features=features), stats

@@ -28,20 +28,21 @@ from dabs_lib.datasets.source import absolute_root
 from dabs_lib.progress import stage
 from dabs_lib.safe_io import write_json
 from dabs_lib.specs import spec_to_dict
-from dabs_lib.userdomain import inputs, tokens
+from dabs_lib.userdomain import inputs, tabular, tokens
 from dabs_lib.userdomain.labels import EncodedTask, encode_task, split_rows
 from dabs_lib.userdomain.rows import Rows, read_rows
 from dabs_lib.userdomain.schema import DomainFile, load_domain_file
 
-FORMAT = 2  # bump when the prepared layout or values change: every user domain is prepared again
-# (2: an audio input's n_fft spans about 3 hops, as DABS's speech spectrograms)
+FORMAT = 3  # bump when the prepared layout or values change: every user domain is prepared again
+# (2: an audio input's n_fft spans about 3 hops, as DABS's speech spectrograms; 3: a channel constant over
+# the pretraining rows keeps std 1, tabular inputs take `missing` and `categorical`)
 POOL_MIN_ROWS = 256  # fewer decoded files than this: decode in the calling thread
 UNLABELLED = 3  # part code of pretraining-only rows (0 train, 1 val, 2 test)
 WRITERS = {
     "image": inputs.image_input,
     "audio": inputs.audio_input,
     "timeseries": inputs.series_input,
-    "tabular": inputs.tabular_input,
+    "tabular": tabular.tabular_input,
     "text": tokens.text_input,
 }
 REGISTRATION = "domain.json"

@@ -45,6 +45,7 @@ class InputDecl:
     clip_seconds: float = 1.0  # audio: seconds kept from the start of each clip (shorter ones padded)
     key: str = ""  # an input from an .npz: the array's key; "" = the input's name
     missing: str = "refuse"  # tabular: one of MISSING_RULES ("mean": the mean of the feature's pretraining rows)
+    categorical: tuple[str, ...] = ()  # tabular from a table: feature columns of categories, one-hot encoded
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def _check_input(decl: InputDecl, key: str, path: Path) -> None:
         raise _fail(
             "applies to tabular inputs only (other kinds refuse missing values)", decl.missing, f"{key}.missing", path
         )
+    if decl.categorical and decl.kind != "tabular":
+        raise _fail("applies to tabular inputs only", list(decl.categorical), f"{key}.categorical", path)
     size = decl.size or (64 if decl.kind == "audio" else 0)
     if size and decl.patch_size and size % decl.patch_size:
         raise _fail(f"must divide size {size}", decl.patch_size, f"{key}.patch_size", path)
