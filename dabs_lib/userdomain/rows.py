@@ -26,6 +26,7 @@ from dabs_lib.userdomain.schema import DomainFile, SourceDecl
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+CSV_DELIMITERS = (",", ";", "\t", "|")  # a .csv is split by the one its header line holds most of
 
 
 class DomainDataError(DatasetFileError):
@@ -104,7 +105,7 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
                         record = _json_line(line, path, number)
                         yield record
                 return
-            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else _delimiter(handle))
             for record in reader:
                 if None in record:
                     raise DomainDataError(
@@ -116,6 +117,16 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
             raise DomainDataError(path, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
         except csv.Error as error:
             raise DomainDataError(path, f"is not a valid {suffix[1:].upper()} table ({error})") from None
+
+
+def _delimiter(handle: Any) -> str:
+    """The separator of a .csv: of CSV_DELIMITERS, the one its header line holds most of (a comma when
+    tied or none), read outside quotes: spreadsheets in many locales save ';'-separated .csv files."""
+    start = handle.tell()
+    header = handle.readline()
+    handle.seek(start)
+    outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+    return max(CSV_DELIMITERS, key=lambda d: (outside.count(d), d == ","))
 
 
 def _json_line(line: str, path: Path, number: int) -> dict[str, Any]:

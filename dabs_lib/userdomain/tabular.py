@@ -9,6 +9,7 @@ feature's pretraining mean; a missing category fills its one-hot block with the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -20,6 +21,7 @@ from dabs_lib.userdomain.inputs import CHUNK, Column, fill_array
 from dabs_lib.userdomain.rows import DomainDataError
 from dabs_lib.userdomain.schema import MISSING_CELLS, InputDecl
 
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 MAX_LEVELS = 64  # distinct categories a categorical column may have (one feature, one token, each)
 ROWS_PER_CHUNK = CHUNK * 64
 
@@ -46,14 +48,16 @@ def _number(value: Any, where: str, feature: str, decl: InputDecl) -> float:
         raise _refuse_missing(value, where, feature, decl, "a number")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    text = str(value).strip()
     try:
-        return float(str(value).strip())
+        return float(text)
     except ValueError:
-        raise DomainDataError(
-            where,
-            f"column {feature!r} must be a number, but got {value!r} (a column of categories? "
-            f"list it under `categorical:` on input {decl.name!r})",
-        ) from None
+        hint = (
+            f"a decimal comma? write {text.replace(',', '.')!r}"
+            if DECIMAL_COMMA.fullmatch(text)
+            else f"a column of categories? list it under `categorical:` on input {decl.name!r}"
+        )
+        raise DomainDataError(where, f"column {feature!r} must be a number, but got {value!r} ({hint})") from None
 
 
 def _category(value: Any) -> str:
