@@ -164,13 +164,34 @@ def data_facts(domain_name: str, args: dict[str, Any]) -> tuple[dict[str, Any], 
             if data is not None:
                 prints[f"{name}/{split}"] = getattr(data, "fingerprint", "")
     tasks = {n: {"kind": t.kind, "metric": t.metric, "num_classes": t.num_classes} for n, t in domain.tasks.items()}
-    return {
+    data = {
         "domain": domain_name,
         "build": build,
         "fingerprints": prints,
         "tasks": tasks,
         "default_task": domain.default_task,
-    }, domain
+    }
+    from dabs_lib.userdomain.registered import is_registered
+
+    if is_registered(domain_name, args["data_root"]):  # a user's domain: how its files were read
+        from dabs_lib.userdomain.portable import preprocessing_record
+
+        data["preprocessing"], _ = preprocessing_record(domain_name, args["data_root"])
+    return data, domain
+
+
+def copy_preprocessing_files(folder: Path, domain_name: str, data_root: str) -> None:
+    """The files a user domain's record names (a text input's tokenizer) into the model folder."""
+    import shutil
+
+    from dabs_lib.userdomain.registered import is_registered
+
+    if not is_registered(domain_name, data_root):
+        return
+    from dabs_lib.userdomain.portable import preprocessing_record
+
+    for name, source in preprocessing_record(domain_name, data_root)[1].items():
+        shutil.copyfile(source, folder / name)
 
 
 def observed_sample(domain: Any, rows: int = 256) -> tuple | None:
@@ -262,8 +283,10 @@ def export_one(
             "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         },
     }
-    folder = out / str(row["experiment"]) / name
-    return write_model_folder(folder, encoder, facts, card_text(facts, encoder))
+    folder = write_model_folder(out / str(row["experiment"]) / name, encoder, facts, card_text(facts, encoder))
+    if domain is not None:
+        copy_preprocessing_files(folder, row["domain"], domain_args(row)["data_root"])
+    return folder
 
 
 def export_models(

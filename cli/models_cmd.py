@@ -94,23 +94,19 @@ def _check_out(out: str) -> Path:
 
 
 def cmd_featurize(args: argparse.Namespace) -> int:
-    from dabs_lib.domains import get_domain
     from dabs_lib.models import load_encoder
     from dabs_lib.transfer.features import featurize
 
     out = _check_out(args.out)
     with user_errors():
         encoder, featurizer = load_encoder(args.model, device=args.device, models_dir=args.models_dir)
-        build = (featurizer.config.get("data") or {}).get("build", {})
         name = args.domain or featurizer.config["domain"]
         if args.domain:  # a domain file (your own data): registered and prepared (or its cache checked) first
             from cli.domain_cmd import prepare_user_domains, resolve_domains
 
             (name,), files = resolve_domains([args.domain])
             prepare_user_domains(files, args.data_root)
-        domain = get_domain(
-            name, seed=int(build.get("seed", 42)), data_root=args.data_root, smoke=bool(build.get("smoke", False))
-        )
+        domain = featurizer.domain(name, args.data_root, say=print)  # a user's domain: checked, scaled as the model's
     if tuple(domain.specs) != tuple(encoder.specs):
         raise UserError(
             f"--domain {name}: its inputs must be those the model was trained on "

@@ -13,6 +13,7 @@ disagree is refused with one ModelFolderError line.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -59,6 +60,28 @@ class Featurizer:
             progress=progress,
         )
         return torch.from_numpy(features.features)
+
+    def domain(self, name: str = "", data_root: str = "", say: Callable[[str], None] | None = None) -> Any:
+        """Domain `name` (default: the model's own) read as the model read its training data: a user's
+        domain must have the model's features and tokenizer (else ValueError, one line) and is z-scored
+        with the model's statistics (config.json `data.preprocessing`, dabs_lib.userdomain.portable)."""
+        from dabs_lib.domains import get_domain
+        from dabs_lib.userdomain.registered import is_registered
+
+        name = name or self.config["domain"]
+        build = (self.config.get("data") or {}).get("build", {})
+        smoke = bool(build.get("smoke", False))
+        record = (self.config.get("data") or {}).get("preprocessing")
+        if not record or not is_registered(name, data_root):
+            return get_domain(name, seed=int(build.get("seed", 42)), data_root=data_root, smoke=smoke)
+        from dabs_lib.userdomain.load import build_user_domain
+        from dabs_lib.userdomain.portable import check_against
+
+        stats = check_against(record, name, data_root, self.path)
+        if say is not None:
+            own = record.get("domain", "its domain")
+            say(f"reading {name} as the model read {own} (config.json data.preprocessing)")
+        return build_user_domain(name, data_root, smoke, stats=stats)
 
     def inputs(self, data: Any) -> tuple[Tensor, ...]:
         """One tensor per input, checked against the model's input shapes."""

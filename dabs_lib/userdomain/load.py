@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,9 +73,9 @@ def user_domain_specs(name: str, data_root: str = "") -> tuple[Spec, ...]:
     return specs_of(open_prepared(name, data_root))
 
 
-def _fields(processed: Processed) -> tuple[Field, ...]:
+def _fields(processed: Processed, stats_of: list[dict[str, Any]] | None = None) -> tuple[Field, ...]:
     out = []
-    for i, (kind, stats) in enumerate(zip(processed.meta["kinds"], processed.meta["stats"])):
+    for i, (kind, stats) in enumerate(zip(processed.meta["kinds"], stats_of or processed.meta["stats"])):
         transform = _ids if kind == "text" else ZScore(tuple(stats["mean"]), tuple(stats["std"]), kind)
         out.append(Field(str(processed.path(f"input{i}")), transform=transform))
     return tuple(out)
@@ -87,10 +88,13 @@ def _rows(parts: np.ndarray, codes: tuple[int, ...], smoke: bool) -> np.ndarray:
     return rows
 
 
-def build_user_domain(name: str, data_root: str = "", smoke: bool = False) -> Domain:
-    """The registered, prepared user domain `name` as a Domain (splits memory-mapped)."""
+def build_user_domain(
+    name: str, data_root: str = "", smoke: bool = False, stats: list[dict[str, Any]] | None = None
+) -> Domain:
+    """The registered, prepared user domain `name` as a Domain (splits memory-mapped); `stats`: per input,
+    the z-score statistics to read it with instead of its own (a model's: dabs_lib.userdomain.portable)."""
     processed = open_prepared(name, data_root)
-    fields, meta = _fields(processed), processed.meta
+    fields, meta = _fields(processed, stats), processed.meta
     parts = processed.load("parts", mmap=False)
     identity = processed.fingerprint
     tasks = {}

@@ -8,6 +8,7 @@ truncated and padded to seq_len (a user tokenizer adds its own specials).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -67,6 +68,7 @@ def text_input(
             "same token sequence (constant input); nothing can be learned from it",
         )
     stats = {
+        "tokenizer_sha256": hashlib.sha256(tokenizer.to_str().encode()).hexdigest(),  # which ids mean which words
         "vocab_size": vocab,
         "pad_id": pad,
         "tokens_mean": float(lengths.mean()),
