@@ -4,8 +4,9 @@ finished studies of the same objective in other experiments (other domains, or a
 What is carried over is configurations only, never scores: the WARM_TOP best COMPLETE trials of
 every source study (by its own validation score) are enqueued right after the study's DABS
 default (trial 0), so they are the study's trials 1, 2, ... and TPE learns from the target
-domain's own scores of them. Optuna 5 offers no data prior for its samplers (TPESampler's
-`prior_weight` weighs a flat prior over the range), and `study.add_trials` would add the
+domain's own scores of them. Optuna 5's TPE takes no data prior (TPESampler's `prior_weight`
+weighs a flat prior over the range); its CmaEsSampler does (`source_trials`, warm-starting
+CMA-ES), but needs the `cmaes` package, which the pinned set does not hold, and `study.add_trials` would add the
 source domain's scores to the target study as if measured there; scores of different domains
 are not comparable, so the sampler would chase another domain's optimum. Enqueueing keeps the
 target study's history the target domain's alone.
