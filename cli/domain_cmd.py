@@ -85,6 +85,8 @@ def _shapes(domain: Domain) -> list[str]:
                 f"; {stats['tokens_mean']:.1f} tokens per example on average, vocabulary {stats['vocab_size']}, "
                 f"{100 * stats['truncated']:.0f}% truncated at seq_len"
             )
+        if stats.get("levels"):
+            line += "; categories: " + ", ".join(f"{c} {len(v)} levels" for c, v in stats["levels"].items())
         if stats.get("missing_cells"):
             counts = ", ".join(f"{c} {n}" for c, n in stats["missing_cells"].items())
             line += f"; missing cells filled with their feature's mean: {counts}"

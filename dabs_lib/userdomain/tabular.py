@@ -154,6 +154,7 @@ def tabular_input(
     stats = fill_array(writer, name, (len(column.values), len(features)), np.float32, 1, column, produce, features)
     if column.array is None:
         stats["features"] = list(features)
+        stats["levels"] = {encoder.names[j]: levels for j, levels in encoder.levels.items()}
     if "filled" in stats:  # per feature -> per column: a missing category filled each of its levels
         first = {c: stats["filled"][owners.index(c)] for c in dict.fromkeys(owners)}
         stats["missing_cells"] = {c: n for c, n in first.items() if n}

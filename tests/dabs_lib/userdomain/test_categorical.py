@@ -81,6 +81,7 @@ def test_categories_become_one_feature_per_pretraining_level(table, tmp_path):
     stats = processed.meta["stats"][0]
     assert stats["features"] == ["size", "color=blue", "color=green", "color=red", "zone=1", "zone=2"]
     assert processed.meta["specs"][0]["num_features"] == 6
+    assert stats["levels"] == {"color": ["blue", "green", "red"], "zone": ["1", "2"]}
     stored = np.load(processed.path("input0"))
     for i, record in enumerate(records):
         assert stored[i, 0] == pytest.approx(record["size"], rel=1e-5)
@@ -147,3 +148,12 @@ def test_a_feature_constant_over_the_pretraining_rows_is_centred_not_blown_up(tm
     processed = prepare(_domain(tmp_path / "data", "csv", records, ", columns: [size, zone]"), str(tmp_path / "root"))
     stats = processed.meta["stats"][0]
     assert stats["mean"][0] == pytest.approx(1.5) and stats["std"][0] == 1.0  # (2.5 - 1.5) / 1 in val and test
+
+
+def test_domain_check_lists_the_levels_of_each_categorical_column(tmp_path, capsys, monkeypatch):
+    import run_search
+
+    monkeypatch.setenv("DABS_DATA_ROOT", str(tmp_path / "root"))
+    path = _domain(tmp_path / "data", "jsonl", _records())
+    assert run_search.main(["domain", "check", str(path), "--no-cost"]) == 0
+    assert "-> 6 tokens; categories: color 3 levels, zone 2 levels" in capsys.readouterr().out

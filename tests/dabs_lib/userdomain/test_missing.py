@@ -181,3 +181,4 @@ def test_domain_check_says_how_many_cells_were_filled(tmp_path, capsys, monkeypa
     out = capsys.readouterr().out
     counts = np.isnan(_matrix()[0]).sum(axis=0)
     assert f"missing cells filled with their feature's mean: f0 {counts[0]}, f1 {counts[1]}, f2 {counts[2]}" in out
+    assert "categories:" not in out
