@@ -180,18 +180,15 @@ def data_facts(domain_name: str, args: dict[str, Any]) -> tuple[dict[str, Any], 
     return data, domain
 
 
-def copy_preprocessing_files(folder: Path, domain_name: str, data_root: str) -> None:
-    """The files a user domain's record names (a text input's tokenizer) into the model folder."""
-    import shutil
-
+def preprocessing_files(domain_name: str, data_root: str) -> dict[str, Path]:
+    """The files a user domain's record names (a text input's tokenizer), to go into the model folder."""
     from dabs_lib.userdomain.registered import is_registered
 
     if not is_registered(domain_name, data_root):
-        return
+        return {}
     from dabs_lib.userdomain.portable import preprocessing_record
 
-    for name, source in preprocessing_record(domain_name, data_root)[1].items():
-        shutil.copyfile(source, folder / name)
+    return preprocessing_record(domain_name, data_root)[1]
 
 
 def observed_sample(domain: Any, rows: int = 256) -> tuple | None:
@@ -283,10 +280,8 @@ def export_one(
             "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         },
     }
-    folder = write_model_folder(out / str(row["experiment"]) / name, encoder, facts, card_text(facts, encoder))
-    if domain is not None:
-        copy_preprocessing_files(folder, row["domain"], domain_args(row)["data_root"])
-    return folder
+    files = preprocessing_files(row["domain"], domain_args(row)["data_root"]) if domain is not None else {}
+    return write_model_folder(out / str(row["experiment"]) / name, encoder, facts, card_text(facts, encoder), files)
 
 
 def export_models(

@@ -86,9 +86,18 @@ def tensor_shapes(encoder: Encoder) -> dict[str, list[int]]:
     return {name: list(t.shape) for name, t in encoder.state_dict().items()}
 
 
-def write_model_folder(folder: str | os.PathLike[str], encoder: Encoder, config: dict[str, Any], card: str) -> Path:
-    """Write weights, config and card; `config` gets the format fields, the model config, the inputs'
+def write_model_folder(
+    folder: str | os.PathLike[str],
+    encoder: Encoder,
+    config: dict[str, Any],
+    card: str,
+    files: dict[str, Path] | None = None,
+) -> Path:
+    """Write weights, `files` (name in the folder -> source: what the config names, such as a
+    tokenizer), then config and card; `config` gets the format fields, the model config, the inputs'
     specs (unless given) and the tensor shapes the loader checks against."""
+    import shutil
+
     from safetensors.torch import save_file
 
     folder = Path(folder)
@@ -107,6 +116,9 @@ def write_model_folder(folder: str | os.PathLike[str], encoder: Encoder, config:
     }
     with atomic_path(folder / WEIGHTS) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    for name, source in (files or {}).items():  # before config.json, which names them
+        with atomic_path(folder / name) as tmp:
+            shutil.copyfile(source, tmp)
     write_json(folder / CONFIG, full, indent=2, allow_nan=False)
     write_text(folder / CARD, card)
     return folder

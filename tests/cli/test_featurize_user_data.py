@@ -1,7 +1,7 @@
 """New data through a model exported from a user's domain: `featurize --domain NEW.yaml` reads it as
 the model read its own (the model's z-score statistics; its features and tokenizer, or a one-line
 refusal). The model folder is written by the export's own code (`analysis.model_export.data_facts`,
-`copy_preprocessing_files`) from a seeded encoder: no search needed."""
+`preprocessing_files`) from a seeded encoder: no search needed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import run_search
-from analysis.model_export import copy_preprocessing_files, data_facts
+from analysis.model_export import data_facts, preprocessing_files
 from cli.feature_files import read_features
 from dabs_lib.encoder import Encoder
 from dabs_lib.model_folder import CONFIG, describe_inputs, write_model_folder
@@ -64,9 +64,7 @@ def _export(path: Path, root: Path, models: Path) -> Path:
         "data": data,
         "provenance": {"experiment": "exp", "trial": f"{name}_mae_001"},
     }
-    folder = write_model_folder(models / f"{name}-mae", encoder, facts, "# card\n")
-    copy_preprocessing_files(folder, name, str(root))
-    return folder
+    return write_model_folder(models / f"{name}-mae", encoder, facts, "# card\n", preprocessing_files(name, str(root)))
 
 
 def _featurize(capsys, model: Path, domain: Path, root: Path, out: Path) -> tuple[int, str, str]:
