@@ -81,6 +81,23 @@ def write_text(folder: Path, rows: int) -> Path:
     return folder / "d.yaml"
 
 
+def write_table(folder: Path, rows: int) -> Path:
+    """A CSV as researchers' tables come: 20 numbers, 3 columns of categories, 5% of the cells missing."""
+    rng = np.random.default_rng(0)
+    numbers = rng.normal(size=(rows, 20)).round(4).astype(str)
+    categories = np.stack([rng.choice(list("abcdefgh"[: 3 + k]), rows) for k in range(3)], axis=1)
+    cells = np.concatenate([numbers, categories], axis=1)
+    cells[rng.random(cells.shape) < 0.05] = ""
+    header = [f"n{j}" for j in range(20)] + ["c0", "c1", "c2", "y"]
+    lines = [",".join(header)] + [",".join(row) + f",k{i % 10}" for i, row in enumerate(cells.tolist())]
+    (folder / "rows.csv").write_text("\n".join(lines) + "\n")
+    (folder / "d.yaml").write_text(
+        "name: bench_table\ninputs:\n  - {name: x, kind: tabular, categorical: [c0, c1, c2], missing: mean}\n"
+        "data: {table: rows.csv}\ntasks:\n  - {name: y, label: y}\n"
+    )
+    return folder / "d.yaml"
+
+
 def write_image_npz(folder: Path, rows: int) -> Path:
     """The same 32x32 RGB pixels as one uint8 .npz with labels: arrays in, as CIFAR-10's pickles are."""
     rng = np.random.default_rng(0)
@@ -152,6 +169,7 @@ WRITERS = {
     "cifar10_small": write_cifar,
     "audio": write_audio,
     "text": write_text,
+    "table": write_table,
     "audio_libri": write_audio_libri,
     "librispeech": write_librispeech,
 }
