@@ -25,7 +25,8 @@ from dabs_lib.userdomain.schema import DomainFile, SourceDecl
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet", ".csv.gz", ".tsv.gz", ".jsonl.gz")
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")  # refused with "save it as CSV"
 CSV_DELIMITERS = (",", ";", "\t", "|")  # a .csv is split by the one its header line holds most of
 
 
@@ -85,8 +86,39 @@ def read_folder(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
     return rows
 
 
+def table_suffix(path: Path) -> str:
+    """The table kind of `path`: one of TABLE_SUFFIXES (".csv.gz" is gzip-compressed CSV), or ""."""
+    name = path.name.lower()
+    return next((s for s in sorted(TABLE_SUFFIXES, key=len, reverse=True) if name.endswith(s)), "")
+
+
+def _open_text(path: Path, compressed: bool) -> Any:
+    import gzip
+
+    if compressed:
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _json_records(handle: Any, path: Path) -> Iterator[dict[str, Any]]:
+    """A .json table: one list of objects, a row each."""
+    try:
+        records = json.load(handle)
+    except ValueError as error:
+        raise DomainDataError(path, f"is not JSON ({error})") from None
+    if not isinstance(records, list):
+        raise DomainDataError(
+            path, f"must hold a JSON list of objects, one per row, but holds a {type(records).__name__}"
+        )
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            raise DomainDataError(path, f"row {number} must be a JSON object, but got {type(record).__name__}")
+        yield record
+
+
 def _table_records(path: Path) -> Iterator[dict[str, Any]]:
-    suffix = path.suffix.lower()
+    full = table_suffix(path)
+    suffix, compressed = full.removesuffix(".gz"), full.endswith(".gz")
     if suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -97,8 +129,11 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
         except (OSError, ValueError, pa.ArrowException) as error:  # ArrowInvalid is a ValueError
             raise DomainDataError(path, f"cannot be read as Parquet ({str(error).splitlines()[0]})") from None
         return
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with _open_text(path, compressed) as handle:
         try:
+            if suffix == ".json":
+                yield from _json_records(handle, path)
+                return
             if suffix == ".jsonl":
                 for number, line in enumerate(handle, 1):
                     if line.strip():
@@ -115,6 +150,8 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
                     yield record
         except UnicodeDecodeError as error:
             raise DomainDataError(path, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
+        except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError; a cut .gz is an EOFError
+            raise DomainDataError(path, f"cannot be read as a gzip-compressed table ({error})") from None
         except csv.Error as error:
             raise DomainDataError(path, f"is not a valid {suffix[1:].upper()} table ({error})") from None
 
@@ -150,12 +187,15 @@ def _table_columns(domain: DomainFile, labelled: bool) -> list[str]:
 
 def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
     path = source.path
-    if path.suffix.lower() not in TABLE_SUFFIXES:
+    if path.suffix.lower() in SPREADSHEETS:
+        raise DomainDataError(path, "is a spreadsheet: save it as CSV (UTF-8) and name the .csv file")
+    if not table_suffix(path):
         raise DomainDataError(path, f"must be a table ending in {list(TABLE_SUFFIXES)}")
     needed = _table_columns(domain, labelled)
     rows = Rows(path, [])
     columns: dict[str, list[Any]] = {}
-    for number, record in enumerate(_table_records(path), 2 if path.suffix.lower() in (".csv", ".tsv") else 1):
+    first = 2 if table_suffix(path).removesuffix(".gz") in (".csv", ".tsv") else 1  # a CSV's header is line 1
+    for number, record in enumerate(_table_records(path), first):
         if not columns:
             missing = [c for c in needed if c not in record]
             if missing:

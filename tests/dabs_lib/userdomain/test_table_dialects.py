@@ -48,3 +48,64 @@ def test_a_decimal_comma_is_named(tmp_path):
         DomainDataError, match=r"column 'size, in cm' must be a number, but got '.*,.*' \(a decimal comma"
     ):
         prepare(_write(tmp_path / "data", ";", decimal=","), str(tmp_path / "root"))
+
+
+def _records() -> list[dict]:
+    rng = np.random.default_rng(1)
+    return [
+        {"a": round(float(rng.normal()), 4), "b": round(float(rng.normal()), 4), "y": "pq"[i % 2]} for i in range(ROWS)
+    ]
+
+
+def _write_as(folder: Path, suffix: str, records: list[dict]) -> Path:
+    import gzip
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = suffix.removesuffix(".gz")
+    if base == ".json":
+        text = json.dumps(records)
+    elif base == ".jsonl":
+        text = "".join(json.dumps(r) + "\n" for r in records)
+    else:
+        sep = "\t" if base == ".tsv" else ","
+        text = "\n".join([sep.join(records[0])] + [sep.join(str(v) for v in r.values()) for r in records]) + "\n"
+    data = text.encode()
+    (folder / f"rows{suffix}").write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    path = folder / "d.yaml"
+    path.write_text(
+        f"name: formats\ninputs:\n  - {{name: x, kind: tabular}}\ndata: {{table: rows{suffix}}}\n"
+        "tasks:\n  - {name: y, label: y}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv.gz", ".tsv.gz", ".jsonl.gz"])
+def test_json_lists_and_gzip_compressed_tables_read_as_the_plain_ones(suffix, tmp_path):
+    records = _records()
+    processed = prepare(_write_as(tmp_path / "data", suffix, records), str(tmp_path / "root"))
+    stored = np.load(processed.path("input0"))
+    np.testing.assert_allclose(stored, [[r["a"], r["b"]] for r in records], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("rows.xlsx", b"PK\x03\x04", "is a spreadsheet: save it as CSV (UTF-8)"),
+        ("rows.csv.gz", b"a,b,y\n1,2,p\n", "cannot be read as a gzip-compressed table"),
+        ("rows.json", b'{"a": [1, 2]}', "must hold a JSON list of objects, one per row, but holds a dict"),
+        ("rows.json", b'[{"a": 1, "y": "p"}, [1, 2]]', "row 2 must be a JSON object, but got list"),
+    ],
+    ids=["spreadsheet", "not gzip", "json object", "json row not an object"],
+)
+def test_unreadable_tables_are_named(name, content, expected, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    (folder / "d.yaml").write_text(
+        f"name: formats\ninputs:\n  - {{name: x, kind: tabular}}\ndata: {{table: {name}}}\n"
+        "tasks:\n  - {name: y, label: y}\n"
+    )
+    with pytest.raises(DomainDataError) as error:
+        prepare(folder / "d.yaml", str(tmp_path / "root"))
+    assert expected in str(error.value) and name in str(error.value), str(error.value)
