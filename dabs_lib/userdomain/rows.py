@@ -92,12 +92,13 @@ def table_suffix(path: Path) -> str:
     return next((s for s in sorted(TABLE_SUFFIXES, key=len, reverse=True) if name.endswith(s)), "")
 
 
-def _open_text(path: Path, compressed: bool) -> Any:
+def _open_text(path: Path, compressed: bool, newline: str | None = "") -> Any:
+    """UTF-8 text (a byte-order mark skipped), gzip-decompressed when `compressed`; newline="" for csv."""
     import gzip
 
     if compressed:
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline=newline)
+    return open(path, encoding="utf-8-sig", newline=newline)
 
 
 def _json_records(handle: Any, path: Path) -> Iterator[dict[str, Any]]:
@@ -303,7 +304,7 @@ def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
 
 def read_text(source: SourceDecl, domain: DomainFile) -> Rows:
     path, texts, where = source.path, [], []
-    with open(path, encoding="utf-8-sig", newline=None) as handle:
+    with _open_text(path, path.name.lower().endswith(".gz"), newline=None) as handle:  # a corpus may be .gz
         try:
             for number, line in enumerate(handle, 1):
                 if line.strip():
@@ -311,6 +312,8 @@ def read_text(source: SourceDecl, domain: DomainFile) -> Rows:
                     where.append(f"{path} line {number}")
         except UnicodeDecodeError as error:
             raise DomainDataError(path, f"is not UTF-8 text ({error.reason} near line {len(where) + 1})") from None
+        except (OSError, EOFError) as error:
+            raise DomainDataError(path, f"cannot be read as gzip-compressed text ({error})") from None
     if not texts:
         raise DomainDataError(path, "has no text (every line is blank)")
     return Rows(path, where, {domain.inputs[0].name: texts})

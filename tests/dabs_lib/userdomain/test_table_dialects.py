@@ -109,3 +109,23 @@ def test_unreadable_tables_are_named(name, content, expected, tmp_path):
     with pytest.raises(DomainDataError) as error:
         prepare(folder / "d.yaml", str(tmp_path / "root"))
     assert expected in str(error.value) and name in str(error.value), str(error.value)
+
+
+def test_an_unlabelled_text_corpus_may_be_gzip_compressed(tmp_path):
+    import gzip
+
+    from dabs_lib.userdomain.load import build_user_domain
+    from dabs_lib.userdomain import register
+    from tests.dabs_lib.userdomain import files
+
+    path = files.write("text", tmp_path / "data")
+    corpus = path.with_name("corpus.txt")
+    path.with_name("corpus.txt.gz").write_bytes(gzip.compress(corpus.read_bytes()))
+    lines = len([line for line in corpus.read_text().splitlines() if line.strip()])
+    corpus.unlink()
+    path.write_text(path.read_text().replace("corpus.txt", "corpus.txt.gz"))
+    prepare(path, str(tmp_path / "root"))
+    register(path)
+    domain = build_user_domain("reviews", str(tmp_path / "root"))
+    labelled_train = len(domain.tasks["topic"].train)
+    assert len(domain.pretrain) == labelled_train + lines
