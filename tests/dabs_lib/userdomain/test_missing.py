@@ -131,30 +131,28 @@ def test_missing_mean_fills_each_cell_with_its_features_pretraining_mean(source,
     assert torch.all(rows[train_holes] == 0)
 
 
-def test_a_feature_missing_in_every_pretraining_row_is_refused(tmp_path):
-    folder = tmp_path / "data"
+def _mean_filled_csv(folder: Path, column_b: Callable[[int], str]) -> Path:
+    """Columns a (0..39) and b (`column_b(row)`), a target; `missing: mean`."""
     folder.mkdir()
-    lines = ["a,b,target"] + [f"{i},,{'ny'[i % 2]}" for i in range(40)]
+    lines = ["a,b,target"] + [f"{i},{column_b(i)},{'ny'[i % 2]}" for i in range(40)]
     (folder / "rows.csv").write_text("\n".join(lines) + "\n")
     (folder / "holes.yaml").write_text(
         "name: holes\ninputs:\n  - {name: features, kind: tabular, missing: mean}\ndata: {table: rows.csv}\n"
         "tasks:\n  - {name: target, kind: binary, label: target}\n"
     )
+    return folder / "holes.yaml"
+
+
+def test_a_feature_missing_in_every_pretraining_row_is_refused(tmp_path):
+    path = _mean_filled_csv(tmp_path / "data", lambda i: "")
     with pytest.raises(DomainDataError, match="'b' is missing in every pretraining row; no mean can fill it"):
-        prepare(folder / "holes.yaml", str(tmp_path / "root"))
+        prepare(path, str(tmp_path / "root"))
 
 
 def test_infinity_stays_refused_under_missing_mean(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    lines = ["a,b,target"] + [f"{i},{'inf' if i == 5 else i % 7},{'ny'[i % 2]}" for i in range(40)]
-    (folder / "rows.csv").write_text("\n".join(lines) + "\n")
-    (folder / "holes.yaml").write_text(
-        "name: holes\ninputs:\n  - {name: features, kind: tabular, missing: mean}\ndata: {table: rows.csv}\n"
-        "tasks:\n  - {name: target, kind: binary, label: target}\n"
-    )
+    path = _mean_filled_csv(tmp_path / "data", lambda i: "inf" if i == 5 else str(i % 7))
     with pytest.raises(DomainDataError, match="rows.csv row 7: input 'features' holds infinity"):
-        prepare(folder / "holes.yaml", str(tmp_path / "root"))
+        prepare(path, str(tmp_path / "root"))
 
 
 @pytest.mark.parametrize(
