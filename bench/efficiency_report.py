@@ -72,15 +72,15 @@ def reach_compute(searches: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def warm_reach(searches: list[dict]) -> pd.DataFrame:
+def warm_reach(searches: list[dict], method: str = "tpe_asha_warm") -> pd.DataFrame:
     """Per (domain, objective, seed) with both: steps the warm-started TPE + ASHA search spends to reach
     the cold one's final best validation score, over the steps the cold one spent to reach it (issue 25's
     measure); a warm search that never reaches it gets ratio inf and its budget as `warm_steps`."""
     by = {(s["domain"], s["objective"], s["seed"], s["method"]): s for s in searches}
     rows = []
-    for (domain, objective, seed, method), warm in sorted(by.items()):
+    for (domain, objective, seed, name), warm in sorted(by.items()):
         cold = by.get((domain, objective, seed, "tpe_asha"))
-        if method != "tpe_asha_warm" or cold is None:
+        if name != method or cold is None:
             continue
         target = max((float(t["val"]) for t in cold["trials"] if t["state"] == "complete"), default=math.nan)
         cold_steps, _ = steps_to_reach(cold, target)

@@ -158,12 +158,12 @@ class _ReportStep:
     """An Optuna trial whose `report` step counts evaluations (1, 2, 3, ...), not optimizer
     steps, so ASHA's rungs (min_resource=1, x3) fall at the 1st and 3rd evaluation."""
 
-    def __init__(self, trial: optuna.Trial, eval_every: int):
-        self.trial, self.eval_every = trial, eval_every
+    def __init__(self, trial: optuna.Trial, eval_every: int, keep: bool = False):
+        self.trial, self.eval_every, self.keep = trial, eval_every, keep  # keep: report, never prune
         self.number = trial.number
 
     def report(self, value: float, step: int) -> None:
         self.trial.report(value, step // self.eval_every)
 
     def should_prune(self) -> bool:
-        return self.trial.should_prune()
+        return not self.keep and self.trial.should_prune()

@@ -33,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 from bench.efficiency_common import ALL_METHODS, TINY_MODEL  # noqa: E402 (after the sys.path line)
 
 WARM = "tpe_asha_warm"  # TPE + ASHA seeded (bench/warm_search.py) from the other domains' tpe_asha searches, same seed
+WARM_FULL = "tpe_asha_warm_full"  # the same, its enqueued configurations exempt from ASHA (run to their full budget)
+WARM_METHODS = (WARM, WARM_FULL)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -109,12 +111,13 @@ def run_job(payload) -> str:
     space = load_space(objective, domain, overrides=overrides)
     budget = budget or int(round(extra["budget_trials"] * int(space.fixed["max_steps"])))  # 0: the domain's own
     start = time.perf_counter()
-    if method == WARM:
+    if method in WARM_METHODS:
         from bench.warm_search import search_with, sources_for
 
         sources = [job_file(Path(out), (d, objective, "tpe_asha", seed)) for d in extra["domains"]]
-        record = search_with(space, "tpe_asha", seed, budget, sources_for(sources, domain, objective, overrides))
-        record.method = WARM
+        warm = sources_for(sources, domain, objective, overrides)
+        record = search_with(space, "tpe_asha", seed, budget, warm, protect=method == WARM_FULL)
+        record.method = method
     elif method == "default":
         record = SearchRecord(domain, objective, method, seed, budget)
         trial = run_trial(flat_config(space, {}, seed))
@@ -137,7 +140,7 @@ def run_searches(args, out: Path) -> list[dict]:
         if not job_file(out, job).is_file() and not args.report_only
     ]
     # warm searches read the other domains' finished tpe_asha searches: they run after every other one
-    for batch in ([p for p in todo if p[0][2] != WARM], [p for p in todo if p[0][2] == WARM]):
+    for batch in ([p for p in todo if p[0][2] not in WARM_METHODS], [p for p in todo if p[0][2] in WARM_METHODS]):
         run_batch(batch, args.workers)
     return [json.loads(job_file(out, job).read_text()) for job in jobs(args) if job_file(out, job).is_file()]
 

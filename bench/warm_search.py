@@ -28,10 +28,16 @@ GOAL_RATIO, GOAL_DOMAINS = 1 / 3, 4  # issue 25: warm <= 1/3 of cold's compute o
 
 
 def search_with(
-    space: SearchSpace, method: str, seed: int, budget_steps: int, enqueue: tuple[dict[str, Any], ...] = ()
+    space: SearchSpace,
+    method: str,
+    seed: int,
+    budget_steps: int,
+    enqueue: tuple[dict[str, Any], ...] = (),
+    protect: bool = False,
 ) -> SearchRecord:
     """Ask/tell until `budget_steps` steps are spent: the DABS default first, then `enqueue`
-    (as trainables.warm_start orders a warm study), then the sampler's own choices."""
+    (as trainables.warm_start orders a warm study), then the sampler's own choices. `protect`: the
+    enqueued configurations run their full budget (ASHA's rungs record them but never stop them)."""
     from trainables.schedulers import make_sampler
 
     sampler_name, asha = METHODS[method]
@@ -51,7 +57,9 @@ def search_with(
     while steps < budget_steps:
         trial = study.ask(dists)
         params = dict(trial.params)
-        done = run_trial(flat_config(space, params, seed), _ReportStep(trial, int(space.fixed["eval_every"])))  # type: ignore[arg-type]
+        queued = trial.number > 0 and any(all(params.get(k) == v for k, v in c.items()) for c in enqueue)
+        step = _ReportStep(trial, int(space.fixed["eval_every"]), keep=protect and queued)
+        done = run_trial(flat_config(space, params, seed), step)  # type: ignore[arg-type]
         done.params, done.number = params, trial.number
         steps, seconds = steps + done.steps, seconds + done.seconds
         done.end_steps, done.end_seconds = steps, seconds

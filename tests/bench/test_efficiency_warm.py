@@ -40,3 +40,25 @@ def test_warm_over_cold_steps_to_the_cold_searchs_final_best():
     assert goal["domains"] == {"tabular": 0.5, "tokens": math.inf} and goal["met"] == 0 and goal["measured"] == 2
     text = warm_markdown(table, goal)
     assert "| tokens | mae | 0 | 0.3000 | 100 | 200 | 0.2000 | never |" in text and "tokens never" in text
+
+
+def test_the_full_budget_variant_is_read_by_its_own_name_and_its_queued_trials_are_never_pruned():
+    import optuna
+
+    from bench.efficiency_trial import ASHA_REDUCTION, _ReportStep
+
+    cold = _search("tpe_asha", "sensor", 1, [("complete", 0.7), ("complete", 0.8)])
+    full = _search("tpe_asha_warm_full", "sensor", 1, [("complete", 0.9)])
+    assert warm_reach([cold, full]).empty  # the default method name is the plain warm one
+    assert warm_reach([cold, full], method="tpe_asha_warm_full")["ratio"].tolist() == [0.5]
+    pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ASHA_REDUCTION)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for value in (0.9, 0.8, 0.85):  # three finished trials set the first rung high
+        trial = study.ask()
+        trial.report(value, 1)
+        trial.should_prune()  # records the trial's value at the rung
+        study.tell(trial, value)
+    low, kept = study.ask(), study.ask()
+    for trial in (low, kept):
+        trial.report(0.1, 1)
+    assert _ReportStep(low, 1).should_prune() and not _ReportStep(kept, 1, keep=True).should_prune()
