@@ -171,24 +171,27 @@ def data_facts(domain_name: str, args: dict[str, Any]) -> tuple[dict[str, Any], 
         "tasks": tasks,
         "default_task": domain.default_task,
     }
+    record = _user_preprocessing(domain_name, args["data_root"])
+    if record is not None:  # a user's domain: how its files were read
+        data["preprocessing"] = record[0]
+    return data, domain
+
+
+def _user_preprocessing(domain_name: str, data_root: str) -> tuple[dict[str, Any], dict[str, Path]] | None:
+    """A registered user domain's preprocessing record and the files it names; None for other domains."""
     from dabs_lib.userdomain.registered import is_registered
 
-    if is_registered(domain_name, args["data_root"]):  # a user's domain: how its files were read
-        from dabs_lib.userdomain.portable import preprocessing_record
+    if not is_registered(domain_name, data_root):
+        return None
+    from dabs_lib.userdomain.portable import preprocessing_record
 
-        data["preprocessing"], _ = preprocessing_record(domain_name, args["data_root"])
-    return data, domain
+    return preprocessing_record(domain_name, data_root)
 
 
 def preprocessing_files(domain_name: str, data_root: str) -> dict[str, Path]:
     """The files a user domain's record names (a text input's tokenizer), to go into the model folder."""
-    from dabs_lib.userdomain.registered import is_registered
-
-    if not is_registered(domain_name, data_root):
-        return {}
-    from dabs_lib.userdomain.portable import preprocessing_record
-
-    return preprocessing_record(domain_name, data_root)[1]
+    record = _user_preprocessing(domain_name, data_root)
+    return record[1] if record is not None else {}
 
 
 def observed_sample(domain: Any, rows: int = 256) -> tuple | None:

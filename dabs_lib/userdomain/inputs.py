@@ -61,7 +61,8 @@ class Stats:
             return
         axes = tuple(a for a in range(data.ndim) if a != self.axis)
         present = ~np.isnan(data)  # NaN only where a `missing: mean` input lacks a value
-        data = np.where(present, data, 0.0)
+        if not present.all():
+            data = np.where(present, data, 0.0)
         self.total = self.total + data.sum(axis=axes)
         self.squares = self.squares + np.square(data).sum(axis=axes)
         self.count = self.count + present.sum(axis=axes)
