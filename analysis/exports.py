@@ -19,12 +19,11 @@ from typing import Any, Callable
 import pandas as pd
 import yaml
 
-from dabs_lib.experiment import STUDY, TRIAL_NUMBER, study_name
+from dabs_lib.experiment import BOOKKEEPING_PARAMS, study_name
 from dabs_lib.invocation import command
 from dabs_lib.safe_io import write_json, write_text
 
 FORMATS = ("md", "csv", "tex", "json")
-BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to route and name the trial; not settings
 REQUIRED = ("domain", "objective", "seed")
 MACHINE_KEYS = ("data_root",)  # where the searching machine kept the data: not a setting, left out of exported files
 

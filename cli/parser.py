@@ -144,6 +144,12 @@ def _search_flags(p: argparse.ArgumentParser) -> None:
         metavar="EXPERIMENT",
         help="finished experiments whose best configs (same objective) each new study tries first (default: none)",
     )
+    p.add_argument(
+        "--prune-warm-start",
+        action="store_true",
+        help="let the scheduler stop --warm-start configs like any other trial "
+        "(default: they run their full budget; their scores still set the cut-offs)",
+    )
 
 
 def _ray_flags(p: argparse.ArgumentParser) -> None:

@@ -55,6 +55,7 @@ def request_from_args(args: argparse.Namespace) -> SearchRequest:
         domain_files=domain_files,
         shared_config=bool(getattr(args, "shared_config", False)),
         warm_start=tuple(os.path.abspath(p) for p in getattr(args, "warm_start", None) or ()),
+        prune_warm=bool(getattr(args, "prune_warm_start", False)),
     )
 
 
@@ -70,6 +71,10 @@ def validate(request: SearchRequest) -> None:
         (request.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, but got {request.keep_checkpoints}"),
         (request.reduction_factor >= 2, f"--reduction-factor must be >= 2, but got {request.reduction_factor}"),
         (request.grace_period >= 1, f"--grace-period must be >= 1, but got {request.grace_period}"),
+        (
+            not request.prune_warm or bool(request.warm_start),
+            "--prune-warm-start needs --warm-start EXPERIMENT..., but no --warm-start was given",
+        ),
         (
             not request.multi_objective or request.sampler not in SINGLE_OBJECTIVE_SAMPLERS,
             f"--multi-objective {request.multi_objective} needs a multi-objective sampler (tpe, nsga2, random), "

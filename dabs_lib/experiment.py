@@ -47,6 +47,7 @@ ERROR_ATTR = "error"  # Optuna user attribute of a FAIL trial: why it failed (on
 STUDY_ATTRS = ("domain", "objective")  # Optuna user attributes of every study (and of its trials)
 FOLDER_ATTR = "trial_folder"  # Optuna user attribute of a trial: its folder in the experiment
 TUNE_ID_ATTR = "tune_trial_id"  # Optuna user attribute of a trial: Ray Tune's trial id
+WARM_ATTR = "warm_start"  # Optuna user attribute of a trial enqueued by --warm-start (true)
 
 # The record every trial reports to Tune (and Tune writes to result.json/progress.csv): the fixed keys.
 # Keys are the metric names above (a TypedDict needs literal keys; tests/dabs_lib/test_interfaces.py
@@ -91,6 +92,7 @@ TRIAL_KEYS = tuple(f.name for f in fields(TrialSettings))
 TRIAL_NUMBER = "trial_number"
 STUDY = "study"
 assert TRIAL_NUMBER in TRIAL_KEYS and STUDY in TRIAL_KEYS
+BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route a trial; not settings
 
 
 TUNER_STATE = "tuner.pkl"  # Tune's own snapshot of the run; written after Ray starts, before trials report

@@ -42,14 +42,14 @@ from dabs_lib.experiment import (
     STUDY_ATTRS,
     TRIAL_NUMBER,
     TUNE_ID_ATTR,
+    WARM_ATTR,
     study_name,
     trial_name,
 )
 from dabs_lib.safe_io import kill_point
 from dabs_lib.shared import AGGREGATE_ATTR
-from trainables.schedulers import make_sampler
+from trainables.schedulers import PerStudyScheduler, make_sampler
 from trainables.shared_trials import SharedTrials
-from ray.tune.schedulers import TrialScheduler
 
 _RELOCATED: list[str] = []  # set by relocate_journal before Tuner.restore
 
@@ -98,6 +98,12 @@ def study_seed(seed: int, domain: str, objective: str, number: int = 0) -> int:
     suffix = f"/{number}" if number else ""  # trial 0 keeps the seed the study always had
     digest = hashlib.sha256(f"{seed}/{domain}/{objective}{suffix}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def is_warm(params: dict[str, Any], warm: tuple[dict[str, Any], ...]) -> bool:
+    """Whether a trial's parameters are one of the study's --warm-start configurations (each fixes
+    part of the parameters; the sampler chose the rest)."""
+    return any(all(params.get(k) == v for k, v in config.items()) for config in warm)
 
 
 def _next_number(study: optuna.Study) -> int:
@@ -155,7 +161,7 @@ class MultiStudySearcher(Searcher):
         self._issued = dict.fromkeys(self._plans, 0)
         self._live: dict[str, tuple[str, int]] = {}  # Tune trial id -> (study, trial number)
         self._done: set[str] = set()
-        self._scheduler = None  # a PerStudyScheduler whose state travels with ours
+        self._scheduler: PerStudyScheduler | None = None  # its state travels with ours
         self._open: dict[str, optuna.Study] = {}
         self._storage: optuna.storages.JournalStorage | None = None  # one reader of the journal for every study
         baselines = {p.domain for p in plans if p.baseline}
@@ -163,7 +169,7 @@ class MultiStudySearcher(Searcher):
             p.name: SharedTrials(p.domains, self._metric, baselines & set(p.domains)) for p in plans if p.shared
         }
 
-    def attach(self, scheduler: TrialScheduler) -> None:
+    def attach(self, scheduler: PerStudyScheduler) -> None:
         """Save and restore `scheduler`'s per-study state with the searcher's (Tune saves no scheduler)."""
         self._scheduler = scheduler
 
@@ -238,6 +244,10 @@ class MultiStudySearcher(Searcher):
         )
         for key, value in labels:
             trial.set_user_attr(key, value)
+        if trial.number > 0 and is_warm(trial.params, plan.warm):
+            trial.set_user_attr(WARM_ATTR, True)  # Optuna's dashboard shows where the trial came from
+            if self._scheduler is not None:
+                self._scheduler.mark_warm(name, trial.number)
         self._issued[name] += 1
         if plan.shared:
             self._shared[name].start(trial.number)

@@ -38,6 +38,7 @@ class SearchRequest:
     domain_files: dict[str, str] = field(default_factory=dict)  # user domain name -> its domain file (resume reads it)
     shared_config: bool = False  # one cross-domain study per objective (`shared-<objective>`) instead of one per domain
     warm_start: tuple[str, ...] = ()  # finished experiments whose studies' best configs seed the new studies
+    prune_warm: bool = False  # let the scheduler stop --warm-start configs (default: they run their full budget)
 
     def experiment_name(self) -> str:
         if self.name:

@@ -8,7 +8,7 @@ import importlib.util
 import optuna
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, HyperBandScheduler, MedianStoppingRule, TrialScheduler
 
-from dabs_lib.experiment import BASELINE, STUDY, split_study
+from dabs_lib.experiment import BASELINE, FINAL, STUDY, TRIAL_NUMBER, split_study
 from dabs_lib.registry import lookup
 from ray.tune.execution.tune_controller import TuneController
 from ray.tune.experiment import Trial
@@ -87,7 +87,13 @@ def trial_study(trial: Trial) -> str:
 
 class PerStudyScheduler(TrialScheduler):
     """One scheduler (ASHA, HyperBand, median, FIFO) per study, chosen by the trial's
-    `study` key: rungs and medians never compare scores of different domains."""
+    `study` key: rungs and medians never compare scores of different domains.
+
+    A trial the searcher marks as a --warm-start configuration (`mark_warm`) runs its full budget
+    unless `prune_warm`: its study's scheduler records its scores (they set later cut-offs) but a
+    STOP is not obeyed. A configuration chosen for its final score on another domain is judged by
+    its final score here: ASHA's first rung had cut the transferred configurations that went on to
+    the best score of every sensor search (BENCHMARKS.md, "Three domains, three search seeds")."""
 
     def __init__(
         self,
@@ -96,8 +102,11 @@ class PerStudyScheduler(TrialScheduler):
         grace_period: int = 1,
         reduction_factor: int = 2,
         shared: dict[str, tuple[str, ...]] | None = None,
+        prune_warm: bool = False,
     ):
         super().__init__()
+        self._prune_warm = prune_warm
+        self._warm: set[tuple[str, int]] = set()  # (study, trial number) of --warm-start configurations
         self._shared = dict(shared or {})  # cross-domain study -> its domains (early stopping on the aggregate)
         self._baselines: dict[str, float] = {}  # domain -> random-init score, for the shared studies' aggregate
         make_scheduler(name, 1)  # refuse an unknown or refused name now, not at the first trial
@@ -110,7 +119,17 @@ class PerStudyScheduler(TrialScheduler):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Tune pickles the scheduler with the experiment; one written by an older release lacks `_added`."""
-        self.__dict__.update({"_added": {}, **state})
+        self.__dict__.update({"_added": {}, "_warm": set(), "_prune_warm": False, **state})
+
+    def mark_warm(self, study: str, number: int) -> None:
+        """The searcher's word that trial `number` of `study` is a --warm-start configuration."""
+        self._warm.add((study, number))
+
+    def _keeps(self, trial: Trial, result: dict[str, Any]) -> bool:
+        """Whether a STOP for this trial is overruled: a warm configuration short of its final report."""
+        if self._prune_warm or result.get(FINAL):
+            return False
+        return (trial_study(trial), int(trial.config.get(TRIAL_NUMBER, -1))) in self._warm
 
     def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
         self._metric, self._mode = metric or self._metric, mode or self._mode
@@ -148,7 +167,8 @@ class PerStudyScheduler(TrialScheduler):
         if objective == BASELINE and self._metric and result.get(self._metric) is not None:
             self._baselines[domain] = float(result[self._metric])  # random init does not train: one score
         sub, view = self._route(tune_controller, trial)
-        return sub.on_trial_result(view, trial, result)
+        decision = sub.on_trial_result(view, trial, result)
+        return TrialScheduler.CONTINUE if decision == TrialScheduler.STOP and self._keeps(trial, result) else decision
 
     def on_trial_complete(self, tune_controller: TuneController, trial: Trial, result: dict[str, Any]) -> None:
         sub, view = self._route(tune_controller, trial)
@@ -187,9 +207,11 @@ class PerStudyScheduler(TrialScheduler):
     def get_state(self) -> dict[str, Any] | None:
         """What a resume restores: ASHA's rungs (keyed by trial id). HyperBand and the median
         rule keep Trial objects, which do not survive a restore: they start afresh."""
-        return {"subs": dict(self._subs), "baselines": self._baselines} if self._name in ("asha", "fifo") else None
+        subs = dict(self._subs) if self._name in ("asha", "fifo") else {}
+        return {"subs": subs, "baselines": self._baselines, "warm": set(self._warm)}
 
     def set_state(self, state: dict[str, Any] | None) -> None:
         if state:
             self._subs.update(state["subs"])
             self._baselines = state.get("baselines", self._baselines)  # the same dict the shared subs hold
+            self._warm |= state.get("warm", set())

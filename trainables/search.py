@@ -136,6 +136,7 @@ def build_tuner(request: SearchRequest, experiment_uri: str, journal: str) -> tu
         request.grace_period,
         request.reduction_factor,
         {p.name: p.domains for p in plans if p.shared},
+        prune_warm=request.prune_warm,
     )
     searcher.attach(scheduler)
     single = not request.multi_objective

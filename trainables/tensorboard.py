@@ -29,7 +29,7 @@ from ray.tune.logger import TBXLoggerCallback
 from ray.tune.result import DONE, TIMESTEPS_TOTAL, TRAINING_ITERATION
 from ray.tune.utils import flatten_dict
 
-from dabs_lib.experiment import FINAL, STEP, STUDY, TRIAL_NUMBER
+from dabs_lib.experiment import BOOKKEEPING_PARAMS, FINAL, STEP, STUDY
 
 
 def import_tensorboardx_without_torch() -> None:
@@ -50,7 +50,6 @@ def import_tensorboardx_without_torch() -> None:
 
 import_tensorboardx_without_torch()  # before Tune's TBXLoggerCallback (and tuner.pkl's copy) imports it
 PREFIX = "ray/tune/"
-BOOKKEEPING_PARAMS = (TRIAL_NUMBER, STUDY)  # set by the searcher to name and route trials
 CONTEXT_PARAMS = ("domain", "objective")  # fixed per study, but what tells studies apart
 HIDDEN = {  # Tune's own counters and timings, and our bookkeeping: not scalars, not metrics
     DONE,

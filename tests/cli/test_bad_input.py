@@ -52,6 +52,10 @@ BAD = {
         ["search", "--warm-start", "/nonexistent/exp"],
         "--warm-start must name finished dabs-tune experiments",
     ),
+    "prune warm without warm start": (
+        ["search", "--prune-warm-start"],
+        "--prune-warm-start needs --warm-start EXPERIMENT..., but no --warm-start was given",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from dabs_lib.experiment import METRIC, TRIAL_NUMBER, open_storage, shared_study_name, trial_name
+from dabs_lib.experiment import METRIC, TRIAL_NUMBER, WARM_ATTR, open_storage, shared_study_name, trial_name
 from dabs_lib.shared import AGGREGATE_ATTR, aggregate
 from tests.cli.test_smoke import run_cli
 
@@ -119,6 +119,12 @@ def test_warm_start_enqueues_the_source_studies_best_configs_after_the_default(s
     expected = [t.params for t in best[:2] if t.number != 0]  # the default already is trial 0: not repeated
     assert [{k: t.params[k] for k in expected[0]} for t in trials[1 : 1 + len(expected)]] == expected
     assert all(t.state != optuna.trial.TrialState.WAITING for t in trials)
+    warm_trials = trials[1 : 1 + len(expected)]
+    assert [t.user_attrs.get(WARM_ATTR) for t in trials] == [None] + [True] * len(expected) + [None] * (
+        len(trials) - 1 - len(expected)
+    )
+    # the scheduler never stops a warm configuration (trainables.schedulers.PerStudyScheduler)
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in warm_trials), [t.state for t in warm_trials]
 
 
 def test_analyze_of_a_shared_and_a_per_domain_search_uses_the_domains_own_study(shared, warm, tmp_path):

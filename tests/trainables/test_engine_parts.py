@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
-from dabs_lib.experiment import ERROR_ATTR, check_name, error_line, load_study
+from dabs_lib.experiment import ERROR_ATTR, FINAL, TRIAL_NUMBER, WARM_ATTR, check_name, error_line, load_study
 from tests.trainables.helpers import tiny_request
 from trainables.optuna_search import ORPHAN, MultiStudySearcher, study_seed
 from trainables.schedulers import PerStudyScheduler
@@ -67,6 +67,67 @@ def test_a_low_scoring_study_is_not_pruned_by_another_studys_rungs():
         time_attr="training_iteration", max_t=4, grace_period=1, reduction_factor=2, metric="transfer/val", mode="max"
     )
     assert _run_rungs(shared, controller, high, low)[0] == TrialScheduler.STOP
+
+
+def _warm_case(prune_warm: bool) -> tuple[list[str], list[str]]:
+    """Three trials score 0.9 at every rung; then a --warm-start trial (number 3) and a sampled one
+    (number 4) score 0.1: ASHA cuts both at the first rung. Returns each one's decisions."""
+    high = [FakeTrial(f"t{i}", "sensor-mae") for i in range(3)]
+    warm, sampled = FakeTrial("w", "sensor-mae"), FakeTrial("s", "sensor-mae")
+    for number, trial in enumerate([*high, warm, sampled]):
+        trial.config[TRIAL_NUMBER] = number
+    scheduler = PerStudyScheduler("asha", {"sensor-mae": 4}, prune_warm=prune_warm)
+    scheduler.set_search_properties("transfer/val", "max")
+    scheduler.mark_warm("sensor-mae", 3)
+    scheduler = pickle.loads(pickle.dumps(scheduler))  # Tune pickles it with the experiment
+    controller = FakeController([*high, warm, sampled])
+    for trial in controller.trials:
+        scheduler.on_trial_add(controller, trial)
+    decisions: dict[str, list[str]] = {"w": [], "s": []}
+    for iteration in (1, 2, 3):
+        for trial in high:
+            scheduler.on_trial_result(controller, trial, {"training_iteration": iteration, "transfer/val": 0.9})
+        for trial in (warm, sampled):
+            result = {"training_iteration": iteration, "transfer/val": 0.1}
+            decisions[trial.trial_id].append(scheduler.on_trial_result(controller, trial, result))
+    return decisions["w"], decisions["s"]
+
+
+def test_a_warm_start_config_runs_its_full_budget_and_prune_warm_cuts_it_like_any_trial():
+    warm, sampled = _warm_case(prune_warm=False)
+    assert warm == [TrialScheduler.CONTINUE] * 3  # ASHA said STOP; the warm config's STOP is overruled
+    assert sampled[0] == TrialScheduler.STOP
+    warm, sampled = _warm_case(prune_warm=True)
+    assert warm[0] == TrialScheduler.STOP and sampled[0] == TrialScheduler.STOP
+
+
+def test_the_warm_marks_survive_the_schedulers_saved_state():
+    scheduler = PerStudyScheduler("asha", {"sensor-mae": 4})
+    scheduler.mark_warm("sensor-mae", 2)
+    restored = PerStudyScheduler("asha", {"sensor-mae": 4})
+    restored.set_state(pickle.loads(pickle.dumps(scheduler.get_state())))
+    trial = FakeTrial("w", "sensor-mae")
+    trial.config[TRIAL_NUMBER] = 2
+    assert restored._keeps(trial, {"training_iteration": 1})
+    assert not restored._keeps(trial, {"training_iteration": 4, FINAL: True})  # its end is its own
+
+
+def test_the_searcher_marks_warm_start_configs_for_the_scheduler_and_the_dashboard(tmp_path):
+    import dataclasses
+
+    request = tiny_request(tmp_path, domains=("digits",), objectives=("emix",), baseline=False, seed=0)
+    plans, max_t = load_plans(request)
+    warm = ({"lr": 3e-3}, {"lr": 2e-4, "weight_decay": 1e-3})
+    plans = [dataclasses.replace(p, warm=warm) for p in plans]
+    (tmp_path / "exp").mkdir()
+    searcher = MultiStudySearcher(plans, str(tmp_path / "exp" / "optuna.journal"), "transfer/val", "max", "tpe", 0)
+    scheduler = PerStudyScheduler("asha", max_t)
+    searcher.attach(scheduler)
+    configs = _suggest_all(searcher, 4)
+    assert [c["lr"] for c in configs[1:3]] == pytest.approx([3e-3, 2e-4])
+    assert scheduler._warm == {("digits-emix", 1), ("digits-emix", 2)}  # not the default (0), not sampled (3)
+    study = load_study(tmp_path / "exp", "digits", "emix")
+    assert [t.user_attrs.get(WARM_ATTR, False) for t in study.trials] == [False, True, True, False]
 
 
 def test_per_study_scheduler_chooses_pending_trials_in_creation_order():
