@@ -56,6 +56,35 @@ def test_one_search_over_every_input_kind_then_analyze(tmp_path, capsys, monkeyp
     assert code == 0
     table = (tmp_path / "report/README.md").read_text()
     assert all(name in table for name in names)
+    _export_and_featurize_each(tmp_path, paths, capsys)
+
+
+def _export_and_featurize_each(tmp_path: Path, paths: dict[str, Path], capsys) -> None:
+    """The encoder each study found, taken away: export-model writes a folder per study, and each
+    featurizes its own domain's test split from the domain file (a text domain through the
+    tokenizer copied into its model folder)."""
+    import numpy as np
+
+    from cli.feature_files import read_features
+    from dabs_lib.model_folder import CONFIG
+    from dabs_lib.userdomain import load_domain_file
+
+    code = run_search.main(["export-model", str(tmp_path / "runs/mine"), "--out", str(tmp_path / "models")])
+    assert code == 0, capsys.readouterr().err[-2000:]
+    capsys.readouterr()
+    for kind, path in paths.items():
+        name = load_domain_file(path).name
+        model = tmp_path / "models/mine" / f"{name}-mae"
+        config = json.loads((model / CONFIG).read_text())
+        assert config["domain"] == name and "preprocessing" in config["data"], (kind, sorted(config["data"]))
+        out = tmp_path / f"{name}.npz"
+        code = run_search.main(
+            ["featurize", str(model), "--domain", str(path), "--split", "test", "--out", str(out), "--device", "cpu"]
+        )
+        assert code == 0, (kind, capsys.readouterr().err[-2000:])
+        features, labels, _ = read_features(out)
+        assert len(labels) == len(features)
+        assert features.ndim == 2 and len(features) > 0 and np.isfinite(features).all(), kind
 
 
 def _readme_block(heading: str = "Your own domain", language: str = "bash") -> str:
