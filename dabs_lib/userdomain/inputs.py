@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,12 @@ class Column:
     """One input's rows over every source: raw values, where each row is from, and array sources."""
 
     decl: InputDecl
-    values: list[Any]  # per row: a path, a text, a tuple of numbers, or an index into `array`
+    values: list[Any]  # per row: a path, a text, or an index into `array`
     where: list[str]
-    array: np.ndarray | None  # an .npz/.npy source's (N, ...) array (rows index it)
+    array: np.ndarray | None  # an .npz/.npy source's (N, ...) array, or a table's numeric feature columns
     pretrain: np.ndarray  # (N,) bool: rows that set the z-score (and the tokenizer)
-    names: tuple[str, ...] = ()  # tabular from a table: the feature columns
+    names: tuple[str, ...] = ()  # tabular from a table: the feature columns (numeric and categorical, in order)
+    categories: dict[str, list[Any]] = field(default_factory=dict)  # table: categorical column -> level per row
 
 
 class Stats:

@@ -76,6 +76,7 @@ def content_key(domain: DomainFile, sources: list[Rows]) -> str:
 
 def _column(decl: Any, sources: list[Rows], pretrain: np.ndarray) -> inputs.Column:
     values, where, arrays = [], [], []
+    categories: dict[str, list[Any]] = {}
     for rows in sources:
         offset = sum(len(a) for a in arrays)
         array = rows.arrays.get(decl.name)
@@ -83,11 +84,14 @@ def _column(decl: Any, sources: list[Rows], pretrain: np.ndarray) -> inputs.Colu
         where += rows.where
         if array is not None:
             arrays.append(array)
+        for name, levels in rows.categories.get(decl.name, {}).items():
+            categories.setdefault(name, []).extend(levels)
     stacked = None
     if arrays:
         stacked = arrays[0] if len(arrays) == 1 else np.concatenate([np.asarray(a) for a in arrays])
     names = sources[0].arrays.get(decl.name + "/columns")
-    return inputs.Column(decl, values, where, stacked, pretrain, tuple(names.tolist()) if names is not None else ())
+    named = tuple(names.tolist()) if names is not None else ()
+    return inputs.Column(decl, values, where, stacked, pretrain, named, categories)
 
 
 def _builder(

@@ -20,7 +20,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from dabs_lib.datasets.errors import DatasetFileError
+from dabs_lib.userdomain.cells import TableFeatures
+from dabs_lib.userdomain.errors import DomainDataError
 from dabs_lib.userdomain.schema import DomainFile, SourceDecl
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -28,13 +29,6 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet", ".csv.gz", ".tsv.gz", ".jsonl.gz")
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")  # refused with "save it as CSV"
 CSV_DELIMITERS = (",", ";", "\t", "|")  # a .csv is split by the one its header line holds most of
-
-
-class DomainDataError(DatasetFileError):
-    """A data file of a user's domain breaks a rule (names the file, and the row or key)."""
-
-    def __init__(self, path: Path | str, problem: str, fix: str = ""):
-        super().__init__(path, problem, fix or "Fix the file or the domain file.")
 
 
 @dataclass
@@ -47,6 +41,7 @@ class Rows:
     labels: dict[str, list[Any]] = field(default_factory=dict)
     split: list[str] | None = None
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # array sources: input -> (N, ...) array
+    categories: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # table: input -> column -> levels
 
     def __len__(self) -> int:
         return len(self.where)
@@ -177,13 +172,21 @@ def _json_line(line: str, path: Path, number: int) -> dict[str, Any]:
     return record
 
 
-def _table_columns(domain: DomainFile, labelled: bool) -> list[str]:
-    needed = [d.name for d in domain.inputs if d.kind != "tabular"]
-    for decl in domain.inputs:
-        needed += list(decl.columns) if decl.kind == "tabular" else []
+def _plain_columns(domain: DomainFile, labelled: bool) -> list[str]:
+    """The columns kept as they are read: non-tabular inputs, task labels, the split column."""
+    plain = [d.name for d in domain.inputs if d.kind != "tabular"]
     if labelled:
-        needed += [t.label for t in domain.tasks] + ([domain.split.column] if domain.split.column else [])
-    return list(dict.fromkeys(needed))
+        plain += [t.label for t in domain.tasks] + ([domain.split.column] if domain.split.column else [])
+    return list(dict.fromkeys(plain))
+
+
+def _feature_names(decl: Any, header: list[str], domain: DomainFile, path: Path) -> list[str]:
+    """A tabular input's feature columns: its `columns`, else every column not a label, split or input."""
+    reserved = {t.label for t in domain.tasks} | {domain.split.column} | {d.name for d in domain.inputs}
+    names = list(decl.columns) or [c for c in header if c not in reserved]
+    if not names:
+        raise DomainDataError(path, f"has no feature columns for the tabular input {decl.name!r} (columns: {header})")
+    return names
 
 
 def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
@@ -192,37 +195,45 @@ def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
         raise DomainDataError(path, "is a spreadsheet: save it as CSV (UTF-8) and name the .csv file")
     if not table_suffix(path):
         raise DomainDataError(path, f"must be a table ending in {list(TABLE_SUFFIXES)}")
-    needed = _table_columns(domain, labelled)
+    plain = _plain_columns(domain, labelled)
+    tabular = [d for d in domain.inputs if d.kind == "tabular"]
     rows = Rows(path, [])
-    columns: dict[str, list[Any]] = {}
-    first = 2 if table_suffix(path).removesuffix(".gz") in (".csv", ".tsv") else 1  # a CSV's header is line 1
+    columns: dict[str, list[Any]] = {c: [] for c in plain}
+    features: dict[str, TableFeatures] = {}
+    kind = table_suffix(path).removesuffix(".gz")
+    first = 2 if kind in (".csv", ".tsv") else 1  # a CSV's header is line 1
     for number, record in enumerate(_table_records(path), first):
-        if not columns:
-            missing = [c for c in needed if c not in record]
+        if not rows.where:
+            header = list(record)
+            needed = plain + [c for d in tabular for c in d.columns]
+            missing = [c for c in dict.fromkeys(needed) if c not in record]
             if missing:
-                raise DomainDataError(path, f"must have the column(s) {missing}, but its columns are {list(record)}")
-            columns = {c: [] for c in (needed + [c for c in record if c not in needed])}
-        for name in columns:
-            columns[name].append(record.get(name))
+                raise DomainDataError(path, f"must have the column(s) {missing}, but its columns are {header}")
+            typed = kind not in (".csv", ".tsv")  # JSON and Parquet cells carry their types
+            features = {
+                d.name: TableFeatures(d, _feature_names(d, header, domain, path), str(path), typed) for d in tabular
+            }
+        for name, kept in columns.items():
+            kept.append(record.get(name))
+        for cells in features.values():
+            cells.add(record, number)
         rows.where.append(f"{path} row {number}")
     if not rows.where:
         raise DomainDataError(path, "has no rows")
-    _fill_table(rows, columns, domain, labelled)
+    _fill_table(rows, columns, features, domain, labelled)
     return rows
 
 
-def _fill_table(rows: Rows, columns: dict[str, list[Any]], domain: DomainFile, labelled: bool) -> None:
-    reserved = {t.label for t in domain.tasks} | {domain.split.column} | {d.name for d in domain.inputs}
+def _fill_table(
+    rows: Rows, columns: dict[str, list[Any]], features: dict[str, TableFeatures], domain: DomainFile, labelled: bool
+) -> None:
     for decl in domain.inputs:
         if decl.kind == "tabular":
-            names = list(decl.columns) or [c for c in columns if c not in reserved]
-            if not names:
-                raise DomainDataError(
-                    rows.source,
-                    f"has no feature columns for the tabular input {decl.name!r} (columns: {list(columns)})",
-                )
-            rows.values[decl.name] = [tuple(values) for values in zip(*(columns[c] for c in names))]
-            rows.arrays[decl.name + "/columns"] = np.array(names)
+            cells = features[decl.name]
+            rows.arrays[decl.name] = cells.array()
+            rows.arrays[decl.name + "/columns"] = np.array(cells.names)
+            rows.categories[decl.name] = cells.categories
+            rows.values[decl.name] = list(range(len(rows.where)))
         elif decl.kind in ("image", "audio", "timeseries"):
             rows.values[decl.name] = [
                 rows.source.parent / str(v) if v not in (None, "") else None for v in columns[decl.name]

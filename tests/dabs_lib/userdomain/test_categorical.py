@@ -90,6 +90,20 @@ def test_categories_become_one_feature_per_pretraining_level(table, tmp_path):
     assert stored[38, 4:].tolist() == [0.0, 0.0]
 
 
+def test_typed_cells_json_numbers_are_one_level_and_a_bool_is_not_a_number(tmp_path):
+    """JSON's 3 and 3.0 are one level, its true another; true in a number column is refused."""
+    records = _records()
+    for i, record in enumerate(records):
+        record["zone"] = [3, 3.0, True][i % 3]
+    processed = prepare(_domain(tmp_path / "levels", "jsonl", records), str(tmp_path / "root"))
+    assert processed.meta["stats"][0]["levels"]["zone"] == ["3", "True"]
+    stored = np.load(processed.path("input0"))
+    assert stored[:3, 4:].tolist() == [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
+    records[4]["size"] = True
+    with pytest.raises(DomainDataError, match=r"rows.jsonl row 5: column 'size' must be a number, but got True"):
+        prepare(_domain(tmp_path / "bool", "jsonl", records), str(tmp_path / "root"))
+
+
 def test_a_missing_category_is_refused_or_filled_with_the_levels_shares(tmp_path):
     records = _records()
     records[5]["color"] = ""  # a train row
