@@ -33,9 +33,10 @@ from dabs_lib.userdomain.labels import EncodedTask, encode_task, split_rows
 from dabs_lib.userdomain.rows import Rows, read_rows
 from dabs_lib.userdomain.schema import DomainFile, load_domain_file
 
-FORMAT = 3  # bump when the prepared layout or values change: every user domain is prepared again
+FORMAT = 4  # bump when the prepared layout or values change: every user domain is prepared again
 # (2: an audio input's n_fft spans about 3 hops, as DABS's speech spectrograms; 3: a channel constant over
-# the pretraining rows keeps std 1, tabular inputs take `missing` and `categorical`)
+# the pretraining rows keeps std 1, tabular inputs take `missing` and `categorical`; 4: a CSV's header
+# names and cells are read without the spaces after a separator)
 POOL_MIN_ROWS = 256  # fewer decoded files than this: decode in the calling thread
 UNLABELLED = 3  # part code of pretraining-only rows (0 train, 1 val, 2 test)
 WRITERS = {

@@ -136,7 +136,10 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
                         record = _json_line(line, path, number)
                         yield record
                 return
-            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else _delimiter(handle))
+            reader = csv.DictReader(
+                handle, delimiter="\t" if suffix == ".tsv" else _delimiter(handle), skipinitialspace=True
+            )
+            reader.fieldnames = _header(reader.fieldnames or [], path)
             for record in reader:
                 if None in record:
                     raise DomainDataError(
@@ -150,6 +153,20 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
             raise DomainDataError(path, f"cannot be read as a gzip-compressed table ({error})") from None
         except csv.Error as error:
             raise DomainDataError(path, f"is not a valid {suffix[1:].upper()} table ({error})") from None
+
+
+def _header(names: list[str], path: Path) -> list[str]:
+    """A CSV's column names, trimmed ("a, b" names a and b); a name given twice is refused (the
+    reader would keep only the last column of that name)."""
+    names = [n.strip() for n in names]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, 1):
+        if name and name in seen:
+            raise DomainDataError(
+                path, f"its header names the column {name!r} twice (columns {seen[name]} and {position}): rename one"
+            )
+        seen[name] = position
+    return names
 
 
 def _delimiter(handle: Any) -> str:
@@ -183,7 +200,7 @@ def _plain_columns(domain: DomainFile, labelled: bool) -> list[str]:
 def _feature_names(decl: Any, header: list[str], domain: DomainFile, path: Path) -> list[str]:
     """A tabular input's feature columns: its `columns`, else every column not a label, split or input."""
     reserved = {t.label for t in domain.tasks} | {domain.split.column} | {d.name for d in domain.inputs}
-    names = list(decl.columns) or [c for c in header if c not in reserved]
+    names = list(decl.columns) or [c for c in header if c and c not in reserved]  # "": a trailing separator
     if not names:
         raise DomainDataError(path, f"has no feature columns for the tabular input {decl.name!r} (columns: {header})")
     return names

@@ -129,3 +129,33 @@ def test_an_unlabelled_text_corpus_may_be_gzip_compressed(tmp_path):
     domain = build_user_domain("reviews", str(tmp_path / "root"))
     labelled_train = len(domain.tasks["topic"].train)
     assert len(domain.pretrain) == labelled_train + lines
+
+
+def _plain(folder: Path, header: str, cell: str = "{a},{b},{y}") -> Path:
+    """A CSV with the given header line; rows of two numbers and a label written by `cell`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [cell.format(**r) for r in _records()]
+    (folder / "rows.csv").write_text("\n".join([header, *rows]) + "\n")
+    path = folder / "d.yaml"
+    path.write_text(
+        "name: plain\ninputs:\n  - {name: features, kind: tabular}\ndata: {table: rows.csv}\n"
+        "tasks:\n  - {name: y, label: y}\n"
+    )
+    return path
+
+
+def test_spaces_after_the_separator_are_not_part_of_names_or_cells(tmp_path):
+    processed = prepare(_plain(tmp_path / "data", "a, b , y", "{a}, {b}, {y}"), str(tmp_path / "root"))
+    assert processed.meta["stats"][0]["features"] == ["a", "b"]
+    assert processed.meta["tasks"][0]["classes"] == ["p", "q"]  # ' p' read as 'p'
+
+
+def test_a_column_named_twice_is_refused_naming_both_positions(tmp_path):
+    with pytest.raises(DomainDataError, match=r"names the column 'a' twice \(columns 1 and 3\): rename one"):
+        prepare(_plain(tmp_path / "data", "a,b,a,y", "{a},{b},{a},{y}"), str(tmp_path / "root"))
+
+
+def test_an_unnamed_empty_last_column_is_ignored(tmp_path):
+    """A trailing separator on every line (as some spreadsheets save): no feature, no error."""
+    processed = prepare(_plain(tmp_path / "data", "a,b,y,", "{a},{b},{y},"), str(tmp_path / "root"))
+    assert processed.meta["stats"][0]["features"] == ["a", "b"]
