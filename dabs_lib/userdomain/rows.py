@@ -96,6 +96,29 @@ def _open_text(path: Path, compressed: bool, newline: str | None = "") -> Any:
     return open(path, encoding="utf-8-sig", newline=newline)
 
 
+def _not_utf8(path: Path, compressed: bool) -> DomainDataError:
+    """The error for a file that is not UTF-8, naming its first such line (the decoder's own byte
+    offset counts from the chunk it was decoding, not from the file's start)."""
+    import gzip
+
+    with gzip.open(path, "rb") if compressed else open(path, "rb") as raw:
+        for number, line in enumerate(raw, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad = line[error.start : error.end]
+                convert = f"iconv -f cp1252 -t utf-8 {path.name} > utf8-{path.name}"
+                if compressed:
+                    convert = f"zcat {path.name} | iconv -f cp1252 -t utf-8 | gzip > utf8-{path.name}"
+                return DomainDataError(
+                    path,
+                    f"must be UTF-8 text, but line {number} holds the byte(s) {bad!r} ({error.reason}); a file "
+                    "saved by Excel or Windows is often Windows-1252",
+                    f"Save it as 'CSV UTF-8', or convert it: {convert}",
+                )
+    return DomainDataError(path, "must be UTF-8 text, but is not")
+
+
 def _json_records(handle: Any, path: Path) -> Iterator[dict[str, Any]]:
     """A .json table: one list of objects, a row each."""
     try:
@@ -147,8 +170,8 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
                     )
                 if any(v for v in record.values() if v):
                     yield record
-        except UnicodeDecodeError as error:
-            raise DomainDataError(path, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path, compressed) from None
         except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError; a cut .gz is an EOFError
             raise DomainDataError(path, f"cannot be read as a gzip-compressed table ({error})") from None
         except csv.Error as error:
@@ -338,8 +361,8 @@ def read_text(source: SourceDecl, domain: DomainFile) -> Rows:
                 if line.strip():
                     texts.append(line.strip())
                     where.append(f"{path} line {number}")
-        except UnicodeDecodeError as error:
-            raise DomainDataError(path, f"is not UTF-8 text ({error.reason} near line {len(where) + 1})") from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path, path.name.lower().endswith(".gz")) from None
         except (OSError, EOFError) as error:
             raise DomainDataError(path, f"cannot be read as gzip-compressed text ({error})") from None
     if not texts:

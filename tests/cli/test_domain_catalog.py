@@ -35,6 +35,14 @@ def _npz(path: Path, **changes) -> None:
     np.savez(path, **arrays)
 
 
+def _corpus_gz(folder: Path, data: bytes) -> None:
+    """The text domain's unlabelled corpus as a gzip-compressed file holding `data`."""
+    import gzip
+
+    (folder / "corpus.txt.gz").write_bytes(gzip.compress(data))
+    _edit(folder / "reviews.yaml", "unlabelled: {text: corpus.txt}", "unlabelled: {text: corpus.txt.gz}")
+
+
 def _series_files(folder: Path, lengths: list[int]) -> Path:
     rows = ["recording,label"] + [f"r{i}.npy,{'ab'[i % 2]}" for i in range(len(lengths))]
     for i, length in enumerate(lengths):
@@ -186,7 +194,12 @@ CASES: dict[str, tuple[str, Callable, str]] = {
     "text not utf-8": (
         "text",
         lambda d, y: (d / "reviews.tsv").write_bytes("sentence\ttopic\ncaf\xe9 ok\ta\n".encode("latin-1")),
-        "reviews.tsv: is not UTF-8 text",
+        "reviews.tsv: must be UTF-8 text, but line 2 holds the byte(s) b'\\xe9' (invalid continuation byte)",
+    ),
+    "gzip text corpus not utf-8": (
+        "text",
+        lambda d, y: _corpus_gz(d, "one line\ncaf\xe9 au lait\n".encode("latin-1")),
+        "zcat corpus.txt.gz | iconv -f cp1252 -t utf-8 | gzip > utf8-corpus.txt.gz",
     ),
     "header only": ("multi", lambda d, y: _rows(d / "captions.csv", lambda r: r[:1]), "captions.csv: has no rows"),
     "constant input": (
