@@ -41,7 +41,11 @@ def _text(value: Any) -> str:
 def encode_task(task: TaskDecl, raw: list[Any], rows: Rows) -> EncodedTask:
     for value, where in zip(raw, rows.where):
         if _text(value) == "" and not isinstance(value, list):
-            raise DomainDataError(where, f"task {task.name!r}: the label {task.label!r} is empty")
+            raise DomainDataError(
+                where,
+                f"task {task.name!r}: the label {task.label!r} is empty; a row without a label belongs in "
+                "the `unlabelled:` source (pretraining rows)",
+            )
     if task.kind == "regression":
         try:
             return EncodedTask(task, np.array([float(v) for v in raw], dtype=np.float32), [])

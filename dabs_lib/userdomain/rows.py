@@ -220,6 +220,17 @@ def _plain_columns(domain: DomainFile, labelled: bool) -> list[str]:
     return list(dict.fromkeys(plain))
 
 
+def _label_hint(domain: DomainFile, header: list[str]) -> str:
+    """When a task's label column is missing but a column is named as the task: say how to read it."""
+    for task in domain.tasks:
+        if task.label not in header and task.name in header:
+            return (
+                f" (task {task.name!r} reads its labels from the column `label:` names, {task.label!r}; "
+                f"for the column {task.name!r} write `label: {task.name}`)"
+            )
+    return ""
+
+
 def _feature_names(decl: Any, header: list[str], domain: DomainFile, path: Path) -> list[str]:
     """A tabular input's feature columns: its `columns`, else every column not a label, split or input."""
     reserved = {t.label for t in domain.tasks} | {domain.split.column} | {d.name for d in domain.inputs}
@@ -248,7 +259,10 @@ def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
             needed = plain + [c for d in tabular for c in d.columns]
             missing = [c for c in dict.fromkeys(needed) if c not in record]
             if missing:
-                raise DomainDataError(path, f"must have the column(s) {missing}, but its columns are {header}")
+                raise DomainDataError(
+                    path,
+                    f"must have the column(s) {missing}, but its columns are {header}{_label_hint(domain, header)}",
+                )
             typed = kind not in (".csv", ".tsv")  # JSON and Parquet cells carry their types
             features = {
                 d.name: TableFeatures(d, _feature_names(d, header, domain, path), str(path), typed) for d in tabular

@@ -144,7 +144,7 @@ CASES: dict[str, tuple[str, Callable, str]] = {
     "empty label": (
         "multi",
         lambda d, y: _rows(d / "captions.csv", lambda r: r[:3] + [r[3].rsplit(",", 1)[0] + ","] + r[4:]),
-        "row 4: task 'match': the label 'match' is empty",
+        "row 4: task 'match': the label 'match' is empty; a row without a label belongs in the `unlabelled:` source",
     ),
     "class too small for the split": (
         "image",
@@ -195,6 +195,12 @@ CASES: dict[str, tuple[str, Callable, str]] = {
         "text",
         lambda d, y: (d / "reviews.tsv").write_bytes("sentence\ttopic\ncaf\xe9 ok\ta\n".encode("latin-1")),
         "reviews.tsv: must be UTF-8 text, but line 2 holds the byte(s) b'\\xe9' (invalid continuation byte)",
+    ),
+    "label column named as the task": (
+        "tabular",
+        lambda d, y: _edit(y, "label: target, ", ""),
+        "(task 'target' reads its labels from the column `label:` names, 'label'; for the column 'target' write "
+        "`label: target`)",
     ),
     "gzip text corpus not utf-8": (
         "text",
