@@ -79,21 +79,18 @@ def best_configs(record: dict, top: int) -> list[dict[str, Any]]:
 
 def sources_for(records: list[Path], target: str, objective: str, overrides: dict) -> tuple[dict[str, Any], ...]:
     """The configurations a warm search on `target` starts from: WARM_TOP per finished search record of
-    another domain (its file in `records`), fitted to the target's ranges (trainables.warm_start.fit_config)."""
+    another domain (its file in `records`), fitted to the target's ranges and interleaved as a warm
+    study orders them (trainables.warm_start)."""
     from search_spaces import load_space
-    from trainables.warm_start import WARM_TOP, fit_config
+    from trainables.warm_start import WARM_TOP, fit_config, interleave
 
     dists = distributions(load_space(objective, target, overrides=overrides))
-    configs: list[dict] = []
+    ranked = []
     for path in records:
         record = json.loads(path.read_text()) if path.is_file() else None
-        if record is None or record["domain"] == target:
-            continue
-        for params in best_configs(record, WARM_TOP):
-            config = fit_config(params, dists)
-            if config and config not in configs:
-                configs.append(config)
-    return tuple(configs)
+        if record is not None and record["domain"] != target:
+            ranked.append([fit_config(params, dists) for params in best_configs(record, WARM_TOP)])
+    return interleave(ranked)
 
 
 def steps_to_reach(record: dict, target: float) -> tuple[int, bool]:

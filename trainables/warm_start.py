@@ -3,13 +3,15 @@ finished studies of the same objective in other experiments (other domains, or a
 
 What is carried over is configurations only, never scores: the WARM_TOP best COMPLETE trials of
 every source study (by its own validation score) are enqueued right after the study's DABS
-default (trial 0), so they are the study's trials 1, 2, ... and TPE learns from the target
-domain's own scores of them. Optuna 5's TPE takes no data prior (TPESampler's `prior_weight`
-weighs a flat prior over the range); its CmaEsSampler does (`source_trials`, warm-starting
-CMA-ES), but needs the `cmaes` package, which the pinned set does not hold, and `study.add_trials` would add the
-source domain's scores to the target study as if measured there; scores of different domains
-are not comparable, so the sampler would chase another domain's optimum. Enqueueing keeps the
-target study's history the target domain's alone.
+default (trial 0), every source's best before any source's second (`interleave`), so they are
+the study's trials 1, 2, ... and TPE learns from the target domain's own scores of them. Optuna
+5's TPE takes no data prior (TPESampler's `prior_weight` weighs a flat prior over the range); its
+CmaEsSampler does (`source_trials`, warm-starting CMA-ES), but needs the `cmaes` package, which
+the pinned set does not hold, and `study.add_trials` would add the source domain's scores to the
+target study as if measured there; scores of different domains are not comparable, so the
+sampler would chase another domain's optimum. Enqueueing keeps the target study's history the
+target domain's alone. The scheduler lets the enqueued configurations run their full budget
+(trainables.schedulers.PerStudyScheduler) unless --prune-warm-start.
 
 A parameter the source did not search, or whose value lies outside the target's range, is
 left out of the enqueued configuration, and the target's sampler chooses it.
@@ -77,19 +79,27 @@ def fit_config(params: dict[str, Any], distributions: dict[str, Any]) -> dict[st
     return {k: v for k, v in params.items() if k in distributions and _fits(distributions[k], v)}
 
 
-def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    """The configurations to enqueue for a study of `objective`: WARM_TOP per source study, de-duplicated."""
+def interleave(ranked: list[list[dict[str, Any]]]) -> tuple[dict[str, Any], ...]:
+    """Each source's best configuration, then each source's second, ... (duplicates dropped): every
+    source domain's best is tried before any source's runner-up, which is often a near copy of its best."""
     configs: list[dict[str, Any]] = []
+    for rank in range(max((len(r) for r in ranked), default=0)):
+        for source in ranked:
+            if rank < len(source) and source[rank] and source[rank] not in configs:
+                configs.append(source[rank])
+    return tuple(configs)
+
+
+def warm_configs(paths: tuple[str, ...], objective: str, distributions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The configurations to enqueue for a study of `objective`: WARM_TOP per source study (in the
+    order of `paths`, then by study name), interleaved, fitted to the target's ranges."""
+    ranked: list[list[dict[str, Any]]] = []
     for path in paths:
         storage = open_storage(Path(path))
         for summary in sorted(storage.get_all_studies(), key=lambda s: s.study_name):
-            if split_study(summary.study_name)[1] != objective:
-                continue
-            for trial in _best(storage, summary)[:WARM_TOP]:
-                config = fit_config(trial.params, distributions)
-                if config and config not in configs:
-                    configs.append(config)
-    return tuple(configs)
+            if split_study(summary.study_name)[1] == objective:
+                ranked.append([fit_config(t.params, distributions) for t in _best(storage, summary)[:WARM_TOP]])
+    return interleave(ranked)
 
 
 def with_warm_start(plans: list[StudyPlan], paths: tuple[str, ...]) -> list[StudyPlan]:

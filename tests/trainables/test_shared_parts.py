@@ -10,7 +10,7 @@ from ray.tune.schedulers import TrialScheduler
 from dabs_lib.experiment import FINAL, JOURNAL, MANIFEST, METRIC, STUDY, TRIAL_NUMBER
 from trainables.shared_plan import shared_names
 from trainables.shared_scheduler import SharedASHA, rungs
-from trainables.warm_start import WARM_TOP, check_warm_start, warm_configs
+from trainables.warm_start import WARM_TOP, check_warm_start, interleave, warm_configs
 
 
 def _trial(number: int, domain: str) -> Trial:
@@ -83,6 +83,16 @@ def test_warm_configs_are_the_best_of_each_source_study_and_fit_the_target_range
     assert len(configs) <= WARM_TOP
     assert configs == ({"lr": 3e-3},)  # 0.5 is best but outside the target's range: left to the sampler
     assert warm_configs((str(source),), "shed", target) == ()  # another objective: nothing
+
+
+def test_every_source_studys_best_comes_before_any_sources_second(tmp_path):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first = _finished_experiment(tmp_path / "a", {1e-4: 0.2, 3e-3: 0.9, 1e-3: 0.7})
+    second = _finished_experiment(tmp_path / "b", {2e-4: 0.8, 5e-3: 0.6, 1e-5: 0.1})
+    target = {"lr": optuna.distributions.FloatDistribution(1e-5, 1e-2, log=True)}
+    configs = warm_configs((str(first), str(second)), "mae", target)
+    assert [c["lr"] for c in configs] == [3e-3, 2e-4, 1e-3, 5e-3]  # a's best, b's best, a's second, b's second
+    assert interleave([[{"x": 1}, {"x": 2}], [{"x": 1}], []]) == ({"x": 1}, {"x": 2})  # duplicates once
 
 
 def test_warm_start_refuses_a_folder_that_is_no_experiment_or_lacks_the_objective(tmp_path):
