@@ -23,6 +23,7 @@ from dabs_lib.userdomain.errors import DomainDataError
 from dabs_lib.userdomain.schema import MISSING_CELLS, InputDecl
 
 DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def is_missing(value: Any) -> bool:
@@ -45,6 +46,11 @@ def number(value: Any, where: str, feature: str, decl: InputDecl) -> float:
         if decl.missing == "mean":
             return float("nan")
         raise refuse_missing(value, where, feature, decl, "a number")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > FLOAT32_MAX:
+        digits = len(str(abs(value)))
+        raise DomainDataError(
+            where, f"column {feature!r} must be a number a float32 holds, but got a {digits}-digit integer"
+        )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
@@ -92,7 +98,7 @@ class TableFeatures:
             exact = total == total  # a NaN (a missing cell) makes the sum NaN, and NaN != NaN
             if exact and self.typed:
                 exact = not any(type(v) is bool for v in cells)  # JSON's true is not the number 1
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer past any float
             exact = False
         if not exact:  # a missing or malformed cell in the row: cell by cell
             values = [self._number(v, name, row) for v, name in zip(cells, self.numeric)]
@@ -107,7 +113,7 @@ class TableFeatures:
                 x = float(value)
                 if x == x:
                     return x
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
         return number(value, f"{self.path} row {row}", name, self.decl)
 

@@ -102,6 +102,9 @@ def test_typed_cells_json_numbers_are_one_level_and_a_bool_is_not_a_number(tmp_p
     records[4]["size"] = True
     with pytest.raises(DomainDataError, match=r"rows.jsonl row 5: column 'size' must be a number, but got True"):
         prepare(_domain(tmp_path / "bool", "jsonl", records), str(tmp_path / "root"))
+    records[4]["size"] = 10**400  # JSON integers have no bound; a float has
+    with pytest.raises(DomainDataError, match=r"row 5: column 'size' must be a number a float32 holds, but got a 401-"):
+        prepare(_domain(tmp_path / "huge", "jsonl", records), str(tmp_path / "root"))
 
 
 def test_a_missing_category_is_refused_or_filled_with_the_levels_shares(tmp_path):
