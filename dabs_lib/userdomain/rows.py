@@ -162,7 +162,7 @@ def _table_records(path: Path) -> Iterator[dict[str, Any]]:
             reader = csv.DictReader(
                 handle, delimiter="\t" if suffix == ".tsv" else _delimiter(handle), skipinitialspace=True
             )
-            reader.fieldnames = _header(reader.fieldnames or [], path)
+            reader.fieldnames = _header(list(reader.fieldnames or []), path)
             for record in reader:
                 if None in record:
                     raise DomainDataError(
