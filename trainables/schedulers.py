@@ -90,10 +90,12 @@ class PerStudyScheduler(TrialScheduler):
     `study` key: rungs and medians never compare scores of different domains.
 
     A trial the searcher marks as a --warm-start configuration (`mark_warm`) runs its full budget
-    unless `prune_warm`: its study's scheduler records its scores (they set later cut-offs) but a
-    STOP is not obeyed. A configuration chosen for its final score on another domain is judged by
-    its final score here: ASHA's first rung had cut the transferred configurations that went on to
-    the best score of every sensor search (BENCHMARKS.md, "Three domains, three search seeds")."""
+    unless `prune_warm`: its study's scheduler (ASHA, the median rule) records its scores (they set
+    later cut-offs) but a STOP is not obeyed: a configuration chosen for its final score on another
+    domain is judged by its final score here (ASHA's first rung had cut the transferred
+    configurations that went on to the best score of every sensor search: BENCHMARKS.md, "Three
+    domains, three search seeds"). HyperBand's synchronous brackets stop and pause their trials
+    together, so there a warm configuration is judged like any other."""
 
     def __init__(
         self,
@@ -127,7 +129,7 @@ class PerStudyScheduler(TrialScheduler):
 
     def _keeps(self, trial: Trial, result: dict[str, Any]) -> bool:
         """Whether a STOP for this trial is overruled: a warm configuration short of its final report."""
-        if self._prune_warm or result.get(FINAL):
+        if self._prune_warm or result.get(FINAL) or self._name == "hyperband":  # its brackets stop trials together
             return False
         return (trial_study(trial), int(trial.config.get(TRIAL_NUMBER, -1))) in self._warm
 

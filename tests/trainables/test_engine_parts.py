@@ -101,6 +101,15 @@ def test_a_warm_start_config_runs_its_full_budget_and_prune_warm_cuts_it_like_an
     assert warm[0] == TrialScheduler.STOP and sampled[0] == TrialScheduler.STOP
 
 
+def test_hyperband_judges_a_warm_config_like_any_other():
+    """HyperBand's brackets stop trials together: overruling one STOP would leave a trial its bracket dropped."""
+    scheduler = PerStudyScheduler("hyperband", {"sensor-mae": 4})
+    scheduler.mark_warm("sensor-mae", 2)
+    trial = FakeTrial("w", "sensor-mae")
+    trial.config[TRIAL_NUMBER] = 2
+    assert not scheduler._keeps(trial, {"training_iteration": 1})
+
+
 def test_the_warm_marks_survive_the_schedulers_saved_state():
     scheduler = PerStudyScheduler("asha", {"sensor-mae": 4})
     scheduler.mark_warm("sensor-mae", 2)
