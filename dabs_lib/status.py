@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dabs_lib.experiment import MANIFEST, METRIC, journal_path, open_storage, read_manifest, split_study, trial_name
+from dabs_lib.experiment import (
+    MANIFEST,
+    METRIC,
+    WARM_ATTR,
+    journal_path,
+    open_storage,
+    read_manifest,
+    split_study,
+    trial_name,
+)
 
 if TYPE_CHECKING:  # optuna is imported where a journal is read
     from optuna.trial import FrozenTrial
@@ -35,6 +44,8 @@ class StudyStatus:
     counts: dict[str, int] = field(default_factory=dict)  # STATES -> trials
     best: float | None = None  # best score of a trial that reached its full budget
     seconds: tuple[float, ...] = ()  # wall seconds of every trial that ended (finished or pruned)
+    warm: tuple[int, ...] = ()  # numbers of the trials --warm-start enqueued
+    warm_best: float | None = None  # best score of those that reached their full budget
 
     @property
     def left(self) -> int:
@@ -77,13 +88,18 @@ def read_status(experiment: str | Path, now: float | None = None) -> ExperimentS
     first, last = None, None
     for summary in storage.get_all_studies() if storage is not None else ():
         counts = dict.fromkeys(STATES, 0)
-        best, seconds = None, []
+        best, seconds, warm, warm_best = None, [], [], None
         maximize = summary.directions[0].name == "MAXIMIZE"
+
         for trial in storage.get_all_trials(summary._study_id, deepcopy=False):
             state = _state(path, summary.study_name, trial)
             if state is None:
                 continue
             counts[state] += 1
+            if trial.user_attrs.get(WARM_ATTR):
+                warm.append(trial.number)
+                if state == "finished" and trial.values:
+                    warm_best = _better(trial.values[0], warm_best, maximize)
             start, end = trial.datetime_start, trial.datetime_complete
             if start is not None:
                 first = min(first or start, start)
@@ -92,10 +108,9 @@ def read_status(experiment: str | Path, now: float | None = None) -> ExperimentS
             if state in ("finished", "pruned") and start is not None and end is not None:
                 seconds.append((end - start).total_seconds())
             if state == "finished" and trial.values:
-                value = trial.values[0]
-                best = value if best is None or (value > best if maximize else value < best) else best
+                best = _better(trial.values[0], best, maximize)
         found[summary.study_name] = StudyStatus(
-            summary.study_name, planned.get(summary.study_name, 0), counts, best, tuple(seconds)
+            summary.study_name, planned.get(summary.study_name, 0), counts, best, tuple(seconds), tuple(warm), warm_best
         )
     studies = tuple(
         found.get(name, StudyStatus(name, trials, dict.fromkeys(STATES, 0))) for name, trials in planned.items()
@@ -104,6 +119,10 @@ def read_status(experiment: str | Path, now: float | None = None) -> ExperimentS
     end = now if manifest.status == "running" or last is None else last.timestamp()
     elapsed = max(end - first.timestamp(), 0.0) if first is not None else 0.0
     return ExperimentStatus(path, manifest.kind, manifest.status, studies, elapsed)
+
+
+def _better(value: float, than: float | None, maximize: bool) -> float:
+    return value if than is None or (value > than if maximize else value < than) else than
 
 
 def _state(path: Path, study: str, trial: FrozenTrial) -> str | None:
@@ -128,6 +147,12 @@ def status_lines(status: ExperimentStatus) -> list[str]:
             + " ".join(f"{study.counts.get(s, 0):>{len(s)}}" for s in STATES)
             + f" {study.planned:>4} {best:>18} {_eta(status, study):>8}"
         )
+    for study in status.studies:
+        if study.warm:
+            scores = f"best {study.warm_best:.4f}" if study.warm_best is not None else "none finished yet"
+            lines.append(
+                f"  {study.name}: trials {', '.join(map(str, study.warm))} are --warm-start configurations ({scores})"
+            )
     total = {s: sum(st.counts.get(s, 0) for st in status.studies) for s in STATES}
     lines.append(
         f"overall: {', '.join(f'{total[s]} {s}' for s in STATES)} of "

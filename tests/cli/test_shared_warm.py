@@ -10,6 +10,7 @@ import pytest
 
 from dabs_lib.experiment import METRIC, TRIAL_NUMBER, WARM_ATTR, open_storage, shared_study_name, trial_name
 from dabs_lib.shared import AGGREGATE_ATTR, aggregate
+from dabs_lib.status import read_status, status_lines
 from tests.cli.test_smoke import run_cli
 
 DOMAINS = ("digits", "tabular")
@@ -125,6 +126,10 @@ def test_warm_start_enqueues_the_source_studies_best_configs_after_the_default(s
     )
     # the scheduler never stops a warm configuration (trainables.schedulers.PerStudyScheduler)
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in warm_trials), [t.state for t in warm_trials]
+    status = "\n".join(status_lines(read_status(warm)))  # what `dabs-tune status` prints
+    numbers = ", ".join(str(t.number) for t in warm_trials)
+    best = max(t.value for t in warm_trials)
+    assert f"tabular-mae: trials {numbers} are --warm-start configurations (best {best:.4f})" in status, status
 
 
 def test_analyze_of_a_shared_and_a_per_domain_search_uses_the_domains_own_study(shared, warm, tmp_path):
