@@ -12,7 +12,7 @@ mean (0 once z-scored); any other input refuses a missing value.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +34,8 @@ class Column:
     """One input's rows over every source: raw values, where each row is from, and array sources."""
 
     decl: InputDecl
-    values: list[Any]  # per row: a path, a text, or an index into `array`
-    where: list[str]
+    values: Sequence[Any] | np.ndarray  # per row: a path, a text, or an index into `array`
+    where: Sequence[str]  # per row: its place for messages ("file row N")
     array: np.ndarray | None  # an .npz/.npy source's (N, ...) array, or a table's numeric feature columns
     pretrain: np.ndarray  # (N,) bool: rows that set the z-score (and the tokenizer)
     names: tuple[str, ...] = ()  # tabular from a table: the feature columns (numeric and categorical, in order)

@@ -30,6 +30,7 @@ from dabs_lib.safe_io import write_json
 from dabs_lib.specs import spec_to_dict
 from dabs_lib.userdomain import inputs, tabular, tokens
 from dabs_lib.userdomain.labels import EncodedTask, encode_task, split_rows
+from dabs_lib.userdomain.places import Places
 from dabs_lib.userdomain.rows import Rows, read_rows
 from dabs_lib.userdomain.schema import DomainFile, load_domain_file
 
@@ -76,17 +77,25 @@ def content_key(domain: DomainFile, sources: list[Rows]) -> str:
 
 
 def _column(decl: Any, sources: list[Rows], pretrain: np.ndarray) -> inputs.Column:
-    values, where, arrays = [], [], []
+    """One input's rows over every source: values (an array source's: row indices into the sources'
+    arrays stacked), places, the stacked arrays, a table's categorical cells."""
+    parts: list[Any] = []
+    arrays: list[np.ndarray] = []
     categories: dict[str, list[Any]] = {}
     for rows in sources:
-        offset = sum(len(a) for a in arrays)
         array = rows.arrays.get(decl.name)
-        values += [v + offset for v in rows.values[decl.name]] if array is not None else rows.values[decl.name]
-        where += rows.where
         if array is not None:
+            parts.append(np.asarray(rows.values[decl.name], dtype=np.int64) + sum(len(a) for a in arrays))
             arrays.append(array)
+        else:
+            parts.append(rows.values[decl.name])
         for name, levels in rows.categories.get(decl.name, {}).items():
             categories.setdefault(name, []).extend(levels)
+    if all(isinstance(p, np.ndarray) for p in parts):
+        values: Any = np.concatenate(parts)
+    else:
+        values = [v for part in parts for v in part]
+    where = Places(*(rows.where for rows in sources))
     stacked = None
     if arrays:
         stacked = arrays[0] if len(arrays) == 1 else np.concatenate([np.asarray(a) for a in arrays])

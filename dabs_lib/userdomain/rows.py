@@ -13,7 +13,7 @@ import json
 import os
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,6 +22,7 @@ import numpy as np
 
 from dabs_lib.userdomain.cells import TableFeatures
 from dabs_lib.userdomain.errors import DomainDataError
+from dabs_lib.userdomain.places import Numbered
 from dabs_lib.userdomain.schema import DomainFile, SourceDecl
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -36,8 +37,8 @@ class Rows:
     """Rows of one source: values[input] and labels[task] are lists of raw values (one per row)."""
 
     source: Path
-    where: list[str]  # per row: "file" or "file row N" for messages
-    values: dict[str, list[Any]] = field(default_factory=dict)
+    where: Sequence[str]  # per row: "file" or "file row N" for messages (places.Numbered: no string per row)
+    values: dict[str, Sequence[Any]] = field(default_factory=dict)  # arrays and tables: row indices (a range)
     labels: dict[str, list[Any]] = field(default_factory=dict)
     split: list[str] | None = None
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # array sources: input -> (N, ...) array
@@ -212,6 +213,20 @@ def _json_line(line: str, path: Path, number: int) -> dict[str, Any]:
     return record
 
 
+def _shared_cells(domain: DomainFile, labelled: bool) -> dict[str, dict[Any, Any]]:
+    """Label and split columns (few distinct values, one per row): column -> its cells seen so far."""
+    if not labelled:
+        return {}
+    return {c: {} for c in [t.label for t in domain.tasks] + ([domain.split.column] if domain.split.column else [])}
+
+
+def _shared(value: Any, seen: dict[Any, Any]) -> Any:
+    try:
+        return seen.setdefault((type(value), value), value)  # JSON's true and 1 stay apart
+    except TypeError:  # a JSON list (multilabel): kept as it is
+        return value
+
+
 def _plain_columns(domain: DomainFile, labelled: bool) -> list[str]:
     """The columns kept as they are read: non-tabular inputs, task labels, the split column."""
     plain = [d.name for d in domain.inputs if d.kind != "tabular"]
@@ -248,13 +263,15 @@ def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
         raise DomainDataError(path, f"must be a table ending in {list(TABLE_SUFFIXES)}")
     plain = _plain_columns(domain, labelled)
     tabular = [d for d in domain.inputs if d.kind == "tabular"]
-    rows = Rows(path, [])
+    places = Numbered(f"{path} row")
+    rows = Rows(path, places)
     columns: dict[str, list[Any]] = {c: [] for c in plain}
+    shared = _shared_cells(domain, labelled)  # label and split cells: one string per distinct value
     features: dict[str, TableFeatures] = {}
     kind = table_suffix(path).removesuffix(".gz")
     first = 2 if kind in (".csv", ".tsv") else 1  # a CSV's header is line 1
     for number, record in enumerate(_table_records(path), first):
-        if not rows.where:
+        if not places:
             header = list(record)
             needed = plain + [c for d in tabular for c in d.columns]
             missing = [c for c in dict.fromkeys(needed) if c not in record]
@@ -268,11 +285,11 @@ def read_table(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
                 d.name: TableFeatures(d, _feature_names(d, header, domain, path), str(path), typed) for d in tabular
             }
         for name, kept in columns.items():
-            kept.append(record.get(name))
+            kept.append(_shared(record.get(name), shared[name]) if name in shared else record.get(name))
         for cells in features.values():
             cells.add(record, number)
-        rows.where.append(f"{path} row {number}")
-    if not rows.where:
+        places.add(number)
+    if not places:
         raise DomainDataError(path, "has no rows")
     _fill_table(rows, columns, features, domain, labelled)
     return rows
@@ -287,7 +304,7 @@ def _fill_table(
             rows.arrays[decl.name] = cells.array()
             rows.arrays[decl.name + "/columns"] = np.array(cells.names)
             rows.categories[decl.name] = cells.categories
-            rows.values[decl.name] = list(range(len(rows.where)))
+            rows.values[decl.name] = range(len(rows))
         elif decl.kind in ("image", "audio", "timeseries"):
             rows.values[decl.name] = [
                 rows.source.parent / str(v) if v not in (None, "") else None for v in columns[decl.name]
@@ -357,9 +374,9 @@ def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
             raise DomainDataError(
                 path, f"every array must have {n} rows (as {wanted[0]!r}), but {key!r} has {len(arrays[key])}"
             )
-    rows = Rows(path, [f"{path} row {i}" for i in range(n)])
+    rows = Rows(path, Numbered(f"{path} row", range(n)))
     rows.arrays = {d.name: arrays[keys[d.name]] for d in domain.inputs}
-    rows.values = {d.name: list(range(n)) for d in domain.inputs}
+    rows.values = {d.name: range(n) for d in domain.inputs}
     if labelled:
         rows.labels = {
             t.name: [v.tolist() if isinstance(v, np.ndarray) else v for v in arrays[t.label]] for t in domain.tasks
@@ -368,13 +385,13 @@ def read_array(source: SourceDecl, domain: DomainFile, labelled: bool) -> Rows:
 
 
 def read_text(source: SourceDecl, domain: DomainFile) -> Rows:
-    path, texts, where = source.path, [], []
+    path, texts, where = source.path, [], Numbered(f"{source.path} line")
     with _open_text(path, path.name.lower().endswith(".gz"), newline=None) as handle:  # a corpus may be .gz
         try:
             for number, line in enumerate(handle, 1):
                 if line.strip():
                     texts.append(line.strip())
-                    where.append(f"{path} line {number}")
+                    where.add(number)
         except UnicodeDecodeError:
             raise _not_utf8(path, path.name.lower().endswith(".gz")) from None
         except (OSError, EOFError) as error:
