@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analysis.exports import SCORE_DECIMALS, markdown_table
-from dabs_lib.experiment import STUDY, is_shared, split_study, study_name
+from dabs_lib.experiment import STUDY, WARM_ATTR, is_shared, split_study, study_name
 from analysis.tables import BASELINE, SEEDS_TABLE, SINGLE_RUN_TABLE, winners
 from dabs_lib import trial_warnings
 from dabs_lib.invocation import command
@@ -54,6 +54,30 @@ def status_notes(trials: pd.DataFrame, studies: list[tuple[str, str, str]]) -> l
         done |= {split_study(str(s)) for s in completed[STUDY] if is_shared(str(s))}
     for domain, objective in sorted(studied - done):
         notes.append(f"{domain}/{objective}: no completed trial, so no best config and no test scores.")
+    return notes
+
+
+def warm_notes(trials: pd.DataFrame, best_configs: pd.DataFrame) -> list[str]:
+    """Per study that --warm-start seeded: its carried-over trials, and whether one of them is the best."""
+    if WARM_ATTR not in trials or not trials[WARM_ATTR].fillna(False).astype(bool).any():
+        return []
+    warm = trials[trials[WARM_ATTR].fillna(False).astype(bool)]
+    best = {(r.domain, r.objective): r.trial for r in best_configs.itertuples(index=False)} if len(best_configs) else {}
+    notes = []
+    for (domain, objective), group in warm.groupby(["domain", "objective"], sort=True):
+        names = ", ".join(sorted(group["trial"]))
+        winner = best.get((domain, objective))
+        verdict = (
+            f"the best trial, {winner}, is one of them"
+            if winner in set(group["trial"])
+            else f"the best trial is {winner}, not one of them"
+            if winner
+            else "no trial completed"
+        )
+        notes.append(
+            f"{domain}/{objective}: {len(group)} configuration(s) carried over by --warm-start ({names}; "
+            f"{int((group['status'] == 'completed').sum())} completed): {verdict}."
+        )
     return notes
 
 

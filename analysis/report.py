@@ -266,11 +266,12 @@ def analyze(
     the notes a reader must see (errored, pruned or running trials, skipped parts)."""
     from analysis.extras import run_extras
     from analysis.importance import importance_table
-    from analysis.readme import readme_text, status_notes, warning_notes
+    from analysis.readme import readme_text, status_notes, warm_notes, warning_notes
     from dabs_lib.safe_io import kill_point
 
     out = Path(out) if out else default_out(report)
-    notes = status_notes(report.trials, report.studies) + warning_notes(report.paths)
+    notes = status_notes(report.trials, report.studies) + warm_notes(report.trials, report.best_configs)
+    notes += warning_notes(report.paths)
     if seeds:
         from analysis.seeds import seed_scores
 

@@ -4,9 +4,9 @@
 with its last evaluation, its best-ever validation score and its status.
 Columns: experiment, domain, objective, trial, iteration, status (completed, pruned,
 errored, running), error (its first line), retries (restarts from its checkpoint after an
-error), checkpoint (the trial's latest), checkpoint_at (this evaluation's, while it is still
-kept), every hyperparameter (params.json, same names as the YAML spaces) and every reported
-metric (`transfer/val`, `test/<task>`, `seconds`, ...).
+error), warm_start (a configuration --warm-start carried over), checkpoint (the trial's latest),
+checkpoint_at (this evaluation's, while it is still kept), every hyperparameter (params.json, same
+names as the YAML spaces) and every reported metric (`transfer/val`, `test/<task>`, `seconds`, ...).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dabs_lib.experiment import (
     STEP,
     STUDY,
     TRIAL_NUMBER,
+    WARM_ATTR,
     ExperimentError,
     error_line,
     journal_path,
@@ -72,6 +73,7 @@ BOOKKEEPING = (
     FINAL,
     TRIAL_NUMBER,
     STUDY,
+    WARM_ATTR,
 )
 __all__ = [
     "ExperimentError",
@@ -147,8 +149,9 @@ def _latest_checkpoint(trial_dir: Path) -> str:
     return str(checkpoints[-1]) if checkpoints else ""
 
 
-def journal_states(experiment: Path) -> dict[tuple[str, int], tuple[str, str]]:
-    """(study, trial number) -> (status, error line) of every trial in the experiment's journal."""
+def journal_states(experiment: Path) -> dict[tuple[str, int], tuple[str, str, bool]]:
+    """(study, trial number) -> (status, error line, whether --warm-start enqueued it) of every
+    trial in the experiment's journal."""
     if not journal_path(experiment).is_file():
         return {}
     storage = open_storage(experiment)
@@ -156,11 +159,12 @@ def journal_states(experiment: Path) -> dict[tuple[str, int], tuple[str, str]]:
     for study in storage.get_all_studies():
         for trial in storage.get_all_trials(study._study_id, deepcopy=False):
             status = JOURNAL_STATUS.get(trial.state.name, "running")
-            out[(study.study_name, trial.number)] = (status, str(trial.user_attrs.get(ERROR_ATTR, "")))
+            attrs = trial.user_attrs
+            out[(study.study_name, trial.number)] = (status, str(attrs.get(ERROR_ATTR, "")), bool(attrs.get(WARM_ATTR)))
     return out
 
 
-def _status(results: list[dict], error: str, journal: tuple[str, str] | None) -> tuple[str, str]:
+def _status(results: list[dict], error: str, journal: tuple[str, str, bool] | None) -> tuple[str, str]:
     if journal is not None and journal[0] == "running" and error:
         return "errored", error  # Tune gave up on it; the search closes it FAIL when it ends
     if journal is not None:
@@ -183,7 +187,8 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
     if error_file.is_file() and not error:  # Tune could not write the message (full disk)
         error = "(no message: error.txt is empty, e.g. written on a full disk)"
     study = params.get(STUDY) or study_name(params.get("domain", ""), params.get("objective", ""))
-    status, error = _status(results, error, states.get((study, int(params.get(TRIAL_NUMBER, 0)))))
+    journal = states.get((study, int(params.get(TRIAL_NUMBER, 0))))
+    status, error = _status(results, error, journal)
     if corrupt:
         status, error = "errored", corrupt
     base = {
@@ -195,6 +200,7 @@ def _trial_rows(trial_dir: Path, states: dict) -> list[dict]:
         "checkpoint": _latest_checkpoint(trial_dir),
         "trial_dir": str(trial_dir),
         "retries": retries(error_text, status == "errored"),
+        WARM_ATTR: bool(journal and journal[2]),
     }
     base.update({k: v for k, v in params.items() if not isinstance(v, (dict, list)) and k not in base})
     if not results:

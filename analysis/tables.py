@@ -91,6 +91,7 @@ def best_config_table(
     front = [
         "experiment",
         "trial",
+        experiment.WARM_ATTR,
         "which",
         "selection_score",
         "best_val",

@@ -142,3 +142,14 @@ def test_analyze_of_a_shared_and_a_per_domain_search_uses_the_domains_own_study(
     assert rows["digits"]["own_source"] == "shared study"  # no per-domain study of digits given
     best = json.loads((tables / "best_configs.json").read_text())
     assert {row["domain"] for row in best} == set(DOMAINS)  # no row for the pseudo-domain `shared`
+    # the report says which trials the warm start carried over, and whether the best is one of them
+    row = next(r for r in best if r["domain"] == "tabular")  # the best of both experiments
+    study = optuna.load_study(study_name="tabular-mae", storage=open_storage(warm))
+    carried = sorted(t.number for t in study.trials if t.user_attrs.get(WARM_ATTR))
+    assert row[WARM_ATTR] == (row["experiment"] == "warm" and int(row["trial"].rsplit("_", 1)[1]) in carried), row
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert f"tabular/mae: {len(carried)} configuration(s) carried over by --warm-start (" in readme, readme
+    verdict = (
+        f"the best trial, {row['trial']}, is one of them" if row[WARM_ATTR] else f"the best trial is {row['trial']}"
+    )
+    assert verdict in readme, readme
