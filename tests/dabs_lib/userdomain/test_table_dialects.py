@@ -159,3 +159,14 @@ def test_an_unnamed_empty_last_column_is_ignored(tmp_path):
     """A trailing separator on every line (as some spreadsheets save): no feature, no error."""
     processed = prepare(_plain(tmp_path / "data", "a,b,y,", "{a},{b},{y},"), str(tmp_path / "root"))
     assert processed.meta["stats"][0]["features"] == ["a", "b"]
+
+
+def test_a_non_utf8_byte_far_into_the_file_is_named_by_its_line(tmp_path):
+    """The decoder reads 8 KB chunks and counts its offset from the chunk: the message counts lines."""
+    path = _plain(tmp_path / "data", "a,b,y")
+    header, body = (tmp_path / "data" / "rows.csv").read_bytes().split(b"\n", 1)
+    data = header + b"\n" + body * 40 + "0.5,0.5,caf\xe9\n".encode("latin-1")
+    (tmp_path / "data" / "rows.csv").write_bytes(data)
+    last = len(data.splitlines())
+    with pytest.raises(DomainDataError, match=rf"line {last} holds the byte\(s\) b'\\xe9'"):
+        prepare(path, str(tmp_path / "root"))
