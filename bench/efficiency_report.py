@@ -235,6 +235,13 @@ def warm_markdown(warm: pd.DataFrame, result: dict) -> str:
     )
 
 
+def _win_line(domain: str, w: dict) -> str:
+    if not math.isfinite(float(w["gain"])):  # --fresh-seeds 0: the chosen configs were not re-run
+        return f"- {domain}: {w['objective']}: not measured (no fresh-seed re-runs of the chosen configurations)"
+    verdict = "beats" if w["beats_default"] else "does not beat"
+    return f"- {domain}: {w['objective']} gain {w['gain']:+.3f} +- {w['ci95']:.3f} ({verdict} the default)"
+
+
 def markdown(summary: pd.DataFrame, reach: pd.DataFrame, result: dict, run: dict) -> str:
     final = summary[summary.budget == 1.0].copy()
     cols = [
@@ -253,11 +260,7 @@ def markdown(summary: pd.DataFrame, reach: pd.DataFrame, result: dict, run: dict
     ]
     table = markdown_table(final[cols])
     share = markdown_table(reach.groupby("method")[["steps_share", "seconds_share"]].median().reset_index())
-    wins = "\n".join(
-        f"- {d}: {w['objective']} gain {w['gain']:+.3f} +- {w['ci95']:.3f}"
-        f" ({'beats' if w['beats_default'] else 'does not beat'} the default)"
-        for d, w in result["domains"].items()
-    )
+    wins = "\n".join(_win_line(d, w) for d, w in result["domains"].items())
     return (
         f"Run: `{run['command']}`\n\n```\n{json.dumps(run, indent=1)}\n```\n\n"
         f"### Final budget (n_scores = search seeds x fresh seeds behind test_fresh)\n\n{table}\n\n"
@@ -265,7 +268,8 @@ def markdown(summary: pd.DataFrame, reach: pd.DataFrame, result: dict, run: dict
         f"### Goals\n\n- TPE + ASHA median share of random's steps: {result['tpe_asha_median_steps_share']:.2f}"
         f" (goal <= 0.33); seconds: {result['tpe_asha_median_seconds_share']:.2f}; reached in"
         f" {result['tpe_asha_reached_share']:.0%} of searches\n- domains where TPE + ASHA's best beats the"
-        f" default (95% interval > 0): {result['domains_beating_default']} of {len(result['domains'])}"
+        f" default (95% interval > 0): {result['domains_beating_default']} of"
+        f" {sum(math.isfinite(float(w['gain'])) for w in result['domains'].values())}"
         f" measured (goal >= 4 of 6)\n{wins}\n"
     )
 
