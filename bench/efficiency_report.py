@@ -164,7 +164,7 @@ def random_init_levels(fresh: pd.DataFrame) -> dict[str, float]:
 
 def goals(summary: pd.DataFrame, reach: pd.DataFrame) -> dict:
     """The issue's goals as measured: median compute share of TPE+ASHA, domains won with 95%."""
-    asha = reach[reach.method == "tpe_asha"]
+    asha = reach[reach.method == "tpe_asha"] if "method" in reach else reach  # no random search: nothing to reach
     final = summary[(summary.budget == 1.0) & (summary.method == "tpe_asha")]
     wins = {}
     for domain, g in final.groupby("domain"):
@@ -259,7 +259,9 @@ def markdown(summary: pd.DataFrame, reach: pd.DataFrame, result: dict, run: dict
         "n_scores",
     ]
     table = markdown_table(final[cols])
-    share = markdown_table(reach.groupby("method")[["steps_share", "seconds_share"]].median().reset_index())
+    share = "(no random search in this run: nothing to reach)"
+    if "method" in reach:
+        share = markdown_table(reach.groupby("method")[["steps_share", "seconds_share"]].median().reset_index())
     wins = "\n".join(_win_line(d, w) for d, w in result["domains"].items())
     return (
         f"Run: `{run['command']}`\n\n```\n{json.dumps(run, indent=1)}\n```\n\n"
