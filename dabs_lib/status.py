@@ -90,7 +90,6 @@ def read_status(experiment: str | Path, now: float | None = None) -> ExperimentS
         counts = dict.fromkeys(STATES, 0)
         best, seconds, warm, warm_best = None, [], [], None
         maximize = summary.directions[0].name == "MAXIMIZE"
-
         for trial in storage.get_all_trials(summary._study_id, deepcopy=False):
             state = _state(path, summary.study_name, trial)
             if state is None:

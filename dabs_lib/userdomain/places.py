@@ -16,7 +16,30 @@ from collections.abc import Iterator, Sequence
 from typing import overload
 
 
-class Numbered(Sequence[str]):
+class _Lazy(Sequence[str]):
+    """A sequence of place strings made on demand: subclasses give `__len__` and `_one(i)` for
+    0 <= i < len; indexing (negative too) and slicing are here."""
+
+    def _one(self, index: int) -> str:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._one(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"row {index} of {len(self)}")
+        return self._one(index)
+
+
+class Numbered(_Lazy):
     """`prefix` followed by each row's number: "data.csv row 2", "corpus.txt line 7"."""
 
     def __init__(self, prefix: str, numbers: Sequence[int] | None = None):
@@ -29,22 +52,14 @@ class Numbered(Sequence[str]):
     def __len__(self) -> int:
         return len(self.numbers)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [f"{self.prefix} {n}" for n in self.numbers[index]]
+    def _one(self, index: int) -> str:
         return f"{self.prefix} {self.numbers[index]}"
 
     def __iter__(self) -> Iterator[str]:
         return (f"{self.prefix} {n}" for n in self.numbers)
 
 
-class Places(Sequence[str]):
+class Places(_Lazy):
     """Runs of places one after another (each a Numbered, a list of strings or another Places)."""
 
     def __init__(self, *runs: Sequence[str]):
@@ -66,19 +81,7 @@ class Places(Sequence[str]):
     def __len__(self) -> int:
         return self._length
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._length))]
-        if index < 0:
-            index += self._length
-        if not 0 <= index < self._length:
-            raise IndexError(f"row {index} of {self._length}")
+    def _one(self, index: int) -> str:
         run = bisect.bisect_right(self._starts, index) - 1
         return self._runs[run][index - self._starts[run]]
 

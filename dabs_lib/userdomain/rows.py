@@ -213,11 +213,18 @@ def _json_line(line: str, path: Path, number: int) -> dict[str, Any]:
     return record
 
 
+def _split_column(domain: DomainFile) -> list[str]:
+    return [domain.split.column] if domain.split.column else []
+
+
 def _shared_cells(domain: DomainFile, labelled: bool) -> dict[str, dict[Any, Any]]:
-    """Label and split columns (few distinct values, one per row): column -> its cells seen so far."""
+    """Class-label and split columns (few distinct values, one per row): column -> its cells seen so
+    far. Not a regression label: its values are mostly distinct, so sharing would only add a dict."""
     if not labelled:
         return {}
-    return {c: {} for c in [t.label for t in domain.tasks] + ([domain.split.column] if domain.split.column else [])}
+    classes = [t.label for t in domain.tasks if t.kind != "regression"]
+    regression = {t.label for t in domain.tasks if t.kind == "regression"}
+    return {c: {} for c in classes + _split_column(domain) if c not in regression}
 
 
 def _shared(value: Any, seen: dict[Any, Any]) -> Any:
@@ -231,7 +238,7 @@ def _plain_columns(domain: DomainFile, labelled: bool) -> list[str]:
     """The columns kept as they are read: non-tabular inputs, task labels, the split column."""
     plain = [d.name for d in domain.inputs if d.kind != "tabular"]
     if labelled:
-        plain += [t.label for t in domain.tasks] + ([domain.split.column] if domain.split.column else [])
+        plain += [t.label for t in domain.tasks] + _split_column(domain)
     return list(dict.fromkeys(plain))
 
 
